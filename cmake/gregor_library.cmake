@@ -1,0 +1,18 @@
+# gregor_library(NAME storage SRCS a.cc b.cc DEPS gregor::model gregor::base)
+# Creates the static library gregor_<NAME> and the alias gregor::<NAME>. Link only
+# through aliases, so that the module DAG is explicit in CMake.
+function(gregor_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target gregor_${ARG_NAME})
+  if(ARG_SRCS)
+    add_library(${target} STATIC ${ARG_SRCS})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+    target_compile_options(${target} PRIVATE ${GREGOR_WARNINGS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${ARG_DEPS})
+  endif()
+  add_library(gregor::${ARG_NAME} ALIAS ${target})
+endfunction()

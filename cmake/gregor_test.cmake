@@ -1,0 +1,39 @@
+# gregor_test(NAME storage_test SRCS x_test.cc DEPS gregor::storage LABELS unit)
+# One gtest executable; every TEST is registered with ctest under the given labels.
+function(gregor_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main
+    GTest::gmock)
+  target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${ARG_NAME}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base)
+function(gregor_benchmark)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+  target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
+endfunction()
+
+# gregor_fuzzer(NAME request_fuzz SRCS request_fuzz.cc DEPS gregor::protocol)
+# Built only with -DGREGOR_FUZZ=ON (clang); CI runs each for a bounded time.
+function(gregor_fuzzer)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT GREGOR_FUZZ)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
+  target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
+endfunction()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, running and testing gregor needs.
+# Idempotent; run as root (or with sudo available). Debian packages only.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config python3 git clang libfuzzer-14-dev
+  libclang-rt-14-dev
+  # libraries
+  libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libzookeeper-mt-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # the cluster: ZooKeeper server (needs a JRE, pulled in by the package)
+  zookeeper
+  # real clients used by the integration tests
+  kcat python3-kafka python3-confluent-kafka
+  # process tools used by the cluster scripts and tests
+  procps iproute2 netcat-openbsd
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}"
+echo "setup: done"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds gregor and runs every test suite: unit, compat and integration tests under
+# ASan+UBSan (ctest), then each fuzzer for a bounded time. Exit code 0 iff all passed.
+#   scripts/test.sh            everything
+#   GREGOR_FUZZ_SECONDS=0      skip the fuzzing step
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc)
+fuzz_seconds=${GREGOR_FUZZ_SECONDS:-20}
+
+echo "== build (debug: ASan + UBSan)"
+cmake --preset debug >/dev/null
+cmake --build --preset debug -j "$jobs"
+
+echo "== tests"
+ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300
+
+if [ "$fuzz_seconds" != "0" ]; then
+  echo "== fuzz (${fuzz_seconds}s per target)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$jobs"
+  scripts/fuzz.sh "$fuzz_seconds"
+fi
+echo "== all tests passed"

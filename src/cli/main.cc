@@ -1,0 +1,25 @@
+// The gregor binary: one executable, one subcommand per role (broker, cluster, topics,
+// bench, ...). Subcommands are added as their modules land; unknown ones are an error.
+#include "base/log.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    CLI::App app{"gregor: a Kafka-compatible broker cluster coordinated by ZooKeeper"};
+    app.require_subcommand(0, 1);
+    bool show_version = false;
+    app.add_flag("--version", show_version, "Print the version and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (show_version) {
+        std::printf("gregor %s\n", GREGOR_VERSION);
+        return 0;
+    }
+    std::printf("%s", app.help().c_str());
+    return 0;
+}
