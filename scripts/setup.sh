@@ -9,7 +9,7 @@ packages=(
   libclang-rt-14-dev
   # libraries
   libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libzookeeper-mt-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
+  libzookeeper-st-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the cluster: ZooKeeper server (needs a JRE, pulled in by the package)
   zookeeper
