@@ -25,10 +25,11 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data"))
 API_NAMES = {0: "produce", 1: "fetch", 2: "list_offsets", 3: "metadata", 18: "api_versions"}
-# What this stand-in advertises: only non-flexible versions except ApiVersions v3. Produce
-# starts at v0 because librdkafka before its fix for issue 4956 (Debian 12 ships 2.0.2) turns gzip, snappy and lz4 off when the broker does
-# not list Produce v0 (librdkafka issue 4956), and lz4 when FindCoordinator v0 is missing;
-# it still sends Produce v3+ with magic 2. FindCoordinator is listed but never answered.
+# What this stand-in advertises: only non-flexible versions except ApiVersions v3.
+# Produce starts at v0 because librdkafka before its fix for issue 4956 (Debian 12 ships
+# 2.0.2) turns gzip and snappy off when the broker does not list Produce v0, and lz4 when it
+# does not list FindCoordinator v0; it still sends Produce v3+ with magic 2 batches.
+# FindCoordinator is listed but never answered.
 ADVERTISED = {0: (0, 8), 1: (4, 11), 2: (1, 5), 3: (0, 8), 10: (0, 2), 18: (0, 3)}
 TOPIC = "gregor-golden"
 RECORDS = [{"key": f"key-{i}", "value": f"value-{i} " + "x" * i,
