@@ -1,0 +1,79 @@
+// zstd through the streaming API, so the output grows under our limit instead of trusting
+// the frame's declared content size. Several frames may follow each other.
+#include "protocol/records/codecs.h"
+#include "protocol/records/errc.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include <memory>
+
+namespace gregor::protocol::records_detail {
+namespace {
+
+// zstd's own default level, as the Kafka clients use.
+constexpr int zstd_level = 3;
+
+struct dctx_deleter {
+    void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
+};
+using dctx_ptr = std::unique_ptr<ZSTD_DCtx, dctx_deleter>;
+
+error corrupt(const char* what) {
+    return error(records_errc::corrupt_compressed_data, fmt::format("zstd: {}", what));
+}
+
+}  // namespace
+
+result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
+    if (input.empty()) {
+        return corrupt("empty input");
+    }
+    dctx_ptr ctx(ZSTD_createDCtx());
+    if (!ctx) {
+        return error(records_errc::compression_failed, "zstd: context");
+    }
+    bounded_output out(limit, input.size());
+    ZSTD_inBuffer in{input.data(), input.size(), 0};
+    for (;;) {
+        const mutable_bytes_view space = out.space();
+        if (space.empty()) {
+            return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
+        }
+        ZSTD_outBuffer o{space.data(), space.size(), 0};
+        const std::size_t in_before = in.pos;
+        const std::size_t rc = ZSTD_decompressStream(ctx.get(), &o, &in);
+        if (ZSTD_isError(rc)) {
+            return corrupt(ZSTD_getErrorName(rc));
+        }
+        out.commit(o.pos);
+        if (out.over_limit()) {
+            return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
+        }
+        const bool input_done = in.pos == in.size;
+        // rc == 0: a frame ended and everything is flushed.
+        if (input_done && rc == 0) {
+            return std::move(out).finish();
+        }
+        if (input_done && o.pos < o.size) {
+            return corrupt("truncated frame");
+        }
+        if (in.pos == in_before && o.pos == 0) {
+            return corrupt("no progress");
+        }
+    }
+}
+
+result<bytes> zstd_compress(bytes_view input) {
+    bytes out(ZSTD_compressBound(input.size()));
+    const std::size_t n =
+        ZSTD_compress(out.data(), out.size(), input.data(), input.size(), zstd_level);
+    if (ZSTD_isError(n)) {
+        return error(records_errc::compression_failed,
+                     fmt::format("zstd: {}", ZSTD_getErrorName(n)));
+    }
+    out.resize(n);
+    return out;
+}
+
+}  // namespace gregor::protocol::records_detail

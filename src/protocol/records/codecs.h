@@ -1,0 +1,44 @@
+// Records library internals: one compress/decompress pair per codec, and the bounded output
+// buffer the streaming decompressors share. Only compression.cc and the tests use these.
+// Pure functions; any thread.
+#pragma once
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+#include <cstddef>
+
+namespace gregor::protocol::records_detail {
+
+// A decompression output that grows by doubling up to `limit + 1` bytes: reaching the extra
+// byte proves the stream expands past the limit, without trusting any declared size.
+class bounded_output {
+public:
+    bounded_output(std::size_t limit, std::size_t input_bytes);
+
+    // Writable space after the bytes written so far; empty iff the cap is reached.
+    mutable_bytes_view space();
+    // REQUIRES: n <= space().size() of the last call.
+    void commit(std::size_t n);
+    bool over_limit() const { return size_ > limit_; }
+    std::size_t size() const { return size_; }
+    bytes finish() &&;
+
+private:
+    bytes buf_;
+    std::size_t size_ = 0;
+    std::size_t limit_;
+    std::size_t first_bytes_;
+};
+
+result<bytes> gzip_compress(bytes_view input);
+result<bytes> gzip_decompress(bytes_view input, std::size_t limit);
+// Raw snappy block(s) or the xerial framing, detected by the magic.
+result<bytes> snappy_decompress(bytes_view input, std::size_t limit);
+result<bytes> snappy_xerial_compress(bytes_view input);
+result<bytes> lz4_compress(bytes_view input);
+result<bytes> lz4_decompress(bytes_view input, std::size_t limit);
+result<bytes> zstd_compress(bytes_view input);
+result<bytes> zstd_decompress(bytes_view input, std::size_t limit);
+
+}  // namespace gregor::protocol::records_detail

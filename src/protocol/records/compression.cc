@@ -1,0 +1,81 @@
+#include "protocol/records/compression.h"
+
+#include "base/assert.h"
+#include "base/limits.h"
+#include "protocol/records/codecs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace gregor::protocol {
+namespace records_detail {
+
+namespace {
+// The first buffer: a guess at the expansion, never above the cap.
+constexpr std::size_t first_output_bytes_min = 64 * 1024;
+constexpr std::size_t expansion_guess = 4;
+}  // namespace
+
+bounded_output::bounded_output(std::size_t limit, std::size_t input_bytes)
+    : limit_(limit),
+      first_bytes_(std::max(first_output_bytes_min, input_bytes * expansion_guess)) {}
+
+mutable_bytes_view bounded_output::space() {
+    const std::size_t cap = limit_ + 1;
+    if (size_ == buf_.size()) {
+        if (buf_.size() >= cap) {
+            return {};
+        }
+        const std::size_t grown = buf_.empty() ? first_bytes_ : buf_.size() * 2;
+        buf_.resize(std::min(cap, grown));
+    }
+    return mutable_bytes_view(buf_).subspan(size_);
+}
+
+void bounded_output::commit(std::size_t n) {
+    GREGOR_ASSERT(n <= buf_.size() - size_, "commit {} past space {}", n, buf_.size() - size_);
+    size_ += n;
+}
+
+bytes bounded_output::finish() && {
+    buf_.resize(size_);
+    return std::move(buf_);
+}
+
+}  // namespace records_detail
+
+result<bytes> compress(model::compression_type codec, bytes_view input) {
+    using model::compression_type;
+    switch (codec) {
+        case compression_type::none: return bytes(input.begin(), input.end());
+        case compression_type::gzip: return records_detail::gzip_compress(input);
+        case compression_type::snappy: return records_detail::snappy_xerial_compress(input);
+        case compression_type::lz4: return records_detail::lz4_compress(input);
+        case compression_type::zstd: return records_detail::zstd_compress(input);
+    }
+    return error(records_errc::unsupported_compression,
+                 fmt::format("codec {}", static_cast<int>(codec)));
+}
+
+result<bytes> decompress(model::compression_type codec, bytes_view input,
+                         std::size_t decompressed_bytes_max) {
+    using model::compression_type;
+    const std::size_t limit = std::min(decompressed_bytes_max, limits::decompressed_batch_bytes_max);
+    switch (codec) {
+        case compression_type::none:
+            if (input.size() > limit) {
+                return error(records_errc::decompressed_too_large,
+                             fmt::format("{} bytes, limit {}", input.size(), limit));
+            }
+            return bytes(input.begin(), input.end());
+        case compression_type::gzip: return records_detail::gzip_decompress(input, limit);
+        case compression_type::snappy: return records_detail::snappy_decompress(input, limit);
+        case compression_type::lz4: return records_detail::lz4_decompress(input, limit);
+        case compression_type::zstd: return records_detail::zstd_decompress(input, limit);
+    }
+    return error(records_errc::unsupported_compression,
+                 fmt::format("codec {}", static_cast<int>(codec)));
+}
+
+}  // namespace gregor::protocol
