@@ -20,7 +20,24 @@ inline constexpr std::int32_t batch_records_max = 64 * 1024 * 1024;
 // Longest topic name Kafka accepts.
 inline constexpr std::size_t topic_name_bytes_max = 249;
 
+// net: hard caps for the server and the inter-broker client (configs default below them).
+// Accepted connections per server (Kafka's max.connections).
+inline constexpr std::size_t connections_max = 100'000;
+// Requests read from one connection whose responses are not yet written.
+inline constexpr std::size_t in_flight_requests_per_connection_max = 1024;
+// Bytes of every request frame a server holds at once (queued.max.request.bytes).
+inline constexpr std::size_t server_request_memory_bytes_max = std::size_t{16} << 30;
+// A connection's input buffer; frames larger than this are read straight into their own
+// buffer.
+inline constexpr std::size_t connection_read_buffer_bytes = 64 * 1024;
+// One response frame accepted by the inter-broker client.
+inline constexpr std::int32_t client_response_bytes_max = 1024 * 1024 * 1024;
+// Requests queued in one client beyond those in flight.
+inline constexpr std::size_t client_queued_requests_max = 65'536;
+
 static_assert(request_bytes_max > 0);
 static_assert(decompressed_batch_bytes_max >= 1024 * 1024);
+static_assert(server_request_memory_bytes_max >= static_cast<std::size_t>(request_bytes_max));
+static_assert(client_response_bytes_max >= request_bytes_max);
 
 }  // namespace gregor::limits
