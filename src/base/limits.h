@@ -20,6 +20,13 @@ inline constexpr std::int32_t batch_records_max = 64 * 1024 * 1024;
 // Longest topic name Kafka accepts.
 inline constexpr std::size_t topic_name_bytes_max = 249;
 
+// Largest checkpoint file storage will read (recovery points, epochs): a corrupt or hostile
+// file is refused before it is buffered.
+inline constexpr std::size_t checkpoint_file_bytes_max = 64 * 1024 * 1024;
+// Depth of the storage I/O worker's queue (fsyncs, deletes, checkpoint writes); a full queue
+// answers with back-pressure instead of growing.
+inline constexpr std::size_t storage_io_queue_max = 65536;
+
 // net: hard caps for the server and the inter-broker client (configs default below them).
 // Accepted connections per server (Kafka's max.connections).
 inline constexpr std::size_t connections_max = 100'000;

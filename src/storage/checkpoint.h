@@ -1,0 +1,43 @@
+// Kafka's checkpoint files, in Kafka's text format so operators' tools and habits carry
+// over: a version line ("0"), a count line, then one entry per line.
+//   offset checkpoints (recovery-point-offset-checkpoint, replication-offset-checkpoint,
+//   log-start-offset-checkpoint; one per log dir): "<topic> <partition> <offset>"
+//   leader-epoch-checkpoint (one per partition directory): "<epoch> <start offset>"
+// Files are written atomically (temp file, fsync, rename, fsync dir). Reading a corrupt file
+// returns errc::corrupt_checkpoint; callers warn and fall back to a full recovery scan.
+// Pure codecs plus blocking file helpers: call the helpers from the I/O worker or at
+// start-up/shutdown, not on the event loop's hot path.
+#pragma once
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "model/fundamental.h"
+#include "storage/file_system.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gregor::storage {
+
+using offset_map = std::map<model::topic_partition, model::offset>;
+
+struct epoch_entry {
+    model::leader_epoch epoch;
+    model::offset start_offset;
+    auto operator<=>(const epoch_entry&) const = default;
+};
+
+bytes encode_offset_checkpoint(const offset_map& offsets);
+result<offset_map> decode_offset_checkpoint(bytes_view text);
+
+bytes encode_epoch_checkpoint(const std::vector<epoch_entry>& entries);
+result<std::vector<epoch_entry>> decode_epoch_checkpoint(bytes_view text);
+
+// Reads a checkpoint; a missing file is an empty map (a new log dir), not an error.
+result<offset_map> read_offset_checkpoint(file_system& fs, const std::string& path);
+result<void> write_offset_checkpoint(file_system& fs, const std::string& path,
+                                     const offset_map& offsets);
+result<std::vector<epoch_entry>> read_epoch_checkpoint(file_system& fs, const std::string& path);
+
+}  // namespace gregor::storage

@@ -1,0 +1,107 @@
+// The sparse indexes of one segment, in Kafka's file formats:
+//   offset_index (.index): 8-byte entries, relative offset int32 + file position int32,
+//       the relative offset being a batch's last offset and the position its start.
+//   time_index (.timeindex): 12-byte entries, max timestamp so far int64 + relative offset
+//       int32 of the batch holding it; timestamps strictly increase entry to entry.
+// All integers big endian.
+//
+// An index is either active (its segment takes appends) or sealed. Active: the entries live
+// in a memory buffer and reach the file, preallocated to `max_bytes` like Kafka's, when the
+// segment flushes or seals (write_pending); the active segment's index is rebuilt from the
+// log after a crash anyway. Sealed: the file is trimmed to its entries and mapped read-only
+// on first lookup, so idle partitions cost no memory for old segments.
+// Owned by a segment; the log's loop thread only.
+#pragma once
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "model/fundamental.h"
+#include "storage/file_system.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gregor::storage {
+
+// Raw entry storage shared by the two index kinds.
+class index_file {
+public:
+    index_file(file_system& fs, std::string path, std::size_t entry_bytes, std::size_t max_bytes);
+
+    // New empty active index: creates (or empties) the file and preallocates it.
+    result<void> create();
+    // Opens an existing file as active: its whole trimmed content becomes the buffer.
+    // Returns errc::corrupt_index iff its size is not a whole number of entries.
+    result<void> open_active();
+    // Opens an existing file as sealed (mapped lazily).
+    void open_sealed() { active_ = false; }
+
+    bool active() const { return active_; }
+    std::size_t entry_count();
+    bool full() const { return active_ && buffer_.size() + entry_bytes_ > max_bytes_; }
+    // REQUIRES: active() and !full().
+    void append(bytes_view entry);
+    // Keeps the first `count` entries. REQUIRES: active().
+    void truncate_entries(std::size_t count);
+    // The entries; maps the file on first use when sealed.
+    result<bytes_view> entries();
+    // Writes buffered entries to the file (page cache).
+    result<void> write_pending();
+    // Writes pending entries, trims the file to them and turns sealed.
+    result<void> seal();
+    // Turns a sealed index active again (truncation made its segment the last one).
+    result<void> reactivate();
+    // Replaces all entries (after a rebuild from the log) and writes them.
+    result<void> replace(bytes entries_bytes);
+    std::shared_ptr<file> handle() { return file_; }
+    const std::string& path() const { return path_; }
+    std::size_t entry_bytes() const { return entry_bytes_; }
+
+private:
+    result<void> ensure_open();
+
+    file_system& fs_;
+    std::string path_;
+    std::size_t entry_bytes_;
+    std::size_t max_bytes_;
+    std::shared_ptr<file> file_;
+    bool active_ = false;
+    bytes buffer_;                  // active: all entries
+    std::size_t written_bytes_ = 0; // active: prefix of buffer_ already in the file
+    std::unique_ptr<mapped_region> mapping_;  // sealed: lazily mapped entries
+};
+
+struct offset_position {
+    model::offset offset;         // last offset of the indexed batch (or base when none)
+    std::uint64_t position = 0;   // file position of that batch's start
+};
+
+// REQUIRES (for every function): `entries` come from an index of a segment at `base`.
+namespace offset_index {
+inline constexpr std::size_t entry_bytes = 8;
+bytes encode(model::offset base, model::offset last_offset, std::uint64_t position);
+// Largest entry with offset <= target, or {base, 0} when none.
+offset_position lookup(bytes_view entries, model::offset base, model::offset target);
+// Returns true iff the entries are strictly increasing and within [base, ...) x [0, log_size).
+bool sane(bytes_view entries, model::offset base, std::uint64_t log_size);
+offset_position entry_at(bytes_view entries, model::offset base, std::size_t i);
+}  // namespace offset_index
+
+struct timestamp_offset {
+    model::timestamp_ms timestamp;
+    model::offset offset;
+};
+
+namespace time_index {
+inline constexpr std::size_t entry_bytes = 12;
+bytes encode(model::offset base, model::timestamp_ms ts, model::offset off);
+// Largest entry with timestamp <= target, or {-1, base} when none.
+timestamp_offset lookup(bytes_view entries, model::offset base, model::timestamp_ms target);
+std::optional<timestamp_offset> last(bytes_view entries, model::offset base);
+bool sane(bytes_view entries, model::offset base);
+timestamp_offset entry_at(bytes_view entries, model::offset base, std::size_t i);
+}  // namespace time_index
+
+}  // namespace gregor::storage

@@ -1,0 +1,292 @@
+// log: construction, appends and reads. Opening/recovery is in log_open.cc, maintenance
+// (truncation, retention, deletion) in log_maintenance.cc, group commit in log_flush.cc.
+#include "storage/log.h"
+
+#include "base/limits.h"
+#include "storage/errc.h"
+#include "storage/logger.h"
+#include "storage/names.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace gregor::storage {
+namespace {
+
+// Walks a record set, checking every batch. Returns the summaries, errc::invalid_batch
+// (with the batch error as detail) or errc::batch_too_large.
+result<std::vector<batch_summary>> scan_record_set(bytes_view records, std::uint32_t max_bytes,
+                                                   model::count_rule rule, bool validated) {
+    if (records.empty()) {
+        return error(errc::invalid_batch, "empty record set");
+    }
+    model::batch_reader reader(records, static_cast<std::size_t>(limits::request_bytes_max),
+                               rule);
+    std::vector<batch_summary> out;
+    for (;;) {
+        auto next = reader.next(!validated);
+        if (!next) {
+            return error(errc::invalid_batch,
+                         fmt::format("batch {} at byte {}: {}", out.size(), reader.position(),
+                                     next.err().to_string()));
+        }
+        if (!*next) {
+            return out;
+        }
+        const auto& h = (*next)->header;
+        if (h.size_bytes() > max_bytes) {
+            return error(errc::batch_too_large,
+                         fmt::format("batch of {} bytes, max.message.bytes {}", h.size_bytes(),
+                                     max_bytes));
+        }
+        out.push_back({h.base_offset, h.last_offset(), h.max_timestamp,
+                       h.partition_leader_epoch, static_cast<std::uint32_t>(h.size_bytes())});
+    }
+}
+
+}  // namespace
+
+result<bytes> file_slice::read_all() const {
+    bytes out(static_cast<std::size_t>(length));
+    if (length == 0) {
+        return out;
+    }
+    GREGOR_TRY(auto n, source->read_at(position, out));
+    if (n != out.size()) {
+        return error(errc::io_error, "slice beyond end of file");
+    }
+    return out;
+}
+
+log::log(const log_context& ctx, std::string dir, model::topic_partition tp, log_config cfg)
+    : ctx_(ctx), dir_(std::move(dir)), tp_(std::move(tp)), cfg_(cfg),
+      owner_(std::this_thread::get_id()) {
+    GREGOR_ASSERT(ctx_.fs != nullptr && ctx_.worker != nullptr, "log needs fs and worker");
+    GREGOR_ASSERT(static_cast<bool>(ctx_.exec), "log needs an executor");
+}
+
+log::~log() = default;
+
+void log::assert_owner() const {
+    GREGOR_ASSERT(std::this_thread::get_id() == owner_, "log {} used off its owner thread", tp_);
+    GREGOR_ASSERT(!closed_, "log {} used after close", tp_);
+}
+
+segment_options log::seg_options() const {
+    segment_options o;
+    o.index_interval_bytes = cfg_.index_interval_bytes;
+    o.index_max_bytes = cfg_.segment_index_bytes;
+    o.max_batch_bytes = static_cast<std::size_t>(limits::request_bytes_max);
+    return o;
+}
+
+result<append_result> log::append_as_leader(mutable_bytes_view records,
+                                            model::leader_epoch epoch, model::timestamp_ms now,
+                                            bool already_validated) {
+    assert_owner();
+    GREGOR_ASSERT(epoch() >= 0, "leader append with epoch {}", epoch);
+    GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
+                                             model::count_rule::exact, already_validated));
+    bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
+    auto next = log_end_;
+    std::size_t pos = 0;
+    for (auto& b : batches) {
+        auto span = records.subspan(pos, b.size_bytes);
+        auto delta = b.last_offset() - b.base_offset();
+        model::set_base_offset(span, next);
+        model::set_partition_leader_epoch(span, epoch);
+        if (stamp) {
+            model::stamp_log_append_time(span, now);
+            b.max_timestamp = now;
+        }
+        b.base_offset = next;
+        b.last_offset = next + delta;
+        b.epoch = epoch;
+        next = b.last_offset + 1;
+        pos += b.size_bytes;
+    }
+    auto start = log_end_;
+    GREGOR_TRY(auto r, append_batches(records, std::move(batches), now));
+    if (epochs_.assign(epoch, start)) {
+        persist_epochs();
+    }
+    if (stamp) {
+        r.log_append_time = now;
+    }
+    return r;
+}
+
+result<append_result> log::append_as_follower(bytes_view records, model::timestamp_ms now,
+                                              bool already_validated) {
+    assert_owner();
+    GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
+                                             model::count_rule::at_most, already_validated));
+    auto expected = log_end_;
+    for (const auto& b : batches) {
+        if (b.base_offset < expected) {
+            return error(errc::offset_out_of_order,
+                         fmt::format("{}: batch at {} but log end is {}", tp_, b.base_offset,
+                                     expected));
+        }
+        expected = b.last_offset + 1;
+    }
+    GREGOR_TRY(auto r, append_batches(records, batches, now));
+    bool changed = false;
+    for (const auto& b : batches) {
+        auto latest = epochs_.latest();
+        if (b.epoch() >= 0 && (!latest || b.epoch > latest->epoch)) {
+            changed = epochs_.assign(b.epoch, b.base_offset) || changed;
+        }
+    }
+    if (changed) {
+        persist_epochs();
+    }
+    return r;
+}
+
+result<append_result> log::append_batches(bytes_view data, std::vector<batch_summary> batches,
+                                          model::timestamp_ms now) {
+    GREGOR_TRY_VOID(maybe_roll(data.size(), batches.front(), batches.back(), now));
+    auto w = active().append(data, batches);
+    if (!w) {
+        GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
+                                "{}: append of {} bytes failed: {}", tp_, data.size(),
+                                w.err().to_string());
+        return w.err();
+    }
+    append_result r;
+    r.first_offset = batches.front().base_offset;
+    r.last_offset = batches.back().last_offset;
+    r.batch_count = static_cast<std::uint32_t>(batches.size());
+    log_end_ = r.last_offset + 1;
+    after_append(r, now);
+    return r;
+}
+
+result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& first,
+                             const batch_summary& last, model::timestamp_ms now) {
+    auto& seg = active();
+    if (seg.empty()) {
+        return ok();
+    }
+    bool too_big = seg.size_bytes() + incoming_bytes > cfg_.segment_bytes;
+    bool too_old = now() - seg.roll_base()() > cfg_.segment_ms;
+    bool offsets_overflow = last.last_offset() - seg.base_offset()() > INT32_MAX;
+    if (!too_big && !too_old && !seg.index_full() && !offsets_overflow) {
+        return ok();
+    }
+    return roll(first.base_offset, now);
+}
+
+result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
+    GREGOR_ASSERT(new_base >= log_end_, "roll at {} below log end {}", new_base, log_end_);
+    GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, new_base, seg_options(), now));
+    auto sealed = active().seal();
+    if (!sealed) {
+        // The old segment's indexes are rebuilt from its log on the next open.
+        GREGOR_LOG(storage_log, warn, "{}: sealing segment {} failed: {}", tp_,
+                   active().base_offset(), sealed.err().to_string());
+    }
+    GREGOR_LOG(storage_log, debug, "{}: rolled to segment {}", tp_, new_base);
+    segments_.emplace(new_base, std::move(fresh));
+    // Kafka flushes the finished segment in the background on roll; so do we.
+    request_flush();
+    return ok();
+}
+
+void log::after_append(const append_result& r, model::timestamp_ms now) {
+    unflushed_messages_ += r.last_offset() - r.first_offset() + 1;
+    if (unflushed_messages_ >= cfg_.flush_messages) {
+        request_flush();
+    } else {
+        maybe_flush(now);
+    }
+}
+
+result<read_result> log::read(model::offset start, std::size_t max_bytes,
+                              model::offset upper_bound) {
+    assert_owner();
+    if (start < log_start_ || start > log_end_) {
+        return error(errc::offset_out_of_range,
+                     fmt::format("{}: offset {} outside [{}, {}]", tp_, start, log_start_,
+                                 log_end_));
+    }
+    read_result out{{}, start, start};
+    if (start >= upper_bound) {
+        return out;
+    }
+    auto it = segments_.upper_bound(start);
+    if (it != segments_.begin()) {
+        --it;
+    }
+    for (; it != segments_.end(); ++it) {
+        auto& seg = *it->second;
+        GREGOR_TRY(auto found, seg.find(start));
+        if (!found) {
+            continue;
+        }
+        if (found->batch.last_offset >= upper_bound) {
+            return out;
+        }
+        out.first_offset = found->batch.base_offset;
+        out.slice.source = seg.log_file();
+        out.slice.position = found->position;
+        std::uint64_t total = 0;
+        std::optional<batch_summary> b = found->batch;
+        while (b && b->last_offset < upper_bound &&
+               (total == 0 || total + b->size_bytes <= max_bytes)) {
+            total += b->size_bytes;
+            out.next_offset = b->last_offset + 1;
+            GREGOR_TRY(b, seg.batch_at(found->position + total));
+        }
+        out.slice.length = total;
+        return out;
+    }
+    return out;
+}
+
+result<std::optional<timestamp_lookup>> log::find_by_timestamp(model::timestamp_ms target) {
+    assert_owner();
+    for (auto& [base, seg] : segments_) {
+        GREGOR_TRY(auto max_ts, seg->max_timestamp());
+        if (max_ts.timestamp < target) {
+            continue;
+        }
+        GREGOR_TRY(auto found, seg->find_by_timestamp(target, log_start_));
+        if (!found) {
+            continue;
+        }
+        timestamp_lookup out;
+        out.batch_offset = std::max(found->batch.base_offset, log_start_);
+        out.max_timestamp = found->batch.max_timestamp;
+        out.batch = file_slice{seg->log_file(), found->position, found->batch.size_bytes};
+        return std::optional(std::move(out));
+    }
+    return std::optional<timestamp_lookup>{};
+}
+
+void log::assign_epoch(model::leader_epoch epoch, model::offset start) {
+    assert_owner();
+    if (epochs_.assign(epoch, start)) {
+        persist_epochs();
+    }
+}
+
+std::uint64_t log::size_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& [base, seg] : segments_) {
+        total += seg->size_bytes();
+    }
+    return total;
+}
+
+std::vector<model::offset> log::segment_bases() const {
+    std::vector<model::offset> out;
+    for (const auto& [base, seg] : segments_) {
+        out.push_back(base);
+    }
+    return out;
+}
+
+}  // namespace gregor::storage

@@ -1,0 +1,222 @@
+// The log of one partition replica: a directory `<topic>-<partition>` of segments in
+// Kafka's layout, the leader epoch cache, and the offsets that bound it (log start offset,
+// log end offset, recovery point).
+//
+// Writes: append_as_leader() validates a produce payload, assigns offsets by rewriting base
+// offset and leader epoch in place and stamps LogAppendTime if the topic asks; 
+// append_as_follower() keeps the leader's offsets. Bytes reach the page cache with one
+// pwrite on the calling thread; fsync happens only on the I/O worker, with group commit
+// (one fsync covers every batch appended meanwhile), per the flush.messages / flush.ms
+// policy or when a caller waits with when_flushed().
+// Reads: read() returns a file slice (file, position, length) ending on a batch boundary,
+// ready for sendfile; find_by_timestamp() serves ListOffsets.
+// Maintenance: truncate_to() (followers), set_log_start_offset() (DeleteRecords), and
+// apply_retention() (time and size) delete whole segments, renaming them `.deleted` and
+// removing them on the I/O worker.
+//
+// Threading: a log is owned by one event loop and every method must be called on the thread
+// that opened it (asserted). Completions of worker jobs come back through the executor.
+// The file_system and io_worker must outlive the log.
+#pragma once
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "model/fundamental.h"
+#include "storage/file_system.h"
+#include "storage/io_worker.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log_config.h"
+#include "storage/segment.h"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace gregor::storage {
+
+// Where and how a log lives; everything it needs from its owner.
+struct log_context {
+    file_system* fs = nullptr;
+    io_worker* worker = nullptr;
+    executor exec;  // posts completions to the owner's loop
+};
+
+// What a log remembers across restarts outside its own directory (the per-dir
+// checkpoints kept by the log_manager).
+struct log_open_state {
+    model::offset recovery_point{0};
+    model::offset log_start_offset{0};
+    bool clean_shutdown = false;
+};
+
+// Bytes of a segment file ready to send. The file stays readable while the slice lives,
+// even if retention deletes the segment meanwhile.
+struct file_slice {
+    std::shared_ptr<file> source;
+    std::uint64_t position = 0;
+    std::uint64_t length = 0;
+
+    // Copies the bytes out (memory file systems, tests, small reads).
+    result<bytes> read_all() const;
+};
+
+struct read_result {
+    file_slice slice;               // empty (length 0) when nothing is readable
+    model::offset first_offset;     // base offset of the first batch in the slice
+    model::offset next_offset;      // where the next read continues
+};
+
+struct append_result {
+    model::offset first_offset;
+    model::offset last_offset;
+    model::timestamp_ms log_append_time{-1};  // the stamp, when the topic uses LogAppendTime
+    std::uint32_t batch_count = 0;
+};
+
+struct timestamp_lookup {
+    model::offset batch_offset;      // base offset of the batch (at least log start)
+    model::timestamp_ms max_timestamp;
+    file_slice batch;                // the batch; the caller finds the exact record in it
+};
+
+class log {
+public:
+    using flush_callback = std::function<void(result<void>)>;
+
+    // Opens (or creates) the log in `dir`, running recovery unless the last shutdown was
+    // clean. Blocking: call at start-up or when a partition is created, not per request.
+    static result<std::unique_ptr<log>> open(const log_context& ctx, std::string dir,
+                                             model::topic_partition tp, log_config cfg,
+                                             const log_open_state& state,
+                                             model::timestamp_ms now);
+    ~log();
+    log(const log&) = delete;
+    log& operator=(const log&) = delete;
+
+    // Validates `records` (one or more v2 batches; the CRC pass is skipped iff
+    // `already_validated`), assigns offsets from the log end offset, stamps `epoch` and,
+    // for LogAppendTime topics, `now`, rewriting `records` in place, then appends it.
+    // Returns errc::invalid_batch / batch_too_large (nothing written) or a storage I/O
+    // error (nothing visible, log end offset unchanged).
+    result<append_result> append_as_leader(mutable_bytes_view records, model::leader_epoch epoch,
+                                           model::timestamp_ms now,
+                                           bool already_validated = false);
+    // Appends replicated batches with their own offsets and epochs. Returns
+    // errc::offset_out_of_order unless the first base offset >= log end offset and each
+    // batch starts after the previous one ends.
+    result<append_result> append_as_follower(bytes_view records, model::timestamp_ms now,
+                                             bool already_validated = false);
+
+    // Calls `done` once an fsync covers every offset <= `last` (at once if it already
+    // has), starting one if none runs. `done` runs on the owner's loop.
+    void when_flushed(model::offset last, flush_callback done);
+    // Starts a flush if flush.ms has passed since the last one and data is unflushed.
+    void maybe_flush(model::timestamp_ms now);
+
+    // Reads whole batches from the one containing `start`, at most `max_bytes` (but at
+    // least one batch), stopping before any batch whose last offset >= `upper_bound`
+    // (the high watermark or log end offset). Returns errc::offset_out_of_range unless
+    // log_start_offset() <= start <= log_end_offset().
+    result<read_result> read(model::offset start, std::size_t max_bytes,
+                             model::offset upper_bound);
+    // The first batch holding a record with timestamp >= `target`; nullopt when none.
+    result<std::optional<timestamp_lookup>> find_by_timestamp(model::timestamp_ms target);
+
+    // Removes every offset >= `target` (no-op when target >= log end offset).
+    result<void> truncate_to(model::offset target);
+    // Empties the log and restarts it at `start` (a follower far behind the leader).
+    result<void> truncate_fully(model::offset start);
+    // Moves the log start offset forward (DeleteRecords). Returns offset_out_of_range iff
+    // `start` > log_end_offset(). Segments wholly below it are deleted.
+    result<void> set_log_start_offset(model::offset start);
+    // Deletes the oldest segments past retention.ms / retention.bytes (never the active
+    // segment). Returns the number of segments deleted.
+    result<std::size_t> apply_retention(model::timestamp_ms now);
+
+    // Records `epoch` starting at `start` (a new leader that appends nothing yet).
+    void assign_epoch(model::leader_epoch epoch, model::offset start);
+    const leader_epoch_cache& epochs() const { return epochs_; }
+
+    // Clean close: trims indexes, fsyncs everything and writes the epoch checkpoint on the
+    // calling thread (shutdown path). The log accepts nothing afterwards.
+    result<void> close();
+    // Closes and removes the whole directory (topic deletion): renamed `-delete`, removed
+    // on the I/O worker.
+    result<void> remove();
+
+    // Hands the log to the calling thread (a log opened at start-up, then run by a loop).
+    void adopt_thread() { owner_ = std::this_thread::get_id(); }
+    void set_config(const log_config& cfg) { cfg_ = cfg; }
+    const log_config& config() const { return cfg_; }
+    const model::topic_partition& topic_partition() const { return tp_; }
+    const std::string& dir() const { return dir_; }
+    model::offset log_start_offset() const { return log_start_; }
+    model::offset log_end_offset() const { return log_end_; }
+    // Every offset below it is durable.
+    model::offset recovery_point() const { return flushed_; }
+    std::uint64_t size_bytes() const;
+    std::size_t segment_count() const { return segments_.size(); }
+    // Base offsets of the segments, oldest first (tests, tools).
+    std::vector<model::offset> segment_bases() const;
+
+private:
+    log(const log_context& ctx, std::string dir, model::topic_partition tp, log_config cfg);
+    void assert_owner() const;
+    segment_options seg_options() const;
+    segment& active() { return *segments_.rbegin()->second; }
+
+    result<void> load(const log_open_state& state, model::timestamp_ms now);
+    result<void> load_segments(model::timestamp_ms now);
+    result<void> recover_from(model::offset recovery_point, model::timestamp_ms now);
+    result<void> delete_segments_after(model::offset base);
+    void remove_leftovers(const std::vector<std::string>& names);
+    result<void> sync_all();
+
+    result<append_result> append_batches(bytes_view data, std::vector<batch_summary> batches,
+                                         model::timestamp_ms now);
+    result<void> maybe_roll(std::size_t incoming_bytes, const batch_summary& first,
+                            const batch_summary& last, model::timestamp_ms now);
+    result<void> roll(model::offset new_base, model::timestamp_ms now);
+    void after_append(const append_result& r, model::timestamp_ms now);
+
+    void request_flush();
+    void start_flush();
+    void on_flush_done(model::offset target, std::uint64_t generation, result<void> r);
+    void fail_waiters(model::offset from, const error& e);
+
+    result<void> delete_segment(std::map<model::offset, std::unique_ptr<segment>>::iterator it);
+    void persist_epochs();
+
+    log_context ctx_;
+    std::string dir_;
+    model::topic_partition tp_;
+    log_config cfg_;
+    std::thread::id owner_;
+    std::map<model::offset, std::unique_ptr<segment>> segments_;
+    leader_epoch_cache epochs_;
+    model::offset log_start_{0};
+    model::offset log_end_{0};
+    model::offset flushed_{0};
+
+    // Group commit state.
+    struct waiter {
+        model::offset last;
+        flush_callback done;
+    };
+    std::deque<waiter> waiters_;
+    bool flush_in_flight_ = false;
+    bool flush_again_ = false;
+    std::uint64_t flush_generation_ = 0;  // bumped by truncation: stale fsyncs prove nothing
+    std::int64_t unflushed_messages_ = 0;
+    model::timestamp_ms last_flush_ms_{0};
+    model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
+    bool closed_ = false;
+    // Lets worker completions detect that the log is gone (they run on the owner loop).
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace gregor::storage

@@ -1,0 +1,159 @@
+// log: the flush policy and group commit, and clean close.
+#include "storage/errc.h"
+#include "storage/log.h"
+#include "storage/logger.h"
+#include "storage/names.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace gregor::storage {
+
+void log::when_flushed(model::offset last, flush_callback done) {
+    assert_owner();
+    if (last < flushed_) {
+        done(ok());
+        return;
+    }
+    auto pos = std::upper_bound(waiters_.begin(), waiters_.end(), last,
+                                [](model::offset o, const waiter& w) { return o < w.last; });
+    waiters_.insert(pos, waiter{last, std::move(done)});
+    request_flush();
+}
+
+void log::maybe_flush(model::timestamp_ms now) {
+    assert_owner();
+    latest_now_ = std::max(latest_now_, now);
+    if (cfg_.flush_ms != no_limit && log_end_ > flushed_ &&
+        now() - last_flush_ms_() >= cfg_.flush_ms) {
+        request_flush();
+    }
+}
+
+void log::request_flush() {
+    if (closed_) {
+        return;
+    }
+    if (flush_in_flight_) {
+        flush_again_ = true;
+        return;
+    }
+    start_flush();
+}
+
+void log::start_flush() {
+    GREGOR_ASSERT(!flush_in_flight_, "{}: two flushes in flight", tp_);
+    auto target = log_end_;
+    auto first = segments_.upper_bound(flushed_);
+    if (first != segments_.begin()) {
+        --first;
+    }
+    std::vector<std::shared_ptr<file>> files;
+    for (auto it = first; it != segments_.end(); ++it) {
+        auto w = it->second->flush_indexes();
+        if (!w) {
+            // Indexes of unflushed segments are rebuilt by recovery; the log data matters.
+            GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
+                                    "{}: index write failed: {}", tp_, w.err().to_string());
+        }
+        auto f = it->second->files_to_sync();
+        files.insert(files.end(), f.begin(), f.end());
+    }
+    flush_in_flight_ = true;
+    unflushed_messages_ = 0;
+    last_flush_ms_ = latest_now_;
+    auto generation = flush_generation_;
+    auto task = [fs = ctx_.fs, dir = dir_, files = std::move(files), exec = ctx_.exec,
+                 token = std::weak_ptr<int>(alive_), this, target, generation] {
+        result<void> r = ok();
+        for (const auto& f : files) {
+            r = f->sync();
+            if (!r) {
+                break;
+            }
+        }
+        if (r) {
+            r = fs->sync_dir(dir);  // new segment files' directory entries
+        }
+        exec([token, this, target, generation, r] {
+            if (token.lock()) {
+                on_flush_done(target, generation, r);
+            }
+        });
+    };
+    auto submitted = ctx_.worker->submit(std::move(task));
+    if (!submitted) {
+        flush_in_flight_ = false;
+        fail_waiters(model::offset(0), submitted.err());
+    }
+}
+
+void log::on_flush_done(model::offset target, std::uint64_t generation, result<void> r) {
+    flush_in_flight_ = false;
+    if (closed_) {
+        return;
+    }
+    if (!r) {
+        GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
+                                "{}: fsync failed: {}", tp_, r.err().to_string());
+        fail_waiters(model::offset(0), r.err());
+    } else if (generation == flush_generation_) {
+        flushed_ = std::max(flushed_, std::min(target, log_end_));
+        while (!waiters_.empty() && waiters_.front().last < flushed_) {
+            auto done = std::move(waiters_.front().done);
+            waiters_.pop_front();
+            done(ok());
+        }
+    }
+    if (flush_again_) {
+        flush_again_ = false;
+        start_flush();
+    }
+}
+
+void log::fail_waiters(model::offset from, const error& e) {
+    auto keep = std::deque<waiter>{};
+    auto failing = std::deque<waiter>{};
+    for (auto& w : waiters_) {
+        (w.last >= from ? failing : keep).push_back(std::move(w));
+    }
+    waiters_ = std::move(keep);
+    for (auto& w : failing) {
+        w.done(e);
+    }
+}
+
+result<void> log::close() {
+    assert_owner();
+    auto sealed = active().seal();
+    if (!sealed) {
+        GREGOR_LOG(storage_log, warn, "{}: trimming indexes at close failed: {}", tp_,
+                   sealed.err().to_string());
+    }
+    GREGOR_TRY_VOID(sync_all());
+    GREGOR_TRY_VOID(write_file_atomic(
+        *ctx_.fs, path_join(dir_, std::string(leader_epoch_checkpoint_name)),
+        encode_epoch_checkpoint(epochs_.entries())));
+    flushed_ = log_end_;
+    auto done = std::move(waiters_);
+    waiters_.clear();
+    closed_ = true;
+    for (auto& w : done) {
+        w.done(ok());
+    }
+    return ok();
+}
+
+result<void> log::sync_all() {
+    for (auto& [base, seg] : segments_) {
+        GREGOR_TRY_VOID(seg->flush_indexes());
+        for (auto& f : seg->files_to_sync()) {
+            GREGOR_TRY_VOID(f->sync());
+        }
+    }
+    return ctx_.fs->sync_dir(dir_);
+}
+
+}  // namespace gregor::storage

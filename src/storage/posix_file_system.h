@@ -1,0 +1,23 @@
+// file_system on real POSIX files: pread/pwrite/fdatasync on plain fds, mmap for sealed
+// indexes, and native_handle() so the network layer can sendfile() straight from segment
+// files. Stateless apart from the fds it hands out; thread-safe as the kernel is.
+#pragma once
+
+#include "storage/file_system.h"
+
+namespace gregor::storage {
+
+class posix_file_system final : public file_system {
+public:
+    result<std::shared_ptr<file>> open(const std::string& path, open_mode mode) override;
+    bool exists(const std::string& path) override;
+    result<void> create_dirs(const std::string& path) override;
+    result<std::vector<std::string>> list_dir(const std::string& path) override;
+    result<bool> is_dir(const std::string& path) override;
+    result<void> rename(const std::string& from, const std::string& to) override;
+    result<void> remove(const std::string& path) override;
+    result<void> remove_all(const std::string& path) override;
+    result<void> sync_dir(const std::string& path) override;
+};
+
+}  // namespace gregor::storage

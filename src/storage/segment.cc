@@ -1,0 +1,339 @@
+#include "storage/segment.h"
+
+#include "storage/endian.h"
+#include "storage/errc.h"
+#include "storage/logger.h"
+#include "storage/names.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace gregor::storage {
+
+using detail::load_be32;
+using detail::load_be64;
+
+result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes) {
+    GREGOR_ASSERT(header.size() >= model::batch_header_bytes, "short header view");
+    auto length = static_cast<std::int32_t>(load_be32(header.data() + 8));
+    auto min_length = static_cast<std::int32_t>(model::batch_header_bytes -
+                                                model::batch_log_overhead_bytes);
+    auto size = static_cast<std::int64_t>(length) +
+                static_cast<std::int64_t>(model::batch_log_overhead_bytes);
+    if (length < min_length || static_cast<std::uint64_t>(size) > max_batch_bytes) {
+        return error(errc::corrupt_segment, fmt::format("batch length {}", length));
+    }
+    if (static_cast<std::int8_t>(header[16]) != model::batch_magic_v2) {
+        return error(errc::corrupt_segment, "batch magic");
+    }
+    auto base = static_cast<std::int64_t>(load_be64(header.data()));
+    auto delta = static_cast<std::int32_t>(load_be32(header.data() + 23));
+    if (base < 0 || delta < 0) {
+        return error(errc::corrupt_segment, fmt::format("batch offsets {}+{}", base, delta));
+    }
+    batch_summary b;
+    b.base_offset = model::offset(base);
+    b.last_offset = model::offset(base + delta);
+    b.epoch = model::leader_epoch(static_cast<std::int32_t>(load_be32(header.data() + 12)));
+    b.max_timestamp = model::timestamp_ms(static_cast<std::int64_t>(load_be64(header.data() + 35)));
+    b.size_bytes = static_cast<std::uint32_t>(size);
+    return b;
+}
+
+segment::segment(file_system& fs, std::string dir, model::offset base, const segment_options& o)
+    : fs_(fs), dir_(std::move(dir)), base_(base), opts_(o),
+      offset_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::index)),
+                    offset_index::entry_bytes, o.index_max_bytes),
+      time_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::time_index)),
+                  time_index::entry_bytes, o.index_max_bytes) {}
+
+result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::string& dir,
+                                                 model::offset base, const segment_options& o,
+                                                 model::timestamp_ms now) {
+    std::unique_ptr<segment> s(new segment(fs, dir, base, o));
+    auto path = path_join(dir, segment_file_name(base, segment_file_kind::log));
+    GREGOR_TRY(s->log_, fs.open(path, open_mode::create));
+    GREGOR_TRY_VOID(s->log_->truncate(0));
+    GREGOR_TRY_VOID(s->offset_index_.create());
+    GREGOR_TRY_VOID(s->time_index_.create());
+    s->next_offset_ = base;
+    s->max_ts_ = timestamp_offset{model::timestamp_ms(-1), model::no_offset};
+    s->roll_base_ = now;
+    s->indexes_checked_ = true;
+    return s;
+}
+
+result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::string& dir,
+                                               model::offset base, const segment_options& o,
+                                               model::timestamp_ms now) {
+    std::unique_ptr<segment> s(new segment(fs, dir, base, o));
+    auto path = path_join(dir, segment_file_name(base, segment_file_kind::log));
+    GREGOR_TRY(s->log_, fs.open(path, open_mode::read_write));
+    GREGOR_TRY(s->size_, s->log_->size());
+    s->indexes_missing_ =
+        !fs.exists(s->offset_index_.path()) || !fs.exists(s->time_index_.path());
+    s->offset_index_.open_sealed();
+    s->time_index_.open_sealed();
+    s->roll_base_ = now;
+    return s;
+}
+
+result<std::optional<batch_summary>> segment::batch_at(std::uint64_t pos) {
+    if (pos >= size_) {
+        return std::optional<batch_summary>{};
+    }
+    std::array<std::uint8_t, model::batch_header_bytes> hdr{};
+    GREGOR_TRY(auto n, log_->read_at(pos, hdr));
+    if (n < hdr.size()) {
+        return error(errc::corrupt_segment, fmt::format("short header at {}", pos));
+    }
+    GREGOR_TRY(auto b, peek_batch(hdr, opts_.max_batch_bytes));
+    if (pos + b.size_bytes > size_ || b.base_offset < base_) {
+        return error(errc::corrupt_segment, fmt::format("batch at {} overruns segment", pos));
+    }
+    return std::optional<batch_summary>(b);
+}
+
+result<void> segment::check_indexes() {
+    if (indexes_checked_) {
+        return ok();
+    }
+    indexes_checked_ = true;
+    bool good = !indexes_missing_;
+    if (good) {
+        auto off = offset_index_.entries();
+        auto tim = time_index_.entries();
+        good = off && tim && offset_index::sane(*off, base_, size_) &&
+               time_index::sane(*tim, base_);
+    }
+    if (!good) {
+        GREGOR_LOG(storage_log, warn, "{}: index missing or corrupt, rebuilding from the log",
+                   offset_index_.path());
+        return rebuild_indexes();
+    }
+    return ok();
+}
+
+result<std::optional<located_batch>> segment::find(model::offset target) {
+    GREGOR_TRY_VOID(check_indexes());
+    GREGOR_TRY(auto entries, offset_index_.entries());
+    auto pos = offset_index::lookup(entries, base_, target).position;
+    for (;;) {
+        GREGOR_TRY(auto b, batch_at(pos));
+        if (!b) {
+            return std::optional<located_batch>{};
+        }
+        if (b->last_offset >= target) {
+            return std::optional(located_batch{*b, pos});
+        }
+        pos += b->size_bytes;
+    }
+}
+
+result<std::optional<located_batch>> segment::find_by_timestamp(model::timestamp_ms target,
+                                                                model::offset min_offset) {
+    GREGOR_TRY_VOID(check_indexes());
+    GREGOR_TRY(auto tentries, time_index_.entries());
+    auto hint = time_index::lookup(tentries, base_, target).offset;
+    GREGOR_TRY(auto oentries, offset_index_.entries());
+    auto pos = offset_index::lookup(oentries, base_, std::max(hint, min_offset)).position;
+    for (;;) {
+        GREGOR_TRY(auto b, batch_at(pos));
+        if (!b) {
+            return std::optional<located_batch>{};
+        }
+        if (b->max_timestamp >= target && b->last_offset >= min_offset) {
+            return std::optional(located_batch{*b, pos});
+        }
+        pos += b->size_bytes;
+    }
+}
+
+void segment::index_batch(const batch_summary& b, std::uint64_t position) {
+    if (!max_ts_ || b.max_timestamp > max_ts_->timestamp) {
+        max_ts_ = timestamp_offset{b.max_timestamp, b.last_offset};
+    }
+    if (bytes_since_index_entry_ > opts_.index_interval_bytes && !index_full()) {
+        offset_index_.append(offset_index::encode(base_, b.last_offset, position));
+        if (max_ts_->timestamp > last_time_entry_) {
+            time_index_.append(time_index::encode(base_, max_ts_->timestamp, max_ts_->offset));
+            last_time_entry_ = max_ts_->timestamp;
+        }
+        bytes_since_index_entry_ = 0;
+    }
+    bytes_since_index_entry_ += b.size_bytes;
+    next_offset_ = b.last_offset + 1;
+}
+
+result<void> segment::append(bytes_view data, std::span<const batch_summary> batches) {
+    GREGOR_ASSERT(active(), "append to sealed segment {}", base_);
+    GREGOR_ASSERT(!batches.empty(), "append of no batches");
+    GREGOR_ASSERT(batches.front().base_offset >= next_offset_.value_or(base_),
+                  "append offset {} below segment end", batches.front().base_offset);
+    auto w = log_->write_at(size_, data);
+    if (!w) {
+        // Drop whatever prefix landed; if that fails too, the bytes past size_ stay
+        // invisible and the next append overwrites them.
+        ignore_error(log_->truncate(size_), "best effort; size_ bounds every read");
+        return w.err();
+    }
+    if (size_ == 0 && batches.front().max_timestamp() >= 0) {
+        roll_base_ = std::min(roll_base_, batches.front().max_timestamp);
+    }
+    auto pos = size_;
+    for (const auto& b : batches) {
+        index_batch(b, pos);
+        pos += b.size_bytes;
+    }
+    GREGOR_ASSERT(pos - size_ == data.size(), "batch sizes {} != data {}", pos - size_,
+                  data.size());
+    size_ = pos;
+    return ok();
+}
+
+result<void> segment::scan_tail() {
+    GREGOR_TRY(auto oentries, offset_index_.entries());
+    GREGOR_TRY(auto tentries, time_index_.entries());
+    auto hint = offset_index::lookup(oentries, base_, model::offset(INT64_MAX));
+    auto last_time = time_index::last(tentries, base_);
+    max_ts_ = last_time.value_or(timestamp_offset{model::timestamp_ms(-1), model::no_offset});
+    last_time_entry_ = max_ts_->timestamp;
+    next_offset_ = base_;
+    auto pos = hint.position;
+    for (;;) {
+        GREGOR_TRY(auto b, batch_at(pos));
+        if (!b) {
+            return ok();
+        }
+        if (b->max_timestamp > max_ts_->timestamp) {
+            max_ts_ = timestamp_offset{b->max_timestamp, b->last_offset};
+        }
+        next_offset_ = b->last_offset + 1;
+        pos += b->size_bytes;
+    }
+}
+
+result<model::offset> segment::next_offset() {
+    if (!next_offset_) {
+        GREGOR_TRY_VOID(check_indexes());
+        GREGOR_TRY_VOID(scan_tail());
+    }
+    return *next_offset_;
+}
+
+result<timestamp_offset> segment::max_timestamp() {
+    if (!max_ts_) {
+        GREGOR_TRY_VOID(check_indexes());
+        GREGOR_TRY_VOID(scan_tail());
+    }
+    return *max_ts_;
+}
+
+result<void> segment::activate(model::timestamp_ms now) {
+    if (!check_indexes()) {
+        GREGOR_TRY_VOID(rebuild_indexes());
+    }
+    auto off = offset_index_.reactivate();
+    auto tim = time_index_.reactivate();
+    if (!off || !tim) {
+        GREGOR_TRY_VOID(rebuild_indexes());
+        GREGOR_TRY_VOID(offset_index_.reactivate());
+        GREGOR_TRY_VOID(time_index_.reactivate());
+    }
+    GREGOR_TRY_VOID(scan_tail());
+    bytes_since_index_entry_ = 0;
+    roll_base_ = now;
+    GREGOR_TRY(auto first, batch_at(0));
+    if (first && first->max_timestamp() >= 0 && first->max_timestamp < now) {
+        roll_base_ = first->max_timestamp;
+    }
+    return ok();
+}
+
+result<std::uint64_t> segment::truncate_to(model::offset target) {
+    GREGOR_TRY(auto found, find(target));
+    GREGOR_TRY_VOID(offset_index_.reactivate());
+    GREGOR_TRY_VOID(time_index_.reactivate());
+    if (!found) {
+        return std::uint64_t{0};
+    }
+    auto pos = found->position;
+    auto cut = found->batch.base_offset;
+    GREGOR_TRY(auto oentries, offset_index_.entries());
+    std::size_t keep = 0;
+    while (keep < oentries.size() / offset_index::entry_bytes &&
+           offset_index::entry_at(oentries, base_, keep).position < pos) {
+        ++keep;
+    }
+    offset_index_.truncate_entries(keep);
+    GREGOR_TRY(auto tentries, time_index_.entries());
+    std::size_t tkeep = 0;
+    while (tkeep < tentries.size() / time_index::entry_bytes &&
+           time_index::entry_at(tentries, base_, tkeep).offset < cut) {
+        ++tkeep;
+    }
+    time_index_.truncate_entries(tkeep);
+    GREGOR_TRY(auto removed, truncate_log(pos));
+    GREGOR_TRY_VOID(scan_tail());
+    bytes_since_index_entry_ = 0;
+    return removed;
+}
+
+result<std::uint64_t> segment::truncate_log(std::uint64_t valid_bytes) {
+    GREGOR_ASSERT(valid_bytes <= size_ || size_ == 0, "truncate beyond segment end");
+    GREGOR_TRY(auto file_size, log_->size());
+    if (file_size != valid_bytes) {
+        GREGOR_TRY_VOID(log_->truncate(valid_bytes));
+    }
+    auto removed = file_size > valid_bytes ? file_size - valid_bytes : 0;
+    size_ = valid_bytes;
+    return removed;
+}
+
+result<void> segment::flush_indexes() {
+    GREGOR_TRY_VOID(offset_index_.write_pending());
+    return time_index_.write_pending();
+}
+
+result<void> segment::seal() {
+    if (!active()) {
+        return ok();
+    }
+    // Kafka's final time-index entry: the segment's max timestamp, so retention and
+    // ListOffsets learn it from the index after a restart without reading the log.
+    if (max_ts_ && max_ts_->timestamp > last_time_entry_ && !time_index_.full()) {
+        time_index_.append(time_index::encode(base_, max_ts_->timestamp, max_ts_->offset));
+        last_time_entry_ = max_ts_->timestamp;
+    }
+    GREGOR_TRY_VOID(offset_index_.seal());
+    return time_index_.seal();
+}
+
+result<std::vector<std::string>> segment::rename_to_deleted() {
+    std::vector<std::string> out;
+    for (auto kind :
+         {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
+        auto from = path_join(dir_, segment_file_name(base_, kind));
+        if (!fs_.exists(from)) {
+            continue;
+        }
+        auto to = from + std::string(deleted_suffix);
+        GREGOR_TRY_VOID(fs_.rename(from, to));
+        out.push_back(to);
+    }
+    return out;
+}
+
+std::vector<std::shared_ptr<file>> segment::files_to_sync() {
+    std::vector<std::shared_ptr<file>> out{log_};
+    for (auto* idx : {&offset_index_, &time_index_}) {
+        if (auto h = idx->handle()) {
+            out.push_back(std::move(h));
+        }
+    }
+    return out;
+}
+
+}  // namespace gregor::storage

@@ -1,0 +1,141 @@
+// One segment of a partition log: the `.log` file holding whole record batches back to
+// back, plus its sparse `.index` and `.timeindex` (index_file.h). Batches are written once,
+// validated before, and never rewritten; the segment only appends, truncates its tail, and
+// is finally renamed `.deleted` and removed.
+//
+// The segment tracks its own size in memory: bytes past size_bytes() (a failed write's
+// leftovers) are never read and are overwritten by the next append. Sealed segments learn
+// their next offset and max timestamp lazily, so opening a partition with many segments
+// reads only the last one. Owned by a log; the log's loop thread only.
+#pragma once
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "model/fundamental.h"
+#include "model/record_batch.h"
+#include "storage/file_system.h"
+#include "storage/index_file.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace gregor::storage {
+
+struct segment_options {
+    std::uint32_t index_interval_bytes = 4096;
+    std::uint32_t index_max_bytes = 10 * 1024 * 1024;
+    // Largest batch recovery accepts (bounds the read buffer).
+    std::size_t max_batch_bytes = 16 * 1024 * 1024;
+};
+
+// The header fields storage needs of one batch (read from disk or from an append).
+struct batch_summary {
+    model::offset base_offset;
+    model::offset last_offset;
+    model::timestamp_ms max_timestamp;
+    model::leader_epoch epoch;
+    std::uint32_t size_bytes = 0;
+};
+
+// A batch found in a segment: its summary and file position.
+struct located_batch {
+    batch_summary batch;
+    std::uint64_t position = 0;
+};
+
+class segment {
+public:
+    // Creates a new, empty, active segment (files created or emptied).
+    static result<std::unique_ptr<segment>> create(file_system& fs, const std::string& dir,
+                                                   model::offset base, const segment_options& o,
+                                                   model::timestamp_ms now);
+    // Opens an existing segment as sealed; size comes from the file.
+    static result<std::unique_ptr<segment>> open(file_system& fs, const std::string& dir,
+                                                 model::offset base, const segment_options& o,
+                                                 model::timestamp_ms now);
+    segment(const segment&) = delete;
+    segment& operator=(const segment&) = delete;
+
+    model::offset base_offset() const { return base_; }
+    std::uint64_t size_bytes() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    bool active() const { return offset_index_.active(); }
+    // Offset after the last batch (base when empty). Sealed segments scan their tail once.
+    result<model::offset> next_offset();
+    // Largest batch max timestamp and the last offset of its batch (-1 when none).
+    result<timestamp_offset> max_timestamp();
+    // When the segment.ms roll clock started (creation or first batch's timestamp).
+    model::timestamp_ms roll_base() const { return roll_base_; }
+    // Returns true iff one more index entry might not fit.
+    bool index_full() const { return offset_index_.full() || time_index_.full(); }
+
+    // Appends validated, offset-assigned batches held back to back in `data`; `batches`
+    // describes them in order. REQUIRES: active(). On error nothing becomes visible.
+    result<void> append(bytes_view data, std::span<const batch_summary> batches);
+
+    // The first batch with last_offset >= target at or after the index's hint; nullopt
+    // when the segment holds no such batch.
+    result<std::optional<located_batch>> find(model::offset target);
+    // The first batch with max_timestamp >= target and last_offset >= min_offset.
+    result<std::optional<located_batch>> find_by_timestamp(model::timestamp_ms target,
+                                                           model::offset min_offset);
+    // Reads the header of the batch at `pos`; nullopt at the end of the segment.
+    result<std::optional<batch_summary>> batch_at(std::uint64_t pos);
+
+    // Drops every batch with last_offset >= target and the index entries pointing at them.
+    // Turns the segment active. Returns the bytes removed.
+    result<std::uint64_t> truncate_to(model::offset target);
+
+    // Re-validates every batch (lengths, magic, CRC, increasing offsets), truncates at the
+    // first bad byte and rebuilds both indexes. `on_batch` sees each valid batch in order.
+    // Returns the number of bytes truncated.
+    result<std::uint64_t> recover(const std::function<void(const batch_summary&)>& on_batch);
+
+    // Makes a sealed segment the active (last) one after open: loads its indexes (rebuilt
+    // when missing or insane), learns its next offset and max timestamp, and starts the
+    // roll clock at its first batch's timestamp (or `now` when empty or in the future).
+    result<void> activate(model::timestamp_ms now);
+    // Writes buffered index entries to the index files (page cache).
+    result<void> flush_indexes();
+    // Rolled: writes the final time-index entry, trims and seals both indexes.
+    result<void> seal();
+    // Renames the three files with the `.deleted` suffix; returns their new paths.
+    result<std::vector<std::string>> rename_to_deleted();
+
+    std::shared_ptr<file> log_file() const { return log_; }
+    // Every file of this segment that a flush must fsync.
+    std::vector<std::shared_ptr<file>> files_to_sync();
+
+private:
+    segment(file_system& fs, std::string dir, model::offset base, const segment_options& o);
+    result<void> check_indexes();
+    void index_batch(const batch_summary& b, std::uint64_t position);
+    result<void> rebuild_indexes();
+    result<void> scan_tail();
+    result<std::uint64_t> truncate_log(std::uint64_t valid_bytes);
+
+    file_system& fs_;
+    std::string dir_;
+    model::offset base_;
+    segment_options opts_;
+    std::shared_ptr<file> log_;
+    index_file offset_index_;
+    index_file time_index_;
+    std::uint64_t size_ = 0;
+    std::uint64_t bytes_since_index_entry_ = 0;
+    std::optional<model::offset> next_offset_;
+    std::optional<timestamp_offset> max_ts_;  // known for active segments
+    model::timestamp_ms last_time_entry_{-1};
+    model::timestamp_ms roll_base_{-1};
+    bool indexes_checked_ = false;
+    bool indexes_missing_ = false;
+};
+
+// Decodes the fields of a batch header that storage needs, checking only what keeps the
+// walk safe (length bounds, magic). `header` holds at least model::batch_header_bytes.
+result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes);
+
+}  // namespace gregor::storage

@@ -1,0 +1,133 @@
+// Segment recovery and index rebuilds: the slow paths after a crash or a damaged index.
+#include "storage/errc.h"
+#include "storage/logger.h"
+#include "storage/names.h"
+#include "storage/segment.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace gregor::storage {
+namespace {
+
+// Recovery reads the log in chunks this large (one allocation per segment recovered):
+// big enough that the syscall cost vanishes next to the CRC pass.
+constexpr std::size_t recovery_chunk_bytes = 4 * 1024 * 1024;
+
+// A window onto the log file that rereads only when asked for bytes outside it.
+class chunk_reader {
+public:
+    chunk_reader(file& f, std::uint64_t file_size) : file_(f), file_size_(file_size) {}
+
+    // Returns the `len` bytes at `pos`, or an empty view when the file ends first.
+    // REQUIRES: len bounded by the caller (max batch bytes).
+    result<bytes_view> get(std::uint64_t pos, std::size_t len) {
+        if (pos + len > file_size_) {
+            return bytes_view{};
+        }
+        if (pos < buf_pos_ || pos + len > buf_pos_ + buf_len_) {
+            auto want = std::max(recovery_chunk_bytes, len);
+            want = static_cast<std::size_t>(std::min<std::uint64_t>(want, file_size_ - pos));
+            if (buf_.size() < want) {
+                buf_.resize(want);
+            }
+            GREGOR_TRY(auto n, file_.read_at(pos, mutable_bytes_view(buf_.data(), want)));
+            buf_pos_ = pos;
+            buf_len_ = n;
+            if (n < len) {
+                return bytes_view{};
+            }
+        }
+        return bytes_view(buf_.data() + (pos - buf_pos_), len);
+    }
+
+private:
+    file& file_;
+    std::uint64_t file_size_;
+    bytes buf_;
+    std::uint64_t buf_pos_ = 0;
+    std::size_t buf_len_ = 0;
+};
+
+}  // namespace
+
+result<std::uint64_t> segment::recover(
+    const std::function<void(const batch_summary&)>& on_batch) {
+    GREGOR_TRY_VOID(offset_index_.create());
+    GREGOR_TRY_VOID(time_index_.create());
+    indexes_checked_ = true;
+    indexes_missing_ = false;
+    bytes_since_index_entry_ = 0;
+    max_ts_ = timestamp_offset{model::timestamp_ms(-1), model::no_offset};
+    last_time_entry_ = model::timestamp_ms(-1);
+    next_offset_ = base_;
+    GREGOR_TRY(auto file_size, log_->size());
+    size_ = file_size;
+    chunk_reader reader(*log_, file_size);
+    std::uint64_t pos = 0;
+    std::string why;
+    while (pos < file_size) {
+        GREGOR_TRY(auto hdr, reader.get(pos, model::batch_header_bytes));
+        if (hdr.empty()) {
+            why = "torn header";
+            break;
+        }
+        auto peek = peek_batch(hdr, opts_.max_batch_bytes);
+        if (!peek) {
+            why = peek.err().to_string();
+            break;
+        }
+        GREGOR_TRY(auto whole, reader.get(pos, peek->size_bytes));
+        if (whole.empty()) {
+            why = "torn batch";
+            break;
+        }
+        auto valid = model::validate_batch(whole, opts_.max_batch_bytes, model::count_rule::at_most);
+        if (!valid) {
+            why = valid.err().to_string();
+            break;
+        }
+        if (peek->base_offset < *next_offset_ || peek->last_offset() - base_() > INT32_MAX) {
+            why = fmt::format("offset {} out of order", peek->base_offset);
+            break;
+        }
+        index_batch(*peek, pos);
+        on_batch(*peek);
+        pos += peek->size_bytes;
+    }
+    if (pos < file_size) {
+        GREGOR_LOG(storage_log, warn, "{}: truncating {} bytes at position {} ({})",
+                   path_join(dir_, segment_file_name(base_, segment_file_kind::log)),
+                   file_size - pos, pos, why);
+    }
+    return truncate_log(pos);
+}
+
+result<void> segment::rebuild_indexes() {
+    bool was_active = active();
+    GREGOR_TRY_VOID(offset_index_.create());
+    GREGOR_TRY_VOID(time_index_.create());
+    indexes_checked_ = true;
+    indexes_missing_ = false;
+    bytes_since_index_entry_ = 0;
+    max_ts_ = timestamp_offset{model::timestamp_ms(-1), model::no_offset};
+    last_time_entry_ = model::timestamp_ms(-1);
+    next_offset_ = base_;
+    std::uint64_t pos = 0;
+    for (;;) {
+        GREGOR_TRY(auto b, batch_at(pos));
+        if (!b) {
+            break;
+        }
+        index_batch(*b, pos);
+        pos += b->size_bytes;
+    }
+    if (!was_active) {
+        return seal();
+    }
+    return flush_indexes();
+}
+
+}  // namespace gregor::storage
