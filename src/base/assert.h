@@ -18,14 +18,13 @@ namespace gregor::detail {
 
 }  // namespace gregor::detail
 
-#define GREGOR_ASSERT(cond, ...)                                                        \
-    do {                                                                                \
-        if (!(cond)) [[unlikely]] {                                                     \
-            ::gregor::detail::assert_failed(__FILE__, __LINE__, #cond,                  \
-                                            ::fmt::format(__VA_ARGS__));                \
-        }                                                                               \
+#define GREGOR_ASSERT(cond, ...)                                         \
+    do {                                                                 \
+        if (!(cond)) [[unlikely]] {                                      \
+            ::gregor::detail::assert_failed(__FILE__, __LINE__, #cond,   \
+                                            ::fmt::format(__VA_ARGS__)); \
+        }                                                                \
     } while (0)
 
-#define GREGOR_UNREACHABLE(...)                                                         \
-    ::gregor::detail::assert_failed(__FILE__, __LINE__, "unreachable",                  \
-                                    ::fmt::format(__VA_ARGS__))
+#define GREGOR_UNREACHABLE(...) \
+    ::gregor::detail::assert_failed(__FILE__, __LINE__, "unreachable", ::fmt::format(__VA_ARGS__))

@@ -43,22 +43,22 @@ bool rate_limit_allows(std::atomic<std::int64_t>& last_ns, std::chrono::millisec
 
 }  // namespace gregor
 
-#define GREGOR_LOG(lg, lvl, ...)                                                          \
-    do {                                                                                  \
-        if ((lg).should_log(spdlog::level::lvl)) {                                        \
-            (lg).get().log(spdlog::source_loc{__FILE__, __LINE__, static_cast<const char*>( \
-                               __func__)},                                                \
-                           spdlog::level::lvl, __VA_ARGS__);                              \
-        }                                                                                 \
+#define GREGOR_LOG(lg, lvl, ...)                                                            \
+    do {                                                                                    \
+        if ((lg).should_log(spdlog::level::lvl)) {                                          \
+            (lg).get().log(                                                                 \
+                spdlog::source_loc{__FILE__, __LINE__, static_cast<const char*>(__func__)}, \
+                spdlog::level::lvl, __VA_ARGS__);                                           \
+        }                                                                                   \
     } while (0)
 
-#define GREGOR_LOG_RATE_LIMITED(lg, lvl, interval, ...)                                   \
-    do {                                                                                  \
-        static std::atomic<std::int64_t> gregor_rl_last_ns{0};                            \
-        if ((lg).should_log(spdlog::level::lvl) &&                                        \
-            ::gregor::detail::rate_limit_allows(gregor_rl_last_ns, interval)) {           \
-            (lg).get().log(spdlog::source_loc{__FILE__, __LINE__, static_cast<const char*>( \
-                               __func__)},                                                \
-                           spdlog::level::lvl, __VA_ARGS__);                              \
-        }                                                                                 \
+#define GREGOR_LOG_RATE_LIMITED(lg, lvl, interval, ...)                                     \
+    do {                                                                                    \
+        static std::atomic<std::int64_t> gregor_rl_last_ns{0};                              \
+        if ((lg).should_log(spdlog::level::lvl) &&                                          \
+            ::gregor::detail::rate_limit_allows(gregor_rl_last_ns, interval)) {             \
+            (lg).get().log(                                                                 \
+                spdlog::source_loc{__FILE__, __LINE__, static_cast<const char*>(__func__)}, \
+                spdlog::level::lvl, __VA_ARGS__);                                           \
+        }                                                                                   \
     } while (0)

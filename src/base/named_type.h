@@ -27,32 +27,22 @@ public:
 
     constexpr auto operator<=>(const named_type&) const = default;
 
-    constexpr named_type& operator++()
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type& operator++() requires std::is_integral_v<T> {
         ++value_;
         return *this;
     }
-    constexpr named_type operator++(int)
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type operator++(int) requires std::is_integral_v<T> {
         named_type old = *this;
         ++value_;
         return old;
     }
-    constexpr named_type operator+(T delta) const
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type operator+(T delta) const requires std::is_integral_v<T> {
         return named_type(static_cast<T>(value_ + delta));
     }
-    constexpr named_type operator-(T delta) const
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type operator-(T delta) const requires std::is_integral_v<T> {
         return named_type(static_cast<T>(value_ - delta));
     }
-    constexpr named_type& operator+=(T delta)
-        requires std::is_integral_v<T>
-    {
+    constexpr named_type& operator+=(T delta) requires std::is_integral_v<T> {
         value_ = static_cast<T>(value_ + delta);
         return *this;
     }

@@ -25,11 +25,11 @@ struct error {
     error(std::error_code c) : code(c) {}  // NOLINT: implicit on purpose
     error(std::error_code c, std::string d) : code(c), detail(std::move(d)) {}
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    error(E e) : code(make_error_code(e)) {}  // NOLINT: implicit on purpose
+    requires std::is_error_code_enum_v<E> error(E e)
+        : code(make_error_code(e)) {}  // NOLINT: implicit on purpose
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    error(E e, std::string d) : code(make_error_code(e)), detail(std::move(d)) {}
+    requires std::is_error_code_enum_v<E> error(E e, std::string d)
+        : code(make_error_code(e)), detail(std::move(d)) {}
 
     // "category: message (detail)"
     std::string to_string() const;
@@ -41,8 +41,8 @@ public:
     result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
     result(error e) : state_(std::in_place_index<1>, std::move(e)) {}      // NOLINT
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    result(E e) : state_(std::in_place_index<1>, error(e)) {}  // NOLINT
+    requires std::is_error_code_enum_v<E> result(E e)
+        : state_(std::in_place_index<1>, error(e)) {}  // NOLINT
 
     bool has_value() const { return state_.index() == 0; }
     bool has_error() const { return state_.index() == 1; }
@@ -82,8 +82,7 @@ public:
     result() = default;
     result(error e) : error_(std::move(e)), ok_(false) {}  // NOLINT
     template <class E>
-        requires std::is_error_code_enum_v<E>
-    result(E e) : error_(error(e)), ok_(false) {}  // NOLINT
+    requires std::is_error_code_enum_v<E> result(E e) : error_(error(e)), ok_(false) {}  // NOLINT
 
     bool has_value() const { return ok_; }
     bool has_error() const { return !ok_; }
@@ -99,7 +98,9 @@ private:
     bool ok_ = true;
 };
 
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+    return {};
+}
 
 // Drops a result on purpose. `why` documents the decision at the call site.
 template <class T>
@@ -118,17 +119,17 @@ void ignore_error(const result<T>& r, const char* why) {
 // Propagates an error: `GREGOR_TRY(auto x, f());` or `GREGOR_TRY_VOID(g());`.
 #define GREGOR_CONCAT_INNER(a, b) a##b
 #define GREGOR_CONCAT(a, b) GREGOR_CONCAT_INNER(a, b)
-#define GREGOR_TRY_IMPL(tmp, decl, expr)                 \
-    auto tmp = (expr);                                   \
-    if (tmp.has_error()) [[unlikely]] {                  \
-        return tmp.err();                                \
-    }                                                    \
+#define GREGOR_TRY_IMPL(tmp, decl, expr) \
+    auto tmp = (expr);                   \
+    if (tmp.has_error()) [[unlikely]] {  \
+        return tmp.err();                \
+    }                                    \
     decl = std::move(tmp).value()
 #define GREGOR_TRY(decl, expr) GREGOR_TRY_IMPL(GREGOR_CONCAT(try_tmp_, __LINE__), decl, expr)
-#define GREGOR_TRY_VOID(expr)                                    \
-    do {                                                         \
-        auto try_void_tmp = (expr);                              \
-        if (try_void_tmp.has_error()) [[unlikely]] {             \
-            return try_void_tmp.err();                           \
-        }                                                        \
+#define GREGOR_TRY_VOID(expr)                        \
+    do {                                             \
+        auto try_void_tmp = (expr);                  \
+        if (try_void_tmp.has_error()) [[unlikely]] { \
+            return try_void_tmp.err();               \
+        }                                            \
     } while (0)

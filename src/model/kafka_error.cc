@@ -260,7 +260,9 @@ static_assert(table.back().code == kafka_error::transaction_abortable);
 
 }  // namespace
 
-std::span<const kafka_error_info> kafka_error_table() { return table; }
+std::span<const kafka_error_info> kafka_error_table() {
+    return table;
+}
 
 std::optional<kafka_error_info> kafka_error_lookup(std::int16_t code) {
     // The table is dense from -1 upwards, so the code is its own index (+1).

@@ -151,6 +151,8 @@ std::optional<kafka_error_info> kafka_error_lookup(std::int16_t code);
 // The upper-case name, or "UNKNOWN(<code>)"-style fallback "UNKNOWN_ERROR_CODE".
 std::string_view kafka_error_name(kafka_error code);
 bool kafka_error_retriable(kafka_error code);
-inline std::int16_t to_wire(kafka_error e) { return static_cast<std::int16_t>(e); }
+inline std::int16_t to_wire(kafka_error e) {
+    return static_cast<std::int16_t>(e);
+}
 
 }  // namespace gregor::model

@@ -35,16 +35,18 @@ enum class compression_type : std::uint8_t { none = 0, gzip = 1, snappy = 2, lz4
 enum class timestamp_type : std::uint8_t { create_time = 0, log_append_time = 1 };
 
 enum class batch_errc {
-    truncated = 1,         // fewer bytes than the header or batch_length claims
-    bad_length,            // batch_length below the header size or above the limit
-    unsupported_magic,     // magic 0/1 message sets or an unknown magic
-    bad_crc,               // CRC32C mismatch
-    bad_record_count,      // negative, or inconsistent with last_offset_delta / size
-    bad_compression,       // unknown compression codec bits
-    bad_offsets,           // last_offset_delta negative
+    truncated = 1,      // fewer bytes than the header or batch_length claims
+    bad_length,         // batch_length below the header size or above the limit
+    unsupported_magic,  // magic 0/1 message sets or an unknown magic
+    bad_crc,            // CRC32C mismatch
+    bad_record_count,   // negative, or inconsistent with last_offset_delta / size
+    bad_compression,    // unknown compression codec bits
+    bad_offsets,        // last_offset_delta negative
 };
 const std::error_category& batch_category();
-inline std::error_code make_error_code(batch_errc e) { return {static_cast<int>(e), batch_category()}; }
+inline std::error_code make_error_code(batch_errc e) {
+    return {static_cast<int>(e), batch_category()};
+}
 
 struct record_batch_header {
     offset base_offset;
@@ -89,8 +91,7 @@ enum class count_rule {
 // Parses the 61-byte header at the front of `data` and checks the fields that do not need
 // the body: magic, batch_length bounds (>= header, <= max_batch_bytes), codec bits, and
 // that `data` holds the whole batch. Does not check the CRC.
-result<record_batch_header> parse_batch_header(bytes_view data,
-                                               std::size_t max_batch_bytes);
+result<record_batch_header> parse_batch_header(bytes_view data, std::size_t max_batch_bytes);
 
 // parse_batch_header plus the CRC32C over bytes 21..end and the record count rule
 // (record_count >= 0; for uncompressed batches also record_count * 7 <= body bytes,
