@@ -79,7 +79,12 @@ void connection::drain() {
 }
 
 asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
-    while (self->reading() && co_await self->read_one()) {
+    // No co_await inside a loop condition: g++ 12 mishandles it (destroys the frame state).
+    while (self->reading()) {
+        bool more = co_await self->read_one();
+        if (!more) {
+            break;
+        }
     }
     self->reader_done_ = true;
     self->writer_wake_.notify_all();
