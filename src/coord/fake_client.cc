@@ -206,9 +206,9 @@ void fake_client::close() {
     ensemble_.fail_pending_completions(key_, make_error_code(errc::closed));
 }
 
-void fake_client::expire_session() {
+void fake_client::expire_session(bool linger_ephemerals) {
     GREGOR_ASSERT(!closed_, "expire_session on a closed client");
-    ensemble_.end_session(session_);
+    ensemble_.end_session(session_, linger_ephemerals);
     if (!link_up_) {
         expired_while_down_ = true;  // the client learns about it when it reconnects
         return;

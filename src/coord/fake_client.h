@@ -52,7 +52,9 @@ public:
     void close() override;
 
     // Test controls (see the header comment).
-    void expire_session();
+    // With `linger_ephemerals`, the session's ephemerals stay behind (owned by the dead
+    // session) as ZOOKEEPER-2985 lets them, to test stale-registration handling.
+    void expire_session(bool linger_ephemerals = false);
     void disconnect();
     void reconnect();
     void hold() { held_ = true; }

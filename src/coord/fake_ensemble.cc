@@ -26,7 +26,7 @@ session_id fake_ensemble::open_session(std::uint64_t key) {
     return s;
 }
 
-void fake_ensemble::end_session(session_id s) {
+void fake_ensemble::end_session(session_id s, bool linger_ephemerals) {
     if (sessions_.erase(s) == 0) {
         return;
     }
@@ -35,6 +35,9 @@ void fake_ensemble::end_session(session_id s) {
             std::erase_if(it->second, [s](const watch_reg& w) { return w.session == s; });
             it = it->second.empty() ? table->erase(it) : std::next(it);
         }
+    }
+    if (linger_ephemerals) {
+        return;
     }
     // ZooKeeper deletes all ephemerals of a closing session in one transaction.
     zxid tx = next_zxid();

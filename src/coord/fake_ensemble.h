@@ -69,7 +69,7 @@ private:
     void detach(std::uint64_t key);
     session_id open_session(std::uint64_t key);
     // Ends a session: deletes its ephemerals (firing watches) and drops its watches.
-    void end_session(session_id s);
+    void end_session(session_id s, bool linger_ephemerals = false);
 
     zxid next_zxid() { return ++zxid_; }
     void enqueue(delivery d);
