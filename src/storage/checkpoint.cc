@@ -139,4 +139,29 @@ result<std::vector<epoch_entry>> read_epoch_checkpoint(file_system& fs, const st
     return decode_epoch_checkpoint(text);
 }
 
+result<void> checkpoint_writer::write(file_system& fs, const std::string& path,
+                                      bytes_view content, std::uint64_t seq) {
+    std::lock_guard lock(mu_);
+    if (seq <= written_) {
+        return ok();
+    }
+    GREGOR_TRY_VOID(write_file_atomic(fs, path, content));
+    written_ = seq;
+    return ok();
+}
+
+result<void> checkpoint_writer::write_all(file_system& fs,
+                                          const std::vector<std::pair<std::string, bytes>>& files,
+                                          std::uint64_t seq) {
+    std::lock_guard lock(mu_);
+    if (seq <= written_) {
+        return ok();
+    }
+    for (const auto& [path, content] : files) {
+        GREGOR_TRY_VOID(write_file_atomic(fs, path, content));
+    }
+    written_ = seq;
+    return ok();
+}
+
 }  // namespace gregor::storage

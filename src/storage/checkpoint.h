@@ -14,8 +14,11 @@
 #include "model/fundamental.h"
 #include "storage/file_system.h"
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gregor::storage {
@@ -39,5 +42,28 @@ result<offset_map> read_offset_checkpoint(file_system& fs, const std::string& pa
 result<void> write_offset_checkpoint(file_system& fs, const std::string& path,
                                      const offset_map& offsets);
 result<std::vector<epoch_entry>> read_epoch_checkpoint(file_system& fs, const std::string& path);
+
+// Orders the writes of one checkpoint file between the owner loop (which snapshots the
+// content and may write synchronously at shutdown) and the I/O worker (which writes queued
+// snapshots): writes never overlap, and a snapshot older than one already written is
+// skipped instead of rolling the file back. Shared by the owner and queued jobs
+// (shared_ptr); thread-safe.
+class checkpoint_writer {
+public:
+    // Owner: the sequence number of a new snapshot.
+    std::uint64_t next_seq() { return ++issued_; }
+    // Any thread: writes `content` atomically unless a newer snapshot was written already.
+    result<void> write(file_system& fs, const std::string& path, bytes_view content,
+                       std::uint64_t seq);
+    // The same for several files written as one snapshot (a log dir's checkpoints).
+    result<void> write_all(file_system& fs,
+                           const std::vector<std::pair<std::string, bytes>>& files,
+                           std::uint64_t seq);
+
+private:
+    std::atomic<std::uint64_t> issued_{0};
+    std::mutex mu_;
+    std::uint64_t written_ = 0;
+};
 
 }  // namespace gregor::storage

@@ -50,7 +50,8 @@ public:
     result<void> submit(std::function<void()> work);
     // Manual mode: runs every queued task (including ones queued meanwhile) on the caller.
     std::size_t run_pending();
-    // Runs what is queued, then stops the thread. Idempotent.
+    // Thread mode: runs what is queued, then stops the thread. Manual mode: drops what is
+    // queued (tests model a process that dies). Idempotent.
     void stop();
     std::size_t queued();
 

@@ -73,6 +73,13 @@ void log::assert_owner() const {
     GREGOR_ASSERT(!closed_, "log {} used after close", tp_);
 }
 
+result<void> log::check_writable() const {
+    if (io_failed_) {
+        return error(errc::io_error, fmt::format("{}: failed after an fsync error", tp_));
+    }
+    return ok();
+}
+
 segment_options log::seg_options() const {
     segment_options o;
     o.index_interval_bytes = cfg_.index_interval_bytes;
@@ -86,6 +93,7 @@ result<append_result> log::append_as_leader(mutable_bytes_view records,
                                             bool already_validated) {
     assert_owner();
     GREGOR_ASSERT(epoch() >= 0, "leader append with epoch {}", epoch);
+    GREGOR_TRY_VOID(check_writable());
     GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
                                              model::count_rule::exact, already_validated));
     bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
@@ -120,6 +128,7 @@ result<append_result> log::append_as_leader(mutable_bytes_view records,
 result<append_result> log::append_as_follower(bytes_view records, model::timestamp_ms now,
                                               bool already_validated) {
     assert_owner();
+    GREGOR_TRY_VOID(check_writable());
     GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
                                              model::count_rule::at_most, already_validated));
     auto expected = log_end_;

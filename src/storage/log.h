@@ -112,7 +112,8 @@ public:
                                              bool already_validated = false);
 
     // Calls `done` once an fsync covers every offset <= `last` (at once if it already
-    // has), starting one if none runs. `done` runs on the owner's loop.
+    // has), starting one if none runs. `done` runs on the owner's loop. After a failed
+    // fsync every waiter fails and the log refuses writes (errc::io_error) until reopened.
     void when_flushed(model::offset last, flush_callback done);
     // Starts a flush if flush.ms has passed since the last one and data is unflushed.
     void maybe_flush(model::timestamp_ms now);
@@ -190,6 +191,7 @@ private:
 
     result<void> delete_segment(std::map<model::offset, std::unique_ptr<segment>>::iterator it);
     void persist_epochs();
+    std::string epoch_path() const;
 
     log_context ctx_;
     std::string dir_;
@@ -215,6 +217,12 @@ private:
     model::timestamp_ms last_flush_ms_{0};
     model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
     bool closed_ = false;
+    // Set by a failed fsync. The kernel may have dropped the dirty pages, so a later fsync
+    // proves nothing ("fsyncgate"): like Kafka taking the log dir offline, the log then
+    // refuses writes until it is reopened (and recovered).
+    bool io_failed_ = false;
+    result<void> check_writable() const;
+    std::shared_ptr<checkpoint_writer> epoch_writer_ = std::make_shared<checkpoint_writer>();
     // Lets worker completions detect that the log is gone (they run on the owner loop).
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -17,6 +17,10 @@ void log::when_flushed(model::offset last, flush_callback done) {
         done(ok());
         return;
     }
+    if (io_failed_) {
+        done(check_writable());
+        return;
+    }
     auto pos = std::upper_bound(waiters_.begin(), waiters_.end(), last,
                                 [](model::offset o, const waiter& w) { return o < w.last; });
     waiters_.insert(pos, waiter{last, std::move(done)});
@@ -33,7 +37,7 @@ void log::maybe_flush(model::timestamp_ms now) {
 }
 
 void log::request_flush() {
-    if (closed_) {
+    if (closed_ || io_failed_) {
         return;
     }
     if (flush_in_flight_) {
@@ -97,7 +101,10 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
     }
     if (!r) {
         GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
-                                "{}: fsync failed: {}", tp_, r.err().to_string());
+                                "{}: fsync failed, refusing writes until reopened: {}", tp_,
+                                r.err().to_string());
+        io_failed_ = true;
+        flush_again_ = false;
         fail_waiters(model::offset(0), r.err());
     } else if (generation == flush_generation_) {
         flushed_ = std::max(flushed_, std::min(target, log_end_));
@@ -133,9 +140,9 @@ result<void> log::close() {
                    sealed.err().to_string());
     }
     GREGOR_TRY_VOID(sync_all());
-    GREGOR_TRY_VOID(write_file_atomic(
-        *ctx_.fs, path_join(dir_, std::string(leader_epoch_checkpoint_name)),
-        encode_epoch_checkpoint(epochs_.entries())));
+    GREGOR_TRY_VOID(epoch_writer_->write(*ctx_.fs, epoch_path(),
+                                         encode_epoch_checkpoint(epochs_.entries()),
+                                         epoch_writer_->next_seq()));
     flushed_ = log_end_;
     auto done = std::move(waiters_);
     waiters_.clear();

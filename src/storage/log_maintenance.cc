@@ -29,17 +29,21 @@ result<void> log::delete_segment(std::map<model::offset, std::unique_ptr<segment
     return ok();
 }
 
+std::string log::epoch_path() const {
+    return path_join(dir_, std::string(leader_epoch_checkpoint_name));
+}
+
 void log::persist_epochs() {
-    auto* fs = ctx_.fs;
-    auto path = path_join(dir_, std::string(leader_epoch_checkpoint_name));
-    auto content = encode_epoch_checkpoint(epochs_.entries());
-    auto submitted = ctx_.worker->submit([fs, path, content = std::move(content)] {
-        auto w = write_file_atomic(*fs, path, content);
+    auto seq = epoch_writer_->next_seq();
+    auto task = [fs = ctx_.fs, path = epoch_path(), writer = epoch_writer_, seq,
+                 content = encode_epoch_checkpoint(epochs_.entries())] {
+        auto w = writer->write(*fs, path, content, seq);
         if (!w) {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
                                     "writing {} failed: {}", path, w.err().to_string());
         }
-    });
+    };
+    auto submitted = ctx_.worker->submit(std::move(task));
     if (!submitted) {
         // Recovery re-derives epochs from batch headers, so a lost write costs a rescan.
         GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),

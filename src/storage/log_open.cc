@@ -83,8 +83,9 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     bool changed = epochs_.truncate_from_end(log_end_);
     changed = epochs_.truncate_from_start(log_start_) || changed;
     if (changed || !clean) {
-        GREGOR_TRY_VOID(write_file_atomic(*ctx_.fs, epoch_path,
-                                          encode_epoch_checkpoint(epochs_.entries())));
+        GREGOR_TRY_VOID(epoch_writer_->write(*ctx_.fs, epoch_path,
+                                             encode_epoch_checkpoint(epochs_.entries()),
+                                             epoch_writer_->next_seq()));
     }
     flushed_ = log_end_;
     last_flush_ms_ = now;

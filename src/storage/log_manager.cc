@@ -1,0 +1,256 @@
+#include "storage/log_manager.h"
+
+#include "storage/errc.h"
+#include "storage/logger.h"
+#include "storage/names.h"
+
+#include <fmt/format.h>
+
+namespace gregor::storage {
+
+log_manager::log_manager(const log_context& ctx, std::vector<std::string> log_dirs,
+                         config_source configs)
+    : ctx_(ctx), dirs_(std::move(log_dirs)), configs_(std::move(configs)) {
+    GREGOR_ASSERT(!dirs_.empty(), "log_manager needs at least one log dir");
+    GREGOR_ASSERT(static_cast<bool>(configs_), "log_manager needs a config source");
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        writers_.push_back(std::make_shared<checkpoint_writer>());
+    }
+}
+
+log_manager::~log_manager() = default;
+
+offset_map log_manager::read_checkpoint(const std::string& dir, std::string_view name) {
+    auto path = path_join(dir, std::string(name));
+    auto r = read_offset_checkpoint(*ctx_.fs, path);
+    if (!r) {
+        GREGOR_LOG(storage_log, warn, "{} is unreadable ({}); affected logs get a full recovery",
+                   path, r.err().to_string());
+        return {};
+    }
+    return std::move(*r);
+}
+
+result<void> log_manager::load(model::timestamp_ms now) {
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        GREGOR_TRY_VOID(load_dir(i, now));
+    }
+    // From now on a crash must be detected: the marker goes before any new write.
+    for (const auto& dir : dirs_) {
+        auto marker = path_join(dir, std::string(clean_shutdown_marker_name));
+        if (ctx_.fs->exists(marker)) {
+            GREGOR_TRY_VOID(ctx_.fs->remove(marker));
+            GREGOR_TRY_VOID(ctx_.fs->sync_dir(dir));
+        }
+    }
+    return ok();
+}
+
+result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms now) {
+    const auto& dir = dirs_[dir_index];
+    GREGOR_TRY_VOID(ctx_.fs->create_dirs(dir));
+    bool clean = ctx_.fs->exists(path_join(dir, std::string(clean_shutdown_marker_name)));
+    auto recovery = read_checkpoint(dir, recovery_point_checkpoint_name);
+    auto starts = read_checkpoint(dir, log_start_offset_checkpoint_name);
+    auto repl = read_checkpoint(dir, replication_offset_checkpoint_name);
+    GREGOR_TRY(auto names, ctx_.fs->list_dir(dir));
+    for (const auto& name : names) {
+        auto path = path_join(dir, name);
+        if (name.ends_with(dir_delete_suffix)) {
+            ignore_error(ctx_.fs->remove_all(path), "retried at next start-up");
+            continue;
+        }
+        auto tp = parse_partition_dir_name(name);
+        auto is_dir = ctx_.fs->is_dir(path);
+        if (!tp || !is_dir || !*is_dir) {
+            continue;
+        }
+        if (logs_.contains(*tp)) {
+            return error(errc::already_exists,
+                         fmt::format("{} is in two log dirs ({} and {})", *tp,
+                                     dirs_[logs_[*tp].dir_index], dir));
+        }
+        log_open_state state;
+        state.clean_shutdown = clean;
+        state.recovery_point = recovery.contains(*tp) ? recovery[*tp] : model::offset(0);
+        state.log_start_offset = starts.contains(*tp) ? starts[*tp] : model::offset(0);
+        GREGOR_TRY(auto l, log::open(ctx_, path, *tp, configs_(tp->topic), state, now));
+        if (repl.contains(*tp)) {
+            replication_[*tp] = repl[*tp];
+        }
+        logs_[*tp] = entry{std::move(l), dir_index};
+    }
+    GREGOR_LOG(storage_log, info, "loaded log dir {} ({} shutdown)", dir,
+               clean ? "clean" : "unclean");
+    return ok();
+}
+
+std::size_t log_manager::least_loaded_dir() const {
+    std::vector<std::size_t> counts(dirs_.size(), 0);
+    for (const auto& [tp, e] : logs_) {
+        ++counts[e.dir_index];
+    }
+    return static_cast<std::size_t>(std::min_element(counts.begin(), counts.end()) -
+                                    counts.begin());
+}
+
+result<log*> log_manager::get_or_create(const model::topic_partition& tp,
+                                        model::timestamp_ms now) {
+    if (auto* l = get(tp)) {
+        return l;
+    }
+    auto dir_index = least_loaded_dir();
+    auto path = path_join(dirs_[dir_index], partition_dir_name(tp));
+    log_open_state state;
+    state.clean_shutdown = true;
+    GREGOR_TRY(auto l, log::open(ctx_, path, tp, configs_(tp.topic), state, now));
+    GREGOR_TRY_VOID(ctx_.fs->sync_dir(dirs_[dir_index]));
+    auto* raw = l.get();
+    logs_[tp] = entry{std::move(l), dir_index};
+    GREGOR_LOG(storage_log, info, "created log {} in {}", tp, dirs_[dir_index]);
+    return raw;
+}
+
+log* log_manager::get(const model::topic_partition& tp) {
+    auto it = logs_.find(tp);
+    return it == logs_.end() ? nullptr : it->second.log.get();
+}
+
+result<void> log_manager::remove(const model::topic_partition& tp) {
+    auto it = logs_.find(tp);
+    if (it == logs_.end()) {
+        return error(errc::not_found, fmt::format("no log for {}", tp));
+    }
+    GREGOR_TRY_VOID(it->second.log->remove());
+    logs_.erase(it);
+    replication_.erase(tp);
+    return ok();
+}
+
+std::vector<model::topic_partition> log_manager::partitions() const {
+    std::vector<model::topic_partition> out;
+    for (const auto& [tp, e] : logs_) {
+        out.push_back(tp);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+result<std::size_t> log_manager::run_retention(model::timestamp_ms now) {
+    std::size_t deleted = 0;
+    for (auto& [tp, e] : logs_) {
+        auto r = e.log->apply_retention(now);
+        if (!r) {
+            GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
+                                    "{}: retention failed: {}", tp, r.err().to_string());
+            continue;
+        }
+        deleted += *r;
+    }
+    return deleted;
+}
+
+void log_manager::run_flush_checks(model::timestamp_ms now) {
+    for (auto& [tp, e] : logs_) {
+        e.log->maybe_flush(now);
+    }
+}
+
+void log_manager::reload_configs() {
+    for (auto& [tp, e] : logs_) {
+        e.log->set_config(configs_(tp.topic));
+    }
+}
+
+void log_manager::set_replication_offset(const model::topic_partition& tp, model::offset hw) {
+    replication_[tp] = hw;
+}
+
+std::optional<model::offset> log_manager::replication_offset(
+    const model::topic_partition& tp) const {
+    auto it = replication_.find(tp);
+    if (it == replication_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+std::vector<log_manager::dir_checkpoints> log_manager::snapshot() const {
+    std::vector<dir_checkpoints> out(dirs_.size());
+    for (const auto& [tp, e] : logs_) {
+        auto& d = out[e.dir_index];
+        d.recovery_points[tp] = e.log->recovery_point();
+        d.log_starts[tp] = e.log->log_start_offset();
+        if (auto it = replication_.find(tp); it != replication_.end()) {
+            d.replication[tp] = it->second;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// The three files of a dir share one writer and one sequence number: a stale snapshot is
+// skipped for all three together.
+result<void> write_dir_checkpoints(file_system& fs, const std::string& dir,
+                                   checkpoint_writer& writer, std::uint64_t seq,
+                                   const offset_map& recovery, const offset_map& starts,
+                                   const offset_map& repl) {
+    std::vector<std::pair<std::string, bytes>> files{
+        {path_join(dir, std::string(recovery_point_checkpoint_name)),
+         encode_offset_checkpoint(recovery)},
+        {path_join(dir, std::string(log_start_offset_checkpoint_name)),
+         encode_offset_checkpoint(starts)},
+        {path_join(dir, std::string(replication_offset_checkpoint_name)),
+         encode_offset_checkpoint(repl)}};
+    return writer.write_all(fs, files, seq);
+}
+
+}  // namespace
+
+void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
+    auto snap = snapshot();
+    std::vector<std::uint64_t> seqs;
+    for (auto& w : writers_) {
+        seqs.push_back(w->next_seq());
+    }
+    auto task = [fs = ctx_.fs, dirs = dirs_, writers = writers_, seqs, snap = std::move(snap),
+                 exec = ctx_.exec, token = std::weak_ptr<int>(alive_),
+                 done = std::move(done)]() mutable {
+        result<void> r = ok();
+        for (std::size_t i = 0; i < dirs.size() && r; ++i) {
+            r = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i],
+                                      snap[i].recovery_points, snap[i].log_starts,
+                                      snap[i].replication);
+        }
+        exec([token, r, done = std::move(done)] {
+            if (token.lock() && done) {
+                done(r);
+            }
+        });
+    };
+    auto submitted = ctx_.worker->submit(std::move(task));
+    if (!submitted && done) {
+        done(submitted.err());
+    }
+}
+
+result<void> log_manager::shutdown() {
+    for (auto& [tp, e] : logs_) {
+        GREGOR_TRY_VOID(e.log->close());
+    }
+    auto snap = snapshot();
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        GREGOR_TRY_VOID(write_dir_checkpoints(*ctx_.fs, dirs_[i], *writers_[i],
+                                              writers_[i]->next_seq(), snap[i].recovery_points,
+                                              snap[i].log_starts, snap[i].replication));
+        auto marker = path_join(dirs_[i], std::string(clean_shutdown_marker_name));
+        GREGOR_TRY(auto f, ctx_.fs->open(marker, open_mode::create));
+        GREGOR_TRY_VOID(f->sync());
+        GREGOR_TRY_VOID(ctx_.fs->sync_dir(dirs_[i]));
+    }
+    GREGOR_LOG(storage_log, info, "log manager shut down cleanly ({} logs)", logs_.size());
+    return ok();
+}
+
+}  // namespace gregor::storage
