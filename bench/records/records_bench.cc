@@ -7,7 +7,8 @@
 //   validate/{one_batch,16k_batches}       ~1 MiB set of 10,000 x ~100-byte records,
 //                                          header + CRC checks, no record parse; >= 2 GB/s
 //   iterate/none                           record parse of the same set
-//   decompress_iterate/<codec>             open (decompress) + read every record
+//   decompress_iterate/<codec>             open (decompress) + read every record, one batch
+//   decompress_iterate_16k/<codec>         the same with the Java client's 16 KiB batches
 //   compress/<codec>                       build the batch with that codec
 // Bytes/s are always of the uncompressed record set, so the rows compare directly.
 #include "base/crc32c.h"
@@ -192,19 +193,24 @@ std::size_t read_all(bytes_view set) {
 
 void decompress_iterate(benchmark::State& state) {
     const auto codec = static_cast<compression_type>(state.range(0));
-    const bytes plain = record_set(compression_type::none, 64 << 20);
-    const bytes set = record_set(codec, 64 << 20);
+    const auto batch_bytes = static_cast<std::size_t>(state.range(1));
+    const bytes plain = record_set(compression_type::none, batch_bytes);
+    const bytes set = record_set(codec, batch_bytes);
     for (auto _ : state) {
         benchmark::DoNotOptimize(read_all(set));
     }
     set_bytes(state, plain.size());
     state.counters["ratio"] = static_cast<double>(plain.size()) / static_cast<double>(set.size());
 }
-BENCHMARK(decompress_iterate)->Name("decompress_iterate/none")->Arg(0);
-BENCHMARK(decompress_iterate)->Name("decompress_iterate/gzip")->Arg(1);
-BENCHMARK(decompress_iterate)->Name("decompress_iterate/snappy")->Arg(2);
-BENCHMARK(decompress_iterate)->Name("decompress_iterate/lz4")->Arg(3);
-BENCHMARK(decompress_iterate)->Name("decompress_iterate/zstd")->Arg(4);
+BENCHMARK(decompress_iterate)->Name("decompress_iterate/none")->Args({0, 64 << 20});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate/gzip")->Args({1, 64 << 20});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate/snappy")->Args({2, 64 << 20});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate/lz4")->Args({3, 64 << 20});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate/zstd")->Args({4, 64 << 20});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate_16k/gzip")->Args({1, 16 << 10});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate_16k/snappy")->Args({2, 16 << 10});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate_16k/lz4")->Args({3, 16 << 10});
+BENCHMARK(decompress_iterate)->Name("decompress_iterate_16k/zstd")->Args({4, 16 << 10});
 
 void compress_set(benchmark::State& state) {
     const auto codec = static_cast<compression_type>(state.range(0));

@@ -16,6 +16,20 @@ struct dctx_deleter {
 };
 using dctx_ptr = std::unique_ptr<LZ4F_dctx, dctx_deleter>;
 
+// One decompression context per thread, reset before each use (a failed frame leaves it
+// mid-stream). Returns nullptr if lz4 cannot allocate it.
+LZ4F_dctx* thread_dctx() {
+    thread_local const dctx_ptr ctx = [] {
+        LZ4F_dctx* raw = nullptr;
+        const bool failed = LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION));
+        return dctx_ptr(failed ? nullptr : raw);
+    }();
+    if (ctx) {
+        LZ4F_resetDecompressionContext(ctx.get());
+    }
+    return ctx.get();
+}
+
 error corrupt(const char* what) {
     return error(records_errc::corrupt_compressed_data, fmt::format("lz4: {}", what));
 }
@@ -36,11 +50,10 @@ result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
     if (input.empty()) {
         return corrupt("empty input");
     }
-    LZ4F_dctx* raw = nullptr;
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION))) {
+    LZ4F_dctx* ctx = thread_dctx();
+    if (ctx == nullptr) {
         return error(records_errc::compression_failed, "lz4: context");
     }
-    dctx_ptr ctx(raw);
     bounded_output out(limit, input.size());
     std::size_t pos = 0;
     for (;;) {
@@ -50,7 +63,7 @@ result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
         }
         std::size_t produced = space.size();
         std::size_t consumed = input.size() - pos;
-        const std::size_t hint = LZ4F_decompress(ctx.get(), space.data(), &produced,
+        const std::size_t hint = LZ4F_decompress(ctx, space.data(), &produced,
                                                  input.data() + pos, &consumed, nullptr);
         if (LZ4F_isError(hint)) {
             return corrupt(LZ4F_getErrorName(hint));

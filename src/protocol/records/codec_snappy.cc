@@ -46,8 +46,8 @@ error corrupt(std::string what) {
     return error(records_errc::corrupt_compressed_data, "snappy: " + std::move(what));
 }
 
-// Appends one raw block's output to `out`, keeping the total within `limit`.
-result<void> append_block(bytes& out, bytes_view block, std::size_t limit) {
+// Returns the uncompressed length a raw block declares, iff it is plausible for its size.
+result<std::size_t> block_length(bytes_view block) {
     std::size_t length = 0;
     if (block.empty() || !snappy::GetUncompressedLength(as_chars(block.data()), block.size(),
                                                         &length)) {
@@ -56,21 +56,22 @@ result<void> append_block(bytes& out, bytes_view block, std::size_t limit) {
     if (length > block.size() * snappy_expansion_max) {
         return corrupt(fmt::format("block of {} bytes claims {}", block.size(), length));
     }
-    if (length > limit - out.size()) {
-        return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
-    }
-    const std::size_t at = out.size();
-    out.resize(at + length);
-    // RawUncompress writes through a char*; the vector's bytes are ours.
-    char* dst = reinterpret_cast<char*>(out.data() + at);  // NOLINT
-    if (!snappy::RawUncompress(as_chars(block.data()), block.size(), dst)) {
+    return length;
+}
+
+// Decompresses one raw block into `dst`, which holds exactly its declared length.
+result<void> uncompress_block(bytes_view block, mutable_bytes_view dst) {
+    // RawUncompress writes through a char*; the bytes are ours.
+    char* out = reinterpret_cast<char*>(dst.data());  // NOLINT
+    if (!snappy::RawUncompress(as_chars(block.data()), block.size(), out)) {
         return corrupt("bad block");
     }
     return ok();
 }
 
-result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
-    bytes out;
+// Calls f(block) for each raw block of a xerial stream, checking the framing.
+template <class F>
+result<void> for_each_xerial_block(bytes_view input, F&& f) {
     std::size_t pos = xerial_header_bytes;
     while (pos < input.size()) {
         if (input.size() - pos < 4) {
@@ -82,9 +83,34 @@ result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
             return corrupt(fmt::format("xerial block of {} bytes, {} left", block_len,
                                        input.size() - pos));
         }
-        GREGOR_TRY_VOID(append_block(out, input.subspan(pos, block_len), limit));
+        GREGOR_TRY_VOID(f(input.subspan(pos, block_len)));
         pos += block_len;
     }
+    return ok();
+}
+
+// Two passes: the declared lengths are summed and checked against the limit first, so the
+// output is allocated once and only within the limit.
+result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
+    std::size_t total = 0;
+    const auto sum_lengths = [&](bytes_view block) -> result<void> {
+        GREGOR_TRY(const std::size_t length, block_length(block));
+        if (length > limit - total) {
+            return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
+        }
+        total += length;
+        return ok();
+    };
+    GREGOR_TRY_VOID(for_each_xerial_block(input, sum_lengths));
+    bytes out(total);
+    std::size_t at = 0;
+    const auto fill = [&](bytes_view block) -> result<void> {
+        GREGOR_TRY(const std::size_t length, block_length(block));
+        const mutable_bytes_view dst = mutable_bytes_view(out).subspan(at, length);
+        at += length;
+        return uncompress_block(block, dst);
+    };
+    GREGOR_TRY_VOID(for_each_xerial_block(input, fill));
     return out;
 }
 
@@ -94,8 +120,12 @@ result<bytes> snappy_decompress(bytes_view input, std::size_t limit) {
     if (is_xerial(input)) {
         return xerial_decompress(input, limit);
     }
-    bytes out;
-    GREGOR_TRY_VOID(append_block(out, input, limit));
+    GREGOR_TRY(const std::size_t length, block_length(input));
+    if (length > limit) {
+        return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
+    }
+    bytes out(length);
+    GREGOR_TRY_VOID(uncompress_block(input, out));
     return out;
 }
 

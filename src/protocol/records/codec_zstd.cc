@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 
 namespace gregor::protocol::records_detail {
@@ -19,6 +21,16 @@ struct dctx_deleter {
 };
 using dctx_ptr = std::unique_ptr<ZSTD_DCtx, dctx_deleter>;
 
+// One decompression context per thread, reset before each use: creating one per batch costs
+// more than decoding a small batch. Returns nullptr if zstd cannot allocate it.
+ZSTD_DCtx* thread_dctx() {
+    thread_local const dctx_ptr ctx(ZSTD_createDCtx());
+    if (ctx) {
+        ZSTD_DCtx_reset(ctx.get(), ZSTD_reset_session_only);
+    }
+    return ctx.get();
+}
+
 error corrupt(const char* what) {
     return error(records_errc::corrupt_compressed_data, fmt::format("zstd: {}", what));
 }
@@ -29,11 +41,17 @@ result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
     if (input.empty()) {
         return corrupt("empty input");
     }
-    dctx_ptr ctx(ZSTD_createDCtx());
-    if (!ctx) {
+    ZSTD_DCtx* ctx = thread_dctx();
+    if (ctx == nullptr) {
         return error(records_errc::compression_failed, "zstd: context");
     }
-    bounded_output out(limit, input.size());
+    // The frame's declared content size lets zstd decode in a single pass into our buffer.
+    const unsigned long long declared = ZSTD_getFrameContentSize(input.data(), input.size());
+    const std::size_t hint =
+        declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR
+            ? 0
+            : static_cast<std::size_t>(std::min<unsigned long long>(declared, SIZE_MAX - 1));
+    bounded_output out(limit, input.size(), hint);
     ZSTD_inBuffer in{input.data(), input.size(), 0};
     for (;;) {
         const mutable_bytes_view space = out.space();
@@ -42,7 +60,7 @@ result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
         }
         ZSTD_outBuffer o{space.data(), space.size(), 0};
         const std::size_t in_before = in.pos;
-        const std::size_t rc = ZSTD_decompressStream(ctx.get(), &o, &in);
+        const std::size_t rc = ZSTD_decompressStream(ctx, &o, &in);
         if (ZSTD_isError(rc)) {
             return corrupt(ZSTD_getErrorName(rc));
         }

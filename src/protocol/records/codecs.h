@@ -14,7 +14,10 @@ namespace gregor::protocol::records_detail {
 // byte proves the stream expands past the limit, without trusting any declared size.
 class bounded_output {
 public:
-    bounded_output(std::size_t limit, std::size_t input_bytes);
+    // `size_hint`: the output size the stream declares (0 if none). It is untrusted, so it
+    // only sizes the first buffer, and only when it is plausible: at most
+    // output_hint_ratio_max times the input (the buffer never exceeds limit + 1 anyway).
+    bounded_output(std::size_t limit, std::size_t input_bytes, std::size_t size_hint = 0);
 
     // Writable space after the bytes written so far; empty iff the cap is reached.
     mutable_bytes_view space();

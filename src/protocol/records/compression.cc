@@ -12,14 +12,22 @@ namespace gregor::protocol {
 namespace records_detail {
 
 namespace {
-// The first buffer: a guess at the expansion, never above the cap.
-constexpr std::size_t first_output_bytes_min = 64 * 1024;
+// Without a plausible hint the first buffer guesses a typical expansion of record data.
+constexpr std::size_t first_output_bytes_min = 16 * 1024;
 constexpr std::size_t expansion_guess = 4;
+// Declared sizes beyond this ratio are not believed up front; the buffer grows instead.
+constexpr std::size_t output_hint_ratio_max = 64;
+
+std::size_t first_buffer_bytes(std::size_t input_bytes, std::size_t size_hint) {
+    if (size_hint > 0 && size_hint / output_hint_ratio_max <= input_bytes) {
+        return size_hint + 1;  // the spare byte lets the codec report its end without a regrow
+    }
+    return std::max(first_output_bytes_min, input_bytes * expansion_guess);
+}
 }  // namespace
 
-bounded_output::bounded_output(std::size_t limit, std::size_t input_bytes)
-    : limit_(limit),
-      first_bytes_(std::max(first_output_bytes_min, input_bytes * expansion_guess)) {}
+bounded_output::bounded_output(std::size_t limit, std::size_t input_bytes, std::size_t size_hint)
+    : limit_(limit), first_bytes_(first_buffer_bytes(input_bytes, size_hint)) {}
 
 mutable_bytes_view bounded_output::space() {
     const std::size_t cap = limit_ + 1;

@@ -41,21 +41,22 @@ void skip_headers(byte_cursor& c, std::int32_t count) {
 
 }  // namespace
 
-result<record_view> record_reader::parse_one() {
+record_reader::parsed record_reader::parse_one() const {
     const bytes_view rest = records_.subspan(pos_);
     byte_cursor outer(rest);
     const std::int32_t length = outer.read_varint();
+    parsed out;
     if (!outer.ok()) {
-        return error(outer.error(), fmt::format("record {} length", read_));
+        out.error = outer.error();
+        return out;
     }
     if (length < 0 || static_cast<std::size_t>(length) > outer.remaining()) {
-        const auto e = length < 0 ? records_errc::bad_record_length : records_errc::truncated;
-        return error(e, fmt::format("record {} length {} with {} bytes left", read_, length,
-                                    outer.remaining()));
+        out.error = length < 0 ? records_errc::bad_record_length : records_errc::truncated;
+        return out;
     }
     const std::size_t prefix = outer.position();
     byte_cursor c(rest.subspan(prefix, static_cast<std::size_t>(length)));
-    record_view r;
+    record_view& r = out.view;
     r.attributes = c.read_i8();
     r.timestamp_delta = c.read_varlong();
     r.offset_delta = c.read_varint();
@@ -74,17 +75,15 @@ result<record_view> record_reader::parse_one() {
     }
     if (!c.ok()) {
         // Inside the record a field running past its end means the length lied.
-        const auto e = c.error() == records_errc::truncated ? records_errc::bad_record_length
-                                                            : c.error();
-        return error(e, fmt::format("record {}", read_));
+        out.error = c.error() == records_errc::truncated ? records_errc::bad_record_length
+                                                         : c.error();
+        return out;
     }
-    const std::size_t wire_bytes = prefix + static_cast<std::size_t>(length);
     r.headers = record_header_range(
         rest.subspan(prefix + headers_start, static_cast<std::size_t>(length) - headers_start),
         header_count);
-    r.wire = rest.first(wire_bytes);
-    pos_ += wire_bytes;
-    return r;
+    r.wire = rest.first(prefix + static_cast<std::size_t>(length));
+    return out;
 }
 
 result<std::optional<record_view>> record_reader::next() {
@@ -100,13 +99,15 @@ result<std::optional<record_view>> record_reader::next() {
                                     pos_ == records_.size() ? "" : " and trailing bytes"));
         return *failed_;
     }
-    auto r = parse_one();
-    if (r.has_error()) {
-        failed_ = r.err();
+    const parsed p = parse_one();
+    if (p.error != records_errc{}) {
+        failed_ = error(p.error, fmt::format("record {} at byte {} of {}", read_, pos_,
+                                             records_.size()));
         return *failed_;
     }
+    pos_ += p.view.wire.size();
     ++read_;
-    return std::optional<record_view>{std::move(r).value()};
+    return std::optional<record_view>{p.view};
 }
 
 result<std::int32_t> validate_records(bytes_view records, std::int32_t record_count) {

@@ -98,7 +98,12 @@ public:
     std::int32_t records_read() const { return read_; }
 
 private:
-    result<record_view> parse_one();
+    // The hot path: no result<> or message formatting per record, only on failure.
+    struct parsed {
+        record_view view;
+        records_errc error{};
+    };
+    parsed parse_one() const;
 
     bytes_view records_;
     std::size_t pos_ = 0;

@@ -180,6 +180,32 @@ TEST(compression, snappy_declared_length_is_checked_before_allocating) {
               records_errc::corrupt_compressed_data);
 }
 
+TEST(compression, a_failed_stream_does_not_poison_the_next_one) {
+    // Decoders keep per-thread state between calls; each call must start clean.
+    const bytes input = sample(70'000, 13);
+    for (compression_type codec : real_codecs) {
+        const bytes packed = must(compress(codec, input));
+        const bytes_view half = bytes_view(packed).first(packed.size() / 2);
+        EXPECT_TRUE(decompress(codec, half, 1 << 20).has_error());
+        EXPECT_EQ(decompress(codec, packed, 1000).code(), records_errc::decompressed_too_large);
+        EXPECT_EQ(must(decompress(codec, packed, 1 << 20)), input) << static_cast<int>(codec);
+    }
+}
+
+TEST(compression, declared_sizes_that_lie_still_decode_or_fail_cleanly) {
+    // gzip's trailer states the size; a wrong one must only affect buffer sizing.
+    const bytes input = sample(50'000, 14);
+    bytes packed = must(compress(compression_type::gzip, input));
+    const std::size_t n = packed.size();
+    packed[n - 1] = 0x7F;  // claims ~2 GB: not plausible, ignored as a hint
+    EXPECT_EQ(decompress(compression_type::gzip, packed, 1 << 20).code(),
+              records_errc::corrupt_compressed_data);  // zlib checks ISIZE
+    packed[n - 1] = 0;
+    packed[n - 4] = 1;  // claims a little less than it holds: the buffer must grow
+    EXPECT_EQ(decompress(compression_type::gzip, packed, 1 << 20).code(),
+              records_errc::corrupt_compressed_data);
+}
+
 TEST(compression, unknown_codec_is_unsupported) {
     const bytes input = sample(10, 12);
     const auto bogus = static_cast<compression_type>(5);
