@@ -42,12 +42,16 @@ void broker_registration::run_phase() {
     ++attempt_;
     waiting_for_connection_ = false;
     switch (phase_) {
-    case phase::ensuring_paths: return ensure_paths();
-    case phase::reading_cluster_id: return read_cluster_id();
-    case phase::registering: return register_broker();
-    case phase::idle:
-    case phase::registered:
-    case phase::failed: return;
+        case phase::ensuring_paths:
+            return ensure_paths();
+        case phase::reading_cluster_id:
+            return read_cluster_id();
+        case phase::registering:
+            return register_broker();
+        case phase::idle:
+        case phase::registered:
+        case phase::failed:
+            return;
     }
 }
 
@@ -72,21 +76,21 @@ void broker_registration::ensure_paths() {
 
 void broker_registration::read_cluster_id() {
     client_.get(std::string(paths::cluster_id), {}, guard([this](result<node_data> r) {
-        if (r.has_error() && r.code() == errc::no_node) {
-            return create_cluster_id();
-        }
-        if (r.has_error()) {
-            return on_error(r.err(), "reading /cluster/id");
-        }
-        auto id = decode_cluster_id(r->data);
-        if (id.has_error()) {
-            return fatal(id.err());
-        }
-        cluster_id_ = std::move(id).value();
-        GREGOR_LOG(coord_log, info, "cluster id {}", cluster_id_);
-        phase_ = phase::registering;
-        run_phase();
-    }));
+                    if (r.has_error() && r.code() == errc::no_node) {
+                        return create_cluster_id();
+                    }
+                    if (r.has_error()) {
+                        return on_error(r.err(), "reading /cluster/id");
+                    }
+                    auto id = decode_cluster_id(r->data);
+                    if (id.has_error()) {
+                        return fatal(id.err());
+                    }
+                    cluster_id_ = std::move(id).value();
+                    GREGOR_LOG(coord_log, info, "cluster id {}", cluster_id_);
+                    phase_ = phase::registering;
+                    run_phase();
+                }));
 }
 
 void broker_registration::create_cluster_id() {
@@ -106,56 +110,58 @@ void broker_registration::register_broker() {
     std::vector<op> ops{create_op{path_, "", create_mode::ephemeral},
                         set_op{path_, payload_, model::zk_version{0}}};
     client_.multi(std::move(ops), guard([this](multi_response resp) {
-        if (!resp.error) {
-            const auto& st = resp.results.at(1).stat;
-            GREGOR_ASSERT(st.has_value(), "set op without a stat");
-            epoch_ = model::broker_epoch{st->czxid()};
-            registered_session_ = client_.session();
-            phase_ = phase::registered;
-            GREGOR_LOG(coord_log, info, "registered broker {} at {} epoch {}", id_, path_,
-                       epoch_);
-            return handlers_.on_registered(epoch_);
-        }
-        if (resp.error == errc::node_exists && resp.failed_index() == 0) {
-            return on_node_exists();
-        }
-        on_error(error(resp.error, path_), "registering the broker");
-    }));
+                      if (!resp.error) {
+                          const auto& st = resp.results.at(1).stat;
+                          GREGOR_ASSERT(st.has_value(), "set op without a stat");
+                          epoch_ = model::broker_epoch{st->czxid()};
+                          registered_session_ = client_.session();
+                          phase_ = phase::registered;
+                          GREGOR_LOG(coord_log, info, "registered broker {} at {} epoch {}", id_,
+                                     path_, epoch_);
+                          return handlers_.on_registered(epoch_);
+                      }
+                      if (resp.error == errc::node_exists && resp.failed_index() == 0) {
+                          return on_node_exists();
+                      }
+                      on_error(error(resp.error, path_), "registering the broker");
+                  }));
 }
 
 void broker_registration::on_node_exists() {
     client_.get(path_, {}, guard([this](result<node_data> r) {
-        if (r.has_error() && r.code() == errc::no_node) {
-            return run_phase();  // it went away meanwhile: try again
-        }
-        if (r.has_error()) {
-            return on_error(r.err(), "reading the existing registration");
-        }
-        session_id owner = r->stat.ephemeral_owner;
-        if (owner == client_.session()) {
-            // An earlier attempt of this session applied; only its response was lost.
-            epoch_ = model::broker_epoch{r->stat.czxid()};
-            registered_session_ = owner;
-            phase_ = phase::registered;
-            return handlers_.on_registered(epoch_);
-        }
-        if (!previous_sessions_.contains(owner)) {
-            return fatal(error(errc::fatal_registration,
-                               fmt::format("{} is registered by ZooKeeper session {:#x}, not by "
-                                           "this broker (session {:#x}); is another broker "
-                                           "running with broker.id={}?",
-                                           path_, owner(), client_.session()(), id_)));
-        }
-        GREGOR_LOG(coord_log, info, "removing stale {} of our previous session {:#x}", path_,
-                   owner());
-        client_.remove(path_, r->stat.version, guard([this](result<void> rr) {
-            if (rr.has_error() && rr.code() != errc::no_node &&
-                rr.code() != errc::bad_version) {
-                return on_error(rr.err(), "removing the stale registration");
-            }
-            run_phase();
-        }));
-    }));
+                    if (r.has_error() && r.code() == errc::no_node) {
+                        return run_phase();  // it went away meanwhile: try again
+                    }
+                    if (r.has_error()) {
+                        return on_error(r.err(), "reading the existing registration");
+                    }
+                    session_id owner = r->stat.ephemeral_owner;
+                    if (owner == client_.session()) {
+                        // An earlier attempt of this session applied; only its response was lost.
+                        epoch_ = model::broker_epoch{r->stat.czxid()};
+                        registered_session_ = owner;
+                        phase_ = phase::registered;
+                        return handlers_.on_registered(epoch_);
+                    }
+                    if (!previous_sessions_.contains(owner)) {
+                        return fatal(
+                            error(errc::fatal_registration,
+                                  fmt::format("{} is registered by ZooKeeper session {:#x}, not by "
+                                              "this broker (session {:#x}); is another broker "
+                                              "running with broker.id={}?",
+                                              path_, owner(), client_.session()(), id_)));
+                    }
+                    GREGOR_LOG(coord_log, info, "removing stale {} of our previous session {:#x}",
+                               path_, owner());
+                    client_.remove(path_, r->stat.version, guard([this](result<void> rr) {
+                                       if (rr.has_error() && rr.code() != errc::no_node &&
+                                           rr.code() != errc::bad_version) {
+                                           return on_error(rr.err(),
+                                                           "removing the stale registration");
+                                       }
+                                       run_phase();
+                                   }));
+                }));
 }
 
 void broker_registration::on_session(const session_event& ev) {

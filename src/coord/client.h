@@ -42,12 +42,12 @@ inline constexpr session_id no_session{0};
 
 // The metadata of a znode (ZooKeeper's Stat, minus times and ACL version).
 struct znode_stat {
-    zxid czxid;                   // transaction that created the znode
-    zxid mzxid;                   // transaction that last changed its data
-    zxid pzxid;                   // transaction that last changed its children
-    model::zk_version version;    // data version: 0 at create, +1 per set
-    std::int32_t cversion = 0;    // child version: +1 per child create or remove
-    session_id ephemeral_owner;   // owning session, or no_session for persistent znodes
+    zxid czxid;                  // transaction that created the znode
+    zxid mzxid;                  // transaction that last changed its data
+    zxid pzxid;                  // transaction that last changed its children
+    model::zk_version version;   // data version: 0 at create, +1 per set
+    std::int32_t cversion = 0;   // child version: +1 per child create or remove
+    session_id ephemeral_owner;  // owning session, or no_session for persistent znodes
     std::int32_t data_length = 0;
     std::int32_t num_children = 0;
 
@@ -70,7 +70,7 @@ struct node_data {
 
 struct children {
     std::vector<std::string> names;  // child names (not full paths), in no particular order
-    znode_stat stat;                // the parent's stat
+    znode_stat stat;                 // the parent's stat
 };
 
 // One-shot watches, as in ZooKeeper: get/exists watch the node's data (created, changed,
@@ -111,8 +111,8 @@ struct check_op {
 using op = std::variant<create_op, set_op, remove_op, check_op>;
 
 struct op_result {
-    std::error_code error;        // ok, or why this op failed / was not attempted
-    std::string path;             // create: the created path (sequential suffix included)
+    std::error_code error;           // ok, or why this op failed / was not attempted
+    std::string path;                // create: the created path (sequential suffix included)
     std::optional<znode_stat> stat;  // set: the new stat
 };
 

@@ -30,7 +30,9 @@ enum class errc {
 };
 
 const std::error_category& coord_category();
-inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), coord_category()}; }
+inline std::error_code make_error_code(errc e) {
+    return {static_cast<int>(e), coord_category()};
+}
 
 // Returns true iff `e` means "the session or connection had a problem": the caller should
 // wait for the next connected event and retry (the operation may or may not have applied).

@@ -30,19 +30,22 @@ void fake_client::start_new_session() {
 }
 
 void fake_client::queue_session_event(session_state state, session_id s) {
-    ensemble_.enqueue(fake_ensemble::delivery{
-        key_, no_session, false,
-        [this, state, s] {
-            delivered_connected_ = state == session_state::connected;
-            // Listeners may add or remove listeners; iterate over a snapshot.
-            auto snapshot = listeners_;
-            for (auto& [id, fn] : snapshot) {
-                if (listeners_.contains(id)) {
-                    fn(session_event{state, s});
-                }
-            }
-        },
-        {}});
+    ensemble_.enqueue(fake_ensemble::delivery{key_,
+                                              no_session,
+                                              false,
+                                              [this, state, s] {
+                                                  delivered_connected_ =
+                                                      state == session_state::connected;
+                                                  // Listeners may add or remove listeners; iterate
+                                                  // over a snapshot.
+                                                  auto snapshot = listeners_;
+                                                  for (auto& [id, fn] : snapshot) {
+                                                      if (listeners_.contains(id)) {
+                                                          fn(session_event{state, s});
+                                                      }
+                                                  }
+                                              },
+                                              {}});
 }
 
 std::optional<std::error_code> fake_client::refuse(const std::string& path) const {
@@ -81,9 +84,9 @@ watch_fn fake_client::wrap_watch(watch_fn fn) const {
 
 template <class T>
 void fake_client::complete(callback<T> done, result<T> r) {
-    ensemble_.enqueue(fake_ensemble::delivery{
-        key_, session_, false, [done, r = std::move(r)] { done(r); },
-        [done](std::error_code e) { done(error(e)); }});
+    ensemble_.enqueue(fake_ensemble::delivery{key_, session_, false,
+                                              [done, r = std::move(r)] { done(r); },
+                                              [done](std::error_code e) { done(error(e)); }});
 }
 
 void fake_client::create(std::string path, std::string data, create_mode mode,
@@ -184,9 +187,11 @@ void fake_client::multi(std::vector<op> ops, multi_fn done) {
             r.path = r.path.empty() ? r.path : to_rel(r.path);
         }
     }
-    ensemble_.enqueue(fake_ensemble::delivery{
-        key_, session_, false, [done, resp = std::move(resp)] { done(resp); },
-        [done](std::error_code e) { done(multi_response{e, {}}); }});
+    ensemble_.enqueue(fake_ensemble::delivery{key_, session_, false,
+                                              [done, resp = std::move(resp)] { done(resp); },
+                                              [done](std::error_code e) {
+                                                  done(multi_response{e, {}});
+                                              }});
 }
 
 listener_id fake_client::add_session_listener(session_fn fn) {
@@ -195,7 +200,9 @@ listener_id fake_client::add_session_listener(session_fn fn) {
     return id;
 }
 
-void fake_client::remove_session_listener(listener_id id) { listeners_.erase(id); }
+void fake_client::remove_session_listener(listener_id id) {
+    listeners_.erase(id);
+}
 
 void fake_client::close() {
     if (closed_) {

@@ -18,7 +18,9 @@ std::uint64_t fake_ensemble::attach(fake_client* c) {
     return key;
 }
 
-void fake_ensemble::detach(std::uint64_t key) { clients_.erase(key); }
+void fake_ensemble::detach(std::uint64_t key) {
+    clients_.erase(key);
+}
 
 session_id fake_ensemble::open_session(std::uint64_t key) {
     session_id s{next_session_++};
@@ -66,8 +68,8 @@ void fake_ensemble::schedule_drain() {
     });
 }
 
-void fake_ensemble::add_watch(bool child, const std::string& path, std::uint64_t key,
-                              session_id s, watch_fn fn) {
+void fake_ensemble::add_watch(bool child, const std::string& path, std::uint64_t key, session_id s,
+                              watch_fn fn) {
     auto& table = child ? child_watches_ : data_watches_;
     table[path].push_back(watch_reg{key, s, std::move(fn)});
 }
@@ -82,8 +84,8 @@ void fake_ensemble::fire_one(std::map<std::string, std::vector<watch_reg>>& tabl
     table.erase(it);
     for (auto& w : regs) {
         watch_event ev{type, path};
-        enqueue(delivery{w.client_key, w.session, true,
-                         [fn = std::move(w.fn), ev] { fn(ev); }, {}});
+        enqueue(
+            delivery{w.client_key, w.session, true, [fn = std::move(w.fn), ev] { fn(ev); }, {}});
     }
 }
 
@@ -91,20 +93,20 @@ void fake_ensemble::fire(const std::vector<detail::tree_change>& changes) {
     using kind = detail::tree_change::kind;
     for (const auto& c : changes) {
         switch (c.what) {
-        case kind::created:
-            fire_one(data_watches_, c.path, watch_event_type::created);
-            fire_one(child_watches_, std::string(parent_path(c.path)),
-                     watch_event_type::children_changed);
-            break;
-        case kind::data_changed:
-            fire_one(data_watches_, c.path, watch_event_type::data_changed);
-            break;
-        case kind::deleted:
-            fire_one(data_watches_, c.path, watch_event_type::deleted);
-            fire_one(child_watches_, c.path, watch_event_type::deleted);
-            fire_one(child_watches_, std::string(parent_path(c.path)),
-                     watch_event_type::children_changed);
-            break;
+            case kind::created:
+                fire_one(data_watches_, c.path, watch_event_type::created);
+                fire_one(child_watches_, std::string(parent_path(c.path)),
+                         watch_event_type::children_changed);
+                break;
+            case kind::data_changed:
+                fire_one(data_watches_, c.path, watch_event_type::data_changed);
+                break;
+            case kind::deleted:
+                fire_one(data_watches_, c.path, watch_event_type::deleted);
+                fire_one(child_watches_, c.path, watch_event_type::deleted);
+                fire_one(child_watches_, std::string(parent_path(c.path)),
+                         watch_event_type::children_changed);
+                break;
         }
     }
 }

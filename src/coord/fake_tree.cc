@@ -6,7 +6,9 @@
 
 namespace gregor::coord::detail {
 
-fake_tree::fake_tree() { nodes_.emplace("/", node{}); }
+fake_tree::fake_tree() {
+    nodes_.emplace("/", node{});
+}
 
 znode_stat fake_tree::stat_of(const node& n) {
     znode_stat s = n.stat;
@@ -15,8 +17,8 @@ znode_stat fake_tree::stat_of(const node& n) {
     return s;
 }
 
-result<std::string> fake_tree::create(const std::string& path, std::string data,
-                                      create_mode mode, session_id owner, zxid tx,
+result<std::string> fake_tree::create(const std::string& path, std::string data, create_mode mode,
+                                      session_id owner, zxid tx,
                                       std::vector<tree_change>& changes) {
     GREGOR_TRY_VOID(validate_path(path));
     if (path == "/") {
@@ -59,8 +61,8 @@ result<znode_stat> fake_tree::set(const std::string& path, std::string data,
     }
     node& n = it->second;
     if (expected != any_version && expected != n.stat.version) {
-        return error(errc::bad_version, fmt::format("{} is at version {}, not {}", path,
-                                                    n.stat.version, expected));
+        return error(errc::bad_version,
+                     fmt::format("{} is at version {}, not {}", path, n.stat.version, expected));
     }
     n.data = std::move(data);
     n.stat.version += 1;

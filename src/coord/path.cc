@@ -51,6 +51,8 @@ std::string join_path(std::string_view parent, std::string_view name) {
     return fmt::format("{}/{}", parent, name);
 }
 
-std::string sequence_suffix(std::int32_t counter) { return fmt::format("{:010d}", counter); }
+std::string sequence_suffix(std::int32_t counter) {
+    return fmt::format("{:010d}", counter);
+}
 
 }  // namespace gregor::coord

@@ -43,9 +43,9 @@ void zk_client::impl::open_handle() {
     std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_WARN); });
     ++generation_;
     in_flight_ = 0;
-    zh_ = zookeeper_init2(cfg_.connect.c_str(), global_watcher,
-                          static_cast<int>(cfg_.session_timeout.count()), nullptr, this, 0,
-                          log_line);
+    zh_ =
+        zookeeper_init2(cfg_.connect.c_str(), global_watcher,
+                        static_cast<int>(cfg_.session_timeout.count()), nullptr, this, 0, log_line);
     if (zh_ == nullptr) {
         GREGOR_LOG(coord_log, err, "cannot create a ZooKeeper handle for '{}'", cfg_.connect);
         return;
@@ -144,22 +144,25 @@ void zk_client::impl::on_ready(std::uint64_t wait_generation, int events) {
 void zk_client::impl::on_session_event(int state) {
     auto s = detail::session_state_from_zk(state);
     if (!s) {
-        GREGOR_LOG(coord_log, err, "ZooKeeper session state {} (authentication failed?)",
-                   state);
+        GREGOR_LOG(coord_log, err, "ZooKeeper session state {} (authentication failed?)", state);
         return;
     }
     switch (*s) {
-    case session_state::connected: on_connected(); break;
-    case session_state::expired: on_expired(); break;
-    case session_state::disconnected:
-        if (connected_) {
-            connected_ = false;
-            GREGOR_LOG(coord_log, warn, "disconnected from ZooKeeper (session {:#x})",
-                       session_());
-            fail_queued(make_error_code(errc::connection_loss));
-            deliver_session_event(session_state::disconnected, session_);
-        }
-        break;
+        case session_state::connected:
+            on_connected();
+            break;
+        case session_state::expired:
+            on_expired();
+            break;
+        case session_state::disconnected:
+            if (connected_) {
+                connected_ = false;
+                GREGOR_LOG(coord_log, warn, "disconnected from ZooKeeper (session {:#x})",
+                           session_());
+                fail_queued(make_error_code(errc::connection_loss));
+                deliver_session_event(session_state::disconnected, session_);
+            }
+            break;
     }
 }
 
@@ -167,8 +170,8 @@ void zk_client::impl::on_connected() {
     const clientid_t* id = zoo_client_id(zh_);
     session_id s{id->client_id};
     connected_ = true;
-    GREGOR_LOG(coord_log, info, "connected to ZooKeeper '{}' session {:#x}{}", cfg_.connect,
-               s(), s == session_ ? " (resumed)" : "");
+    GREGOR_LOG(coord_log, info, "connected to ZooKeeper '{}' session {:#x}{}", cfg_.connect, s(),
+               s == session_ ? " (resumed)" : "");
     session_ = s;
     ever_connected_ = true;
     connect_timer_.cancel();
@@ -245,15 +248,15 @@ void zk_client::start(callback<void> done) {
         if (!self || e || self->connected_ || !self->start_done_) {
             return;
         }
-        GREGOR_LOG(coord_log, err, "no ZooKeeper session at '{}' within {} ms",
-                   self->cfg_.connect, self->cfg_.connection_timeout.count());
+        GREGOR_LOG(coord_log, err, "no ZooKeeper session at '{}' within {} ms", self->cfg_.connect,
+                   self->cfg_.connection_timeout.count());
         self->closed_ = true;
         self->close_handle();
         auto start_done = std::move(self->start_done_);
         self->start_done_ = nullptr;
         start_done(error(errc::connect_timeout,
-                   fmt::format("no ZooKeeper session at '{}' within {} ms", self->cfg_.connect,
-                               self->cfg_.connection_timeout.count())));
+                         fmt::format("no ZooKeeper session at '{}' within {} ms",
+                                     self->cfg_.connect, self->cfg_.connection_timeout.count())));
     });
 }
 
@@ -263,11 +266,17 @@ listener_id zk_client::add_session_listener(session_fn fn) {
     return id;
 }
 
-void zk_client::remove_session_listener(listener_id id) { impl_->listeners_.erase(id); }
+void zk_client::remove_session_listener(listener_id id) {
+    impl_->listeners_.erase(id);
+}
 
-session_id zk_client::session() const { return impl_->session_; }
+session_id zk_client::session() const {
+    return impl_->session_;
+}
 
-bool zk_client::is_connected() const { return impl_->delivered_connected_ && !impl_->closed_; }
+bool zk_client::is_connected() const {
+    return impl_->delivered_connected_ && !impl_->closed_;
+}
 
 void zk_client::close() {
     if (impl_->closed_) {

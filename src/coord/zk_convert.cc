@@ -4,20 +4,32 @@ namespace gregor::coord::detail {
 
 std::error_code from_zk(int rc) {
     switch (rc) {
-    case ZNONODE: return make_error_code(errc::no_node);
-    case ZNODEEXISTS: return make_error_code(errc::node_exists);
-    case ZBADVERSION: return make_error_code(errc::bad_version);
-    case ZNOTEMPTY: return make_error_code(errc::not_empty);
-    case ZNOCHILDRENFOREPHEMERALS: return make_error_code(errc::no_children_for_ephemerals);
-    case ZCONNECTIONLOSS: return make_error_code(errc::connection_loss);
-    case ZSESSIONEXPIRED: return make_error_code(errc::session_expired);
-    case ZOPERATIONTIMEOUT: return make_error_code(errc::operation_timeout);
-    case ZRUNTIMEINCONSISTENCY: return make_error_code(errc::runtime_inconsistency);
-    case ZBADARGUMENTS: return make_error_code(errc::bad_arguments);
-    // The handle is closing or already unusable: the session is over for this client.
-    case ZCLOSING:
-    case ZINVALIDSTATE: return make_error_code(errc::session_expired);
-    default: return make_error_code(errc::system_error);
+        case ZNONODE:
+            return make_error_code(errc::no_node);
+        case ZNODEEXISTS:
+            return make_error_code(errc::node_exists);
+        case ZBADVERSION:
+            return make_error_code(errc::bad_version);
+        case ZNOTEMPTY:
+            return make_error_code(errc::not_empty);
+        case ZNOCHILDRENFOREPHEMERALS:
+            return make_error_code(errc::no_children_for_ephemerals);
+        case ZCONNECTIONLOSS:
+            return make_error_code(errc::connection_loss);
+        case ZSESSIONEXPIRED:
+            return make_error_code(errc::session_expired);
+        case ZOPERATIONTIMEOUT:
+            return make_error_code(errc::operation_timeout);
+        case ZRUNTIMEINCONSISTENCY:
+            return make_error_code(errc::runtime_inconsistency);
+        case ZBADARGUMENTS:
+            return make_error_code(errc::bad_arguments);
+        // The handle is closing or already unusable: the session is over for this client.
+        case ZCLOSING:
+        case ZINVALIDSTATE:
+            return make_error_code(errc::session_expired);
+        default:
+            return make_error_code(errc::system_error);
     }
 }
 
@@ -36,10 +48,14 @@ znode_stat from_zk(const struct Stat& s) {
 
 int to_zk_mode(create_mode m) {
     switch (m) {
-    case create_mode::persistent: return ZOO_PERSISTENT;
-    case create_mode::ephemeral: return ZOO_EPHEMERAL;
-    case create_mode::persistent_sequential: return ZOO_PERSISTENT_SEQUENTIAL;
-    case create_mode::ephemeral_sequential: return ZOO_EPHEMERAL_SEQUENTIAL;
+        case create_mode::persistent:
+            return ZOO_PERSISTENT;
+        case create_mode::ephemeral:
+            return ZOO_EPHEMERAL;
+        case create_mode::persistent_sequential:
+            return ZOO_PERSISTENT_SEQUENTIAL;
+        case create_mode::ephemeral_sequential:
+            return ZOO_EPHEMERAL_SEQUENTIAL;
     }
     GREGOR_UNREACHABLE("create_mode {}", static_cast<int>(m));
 }

@@ -23,8 +23,8 @@ struct zk_raw;  // a C completion's results, copied (zk_ops.cc)
 // library between submission and completion (its address is the completion's context).
 struct zk_task {
     std::weak_ptr<zk_client::impl> owner;
-    std::uint64_t generation = 0;   // the handle it was sent on
-    std::uint64_t watch_id = 0;     // its watch registration, if any
+    std::uint64_t generation = 0;  // the handle it was sent on
+    std::uint64_t watch_id = 0;    // its watch registration, if any
     std::function<int(zhandle_t*, zk_task*)> submit;
     std::function<void(std::error_code)> fail;
     std::function<void(const zk_raw&)> on_result;
@@ -73,7 +73,7 @@ struct zk_client::impl : std::enable_shared_from_this<zk_client::impl> {
     // Incremented per handle: results of an older handle are stale.
     std::uint64_t generation_ = 0;
     session_id session_;
-    bool connected_ = false;          // library state, updated inside the watcher
+    bool connected_ = false;            // library state, updated inside the watcher
     bool delivered_connected_ = false;  // what listeners were last told
     bool ever_connected_ = false;
     bool closed_ = false;

@@ -30,7 +30,9 @@ std::unique_ptr<zk_task> take(const void* data) {
     return std::unique_ptr<zk_task>(static_cast<zk_task*>(const_cast<void*>(data)));
 }
 
-void* watch_ctx(std::uint64_t id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
+void* watch_ctx(std::uint64_t id) {
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+}
 
 void finish_with(const void* data, zk_raw raw, bool watch_set);
 
@@ -216,7 +218,9 @@ std::uint64_t zk_client::impl::register_watch(watch_fn fn) {
     return id;
 }
 
-void zk_client::impl::drop_watch(std::uint64_t id) { watches_.erase(id); }
+void zk_client::impl::drop_watch(std::uint64_t id) {
+    watches_.erase(id);
+}
 
 void zk_client::impl::on_watch(std::uint64_t id, int type, const char* path) {
     auto it = watches_.find(id);
@@ -265,19 +269,22 @@ std::unique_ptr<zk_task> make_task(const std::shared_ptr<impl>& owner, callback<
     return t;
 }
 
-const char* data_ptr(const std::string& s) { return s.empty() ? nullptr : s.data(); }
-int data_len(const std::string& s) { return s.empty() ? -1 : static_cast<int>(s.size()); }
+const char* data_ptr(const std::string& s) {
+    return s.empty() ? nullptr : s.data();
+}
+int data_len(const std::string& s) {
+    return s.empty() ? -1 : static_cast<int>(s.size());
+}
 
 }  // namespace
 
 void zk_client::create(std::string path, std::string data, create_mode mode,
                        callback<std::string> done) {
     auto t = make_task<std::string>(
-        impl_, std::move(done), [](const zk_raw& r) { return result<std::string>(r.value); },
-        path);
+        impl_, std::move(done), [](const zk_raw& r) { return result<std::string>(r.value); }, path);
     t->submit = [path, data = std::move(data), mode](zhandle_t* zh, zk_task* self) {
-        return zoo_acreate(zh, path.c_str(), data_ptr(data), data_len(data),
-                           &ZOO_OPEN_ACL_UNSAFE, detail::to_zk_mode(mode), create_done, self);
+        return zoo_acreate(zh, path.c_str(), data_ptr(data), data_len(data), &ZOO_OPEN_ACL_UNSAFE,
+                           detail::to_zk_mode(mode), create_done, self);
     };
     impl_->enqueue(std::move(t), path);
 }
@@ -285,12 +292,14 @@ void zk_client::create(std::string path, std::string data, create_mode mode,
 void zk_client::get(std::string path, watch_fn watch, callback<node_data> done) {
     auto t = make_task<node_data>(
         impl_, std::move(done),
-        [](const zk_raw& r) { return result<node_data>(node_data{r.value, detail::from_zk(r.stat)}); },
+        [](const zk_raw& r) {
+            return result<node_data>(node_data{r.value, detail::from_zk(r.stat)});
+        },
         path);
     t->submit = [path, watch = std::move(watch)](zhandle_t* zh, zk_task* self) {
         self->watch_id = watch ? impl_of(zh).register_watch(watch) : 0;
-        return zoo_awget(zh, path.c_str(), watch ? watch_fired : nullptr,
-                         watch_ctx(self->watch_id), data_done, self);
+        return zoo_awget(zh, path.c_str(), watch ? watch_fired : nullptr, watch_ctx(self->watch_id),
+                         data_done, self);
     };
     impl_->enqueue(std::move(t), path);
 }
@@ -301,8 +310,8 @@ void zk_client::set(std::string path, std::string data, model::zk_version expect
         impl_, std::move(done),
         [](const zk_raw& r) { return result<znode_stat>(detail::from_zk(r.stat)); }, path);
     t->submit = [path, data = std::move(data), expected](zhandle_t* zh, zk_task* self) {
-        return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                        expected(), stat_done, self);
+        return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()), expected(),
+                        stat_done, self);
     };
     impl_->enqueue(std::move(t), path);
 }
@@ -316,8 +325,7 @@ void zk_client::remove(std::string path, model::zk_version expected, callback<vo
     impl_->enqueue(std::move(t), path);
 }
 
-void zk_client::exists(std::string path, watch_fn watch,
-                       callback<std::optional<znode_stat>> done) {
+void zk_client::exists(std::string path, watch_fn watch, callback<std::optional<znode_stat>> done) {
     using out = std::optional<znode_stat>;
     auto t = make_task<out>(
         impl_,
@@ -340,7 +348,9 @@ void zk_client::exists(std::string path, watch_fn watch,
 void zk_client::get_children(std::string path, watch_fn watch, callback<children> done) {
     auto t = make_task<children>(
         impl_, std::move(done),
-        [](const zk_raw& r) { return result<children>(children{r.names, detail::from_zk(r.stat)}); },
+        [](const zk_raw& r) {
+            return result<children>(children{r.names, detail::from_zk(r.stat)});
+        },
         path);
     t->submit = [path, watch = std::move(watch)](zhandle_t* zh, zk_task* self) {
         self->watch_id = watch ? impl_of(zh).register_watch(watch) : 0;
@@ -389,8 +399,8 @@ void zk_client::multi(std::vector<op> ops, multi_fn done) {
     t->owner = impl_;
     t->fail = [done](std::error_code e) { done(multi_response{e, {}}); };
     t->on_result = [done](const zk_raw& raw) {
-        done(multi_response{raw.rc == ZOK ? std::error_code{} : detail::from_zk(raw.rc),
-                            raw.multi});
+        done(
+            multi_response{raw.rc == ZOK ? std::error_code{} : detail::from_zk(raw.rc), raw.multi});
     };
     // Every path must be valid; the first invalid one refuses the whole request.
     std::string check_path = "/";

@@ -92,15 +92,16 @@ result<controller_data> decode_controller(std::string_view text) {
     return c;
 }
 
-std::string encode_controller_epoch(model::controller_epoch e) { return std::to_string(e()); }
+std::string encode_controller_epoch(model::controller_epoch e) {
+    return std::to_string(e());
+}
 
 result<model::controller_epoch> decode_controller_epoch(std::string_view text) {
     std::int32_t v = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v < 0) {
         return error(errc::malformed_data,
-                     fmt::format("/controller_epoch: not a decimal epoch ({} bytes)",
-                                 text.size()));
+                     fmt::format("/controller_epoch: not a decimal epoch ({} bytes)", text.size()));
     }
     return model::controller_epoch{v};
 }

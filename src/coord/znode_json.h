@@ -44,7 +44,7 @@ result<model::controller_epoch> decode_controller_epoch(std::string_view text);
 
 // /brokers/ids/<id>: written as version 5; versions 2..5 are read.
 struct broker_endpoint {
-    std::string listener;           // listener name, e.g. "PLAINTEXT" or "INTERNAL"
+    std::string listener;  // listener name, e.g. "PLAINTEXT" or "INTERNAL"
     std::string host;
     std::int32_t port = 0;
     std::string security_protocol;  // e.g. "PLAINTEXT", "SSL"
@@ -69,8 +69,8 @@ result<broker_info> decode_broker(std::string_view json);
 // /brokers/topics/<t>: written as version 3 with a topic id, else version 2; 1..3 are read.
 using replica_map = std::map<model::partition_id, std::vector<model::node_id>>;
 struct topic_assignment {
-    replica_map partitions;          // first replica = preferred leader
-    replica_map adding_replicas;     // only partitions under reassignment
+    replica_map partitions;       // first replica = preferred leader
+    replica_map adding_replicas;  // only partitions under reassignment
     replica_map removing_replicas;
     std::optional<std::string> topic_id;
     bool operator==(const topic_assignment&) const = default;

@@ -1,6 +1,5 @@
 // Codecs of the admin, notification, feature and producer-id znodes.
 #include "coord/znode_json.h"
-
 #include "coord/znode_json_util.h"
 
 namespace gregor::coord {

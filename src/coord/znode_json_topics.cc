@@ -1,8 +1,7 @@
 // Codecs of the topic, partition state and config znodes.
 #include "coord/znode_json.h"
-#include "coord/znode_paths.h"
-
 #include "coord/znode_json_util.h"
+#include "coord/znode_paths.h"
 
 namespace gregor::coord {
 

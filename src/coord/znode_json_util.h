@@ -96,8 +96,7 @@ inline result<int> get_version(const json& obj, std::string_view what, int min_v
 }
 
 template <class Id>
-result<std::vector<Id>> get_id_array(const json& v, std::string_view what,
-                                     std::string_view field) {
+result<std::vector<Id>> get_id_array(const json& v, std::string_view what, std::string_view field) {
     if (!v.is_array()) {
         return malformed(what, field);
     }

@@ -33,8 +33,12 @@ std::span<const std::string_view> top_level_paths() {
     return all;
 }
 
-std::string broker(model::node_id id) { return fmt::format("{}/{}", brokers_ids, id()); }
-std::string topic(std::string_view t) { return fmt::format("{}/{}", brokers_topics, t); }
+std::string broker(model::node_id id) {
+    return fmt::format("{}/{}", brokers_ids, id());
+}
+std::string topic(std::string_view t) {
+    return fmt::format("{}/{}", brokers_topics, t);
+}
 std::string topic_partitions(std::string_view t) {
     return fmt::format("{}/{}/partitions", brokers_topics, t);
 }
@@ -44,7 +48,9 @@ std::string partition(std::string_view t, model::partition_id p) {
 std::string partition_state(std::string_view t, model::partition_id p) {
     return fmt::format("{}/{}/partitions/{}/state", brokers_topics, t, p());
 }
-std::string topic_config(std::string_view t) { return fmt::format("{}/{}", config_topics, t); }
+std::string topic_config(std::string_view t) {
+    return fmt::format("{}/{}", config_topics, t);
+}
 std::string config_entity(std::string_view type, std::string_view name) {
     return fmt::format("/config/{}/{}", type, name);
 }

@@ -42,14 +42,14 @@ inline constexpr std::string_view log_dir_event_prefix = "log_dir_event_";
 // its missing ancestors, so creating them in order never hits a missing parent.
 std::span<const std::string_view> top_level_paths();
 
-std::string broker(model::node_id id);                   // /brokers/ids/<id>
-std::string topic(std::string_view topic);               // /brokers/topics/<t>
-std::string topic_partitions(std::string_view topic);    // /brokers/topics/<t>/partitions
+std::string broker(model::node_id id);                 // /brokers/ids/<id>
+std::string topic(std::string_view topic);             // /brokers/topics/<t>
+std::string topic_partitions(std::string_view topic);  // /brokers/topics/<t>/partitions
 std::string partition(std::string_view topic, model::partition_id p);
 std::string partition_state(std::string_view topic, model::partition_id p);  // .../<p>/state
-std::string topic_config(std::string_view topic);        // /config/topics/<t>
-std::string config_entity(std::string_view type, std::string_view name);  // /config/<type>/<n>
-std::string delete_topic(std::string_view topic);        // /admin/delete_topics/<t>
+std::string topic_config(std::string_view topic);                            // /config/topics/<t>
+std::string config_entity(std::string_view type, std::string_view name);     // /config/<type>/<n>
+std::string delete_topic(std::string_view topic);  // /admin/delete_topics/<t>
 // The path to create (persistent-sequential) for a config change notification.
 std::string config_change_sequential();
 std::string isr_change_sequential();

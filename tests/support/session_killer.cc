@@ -1,9 +1,9 @@
 #include "support/session_killer.h"
 
-#include <poll.h>
 #include <zookeeper/zookeeper.h>
 
 #include <cstring>
+#include <poll.h>
 
 namespace gregor::test {
 namespace {

@@ -1,19 +1,18 @@
 #include "support/zookeeper_server.h"
 
 #include <arpa/inet.h>
+#include <array>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdexcept>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
-#include <fcntl.h>
-
-#include <array>
-#include <cstdlib>
-#include <fstream>
-#include <stdexcept>
 #include <thread>
+#include <unistd.h>
 
 namespace gregor::test {
 namespace {
@@ -109,7 +108,9 @@ void zookeeper_server::write_config() const {
         << "maxClientCnxns=0\n";
 }
 
-bool zookeeper_server::answers_ruok() const { return four_letter_word(port_, "ruok") == "imok"; }
+bool zookeeper_server::answers_ruok() const {
+    return four_letter_word(port_, "ruok") == "imok";
+}
 
 void zookeeper_server::start() {
     if (running()) {
@@ -133,8 +134,8 @@ void zookeeper_server::start() {
             ::dup2(out, STDOUT_FILENO);
             ::dup2(out, STDERR_FILENO);
         }
-        ::execlp("java", "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                 "-cp", "/usr/share/java/*:/etc/zookeeper/conf",
+        ::execlp("java", "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+                 "/usr/share/java/*:/etc/zookeeper/conf",
                  "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.c_str(),
                  static_cast<char*>(nullptr));
         ::_exit(127);

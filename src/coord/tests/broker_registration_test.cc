@@ -4,6 +4,7 @@
 // another session's registration. Method: broker_registration on fake_client, draining
 // the fake ensemble by hand.
 #include "coord/broker_registration.h"
+
 #include "coord/fake_client.h"
 #include "coord/znode_paths.h"
 
@@ -31,11 +32,10 @@ struct registration_fixture : ::testing::Test {
     std::vector<model::broker_epoch> epochs;
     int lost = 0;
     std::optional<error> fatal;
-    broker_registration reg{broker, model::node_id{1}, sample_info(), fixed_bytes,
-                            registration_handlers{
-                                [this](model::broker_epoch e) { epochs.push_back(e); },
-                                [this] { ++lost; },
-                                [this](const error& e) { fatal = e; }}};
+    broker_registration reg{
+        broker, model::node_id{1}, sample_info(), fixed_bytes,
+        registration_handlers{[this](model::broker_epoch e) { epochs.push_back(e); },
+                              [this] { ++lost; }, [this](const error& e) { fatal = e; }}};
 
     void drain() { ensemble.run_pending(); }
 };

@@ -123,9 +123,8 @@ TYPED_TEST_P(client_contract, ephemeral_vanishes_when_the_session_expires) {
     session_id first = owner->session();
     ASSERT_TRUE(this->create(*owner, "/x", "", create_mode::ephemeral).has_value());
     this->env.expire(*owner);
-    ASSERT_TRUE(this->env.run_until([&] {
-        return !events.empty() && events.back().state == session_state::connected;
-    }));
+    ASSERT_TRUE(this->env.run_until(
+        [&] { return !events.empty() && events.back().state == session_state::connected; }));
     EXPECT_NE(owner->session(), first);
     bool saw_expired = false;
     for (const auto& e : events) {
@@ -176,9 +175,9 @@ TYPED_TEST_P(client_contract, exists_and_child_watches_see_creation_and_deletion
 TYPED_TEST_P(client_contract, multi_applies_all_or_nothing) {
     auto c = this->env.make_client("");
     ASSERT_TRUE(this->create(*c, "/m", "0").has_value());
-    auto bad = this->multi(*c, {create_op{"/m1", "a", create_mode::persistent},
-                                check_op{"/m", model::zk_version{5}},
-                                set_op{"/m", "x", any_version}});
+    auto bad =
+        this->multi(*c, {create_op{"/m1", "a", create_mode::persistent},
+                         check_op{"/m", model::zk_version{5}}, set_op{"/m", "x", any_version}});
     EXPECT_EQ(bad.error, errc::bad_version);
     ASSERT_EQ(bad.results.size(), 3U);
     EXPECT_FALSE(bad.results[0].error);
@@ -188,10 +187,9 @@ TYPED_TEST_P(client_contract, multi_applies_all_or_nothing) {
     EXPECT_EQ(this->exists(*c, "/m1").value(), std::nullopt);
     EXPECT_EQ(this->get(*c, "/m")->data, "0");
 
-    auto good = this->multi(*c, {create_op{"/m1", "a", create_mode::persistent},
-                                 check_op{"/m", model::zk_version{0}},
-                                 set_op{"/m", "x", model::zk_version{0}},
-                                 remove_op{"/m1", any_version}});
+    auto good = this->multi(
+        *c, {create_op{"/m1", "a", create_mode::persistent}, check_op{"/m", model::zk_version{0}},
+             set_op{"/m", "x", model::zk_version{0}}, remove_op{"/m1", any_version}});
     ASSERT_FALSE(good.error) << good.error.message();
     ASSERT_EQ(good.results.size(), 4U);
     EXPECT_EQ(good.results[0].path, "/m1");
@@ -237,8 +235,7 @@ TYPED_TEST_P(client_contract, chroot_makes_paths_relative) {
     EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
 }
 
-REGISTER_TYPED_TEST_SUITE_P(client_contract,
-                            versions_count_sets_and_guard_conditional_writes,
+REGISTER_TYPED_TEST_SUITE_P(client_contract, versions_count_sets_and_guard_conditional_writes,
                             create_and_remove_report_tree_errors,
                             ephemeral_is_owned_by_the_session_and_vanishes_on_close,
                             ephemeral_vanishes_when_the_session_expires, data_watch_fires_once,

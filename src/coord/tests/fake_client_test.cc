@@ -44,7 +44,8 @@ TEST(fake_client, an_expired_sessions_callbacks_are_never_delivered_as_current) 
     ensemble.run_pending();
     int watch_fired = 0;
     std::optional<result<node_data>> got;
-    c.get("/w", [&](const watch_event&) { ++watch_fired; }, [&](auto r) { got.emplace(r); });
+    c.get(
+        "/w", [&](const watch_event&) { ++watch_fired; }, [&](auto r) { got.emplace(r); });
     session_id old = c.session();
     c.expire_session();
     writer.set("/w", "changed", any_version, [](auto) {});

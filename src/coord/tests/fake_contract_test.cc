@@ -4,7 +4,6 @@
 #include "coord/fake_client.h"
 #include "coord/tests/client_contract.h"
 
-
 namespace gregor::coord::contract {
 namespace {
 
@@ -12,8 +11,8 @@ struct fake_env {
     fake_ensemble ensemble;
 
     std::unique_ptr<client> make_client(const std::string& chroot) {
-        auto c = std::unique_ptr<fake_client>(
-            new fake_client(ensemble, fake_client_options{chroot}));
+        auto c =
+            std::unique_ptr<fake_client>(new fake_client(ensemble, fake_client_options{chroot}));
         ensemble.run_pending();  // deliver `connected`
         return c;
     }

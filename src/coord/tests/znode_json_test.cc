@@ -2,8 +2,9 @@
 // versions) back, while malformed content is refused with a clear error, never a crash.
 // Method: golden strings taken from Kafka's documented examples, round trips, and a table
 // of malformed inputs per codec.
-#include "coord/errc.h"
 #include "coord/znode_json.h"
+
+#include "coord/errc.h"
 #include "coord/znode_paths.h"
 
 #include <gtest/gtest.h>
@@ -89,9 +90,8 @@ TEST(znode_json, topic_assignment_versions) {
     topic_assignment t;
     t.partitions[model::partition_id{0}] = {node_id{1}, node_id{2}, node_id{3}};
     t.partitions[model::partition_id{1}] = {node_id{2}, node_id{3}, node_id{1}};
-    EXPECT_EQ(encode_topic(t),
-              R"({"version":2,"partitions":{"0":[1,2,3],"1":[2,3,1]},)"
-              R"("adding_replicas":{},"removing_replicas":{}})");
+    EXPECT_EQ(encode_topic(t), R"({"version":2,"partitions":{"0":[1,2,3],"1":[2,3,1]},)"
+                               R"("adding_replicas":{},"removing_replicas":{}})");
     t.topic_id = "AAAAAAAAAAAAAAAAAAAAAQ";
     t.adding_replicas[model::partition_id{0}] = {node_id{4}};
     auto v3 = encode_topic(t);
@@ -104,8 +104,11 @@ TEST(znode_json, topic_assignment_versions) {
 }
 
 TEST(znode_json, partition_state_writes_recovery_only_when_recovering) {
-    partition_state s{node_id{2}, model::leader_epoch{5}, model::controller_epoch{7},
-                      {node_id{2}, node_id{3}}, false};
+    partition_state s{node_id{2},
+                      model::leader_epoch{5},
+                      model::controller_epoch{7},
+                      {node_id{2}, node_id{3}},
+                      false};
     EXPECT_EQ(encode_partition_state(s),
               R"({"version":1,"leader":2,"leader_epoch":5,"controller_epoch":7,"isr":[2,3]})");
     s.recovering = true;
@@ -117,9 +120,9 @@ TEST(znode_json, admin_and_notification_znodes) {
     EXPECT_EQ(encode_entity_config({{"retention.ms", "86400000"}}),
               R"({"version":1,"config":{"retention.ms":"86400000"}})");
     EXPECT_EQ(encode_config_change("topics/T"), R"({"version":2,"entity_path":"topics/T"})");
-    EXPECT_EQ(decode_config_change(R"({"version":1,"entity_type":"topics","entity_name":"T"})")
-                  .value(),
-              "topics/T");
+    EXPECT_EQ(
+        decode_config_change(R"({"version":1,"entity_type":"topics","entity_name":"T"})").value(),
+        "topics/T");
     std::vector<partition_reassignment> r{
         {{"T", model::partition_id{0}}, {node_id{1}, node_id{2}, node_id{3}}}};
     EXPECT_EQ(encode_reassignment(r),
@@ -138,7 +141,8 @@ TEST(znode_json, admin_and_notification_znodes) {
 
 TEST(znode_json, feature_versions) {
     auto v1 = decode_feature(
-        R"({"version":1,"status":1,"features":{"f":{"min_version_level":1,"max_version_level":2}}})");
+        R"({"version":1,"status":1,"features":)"
+        R"({"f":{"min_version_level":1,"max_version_level":2}}})");
     ASSERT_TRUE(v1.has_value());
     EXPECT_EQ(v1->features.at("f").min_version_level, 1);
     feature_znode v2;
@@ -162,17 +166,22 @@ TEST(znode_json, malformed_content_is_refused_with_the_field_named) {
     check(decode_broker(R"({"version":9,"endpoints":[]})"), "version");
     check(decode_broker(R"({"version":5,"endpoints":["PLAINTEXT:/h:1"]})"), "PLAINTEXT:/h:1");
     check(decode_broker(R"({"version":5,"endpoints":["P://h:70000"]})"), "P://h:70000");
-    check(decode_broker(R"({"version":5,"endpoints":["P://h:1"],"listener_security_protocol_map":{}})"),
+    check(decode_broker(
+              R"({"version":5,"endpoints":["P://h:1"],"listener_security_protocol_map":{}})"),
           "listener_security_protocol_map");
     check(decode_controller(R"({"version":1,"brokerid":"1"})"), "brokerid");
     check(decode_controller(R"({"version":1,"brokerid":4294967296})"), "brokerid");
     check(decode_topic(R"({"version":2,"partitions":{"x":[1]}})"), "partitions");
     check(decode_topic(R"({"version":2,"partitions":{"0":[1.5]}})"), "partitions");
     check(decode_topic(R"({"version":3,"partitions":{},"topic_id":"short"})"), "topic_id");
-    check(decode_partition_state(R"({"version":1,"leader":1,"leader_epoch":0,"controller_epoch":1})"),
-          "isr");
-    check(decode_partition_state(R"({"version":1,"leader":1,"leader_epoch":0,"controller_epoch":1,"isr":[1],"leader_recovery_state":5})"),
-          "leader_recovery_state");
+    check(
+        decode_partition_state(R"({"version":1,"leader":1,"leader_epoch":0,"controller_epoch":1})"),
+        "isr");
+    check(
+        decode_partition_state(
+            R"({"version":1,"leader":1,"leader_epoch":0,"controller_epoch":1,"isr":[1],)"
+            R"("leader_recovery_state":5})"),
+        "leader_recovery_state");
     check(decode_cluster_id(R"({"version":"2","id":"x"})"), "version");
     check(decode_entity_config(R"({"version":1,"config":{"a":1}})"), "a");
     check(decode_producer_id_block(R"({"version":1,"broker":1,"block_start":"9","block_end":"1"})"),

@@ -77,8 +77,8 @@ struct zk_env {
     void expire(client& c) {
         auto creds = dynamic_cast<zk_client&>(c).credentials();
         ASSERT_TRUE(creds.has_value());
-        ASSERT_TRUE(test::expire_session(shared_server().connect_string(), creds->id(),
-                                         creds->password));
+        ASSERT_TRUE(
+            test::expire_session(shared_server().connect_string(), creds->id(), creds->password));
     }
 };
 

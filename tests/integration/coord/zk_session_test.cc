@@ -51,7 +51,8 @@ TEST(zk_session, server_restart_gives_disconnected_then_connected) {
     };
     ASSERT_TRUE(run_until([&] { return started; }));
     server.stop();
-    ASSERT_TRUE(run_until([&] { return !events.empty() && events.back() != session_state::connected; }));
+    ASSERT_TRUE(
+        run_until([&] { return !events.empty() && events.back() != session_state::connected; }));
     EXPECT_EQ(events.back(), session_state::disconnected);
     server.start();
     ASSERT_TRUE(run_until([&] { return events.back() == session_state::connected; }));
