@@ -185,7 +185,11 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
     if (!too_big && !too_old && !seg.index_full() && !offsets_overflow) {
         return ok();
     }
-    return roll(first.base_offset, now);
+    (void)first;
+    // The new segment starts at the log end offset even when a follower's batch leaves a
+    // gap: segment i+1 always starts where segment i ends, which is what lets recovery
+    // spot a segment whose tail was lost while a later one survived.
+    return roll(log_end_, now);
 }
 
 result<void> log::roll(model::offset new_base, model::timestamp_ms now) {

@@ -111,7 +111,11 @@ result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms
         auto& seg = *it->second;
         GREGOR_TRY(auto removed, seg.recover(on_batch));
         bool last = std::next(it) == segments_.end();
-        if (removed > 0 && !last) {
+        GREGOR_TRY(auto end, seg.next_offset());
+        // A tail that never reached the disk leaves a segment ending short of its
+        // successor's base (the rest vanished without torn bytes): same as a torn tail.
+        bool hole = !last && end != std::next(it)->first;
+        if ((removed > 0 || hole) && !last) {
             GREGOR_TRY_VOID(delete_segments_after(it->first));
             last = true;
         }
