@@ -59,9 +59,9 @@ const record_corpus& corpus() {
         const char* events[] = {"click", "view", "purchase", "scroll", "login"};
         for (int i = 0; i < record_total; ++i) {
             out.keys.push_back("user-" + std::to_string(rng() % 5000));
-            std::string v = "{\"id\":" + std::to_string(i) + ",\"event\":\"" +
-                            events[rng() % 5] + "\",\"amount\":" + std::to_string(rng() % 100000) +
-                            ",\"session\":\"" + std::to_string(rng()) + "\",\"ok\":true}";
+            std::string v = "{\"id\":" + std::to_string(i) + ",\"event\":\"" + events[rng() % 5] +
+                            "\",\"amount\":" + std::to_string(rng() % 100000) + ",\"session\":\"" +
+                            std::to_string(rng()) + "\",\"ok\":true}";
             v.resize(90, ' ');
             out.values.push_back(std::move(v));
         }
@@ -90,7 +90,9 @@ bytes record_set(compression_type codec, std::size_t batch_bytes) {
     };
     for (int i = 0; i < record_total; ++i) {
         const auto idx = static_cast<std::size_t>(i);
-        builder.add({as_bytes(c.keys[idx]), as_bytes(c.values[idx]), {},
+        builder.add({as_bytes(c.keys[idx]),
+                     as_bytes(c.values[idx]),
+                     {},
                      model::timestamp_ms{1'700'000'000'000 + i}});
         if (builder.records_bytes() >= batch_bytes) {
             flush();

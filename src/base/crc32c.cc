@@ -131,8 +131,7 @@ constexpr shift_tables long_shift = make_shift_tables(long_block_bytes);
 constexpr shift_tables short_shift = make_shift_tables(short_block_bytes);
 
 // Three streams over adjacent blocks of `block` bytes each, merged into one register.
-__attribute__((target("sse4.2"))) std::uint32_t hw_three_way(std::uint32_t c,
-                                                             const std::uint8_t* p,
+__attribute__((target("sse4.2"))) std::uint32_t hw_three_way(std::uint32_t c, const std::uint8_t* p,
                                                              std::size_t block,
                                                              const shift_tables& t) {
     std::uint64_t a = c;

@@ -84,8 +84,8 @@ result<void> check_counts(const record_batch_header& h, count_rule rule) {
     }
     const std::int64_t count = h.record_count;
     const std::int64_t span = std::int64_t{h.last_offset_delta} + 1;
-    const bool count_ok = rule == count_rule::exact ? (count >= 1 && count == span)
-                                                    : (count >= 0 && count <= span);
+    const bool count_ok =
+        rule == count_rule::exact ? (count >= 1 && count == span) : (count >= 0 && count <= span);
     if (!count_ok || count > limits::batch_records_max) {
         return error(batch_errc::bad_record_count,
                      fmt::format("record_count {} last_offset_delta {}", h.record_count,
@@ -119,13 +119,20 @@ public:
     const char* name() const noexcept override { return "record_batch"; }
     std::string message(int value) const override {
         switch (static_cast<batch_errc>(value)) {
-            case batch_errc::truncated: return "record batch truncated";
-            case batch_errc::bad_length: return "record batch length out of bounds";
-            case batch_errc::unsupported_magic: return "unsupported record batch magic";
-            case batch_errc::bad_crc: return "record batch CRC mismatch";
-            case batch_errc::bad_record_count: return "record batch count inconsistent";
-            case batch_errc::bad_compression: return "unknown compression codec";
-            case batch_errc::bad_offsets: return "record batch offsets invalid";
+            case batch_errc::truncated:
+                return "record batch truncated";
+            case batch_errc::bad_length:
+                return "record batch length out of bounds";
+            case batch_errc::unsupported_magic:
+                return "unsupported record batch magic";
+            case batch_errc::bad_crc:
+                return "record batch CRC mismatch";
+            case batch_errc::bad_record_count:
+                return "record batch count inconsistent";
+            case batch_errc::bad_compression:
+                return "unknown compression codec";
+            case batch_errc::bad_offsets:
+                return "record batch offsets invalid";
         }
         return "unknown record batch error";
     }
@@ -193,8 +200,8 @@ void stamp_log_append_time(mutable_bytes_view batch, timestamp_ms now) {
     write_be<std::int16_t>(batch, off_attributes,
                            static_cast<std::int16_t>(attributes | log_append_time_bit));
     write_be<std::int64_t>(batch, off_max_timestamp, now());
-    const auto covered = batch.subspan(batch_crc_start,
-                                       static_cast<std::size_t>(total) - batch_crc_start);
+    const auto covered =
+        batch.subspan(batch_crc_start, static_cast<std::size_t>(total) - batch_crc_start);
     write_be<std::uint32_t>(batch, off_crc, crc32c(covered));
 }
 

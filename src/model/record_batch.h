@@ -90,7 +90,9 @@ enum class count_rule {
 
 // Parses the 61-byte header at the front of `data` and checks the fields that do not need
 // the body: magic, batch_length bounds (>= header, <= max_batch_bytes), codec bits, and
-// that `data` holds the whole batch. Does not check the CRC.
+// that `data` holds the whole batch. Does not check the CRC. max_batch_bytes bounds the
+// whole batch (batch_length + 12), as Kafka's max.message.bytes does. The magic is checked
+// first, so a v0/v1 message set reports unsupported_magic whatever its length.
 result<record_batch_header> parse_batch_header(bytes_view data, std::size_t max_batch_bytes);
 
 // parse_batch_header plus the CRC32C over bytes 21..end and the record count rule
@@ -121,7 +123,9 @@ public:
         : data_(data), max_batch_bytes_(max_batch_bytes), rule_(rule) {}
 
     // Returns the next batch, nullopt at the end of the data, or the error of a bad batch.
-    // With validate_crc=false only headers are checked (for trusted, already validated data).
+    // With validate_crc=false only headers are checked (for trusted, already validated data):
+    // everything validate_batch checks except the CRC. After an error, position() stays at
+    // the start of the bad batch and next() returns the same error again.
     result<std::optional<entry>> next(bool validate_crc = true);
     // Bytes consumed by the batches returned so far: the truncation point after an error.
     std::size_t position() const { return position_; }

@@ -33,21 +33,21 @@ bytes make_batch(std::int32_t count, std::int64_t base = 0, std::int16_t attribu
     bytes b(batch_header_bytes, 0);
     for (std::int32_t i = 0; i < count; ++i) {
         // length 6, attributes, ts delta 0, offset delta i (zigzag, < 64), key -1, value -1, 0
-        const bytes rec = {0x0c, 0x00, 0x00, static_cast<std::uint8_t>(2 * (i % 64)), 0x01, 0x01,
-                           0x00};
+        const bytes rec = {0x0c, 0x00, 0x00, static_cast<std::uint8_t>(2 * (i % 64)),
+                           0x01, 0x01, 0x00};
         b.insert(b.end(), rec.begin(), rec.end());
     }
     put_be(b, 0, static_cast<std::uint64_t>(base), 8);
     put_be(b, 8, b.size() - 12, 4);
-    put_be(b, 12, 5, 4);                                   // leader epoch
-    b[16] = 2;                                             // magic
+    put_be(b, 12, 5, 4);  // leader epoch
+    b[16] = 2;            // magic
     put_be(b, 21, static_cast<std::uint16_t>(attributes), 2);
     put_be(b, 23, static_cast<std::uint32_t>(count - 1), 4);  // last offset delta
-    put_be(b, 27, 1000, 8);                                // base timestamp
-    put_be(b, 35, 1000 + 9, 8);                            // max timestamp
-    put_be(b, 43, ~std::uint64_t{0}, 8);                   // producer id -1
-    put_be(b, 51, 0xFFFF, 2);                              // producer epoch -1
-    put_be(b, 53, 0xFFFFFFFF, 4);                          // base sequence -1
+    put_be(b, 27, 1000, 8);                                   // base timestamp
+    put_be(b, 35, 1000 + 9, 8);                               // max timestamp
+    put_be(b, 43, ~std::uint64_t{0}, 8);                      // producer id -1
+    put_be(b, 51, 0xFFFF, 2);                                 // producer epoch -1
+    put_be(b, 53, 0xFFFFFFFF, 4);                             // base sequence -1
     put_be(b, 57, static_cast<std::uint32_t>(count), 4);
     fix_crc(b);
     return b;

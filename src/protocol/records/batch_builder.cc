@@ -71,8 +71,8 @@ void batch_builder::add(const record_input& record) {
     }
     max_timestamp_ = std::max(max_timestamp_, record.timestamp);
     const std::int64_t ts_delta = record.timestamp() - base_timestamp_();
-    std::size_t body = 1 + varint_size(ts_delta) + varint_size(count_) +
-                       nullable_size(record.key) + nullable_size(record.value) +
+    std::size_t body = 1 + varint_size(ts_delta) + varint_size(count_) + nullable_size(record.key) +
+                       nullable_size(record.value) +
                        varint_size(static_cast<std::int64_t>(record.headers.size()));
     for (const header_input& h : record.headers) {
         body += varint_size(checked_length(h.key.size())) + h.key.size() + nullable_size(h.value);

@@ -9,8 +9,8 @@ result<batch_records> batch_records::open(const model::record_batch_header& head
                                           bytes_view batch, std::size_t decompressed_bytes_max) {
     GREGOR_ASSERT(batch.size() >= header.size_bytes(), "batch of {} bytes, header says {}",
                   batch.size(), header.size_bytes());
-    const bytes_view body = batch.subspan(model::batch_header_bytes,
-                                          header.size_bytes() - model::batch_header_bytes);
+    const bytes_view body =
+        batch.subspan(model::batch_header_bytes, header.size_bytes() - model::batch_header_bytes);
     batch_records out(header, body);
     if (header.compression() != model::compression_type::none) {
         GREGOR_TRY(out.decompressed_,

@@ -22,8 +22,8 @@ public:
     // `batch`: a whole batch that passed model::validate_batch (or parse_batch_header when the
     // CRC is known good), `header` its parsed header. Decompresses the records section with
     // at most `decompressed_bytes_max` bytes of output. Errors are records_errc values.
-    static result<batch_records> open(const model::record_batch_header& header,
-                                      bytes_view batch, std::size_t decompressed_bytes_max);
+    static result<batch_records> open(const model::record_batch_header& header, bytes_view batch,
+                                      std::size_t decompressed_bytes_max);
 
     batch_records(batch_records&&) = default;
     batch_records& operator=(batch_records&&) = default;

@@ -4,11 +4,11 @@
 #include "protocol/records/codecs.h"
 #include "protocol/records/errc.h"
 
+#include <climits>
 #include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <climits>
 
 namespace gregor::protocol::records_detail {
 namespace {

@@ -63,8 +63,8 @@ result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
         }
         std::size_t produced = space.size();
         std::size_t consumed = input.size() - pos;
-        const std::size_t hint = LZ4F_decompress(ctx, space.data(), &produced,
-                                                 input.data() + pos, &consumed, nullptr);
+        const std::size_t hint =
+            LZ4F_decompress(ctx, space.data(), &produced, input.data() + pos, &consumed, nullptr);
         if (LZ4F_isError(hint)) {
             return corrupt(LZ4F_getErrorName(hint));
         }

@@ -49,8 +49,8 @@ error corrupt(std::string what) {
 // Returns the uncompressed length a raw block declares, iff it is plausible for its size.
 result<std::size_t> block_length(bytes_view block) {
     std::size_t length = 0;
-    if (block.empty() || !snappy::GetUncompressedLength(as_chars(block.data()), block.size(),
-                                                        &length)) {
+    if (block.empty() ||
+        !snappy::GetUncompressedLength(as_chars(block.data()), block.size(), &length)) {
         return corrupt("bad block length header");
     }
     if (length > block.size() * snappy_expansion_max) {
@@ -80,8 +80,8 @@ result<void> for_each_xerial_block(bytes_view input, F&& f) {
         const std::uint32_t block_len = read_be32(input, pos);
         pos += 4;
         if (block_len > input.size() - pos) {
-            return corrupt(fmt::format("xerial block of {} bytes, {} left", block_len,
-                                       input.size() - pos));
+            return corrupt(
+                fmt::format("xerial block of {} bytes, {} left", block_len, input.size() - pos));
         }
         GREGOR_TRY_VOID(f(input.subspan(pos, block_len)));
         pos += block_len;

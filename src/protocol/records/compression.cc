@@ -56,11 +56,16 @@ bytes bounded_output::finish() && {
 result<bytes> compress(model::compression_type codec, bytes_view input) {
     using model::compression_type;
     switch (codec) {
-        case compression_type::none: return bytes(input.begin(), input.end());
-        case compression_type::gzip: return records_detail::gzip_compress(input);
-        case compression_type::snappy: return records_detail::snappy_xerial_compress(input);
-        case compression_type::lz4: return records_detail::lz4_compress(input);
-        case compression_type::zstd: return records_detail::zstd_compress(input);
+        case compression_type::none:
+            return bytes(input.begin(), input.end());
+        case compression_type::gzip:
+            return records_detail::gzip_compress(input);
+        case compression_type::snappy:
+            return records_detail::snappy_xerial_compress(input);
+        case compression_type::lz4:
+            return records_detail::lz4_compress(input);
+        case compression_type::zstd:
+            return records_detail::zstd_compress(input);
     }
     return error(records_errc::unsupported_compression,
                  fmt::format("codec {}", static_cast<int>(codec)));
@@ -69,7 +74,8 @@ result<bytes> compress(model::compression_type codec, bytes_view input) {
 result<bytes> decompress(model::compression_type codec, bytes_view input,
                          std::size_t decompressed_bytes_max) {
     using model::compression_type;
-    const std::size_t limit = std::min(decompressed_bytes_max, limits::decompressed_batch_bytes_max);
+    const std::size_t limit =
+        std::min(decompressed_bytes_max, limits::decompressed_batch_bytes_max);
     switch (codec) {
         case compression_type::none:
             if (input.size() > limit) {
@@ -77,10 +83,14 @@ result<bytes> decompress(model::compression_type codec, bytes_view input,
                              fmt::format("{} bytes, limit {}", input.size(), limit));
             }
             return bytes(input.begin(), input.end());
-        case compression_type::gzip: return records_detail::gzip_decompress(input, limit);
-        case compression_type::snappy: return records_detail::snappy_decompress(input, limit);
-        case compression_type::lz4: return records_detail::lz4_decompress(input, limit);
-        case compression_type::zstd: return records_detail::zstd_decompress(input, limit);
+        case compression_type::gzip:
+            return records_detail::gzip_decompress(input, limit);
+        case compression_type::snappy:
+            return records_detail::snappy_decompress(input, limit);
+        case compression_type::lz4:
+            return records_detail::lz4_decompress(input, limit);
+        case compression_type::zstd:
+            return records_detail::zstd_decompress(input, limit);
     }
     return error(records_errc::unsupported_compression,
                  fmt::format("codec {}", static_cast<int>(codec)));

@@ -75,8 +75,8 @@ record_reader::parsed record_reader::parse_one() const {
     }
     if (!c.ok()) {
         // Inside the record a field running past its end means the length lied.
-        out.error = c.error() == records_errc::truncated ? records_errc::bad_record_length
-                                                         : c.error();
+        out.error =
+            c.error() == records_errc::truncated ? records_errc::bad_record_length : c.error();
         return out;
     }
     r.headers = record_header_range(
@@ -101,8 +101,8 @@ result<std::optional<record_view>> record_reader::next() {
     }
     const parsed p = parse_one();
     if (p.error != records_errc{}) {
-        failed_ = error(p.error, fmt::format("record {} at byte {} of {}", read_, pos_,
-                                             records_.size()));
+        failed_ =
+            error(p.error, fmt::format("record {} at byte {} of {}", read_, pos_, records_.size()));
         return *failed_;
     }
     pos_ += p.view.wire.size();

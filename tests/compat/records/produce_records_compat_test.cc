@@ -132,19 +132,18 @@ TEST_P(produce_capture, one_flipped_byte_is_refused) {
     EXPECT_TRUE(refused);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    clients, produce_capture,
-    testing::Values(capture{"kcat", "none", compression_type::none},
-                    capture{"kcat", "gzip", compression_type::gzip},
-                    capture{"kcat", "snappy", compression_type::snappy},
-                    capture{"kcat", "lz4", compression_type::lz4},
-                    capture{"kcat", "zstd", compression_type::zstd},
-                    capture{"kafkapython", "none", compression_type::none},
-                    capture{"kafkapython", "gzip", compression_type::gzip},
-                    capture{"kafkapython", "snappy", compression_type::snappy},
-                    capture{"kafkapython", "lz4", compression_type::lz4},
-                    capture{"kafkapython", "zstd", compression_type::zstd}),
-    to_name);
+INSTANTIATE_TEST_SUITE_P(clients, produce_capture,
+                         testing::Values(capture{"kcat", "none", compression_type::none},
+                                         capture{"kcat", "gzip", compression_type::gzip},
+                                         capture{"kcat", "snappy", compression_type::snappy},
+                                         capture{"kcat", "lz4", compression_type::lz4},
+                                         capture{"kcat", "zstd", compression_type::zstd},
+                                         capture{"kafkapython", "none", compression_type::none},
+                                         capture{"kafkapython", "gzip", compression_type::gzip},
+                                         capture{"kafkapython", "snappy", compression_type::snappy},
+                                         capture{"kafkapython", "lz4", compression_type::lz4},
+                                         capture{"kafkapython", "zstd", compression_type::zstd}),
+                         to_name);
 
 // The two snappy framings must both appear in real traffic, or the xerial reader would only
 // ever see our own bytes.

@@ -26,8 +26,8 @@ std::vector<record_spec> many_records(int n) {
         r.key = "key-" + std::to_string(i);
         r.value = "value-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 50), 'x');
         if (i % 3 == 0) {
-            r.headers.push_back({"h" + std::to_string(i), i % 2 == 0 ? std::optional<std::string>("v")
-                                                                   : std::nullopt});
+            r.headers.push_back({"h" + std::to_string(i),
+                                 i % 2 == 0 ? std::optional<std::string>("v") : std::nullopt});
         }
         r.timestamp = 1'700'000'000'000 + i * 3 - (i % 5 == 0 ? 100 : 0);
         out.push_back(std::move(r));

@@ -131,8 +131,8 @@ TEST(compression, truncated_streams_are_corrupt) {
     const bytes input = sample(50'000, 8);
     for (compression_type codec : real_codecs) {
         const bytes packed = must(compress(codec, input));
-        for (std::size_t cut : {std::size_t{0}, std::size_t{1}, packed.size() / 2,
-                                packed.size() - 1}) {
+        for (std::size_t cut :
+             {std::size_t{0}, std::size_t{1}, packed.size() / 2, packed.size() - 1}) {
             auto r = decompress(codec, bytes_view(packed).first(cut), 1 << 20);
             EXPECT_EQ(r.code(), records_errc::corrupt_compressed_data)
                 << static_cast<int>(codec) << " cut=" << cut;
@@ -143,8 +143,7 @@ TEST(compression, truncated_streams_are_corrupt) {
 TEST(compression, garbage_is_corrupt_for_every_codec) {
     const bytes garbage = sample(4096, 10);
     for (compression_type codec : real_codecs) {
-        EXPECT_EQ(decompress(codec, garbage, 1 << 20).code(),
-                  records_errc::corrupt_compressed_data)
+        EXPECT_EQ(decompress(codec, garbage, 1 << 20).code(), records_errc::corrupt_compressed_data)
             << static_cast<int>(codec);
     }
 }
@@ -175,9 +174,9 @@ TEST(compression, exact_limit_is_accepted_one_below_is_not) {
 TEST(compression, snappy_declared_length_is_checked_before_allocating) {
     // A raw snappy block whose length header claims 2^31 bytes, followed by nothing.
     const bytes liar = {0x80, 0x80, 0x80, 0x80, 0x08, 0x00};
-    EXPECT_EQ(decompress(compression_type::snappy, liar, limits::decompressed_batch_bytes_max)
-                  .code(),
-              records_errc::corrupt_compressed_data);
+    EXPECT_EQ(
+        decompress(compression_type::snappy, liar, limits::decompressed_batch_bytes_max).code(),
+        records_errc::corrupt_compressed_data);
 }
 
 TEST(compression, a_failed_stream_does_not_poison_the_next_one) {

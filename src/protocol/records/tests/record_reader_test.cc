@@ -140,8 +140,8 @@ TEST(record_reader, negative_lengths_other_than_null_are_refused) {
     EXPECT_EQ(read_all_code(one_record({0, 0, 0, 0x01, 0x01, 0x02, 0x01, 0x01}), 1),
               records_errc::bad_field_length);
     // header value -1 is a null value, accepted
-    EXPECT_TRUE(validate_records(one_record({0, 0, 0, 0x01, 0x01, 0x02, 0x02, 'h', 0x01}), 1)
-                    .has_value());
+    EXPECT_TRUE(
+        validate_records(one_record({0, 0, 0, 0x01, 0x01, 0x02, 0x02, 'h', 0x01}), 1).has_value());
 }
 
 TEST(record_reader, header_count_negative_or_beyond_the_bytes_is_refused) {

@@ -13,7 +13,15 @@ namespace gregor::protocol::records_detail {
 namespace {
 
 TEST(varint, zigzag_round_trips_boundaries) {
-    const std::int64_t values[] = {0, 1, -1, 63, -64, 64, -65, 8191, -8192,
+    const std::int64_t values[] = {0,
+                                   1,
+                                   -1,
+                                   63,
+                                   -64,
+                                   64,
+                                   -65,
+                                   8191,
+                                   -8192,
                                    std::numeric_limits<std::int32_t>::max(),
                                    std::numeric_limits<std::int32_t>::min(),
                                    std::numeric_limits<std::int64_t>::max(),
