@@ -95,7 +95,13 @@ void batch_builder::add(const record_input& record) {
 
 result<bytes> batch_builder::build() const {
     GREGOR_ASSERT(count_ > 0, "building an empty batch");
-    GREGOR_TRY(const bytes body, compress(options_.compression, records_));
+    // Uncompressed batches take the records as they are, without an intermediate copy.
+    bytes compressed;
+    if (options_.compression != model::compression_type::none) {
+        GREGOR_TRY(compressed, compress(options_.compression, records_));
+    }
+    const bytes_view body =
+        options_.compression == model::compression_type::none ? bytes_view(records_) : compressed;
     const std::size_t total = model::batch_header_bytes + body.size();
     bytes out;
     out.reserve(total);
