@@ -47,9 +47,7 @@ public:
         deadline_timer_.expires_at(clock::time_point::max());
     }
 
-    void start_sweeper() {
-        asio::co_spawn(ex_, sweep_loop(shared_from_this()), asio::detached);
-    }
+    void start_sweeper() { asio::co_spawn(ex_, sweep_loop(shared_from_this()), asio::detached); }
     void send(bytes message, completion done);
     void close();
     bool connected() const { return state_ == state::connected; }
@@ -98,8 +96,9 @@ void client::impl::send(bytes message, completion done) {
     loop_.assert_on_loop();
     GREGOR_ASSERT(message.size() >= static_cast<std::size_t>(request_header_bytes_min),
                   "request of {} bytes lacks the fixed header", message.size());
-    GREGOR_ASSERT(message.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
-                  "request of {} bytes does not fit a frame", message.size());
+    GREGOR_ASSERT(
+        message.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+        "request of {} bytes does not fit a frame", message.size());
     GREGOR_ASSERT(static_cast<bool>(done), "request without a completion");
     if (state_ == state::closed) {
         complete(std::move(done), error(errc::client_closed, "send after close"));
@@ -218,8 +217,8 @@ asio::awaitable<result<void>> client::impl::resolve_and_connect() {
                                      asio::redirect_error(asio::use_awaitable, ec));
     }
     if (connect_timed_out_) {
-        co_return error(errc::connect_failed,
-                        fmt::format("connect timed out after {} ms", config_.connect_timeout.count()));
+        co_return error(errc::connect_failed, fmt::format("connect timed out after {} ms",
+                                                          config_.connect_timeout.count()));
     }
     if (ec) {
         co_return error(errc::connect_failed, fmt::format("connect: {}", ec.message()));
@@ -241,7 +240,8 @@ asio::awaitable<void> client::impl::connect_watchdog(std::shared_ptr<impl> self,
 
 asio::awaitable<void> client::impl::write_loop(std::shared_ptr<impl> self, std::uint64_t gen) {
     while (gen == self->gen_) {
-        if (self->queue_.empty() || self->in_flight_.size() >= self->config_.in_flight_requests_max) {
+        if (self->queue_.empty() ||
+            self->in_flight_.size() >= self->config_.in_flight_requests_max) {
             co_await self->writer_wake_.wait();
             continue;
         }
@@ -272,9 +272,9 @@ asio::awaitable<void> client::impl::read_loop(std::shared_ptr<impl> self, std::u
             break;
         }
         if (!message) {
-            self->drop(message.err().code == errc::bad_response ? errc::bad_response
-                                                                : errc::disconnected,
-                       message.err().detail);
+            self->drop(
+                message.err().code == errc::bad_response ? errc::bad_response : errc::disconnected,
+                message.err().detail);
             break;
         }
         auto id = peek_correlation_id(*message);
@@ -307,8 +307,8 @@ void client::impl::deliver(const std::optional<std::int32_t>& correlation_id, by
     auto it = correlation_id ? in_flight_.find(*correlation_id) : in_flight_.end();
     if (it == in_flight_.end()) {
         // Responses to timed-out requests never arrive: a timeout drops the connection.
-        drop(errc::bad_response, fmt::format("response with unknown correlation id {}",
-                                             correlation_id.value_or(-1)));
+        drop(errc::bad_response,
+             fmt::format("response with unknown correlation id {}", correlation_id.value_or(-1)));
         return;
     }
     complete(std::move(it->second.done), std::move(message));
@@ -376,9 +376,13 @@ client::client(asio::io_context& ioc, client_config config) {
     impl_->start_sweeper();
 }
 
-client::~client() { impl_->close(); }
+client::~client() {
+    impl_->close();
+}
 
-void client::send(bytes message, completion done) { impl_->send(std::move(message), std::move(done)); }
+void client::send(bytes message, completion done) {
+    impl_->send(std::move(message), std::move(done));
+}
 
 asio::awaitable<result<bytes>> client::request(bytes message) {
     struct waiter {
@@ -397,9 +401,17 @@ asio::awaitable<result<bytes>> client::request(bytes message) {
     co_return std::move(*w->value);
 }
 
-void client::close() { impl_->close(); }
-bool client::connected() const { return impl_->connected(); }
-std::size_t client::in_flight() const { return impl_->in_flight(); }
-std::size_t client::queued() const { return impl_->queued(); }
+void client::close() {
+    impl_->close();
+}
+bool client::connected() const {
+    return impl_->connected();
+}
+std::size_t client::in_flight() const {
+    return impl_->in_flight();
+}
+std::size_t client::queued() const {
+    return impl_->queued();
+}
 
 }  // namespace gregor::net

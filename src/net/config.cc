@@ -58,7 +58,8 @@ result<void> validate(const client_config& c) {
         c.reconnect_backoff_max < c.reconnect_backoff) {
         return invalid("reconnect.backoff.ms", "need 0 < backoff <= backoff max");
     }
-    if (c.response_bytes_max < response_header_bytes_min || c.response_bytes_max > limits::client_response_bytes_max) {
+    if (c.response_bytes_max < response_header_bytes_min ||
+        c.response_bytes_max > limits::client_response_bytes_max) {
         return invalid("response_bytes_max", "out of range");
     }
     return ok();

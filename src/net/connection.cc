@@ -12,6 +12,9 @@ namespace gregor::net::detail {
 namespace {
 
 constexpr auto log_interval = std::chrono::seconds(1);
+// Replies written with one gather write at most: many small pipelined replies share system
+// calls, and a long run of ready replies cannot starve the loop.
+constexpr std::size_t write_batch_replies_max = 64;
 
 }  // namespace
 
@@ -117,12 +120,13 @@ asio::awaitable<result<std::int32_t>> connection::read_frame_size() {
     while (input_.readable_bytes() < frame_size_prefix_bytes) {
         auto space = input_.writable();
         error_code ec;
-        std::size_t n = co_await socket_.async_read_some(
-            asio::buffer(space.data(), space.size()), asio::redirect_error(asio::use_awaitable, ec));
+        std::size_t n =
+            co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                             asio::redirect_error(asio::use_awaitable, ec));
         if (ec == asio::error::eof) {
             co_return input_.readable_bytes() == 0
-                          ? error(errc::connection_closed, "peer closed the connection")
-                          : error(errc::frame_truncated, "end of stream inside a size prefix");
+                ? error(errc::connection_closed, "peer closed the connection")
+                : error(errc::frame_truncated, "end of stream inside a size prefix");
         }
         if (ec) {
             co_return error(errc::socket_error, ec.message());
@@ -160,7 +164,8 @@ asio::awaitable<result<bytes>> connection::read_frame_body(std::int32_t size) {
     input_.consume(have);
     if (have < message.size()) {
         error_code ec;
-        co_await asio::async_read(socket_, asio::buffer(message.data() + have, message.size() - have),
+        co_await asio::async_read(socket_,
+                                  asio::buffer(message.data() + have, message.size() - have),
                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec == asio::error::eof) {
             co_return error(errc::frame_truncated,
@@ -185,9 +190,9 @@ void connection::on_read_error(const error& e) {
         close("peer closed the connection");
         return;
     }
-    GREGOR_LOG_RATE_LIMITED(net_log, warn, log_interval,
-                            "closing connection {} from {} on {}: {}", info_->id,
-                            info_->peer.address().to_string(), info_->listener, e.to_string());
+    GREGOR_LOG_RATE_LIMITED(net_log, warn, log_interval, "closing connection {} from {} on {}: {}",
+                            info_->id, info_->peer.address().to_string(), info_->listener,
+                            e.to_string());
     close(e.to_string());
 }
 
@@ -247,13 +252,9 @@ asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
             co_await self->writer_wake_.wait();
             continue;
         }
-        reply r = std::move(*slots.front().done);
-        if (r.what() == reply::kind::close) {
-            self->close("the request handler asked to close");
-            break;
-        }
-        if (r.what() == reply::kind::send) {
-            auto sent = co_await send_response(self->socket_, r.body());
+        auto batch = self->take_ready_replies();
+        if (!batch.responses.empty()) {
+            auto sent = co_await send_responses(self->socket_, batch.responses);
             if (self->closed_) {
                 break;
             }
@@ -264,9 +265,36 @@ asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
             }
             self->touch();
         }
-        slots.pop_front();
+        for (std::size_t i = 0; i < batch.replies.size(); ++i) {
+            slots.pop_front();
+        }
         self->reader_wake_.notify_all();
+        if (batch.close_after) {
+            self->close("the request handler asked to close");
+            break;
+        }
     }
+}
+
+connection::reply_batch connection::take_ready_replies() {
+    reply_batch batch;
+    batch.replies.reserve(std::min(slots_.size(), write_batch_replies_max));
+    for (auto& s : slots_) {
+        if (!s.done || batch.replies.size() == write_batch_replies_max) {
+            break;
+        }
+        if (s.done->what() == reply::kind::close) {
+            batch.close_after = true;  // its slot stays; close() drops it
+            break;
+        }
+        batch.replies.push_back(std::move(*s.done));
+    }
+    for (const auto& r : batch.replies) {  // after the moves: the vector no longer grows
+        if (r.what() == reply::kind::send) {
+            batch.responses.push_back(&r.body());
+        }
+    }
+    return batch;
 }
 
 asio::awaitable<void> connection::idle_loop(std::shared_ptr<connection> self) {

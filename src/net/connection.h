@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace gregor::net::detail {
 
@@ -63,6 +64,13 @@ private:
         std::shared_ptr<cancellation> cancel;
     };
 
+    // Replies ready at the front of slots_, moved out in order, ending before a close reply.
+    struct reply_batch {
+        std::vector<reply> replies;
+        std::vector<const response*> responses;  // the bodies of the `send` replies
+        bool close_after = false;
+    };
+
     static asio::awaitable<void> read_loop(std::shared_ptr<connection> self);
     static asio::awaitable<void> write_loop(std::shared_ptr<connection> self);
     static asio::awaitable<void> idle_loop(std::shared_ptr<connection> self);
@@ -78,6 +86,7 @@ private:
     asio::awaitable<std::optional<memory_budget::lease>> acquire_budget(std::int32_t size);
     void dispatch(bytes message, memory_budget::lease lease);
     void complete(std::uint64_t seq, reply r);
+    reply_batch take_ready_replies();
     void on_read_error(const error& e);
     void touch() { last_activity_ = std::chrono::steady_clock::now(); }
     bool reading() const { return !closed_ && !draining_; }

@@ -23,7 +23,9 @@ enum class errc {
 };
 
 const std::error_category& net_category();
-inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), net_category()}; }
+inline std::error_code make_error_code(errc e) {
+    return {static_cast<int>(e), net_category()};
+}
 
 }  // namespace gregor::net
 

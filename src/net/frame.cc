@@ -34,7 +34,8 @@ result<std::int32_t> decode_frame_size(std::span<const std::uint8_t, frame_size_
                   max_bytes);
     auto size = static_cast<std::int32_t>(load_be32(in.data()));
     if (size < min_bytes) {
-        return error(errc::frame_size_invalid, fmt::format("size {} < minimum {}", size, min_bytes));
+        return error(errc::frame_size_invalid,
+                     fmt::format("size {} < minimum {}", size, min_bytes));
     }
     if (size > max_bytes) {
         return error(errc::frame_too_large, fmt::format("size {} > maximum {}", size, max_bytes));

@@ -24,7 +24,9 @@ memory_budget::lease& memory_budget::lease::operator=(lease&& other) noexcept {
     return *this;
 }
 
-memory_budget::lease::~lease() { release(); }
+memory_budget::lease::~lease() {
+    release();
+}
 
 void memory_budget::lease::release() {
     if (state_ == nullptr) {
@@ -57,9 +59,15 @@ asio::awaitable<void> memory_budget::wait_for_release() {
     co_await keep->released.wait();
 }
 
-void memory_budget::wake_all() { state_->released.notify_all(); }
+void memory_budget::wake_all() {
+    state_->released.notify_all();
+}
 
-std::size_t memory_budget::capacity_bytes() const { return state_->capacity; }
-std::size_t memory_budget::available_bytes() const { return state_->available; }
+std::size_t memory_budget::capacity_bytes() const {
+    return state_->capacity;
+}
+std::size_t memory_budget::available_bytes() const {
+    return state_->available;
+}
 
 }  // namespace gregor::net

@@ -33,23 +33,26 @@ void response::append_file(int fd, std::int64_t offset, std::size_t length,
     segments_.emplace_back(file_slice{fd, offset, length, std::move(owner)});
 }
 
-gather_cursor::gather_cursor(const response& r) {
-    GREGOR_ASSERT(r.size_bytes() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
-                  "response of {} bytes does not fit a frame", r.size_bytes());
-    prefix_ = encode_frame_size(static_cast<std::int32_t>(r.size_bytes()));
-    pieces_.reserve(r.segments().size() + 1);
-    pieces_.push_back({prefix_.data(), nullptr, prefix_.size()});
-    for (const auto& seg : r.segments()) {
-        if (const auto* b = std::get_if<bytes>(&seg)) {
-            pieces_.push_back({b->data(), nullptr, b->size()});
-        } else if (const auto* s = std::get_if<external_span>(&seg)) {
-            pieces_.push_back({s->view.data(), nullptr, s->view.size()});
-        } else {
-            const auto& f = std::get<file_slice>(seg);
-            pieces_.push_back({nullptr, &f, f.length});
+gather_cursor::gather_cursor(std::span<const response* const> batch) {
+    prefixes_.reserve(batch.size());  // never reallocates: pieces point into it
+    for (const response* r : batch) {
+        GREGOR_ASSERT(
+            r->size_bytes() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+            "response of {} bytes does not fit a frame", r->size_bytes());
+        prefixes_.push_back(encode_frame_size(static_cast<std::int32_t>(r->size_bytes())));
+        pieces_.push_back({prefixes_.back().data(), nullptr, frame_size_prefix_bytes});
+        for (const auto& seg : r->segments()) {
+            if (const auto* b = std::get_if<bytes>(&seg)) {
+                pieces_.push_back({b->data(), nullptr, b->size()});
+            } else if (const auto* s = std::get_if<external_span>(&seg)) {
+                pieces_.push_back({s->view.data(), nullptr, s->view.size()});
+            } else {
+                const auto& f = std::get<file_slice>(seg);
+                pieces_.push_back({nullptr, &f, f.length});
+            }
         }
+        remaining_ += frame_size_prefix_bytes + r->size_bytes();
     }
-    remaining_ = prefix_.size() + r.size_bytes();
 }
 
 bool gather_cursor::at_file() const {

@@ -13,11 +13,12 @@
 #include "base/bytes.h"
 #include "net/frame.h"
 
-#include <sys/uio.h>
-
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <sys/uio.h>
 #include <variant>
 #include <vector>
 
@@ -59,9 +60,10 @@ private:
     std::size_t size_bytes_ = 0;
 };
 
-// Walks "size prefix + segments" and hands out the next write: either iovecs for a run of
-// memory segments or one file chunk. REQUIRES: the response outlives the cursor and holds
-// at most INT32_MAX bytes.
+// Walks "size prefix + segments" of one or more responses (a batch written back to back)
+// and hands out the next write: either iovecs for a run of memory segments, which may span
+// responses, or one file chunk. REQUIRES: the responses outlive the cursor and each holds at
+// most INT32_MAX bytes.
 class gather_cursor {
 public:
     struct file_chunk {
@@ -70,8 +72,10 @@ public:
         std::size_t length;
     };
 
-    explicit gather_cursor(const response& r);
-    // The first piece points into prefix_, so the cursor stays where it was built.
+    explicit gather_cursor(const response& r)
+        : gather_cursor(std::span<const response* const>(std::array<const response*, 1>{&r})) {}
+    explicit gather_cursor(std::span<const response* const> batch);
+    // Pieces point into prefixes_, so the cursor stays where it was built.
     gather_cursor(const gather_cursor&) = delete;
     gather_cursor& operator=(const gather_cursor&) = delete;
 
@@ -93,7 +97,7 @@ private:
         std::size_t length;
     };
 
-    std::array<std::uint8_t, frame_size_prefix_bytes> prefix_;
+    std::vector<std::array<std::uint8_t, frame_size_prefix_bytes>> prefixes_;
     std::vector<piece> pieces_;
     std::size_t piece_ = 0;       // current piece
     std::size_t piece_done_ = 0;  // bytes of the current piece already written

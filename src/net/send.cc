@@ -3,13 +3,13 @@
 #include "net/errc.h"
 
 #include <fmt/format.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 
 namespace gregor::net {
 namespace {
@@ -48,7 +48,13 @@ ssize_t write_once(int fd, gather_cursor& cursor) {
 }  // namespace
 
 asio::awaitable<result<void>> send_response(tcp::socket& socket, const response& r) {
-    gather_cursor cursor(r);
+    std::array<const response*, 1> one{&r};
+    co_return co_await send_responses(socket, one);
+}
+
+asio::awaitable<result<void>> send_responses(tcp::socket& socket,
+                                             std::span<const response* const> batch) {
+    gather_cursor cursor(batch);
     while (!cursor.done()) {
         ssize_t n = write_once(socket.native_handle(), cursor);
         if (n == -EINTR) {
@@ -75,6 +81,8 @@ asio::awaitable<result<void>> send_response(tcp::socket& socket, const response&
     co_return ok();
 }
 
-void ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+void ignore_sigpipe() {
+    std::signal(SIGPIPE, SIG_IGN);
+}
 
 }  // namespace gregor::net

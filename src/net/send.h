@@ -14,6 +14,10 @@ namespace gregor::net {
 // file slice came up short; then the stream is broken and the caller must close it.
 // REQUIRES: the socket is open and in native non-blocking mode; one writer at a time.
 asio::awaitable<result<void>> send_response(tcp::socket& socket, const response& r);
+// Sends several framed responses back to back, sharing system calls between them.
+// REQUIRES: as send_response; the responses outlive the call.
+asio::awaitable<result<void>> send_responses(tcp::socket& socket,
+                                             std::span<const response* const> batch);
 
 // Makes the process ignore SIGPIPE: sendfile(2) to a reset peer raises it, and a broker must
 // see EPIPE instead of dying. Idempotent; any thread.

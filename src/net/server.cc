@@ -96,8 +96,8 @@ result<void> server::impl::listen(const listener_config& lc) {
     error_code ec;
     auto address = asio::ip::make_address(lc.host, ec);
     if (ec) {
-        return error(errc::invalid_config, fmt::format("listener {}: bad address '{}': {}",
-                                                        lc.name, lc.host, ec.message()));
+        return error(errc::invalid_config, fmt::format("listener {}: bad address '{}': {}", lc.name,
+                                                       lc.host, ec.message()));
     }
     auto l = std::make_unique<listener>(listener{lc, tcp::acceptor(ex_)});
     tcp::endpoint ep(address, lc.port);
@@ -112,8 +112,8 @@ result<void> server::impl::listen(const listener_config& lc) {
         a.listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
-        return error(errc::socket_error,
-                     fmt::format("listener {} on {}:{}: {}", lc.name, lc.host, lc.port, ec.message()));
+        return error(errc::socket_error, fmt::format("listener {} on {}:{}: {}", lc.name, lc.host,
+                                                     lc.port, ec.message()));
     }
     GREGOR_LOG(net_log, info, "listening: {} on {}:{}", lc.name, lc.host,
                a.local_endpoint(ec).port());
@@ -171,8 +171,8 @@ void server::impl::configure(tcp::socket& socket) const {
     socket.set_option(tcp::no_delay(true), ec);
     socket.native_non_blocking(true, ec);  // send_response issues sendmsg/sendfile itself
     if (ctx_->config.socket_send_buffer_bytes > 0) {
-        socket.set_option(asio::socket_base::send_buffer_size(ctx_->config.socket_send_buffer_bytes),
-                          ec);
+        socket.set_option(
+            asio::socket_base::send_buffer_size(ctx_->config.socket_send_buffer_bytes), ec);
     }
     if (ctx_->config.socket_receive_buffer_bytes > 0) {
         socket.set_option(
@@ -262,17 +262,33 @@ server::server(asio::io_context& ioc, server_config config, handler on_request) 
     impl_ = std::make_shared<impl>(ioc, std::move(config), std::move(on_request));
 }
 
-server::~server() { impl_->stop(); }
+server::~server() {
+    impl_->stop();
+}
 
-result<void> server::start() { return impl_->start(); }
-std::uint16_t server::port(std::string_view listener) const { return impl_->port(listener); }
-std::uint16_t server::port() const { return impl_->first_port(); }
+result<void> server::start() {
+    return impl_->start();
+}
+std::uint16_t server::port(std::string_view listener) const {
+    return impl_->port(listener);
+}
+std::uint16_t server::port() const {
+    return impl_->first_port();
+}
 asio::awaitable<void> server::shutdown(std::chrono::milliseconds deadline) {
     return impl_->shutdown(deadline);
 }
-void server::stop() { impl_->stop(); }
-std::size_t server::connection_count() const { return impl_->connection_count(); }
-std::size_t server::request_memory_in_use() const { return impl_->memory_in_use(); }
-std::uint64_t server::connections_refused() const { return impl_->refused(); }
+void server::stop() {
+    impl_->stop();
+}
+std::size_t server::connection_count() const {
+    return impl_->connection_count();
+}
+std::size_t server::request_memory_in_use() const {
+    return impl_->memory_in_use();
+}
+std::uint64_t server::connections_refused() const {
+    return impl_->refused();
+}
 
 }  // namespace gregor::net

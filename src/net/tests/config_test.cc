@@ -2,6 +2,7 @@
 // built, with the Kafka key named. Method: start from the defaults and break one value at a
 // time.
 #include "net/config.h"
+
 #include "net/errc.h"
 
 #include <gtest/gtest.h>
@@ -21,7 +22,9 @@ client_config good_client() {
     return c;
 }
 
-TEST(server_config, defaults_with_a_listener_are_valid) { EXPECT_TRUE(validate(good_server())); }
+TEST(server_config, defaults_with_a_listener_are_valid) {
+    EXPECT_TRUE(validate(good_server()));
+}
 
 TEST(server_config, out_of_range_values_are_refused) {
     auto c = good_server();

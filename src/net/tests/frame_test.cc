@@ -2,8 +2,9 @@
 // every other prefix before anything is allocated. Method: feed hand-built big-endian byte
 // strings, including boundary values, and check the decoded fields and error codes; drive
 // read_buffer through fill/consume/compact cycles.
-#include "net/errc.h"
 #include "net/frame.h"
+
+#include "net/errc.h"
 
 #include <gtest/gtest.h>
 

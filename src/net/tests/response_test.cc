@@ -64,6 +64,20 @@ TEST(gather_cursor, mixed_buffer_span_file_buffer_arrive_intact_with_one_byte_wr
     }
 }
 
+TEST(gather_cursor, a_batch_of_responses_is_framed_back_to_back) {
+    std::map<int, bytes> files{{4, bytes{50, 51, 52}}};
+    response a(bytes{1, 2});
+    response b;
+    b.append_file(4, 1, 2, nullptr);
+    response empty;
+    std::array<const response*, 3> batch{&a, &b, &empty};
+    for (std::size_t step : {1u, 4u, 100u}) {
+        gather_cursor c(batch);
+        EXPECT_EQ(drain(c, files, step), (bytes{0, 0, 0, 2, 1, 2, 0, 0, 0, 2, 51, 52, 0, 0, 0, 0}))
+            << "step " << step;
+    }
+}
+
 TEST(gather_cursor, iovec_run_stops_at_a_file_slice) {
     std::map<int, bytes> files{{3, bytes{7, 7}}};
     response r;

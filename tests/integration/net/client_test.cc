@@ -4,6 +4,7 @@
 // a net::server or, where the test needs responses out of order, a raw Asio acceptor.
 // Each test ends by closing everything so the loop runs out of work.
 #include "net/client.h"
+
 #include "net/errc.h"
 #include "net/server.h"
 #include "net_test_util.h"
@@ -73,7 +74,8 @@ TEST_F(client_test, matches_responses_by_correlation_id_when_they_arrive_out_of_
             }
             std::array<std::uint8_t, 1> eof{};
             error_code ec;
-            co_await s.async_read_some(asio::buffer(eof), asio::redirect_error(asio::use_awaitable, ec));
+            co_await s.async_read_some(asio::buffer(eof),
+                                       asio::redirect_error(asio::use_awaitable, ec));
         },
         asio::detached);
     auto config = config_for(acceptor.local_endpoint().port());

@@ -9,16 +9,15 @@
 #include "net/request.h"
 #include "net/response.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
 #include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace gregor::net::testing {
 
@@ -108,8 +107,8 @@ public:
         if (!prefix) {
             return std::nullopt;
         }
-        auto size = decode_frame_size(std::span<const std::uint8_t, 4>(prefix->data(), 4), 4,
-                                      0x7fffffff);
+        auto size =
+            decode_frame_size(std::span<const std::uint8_t, 4>(prefix->data(), 4), 4, 0x7fffffff);
         if (!size) {
             return std::nullopt;
         }

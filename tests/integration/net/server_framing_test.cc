@@ -86,7 +86,8 @@ TEST_F(server_framing, replies_leave_in_request_order_when_handlers_finish_in_re
     std::vector<std::int32_t> finished;
     start([&](request r) -> asio::awaitable<reply> {
         if (gates.size() + 1 < static_cast<std::size_t>(n)) {
-            auto gate = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+            auto gate =
+                std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
             gates.push_back(gate);
             error_code ec;
             co_await gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -120,7 +121,8 @@ TEST_F(server_framing, in_flight_bound_stops_reading_and_every_request_is_answer
     start(
         [&](request r) -> asio::awaitable<reply> {
             max_in_progress = std::max(max_in_progress, ++in_progress);
-            auto gate = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+            auto gate =
+                std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
             held.push_back(gate);
             if (held.size() == bound) {
                 // Released later, so an unbounded reader would deliver more requests first.
@@ -165,7 +167,8 @@ TEST_F(server_framing, bad_size_prefixes_close_the_connection_before_allocating)
             raw_client c(port_);
             bytes frame(68, 0xab);
             for (int k = 0; k < 4; ++k) {
-                frame[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(size >> (24 - 8 * k));
+                frame[static_cast<std::size_t>(k)] =
+                    static_cast<std::uint8_t>(size >> (24 - 8 * k));
             }
             c.write_all(frame);  // may race with the server's close; only the close matters
             EXPECT_TRUE(c.wait_closed()) << "size " << size;

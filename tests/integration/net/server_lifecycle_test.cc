@@ -199,7 +199,8 @@ TEST_F(server_lifecycle, graceful_shutdown_delivers_pending_replies_then_closes)
     std::vector<std::shared_ptr<asio::steady_timer>> held;
     bool shutdown_done = false;
     start([&](request r) -> asio::awaitable<reply> {
-        auto gate = std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+        auto gate =
+            std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
         held.push_back(gate);
         if (held.size() == 3) {
             // All three are in progress: shut down, then let the handlers finish.
