@@ -3,6 +3,7 @@
 #include "base/assert.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace gregor::storage {
 
@@ -74,9 +75,11 @@ bool leader_epoch_cache::truncate_from_start(model::offset start) {
     if (covering == entries_.begin() && covering->start_offset == start) {
         return false;
     }
-    epoch_entry kept{covering->epoch, start};
-    entries_.erase(entries_.begin(), first_after);
-    entries_.insert(entries_.begin(), kept);
+    std::vector<epoch_entry> rest;
+    rest.reserve(static_cast<std::size_t>(entries_.end() - first_after) + 1);
+    rest.push_back({covering->epoch, start});
+    std::copy(first_after, entries_.end(), std::back_inserter(rest));
+    entries_ = std::move(rest);
     return true;
 }
 

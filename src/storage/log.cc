@@ -242,18 +242,10 @@ result<read_result> log::read(model::offset start, std::size_t max_bytes,
         if (found->batch.last_offset >= upper_bound) {
             return out;
         }
+        GREGOR_TRY(auto ext, seg.read_extent(*found, max_bytes, upper_bound));
         out.first_offset = found->batch.base_offset;
-        out.slice.source = seg.log_file();
-        out.slice.position = found->position;
-        std::uint64_t total = 0;
-        std::optional<batch_summary> b = found->batch;
-        while (b && b->last_offset < upper_bound &&
-               (total == 0 || total + b->size_bytes <= max_bytes)) {
-            total += b->size_bytes;
-            out.next_offset = b->last_offset + 1;
-            GREGOR_TRY(b, seg.batch_at(found->position + total));
-        }
-        out.slice.length = total;
+        out.slice = file_slice{seg.log_file(), found->position, ext.length};
+        out.next_offset = ext.next_offset;
         return out;
     }
     return out;

@@ -116,10 +116,57 @@ result<void> segment::check_indexes() {
     return ok();
 }
 
-result<std::optional<located_batch>> segment::find(model::offset target) {
+result<offset_position> segment::lookup_position(model::offset target) {
     GREGOR_TRY_VOID(check_indexes());
     GREGOR_TRY(auto entries, offset_index_.entries());
-    auto pos = offset_index::lookup(entries, base_, target).position;
+    return offset_index::lookup(entries, base_, target);
+}
+
+result<segment::extent> segment::read_extent(const located_batch& first,
+                                             std::uint64_t max_bytes, model::offset upper) {
+    GREGOR_ASSERT(first.batch.last_offset < upper, "first batch beyond the upper bound");
+    auto start = first.position;
+    auto limit = start + std::max<std::uint64_t>(max_bytes, first.batch.size_bytes);
+    auto pos = start + first.batch.size_bytes;
+    auto next = first.batch.last_offset + 1;
+    if (pos >= limit) {
+        return extent{pos - start, next};
+    }
+    GREGOR_TRY(auto entries, offset_index_.entries());
+    // Largest indexed batch start within the limit whose batch ends below `upper`: every
+    // batch before it fits. Positions and offsets both increase, so the test is monotonic.
+    std::size_t lo = 0;
+    std::size_t hi = entries.size() / offset_index::entry_bytes;
+    while (lo < hi) {
+        auto mid = lo + (hi - lo) / 2;
+        auto e = offset_index::entry_at(entries, base_, mid);
+        if (e.position <= limit && e.offset < upper) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    std::optional<batch_summary> b;
+    if (lo > 0 && offset_index::entry_at(entries, base_, lo - 1).position > pos) {
+        pos = offset_index::entry_at(entries, base_, lo - 1).position;
+        GREGOR_TRY(b, batch_at(pos));
+        if (b) {
+            next = b->base_offset;
+        }
+    } else {
+        GREGOR_TRY(b, batch_at(pos));
+    }
+    while (b && b->last_offset < upper && pos + b->size_bytes <= limit) {
+        pos += b->size_bytes;
+        next = b->last_offset + 1;
+        GREGOR_TRY(b, batch_at(pos));
+    }
+    return extent{pos - start, next};
+}
+
+result<std::optional<located_batch>> segment::find(model::offset target) {
+    GREGOR_TRY(auto hint, lookup_position(target));
+    auto pos = hint.position;
     for (;;) {
         GREGOR_TRY(auto b, batch_at(pos));
         if (!b) {

@@ -82,6 +82,18 @@ public:
     // The first batch with max_timestamp >= target and last_offset >= min_offset.
     result<std::optional<located_batch>> find_by_timestamp(model::timestamp_ms target,
                                                            model::offset min_offset);
+    // How far a read that starts with `first` may go: whole batches within `max_bytes`
+    // (but at least `first`), each with last_offset < `upper`. Uses the offset index to
+    // jump over the batches in between instead of reading every header.
+    // REQUIRES: first.batch.last_offset < upper.
+    struct extent {
+        std::uint64_t length = 0;
+        model::offset next_offset;
+    };
+    result<extent> read_extent(const located_batch& first, std::uint64_t max_bytes,
+                               model::offset upper);
+    // The index's hint for `target`: the largest indexed batch start at or before it.
+    result<offset_position> lookup_position(model::offset target);
     // Reads the header of the batch at `pos`; nullopt at the end of the segment.
     result<std::optional<batch_summary>> batch_at(std::uint64_t pos);
 

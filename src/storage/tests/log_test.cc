@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace gregor::storage {
 namespace {
 
@@ -150,6 +152,43 @@ TEST_F(log_fixture, read_stops_before_the_upper_bound_and_checks_range) {
     auto mid = lg->read(off(3), 1 << 20, off(8));
     ASSERT_TRUE(mid);
     EXPECT_EQ(mid->first_offset, off(2)) << "the read starts at the batch holding the offset";
+}
+
+TEST_F(log_fixture, indexed_reads_match_a_batch_by_batch_walk) {
+    cfg.segment_bytes = 3000;
+    cfg.index_interval_bytes = 120;
+    open();
+    std::mt19937_64 rng(5);
+    std::vector<std::pair<std::int64_t, std::size_t>> batches;  // base offset, size
+    for (int i = 0; i < 60; ++i) {
+        auto a = append(1 + static_cast<int>(rng() % 3), 1000, rng() % 200);
+        batches.emplace_back(a.first_offset(), 0);
+    }
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        auto r = lg->read(off(batches[i].first), 1, lg->log_end_offset());
+        batches[i].second = r->slice.length;
+    }
+    for (int trial = 0; trial < 400; ++trial) {
+        auto first = rng() % batches.size();
+        auto max = rng() % 1500;
+        auto upper = off(static_cast<std::int64_t>(rng() % 140));
+        auto r = lg->read(off(batches[first].first), max, upper);
+        ASSERT_TRUE(r);
+        // The naive answer: whole batches in this segment within max (at least one).
+        std::uint64_t want = 0;
+        auto seg_of = [&](std::size_t i) {
+            auto bases = lg->segment_bases();
+            return *std::prev(std::upper_bound(bases.begin(), bases.end(), off(batches[i].first)));
+        };
+        for (auto i = first; i < batches.size() && seg_of(i) == seg_of(first); ++i) {
+            auto last = (i + 1 < batches.size() ? batches[i + 1].first : lg->log_end_offset()()) - 1;
+            if (last >= upper() || (want > 0 && want + batches[i].second > max)) {
+                break;
+            }
+            want += batches[i].second;
+        }
+        ASSERT_EQ(r->slice.length, want) << "trial " << trial;
+    }
 }
 
 TEST_F(log_fixture, rolls_on_segment_bytes_and_reads_across_segments) {
