@@ -152,6 +152,54 @@ TEST_F(server_framing, in_flight_bound_stops_reading_and_every_request_is_answer
     EXPECT_EQ(max_in_progress, bound);
 }
 
+TEST_F(server_framing, request_memory_budget_holds_back_reading_until_bytes_are_released) {
+    constexpr std::size_t capacity = 2048;
+    std::vector<std::shared_ptr<asio::steady_timer>> held;
+    std::vector<std::size_t> memory_at_arrival;
+    server_config config;
+    config.request_bytes_max = 1024;
+    config.request_memory_bytes = capacity;  // room for two 1000-byte requests, not three
+    start(
+        [&](request r) -> asio::awaitable<reply> {
+            memory_at_arrival.push_back(server_->request_memory_in_use());
+            if (held.size() == 2) {  // the last request: let everything finish
+                for (auto& g : held) {
+                    g->cancel();
+                }
+                co_return reply::send(echo_response(r));
+            }
+            auto gate =
+                std::make_shared<asio::steady_timer>(ioc_, asio::steady_timer::time_point::max());
+            held.push_back(gate);
+            if (held.size() == 2) {
+                asio::post(ioc_, [&] { held.front()->cancel(); });  // frees the oldest request
+            }
+            error_code ec;
+            co_await gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_return reply::send(echo_response(r));
+        },
+        config);
+    run_client([&] {
+        raw_client c(port_);
+        bytes all;
+        for (std::int32_t i = 0; i < 3; ++i) {
+            auto f = framed(make_request(i, bytes(992, static_cast<std::uint8_t>(i))));
+            all.insert(all.end(), f.begin(), f.end());
+        }
+        ASSERT_TRUE(c.write_all(all));  // all three arrive together
+        for (std::int32_t i = 0; i < 3; ++i) {
+            auto r = c.read_frame();
+            ASSERT_TRUE(r);
+            EXPECT_EQ(correlation_of(*r), i);
+        }
+    });
+    ASSERT_EQ(memory_at_arrival.size(), 3u);
+    for (auto m : memory_at_arrival) {
+        EXPECT_LE(m, capacity);  // the third request was read only after the first let go
+    }
+    EXPECT_EQ(server_->request_memory_in_use(), 0u);
+}
+
 TEST_F(server_framing, bad_size_prefixes_close_the_connection_before_allocating) {
     int calls = 0;
     server_config config;
