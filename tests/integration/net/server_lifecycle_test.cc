@@ -74,6 +74,33 @@ TEST_F(server_lifecycle, mixed_buffer_file_slice_buffer_reply_arrives_intact) {
     });
 }
 
+TEST_F(server_lifecycle, handlers_see_which_listener_and_connection_a_request_came_from) {
+    std::vector<connection_info> seen;
+    server_config config;
+    config.listeners.push_back({"CLIENTS", "127.0.0.1", 0});
+    config.listeners.push_back({"REPLICATION", "127.0.0.1", 0});
+    start(
+        [&](request r) -> asio::awaitable<reply> {
+            seen.push_back(r.connection());
+            co_return reply::send(echo_response(r));
+        },
+        config);
+    std::uint16_t second = server_->port("REPLICATION");
+    EXPECT_NE(port_, second);
+    run_client([&] {
+        raw_client a(port_);
+        raw_client b(second);
+        ASSERT_TRUE(a.write_all(framed(make_request(1))) && a.read_frame());
+        ASSERT_TRUE(b.write_all(framed(make_request(2))) && b.read_frame());
+    });
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].listener, "CLIENTS");
+    EXPECT_EQ(seen[1].listener, "REPLICATION");
+    EXPECT_NE(seen[0].id, seen[1].id);
+    EXPECT_TRUE(seen[0].peer.address().is_loopback());
+    EXPECT_EQ(seen[1].local.port(), second);
+}
+
 TEST_F(server_lifecycle, file_slice_beyond_the_end_of_file_closes_the_connection) {
     temp_file file(1000);
     start([&](request r) -> asio::awaitable<reply> {
