@@ -5,7 +5,8 @@
 // cancellation flag that flips when the connection dies before the response is written
 // (the client went away: a long-poll fetch can stop waiting). The request also carries the
 // frame's memory-budget lease, so the bytes stay accounted for as long as the handler keeps
-// the request. A handler is a coroutine returning a reply: a response, no response (acks=0
+// the request; destroy every request before the io_context (the lease wakes readers through
+// a loop timer). A handler is a coroutine returning a reply: a response, no response (acks=0
 // produce), or "close the connection" (after earlier responses have been sent). Handlers run
 // on the loop and may complete in any order; the server writes replies in request order.
 #pragma once

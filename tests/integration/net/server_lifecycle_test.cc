@@ -266,5 +266,35 @@ TEST_F(server_lifecycle, graceful_shutdown_delivers_pending_replies_then_closes)
     EXPECT_EQ(server_->connection_count(), 0u);
 }
 
+TEST_F(server_lifecycle, shutdown_deadline_closes_connections_whose_handlers_never_finish) {
+    bool shutdown_done = false;
+    bool cancelled = false;
+    start([&](request r) -> asio::awaitable<reply> {
+        asio::steady_timer stuck(ioc_, asio::steady_timer::time_point::max());
+        r.cancel_state().on_cancel([&] { stuck.cancel(); });
+        asio::co_spawn(
+            ioc_,
+            [&]() -> asio::awaitable<void> {
+                co_await server_->shutdown(std::chrono::milliseconds(50));
+                shutdown_done = true;
+            },
+            asio::detached);
+        error_code ec;
+        co_await stuck.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        cancelled = r.cancelled();
+        co_return reply::send(echo_response(r));
+    });
+    std::thread client([&] {
+        raw_client c(port_);
+        ASSERT_TRUE(c.write_all(framed(make_request(1))));
+        EXPECT_TRUE(c.wait_closed());  // closed by the deadline, without a reply
+    });
+    ioc_.run_for(hang_guard);
+    client.join();
+    EXPECT_TRUE(shutdown_done);
+    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(server_->connection_count(), 0u);
+}
+
 }  // namespace
 }  // namespace gregor::net
