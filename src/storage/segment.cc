@@ -165,8 +165,30 @@ result<segment::extent> segment::read_extent(const located_batch& first,
 }
 
 result<std::optional<located_batch>> segment::find(model::offset target) {
-    GREGOR_TRY(auto hint, lookup_position(target));
-    auto pos = hint.position;
+    GREGOR_TRY_VOID(check_indexes());
+    GREGOR_TRY(auto entries, offset_index_.entries());
+    auto n = entries.size() / offset_index::entry_bytes;
+    // Entries are (last offset of a batch, its start). The first entry whose offset is >=
+    // target names a batch ending at or after it; when that batch also starts at or before
+    // the target (always, once every batch is indexed) it is the answer, for one read.
+    std::size_t lo = 0;
+    std::size_t hi = n;
+    while (lo < hi) {
+        auto mid = lo + (hi - lo) / 2;
+        if (offset_index::entry_at(entries, base_, mid).offset < target) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < n) {
+        auto e = offset_index::entry_at(entries, base_, lo);
+        GREGOR_TRY(auto b, batch_at(e.position));
+        if (b && b->base_offset <= target && b->last_offset >= target) {
+            return std::optional(located_batch{*b, e.position});
+        }
+    }
+    auto pos = lo > 0 ? offset_index::entry_at(entries, base_, lo - 1).position : 0;
     for (;;) {
         GREGOR_TRY(auto b, batch_at(pos));
         if (!b) {
