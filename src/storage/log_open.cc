@@ -77,7 +77,15 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     if (!clean) {
         GREGOR_TRY_VOID(recover_from(recovery_point, now));
     }
-    GREGOR_TRY_VOID(active().activate(now));
+    auto activated = active().activate(now);
+    if (!activated && clean) {
+        // The marker vouched for a log that does not parse: recover it instead of failing.
+        GREGOR_LOG(storage_log, warn, "{}: active segment unreadable after a clean shutdown "
+                   "({}), recovering it", tp_, activated.err().to_string());
+        GREGOR_TRY_VOID(recover_from(active().base_offset(), now));
+        activated = active().activate(now);
+    }
+    GREGOR_TRY_VOID(activated);
     GREGOR_TRY(log_end_, active().next_offset());
     log_start_ = std::min(std::max(state.log_start_offset, segments_.begin()->first), log_end_);
     bool changed = epochs_.truncate_from_end(log_end_);

@@ -72,6 +72,10 @@ result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::strin
     auto path = path_join(dir, segment_file_name(base, segment_file_kind::log));
     GREGOR_TRY(s->log_, fs.open(path, open_mode::read_write));
     GREGOR_TRY(s->size_, s->log_->size());
+    if (s->size_ > segment_bytes_max) {
+        return error(errc::corrupt_segment,
+                     fmt::format("{}: {} bytes, more than a segment may hold", path, s->size_));
+    }
     s->indexes_missing_ =
         !fs.exists(s->offset_index_.path()) || !fs.exists(s->time_index_.path());
     s->offset_index_.open_sealed();
@@ -92,6 +96,11 @@ result<std::optional<batch_summary>> segment::batch_at(std::uint64_t pos) {
     GREGOR_TRY(auto b, peek_batch(hdr, opts_.max_batch_bytes));
     if (pos + b.size_bytes > size_ || b.base_offset < base_) {
         return error(errc::corrupt_segment, fmt::format("batch at {} overruns segment", pos));
+    }
+    if (b.last_offset() - base_() > INT32_MAX) {
+        return error(errc::corrupt_segment,
+                     fmt::format("batch at {} has offset {} beyond segment {}'s range", pos,
+                                 b.last_offset, base_));
     }
     return std::optional<batch_summary>(b);
 }

@@ -16,6 +16,7 @@
 #include "storage/file_system.h"
 #include "storage/index_file.h"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,6 +24,9 @@
 #include <string>
 
 namespace gregor::storage {
+
+// Index entries hold 32-bit positions, so no segment may grow past this (Kafka's limit too).
+inline constexpr std::uint64_t segment_bytes_max = INT32_MAX;
 
 struct segment_options {
     std::uint32_t index_interval_bytes = 4096;

@@ -89,6 +89,10 @@ result<std::uint64_t> segment::recover(
             why = valid.err().to_string();
             break;
         }
+        if (pos + peek->size_bytes > segment_bytes_max) {
+            why = "segment larger than its 32-bit index positions allow";
+            break;
+        }
         if (peek->base_offset < *next_offset_ || peek->last_offset() - base_() > INT32_MAX) {
             why = fmt::format("offset {} out of order", peek->base_offset);
             break;
