@@ -1,6 +1,7 @@
 // The gregor binary: one executable, one subcommand per role (broker, cluster, topics,
 // bench, ...). Subcommands are added as their modules land; unknown ones are an error.
 #include "base/log.h"
+#include "cli/broker_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     bool show_version = false;
     app.add_flag("--version", show_version, "Print the version and exit");
+    CLI::App* broker = gregor::cli::add_broker_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -19,6 +21,9 @@ int main(int argc, char** argv) {
     if (show_version) {
         std::printf("gregor %s\n", GREGOR_VERSION);
         return 0;
+    }
+    if (broker->parsed()) {
+        return gregor::cli::run_broker_command();
     }
     std::printf("%s", app.help().c_str());
     return 0;

@@ -1,0 +1,248 @@
+#include "broker/app.h"
+
+#include "broker/dispatch.h"
+#include "broker/errc.h"
+#include "broker/logger.h"
+#include "broker/metadata_cache.h"
+#include "broker/replica_manager.h"
+#include "broker/services.h"
+#include "coord/broker_registration.h"
+#include "coord/zk_client.h"
+#include "net/send.h"
+#include "net/server.h"
+#include "storage/log_manager.h"
+#include "storage/posix_file_system.h"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <random>
+
+namespace gregor::broker {
+namespace {
+
+using namespace std::chrono_literals;
+
+model::timestamp_ms wall_clock_ms() {
+    return model::timestamp_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+storage::config_map broker_properties(const broker_config& c) {
+    storage::config_map out;
+    for (const property& p : c.explicit_settings) {
+        out[p.key] = p.value;
+    }
+    return out;
+}
+
+std::array<std::uint8_t, 16> random_bytes() {
+    std::random_device rd;
+    std::array<std::uint8_t, 16> out{};
+    for (auto& b : out) {
+        b = static_cast<std::uint8_t>(rd());
+    }
+    return out;
+}
+
+// Listener hosts may be names; net binds IP addresses. Empty means every interface.
+result<std::string> resolve_bind_host(asio::io_context& ioc, const std::string& host) {
+    if (host.empty()) {
+        return std::string("0.0.0.0");
+    }
+    boost::system::error_code ec;
+    asio::ip::tcp::resolver resolver(ioc);
+    auto found = resolver.resolve(host, "", ec);
+    if (ec || found.empty()) {
+        return error(broker::errc::config_bad_value, "listeners: cannot resolve host " + host);
+    }
+    return found.begin()->endpoint().address().to_string();
+}
+
+}  // namespace
+
+struct app::impl {
+    broker_config config;
+    asio::io_context ioc{1};
+    storage::io_worker worker{storage::io_worker::mode::thread};
+    storage::posix_file_system fs;
+    std::optional<storage::log_manager> logs;
+    metadata_cache cache;
+    std::optional<replica_manager> replicas;
+    std::optional<services> svc;
+    std::optional<net::server> server;
+    std::optional<coord::zk_client> zk;
+    std::optional<coord::broker_registration> registration;
+    asio::signal_set signals{ioc, SIGINT, SIGTERM};
+    int exit_code = exit_ok;
+    bool stopping = false;
+
+    explicit impl(broker_config c) : config(std::move(c)) {}
+
+    result<void> open_storage();
+    result<void> start_server();
+    void connect_zookeeper();
+    void start_registration();
+    std::vector<coord::broker_endpoint> advertised_endpoints() const;
+    void stop(int code);
+    asio::awaitable<void> shutdown();
+};
+
+result<void> app::impl::open_storage() {
+    auto defaults = storage::broker_log_defaults(broker_properties(config));
+    if (!defaults) {
+        return defaults.err();
+    }
+    storage::log_context ctx{&fs, &worker,
+                             [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }};
+    logs.emplace(ctx, config.log_dirs, [d = *defaults](const std::string& /*topic*/) { return d; });
+    if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
+        return loaded.err();
+    }
+    replicas.emplace(config.broker_id, *logs);
+    svc.emplace(services{
+        config, ioc, cache, *replicas, nullptr, {}, model::no_broker_epoch, wall_clock_ms});
+    return ok();
+}
+
+result<void> app::impl::start_server() {
+    net::server_config sc;
+    for (const endpoint& e : config.listeners) {
+        auto host = resolve_bind_host(ioc, e.host);
+        if (!host) {
+            return host.err();
+        }
+        sc.listeners.push_back({e.listener, *host, e.port});
+    }
+    sc.request_bytes_max = config.socket_request_max_bytes;
+    sc.idle_timeout = config.connections_max_idle;
+    sc.request_memory_bytes =
+        std::max(sc.request_memory_bytes, static_cast<std::size_t>(sc.request_bytes_max));
+    if (auto valid = net::validate(sc); !valid) {
+        return valid.err();
+    }
+    server.emplace(ioc, sc, [this](net::request r) { return dispatch(*svc, std::move(r)); });
+    return server->start();
+}
+
+std::vector<coord::broker_endpoint> app::impl::advertised_endpoints() const {
+    std::vector<coord::broker_endpoint> out;
+    for (const endpoint& e : config.advertised_listeners) {
+        std::string host = e.host.empty() ? asio::ip::host_name() : e.host;
+        std::int32_t port = e.port;
+        bool bound_here = std::any_of(config.listeners.begin(), config.listeners.end(),
+                                      [&](const endpoint& l) { return l.listener == e.listener; });
+        if (port == 0 && bound_here) {
+            port = server->port(e.listener);  // listeners=...:0 lets the OS pick
+        }
+        out.push_back({e.listener, host, port, e.security_protocol});
+    }
+    return out;
+}
+
+void app::impl::connect_zookeeper() {
+    coord::zk_config zc;
+    zc.connect = config.zookeeper_connect;
+    zc.session_timeout = config.zookeeper_session_timeout;
+    zc.connection_timeout = config.zookeeper_connection_timeout;
+    zk.emplace(ioc, zc);
+    svc->zk = &*zk;
+    zk->start([this](result<void> r) {
+        if (!r) {
+            GREGOR_LOG(broker_log, critical,
+                       "cannot connect to ZooKeeper at {} within zookeeper.connection.timeout.ms"
+                       "={}: {}",
+                       config.zookeeper_connect, config.zookeeper_connection_timeout.count(),
+                       r.err().to_string());
+            stop(exit_failure);
+            return;
+        }
+        start_registration();
+    });
+}
+
+void app::impl::start_registration() {
+    coord::broker_info info{-1, wall_clock_ms(), advertised_endpoints(), config.rack, {}};
+    coord::registration_handlers h;
+    h.on_registered = [this](model::broker_epoch epoch) {
+        svc->broker_epoch = epoch;
+        svc->cluster_id = registration->cluster_id();
+        GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
+                   config.broker_id(), svc->cluster_id, epoch());
+    };
+    h.on_lost = [this] {
+        GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
+    };
+    h.on_fatal = [this](const error& e) {
+        GREGOR_LOG(broker_log, critical, "cannot register broker {}: {}", config.broker_id(),
+                   e.to_string());
+        stop(exit_failure);
+    };
+    registration.emplace(*zk, config.broker_id, std::move(info), random_bytes, std::move(h));
+    registration->start();
+}
+
+void app::impl::stop(int code) {
+    if (stopping) {
+        return;
+    }
+    stopping = true;
+    exit_code = code;
+    asio::co_spawn(ioc, shutdown(), asio::detached);
+}
+
+asio::awaitable<void> app::impl::shutdown() {
+    GREGOR_LOG(broker_log, info, "shutting down");
+    signals.cancel();
+    if (server) {
+        co_await server->shutdown(5000ms);
+    }
+    registration.reset();
+    if (zk) {
+        zk->close();  // the ephemeral registration disappears now, not after the timeout
+    }
+    if (logs) {
+        if (auto closed = logs->shutdown(); !closed) {
+            GREGOR_LOG(broker_log, err, "closing logs: {}", closed.err().to_string());
+        }
+    }
+    ioc.stop();
+}
+
+app::app(broker_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
+app::~app() = default;
+
+int app::run() {
+    impl& m = *impl_;
+    GREGOR_LOG(broker_log, info, "starting broker with {}", describe(m.config));
+    if (m.config.broker_id() < 0) {
+        GREGOR_LOG(broker_log, critical,
+                   "broker.id: generating ids from /brokers/seqid is not supported; set "
+                   "broker.id to a value >= 0");
+        return exit_config;
+    }
+    net::ignore_sigpipe();
+    if (auto r = m.open_storage(); !r) {
+        GREGOR_LOG(broker_log, critical, "cannot open log.dirs: {}", r.err().to_string());
+        return exit_failure;
+    }
+    if (auto r = m.start_server(); !r) {
+        GREGOR_LOG(broker_log, critical, "cannot start listeners: {}", r.err().to_string());
+        return exit_failure;
+    }
+    m.signals.async_wait([&m](const boost::system::error_code& ec, int sig) {
+        if (!ec) {
+            GREGOR_LOG(broker_log, info, "signal {} received", sig);
+            m.stop(exit_ok);
+        }
+    });
+    m.connect_zookeeper();
+    m.ioc.run();
+    m.worker.stop();
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+    return m.exit_code;
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,123 @@
+#include "broker/dispatch.h"
+
+#include "broker/handlers/handlers.h"
+#include "broker/logger.h"
+#include "model/kafka_error.h"
+#include "protocol/reader.h"
+#include "protocol/writer.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+namespace gregor::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using process_fn = asio::awaitable<net::reply> (*)(services&, net::request&,
+                                                   const protocol::request_header&,
+                                                   protocol::reader&);
+
+struct table_entry {
+    std::int16_t key;
+    std::int16_t version_min;
+    std::int16_t version_max;
+    process_fn process;
+};
+
+template <class Message>
+net::reply encode_reply(const protocol::request_header& h, const Message& m,
+                        std::int16_t body_version) {
+    protocol::writer w;
+    protocol::encode_response_header(w, protocol::response_header{h.correlation_id, {}},
+                                     protocol::response_header_version(h.api_key, h.api_version));
+    m.encode(w, body_version);
+    if (!w.ok()) {
+        GREGOR_LOG_RATE_LIMITED(broker_log, err, 1s, "cannot encode the response to api {} v{}: {}",
+                                h.api_key, h.api_version, w.error().to_string());
+        return net::reply::close();
+    }
+    protocol::wire_buffer buf = std::move(w).finish();
+    return net::reply::send(net::response(buf.flatten()));
+}
+
+template <class Api>
+asio::awaitable<net::reply> process(services& s, net::request& req,
+                                    const protocol::request_header& h, protocol::reader& r) {
+    auto decoded = Api::request_type::decode(r, h.api_version);
+    if (!decoded) {
+        GREGOR_LOG_RATE_LIMITED(
+            broker_log, warn, 1s, "malformed {} v{} request from {}: {}; closing", Api::name,
+            h.api_version, req.connection().peer.address().to_string(), decoded.err().to_string());
+        co_return net::reply::close();
+    }
+    request_context ctx{req, h};
+    std::optional<typename Api::response_type> response =
+        co_await handle(s, ctx, std::move(*decoded));
+    if (!response) {
+        co_return net::reply::none();
+    }
+    co_return encode_reply(h, *response, h.api_version);
+}
+
+template <class... Apis>
+constexpr auto make_table(api_list<Apis...>) {
+    return std::array<table_entry, sizeof...(Apis)>{
+        table_entry{Apis::key, Apis::version_min, served_version_max<Apis>, &process<Apis>}...};
+}
+
+constexpr auto table = make_table(handled_apis{});
+
+const table_entry* find_entry(std::int16_t key) {
+    auto it = std::find_if(table.begin(), table.end(),
+                           [&](const table_entry& e) { return e.key == key; });
+    return it == table.end() ? nullptr : &*it;
+}
+
+// KIP-511: a client newer than the broker learns the supported versions from a v0 body.
+net::reply unsupported_api_versions(const protocol::request_header& h) {
+    protocol::api_versions_response out;
+    out.error_code = static_cast<std::int16_t>(model::kafka_error::unsupported_version);
+    out.api_keys = advertised_apis();
+    return encode_reply(h, out, 0);
+}
+
+}  // namespace
+
+const std::vector<protocol::api_versions_response::api_version>& advertised_apis() {
+    static const auto apis = [] {
+        std::vector<protocol::api_versions_response::api_version> out;
+        for (const table_entry& e : table) {
+            out.push_back({e.key, e.version_min, e.version_max, {}});
+        }
+        std::sort(out.begin(), out.end(),
+                  [](const auto& a, const auto& b) { return a.api_key < b.api_key; });
+        return out;
+    }();
+    return apis;
+}
+
+asio::awaitable<net::reply> dispatch(services& s, net::request req) {
+    protocol::reader r(req.message());
+    auto header = protocol::decode_request_header(r);
+    if (!header) {
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, 1s, "malformed request header from {}: {}",
+                                req.connection().peer.address().to_string(),
+                                header.err().to_string());
+        co_return net::reply::close();
+    }
+    const protocol::request_header& h = *header;
+    const table_entry* e = find_entry(h.api_key);
+    if (e == nullptr || h.api_version < e->version_min || h.api_version > e->version_max) {
+        if (h.api_key == protocol::api_versions_api::key) {
+            co_return unsupported_api_versions(h);
+        }
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, 1s,
+                                "unsupported api key {} version {} from {}; closing", h.api_key,
+                                h.api_version, req.connection().peer.address().to_string());
+        co_return net::reply::close();
+    }
+    co_return co_await e->process(s, req, h, r);
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,141 @@
+// The controller-facing handlers: UpdateMetadata, LeaderAndIsr, StopReplica.
+#include "broker/handlers/leader_and_isr.h"
+#include "broker/handlers/stop_replica.h"
+#include "broker/handlers/update_metadata.h"
+#include "broker/logger.h"
+
+namespace gregor::broker {
+namespace {
+
+using model::kafka_error;
+using um_request = protocol::update_metadata_request;
+
+std::int16_t code(kafka_error e) {
+    return static_cast<std::int16_t>(e);
+}
+
+cached_broker to_cached(const um_request::update_metadata_broker& b, std::int16_t version) {
+    cached_broker out{b.id, {}, b.rack};
+    if (version == 0) {
+        out.endpoints.push_back({"PLAINTEXT", b.v0_host, b.v0_port, 0});
+    }
+    for (const auto& e : b.endpoints) {
+        // Before v3 the listener is named after its security protocol (0 = PLAINTEXT).
+        std::string name = version >= 3 ? e.listener : std::string("PLAINTEXT");
+        out.endpoints.push_back({std::move(name), e.host, e.port, e.security_protocol});
+    }
+    return out;
+}
+
+void apply_partition(metadata_cache& cache, const std::string& topic,
+                     const protocol::update_metadata_partition_state& p) {
+    cache.update_partition(topic, p.partition_index,
+                           cached_partition{p.leader, p.leader_epoch, p.controller_epoch, p.isr,
+                                            p.replicas, p.offline_replicas, p.zk_version});
+}
+
+}  // namespace
+
+handler_result<protocol::update_metadata_response> handle(services& s, request_context& ctx,
+                                                          protocol::update_metadata_request req) {
+    protocol::update_metadata_response out;
+    kafka_error e =
+        s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
+    if (e != kafka_error::none) {
+        out.error_code = code(e);
+        co_return out;
+    }
+    std::vector<cached_broker> brokers;
+    for (const auto& b : req.live_brokers) {
+        brokers.push_back(to_cached(b, ctx.version()));
+    }
+    s.cache.set_brokers(std::move(brokers));
+    s.cache.set_controller(req.controller_id);
+    for (const auto& p : req.ungrouped_partition_states) {
+        apply_partition(s.cache, p.topic_name, p);
+    }
+    for (const auto& t : req.topic_states) {
+        for (const auto& p : t.partition_states) {
+            apply_partition(s.cache, t.topic_name, p);
+        }
+    }
+    co_return out;
+}
+
+namespace {
+
+using lai_response = protocol::leader_and_isr_response;
+
+kafka_error apply_state(services& s, const std::string& topic,
+                        const protocol::leader_and_isr_partition_state& p) {
+    partition_assignment a{
+        {topic, p.partition_index}, p.leader, p.leader_epoch, p.isr, p.replicas, p.is_new};
+    return s.replicas.apply(a, s.now());
+}
+
+}  // namespace
+
+handler_result<lai_response> handle(services& s, request_context& ctx,
+                                    protocol::leader_and_isr_request req) {
+    lai_response out;
+    kafka_error e =
+        s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
+    if (e != kafka_error::none) {
+        GREGOR_LOG(broker_log, warn, "refusing LeaderAndIsr from controller {} epoch {}: {}",
+                   req.controller_id(), req.controller_epoch(), static_cast<int>(e));
+        out.error_code = code(e);
+        co_return out;
+    }
+    for (const auto& p : req.ungrouped_partition_states) {
+        out.partition_errors.push_back(
+            {p.topic_name, p.partition_index, code(apply_state(s, p.topic_name, p)), {}});
+    }
+    for (const auto& t : req.topic_states) {
+        lai_response::leader_and_isr_topic_error te{t.topic_id, {}, {}};
+        for (const auto& p : t.partition_states) {
+            protocol::leader_and_isr_partition_error pe{
+                t.topic_name, p.partition_index, code(apply_state(s, t.topic_name, p)), {}};
+            if (ctx.version() >= 5) {
+                te.partition_errors.push_back(std::move(pe));
+            } else {
+                out.partition_errors.push_back(std::move(pe));
+            }
+        }
+        if (ctx.version() >= 5) {
+            out.topics.push_back(std::move(te));
+        }
+    }
+    co_return out;
+}
+
+handler_result<protocol::stop_replica_response> handle(services& s, request_context& /*ctx*/,
+                                                       protocol::stop_replica_request req) {
+    protocol::stop_replica_response out;
+    kafka_error e =
+        s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
+    if (e != kafka_error::none) {
+        out.error_code = code(e);
+        co_return out;
+    }
+    auto stop = [&](const std::string& topic, model::partition_id p, model::leader_epoch epoch,
+                    bool remove) {
+        kafka_error pe = s.replicas.stop({topic, p}, epoch, remove);
+        out.partition_errors.push_back({topic, p, code(pe), {}});
+    };
+    for (const auto& p : req.ungrouped_partitions) {
+        stop(p.topic_name, p.partition_index, model::no_leader_epoch, req.delete_partitions);
+    }
+    for (const auto& t : req.topics) {
+        for (model::partition_id p : t.partition_indexes) {
+            stop(t.name, p, model::no_leader_epoch, req.delete_partitions);
+        }
+    }
+    for (const auto& t : req.topic_states) {
+        for (const auto& p : t.partition_states) {
+            stop(t.topic_name, p.partition_index, p.leader_epoch, p.delete_partition);
+        }
+    }
+    co_return out;
+}
+
+}  // namespace gregor::broker

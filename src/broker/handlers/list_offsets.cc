@@ -1,0 +1,66 @@
+#include "broker/handlers/list_offsets.h"
+
+#include "model/kafka_error.h"
+
+namespace gregor::broker {
+namespace {
+
+using response = protocol::list_offsets_response;
+using partition_response = response::list_offsets_topic_response::list_offsets_partition_response;
+using model::kafka_error;
+
+constexpr model::timestamp_ms latest{-1};
+constexpr model::timestamp_ms earliest{-2};
+
+std::int16_t code(kafka_error e) {
+    return static_cast<std::int16_t>(e);
+}
+
+partition_response lookup(services& s, const model::topic_partition& tp,
+                          model::timestamp_ms target) {
+    partition_response out;
+    out.partition_index = tp.partition;
+    storage::log* log = s.replicas.leader_log(tp);
+    if (log == nullptr) {
+        bool known = s.cache.partition(tp) != nullptr || s.replicas.replica(tp) != nullptr;
+        out.error_code = code(known ? kafka_error::not_leader_or_follower
+                                    : kafka_error::unknown_topic_or_partition);
+        return out;
+    }
+    out.leader_epoch = s.replicas.replica(tp)->leader_epoch;
+    if (target == latest) {
+        out.offset = log->log_end_offset();
+        return out;
+    }
+    if (target == earliest) {
+        out.offset = log->log_start_offset();
+        return out;
+    }
+    auto found = log->find_by_timestamp(target);
+    if (!found) {
+        out.error_code = code(kafka_error::kafka_storage_error);
+    } else if (*found) {
+        // The batch holding the first record at or after the target: its base offset.
+        out.offset = (*found)->batch_offset;
+        out.timestamp = (*found)->max_timestamp;
+    }
+    return out;
+}
+
+}  // namespace
+
+handler_result<response> handle(services& s, request_context& /*ctx*/,
+                                protocol::list_offsets_request req) {
+    response out;
+    for (const auto& t : req.topics) {
+        response::list_offsets_topic_response rt;
+        rt.name = t.name;
+        for (const auto& p : t.partitions) {
+            rt.partitions.push_back(lookup(s, {t.name, p.partition_index}, p.timestamp));
+        }
+        out.topics.push_back(std::move(rt));
+    }
+    co_return out;
+}
+
+}  // namespace gregor::broker

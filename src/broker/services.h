@@ -1,0 +1,47 @@
+// What every request handler may use: the broker's state and identity (services), and the
+// request being answered (request_context). The app owns everything referenced here and
+// outlives every handler. Loop thread only, like all broker state.
+#pragma once
+
+#include "broker/config.h"
+#include "broker/metadata_cache.h"
+#include "broker/replica_manager.h"
+#include "net/request.h"
+#include "protocol/headers.h"
+
+#include <functional>
+#include <string>
+
+namespace gregor::coord {
+class client;
+}
+
+namespace gregor::broker {
+
+namespace asio = boost::asio;
+
+struct services {
+    const broker_config& config;
+    asio::io_context& ioc;
+    metadata_cache& cache;
+    replica_manager& replicas;
+    // Writes topic assignments for auto-creation; nullptr when there is no ZooKeeper.
+    coord::client* zk = nullptr;
+    std::string cluster_id;
+    model::broker_epoch broker_epoch = model::no_broker_epoch;
+    std::function<model::timestamp_ms()> now;
+};
+
+struct request_context {
+    net::request& request;
+    const protocol::request_header& header;
+
+    std::int16_t version() const { return header.api_version; }
+    const std::string& listener() const { return request.connection().listener; }
+};
+
+// A handler's answer: nullopt means "send nothing" (acks=0 produce).
+template <class Response>
+using handler_result = asio::awaitable<std::optional<Response>>;
+
+}  // namespace gregor::broker

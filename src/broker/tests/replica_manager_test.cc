@@ -1,0 +1,109 @@
+// Goal: the replica manager applies the controller's decisions with Kafka's fencing rules
+// (controller epoch, broker epoch, per-partition leader epoch), creates logs for partitions
+// it is assigned, and wakes waiting fetches after appends.
+// Method: a replica manager over a log manager on the in-memory file system.
+#include "broker/replica_manager.h"
+
+#include "storage/tests/test_batches.h"
+
+#include <gtest/gtest.h>
+
+namespace gregor::broker {
+namespace {
+
+using model::kafka_error;
+using model::node_id;
+
+struct replica_fixture : ::testing::Test {
+    storage::test::memory_env env;
+    storage::log_manager logs{
+        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
+    replica_manager rm{node_id(1), logs};
+    model::timestamp_ms now{1000};
+
+    void SetUp() override { ASSERT_TRUE(logs.load(now)); }
+
+    partition_assignment assignment(int leader, int epoch, std::vector<int> replicas = {1}) {
+        partition_assignment a;
+        a.tp = {"t", model::partition_id(0)};
+        a.leader = node_id(leader);
+        a.leader_epoch = model::leader_epoch(epoch);
+        for (int r : replicas) {
+            a.replicas.push_back(node_id(r));
+            a.isr.push_back(node_id(r));
+        }
+        return a;
+    }
+};
+
+TEST_F(replica_fixture, refuses_controller_epochs_older_than_the_highest_seen) {
+    auto none = model::no_broker_epoch;
+    EXPECT_EQ(rm.check_control_request(model::controller_epoch(5), none, none), kafka_error::none);
+    EXPECT_EQ(rm.check_control_request(model::controller_epoch(4), none, none),
+              kafka_error::stale_controller_epoch);
+    EXPECT_EQ(rm.check_control_request(model::controller_epoch(5), none, none), kafka_error::none);
+    EXPECT_EQ(rm.controller_epoch(), model::controller_epoch(5));
+}
+
+TEST_F(replica_fixture, refuses_requests_meant_for_an_older_incarnation_of_the_broker) {
+    model::broker_epoch ours(100);
+    auto c = model::controller_epoch(1);
+    EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(99), ours),
+              kafka_error::stale_broker_epoch);
+    EXPECT_EQ(rm.check_control_request(c, model::no_broker_epoch, ours), kafka_error::none);
+    EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(100), ours), kafka_error::none);
+    EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(101), ours), kafka_error::none);
+}
+
+TEST_F(replica_fixture, becoming_leader_creates_the_log) {
+    EXPECT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
+    storage::log* log = rm.leader_log({"t", model::partition_id(0)});
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(logs.get({"t", model::partition_id(0)}), log);
+    EXPECT_EQ(rm.replica({"t", model::partition_id(0)})->leader_epoch, model::leader_epoch(3));
+}
+
+TEST_F(replica_fixture, a_follower_has_no_leader_log) {
+    EXPECT_EQ(rm.apply(assignment(2, 1, {2, 1}), now), kafka_error::none);
+    EXPECT_EQ(rm.leader_log({"t", model::partition_id(0)}), nullptr);
+    EXPECT_NE(rm.replica({"t", model::partition_id(0)}), nullptr);
+}
+
+TEST_F(replica_fixture, a_leader_epoch_that_is_not_newer_is_refused) {
+    ASSERT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
+    EXPECT_EQ(rm.apply(assignment(2, 3, {2, 1}), now), kafka_error::stale_controller_epoch);
+    EXPECT_EQ(rm.apply(assignment(2, 2, {2, 1}), now), kafka_error::stale_controller_epoch);
+    EXPECT_NE(rm.leader_log({"t", model::partition_id(0)}), nullptr);  // unchanged
+    EXPECT_EQ(rm.apply(assignment(2, 4, {2, 1}), now), kafka_error::none);
+    EXPECT_EQ(rm.leader_log({"t", model::partition_id(0)}), nullptr);
+}
+
+TEST_F(replica_fixture, a_partition_not_assigned_to_this_broker_is_unknown) {
+    EXPECT_EQ(rm.apply(assignment(2, 1, {2, 3}), now), kafka_error::unknown_topic_or_partition);
+    EXPECT_EQ(rm.replica({"t", model::partition_id(0)}), nullptr);
+}
+
+TEST_F(replica_fixture, stop_replica_with_an_older_epoch_is_fenced_and_delete_removes_the_log) {
+    model::topic_partition tp{"t", model::partition_id(0)};
+    ASSERT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
+    EXPECT_EQ(rm.stop(tp, model::leader_epoch(2), true), kafka_error::fenced_leader_epoch);
+    EXPECT_NE(rm.replica(tp), nullptr);
+    EXPECT_EQ(rm.stop(tp, model::leader_epoch(3), true), kafka_error::none);
+    EXPECT_EQ(rm.replica(tp), nullptr);
+    EXPECT_EQ(logs.get(tp), nullptr);
+}
+
+TEST_F(replica_fixture, waiters_run_once_after_an_append_unless_cancelled) {
+    int woken = 0;
+    int cancelled = 0;
+    rm.wait_for_append([&] { ++woken; });
+    auto id = rm.wait_for_append([&] { ++cancelled; });
+    rm.cancel_wait(id);
+    rm.notify_append();
+    rm.notify_append();
+    EXPECT_EQ(woken, 1);
+    EXPECT_EQ(cancelled, 0);
+}
+
+}  // namespace
+}  // namespace gregor::broker
