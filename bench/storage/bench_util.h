@@ -17,10 +17,15 @@
 
 namespace gregor::storage::bench {
 
-inline std::string scratch_dir(const std::string& name) {
+inline std::string scratch_root() {
     const char* env = std::getenv("GREGOR_BENCH_DIR");
-    std::string root = env != nullptr ? env : "/tmp/gregor-storage-bench";
-    auto dir = root + "/" + name;
+    return std::string(env != nullptr ? env : "/tmp/gregor-storage-bench") + "/storage-bench";
+}
+
+inline void remove_scratch_root() { std::filesystem::remove_all(scratch_root()); }
+
+inline std::string scratch_dir(const std::string& name) {
+    auto dir = scratch_root() + "/" + name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;

@@ -183,4 +183,11 @@ BENCHMARK(bm_raw_pread_header);
 }  // namespace
 }  // namespace gregor::storage::bench
 
-BENCHMARK_MAIN();
+// Runs the benchmarks, then removes their data (the 1 GiB log and the scan segment).
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    gregor::storage::bench::remove_scratch_root();
+    return 0;
+}
