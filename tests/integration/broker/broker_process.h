@@ -1,0 +1,104 @@
+// Helpers for broker integration tests: a real `gregor broker` child process, a blocking
+// Kafka-framed socket for sending controller requests, and a small ZooKeeper reader.
+//
+// broker_process writes a server.properties in a fresh temp directory and runs the gregor
+// binary with it; the child gets PR_SET_PDEATHSIG(SIGKILL) so it never outlives the test,
+// and the destructor stops it (SIGTERM, then SIGKILL). Used from the test thread only.
+#pragma once
+
+#include "coord/zk_client.h"
+#include "protocol/headers.h"
+#include "protocol/reader.h"
+#include "protocol/writer.h"
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace gregor::test {
+
+// Runs a command with a shell; returns its exit status and captures stdout.
+struct command_result {
+    int status = -1;
+    std::string out;
+};
+command_result run_command(const std::string& cmd);
+
+class broker_process {
+public:
+    // Writes server.properties with `settings` (broker.id, listeners, log.dirs and
+    // zookeeper.connect get defaults unless given) and starts `gregor broker` with `extra`.
+    broker_process(std::map<std::string, std::string> settings,
+                   std::vector<std::string> extra = {});
+    ~broker_process();
+    broker_process(const broker_process&) = delete;
+    broker_process& operator=(const broker_process&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    // Sends `sig` to the child.
+    void signal(int sig) const;
+    // Waits for the child to exit; returns its exit code (128+signal if killed), or nullopt
+    // if it is still running after `limit`.
+    std::optional<int> wait_exit(std::chrono::milliseconds limit);
+    // Waits until the broker accepts connections on its port.
+    bool wait_listening(std::chrono::milliseconds limit) const;
+    // The broker's stderr so far.
+    std::string log() const;
+
+private:
+    std::filesystem::path dir_;
+    std::uint16_t port_ = 0;
+    pid_t pid_ = -1;
+};
+
+// A blocking connection that sends request frames and reads response frames.
+class kafka_socket {
+public:
+    explicit kafka_socket(std::uint16_t port);
+
+    // Sends `body` as api `key` version `version` and returns the response reader's bytes
+    // (after the response header). REQUIRES: the broker answers.
+    template <class Request>
+    bytes call(std::int16_t key, std::int16_t version, const Request& body) {
+        protocol::writer w;
+        protocol::encode_request_header(
+            w, protocol::request_header{key, version, ++correlation_, std::string("test"), {}});
+        body.encode(w, version);
+        return exchange(std::move(w).finish().flatten(),
+                        protocol::response_header_version(key, version));
+    }
+
+private:
+    bytes exchange(const bytes& frame, std::int16_t response_header_version);
+
+    boost::asio::io_context ioc_;
+    boost::asio::ip::tcp::socket socket_{ioc_};
+    std::int32_t correlation_ = 0;
+};
+
+// A synchronous view of ZooKeeper for assertions.
+class zk_reader {
+public:
+    explicit zk_reader(const std::string& connect);
+    ~zk_reader();
+
+    // The node's data and stat, or nullopt if it does not exist (or on error).
+    std::optional<coord::node_data> get(const std::string& path);
+    // Polls until `pred` holds or `limit` passes; returns whether it held.
+    bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit);
+
+private:
+    boost::asio::io_context ioc_;
+    std::unique_ptr<coord::zk_client> client_;
+};
+
+}  // namespace gregor::test

@@ -1,0 +1,98 @@
+// Goal: a real `gregor broker` process joins the cluster the way a Kafka broker does:
+// /brokers/ids/<id> holds the v5 registration JSON with the advertised listener, owned by an
+// ephemeral session; it registers again after its session expires; a clean stop removes the
+// registration at once (the session is closed, not left to time out); configuration errors
+// and an unreachable ZooKeeper make it exit non-zero with a message naming the cause.
+// Method: a real ZooKeeper (tests/support) and the real gregor binary as a child process;
+// the session is expired by freezing the process (SIGSTOP) past the session timeout.
+#include "coord/znode_json.h"
+#include "integration/broker/broker_process.h"
+#include "support/zookeeper_server.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+namespace gregor::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+zookeeper_server& zk_server() {
+    static zookeeper_server server;
+    return server;
+}
+
+std::map<std::string, std::string> zk_settings(std::string session_ms = "6000") {
+    return {{"zookeeper.connect", zk_server().connect_string()},
+            {"zookeeper.session.timeout.ms", std::move(session_ms)}};
+}
+
+TEST(broker_registration, registers_v5_json_with_the_listener_under_an_ephemeral_node) {
+    broker_process broker(zk_settings());
+    zk_reader zk(zk_server().connect_string());
+    std::optional<coord::node_data> node;
+    ASSERT_TRUE(zk.wait_for([&] { return (node = zk.get("/brokers/ids/1")).has_value(); }, 60s))
+        << broker.log();
+    auto info = coord::decode_broker(node->data);
+    ASSERT_TRUE(info) << node->data;
+    ASSERT_EQ(info->endpoints.size(), 1u);
+    EXPECT_EQ(info->endpoints[0].listener, "PLAINTEXT");
+    EXPECT_EQ(info->endpoints[0].host, "127.0.0.1");
+    EXPECT_EQ(info->endpoints[0].port, broker.port());
+    EXPECT_NE(node->stat.ephemeral_owner, coord::no_session);
+    EXPECT_NE(node->data.find("\"version\":5"), std::string::npos) << node->data;
+    auto cluster = zk.get("/cluster/id");
+    ASSERT_TRUE(cluster.has_value());
+    EXPECT_NE(cluster->data.find("\"id\""), std::string::npos);
+}
+
+TEST(broker_registration, clean_stop_removes_the_registration_before_the_session_times_out) {
+    // A session timeout far longer than the wait below: only a closed session explains the
+    // node vanishing in time.
+    broker_process broker(zk_settings("120000"));
+    zk_reader zk(zk_server().connect_string());
+    ASSERT_TRUE(zk.wait_for([&] { return zk.get("/brokers/ids/1").has_value(); }, 60s))
+        << broker.log();
+    broker.signal(SIGTERM);
+    EXPECT_EQ(broker.wait_exit(30s), 0) << broker.log();
+    EXPECT_TRUE(zk.wait_for([&] { return !zk.get("/brokers/ids/1").has_value(); }, 60s));
+}
+
+TEST(broker_registration, registers_again_with_a_new_epoch_after_session_expiry) {
+    broker_process broker(zk_settings("6000"));
+    zk_reader zk(zk_server().connect_string());
+    std::optional<coord::node_data> first;
+    ASSERT_TRUE(zk.wait_for([&] { return (first = zk.get("/brokers/ids/1")).has_value(); }, 60s))
+        << broker.log();
+    broker.signal(SIGSTOP);
+    // The server expires the frozen broker's session and deletes its ephemeral node.
+    EXPECT_TRUE(zk.wait_for([&] { return !zk.get("/brokers/ids/1").has_value(); }, 60s));
+    broker.signal(SIGCONT);
+    std::optional<coord::node_data> second;
+    ASSERT_TRUE(zk.wait_for([&] { return (second = zk.get("/brokers/ids/1")).has_value(); }, 60s))
+        << broker.log();
+    EXPECT_NE(second->stat.czxid, first->stat.czxid);  // a new broker epoch
+    EXPECT_NE(second->stat.ephemeral_owner, first->stat.ephemeral_owner);
+}
+
+TEST(broker_registration, a_config_error_exits_2_naming_the_key) {
+    broker_process broker(zk_settings(), {"--set", "num.partitions=many"});
+    EXPECT_EQ(broker.wait_exit(30s), 2);
+    EXPECT_NE(broker.log().find("num.partitions"), std::string::npos) << broker.log();
+}
+
+TEST(broker_registration, unreachable_zookeeper_exits_non_zero_after_the_connection_timeout) {
+    auto settings = zk_settings();
+    settings["zookeeper.connect"] = "127.0.0.1:" + std::to_string(free_loopback_port());
+    settings["zookeeper.connection.timeout.ms"] = "1000";
+    broker_process broker(settings);
+    auto code = broker.wait_exit(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_NE(*code, 0);
+    EXPECT_NE(broker.log().find("cannot connect to ZooKeeper"), std::string::npos) << broker.log();
+}
+
+}  // namespace
+}  // namespace gregor::test
