@@ -56,4 +56,15 @@ result<wire_buffer> encode_request_frame(std::int32_t correlation_id,
     return detail::finish_frame(w, size_at);
 }
 
+// Decodes a message that must fill the rest of `r` (a request or response body): fails with
+// trailing_bytes iff bytes are left after it.
+template <class T>
+result<T> decode_exact(reader& r, std::int16_t version) {
+    result<T> out = T::decode(r, version);
+    if (out.has_value() && r.remaining() != 0) {
+        return gregor::error(errc::trailing_bytes, std::to_string(r.remaining()) + " bytes");
+    }
+    return out;
+}
+
 }  // namespace gregor::protocol

@@ -3,6 +3,7 @@
 // Method: valid random messages truncated at every byte, then hand-made corruptions (huge
 // and negative lengths, bad UTF-8, bad varints, nulls, tag order, unknown api/version).
 // ASan in the debug build turns any out-of-bounds read into a failure.
+#include "protocol/frame.h"
 #include "protocol/headers.h"
 #include "protocol/messages/all.h"
 #include "protocol/messages/random_fill.h"
@@ -119,6 +120,17 @@ TEST(bad_input, unsupported_versions_and_unknown_api_keys) {
     writer w;
     metadata_request{}.encode(w, 13);
     EXPECT_EQ(w.error().code, errc::unsupported_version);
+}
+
+TEST(bad_input, bytes_after_a_complete_body_are_rejected_by_decode_exact) {
+    bytes wire = {0x00, 0x00, 0x00, 0x00, 0x2a};  // metadata v1: empty topics, then junk
+    reader r(wire);
+    auto res = decode_exact<metadata_request>(r, 1);
+    ASSERT_FALSE(res.has_value());
+    EXPECT_EQ(res.code(), errc::trailing_bytes);
+    bytes exact = {0x00, 0x00, 0x00, 0x00};
+    reader r2(exact);
+    EXPECT_TRUE(decode_exact<metadata_request>(r2, 1).has_value());
 }
 
 TEST(bad_input, truncated_request_headers) {
