@@ -25,9 +25,27 @@ struct table_entry {
     process_fn process;
 };
 
+// The response without copying: owned header bytes and in-memory record sets are referenced
+// from the shared wire buffer; record sets that lie in files go out with sendfile(2).
+net::response to_response(protocol::wire_buffer&& wire, const std::vector<file_records>& files) {
+    auto buf = std::make_shared<const protocol::wire_buffer>(std::move(wire));
+    net::response out;
+    buf->for_each_piece([&](bytes_view piece) {
+        auto f = std::find_if(files.begin(), files.end(), [&](const file_records& fr) {
+            return fr.data == piece.data() && fr.size == piece.size();
+        });
+        if (f != files.end()) {
+            out.append_file(f->fd, f->offset, f->size, f->owner);
+        } else {
+            out.append(piece, buf);
+        }
+    });
+    return out;
+}
+
 template <class Message>
 net::reply encode_reply(const protocol::request_header& h, const Message& m,
-                        std::int16_t body_version) {
+                        std::int16_t body_version, const std::vector<file_records>& files = {}) {
     protocol::writer w;
     protocol::encode_response_header(w, protocol::response_header{h.correlation_id, {}},
                                      protocol::response_header_version(h.api_key, h.api_version));
@@ -37,8 +55,7 @@ net::reply encode_reply(const protocol::request_header& h, const Message& m,
                                 h.api_key, h.api_version, w.error().to_string());
         return net::reply::close();
     }
-    protocol::wire_buffer buf = std::move(w).finish();
-    return net::reply::send(net::response(buf.flatten()));
+    return net::reply::send(to_response(std::move(w).finish(), files));
 }
 
 template <class Api>
@@ -57,7 +74,7 @@ asio::awaitable<net::reply> process(services& s, net::request& req,
     if (!response) {
         co_return net::reply::none();
     }
-    co_return encode_reply(h, *response, h.api_version);
+    co_return encode_reply(h, *response, h.api_version, ctx.file_slices);
 }
 
 template <class... Apis>

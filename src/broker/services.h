@@ -9,8 +9,11 @@
 #include "net/request.h"
 #include "protocol/headers.h"
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace gregor::coord {
 class client;
@@ -32,9 +35,20 @@ struct services {
     std::function<model::timestamp_ms()> now;
 };
 
+// A record set of the response that lies in a file: dispatch sends the bytes at `data`
+// (a read-only mapping of the same file region) with sendfile(2) instead of copying them.
+struct file_records {
+    const std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    int fd = -1;
+    std::int64_t offset = 0;
+    std::shared_ptr<const void> owner;  // keeps the file open and the mapping alive
+};
+
 struct request_context {
     net::request& request;
     const protocol::request_header& header;
+    std::vector<file_records> file_slices{};
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }

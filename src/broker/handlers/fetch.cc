@@ -38,9 +38,36 @@ partition_data error_partition(const services& s, const model::topic_partition& 
     return out;
 }
 
+// The records of a log read. A file with a descriptor is mapped (the view is real memory
+// holding those bytes) and registered so that dispatch sends it with sendfile; other files
+// (in-memory storage) are copied.
+result<protocol::records_ref> attach_records(request_context& ctx, const storage::file_slice& s) {
+    if (s.source->native_handle() < 0) {
+        auto copy = s.read_all();
+        if (!copy) {
+            return copy.err();
+        }
+        auto owned = std::make_shared<const bytes>(std::move(*copy));
+        return protocol::records_ref(bytes_view(*owned), owned);
+    }
+    auto mapping = s.source->map_readonly(s.position + s.length);
+    if (!mapping) {
+        return mapping.err();
+    }
+    struct holder {
+        storage::file_slice slice;
+        std::unique_ptr<storage::mapped_region> mapping;
+    };
+    auto owner = std::make_shared<const holder>(holder{s, std::move(*mapping)});
+    bytes_view view = owner->mapping->data().subspan(s.position, s.length);
+    ctx.file_slices.push_back({view.data(), view.size(), s.source->native_handle(),
+                               static_cast<std::int64_t>(s.position), owner});
+    return protocol::records_ref(view, owner);
+}
+
 // Reads one partition from `start`, at most `max_bytes`, up to the high watermark (with
 // replication factor 1, the log end offset). Records are never null: empty is length 0.
-partition_data read_partition(services& s, const model::topic_partition& tp,
+partition_data read_partition(services& s, request_context& ctx, const model::topic_partition& tp,
                               const protocol::fetch_request::fetch_topic::fetch_partition& p,
                               std::size_t max_bytes) {
     storage::log* log = s.replicas.leader_log(tp);
@@ -70,18 +97,19 @@ partition_data read_partition(services& s, const model::topic_partition& tp,
             s, tp, range ? kafka_error::offset_out_of_range : kafka_error::kafka_storage_error);
     }
     if (read->slice.length > 0) {
-        auto copy = read->slice.read_all();
-        if (!copy) {
+        auto records = attach_records(ctx, read->slice);
+        if (!records) {
             return error_partition(s, tp, kafka_error::kafka_storage_error);
         }
-        auto owned = std::make_shared<const bytes>(std::move(*copy));
-        out.records = protocol::records_ref(bytes_view(*owned), owned);
+        out.records = std::move(*records);
     }
     return out;
 }
 
 // One pass over every requested partition. Returns the response and its record bytes.
-std::pair<response, std::size_t> read_all(services& s, const protocol::fetch_request& req) {
+std::pair<response, std::size_t> read_all(services& s, request_context& ctx,
+                                          const protocol::fetch_request& req) {
+    ctx.file_slices.clear();
     response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(req.max_bytes, 0));
@@ -93,7 +121,7 @@ std::pair<response, std::size_t> read_all(services& s, const protocol::fetch_req
             auto limit = std::min(budget - std::min(budget, total),
                                   static_cast<std::size_t>(std::max(p.partition_max_bytes, 0)));
             // Like Kafka, the first partition with data returns at least one batch.
-            partition_data d = read_partition(s, {t.topic, p.partition}, p,
+            partition_data d = read_partition(s, ctx, {t.topic, p.partition}, p,
                                               total == 0 ? std::max<std::size_t>(limit, 1) : limit);
             total += d.records ? d.records->size() : 0;
             rt.partitions.push_back(std::move(d));
@@ -120,7 +148,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::fet
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));
     while (true) {
-        auto [out, total] = read_all(s, req);
+        auto [out, total] = read_all(s, ctx, req);
         if (total >= min_bytes || has_error(out) || ctx.request.cancelled() ||
             std::chrono::steady_clock::now() >= deadline) {
             co_return std::move(out);

@@ -103,8 +103,13 @@ struct dispatch_fixture : ::testing::Test {
     static bytes flatten(const net::response& r) {
         bytes out;
         for (const auto& seg : r.segments()) {
-            const auto& b = std::get<bytes>(seg);
-            out.insert(out.end(), b.begin(), b.end());
+            // In-memory storage has no descriptors, so every segment is memory.
+            if (const auto* b = std::get_if<bytes>(&seg)) {
+                out.insert(out.end(), b->begin(), b->end());
+            } else {
+                bytes_view v = std::get<net::external_span>(seg).view;
+                out.insert(out.end(), v.begin(), v.end());
+            }
         }
         return out;
     }
