@@ -1,6 +1,9 @@
 #include "broker/handlers/list_offsets.h"
 
+#include "base/limits.h"
 #include "model/kafka_error.h"
+#include "model/record_batch.h"
+#include "protocol/records/batch_records.h"
 
 namespace gregor::broker {
 namespace {
@@ -14,6 +17,36 @@ constexpr model::timestamp_ms earliest{-2};
 
 std::int16_t code(kafka_error e) {
     return static_cast<std::int16_t>(e);
+}
+
+// The first record at or after `target` inside the batch the log found (Kafka answers with
+// the exact record, not the batch). Returns nullopt if the batch cannot be read; the caller
+// then falls back to the batch's base offset.
+std::optional<std::pair<model::offset, model::timestamp_ms>> first_record_at(
+    const storage::timestamp_lookup& found, model::timestamp_ms target) {
+    auto data = found.batch.read_all();
+    if (!data) {
+        return std::nullopt;
+    }
+    auto header = model::parse_batch_header(*data, data->size());
+    if (!header) {
+        return std::nullopt;
+    }
+    auto batch =
+        protocol::batch_records::open(*header, *data, limits::decompressed_batch_bytes_max);
+    if (!batch) {
+        return std::nullopt;
+    }
+    auto records = batch->records();
+    while (true) {
+        auto next = records.next();
+        if (!next || !*next) {
+            return std::nullopt;
+        }
+        if (batch->timestamp_of(**next) >= target) {
+            return std::pair{batch->offset_of(**next), batch->timestamp_of(**next)};
+        }
+    }
 }
 
 partition_response lookup(services& s, const model::topic_partition& tp,
@@ -40,9 +73,9 @@ partition_response lookup(services& s, const model::topic_partition& tp,
     if (!found) {
         out.error_code = code(kafka_error::kafka_storage_error);
     } else if (*found) {
-        // The batch holding the first record at or after the target: its base offset.
-        out.offset = (*found)->batch_offset;
-        out.timestamp = (*found)->max_timestamp;
+        auto exact = first_record_at(**found, target);
+        out.offset = exact ? exact->first : (*found)->batch_offset;
+        out.timestamp = exact ? exact->second : (*found)->max_timestamp;
     }
     return out;
 }

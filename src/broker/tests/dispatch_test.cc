@@ -355,6 +355,10 @@ TEST_F(dispatch_fixture, list_offsets_reports_earliest_and_latest) {
     };
     EXPECT_EQ(ask(-2), model::offset(0));
     EXPECT_EQ(ask(-1), model::offset(5));
+    // Records carry timestamps 1000..1004: the answer is the exact record, not its batch.
+    EXPECT_EQ(ask(1003), model::offset(3));
+    EXPECT_EQ(ask(999), model::offset(0));
+    EXPECT_EQ(ask(5000), model::no_offset);
 }
 
 }  // namespace
