@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
 #include <unistd.h>
 
 namespace gregor::storage::bench {
@@ -22,7 +21,9 @@ inline std::string scratch_root() {
     return std::string(env != nullptr ? env : "/tmp/gregor-storage-bench") + "/storage-bench";
 }
 
-inline void remove_scratch_root() { std::filesystem::remove_all(scratch_root()); }
+inline void remove_scratch_root() {
+    std::filesystem::remove_all(scratch_root());
+}
 
 inline std::string scratch_dir(const std::string& name) {
     auto dir = scratch_root() + "/" + name;
@@ -34,8 +35,8 @@ inline std::string scratch_dir(const std::string& name) {
 // One batch of about `bytes_total` bytes made of 1 KiB records.
 inline bytes batch_of(std::size_t bytes_total) {
     auto records = std::max<std::size_t>(1, bytes_total / 1024);
-    return test::make_batch({.records = static_cast<int>(records),
-                             .value_bytes = bytes_total / records - 16});
+    return test::make_batch(
+        {.records = static_cast<int>(records), .value_bytes = bytes_total / records - 16});
 }
 
 // Benchmark set-up has no error path: a failure aborts with the reason.

@@ -46,7 +46,8 @@ void bm_raw_pwrite(benchmark::State& state) {
         std::filesystem::remove(path);
         state.ResumeTiming();
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<std::uint64_t>(state.iterations()) * append_total_bytes));
+    state.SetBytesProcessed(static_cast<std::int64_t>(
+        static_cast<std::uint64_t>(state.iterations()) * append_total_bytes));
 }
 
 void bm_log_append(benchmark::State& state) {
@@ -58,7 +59,7 @@ void bm_log_append(benchmark::State& state) {
         state.PauseTiming();
         std::filesystem::remove_all(dir + "/a-0");
         auto l = must(log::open(env.ctx(), dir + "/a-0", {"a", model::partition_id(0)},
-                                      log_config{}, {}, model::timestamp_ms(0)));
+                                log_config{}, {}, model::timestamp_ms(0)));
         state.ResumeTiming();
         std::uint64_t done = 0;
         while (done < append_total_bytes) {
@@ -75,20 +76,39 @@ void bm_log_append(benchmark::State& state) {
         std::filesystem::remove_all(dir + "/a-0");
         state.ResumeTiming();
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<std::uint64_t>(state.iterations()) * append_total_bytes));
+    state.SetBytesProcessed(static_cast<std::int64_t>(
+        static_cast<std::uint64_t>(state.iterations()) * append_total_bytes));
 }
 
 // Raw and log runs alternate, three repetitions each, so drifting background load (page
 // cache writeback, other processes) hits both alike; compare the medians.
-BENCHMARK(bm_raw_pwrite)->Arg(1 << 20)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_raw_pwrite)
+    ->Arg(1 << 20)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_log_append)->Args({1 << 20, 1})->Args({1 << 20, 0})
-    ->ArgNames({"batch", "prevalidated"})->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_log_append)
+    ->Args({1 << 20, 1})
+    ->Args({1 << 20, 0})
+    ->ArgNames({"batch", "prevalidated"})
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_raw_pwrite)->Arg(16 << 10)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_raw_pwrite)
+    ->Arg(16 << 10)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_log_append)->Args({16 << 10, 1})->Args({16 << 10, 0})
-    ->ArgNames({"batch", "prevalidated"})->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_log_append)
+    ->Args({16 << 10, 1})
+    ->Args({16 << 10, 0})
+    ->ArgNames({"batch", "prevalidated"})
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // A 512 MiB segment of 16 KiB batches, written once and kept in the page cache.
@@ -101,13 +121,13 @@ std::string make_scan_segment() {
     }
     dir = scratch_dir("scan") + "/s-0";
     posix_env env;
-    auto l = must(log::open(env.ctx(), dir, {"s", model::partition_id(0)}, log_config{},
-                                  {}, model::timestamp_ms(0)));
+    auto l = must(log::open(env.ctx(), dir, {"s", model::partition_id(0)}, log_config{}, {},
+                            model::timestamp_ms(0)));
     auto batch = batch_of(16 << 10);
     for (std::uint64_t done = 0; done < scan_total_bytes; done += batch.size()) {
-        ignore_error(l->append_as_leader(batch, model::leader_epoch(1), model::timestamp_ms(0),
-                                         true),
-                     "bench setup");
+        ignore_error(
+            l->append_as_leader(batch, model::leader_epoch(1), model::timestamp_ms(0), true),
+            "bench setup");
     }
     return dir;
 }
@@ -138,8 +158,8 @@ void bm_recovery_scan(benchmark::State& state) {
     posix_file_system fs;
     std::uint64_t total = 0;
     for (auto _ : state) {
-        auto seg = must(segment::open(fs, dir, model::offset(0), segment_options{},
-                                            model::timestamp_ms(0)));
+        auto seg = must(
+            segment::open(fs, dir, model::offset(0), segment_options{}, model::timestamp_ms(0)));
         std::uint64_t batches = 0;
         auto r = seg->recover([&](const batch_summary&) { ++batches; });
         if (!r || *r != 0) {
@@ -197,14 +217,12 @@ void bm_idle_partition_memory(benchmark::State& state) {
         }
         auto after = rss_bytes();
         per_partition = static_cast<double>(after - before) / partitions;
-        heap_per_partition =
-            static_cast<double>(::mallinfo2().uordblks - heap_before) / partitions;
+        heap_per_partition = static_cast<double>(::mallinfo2().uordblks - heap_before) / partitions;
     }
     state.counters["rss_bytes_per_partition"] = per_partition;
     state.counters["heap_bytes_per_partition"] = heap_per_partition;
     std::filesystem::remove_all(dir);
 }
-
 
 }  // namespace
 }  // namespace gregor::storage::bench

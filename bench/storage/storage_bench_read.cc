@@ -7,12 +7,11 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <random>
-#include <thread>
-
 #include <fcntl.h>
+#include <random>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 namespace gregor::storage::bench {
@@ -32,12 +31,12 @@ struct big_log {
         log_config cfg;
         cfg.segment_bytes = gib + (64 << 20);
         l = must(log::open(env.ctx(), dir, {"r", model::partition_id(0)}, cfg, {},
-                                 model::timestamp_ms(0)));
+                           model::timestamp_ms(0)));
         auto batch = batch_of(16 << 10);
         for (std::uint64_t done = 0; done < gib; done += batch.size()) {
-            ignore_error(l->append_as_leader(batch, model::leader_epoch(1),
-                                             model::timestamp_ms(0), true),
-                         "bench setup");
+            ignore_error(
+                l->append_as_leader(batch, model::leader_epoch(1), model::timestamp_ms(0), true),
+                "bench setup");
         }
         log_path = dir + "/" + segment_file_name(model::offset(0), segment_file_kind::log);
     }
@@ -95,7 +94,8 @@ void bm_raw_sendfile(benchmark::State& state) {
         }
     }
     ::close(fd);
-    state.SetBytesProcessed(static_cast<std::int64_t>(static_cast<std::uint64_t>(state.iterations()) * size));
+    state.SetBytesProcessed(
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(state.iterations()) * size));
 }
 
 void bm_log_read_sendfile(benchmark::State& state) {
@@ -119,13 +119,25 @@ void bm_log_read_sendfile(benchmark::State& state) {
 }
 
 // Alternating repetitions; compare the medians.
-BENCHMARK(bm_raw_sendfile)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_raw_sendfile)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_log_read_sendfile)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_log_read_sendfile)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_raw_sendfile)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_raw_sendfile)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_log_read_sendfile)->Iterations(2)->Repetitions(3)->UseRealTime()
+BENCHMARK(bm_log_read_sendfile)
+    ->Iterations(2)
+    ->Repetitions(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // Random offset lookups: index binary search plus the header read of the batch found.
@@ -137,8 +149,7 @@ void bm_offset_lookup(benchmark::State& state) {
         cfg.segment_bytes = 1 << 20;
         b.l->set_config(cfg);
         auto batch = batch_of(16 << 10);
-        ignore_error(b.l->append_as_leader(batch, model::leader_epoch(1),
-                                           model::timestamp_ms(0)),
+        ignore_error(b.l->append_as_leader(batch, model::leader_epoch(1), model::timestamp_ms(0)),
                      "roll");
     }
     std::mt19937_64 rng(1);
@@ -158,8 +169,8 @@ void bm_index_lookup(benchmark::State& state) {
     auto& b = big_log::get();
     posix_file_system fs;
     auto dir = std::filesystem::path(b.log_path).parent_path().string();
-    auto seg = must(segment::open(fs, dir, model::offset(0), segment_options{},
-                                  model::timestamp_ms(0)));
+    auto seg =
+        must(segment::open(fs, dir, model::offset(0), segment_options{}, model::timestamp_ms(0)));
     std::mt19937_64 rng(2);
     auto end = static_cast<std::uint64_t>(b.l->log_end_offset()() - 20);
     for (auto _ : state) {

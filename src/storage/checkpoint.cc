@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::string_view checkpoint_version = "0";
 
-error corrupt(std::string_view why) { return error(errc::corrupt_checkpoint, std::string(why)); }
+error corrupt(std::string_view why) {
+    return error(errc::corrupt_checkpoint, std::string(why));
+}
 
 // Splits the text into lines; the format ends each line with '\n'.
 std::vector<std::string_view> split_lines(bytes_view text) {
@@ -65,7 +67,9 @@ result<std::vector<std::string_view>> entry_lines(bytes_view text) {
     return std::vector<std::string_view>(lines.begin() + 2, lines.end());
 }
 
-bytes to_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
+bytes to_bytes(const std::string& s) {
+    return bytes(s.begin(), s.end());
+}
 
 }  // namespace
 
@@ -139,8 +143,8 @@ result<std::vector<epoch_entry>> read_epoch_checkpoint(file_system& fs, const st
     return decode_epoch_checkpoint(text);
 }
 
-result<void> checkpoint_writer::write(file_system& fs, const std::string& path,
-                                      bytes_view content, std::uint64_t seq) {
+result<void> checkpoint_writer::write(file_system& fs, const std::string& path, bytes_view content,
+                                      std::uint64_t seq) {
     std::lock_guard lock(mu_);
     if (seq <= written_) {
         return ok();

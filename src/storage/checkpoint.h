@@ -56,8 +56,7 @@ public:
     result<void> write(file_system& fs, const std::string& path, bytes_view content,
                        std::uint64_t seq);
     // The same for several files written as one snapshot (a log dir's checkpoints).
-    result<void> write_all(file_system& fs,
-                           const std::vector<std::pair<std::string, bytes>>& files,
+    result<void> write_all(file_system& fs, const std::vector<std::pair<std::string, bytes>>& files,
                            std::uint64_t seq);
 
 private:

@@ -11,20 +11,34 @@ public:
     const char* name() const noexcept override { return "storage"; }
     std::string message(int ev) const override {
         switch (static_cast<errc>(ev)) {
-            case errc::io_error: return "i/o error";
-            case errc::no_space: return "no space left on device";
-            case errc::not_found: return "not found";
-            case errc::already_exists: return "already exists";
-            case errc::invalid_batch: return "invalid record batch";
-            case errc::batch_too_large: return "record batch too large";
-            case errc::offset_out_of_order: return "offsets out of order";
-            case errc::offset_out_of_range: return "offset out of range";
-            case errc::corrupt_checkpoint: return "corrupt checkpoint file";
-            case errc::corrupt_index: return "corrupt index file";
-            case errc::corrupt_segment: return "corrupt segment file";
-            case errc::invalid_config: return "invalid log config";
-            case errc::queue_full: return "i/o worker queue full";
-            case errc::closed: return "closed";
+            case errc::io_error:
+                return "i/o error";
+            case errc::no_space:
+                return "no space left on device";
+            case errc::not_found:
+                return "not found";
+            case errc::already_exists:
+                return "already exists";
+            case errc::invalid_batch:
+                return "invalid record batch";
+            case errc::batch_too_large:
+                return "record batch too large";
+            case errc::offset_out_of_order:
+                return "offsets out of order";
+            case errc::offset_out_of_range:
+                return "offset out of range";
+            case errc::corrupt_checkpoint:
+                return "corrupt checkpoint file";
+            case errc::corrupt_index:
+                return "corrupt index file";
+            case errc::corrupt_segment:
+                return "corrupt segment file";
+            case errc::invalid_config:
+                return "invalid log config";
+            case errc::queue_full:
+                return "i/o worker queue full";
+            case errc::closed:
+                return "closed";
         }
         return "unknown storage error";
     }
@@ -40,10 +54,14 @@ const std::error_category& storage_category() {
 errc errc_from_errno(int err) {
     switch (err) {
         case ENOSPC:
-        case EDQUOT: return errc::no_space;
-        case ENOENT: return errc::not_found;
-        case EEXIST: return errc::already_exists;
-        default: return errc::io_error;
+        case EDQUOT:
+            return errc::no_space;
+        case ENOENT:
+            return errc::not_found;
+        case EEXIST:
+            return errc::already_exists;
+        default:
+            return errc::io_error;
     }
 }
 

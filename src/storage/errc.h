@@ -9,24 +9,26 @@
 namespace gregor::storage {
 
 enum class errc {
-    io_error = 1,            // EIO or any other failed system call
-    no_space,                // ENOSPC / EDQUOT
-    not_found,               // file, directory or partition does not exist
-    already_exists,          // create of something that exists
-    invalid_batch,           // bad CRC, inconsistent lengths, bad magic: nothing written
-    batch_too_large,         // one batch above max.message.bytes
-    offset_out_of_order,     // follower append whose offsets do not increase
-    offset_out_of_range,     // read/lookup outside [log start, upper bound]
-    corrupt_checkpoint,      // a checkpoint file that does not parse
-    corrupt_index,           // an index file that fails its sanity check
-    corrupt_segment,         // a segment whose batch headers do not chain (below recovery)
-    invalid_config,          // a config key with a malformed or out-of-range value
-    queue_full,              // the I/O worker's bounded queue is full (back-pressure)
-    closed,                  // the log or worker was closed
+    io_error = 1,         // EIO or any other failed system call
+    no_space,             // ENOSPC / EDQUOT
+    not_found,            // file, directory or partition does not exist
+    already_exists,       // create of something that exists
+    invalid_batch,        // bad CRC, inconsistent lengths, bad magic: nothing written
+    batch_too_large,      // one batch above max.message.bytes
+    offset_out_of_order,  // follower append whose offsets do not increase
+    offset_out_of_range,  // read/lookup outside [log start, upper bound]
+    corrupt_checkpoint,   // a checkpoint file that does not parse
+    corrupt_index,        // an index file that fails its sanity check
+    corrupt_segment,      // a segment whose batch headers do not chain (below recovery)
+    invalid_config,       // a config key with a malformed or out-of-range value
+    queue_full,           // the I/O worker's bounded queue is full (back-pressure)
+    closed,               // the log or worker was closed
 };
 
 const std::error_category& storage_category();
-inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), storage_category()}; }
+inline std::error_code make_error_code(errc e) {
+    return {static_cast<int>(e), storage_category()};
+}
 
 // Maps an errno value from a failed system call to the storage errc.
 errc errc_from_errno(int err);

@@ -14,7 +14,9 @@ using detail::store_be64;
 
 index_file::index_file(file_system& fs, std::string path, std::size_t entry_bytes,
                        std::size_t max_bytes)
-    : fs_(fs), path_(std::move(path)), entry_bytes_(entry_bytes),
+    : fs_(fs),
+      path_(std::move(path)),
+      entry_bytes_(entry_bytes),
       max_bytes_(max_bytes / entry_bytes * entry_bytes) {
     GREGOR_ASSERT(max_bytes_ >= entry_bytes_, "index max bytes {} below one entry", max_bytes);
 }

@@ -68,14 +68,14 @@ private:
     std::size_t max_bytes_;
     std::shared_ptr<file> file_;
     bool active_ = false;
-    bytes buffer_;                  // active: all entries
-    std::size_t written_bytes_ = 0; // active: prefix of buffer_ already in the file
+    bytes buffer_;                            // active: all entries
+    std::size_t written_bytes_ = 0;           // active: prefix of buffer_ already in the file
     std::unique_ptr<mapped_region> mapping_;  // sealed: lazily mapped entries
 };
 
 struct offset_position {
-    model::offset offset;         // last offset of the indexed batch (or base when none)
-    std::uint64_t position = 0;   // file position of that batch's start
+    model::offset offset;        // last offset of the indexed batch (or base when none)
+    std::uint64_t position = 0;  // file position of that batch's start
 };
 
 // REQUIRES (for every function): `entries` come from an index of a segment at `base`.

@@ -40,7 +40,9 @@ io_worker::io_worker(mode m, std::size_t queue_max) : mode_(m), queue_max_(queue
     }
 }
 
-io_worker::~io_worker() { stop(); }
+io_worker::~io_worker() {
+    stop();
+}
 
 result<void> io_worker::submit(std::function<void()> work) {
     {

@@ -39,8 +39,7 @@ private:
 class io_worker {
 public:
     enum class mode { thread, manual };
-    explicit io_worker(mode m = mode::thread,
-                       std::size_t queue_max = limits::storage_io_queue_max);
+    explicit io_worker(mode m = mode::thread, std::size_t queue_max = limits::storage_io_queue_max);
     ~io_worker();
     io_worker(const io_worker&) = delete;
     io_worker& operator=(const io_worker&) = delete;

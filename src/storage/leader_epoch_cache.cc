@@ -47,9 +47,9 @@ epoch_entry leader_epoch_cache::end_offset_for(model::leader_epoch requested,
     if (requested == entries_.back().epoch) {
         return {requested, log_end};
     }
-    auto higher = std::upper_bound(
-        entries_.begin(), entries_.end(), requested,
-        [](model::leader_epoch r, const epoch_entry& e) { return r < e.epoch; });
+    auto higher =
+        std::upper_bound(entries_.begin(), entries_.end(), requested,
+                         [](model::leader_epoch r, const epoch_entry& e) { return r < e.epoch; });
     if (higher == entries_.end()) {
         return undefined;
     }

@@ -21,8 +21,7 @@ result<std::vector<batch_summary>> scan_record_set(bytes_view records, std::uint
     if (records.empty()) {
         return error(errc::invalid_batch, "empty record set");
     }
-    model::batch_reader reader(records, static_cast<std::size_t>(limits::request_bytes_max),
-                               rule);
+    model::batch_reader reader(records, static_cast<std::size_t>(limits::request_bytes_max), rule);
     std::vector<batch_summary> out;
     for (;;) {
         auto next = reader.next(!validated);
@@ -36,12 +35,12 @@ result<std::vector<batch_summary>> scan_record_set(bytes_view records, std::uint
         }
         const auto& h = (*next)->header;
         if (h.size_bytes() > max_bytes) {
-            return error(errc::batch_too_large,
-                         fmt::format("batch of {} bytes, max.message.bytes {}", h.size_bytes(),
-                                     max_bytes));
+            return error(
+                errc::batch_too_large,
+                fmt::format("batch of {} bytes, max.message.bytes {}", h.size_bytes(), max_bytes));
         }
-        out.push_back({h.base_offset, h.last_offset(), h.max_timestamp,
-                       h.partition_leader_epoch, static_cast<std::uint32_t>(h.size_bytes())});
+        out.push_back({h.base_offset, h.last_offset(), h.max_timestamp, h.partition_leader_epoch,
+                       static_cast<std::uint32_t>(h.size_bytes())});
     }
 }
 
@@ -60,7 +59,10 @@ result<bytes> file_slice::read_all() const {
 }
 
 log::log(const log_context& ctx, std::string dir, model::topic_partition tp, log_config cfg)
-    : ctx_(ctx), dir_(std::move(dir)), tp_(std::move(tp)), cfg_(cfg),
+    : ctx_(ctx),
+      dir_(std::move(dir)),
+      tp_(std::move(tp)),
+      cfg_(cfg),
       owner_(std::this_thread::get_id()) {
     GREGOR_ASSERT(ctx_.fs != nullptr && ctx_.worker != nullptr, "log needs fs and worker");
     GREGOR_ASSERT(static_cast<bool>(ctx_.exec), "log needs an executor");
@@ -88,9 +90,8 @@ segment_options log::seg_options() const {
     return o;
 }
 
-result<append_result> log::append_as_leader(mutable_bytes_view records,
-                                            model::leader_epoch epoch, model::timestamp_ms now,
-                                            bool already_validated) {
+result<append_result> log::append_as_leader(mutable_bytes_view records, model::leader_epoch epoch,
+                                            model::timestamp_ms now, bool already_validated) {
     assert_owner();
     GREGOR_ASSERT(epoch() >= 0, "leader append with epoch {}", epoch);
     GREGOR_TRY_VOID(check_writable());
@@ -134,9 +135,8 @@ result<append_result> log::append_as_follower(bytes_view records, model::timesta
     auto expected = log_end_;
     for (const auto& b : batches) {
         if (b.base_offset < expected) {
-            return error(errc::offset_out_of_order,
-                         fmt::format("{}: batch at {} but log end is {}", tp_, b.base_offset,
-                                     expected));
+            return error(errc::offset_out_of_order, fmt::format("{}: batch at {} but log end is {}",
+                                                                tp_, b.base_offset, expected));
         }
         expected = b.last_offset + 1;
     }
@@ -221,9 +221,8 @@ result<read_result> log::read(model::offset start, std::size_t max_bytes,
                               model::offset upper_bound) {
     assert_owner();
     if (start < log_start_ || start > log_end_) {
-        return error(errc::offset_out_of_range,
-                     fmt::format("{}: offset {} outside [{}, {}]", tp_, start, log_start_,
-                                 log_end_));
+        return error(errc::offset_out_of_range, fmt::format("{}: offset {} outside [{}, {}]", tp_,
+                                                            start, log_start_, log_end_));
     }
     read_result out{{}, start, start};
     if (start >= upper_bound) {

@@ -3,7 +3,7 @@
 // log end offset, recovery point).
 //
 // Writes: append_as_leader() validates a produce payload, assigns offsets by rewriting base
-// offset and leader epoch in place and stamps LogAppendTime if the topic asks; 
+// offset and leader epoch in place and stamps LogAppendTime if the topic asks;
 // append_as_follower() keeps the leader's offsets. Bytes reach the page cache with one
 // pwrite on the calling thread; fsync happens only on the I/O worker, with group commit
 // (one fsync covers every batch appended meanwhile), per the flush.messages / flush.ms
@@ -65,9 +65,9 @@ struct file_slice {
 };
 
 struct read_result {
-    file_slice slice;               // empty (length 0) when nothing is readable
-    model::offset first_offset;     // base offset of the first batch in the slice
-    model::offset next_offset;      // where the next read continues
+    file_slice slice;            // empty (length 0) when nothing is readable
+    model::offset first_offset;  // base offset of the first batch in the slice
+    model::offset next_offset;   // where the next read continues
 };
 
 struct append_result {
@@ -78,9 +78,9 @@ struct append_result {
 };
 
 struct timestamp_lookup {
-    model::offset batch_offset;      // base offset of the batch (at least log start)
+    model::offset batch_offset;  // base offset of the batch (at least log start)
     model::timestamp_ms max_timestamp;
-    file_slice batch;                // the batch; the caller finds the exact record in it
+    file_slice batch;  // the batch; the caller finds the exact record in it
 };
 
 class log {
@@ -91,8 +91,7 @@ public:
     // clean. Blocking: call at start-up or when a partition is created, not per request.
     static result<std::unique_ptr<log>> open(const log_context& ctx, std::string dir,
                                              model::topic_partition tp, log_config cfg,
-                                             const log_open_state& state,
-                                             model::timestamp_ms now);
+                                             const log_open_state& state, model::timestamp_ms now);
     ~log();
     log(const log&) = delete;
     log& operator=(const log&) = delete;
@@ -103,8 +102,7 @@ public:
     // Returns errc::invalid_batch / batch_too_large (nothing written) or a storage I/O
     // error (nothing visible, log end offset unchanged).
     result<append_result> append_as_leader(mutable_bytes_view records, model::leader_epoch epoch,
-                                           model::timestamp_ms now,
-                                           bool already_validated = false);
+                                           model::timestamp_ms now, bool already_validated = false);
     // Appends replicated batches with their own offsets and epochs. Returns
     // errc::offset_out_of_order unless the first base offset >= log end offset and each
     // batch starts after the previous one ends.
@@ -122,8 +120,7 @@ public:
     // least one batch), stopping before any batch whose last offset >= `upper_bound`
     // (the high watermark or log end offset). Returns errc::offset_out_of_range unless
     // log_start_offset() <= start <= log_end_offset().
-    result<read_result> read(model::offset start, std::size_t max_bytes,
-                             model::offset upper_bound);
+    result<read_result> read(model::offset start, std::size_t max_bytes, model::offset upper_bound);
     // The first batch holding a record with timestamp >= `target`; nullopt when none.
     result<std::optional<timestamp_lookup>> find_by_timestamp(model::timestamp_ms target);
 

@@ -66,7 +66,8 @@ result<void> apply_common(log_config& c, const config_map& m, const key_names& k
     GREGOR_TRY(auto fms, get_int(m, k.flush_ms, 0, no_limit));
     GREGOR_TRY(auto ts, get_ts_type(m, k.ts_type));
     GREGOR_TRY(auto max_msg, get_int(m, k.max_message, 0, i32));
-    c.segment_bytes = static_cast<std::uint64_t>(seg.value_or(static_cast<std::int64_t>(c.segment_bytes)));
+    c.segment_bytes =
+        static_cast<std::uint64_t>(seg.value_or(static_cast<std::int64_t>(c.segment_bytes)));
     c.retention_bytes = ret_bytes.value_or(c.retention_bytes);
     c.index_interval_bytes = static_cast<std::uint32_t>(interval.value_or(c.index_interval_bytes));
     c.segment_index_bytes = static_cast<std::uint32_t>(idx_bytes.value_or(c.segment_index_bytes));
@@ -81,11 +82,11 @@ result<void> apply_common(log_config& c, const config_map& m, const key_names& k
 
 result<log_config> broker_log_defaults(const config_map& p) {
     log_config c;
-    GREGOR_TRY_VOID(apply_common(
-        c, p,
-        {"log.segment.bytes", "log.retention.bytes", "log.index.interval.bytes",
-         "log.index.size.max.bytes", "log.flush.interval.messages", "log.flush.interval.ms",
-         "log.message.timestamp.type", "message.max.bytes"}));
+    GREGOR_TRY_VOID(
+        apply_common(c, p,
+                     {"log.segment.bytes", "log.retention.bytes", "log.index.interval.bytes",
+                      "log.index.size.max.bytes", "log.flush.interval.messages",
+                      "log.flush.interval.ms", "log.message.timestamp.type", "message.max.bytes"}));
     // The most precise unit wins, as in Kafka: ms over minutes over hours.
     GREGOR_TRY(auto roll_ms, get_int(p, "log.roll.ms", 1, no_limit));
     GREGOR_TRY(auto roll_h, get_int(p, "log.roll.hours", 1, no_limit / hour_ms));

@@ -22,16 +22,16 @@ inline constexpr std::int64_t hour_ms = 60LL * 60 * 1000;
 inline constexpr std::int64_t no_limit = std::numeric_limits<std::int64_t>::max();
 
 struct log_config {
-    std::uint64_t segment_bytes = 1024ULL * 1024 * 1024;              // segment.bytes
-    std::int64_t segment_ms = 168 * hour_ms;                          // segment.ms
-    std::int64_t retention_ms = 168 * hour_ms;                        // retention.ms; -1: none
-    std::int64_t retention_bytes = -1;                                // retention.bytes; -1: none
-    std::uint32_t index_interval_bytes = 4096;                        // index.interval.bytes
-    std::uint32_t segment_index_bytes = 10 * 1024 * 1024;             // segment.index.bytes
-    std::int64_t flush_messages = no_limit;                           // flush.messages
-    std::int64_t flush_ms = no_limit;                                 // flush.ms
+    std::uint64_t segment_bytes = 1024ULL * 1024 * 1024;   // segment.bytes
+    std::int64_t segment_ms = 168 * hour_ms;               // segment.ms
+    std::int64_t retention_ms = 168 * hour_ms;             // retention.ms; -1: none
+    std::int64_t retention_bytes = -1;                     // retention.bytes; -1: none
+    std::uint32_t index_interval_bytes = 4096;             // index.interval.bytes
+    std::uint32_t segment_index_bytes = 10 * 1024 * 1024;  // segment.index.bytes
+    std::int64_t flush_messages = no_limit;                // flush.messages
+    std::int64_t flush_ms = no_limit;                      // flush.ms
     model::timestamp_type timestamp_type = model::timestamp_type::create_time;
-    std::uint32_t max_message_bytes = 1024 * 1024 + 12;               // max.message.bytes
+    std::uint32_t max_message_bytes = 1024 * 1024 + 12;  // max.message.bytes
 };
 
 result<log_config> broker_log_defaults(const config_map& broker_props);

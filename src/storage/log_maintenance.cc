@@ -130,13 +130,16 @@ result<std::size_t> log::apply_retention(model::timestamp_ms now) {
         GREGOR_TRY(auto max_ts, seg.max_timestamp());
         auto newest = max_ts.timestamp() >= 0 ? max_ts.timestamp : seg.roll_base();
         bool expired = cfg_.retention_ms >= 0 && now() - newest() > cfg_.retention_ms;
-        bool oversize = cfg_.retention_bytes >= 0 &&
-                        total - seg.size_bytes() >= static_cast<std::uint64_t>(cfg_.retention_bytes);
+        bool oversize =
+            cfg_.retention_bytes >= 0 &&
+            total - seg.size_bytes() >= static_cast<std::uint64_t>(cfg_.retention_bytes);
         if (!below_start && !expired && !oversize) {
             break;
         }
         GREGOR_LOG(storage_log, info, "{}: deleting segment {} ({})", tp_, it->first,
-                   below_start ? "below log start" : expired ? "retention.ms" : "retention.bytes");
+                   below_start ? "below log start"
+                   : expired   ? "retention.ms"
+                               : "retention.bytes");
         total -= seg.size_bytes();
         GREGOR_TRY_VOID(delete_segment(it));
         ++deleted;

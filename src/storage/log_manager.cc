@@ -66,9 +66,8 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
             continue;
         }
         if (logs_.contains(*tp)) {
-            return error(errc::already_exists,
-                         fmt::format("{} is in two log dirs ({} and {})", *tp,
-                                     dirs_[logs_[*tp].dir_index], dir));
+            return error(errc::already_exists, fmt::format("{} is in two log dirs ({} and {})", *tp,
+                                                           dirs_[logs_[*tp].dir_index], dir));
         }
         log_open_state state;
         state.clean_shutdown = clean;
@@ -94,8 +93,7 @@ std::size_t log_manager::least_loaded_dir() const {
                                     counts.begin());
 }
 
-result<log*> log_manager::get_or_create(const model::topic_partition& tp,
-                                        model::timestamp_ms now) {
+result<log*> log_manager::get_or_create(const model::topic_partition& tp, model::timestamp_ms now) {
     if (auto* l = get(tp)) {
         return l;
     }
@@ -219,9 +217,8 @@ void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
                  done = std::move(done)]() mutable {
         result<void> r = ok();
         for (std::size_t i = 0; i < dirs.size() && r; ++i) {
-            r = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i],
-                                      snap[i].recovery_points, snap[i].log_starts,
-                                      snap[i].replication);
+            r = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i], snap[i].recovery_points,
+                                      snap[i].log_starts, snap[i].replication);
         }
         exec([token, r, done = std::move(done)] {
             if (token.lock() && done) {

@@ -80,8 +80,10 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     auto activated = active().activate(now);
     if (!activated && clean) {
         // The marker vouched for a log that does not parse: recover it instead of failing.
-        GREGOR_LOG(storage_log, warn, "{}: active segment unreadable after a clean shutdown "
-                   "({}), recovering it", tp_, activated.err().to_string());
+        GREGOR_LOG(storage_log, warn,
+                   "{}: active segment unreadable after a clean shutdown "
+                   "({}), recovering it",
+                   tp_, activated.err().to_string());
         GREGOR_TRY_VOID(recover_from(active().base_offset(), now));
         activated = active().activate(now);
     }

@@ -100,8 +100,7 @@ public:
     result<std::unique_ptr<mapped_region>> map_readonly(std::uint64_t size) override {
         std::lock_guard lock(fs_.mutex());
         GREGOR_ASSERT(size <= node_->data.size(), "map beyond end of {}", path_);
-        bytes copy(node_->data.begin(),
-                   node_->data.begin() + static_cast<std::ptrdiff_t>(size));
+        bytes copy(node_->data.begin(), node_->data.begin() + static_cast<std::ptrdiff_t>(size));
         return std::unique_ptr<mapped_region>(std::make_unique<snapshot_mapping>(std::move(copy)));
     }
 

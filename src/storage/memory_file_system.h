@@ -42,9 +42,9 @@ struct fs_fault {
 };
 
 enum class crash_mode : std::uint8_t {
-    drop_unsynced,   // every file reverts to its last synced image
-    torn_tail,       // a random part of each file's unsynced appended tail survives
-    garbage_tail,    // torn_tail, then random bytes or zeros over part of the lost tail
+    drop_unsynced,  // every file reverts to its last synced image
+    torn_tail,      // a random part of each file's unsynced appended tail survives
+    garbage_tail,   // torn_tail, then random bytes or zeros over part of the lost tail
 };
 
 class memory_file_system final : public file_system {

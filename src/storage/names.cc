@@ -12,9 +12,12 @@ namespace {
 
 std::string_view suffix_of(segment_file_kind kind) {
     switch (kind) {
-        case segment_file_kind::log: return log_suffix;
-        case segment_file_kind::index: return index_suffix;
-        case segment_file_kind::time_index: return time_index_suffix;
+        case segment_file_kind::log:
+            return log_suffix;
+        case segment_file_kind::index:
+            return index_suffix;
+        case segment_file_kind::time_index:
+            return time_index_suffix;
     }
     GREGOR_UNREACHABLE("bad segment_file_kind");
 }

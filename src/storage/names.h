@@ -24,8 +24,7 @@ inline constexpr std::string_view recovery_point_checkpoint_name =
     "recovery-point-offset-checkpoint";
 inline constexpr std::string_view replication_offset_checkpoint_name =
     "replication-offset-checkpoint";
-inline constexpr std::string_view log_start_offset_checkpoint_name =
-    "log-start-offset-checkpoint";
+inline constexpr std::string_view log_start_offset_checkpoint_name = "log-start-offset-checkpoint";
 inline constexpr std::string_view leader_epoch_checkpoint_name = "leader-epoch-checkpoint";
 inline constexpr std::string_view clean_shutdown_marker_name = ".kafka_cleanshutdown";
 

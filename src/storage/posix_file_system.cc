@@ -6,10 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,8 +52,8 @@ public:
     result<std::size_t> read_at(std::uint64_t pos, mutable_bytes_view dst) override {
         std::size_t done = 0;
         while (done < dst.size()) {
-            auto n = ::pread(fd_, dst.data() + done, dst.size() - done,
-                             static_cast<off_t>(pos + done));
+            auto n =
+                ::pread(fd_, dst.data() + done, dst.size() - done, static_cast<off_t>(pos + done));
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -72,8 +71,8 @@ public:
     result<void> write_at(std::uint64_t pos, bytes_view src) override {
         std::size_t done = 0;
         while (done < src.size()) {
-            auto n = ::pwrite(fd_, src.data() + done, src.size() - done,
-                              static_cast<off_t>(pos + done));
+            auto n =
+                ::pwrite(fd_, src.data() + done, src.size() - done, static_cast<off_t>(pos + done));
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;

@@ -18,8 +18,8 @@ using detail::load_be64;
 result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes) {
     GREGOR_ASSERT(header.size() >= model::batch_header_bytes, "short header view");
     auto length = static_cast<std::int32_t>(load_be32(header.data() + 8));
-    auto min_length = static_cast<std::int32_t>(model::batch_header_bytes -
-                                                model::batch_log_overhead_bytes);
+    auto min_length =
+        static_cast<std::int32_t>(model::batch_header_bytes - model::batch_log_overhead_bytes);
     auto size = static_cast<std::int64_t>(length) +
                 static_cast<std::int64_t>(model::batch_log_overhead_bytes);
     if (length < min_length || static_cast<std::uint64_t>(size) > max_batch_bytes) {
@@ -43,7 +43,10 @@ result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes)
 }
 
 segment::segment(file_system& fs, std::string dir, model::offset base, const segment_options& o)
-    : fs_(fs), dir_(std::move(dir)), base_(base), opts_(o),
+    : fs_(fs),
+      dir_(std::move(dir)),
+      base_(base),
+      opts_(o),
       offset_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::index)),
                     offset_index::entry_bytes, o.index_max_bytes),
       time_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::time_index)),
@@ -76,8 +79,7 @@ result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::strin
         return error(errc::corrupt_segment,
                      fmt::format("{}: {} bytes, more than a segment may hold", path, s->size_));
     }
-    s->indexes_missing_ =
-        !fs.exists(s->offset_index_.path()) || !fs.exists(s->time_index_.path());
+    s->indexes_missing_ = !fs.exists(s->offset_index_.path()) || !fs.exists(s->time_index_.path());
     s->offset_index_.open_sealed();
     s->time_index_.open_sealed();
     s->roll_base_ = now;
@@ -114,8 +116,8 @@ result<void> segment::check_indexes() {
     if (good) {
         auto off = offset_index_.entries();
         auto tim = time_index_.entries();
-        good = off && tim && offset_index::sane(*off, base_, size_) &&
-               time_index::sane(*tim, base_);
+        good =
+            off && tim && offset_index::sane(*off, base_, size_) && time_index::sane(*tim, base_);
     }
     if (!good) {
         GREGOR_LOG(storage_log, warn, "{}: index missing or corrupt, rebuilding from the log",
@@ -131,8 +133,8 @@ result<offset_position> segment::lookup_position(model::offset target) {
     return offset_index::lookup(entries, base_, target);
 }
 
-result<segment::extent> segment::read_extent(const located_batch& first,
-                                             std::uint64_t max_bytes, model::offset upper) {
+result<segment::extent> segment::read_extent(const located_batch& first, std::uint64_t max_bytes,
+                                             model::offset upper) {
     GREGOR_ASSERT(first.batch.last_offset < upper, "first batch beyond the upper bound");
     auto start = first.position;
     auto limit = start + std::max<std::uint64_t>(max_bytes, first.batch.size_bytes);

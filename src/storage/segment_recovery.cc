@@ -53,8 +53,7 @@ private:
 
 }  // namespace
 
-result<std::uint64_t> segment::recover(
-    const std::function<void(const batch_summary&)>& on_batch) {
+result<std::uint64_t> segment::recover(const std::function<void(const batch_summary&)>& on_batch) {
     GREGOR_TRY_VOID(offset_index_.create());
     GREGOR_TRY_VOID(time_index_.create());
     indexes_checked_ = true;
@@ -84,7 +83,8 @@ result<std::uint64_t> segment::recover(
             why = "torn batch";
             break;
         }
-        auto valid = model::validate_batch(whole, opts_.max_batch_bytes, model::count_rule::at_most);
+        auto valid =
+            model::validate_batch(whole, opts_.max_batch_bytes, model::count_rule::at_most);
         if (!valid) {
             why = valid.err().to_string();
             break;

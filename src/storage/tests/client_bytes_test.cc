@@ -33,8 +33,8 @@ TEST(client_bytes, real_producer_record_sets_append_and_read_back) {
         test::memory_env env;
         log_config cfg;
         cfg.segment_index_bytes = 1024;
-        auto l = log::open(env.ctx(), "/c/t-0", {"t", model::partition_id(0)}, cfg, {},
-                           test::ts(0));
+        auto l =
+            log::open(env.ctx(), "/c/t-0", {"t", model::partition_id(0)}, cfg, {}, test::ts(0));
         ASSERT_TRUE(l);
         for (int copy = 0; copy < 2; ++copy) {
             auto payload = original;

@@ -2,8 +2,9 @@
 // Kafka's per-dir checkpoint files, and uses the clean-shutdown marker and checkpoints on
 // the next start (a corrupt checkpoint only costs a full recovery).
 // Method: run manager lifecycles on the in-memory file system with a manual worker.
-#include "storage/errc.h"
 #include "storage/log_manager.h"
+
+#include "storage/errc.h"
 #include "storage/names.h"
 #include "storage/tests/test_batches.h"
 

@@ -4,8 +4,9 @@
 // timestamp lookup, LogAppendTime, group commit and fault handling.
 // Method: drive a log directly with hand-built batches and a manual I/O worker, and
 // inspect what reads, reopens and the file system show.
-#include "storage/errc.h"
 #include "storage/log.h"
+
+#include "storage/errc.h"
 #include "storage/names.h"
 #include "storage/tests/test_batches.h"
 
@@ -181,7 +182,8 @@ TEST_F(log_fixture, indexed_reads_match_a_batch_by_batch_walk) {
             return *std::prev(std::upper_bound(bases.begin(), bases.end(), off(batches[i].first)));
         };
         for (auto i = first; i < batches.size() && seg_of(i) == seg_of(first); ++i) {
-            auto last = (i + 1 < batches.size() ? batches[i + 1].first : lg->log_end_offset()()) - 1;
+            auto last =
+                (i + 1 < batches.size() ? batches[i + 1].first : lg->log_end_offset()()) - 1;
             if (last >= upper() || (want > 0 && want + batches[i].second > max)) {
                 break;
             }
@@ -332,9 +334,8 @@ TEST_F(log_fixture, clean_reopen_restores_offsets_and_epochs) {
     lg.reset();
     open({.recovery_point = off(10), .log_start_offset = off(0), .clean_shutdown = true});
     EXPECT_EQ(lg->log_end_offset(), off(10));
-    EXPECT_EQ(lg->epochs().entries(),
-              (std::vector<epoch_entry>{{model::leader_epoch(1), off(0)},
-                                        {model::leader_epoch(2), off(5)}}));
+    EXPECT_EQ(lg->epochs().entries(), (std::vector<epoch_entry>{{model::leader_epoch(1), off(0)},
+                                                                {model::leader_epoch(2), off(5)}}));
     EXPECT_EQ(read_bases(7).front(), 7);
     append(1);
     EXPECT_EQ(lg->log_end_offset(), off(11));

@@ -74,14 +74,14 @@ TEST_F(maintenance, truncate_to_removes_the_suffix_and_its_epochs) {
     EXPECT_EQ(lg->log_end_offset(), off(44)) << "the batch holding 45 goes whole";
     expect_readable(0, 44);
     EXPECT_EQ(lg->epochs().latest()->epoch, model::leader_epoch(3));
-    EXPECT_EQ(lg->epochs().end_offset_for(model::leader_epoch(3), lg->log_end_offset())
-                  .start_offset,
-              off(44));
+    EXPECT_EQ(
+        lg->epochs().end_offset_for(model::leader_epoch(3), lg->log_end_offset()).start_offset,
+        off(44));
     auto b = make_batch({.records = 2});
     ASSERT_TRUE(lg->append_as_leader(b, model::leader_epoch(7), ts(2000)));
-    EXPECT_EQ(lg->epochs().end_offset_for(model::leader_epoch(3), lg->log_end_offset())
-                  .start_offset,
-              off(44));
+    EXPECT_EQ(
+        lg->epochs().end_offset_for(model::leader_epoch(3), lg->log_end_offset()).start_offset,
+        off(44));
     env.drain();
     reopen(false);
     expect_readable(0, 46);
@@ -100,7 +100,8 @@ TEST_F(maintenance, truncate_to_a_segment_base_empties_that_segment) {
     expect_readable(0, cut());
     env.drain();
     for (std::size_t i = 3; i < bases.size(); ++i) {
-        EXPECT_FALSE(env.fs.exists(dir + "/" + segment_file_name(bases[i], segment_file_kind::log)));
+        EXPECT_FALSE(
+            env.fs.exists(dir + "/" + segment_file_name(bases[i], segment_file_kind::log)));
         EXPECT_FALSE(env.fs.exists(dir + "/" + segment_file_name(bases[i], segment_file_kind::log) +
                                    std::string(deleted_suffix)))
             << "removed by the worker";

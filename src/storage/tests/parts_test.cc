@@ -20,7 +20,9 @@ namespace {
 using model::leader_epoch;
 using model::offset;
 
-bytes text(const std::string& s) { return bytes(s.begin(), s.end()); }
+bytes text(const std::string& s) {
+    return bytes(s.begin(), s.end());
+}
 
 TEST(names, segment_files_use_twenty_digit_base_offsets) {
     EXPECT_EQ(segment_file_name(offset(42), segment_file_kind::log), "00000000000000000042.log");
@@ -123,8 +125,8 @@ TEST(leader_epoch_cache, truncation_from_either_end) {
     EXPECT_EQ(d.entries(), (std::vector<epoch_entry>{{leader_epoch(2), offset(15)},
                                                      {leader_epoch(4), offset(20)}}));
     EXPECT_FALSE(d.truncate_from_start(offset(15)));
-    EXPECT_FALSE(leader_epoch_cache::is_valid({{leader_epoch(2), offset(0)},
-                                               {leader_epoch(1), offset(5)}}));
+    EXPECT_FALSE(
+        leader_epoch_cache::is_valid({{leader_epoch(2), offset(0)}, {leader_epoch(1), offset(5)}}));
 }
 
 TEST(index, offset_index_finds_the_largest_entry_not_above_the_target) {

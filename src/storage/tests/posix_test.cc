@@ -13,7 +13,6 @@
 
 #include <condition_variable>
 #include <filesystem>
-
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -82,7 +81,8 @@ TEST_F(posix_fixture, slices_can_be_sent_with_sendfile) {
     open();
     std::vector<bytes> sent;
     for (int i = 0; i < 4; ++i) {
-        auto b = make_batch({.records = 3, .value_bytes = 500, .fill = static_cast<std::uint8_t>(i)});
+        auto b =
+            make_batch({.records = 3, .value_bytes = 500, .fill = static_cast<std::uint8_t>(i)});
         ASSERT_TRUE(lg->append_as_leader(b, model::leader_epoch(0), ts(1000)));
         sent.push_back(b);
     }
@@ -121,8 +121,8 @@ TEST_F(posix_fixture, segments_roll_in_kafka_layout_and_reopen) {
     auto bases = lg->segment_bases();
     ASSERT_GT(bases.size(), 5U);
     for (auto b : bases) {
-        for (auto kind : {segment_file_kind::log, segment_file_kind::index,
-                          segment_file_kind::time_index}) {
+        for (auto kind :
+             {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
             EXPECT_TRUE(std::filesystem::exists(root + "/p-0/" + segment_file_name(b, kind)));
         }
     }

@@ -42,8 +42,7 @@ log_config random_config(std::mt19937_64& rng) {
     return c;
 }
 
-std::unique_ptr<log> open_log(test::memory_env& env, const log_config& cfg,
-                              log_open_state st) {
+std::unique_ptr<log> open_log(test::memory_env& env, const log_config& cfg, log_open_state st) {
     auto r = log::open(env.ctx(), dir, tp, cfg, st, ts(10'000));
     EXPECT_TRUE(r) << r.err().to_string();
     return r ? std::move(*r) : nullptr;
@@ -58,8 +57,10 @@ std::vector<bytes> read_all(log& l) {
         EXPECT_TRUE(r) << r.err().to_string();
         if (r && r->slice.length == 0) {
             std::string segs;
-            for (auto b : l.segment_bases()) segs += fmt::format("{} ", b);
-            ADD_FAILURE() << "empty read at " << next() << " leo " << l.log_end_offset()() << " segs " << segs;
+            for (auto b : l.segment_bases())
+                segs += fmt::format("{} ", b);
+            ADD_FAILURE() << "empty read at " << next() << " leo " << l.log_end_offset()()
+                          << " segs " << segs;
         }
         if (!r || r->slice.length == 0) {
             break;
@@ -71,8 +72,8 @@ std::vector<bytes> read_all(log& l) {
 }
 
 // Appends `n` random batches, acking those an fsync covers into `acked`.
-void workload(std::mt19937_64& rng, test::memory_env& env, log& l,
-              std::vector<appended>& history, std::int64_t& acked, int n) {
+void workload(std::mt19937_64& rng, test::memory_env& env, log& l, std::vector<appended>& history,
+              std::int64_t& acked, int n) {
     std::int32_t epoch = history.empty() ? 0 : history.back().epoch;
     for (int i = 0; i < n; ++i) {
         if (rng() % 8 == 0) {
@@ -92,9 +93,14 @@ void workload(std::mt19937_64& rng, test::memory_env& env, log& l,
             }
         });
         switch (rng() % 4) {
-            case 0: env.drain(); break;
-            case 1: env.worker->run_pending(); break;  // fsynced, not yet acknowledged
-            default: break;
+            case 0:
+                env.drain();
+                break;
+            case 1:
+                env.worker->run_pending();
+                break;  // fsynced, not yet acknowledged
+            default:
+                break;
         }
     }
 }
@@ -136,7 +142,10 @@ TEST(recovery, random_crashes_keep_a_prefix_with_every_acknowledged_batch) {
         ASSERT_TRUE(l);
         workload(rng, env, *l, history, acked, 5 + static_cast<int>(rng() % 40));
         // A checkpoint may lag the log's own recovery point.
-        auto rp = l->recovery_point()() == 0 ? 0 : static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(l->recovery_point()() + 1));
+        auto rp = l->recovery_point()() == 0
+                      ? 0
+                      : static_cast<std::int64_t>(
+                            rng() % static_cast<std::uint64_t>(l->recovery_point()() + 1));
         l.reset();
         auto mode = static_cast<crash_mode>(rng() % 3);
         env.crash(mode, rng);
@@ -222,8 +231,8 @@ TEST(recovery, corrupt_epoch_checkpoint_falls_back_to_a_full_scan) {
     ASSERT_TRUE(l->close());
     auto expected = l->epochs().entries();
     l.reset();
-    auto f = env.fs.open(dir + "/" + std::string(leader_epoch_checkpoint_name),
-                         open_mode::read_write);
+    auto f =
+        env.fs.open(dir + "/" + std::string(leader_epoch_checkpoint_name), open_mode::read_write);
     ASSERT_TRUE(f);
     ASSERT_TRUE((*f)->write_at(0, bytes{'x', '\n'}));
     l = open_log(env, cfg, {.recovery_point = off(1'000'000), .clean_shutdown = true});

@@ -46,13 +46,13 @@ inline bytes make_batch(const batch_spec& s) {
     bytes recs;
     for (int i = 0; i < s.records; ++i) {
         bytes r;
-        r.push_back(0);               // attributes
-        put_varint(r, i);             // timestamp delta
-        put_varint(r, i);             // offset delta
-        put_varint(r, -1);            // null key
+        r.push_back(0);     // attributes
+        put_varint(r, i);   // timestamp delta
+        put_varint(r, i);   // offset delta
+        put_varint(r, -1);  // null key
         put_varint(r, static_cast<std::int64_t>(s.value_bytes));
         r.insert(r.end(), s.value_bytes, s.fill);
-        put_varint(r, 0);             // headers
+        put_varint(r, 0);  // headers
         put_varint(recs, static_cast<std::int64_t>(r.size()));
         recs.insert(recs.end(), r.begin(), r.end());
     }
@@ -99,7 +99,11 @@ struct memory_env {
     }
 };
 
-inline model::timestamp_ms ts(std::int64_t v) { return model::timestamp_ms(v); }
-inline model::offset off(std::int64_t v) { return model::offset(v); }
+inline model::timestamp_ms ts(std::int64_t v) {
+    return model::timestamp_ms(v);
+}
+inline model::offset off(std::int64_t v) {
+    return model::offset(v);
+}
 
 }  // namespace gregor::storage::test

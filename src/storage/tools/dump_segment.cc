@@ -45,10 +45,9 @@ int dump(file_system& fs, const std::string& path) {
             fmt::print("position {}: bad batch ({})\n", pos, valid.err().to_string());
             return 2;
         }
-        fmt::print("position {} offsets {}..{} count {} size {} epoch {} max_ts {} codec {}\n",
-                   pos, peek->base_offset, peek->last_offset, valid->record_count,
-                   peek->size_bytes, peek->epoch, peek->max_timestamp,
-                   static_cast<int>(valid->compression()));
+        fmt::print("position {} offsets {}..{} count {} size {} epoch {} max_ts {} codec {}\n", pos,
+                   peek->base_offset, peek->last_offset, valid->record_count, peek->size_bytes,
+                   peek->epoch, peek->max_timestamp, static_cast<int>(valid->compression()));
         pos += peek->size_bytes;
     }
     return 0;
