@@ -3,10 +3,13 @@
 // ephemeral session; it registers again after its session expires; a clean stop removes the
 // registration at once (the session is closed, not left to time out); configuration errors
 // and an unreachable ZooKeeper make it exit non-zero with a message naming the cause.
+// Metadata for an unknown topic auto-creates it in ZooKeeper as Kafka does.
 // Method: a real ZooKeeper (tests/support) and the real gregor binary as a child process;
 // the session is expired by freezing the process (SIGSTOP) past the session timeout.
 #include "coord/znode_json.h"
 #include "integration/broker/broker_process.h"
+#include "model/kafka_error.h"
+#include "protocol/messages/all.h"
 #include "support/zookeeper_server.h"
 
 #include <gtest/gtest.h>
@@ -92,6 +95,46 @@ TEST(broker_registration, unreachable_zookeeper_exits_non_zero_after_the_connect
     ASSERT_TRUE(code.has_value());
     EXPECT_NE(*code, 0);
     EXPECT_NE(broker.log().find("cannot connect to ZooKeeper"), std::string::npos) << broker.log();
+}
+
+TEST(broker_metadata, unknown_topic_is_auto_created_in_zookeeper_and_leader_not_available) {
+    auto settings = zk_settings();
+    settings["num.partitions"] = "2";
+    broker_process broker(settings);
+    zk_reader zk(zk_server().connect_string());
+    ASSERT_TRUE(zk.wait_for([&] { return zk.get("/brokers/ids/1").has_value(); }, 60s))
+        << broker.log();
+    kafka_socket s(broker.port());
+    // As a controller would: the broker learns that it is alive (assignment needs brokers).
+    protocol::update_metadata_request um;
+    um.controller_id = model::node_id(1);
+    um.controller_epoch = model::controller_epoch(1);
+    um.live_brokers.push_back({model::node_id(1),
+                               "",
+                               0,
+                               {{broker.port(), "127.0.0.1", "PLAINTEXT", 0, {}}},
+                               std::nullopt,
+                               {}});
+    s.call(protocol::update_metadata_api::key, 7, um);
+
+    protocol::metadata_request req;
+    req.topics =
+        std::vector<protocol::metadata_request::metadata_request_topic>{{{}, "auto-topic", {}}};
+    bytes raw = s.call(protocol::metadata_api::key, 4, req);
+    protocol::reader r(raw);
+    auto resp = protocol::metadata_response::decode(r, 4);
+    ASSERT_TRUE(resp);
+    ASSERT_EQ(resp->topics.size(), 1u);
+    EXPECT_EQ(resp->topics[0].error_code,
+              static_cast<std::int16_t>(model::kafka_error::leader_not_available));
+    std::optional<coord::node_data> node;
+    ASSERT_TRUE(zk.wait_for(
+        [&] { return (node = zk.get("/brokers/topics/auto-topic")).has_value(); }, 30s));
+    auto assignment = coord::decode_topic(node->data);
+    ASSERT_TRUE(assignment) << node->data;
+    ASSERT_EQ(assignment->partitions.size(), 2u);
+    EXPECT_EQ(assignment->partitions.at(model::partition_id(0)),
+              std::vector<model::node_id>{model::node_id(1)});
 }
 
 }  // namespace
