@@ -84,8 +84,14 @@ result<void> log::truncate_fully(model::offset start) {
     GREGOR_ASSERT(start() >= 0, "truncate_fully to {}", start);
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
     GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, start, seg_options(), latest_now_));
-    while (!segments_.empty() && segments_.rbegin()->first != start) {
-        GREGOR_TRY_VOID(delete_segment(std::prev(segments_.end())));
+    // Every old segment goes, except that one starting at `start` shares its file names
+    // with the fresh segment (which already emptied them), so it is only dropped.
+    for (auto it = segments_.begin(); it != segments_.end();) {
+        auto next = std::next(it);
+        if (it->first != start) {
+            GREGOR_TRY_VOID(delete_segment(it));
+        }
+        it = next;
     }
     segments_.clear();
     segments_.emplace(start, std::move(fresh));

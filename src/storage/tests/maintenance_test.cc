@@ -120,6 +120,18 @@ TEST_F(maintenance, truncate_below_log_start_restarts_the_log) {
     EXPECT_TRUE(lg->epochs().entries().empty());
 }
 
+TEST_F(maintenance, truncate_fully_leaves_only_the_new_segment_on_disk) {
+    open();
+    fill();
+    auto bases = lg->segment_bases();
+    ASSERT_GE(bases.size(), 3U);
+    ASSERT_TRUE(lg->truncate_fully(bases[1]));
+    env.drain();
+    reopen(false);
+    EXPECT_EQ(lg->segment_bases(), (std::vector<model::offset>{bases[1]}));
+    expect_readable(bases[1](), bases[1]());
+}
+
 TEST_F(maintenance, log_start_offset_moves_delete_whole_segments_and_trim_epochs) {
     open();
     fill();
