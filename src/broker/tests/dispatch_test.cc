@@ -361,5 +361,52 @@ TEST_F(dispatch_fixture, list_offsets_reports_earliest_and_latest) {
     EXPECT_EQ(ask(5000), model::no_offset);
 }
 
+TEST_F(dispatch_fixture, describe_cluster_lists_brokers_on_the_request_listener) {
+    lead_partition();
+    auto resp = call<describe_cluster_api>({}, 0);
+    EXPECT_EQ(resp.cluster_id, "cluster-x");
+    EXPECT_EQ(resp.controller_id, node_id(7));
+    ASSERT_EQ(resp.brokers.size(), 1u);
+    EXPECT_EQ(resp.brokers[0].host, "h1");
+    EXPECT_EQ(resp.brokers[0].port, 9092);
+}
+
+TEST_F(dispatch_fixture, fetch_with_an_older_leader_epoch_is_fenced) {
+    lead_partition();
+    auto req = fetch_from(0, 0, 1);
+    req.topics[0].partitions[0].current_leader_epoch = model::leader_epoch(3);
+    EXPECT_EQ(call<fetch_api>(req, 11).responses.at(0).partitions.at(0).error_code,
+              err(model::kafka_error::fenced_leader_epoch));
+    req.topics[0].partitions[0].current_leader_epoch = model::leader_epoch(5);
+    EXPECT_EQ(call<fetch_api>(req, 11).responses.at(0).partitions.at(0).error_code,
+              err(model::kafka_error::unknown_leader_epoch));
+}
+
+TEST_F(dispatch_fixture, stop_replica_with_delete_removes_the_partition_log) {
+    lead_partition();
+    stop_replica_request req;
+    req.controller_id = node_id(7);
+    req.controller_epoch = model::controller_epoch(1);
+    req.topic_states.push_back({"t", {{partition_id(0), model::leader_epoch(4), true, {}}}, {}});
+    auto resp = call<stop_replica_api>(req, 3);
+    EXPECT_EQ(resp.error_code, 0);
+    ASSERT_EQ(resp.partition_errors.size(), 1u);
+    EXPECT_EQ(resp.partition_errors[0].error_code, 0);
+    EXPECT_EQ(logs.get({"t", partition_id(0)}), nullptr);
+    auto produced = call<produce_api>(produce_of(storage::test::make_batch({})), 7);
+    EXPECT_EQ(produced.responses.at(0).partition_responses.at(0).error_code,
+              err(model::kafka_error::not_leader_or_follower));
+}
+
+TEST_F(dispatch_fixture, leader_and_isr_for_an_older_incarnation_is_refused) {
+    lead_partition();
+    leader_and_isr_request la;
+    la.controller_id = node_id(7);
+    la.controller_epoch = model::controller_epoch(1);
+    la.broker_epoch = model::broker_epoch(49);  // ours is 50
+    EXPECT_EQ(call<leader_and_isr_api>(la, 6).error_code,
+              err(model::kafka_error::stale_broker_epoch));
+}
+
 }  // namespace
 }  // namespace gregor::broker
