@@ -71,6 +71,9 @@ asio::awaitable<net::reply> process(services& s, net::request& req,
     request_context ctx{req, h};
     std::optional<typename Api::response_type> response =
         co_await handle(s, ctx, std::move(*decoded));
+    if (ctx.close_connection) {
+        co_return net::reply::close();
+    }
     if (!response) {
         co_return net::reply::none();
     }

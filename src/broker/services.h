@@ -49,6 +49,9 @@ struct request_context {
     net::request& request;
     const protocol::request_header& header;
     std::vector<file_records> file_slices{};
+    // Set by a handler that answers nothing but wants the connection closed (an acks=0
+    // produce that failed: closing is the only way to tell the client, as in Kafka).
+    bool close_connection = false;
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }

@@ -93,6 +93,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
     response out;
     bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
     bool appended = false;
+    bool failed = false;
     for (auto& topic : req.topic_data) {
         response::topic_produce_response t;
         t.name = topic.name;
@@ -106,6 +107,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
                 r = append(s, ctx, {topic.name, p.index}, p.records);
                 appended = appended || r.error_code == 0;
             }
+            failed = failed || r.error_code != 0;
             t.partition_responses.push_back(std::move(r));
         }
         out.responses.push_back(std::move(t));
@@ -116,6 +118,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
     // With replication factor 1 the high watermark is the log end offset, so acks=-1 is
     // satisfied as soon as the append returns.
     if (req.acks == 0) {
+        ctx.close_connection = failed;
         co_return std::nullopt;
     }
     co_return out;

@@ -343,6 +343,14 @@ TEST_F(dispatch_fixture, acks_zero_produce_sends_no_response) {
     EXPECT_EQ(run(std::move(req)).what(), net::reply::kind::none);
 }
 
+TEST_F(dispatch_fixture, failed_acks_zero_produce_closes_the_connection) {
+    bytes corrupt = storage::test::make_batch({});
+    corrupt.back() ^= 0xff;
+    lead_partition();
+    auto req = make_request<produce_api>(produce_of(corrupt, 0), 7);
+    EXPECT_EQ(run(std::move(req)).what(), net::reply::kind::close);
+}
+
 TEST_F(dispatch_fixture, list_offsets_reports_earliest_and_latest) {
     lead_partition();
     call<produce_api>(produce_of(storage::test::make_batch({.records = 5})), 7);
