@@ -142,11 +142,12 @@ result<void> index_file::replace(bytes entries_bytes) {
 
 namespace offset_index {
 
-bytes encode(model::offset base, model::offset last_offset, std::uint64_t position) {
+std::array<std::uint8_t, entry_bytes> encode(model::offset base, model::offset last_offset,
+                                             std::uint64_t position) {
     auto rel = last_offset() - base();
     GREGOR_ASSERT(rel >= 0 && rel <= INT32_MAX, "relative offset {} out of range", rel);
     GREGOR_ASSERT(position <= INT32_MAX, "index position {} out of range", position);
-    bytes out(entry_bytes);
+    std::array<std::uint8_t, entry_bytes> out{};
     store_be32(out.data(), static_cast<std::uint32_t>(rel));
     store_be32(out.data() + 4, static_cast<std::uint32_t>(position));
     return out;
@@ -199,10 +200,11 @@ bool sane(bytes_view entries, model::offset base, std::uint64_t log_size) {
 
 namespace time_index {
 
-bytes encode(model::offset base, model::timestamp_ms ts, model::offset off) {
+std::array<std::uint8_t, entry_bytes> encode(model::offset base, model::timestamp_ms ts,
+                                             model::offset off) {
     auto rel = off() - base();
     GREGOR_ASSERT(rel >= 0 && rel <= INT32_MAX, "relative offset {} out of range", rel);
-    bytes out(entry_bytes);
+    std::array<std::uint8_t, entry_bytes> out{};
     store_be64(out.data(), static_cast<std::uint64_t>(ts()));
     store_be32(out.data() + 8, static_cast<std::uint32_t>(rel));
     return out;

@@ -18,6 +18,7 @@
 #include "model/fundamental.h"
 #include "storage/file_system.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -81,7 +82,8 @@ struct offset_position {
 // REQUIRES (for every function): `entries` come from an index of a segment at `base`.
 namespace offset_index {
 inline constexpr std::size_t entry_bytes = 8;
-bytes encode(model::offset base, model::offset last_offset, std::uint64_t position);
+std::array<std::uint8_t, entry_bytes> encode(model::offset base, model::offset last_offset,
+                                             std::uint64_t position);
 // Largest entry with offset <= target, or {base, 0} when none.
 offset_position lookup(bytes_view entries, model::offset base, model::offset target);
 // Returns true iff the entries are strictly increasing and within [base, ...) x [0, log_size).
@@ -96,7 +98,8 @@ struct timestamp_offset {
 
 namespace time_index {
 inline constexpr std::size_t entry_bytes = 12;
-bytes encode(model::offset base, model::timestamp_ms ts, model::offset off);
+std::array<std::uint8_t, entry_bytes> encode(model::offset base, model::timestamp_ms ts,
+                                             model::offset off);
 // Largest entry with timestamp <= target, or {-1, base} when none.
 timestamp_offset lookup(bytes_view entries, model::offset base, model::timestamp_ms target);
 std::optional<timestamp_offset> last(bytes_view entries, model::offset base);
