@@ -24,11 +24,16 @@ BENCHMARK(bm_idle_partition_memory)->Iterations(1)->Unit(benchmark::kMillisecond
 
 constexpr std::size_t append_total_bytes = 256ULL * 1024 * 1024;
 
+// Writes back every dirty page before a timed write, so each run starts from the same
+// page-cache state instead of inheriting the previous run's writeback throttling.
+void settle_page_cache() { ::sync(); }
+
 void bm_raw_pwrite(benchmark::State& state) {
     auto batch = batch_of(static_cast<std::size_t>(state.range(0)));
     auto dir = scratch_dir("raw");
     for (auto _ : state) {
         state.PauseTiming();
+        settle_page_cache();
         auto path = dir + "/raw.bin";
         int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
         state.ResumeTiming();
@@ -58,6 +63,7 @@ void bm_log_append(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         std::filesystem::remove_all(dir + "/a-0");
+        settle_page_cache();
         auto l = must(log::open(env.ctx(), dir + "/a-0", {"a", model::partition_id(0)},
                                 log_config{}, {}, model::timestamp_ms(0)));
         state.ResumeTiming();
