@@ -48,7 +48,7 @@ void set_current_leader(const services& s, const model::topic_partition& tp,
 }
 
 partition_response append(services& s, request_context& ctx, const model::topic_partition& tp,
-                          const std::optional<protocol::records_ref>& records) {
+                          const std::optional<protocol::records_ref>& records, std::int16_t acks) {
     partition_response out;
     out.index = tp.partition;
     out.base_offset = model::no_offset;
@@ -63,6 +63,12 @@ partition_response append(services& s, request_context& ctx, const model::topic_
     if (ctx.version() <= 2) {
         // v0-v2 carry magic 0/1 message sets, which gregor does not store.
         out.error_code = code(kafka_error::unsupported_for_message_format);
+        return out;
+    }
+    // acks=all needs min.insync.replicas in the ISR before anything is written.
+    auto isr_size = s.replicas.replica(tp)->isr.size();
+    if (acks == -1 && isr_size < static_cast<std::size_t>(s.config.min_insync_replicas)) {
+        out.error_code = code(kafka_error::not_enough_replicas);
         return out;
     }
     bytes_view data = records ? records->data() : bytes_view{};
@@ -104,7 +110,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
                 r.base_offset = model::no_offset;
                 r.error_code = code(kafka_error::invalid_required_acks);
             } else {
-                r = append(s, ctx, {topic.name, p.index}, p.records);
+                r = append(s, ctx, {topic.name, p.index}, p.records, req.acks);
                 appended = appended || r.error_code == 0;
             }
             failed = failed || r.error_code != 0;

@@ -312,6 +312,11 @@ TEST_F(dispatch_fixture, produce_errors_follow_kafka) {
               err(model::kafka_error::corrupt_message));
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, 2), 7)),
               err(model::kafka_error::invalid_required_acks));
+    config.min_insync_replicas = 2;  // the ISR is {1}
+    EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, -1), 7)),
+              err(model::kafka_error::not_enough_replicas));
+    EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, 1), 7)), 0);
+    config.min_insync_replicas = 1;
     config.message_max_bytes = 10;
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch), 7)),
               err(model::kafka_error::message_too_large));
