@@ -4,12 +4,14 @@
 // Method: a real ZooKeeper, the real gregor binary, controller requests encoded with the
 // generated structs, and the Debian kcat and python3-kafka packages as clients.
 #include "integration/broker/broker_process.h"
+#include "model/record_batch.h"
 #include "protocol/messages/all.h"
 #include "support/zookeeper_server.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <utility>
 
 namespace gregor::test {
 namespace {
@@ -115,6 +117,49 @@ TEST_F(data_path, kafka_python_produces_and_consumes_100000_records_in_order) {
                                      GREGOR_BROKER_TEST_DIR, bootstrap, record_count));
     EXPECT_EQ(r.status, 0) << r.out << broker->log();
     EXPECT_NE(r.out.find("ok 100000"), std::string::npos) << r.out;
+}
+
+// Reads the attributes of the first record batch of partition 0 of `topic`, via Fetch v4.
+int first_batch_codec(std::uint16_t port, const std::string& topic) {
+    kafka_socket s(port);
+    fetch_request req;
+    req.max_wait_ms = 0;
+    req.max_bytes = 1 << 20;
+    req.topics.push_back(
+        {topic, {}, {{partition_id(0), {}, model::offset(0), {}, {}, 1 << 20, {}}}, {}});
+    bytes resp = s.call(fetch_api::key, 4, req);
+    reader r(resp);
+    auto fr = fetch_response::decode(r, 4);
+    if (!fr || fr->responses.empty() || fr->responses[0].partitions.empty()) {
+        return -1;
+    }
+    const auto& records = fr->responses[0].partitions[0].records;
+    if (!records || records->size() < model::batch_header_bytes) {
+        return -1;
+    }
+    return records->data()[22] & 0x07;  // low byte of the big-endian attributes at offset 21
+}
+
+// librdkafka 2.0.2 decides from ApiVersions whether the broker "supports" a codec: gzip and
+// snappy need Produce v0 listed, lz4 FindCoordinator v0, zstd Produce v7. If gregor's
+// advertisement drifts, kcat silently sends uncompressed batches; this catches it.
+TEST_F(data_path, kcat_compresses_with_every_codec_it_is_asked_for) {
+    const std::pair<const char*, int> codecs[] = {
+        {"gzip", 1}, {"snappy", 2}, {"lz4", 3}, {"zstd", 4}};
+    std::vector<std::string> topics;
+    for (auto [name, _] : codecs) {
+        topics.push_back(std::string("z-") + name);
+    }
+    make_leader(broker->port(), topics);
+    for (auto [name, codec] : codecs) {
+        std::string topic = std::string("z-") + name;
+        auto produced = run_command(fmt::format(
+            "seq 1 200 | sed 's/^/record-with-compressible-padding-padding-padding-/' | "
+            "kcat -P -b {} -t {} -p 0 -z {} -X linger.ms=50 2>&1",
+            bootstrap, topic, name));
+        ASSERT_EQ(produced.status, 0) << produced.out;
+        EXPECT_EQ(first_batch_codec(broker->port(), topic), codec) << name;
+    }
 }
 
 }  // namespace
