@@ -37,5 +37,10 @@ function(gregor_fuzzer)
   target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
   set_target_properties(${ARG_NAME} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests/fuzz)
+  # `fuzzers` builds every fuzz target and nothing else (scripts/test.sh uses it).
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+  endif()
+  add_dependencies(fuzzers ${ARG_NAME})
   target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
 endfunction()

@@ -19,7 +19,7 @@ ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300
 if [ "$fuzz_seconds" != "0" ]; then
   echo "== fuzz (${fuzz_seconds}s per target)"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs"
+  cmake --build --preset fuzz -j "$jobs" --target fuzzers
   scripts/fuzz.sh "$fuzz_seconds"
 fi
 echo "== all tests passed"
