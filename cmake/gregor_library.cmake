@@ -16,3 +16,14 @@ function(gregor_library)
   endif()
   add_library(gregor::${ARG_NAME} ALIAS ${target})
 endfunction()
+
+# gregor_add_subfolders(): add_subdirectory() for every direct subfolder that has a
+# CMakeLists.txt, so a new area (a bench, a fuzz or compat suite) needs no edit here.
+function(gregor_add_subfolders)
+  file(GLOB entries LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  foreach(dir ${entries})
+    if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/CMakeLists.txt)
+      add_subdirectory(${dir})
+    endif()
+  endforeach()
+endfunction()
