@@ -112,7 +112,7 @@ TEST(bad_input, tagged_field_count_beyond_the_data) {
 
 TEST(bad_input, unsupported_versions_and_unknown_api_keys) {
     bytes empty;
-    EXPECT_EQ(decode_error<produce_request>(empty, 2), errc::unsupported_version);
+    EXPECT_EQ(decode_error<fetch_request>(empty, 3), errc::unsupported_version);
     EXPECT_EQ(decode_error<metadata_request>(empty, 13), errc::unsupported_version);
     EXPECT_EQ(decode_error<metadata_request>(empty, -1), errc::unsupported_version);
     EXPECT_EQ(find_api(-1), nullptr);
