@@ -3,6 +3,28 @@
 #include "storage/errc.h"
 
 namespace gregor::storage {
+namespace {
+
+// Runs queued work until the queue is empty, taking the lock only to pop, so work may
+// queue more work. Returns how many items ran.
+std::size_t drain(std::mutex& mu, std::deque<std::function<void()>>& queue) {
+    std::size_t n = 0;
+    for (;;) {
+        std::function<void()> fn;
+        {
+            std::lock_guard lock(mu);
+            if (queue.empty()) {
+                return n;
+            }
+            fn = std::move(queue.front());
+            queue.pop_front();
+        }
+        fn();
+        ++n;
+    }
+}
+
+}  // namespace
 
 executor manual_executor::get() {
     return [this](std::function<void()> fn) {
@@ -12,20 +34,7 @@ executor manual_executor::get() {
 }
 
 std::size_t manual_executor::run_pending() {
-    std::size_t n = 0;
-    for (;;) {
-        std::function<void()> fn;
-        {
-            std::lock_guard lock(mu_);
-            if (queue_.empty()) {
-                return n;
-            }
-            fn = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        fn();
-        ++n;
-    }
+    return drain(mu_, queue_);
 }
 
 std::size_t manual_executor::pending() {
@@ -61,20 +70,7 @@ result<void> io_worker::submit(std::function<void()> work) {
 
 std::size_t io_worker::run_pending() {
     GREGOR_ASSERT(mode_ == mode::manual, "run_pending on a threaded io_worker");
-    std::size_t n = 0;
-    for (;;) {
-        std::function<void()> fn;
-        {
-            std::lock_guard lock(mu_);
-            if (queue_.empty()) {
-                return n;
-            }
-            fn = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        fn();
-        ++n;
-    }
+    return drain(mu_, queue_);
 }
 
 void io_worker::run() {
