@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gregor and runs every test suite: unit, compat and integration tests under
-# ASan+UBSan (ctest), then each fuzzer for a bounded time. Exit code 0 iff all passed.
+# ASan+UBSan (ctest), then builds the release binary, then runs each fuzzer for a bounded
+# time. Exit code 0 iff all passed.
 #   scripts/test.sh            everything
 #   GREGOR_FUZZ_SECONDS=0      skip the fuzzing step
 set -euo pipefail
@@ -15,6 +16,10 @@ cmake --build --preset debug -j "$jobs"
 
 echo "== tests"
 ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300
+
+echo "== build (release: the gregor binary scripts/run.sh runs; optimised builds warn differently)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs" --target gregor
 
 if [ "$fuzz_seconds" != "0" ]; then
   echo "== fuzz (${fuzz_seconds}s per target)"

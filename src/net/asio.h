@@ -15,11 +15,6 @@
 #define BOOST_ASIO_HAS_CO_AWAIT 1
 #endif
 
-// g++ 12 at -O2 reports a "potential null pointer dereference" inside Asio's scheduler after
-// inlining (the pointer is the running thread's info, never null there). The pragma covers
-// the header's source lines, where the warning is located.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,7 +22,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#pragma GCC diagnostic pop
 
 namespace gregor::net {
 
