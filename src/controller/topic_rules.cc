@@ -41,8 +41,14 @@ constexpr std::array<broker_synonym, 3> from(std::string_view key) {
 constexpr topic_config_def defs[] = {
     {"cleanup.policy", list, "delete", list_of, 0, 0, cleanup_policies,
      from("log.cleanup.policy")},
+    {"compression.gzip.level", int32, "-1", gzip_level, 1, 9, {},
+     from("compression.gzip.level")},
+    {"compression.lz4.level", int32, "9", between, 1, 17, {},
+     from("compression.lz4.level")},
     {"compression.type", string, "producer", one_of, 0, 0, compression_types,
      from("compression.type")},
+    {"compression.zstd.level", int32, "3", between, -131072, 22, {},
+     from("compression.zstd.level")},
     {"delete.retention.ms", int64, "86400000", at_least, 0, 0, {},
      from("log.cleaner.delete.retention.ms")},
     {"file.delete.delay.ms", int64, "60000", at_least, 0, 0, {},
@@ -192,6 +198,15 @@ std::string invalid_value(const topic_config_def& def, std::string_view value,
 template <class Number>
 std::optional<std::string> check_range(const topic_config_def& def, std::string_view raw,
                                        Number value) {
+    if (def.check == gzip_level) {
+        if (value == -1 ||
+            (value >= static_cast<Number>(def.min) && value <= static_cast<Number>(def.max))) {
+            return std::nullopt;
+        }
+        return invalid_value(
+            def, raw,
+            fmt::format("Value must be between {} and {} or equal to -1", def.min, def.max));
+    }
     if (def.check != at_least && def.check != between) {
         return std::nullopt;
     }

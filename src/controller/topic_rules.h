@@ -53,6 +53,7 @@ enum class config_check : std::uint8_t {
     none,
     at_least,                // number >= min
     between,                 // min <= number <= max
+    gzip_level,              // min <= number <= max, or -1 (zlib's default level)
     one_of,                  // the string is one of `choices`
     list_of,                 // every list element is one of `choices`
     throttled_replicas,      // "*" or "partition:broker" pairs
@@ -82,7 +83,7 @@ struct topic_config_def {
     std::string_view broker_key() const { return broker_keys[0].key; }
 };
 
-// Every topic config key of Kafka 3.8's ZooKeeper mode, sorted by name.
+// Every topic config key of Kafka 3.8's ZooKeeper mode, sorted by name (34 keys).
 std::span<const topic_config_def> topic_config_defs();
 // The definition of `key`, or nullptr iff Kafka has no topic config of that name. The
 // pointer refers to static storage.
