@@ -123,7 +123,10 @@ std::vector<model::topic_partition> imbalanced_partitions(
         }
     }
     std::vector<model::topic_partition> out;
-    for (const auto& [preferred, group] : by_preferred) {
+    for (const auto& entry : by_preferred) {
+        // Named copies: clang 14 cannot capture structured bindings in lambdas.
+        const node_id preferred = entry.first;
+        const auto& group = entry.second;
         if (!live.contains(preferred)) {
             continue;
         }
