@@ -1,0 +1,130 @@
+// Dispatch of a parsed command line to its workload, the limits pass and ratios shared by
+// all reports, and printing.
+#include "bench/errc.h"
+#include "bench/workloads.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace gregor::bench {
+namespace {
+
+// The limits pass inside other reports is short: a smaller file, shorter timed tests.
+constexpr std::int64_t quick_limits_bytes = std::int64_t{256} << 20;
+constexpr auto quick_timed_test = std::chrono::milliseconds(1000);
+
+double ratio(double value, double limit) {
+    return limit > 0 ? value / limit : 0;
+}
+
+const figure* find_figure(const std::vector<figure>& fs, const std::string& key) {
+    for (const auto& f : fs) {
+        if (f.key == key) {
+            return &f;
+        }
+    }
+    return nullptr;
+}
+
+result<report> dispatch(const options& o) {
+    switch (o.kind) {
+        case workload::produce:
+            return run_produce(o);
+        case workload::consume:
+            return run_consume(o);
+        case workload::e2e:
+            return run_e2e(o);
+        case workload::limits:
+            return run_limits(o);
+        case workload::failover:
+            break;
+    }
+    return error(errc::bad_argument,
+                 "failover needs the controller, which this build does not have yet");
+}
+
+}  // namespace
+
+result<report> run_limits(const options& o) {
+    limits_plan plan;
+    plan.dir = o.dir;
+    plan.bytes = o.bytes;
+    GREGOR_TRY(machine_limits l, measure_limits(plan));
+    report r;
+    r.workload = "limits";
+    r.parameters = {{"dir", l.dir}, {"bytes", l.bytes}};
+    r.results = limit_figures(l);
+    return r;
+}
+
+result<void> add_limits(const options& o, report& r, const std::optional<machine_limits>& loaded) {
+    if (o.no_limits) {
+        return ok();
+    }
+    if (loaded) {
+        r.limits = loaded;
+    } else {
+        limits_plan plan;
+        plan.dir = o.dir;
+        plan.bytes = o.bytes == options{}.bytes ? quick_limits_bytes : o.bytes;
+        plan.timed_test = quick_timed_test;
+        GREGOR_TRY(r.limits, measure_limits(plan));
+    }
+    const figure* mb = find_figure(r.results, "mb_per_s");
+    if (mb == nullptr) {
+        return ok();
+    }
+    const machine_limits& l = *r.limits;
+    if (o.kind == workload::produce || o.kind == workload::e2e) {
+        r.ratios.push_back({"mb_per_s_to_disk_write", ratio(mb->value, l.disk_write_mb_per_s),
+                            "of sequential disk write"});
+    }
+    if (o.kind == workload::consume) {
+        r.ratios.push_back({"mb_per_s_to_disk_read", ratio(mb->value, l.disk_read_mb_per_s),
+                            "of sequential disk read"});
+    }
+    r.ratios.push_back(
+        {"mb_per_s_to_loopback", ratio(mb->value, l.loopback_mb_per_s), "of loopback TCP"});
+    return ok();
+}
+
+int run(const options& o) {
+    auto validated = validate(o);
+    if (!validated) {
+        std::fprintf(stderr, "gregor bench: %s\n", validated.err().detail.c_str());
+        return 2;
+    }
+    std::optional<machine_limits> loaded;
+    if (!o.limits_from.empty()) {  // before the run, so that a bad file costs nothing
+        auto l = load_limits(o.limits_from);
+        if (!l) {
+            std::fprintf(stderr, "gregor bench: %s\n", l.err().detail.c_str());
+            return 2;
+        }
+        loaded = *l;
+    }
+    auto r = dispatch(o);
+    if (r && o.kind != workload::limits) {
+        auto l = add_limits(o, *r, loaded);
+        if (!l) {
+            r = l.err();
+        }
+    }
+    if (!r) {
+        const error& e = r.err();
+        std::fprintf(stderr, "gregor bench %s: %s\n", workload_name(o.kind),
+                     e.detail.empty() ? e.to_string().c_str() : e.detail.c_str());
+        return e.code == make_error_code(errc::bad_argument) ? 2 : 1;
+    }
+    std::string out = o.format == "json" ? to_json(*r).dump(2) + "\n" : to_text(*r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    if (!r->failure.empty()) {
+        std::fprintf(stderr, "gregor bench %s: %s\n", workload_name(o.kind), r->failure.c_str());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace gregor::bench
