@@ -44,6 +44,8 @@ void add_common(CLI::App* sub, options& o, bool needs_cluster) {
         sub->add_option("--limits-from", o.limits_from,
                         "Machine limits from a `gregor bench limits --format json` file");
         sub->add_flag("--no-limits", o.no_limits, "Skip the limits pass and the ratios");
+        sub->add_option("--broker-pid", o.broker_pid,
+                        "Also report this local process's CPU time and RSS (the broker)");
     }
     sub->add_option("--format", o.format, "text or json");
     sub->add_option("--dir", o.dir, "Directory for the disk limits test files");

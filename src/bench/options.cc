@@ -100,6 +100,9 @@ result<void> validate_common(const options& o) {
             return bad(fmt::format("-X '{}': expected key=value", kv));
         }
     }
+    if (o.broker_pid < 0) {
+        return bad(fmt::format("--broker-pid {} is not a process id", o.broker_pid));
+    }
     if (!o.limits_from.empty() && o.no_limits) {
         return bad("--limits-from and --no-limits exclude each other");
     }

@@ -41,6 +41,7 @@ struct options {
     bool with_producer = false;                  // failover: measure unavailability
     double timeout_s = 60;                       // bound on every wait for the cluster
     std::vector<std::string> client_settings;    // -X key=value for librdkafka
+    int broker_pid = 0;                          // report this process's CPU and RSS
     std::string format = "text";
     bool verbose = false;  // show librdkafka's own log lines
 };

@@ -106,8 +106,10 @@ std::string to_text(const report& r) {
     for (const auto& [k, v] : r.parameters.items()) {
         out += fmt::format("  {:<34} {}\n", k, v.is_string() ? v.get<std::string>() : v.dump());
     }
-    out += "results\n";
-    figures_text(out, r.results);
+    if (!r.results.empty()) {
+        out += "results\n";
+        figures_text(out, r.results);
+    }
     if (r.latency) {
         latency_text(out, *r.latency);
     }

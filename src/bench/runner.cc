@@ -1,6 +1,7 @@
 // Dispatch of a parsed command line to its workload, the limits pass and ratios shared by
 // all reports, and printing.
 #include "bench/errc.h"
+#include "bench/process_usage.h"
 #include "bench/workloads.h"
 
 #include <fmt/format.h>
@@ -44,6 +45,23 @@ result<report> dispatch(const options& o) {
                  "failover needs the controller, which this build does not have yet");
 }
 
+// Adds the broker's CPU seconds during the run (and per record) and its RSS at the end.
+void add_broker_usage(const options& o, const process_usage& before, report& r) {
+    auto after = read_process_usage(o.broker_pid);
+    if (!after) {
+        r.notes.push_back(fmt::format("broker {} gone by the end of the run", o.broker_pid));
+        return;
+    }
+    double cpu_s = after->cpu_s - before.cpu_s;
+    r.results.push_back({"broker_cpu_s", cpu_s, "s of broker CPU (user + system)"});
+    const figure* records = find_figure(r.results, "records");
+    if (records != nullptr && records->value > 0) {
+        r.results.push_back({"broker_cpu_us_per_record", cpu_s * 1e6 / records->value,
+                             "us of broker CPU per record"});
+    }
+    r.results.push_back({"broker_rss_mib", after->rss_mib, "MiB resident (VmRSS)"});
+}
+
 }  // namespace
 
 result<report> run_limits(const options& o) {
@@ -54,7 +72,7 @@ result<report> run_limits(const options& o) {
     report r;
     r.workload = "limits";
     r.parameters = {{"dir", l.dir}, {"bytes", l.bytes}};
-    r.results = limit_figures(l);
+    r.limits = l;  // "limits" in JSON, so the output feeds --limits-from as it is
     return r;
 }
 
@@ -104,7 +122,19 @@ int run(const options& o) {
         }
         loaded = *l;
     }
+    std::optional<process_usage> broker_before;
+    if (o.broker_pid > 0) {
+        auto u = read_process_usage(o.broker_pid);
+        if (!u) {
+            std::fprintf(stderr, "gregor bench: %s\n", u.err().detail.c_str());
+            return 2;
+        }
+        broker_before = *u;
+    }
     auto r = dispatch(o);
+    if (r && broker_before) {
+        add_broker_usage(o, *broker_before, *r);
+    }
     if (r && o.kind != workload::limits) {
         auto l = add_limits(o, *r, loaded);
         if (!l) {
