@@ -18,4 +18,11 @@ result<kafka_handle> make_consumer(const options& o, client_log& log);
 result<void> assign_all(rd_kafka_t* rk, const std::string& topic,
                         const std::vector<std::int64_t>& start_offsets);
 
+// Waits up to `wait_ms` for one message, then takes whatever else is already queued (up to
+// `capacity` in all) without waiting. librdkafka's batch call alone waits until the batch
+// is full or the time is up, which would add its wait to every latency and to the last
+// batch of a run. Returns the number of messages stored in `out`; the caller destroys them.
+std::size_t next_batch(rd_kafka_t* rk, rd_kafka_queue_t* queue, rd_kafka_message_t** out,
+                       std::size_t capacity, int wait_ms);
+
 }  // namespace gregor::bench

@@ -94,9 +94,9 @@ struct received {
     std::int64_t errors = 0;
 };
 
-void count_batch(rd_kafka_message_t** msgs, ssize_t n, received& got) {
+void count_batch(rd_kafka_message_t** msgs, std::size_t n, received& got) {
     std::uint64_t now = now_ns();
-    for (ssize_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         rd_kafka_message_t* m = msgs[i];
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->len >= sizeof(std::uint64_t)) {
             std::uint64_t stamp = 0;
@@ -119,7 +119,7 @@ received receive(const options& o, rd_kafka_t* consumer, sender& s) {
     auto last = clock_type::now();
     progress bar("records", s.to_send, std::nullopt);
     while (!(s.finished.load() && got.records >= s.sent.load() - s.failed.load())) {
-        ssize_t n = rd_kafka_consume_batch_queue(queue, batch_wait_ms, msgs.data(), msgs.size());
+        std::size_t n = next_batch(consumer, queue, msgs.data(), msgs.size(), batch_wait_ms);
         if (n > 0) {
             count_batch(msgs.data(), n, got);
             last = clock_type::now();
@@ -156,6 +156,7 @@ result<report> run_e2e(const options& o) {
     report r;
     r.workload = "e2e";
     GREGOR_TRY(kafka_handle consumer, make_consumer(o, log));
+    topic_handle known(rd_kafka_topic_new(consumer.get(), o.topic.c_str(), nullptr));
     GREGOR_TRY(topic_layout layout, ensure_topic(consumer.get(), o, log, r.notes));
     GREGOR_TRY(auto highs, high_watermarks(consumer.get(), o, layout.leaders.size()));
     GREGOR_TRY_VOID(assign_all(consumer.get(), o.topic, highs));

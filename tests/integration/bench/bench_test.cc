@@ -64,8 +64,8 @@ struct bench_against_broker : ::testing::Test {
         auto l = run_bench("limits --bytes 4194304 --dir /tmp --format json");
         ASSERT_EQ(l.status, 0) << l.out;
         ASSERT_FALSE(l.report.is_discarded()) << l.out;
-        EXPECT_GT(l.report["results"]["disk_write_mb_per_s"].get<double>(), 0);
-        EXPECT_GT(l.report["results"]["loopback_mb_per_s"].get<double>(), 0);
+        EXPECT_GT(l.report["limits"]["disk_write_mb_per_s"].get<double>(), 0);
+        EXPECT_GT(l.report["limits"]["loopback_mb_per_s"].get<double>(), 0);
         std::ofstream(limits_file) << l.out;
     }
 };
@@ -99,7 +99,7 @@ TEST_F(bench_against_broker, produce_then_consume_counts_every_record) {
                               "--no-limits",
                               bootstrap));
     ASSERT_EQ(some.status, 0) << some.out;
-    EXPECT_GE(some.report["results"]["records"].get<int>(), 500);
+    EXPECT_EQ(some.report["results"]["records"], 500);
 }
 
 TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
