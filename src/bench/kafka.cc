@@ -151,8 +151,8 @@ result<metadata_handle> fetch_metadata(rd_kafka_t* rk, const std::string& bootst
     auto err = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(timeout.count()));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return error(errc::unreachable,
-                     with_last(fmt::format("no broker answered at {} within {} ms: {}", bootstrap,
-                                           timeout.count(), rd_kafka_err2str(err)),
+                     with_last(fmt::format("no broker answered Metadata at {} within {} ms: {}",
+                                           bootstrap, timeout.count(), rd_kafka_err2str(err)),
                                log));
     }
     return metadata_handle(md);

@@ -116,6 +116,8 @@ TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
 }
 
 TEST_F(bench_against_broker, a_topic_without_a_leader_fails_with_a_clear_message) {
+    // The broker must know the cluster (itself) to answer Metadata with brokers at all.
+    ASSERT_EQ(lead_partitions(broker->port(), "elsewhere", 1), "");
     auto r =
         run_command(fmt::format("{} bench produce -b {} -t nowhere --records 10 --timeout 3 "
                                 "--no-limits 2>&1",
