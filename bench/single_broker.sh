@@ -66,6 +66,10 @@ done
 "$gregor" bench e2e -b "$bootstrap" -t e2e --limits-from "$work/limits.json" --broker-pid "$broker" \
   --format json --rate 10000 --duration 10 --acks 1 > "$work/e2e.json"
 summary "$work/e2e.json"
+# Kafka's 2014 end-to-end figures were for records sent one at a time: linger.ms=0.
+"$gregor" bench e2e -b "$bootstrap" -t e2e --limits-from "$work/limits.json" --broker-pid "$broker" \
+  --format json --rate 1000 --duration 10 --acks 1 --linger-ms 0 > "$work/e2e-linger0.json"
+summary "$work/e2e-linger0.json"
 
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$broker/status")
 "$lead" "$port" idle 1000

@@ -182,7 +182,9 @@ result<report> run_e2e(const options& o) {
                     {"rate", o.rate},
                     {"records", s.to_send},
                     {"record_size", o.record_size},
-                    {"acks", o.acks}};
+                    {"acks", o.acks},
+                    {"linger_ms", o.linger_ms ? nlohmann::ordered_json(*o.linger_ms)
+                                              : nlohmann::ordered_json("librdkafka default")}};
     r.results = rate_figures(got.records, got.records * o.record_size, seconds);
     r.results.push_back({"send_errors", static_cast<double>(s.failed.load()), "records"});
     r.results.push_back({"receive_errors", static_cast<double>(got.errors), "consumer errors"});
