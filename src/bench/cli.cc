@@ -21,6 +21,7 @@ struct optional_values {
     int linger_ms = 0;
     int batch_size = 0;
     int partitions = 0;
+    int replication_factor = 0;
 };
 
 struct parser {
@@ -29,7 +30,7 @@ struct parser {
     options o;
     optional_values v;
     std::vector<std::pair<CLI::App*, workload>> workloads;
-    std::vector<CLI::Option*> records, duration, linger, batch, partitions;
+    std::vector<CLI::Option*> records, duration, linger, batch, partitions, replication;
 };
 
 void add_common(CLI::App* sub, options& o, bool needs_cluster) {
@@ -86,7 +87,11 @@ void define(parser& p) {
     auto* failover = p.app.add_subcommand("failover", "Controller failover phases");
     add_common(failover, p.o, true);
     p.partitions.push_back(
-        failover->add_option("--partitions", p.v.partitions, "Partitions to create"));
+        failover->add_option("--partitions", p.v.partitions, "Partitions to create (100)"));
+    p.replication.push_back(failover->add_option("--replication-factor", p.v.replication_factor,
+                                                 "Replicas per partition (min(3, brokers))"));
+    failover->add_option("--rate", p.o.rate, "Records/s with --produce (default 1000)");
+    failover->add_option("--acks", p.o.acks, "0, 1 or all (default all)");
     failover->add_option("--kill-cmd", p.o.kill_cmd, "Command that kills broker {id}");
     failover->add_flag("--produce", p.o.with_producer, "Measure unavailability per partition");
     p.workloads = {{produce, workload::produce},
@@ -120,6 +125,9 @@ void copy_optionals(parser& p) {
     }
     if (given(p.partitions)) {
         p.o.partitions = p.v.partitions;
+    }
+    if (given(p.replication)) {
+        p.o.replication_factor = p.v.replication_factor;
     }
 }
 

@@ -52,8 +52,8 @@ bool all_led(const topic_layout& t) {
 result<void> create_topic(rd_kafka_t* rk, const options& o) {
     char errstr[errstr_bytes];
     int partitions = o.partitions.value_or(1);
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(o.topic.c_str(), partitions, -1, errstr, sizeof errstr);
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(
+        o.topic.c_str(), partitions, o.replication_factor.value_or(-1), errstr, sizeof errstr);
     if (nt == nullptr) {
         return error(errc::client_error, fmt::format("create topic {}: {}", o.topic, errstr));
     }

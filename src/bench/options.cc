@@ -80,7 +80,12 @@ result<void> validate_producer(const options& o) {
         return bad(
             fmt::format("--partitions {} is out of range 1..{}", *o.partitions, partitions_max));
     }
-    if (o.kind == workload::e2e && !(o.rate > 0 && o.rate <= rate_max)) {
+    if (o.replication_factor && (*o.replication_factor < 1 || *o.replication_factor > 32)) {
+        return bad(
+            fmt::format("--replication-factor {} is out of range 1..32", *o.replication_factor));
+    }
+    if ((o.kind == workload::e2e || o.kind == workload::failover) &&
+        !(o.rate > 0 && o.rate <= rate_max)) {
         return bad(fmt::format("--rate {} is out of range (0, {}]", o.rate, rate_max));
     }
     return ok();

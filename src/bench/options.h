@@ -32,6 +32,7 @@ struct options {
     std::optional<int> batch_size;
     std::string compression = "none";
     std::optional<int> partitions;
+    std::optional<int> replication_factor;       // for a topic we create; default: the broker's
     double rate = 1000;                          // e2e: records per second
     std::int64_t bytes = std::int64_t{1} << 30;  // limits: size of the disk test file
     std::string dir;                             // limits: where the test file goes

@@ -114,9 +114,9 @@ std::string to_text(const report& r) {
         latency_text(out, *r.latency);
     }
     if (!r.phases.empty()) {
-        out += "phases (ms after the start)\n";
+        out += "phases (ms after the kill command started)\n";
         for (const auto& p : r.phases) {
-            out += fmt::format("  {:<50} {:>10.1f}\n", p.name, p.at_ms);
+            out += fmt::format("  {:<44} {:>10.1f}\n", p.name, p.at_ms);
         }
     }
     if (r.limits) {

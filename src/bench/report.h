@@ -33,7 +33,7 @@ latency_summary summarize(std::string key, const histogram& h);
 
 struct phase {
     std::string name;
-    double at_ms = 0;  // since the start of the run (the kill, for failover)
+    double at_ms = 0;  // since the kill command started
 };
 
 struct report {

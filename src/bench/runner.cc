@@ -39,10 +39,9 @@ result<report> dispatch(const options& o) {
         case workload::limits:
             return run_limits(o);
         case workload::failover:
-            break;
+            return run_failover(o);
     }
-    return error(errc::bad_argument,
-                 "failover needs the controller, which this build does not have yet");
+    return error(errc::bad_argument, "unknown workload");
 }
 
 // Adds the broker's CPU seconds during the run (and per record) and its RSS at the end.
@@ -135,7 +134,7 @@ int run(const options& o) {
     if (r && broker_before) {
         add_broker_usage(o, *broker_before, *r);
     }
-    if (r && o.kind != workload::limits) {
+    if (r && o.kind != workload::limits && o.kind != workload::failover) {
         auto l = add_limits(o, *r, loaded);
         if (!l) {
             r = l.err();

@@ -91,6 +91,8 @@ TEST(bench_options, producer_values_are_range_checked) {
     expect_refused({"produce", "-b", "h:1", "--partitions", "0"}, "--partitions");
     expect_refused({"produce", "-b", "h:1", "--linger-ms", "-5"}, "--linger-ms");
     expect_refused({"produce", "-b", "h:1", "--batch-size", "0"}, "--batch-size");
+    expect_refused({"produce", "-b", "h:1", "--replication-factor", "0"}, "--replication-factor");
+    expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--rate", "0"}, "--rate");
     expect_refused({"e2e", "-b", "h:1", "--rate", "0"}, "--rate");
     expect_refused({"e2e", "-b", "h:1", "--record-size", "8"}, "--record-size");
 }
