@@ -2,10 +2,9 @@
 // asked to send, consume reads exactly those back, e2e receives every record it sent, the
 // JSON reports parse with the figures in them, and an unreachable broker is a clear error
 // with exit code 1.
-// Method: a real ZooKeeper and a real `gregor broker`, made leader of the benchmark topic by
-// test-sent UpdateMetadata + LeaderAndIsr (fake_controller.h) until the controller lands;
-// the gregor binary under test run as a child process.
-#include "integration/bench/fake_controller.h"
+// Method: a real ZooKeeper and a one-broker gregor cluster (the broker is its own
+// controller); `gregor bench` creates its topics through CreateTopics and runs as a child
+// process.
 #include "integration/broker/broker_process.h"
 #include "support/zookeeper_server.h"
 
@@ -71,11 +70,10 @@ struct bench_against_broker : ::testing::Test {
 };
 
 TEST_F(bench_against_broker, produce_then_consume_counts_every_record) {
-    ASSERT_EQ(lead_partitions(broker->port(), "bench", 2), "");
     measure_limits();
     auto p =
-        run_bench(fmt::format("produce -b {} -t bench --records {} --acks 1 --format json "
-                              "--limits-from {}",
+        run_bench(fmt::format("produce -b {} -t bench --partitions 2 --records {} --acks 1 "
+                              "--format json --limits-from {}",
                               bootstrap, record_count, limits_file));
     ASSERT_EQ(p.status, 0) << p.out << broker->log();
     ASSERT_FALSE(p.report.is_discarded()) << p.out;
@@ -103,9 +101,9 @@ TEST_F(bench_against_broker, produce_then_consume_counts_every_record) {
 }
 
 TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
-    ASSERT_EQ(lead_partitions(broker->port(), "e2e", 1), "");
     auto e =
-        run_bench(fmt::format("e2e -b {} -t e2e --rate 2000 --records 1000 --acks 1 "
+        run_bench(fmt::format("e2e -b {} -t e2e --partitions 1 --rate 2000 --records 1000 "
+                              "--acks 1 "
                               "--format json --no-limits",
                               bootstrap));
     ASSERT_EQ(e.status, 0) << e.out << broker->log();
@@ -115,12 +113,11 @@ TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
     EXPECT_GT(e.report["latency"]["max"].get<double>(), 0);
 }
 
-TEST_F(bench_against_broker, a_topic_without_a_leader_fails_with_a_clear_message) {
-    // The broker must know the cluster (itself) to answer Metadata with brokers at all.
-    ASSERT_EQ(lead_partitions(broker->port(), "elsewhere", 1), "");
+TEST_F(bench_against_broker, a_topic_that_cannot_be_created_fails_naming_it) {
+    // Three replicas on a one-broker cluster: CreateTopics refuses.
     auto r =
-        run_command(fmt::format("{} bench produce -b {} -t nowhere --records 10 --timeout 3 "
-                                "--no-limits 2>&1",
+        run_command(fmt::format("{} bench produce -b {} -t nowhere --records 10 "
+                                "--replication-factor 3 --timeout 10 --no-limits 2>&1",
                                 GREGOR_BINARY, bootstrap));
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find("nowhere"), std::string::npos) << r.out;
