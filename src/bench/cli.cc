@@ -62,6 +62,8 @@ void add_producer_options(parser& p, CLI::App* sub, bool rate) {
     p.linger.push_back(sub->add_option("--linger-ms", p.v.linger_ms, "librdkafka linger.ms"));
     p.partitions.push_back(sub->add_option("--partitions", p.v.partitions,
                                            "Partitions of the topic if it has to be created"));
+    p.replication.push_back(sub->add_option("--replication-factor", p.v.replication_factor,
+                                            "Replicas per partition if it has to be created"));
     if (rate) {
         sub->add_option("--rate", p.o.rate, "Records per second (default 1000)");
     } else {
