@@ -47,9 +47,9 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); commit $(g
 summary() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["results"]; l=j.get("latency") or {}; print(sys.argv[1].rsplit("/",1)[-1], {k: round(v, 3) for k, v in {**r, **{"p50": l.get("p50"), "p99": l.get("p99"), "p99_9": l.get("p99_9"), "max": l.get("max")}, **j["ratios"]}.items() if v is not None})' "$1"; }
 python3 -c 'import json,sys; print("limits", json.load(open(sys.argv[1]))["limits"])' "$work/limits.json"
 
-common=(-b "$bootstrap" -t bench --partitions 1 --limits-from "$work/limits.json" --broker-pid "$broker" --format json)
+common=(-b "$bootstrap" -t bench --limits-from "$work/limits.json" --broker-pid "$broker" --format json)
 for i in $(seq "$runs"); do
-  "$gregor" bench produce "${common[@]}" --records "$records" --acks 1 > "$work/produce-$i.json"
+  "$gregor" bench produce "${common[@]}" --partitions 1 --records "$records" --acks 1 > "$work/produce-$i.json"
   summary "$work/produce-$i.json"
 done
 for i in $(seq "$runs"); do
