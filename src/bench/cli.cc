@@ -33,7 +33,9 @@ struct parser {
     std::vector<CLI::Option*> records, duration, linger, batch, partitions, replication;
 };
 
-void add_common(CLI::App* sub, options& o, bool needs_cluster) {
+// `needs_cluster`: the Kafka options; `limits`: the limits pass and --broker-pid, which
+// failover (a timing of the cluster, not of a data path) does not run.
+void add_common(CLI::App* sub, options& o, bool needs_cluster, bool limits = true) {
     if (needs_cluster) {
         sub->add_option("--bootstrap,-b", o.bootstrap, "host:port[,host:port...]");
         sub->add_option("--topic,-t", o.topic, "Topic to use (default gregor-bench)");
@@ -42,13 +44,18 @@ void add_common(CLI::App* sub, options& o, bool needs_cluster) {
         sub->add_option("-X", o.client_settings, "librdkafka setting key=value (repeatable)")
             ->allow_extra_args(false);
         sub->add_flag("--verbose", o.verbose, "Show librdkafka's log");
+    }
+    sub->add_option("--format", o.format, "text or json");
+    if (!limits) {
+        return;
+    }
+    if (needs_cluster) {
         sub->add_option("--limits-from", o.limits_from,
                         "Machine limits from a `gregor bench limits --format json` file");
         sub->add_flag("--no-limits", o.no_limits, "Skip the limits pass and the ratios");
         sub->add_option("--broker-pid", o.broker_pid,
                         "Also report this local process's CPU time and RSS (the broker)");
     }
-    sub->add_option("--format", o.format, "text or json");
     sub->add_option("--dir", o.dir, "Directory for the disk limits test files");
     sub->add_option("--bytes", o.bytes, "Size of the disk limits test file");
 }
@@ -87,7 +94,7 @@ void define(parser& p) {
     auto* limits = p.app.add_subcommand("limits", "Disk, fsync and loopback limits");
     add_common(limits, p.o, false);
     auto* failover = p.app.add_subcommand("failover", "Controller failover phases");
-    add_common(failover, p.o, true);
+    add_common(failover, p.o, true, false);
     p.partitions.push_back(
         failover->add_option("--partitions", p.v.partitions, "Partitions to create (100)"));
     p.replication.push_back(failover->add_option("--replication-factor", p.v.replication_factor,

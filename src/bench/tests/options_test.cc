@@ -130,6 +130,9 @@ TEST(bench_options, limits_needs_no_cluster) {
 TEST(bench_options, failover_needs_a_kill_command_with_the_broker_id) {
     expect_refused({"failover", "-b", "h:1"}, "--kill-cmd");
     expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill -9 1234"}, "{id}");
+    // failover times the cluster: no limits pass to skip or load.
+    expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--no-limits"},
+                   "--no-limits");
     parse_outcome p = parse({"failover", "-b", "h:1", "--kill-cmd", "kill -9 $(cat b{id}.pid)",
                              "--partitions", "100", "--produce"});
     ASSERT_TRUE(p.parsed) << p.message;
