@@ -1,6 +1,7 @@
 // The gregor binary: one executable, one subcommand per role (broker, cluster, topics,
 // bench, ...). Subcommands are added as their modules land; unknown ones are an error.
 #include "base/log.h"
+#include "cli/bench_command.h"
 #include "cli/broker_command.h"
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
     bool show_version = false;
     app.add_flag("--version", show_version, "Print the version and exit");
     CLI::App* broker = gregor::cli::add_broker_command(app);
+    CLI::App* bench = gregor::cli::add_bench_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -24,6 +26,9 @@ int main(int argc, char** argv) {
     }
     if (broker->parsed()) {
         return gregor::cli::run_broker_command();
+    }
+    if (bench->parsed()) {
+        return gregor::cli::run_bench_command(bench);
     }
     std::printf("%s", app.help().c_str());
     return 0;
