@@ -46,7 +46,7 @@ result<std::string> fake_tree::create(const std::string& path, std::string data,
     n.stat.mzxid = tx;
     n.stat.pzxid = tx;
     n.stat.ephemeral_owner = is_ephemeral(mode) ? owner : no_session;
-    nodes_.emplace(name, std::move(n));
+    put(name, std::move(n));
     changes.push_back({tree_change::kind::created, name});
     return name;
 }
@@ -88,7 +88,7 @@ result<void> fake_tree::remove(const std::string& path, model::zk_version expect
     if (!it->second.children.empty()) {
         return error(errc::not_empty, path);
     }
-    nodes_.erase(it);
+    erase(it);
     node& parent = nodes_.at(std::string(parent_path(path)));
     parent.children.erase(std::string(base_name(path)));
     parent.stat.cversion += 1;
@@ -110,17 +110,66 @@ result<void> fake_tree::check(const std::string& path, model::zk_version expecte
     return ok();
 }
 
+void fake_tree::put(const std::string& path, node n) {
+    if (n.stat.ephemeral_owner != no_session) {
+        ephemerals_[n.stat.ephemeral_owner].insert(path);
+    }
+    nodes_.insert_or_assign(path, std::move(n));
+}
+
+void fake_tree::erase(std::map<std::string, node>::iterator it) {
+    session_id owner = it->second.stat.ephemeral_owner;
+    if (owner != no_session) {
+        auto e = ephemerals_.find(owner);
+        if (e != ephemerals_.end()) {
+            e->second.erase(it->first);
+            if (e->second.empty()) {
+                ephemerals_.erase(e);
+            }
+        }
+    }
+    nodes_.erase(it);
+}
+
 void fake_tree::remember(undo_log& undo, const std::string& path) const {
     auto it = nodes_.find(path);
-    undo.emplace_back(path, it == nodes_.end() ? std::nullopt : std::optional<node>(it->second));
+    undo.push_back({path, it == nodes_.end() ? std::nullopt : std::optional<node>(it->second),
+                    false, {}, false});
+}
+
+void fake_tree::remember_parent(undo_log& undo, const std::string& child_path) const {
+    std::string parent(parent_path(child_path));
+    auto it = nodes_.find(parent);
+    if (it == nodes_.end()) {
+        undo.push_back({parent, std::nullopt, false, {}, false});
+        return;
+    }
+    std::string child(base_name(child_path));
+    node bare{it->second.data, it->second.stat, {}};
+    bool had = it->second.children.contains(child);
+    undo.push_back({parent, std::move(bare), true, std::move(child), had});
 }
 
 void fake_tree::rollback(undo_log& undo) {
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-        if (it->second) {
-            nodes_.insert_or_assign(it->first, *it->second);
-        } else {
-            nodes_.erase(it->first);
+        auto cur = nodes_.find(it->path);
+        if (it->parent_only) {
+            if (cur != nodes_.end()) {
+                cur->second.data = it->snapshot->data;
+                cur->second.stat = it->snapshot->stat;
+                if (it->had_child) {
+                    cur->second.children.insert(it->child);
+                } else {
+                    cur->second.children.erase(it->child);
+                }
+            }
+        } else if (it->snapshot) {
+            if (cur != nodes_.end()) {
+                erase(cur);
+            }
+            put(it->path, *it->snapshot);
+        } else if (cur != nodes_.end()) {
+            erase(cur);
         }
     }
     undo.clear();
@@ -130,11 +179,12 @@ result<void> fake_tree::apply(const op& o, session_id owner, zxid tx, op_result&
                               std::vector<tree_change>& changes, undo_log& undo) {
     if (const auto* c = std::get_if<create_op>(&o)) {
         if (c->path.size() > 1 && c->path.front() == '/') {
-            remember(undo, std::string(parent_path(c->path)));
+            remember_parent(undo, c->path);
         }
         // The created name is only known after creation; remember it as absent then.
         GREGOR_TRY(out.path, create(c->path, c->data, c->mode, owner, tx, changes));
-        undo.emplace_back(out.path, std::nullopt);
+        undo.back().child = std::string(base_name(out.path));  // a sequential name
+        undo.push_back({out.path, std::nullopt, false, {}, false});
         return ok();
     }
     if (const auto* s = std::get_if<set_op>(&o)) {
@@ -146,7 +196,7 @@ result<void> fake_tree::apply(const op& o, session_id owner, zxid tx, op_result&
     if (const auto* r = std::get_if<remove_op>(&o)) {
         remember(undo, r->path);
         if (r->path.size() > 1 && r->path.front() == '/') {
-            remember(undo, std::string(parent_path(r->path)));
+            remember_parent(undo, r->path);
         }
         return remove(r->path, r->version, tx, changes);
     }
@@ -209,13 +259,11 @@ result<children> fake_tree::get_children(const std::string& path) const {
 }
 
 std::vector<std::string> fake_tree::ephemerals_of(session_id owner) const {
-    std::vector<std::string> out;
-    for (const auto& [path, n] : nodes_) {
-        if (n.stat.ephemeral_owner == owner) {
-            out.push_back(path);
-        }
+    auto it = ephemerals_.find(owner);
+    if (it == ephemerals_.end()) {
+        return {};
     }
-    return out;
+    return {it->second.begin(), it->second.end()};
 }
 
 }  // namespace gregor::coord::detail

@@ -50,15 +50,29 @@ private:
         znode_stat stat;
         std::set<std::string> children;
     };
-    using undo_log = std::vector<std::pair<std::string, std::optional<node>>>;
+    // What a failed multi undoes: a node as it was (nullopt: absent), or only a parent's stat
+    // and whether it listed `child` (copying a parent with many children per op would make
+    // bulk creates quadratic).
+    struct undo_entry {
+        std::string path;
+        std::optional<node> snapshot;
+        bool parent_only = false;
+        std::string child;
+        bool had_child = false;
+    };
+    using undo_log = std::vector<undo_entry>;
 
     result<void> apply(const op& o, session_id owner, zxid tx, op_result& out,
                        std::vector<tree_change>& changes, undo_log& undo);
     void remember(undo_log& undo, const std::string& path) const;
+    void remember_parent(undo_log& undo, const std::string& child_path) const;
     void rollback(undo_log& undo);
+    void put(const std::string& path, node n);
+    void erase(std::map<std::string, node>::iterator it);
     static znode_stat stat_of(const node& n);
 
     std::map<std::string, node> nodes_;
+    std::map<session_id, std::set<std::string>> ephemerals_;  // owner -> paths
 };
 
 }  // namespace gregor::coord::detail
