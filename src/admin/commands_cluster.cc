@@ -1,5 +1,6 @@
 // `gregor cluster describe|health` and `gregor leaders elect`.
 #include "admin/commands_common.h"
+#include "base/log.h"
 #include "cluster/state.h"
 #include "cluster/zk_view.h"
 #include "model/kafka_error.h"
@@ -42,6 +43,7 @@ std::pair<std::optional<std::int32_t>, std::string> controller_epoch(const std::
         return {std::nullopt, "unknown (the Kafka protocol does not carry it; pass --zookeeper "
                               "or --dir)"};
     }
+    log_set_level("warn");  // keep the ZooKeeper client's info lines out of the output
     auto view = cluster::zk_view::connect(zk, zookeeper_timeout);
     if (!view) {
         return {std::nullopt, "unknown (" + view.err().detail + ")"};

@@ -1,5 +1,7 @@
 #include "cluster/supervisor.h"
 
+#include "base/log.h"
+
 #include "cluster/errc.h"
 #include "cluster/process.h"
 #include "cluster/summary.h"
@@ -348,6 +350,9 @@ void supervisor::save_state() {
 }  // namespace detail
 
 int run_up(const up_options& o) {
+    // The supervisor's own output is its printed lines; library info lines (the ZooKeeper
+    // session it reads through) would only interleave with them.
+    log_set_level("warn");
     detail::supervisor s(o);
     return s.run();
 }
