@@ -7,7 +7,8 @@
 namespace gregor::admin {
 namespace {
 
-constexpr std::int16_t not_controller = static_cast<std::int16_t>(model::kafka_error::not_controller);
+constexpr std::int16_t not_controller =
+    static_cast<std::int16_t>(model::kafka_error::not_controller);
 
 template <class Items, class Code>
 bool any_not_controller(const Items& items, Code code) {
@@ -21,8 +22,7 @@ bool any_not_controller(const Items& items, Code code) {
 
 }  // namespace
 
-admin_client::admin_client(std::unique_ptr<connection> bootstrap,
-                           std::chrono::milliseconds timeout)
+admin_client::admin_client(std::unique_ptr<connection> bootstrap, std::chrono::milliseconds timeout)
     : bootstrap_(std::move(bootstrap)), timeout_(timeout) {}
 
 result<std::unique_ptr<admin_client>> admin_client::connect(std::vector<endpoint> bootstrap,
@@ -83,8 +83,8 @@ result<connection*> admin_client::controller() {
     }
     for (const auto& b : md.brokers) {
         if (b.node_id == md.controller_id) {
-            GREGOR_TRY(auto c, connection::open(endpoint{b.host, static_cast<std::uint16_t>(b.port)},
-                                                timeout_));
+            GREGOR_TRY(auto c, connection::open(
+                                   endpoint{b.host, static_cast<std::uint16_t>(b.port)}, timeout_));
             controller_ = std::move(c);
             return controller_.get();
         }
@@ -115,8 +115,9 @@ result<typename Api::response_type> admin_client::to_controller(
         if (!resp && resp.code() == errc::unsupported) {
             return resp;
         }
-        last = resp ? error(errc::no_controller, "the controller moved (NOT_CONTROLLER) on "
-                                                 "every attempt")
+        last = resp ? error(errc::no_controller,
+                            "the controller moved (NOT_CONTROLLER) on "
+                            "every attempt")
                     : resp.err();
         controller_.reset();
     }
@@ -166,9 +167,8 @@ result<protocol::incremental_alter_configs_response> admin_client::alter_configs
 result<protocol::elect_leaders_response> admin_client::elect_leaders(
     protocol::elect_leaders_request req) {
     using resp_t = protocol::elect_leaders_response;
-    return to_controller<protocol::elect_leaders_api>(req, 1, [](const resp_t& r) {
-        return r.error_code == not_controller;
-    });
+    return to_controller<protocol::elect_leaders_api>(
+        req, 1, [](const resp_t& r) { return r.error_code == not_controller; });
 }
 
 }  // namespace gregor::admin

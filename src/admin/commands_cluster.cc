@@ -40,8 +40,9 @@ std::string zookeeper_of(const describe_cluster_options& o) {
 // The controller epoch from /controller_epoch, or a reason why it is unknown.
 std::pair<std::optional<std::int32_t>, std::string> controller_epoch(const std::string& zk) {
     if (zk.empty()) {
-        return {std::nullopt, "unknown (the Kafka protocol does not carry it; pass --zookeeper "
-                              "or --dir)"};
+        return {std::nullopt,
+                "unknown (the Kafka protocol does not carry it; pass --zookeeper "
+                "or --dir)"};
     }
     log_set_level("warn");  // keep the ZooKeeper client's info lines out of the output
     auto view = cluster::zk_view::connect(zk, zookeeper_timeout);
@@ -97,7 +98,8 @@ result<broker_expectation> expectation_of(const health_options& o) {
     } else if (!o.common.dir.empty()) {
         auto s = cluster::read_state(o.common.dir);
         if (!s) {
-            return error(errc::bad_usage, fmt::format("--dir {}: {}", o.common.dir, s.err().detail));
+            return error(errc::bad_usage,
+                         fmt::format("--dir {}: {}", o.common.dir, s.err().detail));
         }
         for (const auto& b : s->brokers) {
             e.ids.push_back(b.id);
@@ -188,9 +190,8 @@ election_targets(admin_client& c, const std::vector<std::string>& args) {
         GREGOR_TRY(auto md, c.metadata(whole));
         for (const auto& t : md.topics) {
             if (t.error_code != 0) {
-                return error(errc::request_failed,
-                             fmt::format("topic {}: {}", t.name.value_or("?"),
-                                         detail::error_name(t.error_code)));
+                return error(errc::request_failed, fmt::format("topic {}: {}", t.name.value_or("?"),
+                                                               detail::error_name(t.error_code)));
             }
             for (const auto& p : t.partitions) {
                 wanted[t.name.value_or("")].insert(p.partition_index.value());
@@ -222,11 +223,12 @@ int print_election(const protocol::elect_leaders_response& resp, output_format f
             auto name = fmt::format("{}-{}", t.topic, p.partition_id.value());
             bool ok = p.error_code == 0 || p.error_code == election_not_needed;
             failed = failed || !ok;
-            results.push_back({{"partition", name},
-                               {"ok", ok},
-                               {"error", p.error_code == 0 ? ojson(nullptr)
-                                                           : ojson(detail::error_name(p.error_code))},
-                               {"message", p.error_message.value_or("")}});
+            results.push_back(
+                {{"partition", name},
+                 {"ok", ok},
+                 {"error",
+                  p.error_code == 0 ? ojson(nullptr) : ojson(detail::error_name(p.error_code))},
+                 {"message", p.error_message.value_or("")}});
             text += p.error_code == 0
                         ? fmt::format("{}: leader elected\n", name)
                         : fmt::format("{}: {}\n", name,

@@ -16,9 +16,9 @@ result<std::string> resolve_bootstrap(const common_options& o) {
     if (!o.dir.empty()) {
         auto s = cluster::read_state(o.dir);
         if (!s) {
-            return error(errc::bad_usage,
-                         fmt::format("--dir {}: {}", o.dir,
-                                     s.err().detail.empty() ? s.err().to_string() : s.err().detail));
+            return error(errc::bad_usage, fmt::format("--dir {}: {}", o.dir,
+                                                      s.err().detail.empty() ? s.err().to_string()
+                                                                             : s.err().detail));
         }
         return s->bootstrap_servers();
     }
@@ -62,8 +62,7 @@ int report_error(std::string_view what, const error& e) {
 result<std::unique_ptr<admin_client>> connect(const common_options& o) {
     GREGOR_TRY(auto text, resolve_bootstrap(o));
     GREGOR_TRY(auto endpoints, parse_endpoints(text));
-    return admin_client::connect(std::move(endpoints),
-                                 std::chrono::seconds(o.request_timeout_s));
+    return admin_client::connect(std::move(endpoints), std::chrono::seconds(o.request_timeout_s));
 }
 
 std::string error_name(std::int16_t code) {

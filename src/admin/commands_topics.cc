@@ -72,9 +72,10 @@ min_isr_map fetch_min_isr(admin_client& c, const protocol::metadata_response& md
     }
     auto resp = c.describe_topic_configs(names, {"min.insync.replicas"});
     if (!resp) {
-        note = fmt::format("note: min.insync.replicas unknown (DescribeConfigs: {}); no partition "
-                           "is shown as under min ISR",
-                           resp.err().detail.empty() ? resp.err().to_string() : resp.err().detail);
+        note = fmt::format(
+            "note: min.insync.replicas unknown (DescribeConfigs: {}); no partition "
+            "is shown as under min ISR",
+            resp.err().detail.empty() ? resp.err().to_string() : resp.err().detail);
         return out;
     }
     std::vector<std::string> unknown;
@@ -88,15 +89,16 @@ min_isr_map fetch_min_isr(admin_client& c, const protocol::metadata_response& md
             }
         }
         if (!out.contains(r.resource_name)) {
-            unknown.push_back(r.resource_name +
-                              (r.error_code != 0 ? " (" + detail::error_name(r.error_code) + ")"
-                                                 : std::string()));
+            unknown.push_back(r.resource_name + (r.error_code != 0
+                                                     ? " (" + detail::error_name(r.error_code) + ")"
+                                                     : std::string()));
         }
     }
     if (!unknown.empty()) {
-        note = fmt::format("note: min.insync.replicas unknown for {}; those topics are not "
-                           "filtered",
-                           fmt::join(unknown, ", "));
+        note = fmt::format(
+            "note: min.insync.replicas unknown for {}; those topics are not "
+            "filtered",
+            fmt::join(unknown, ", "));
     }
     return out;
 }

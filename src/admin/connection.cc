@@ -102,8 +102,7 @@ result<std::unique_ptr<connection>> connection::open(const endpoint& to,
     addrinfo* found = nullptr;
     auto port = std::to_string(to.port);
     if (int rc = ::getaddrinfo(to.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-        return error(errc::bad_address,
-                     fmt::format("{}: {}", to.to_string(), ::gai_strerror(rc)));
+        return error(errc::bad_address, fmt::format("{}: {}", to.to_string(), ::gai_strerror(rc)));
     }
     int last_error = ECONNREFUSED;
     int fd = -1;
@@ -176,11 +175,10 @@ result<void> connection::read_all(std::uint8_t* data, std::size_t n) {
         }
         if (r <= 0) {
             bool timeout = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-            return error(errc::io_failed,
-                         fmt::format("{} {}", peer_.to_string(),
-                                     timeout ? "did not answer in time"
-                                             : (r == 0 ? "closed the connection"
-                                                       : std::strerror(errno))));
+            return error(errc::io_failed, fmt::format("{} {}", peer_.to_string(),
+                                                      timeout ? "did not answer in time"
+                                                              : (r == 0 ? "closed the connection"
+                                                                        : std::strerror(errno))));
         }
         data += r;
         n -= static_cast<std::size_t>(r);
@@ -203,8 +201,8 @@ result<bytes> connection::exchange(const bytes& frame, std::int16_t response_hea
     protocol::reader r(body);
     auto h = protocol::decode_response_header(r, response_header_version);
     if (!h || h->correlation_id != correlation_) {
-        return error(errc::bad_response,
-                     fmt::format("{} answered with a mismatched correlation id", peer_.to_string()));
+        return error(errc::bad_response, fmt::format("{} answered with a mismatched correlation id",
+                                                     peer_.to_string()));
     }
     return bytes(body.begin() + static_cast<std::ptrdiff_t>(r.position()), body.end());
 }

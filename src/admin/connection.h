@@ -7,9 +7,9 @@
 // bounded by response_bytes_max. Used from one thread.
 #pragma once
 
+#include "admin/errc.h"
 #include "base/bytes.h"
 #include "base/result.h"
-#include "admin/errc.h"
 #include "protocol/frame.h"
 #include "protocol/reader.h"
 
@@ -62,9 +62,8 @@ public:
         auto v = std::min<std::int16_t>(Api::version_max, it->second.second);
         if (v < std::max<std::int16_t>(min_version, it->second.first)) {
             return error(errc::unsupported,
-                         fmt::format("{} supports {} v{}-v{}; gregor needs v{}+",
-                                     peer_.to_string(), Api::name, it->second.first,
-                                     it->second.second, min_version));
+                         fmt::format("{} supports {} v{}-v{}; gregor needs v{}+", peer_.to_string(),
+                                     Api::name, it->second.first, it->second.second, min_version));
         }
         return v;
     }
@@ -80,17 +79,16 @@ public:
     template <class Api>
     result<typename Api::response_type> call_at(const typename Api::request_type& req,
                                                 std::int16_t version) {
-        GREGOR_TRY(auto frame,
-                   protocol::encode_request_frame<Api>(++correlation_, std::string("gregor-admin"),
-                                                       version, req));
-        GREGOR_TRY(auto body, exchange(frame.flatten(),
-                                       protocol::response_header_version(Api::key, version)));
+        GREGOR_TRY(auto frame, protocol::encode_request_frame<Api>(
+                                   ++correlation_, std::string("gregor-admin"), version, req));
+        GREGOR_TRY(auto body,
+                   exchange(frame.flatten(), protocol::response_header_version(Api::key, version)));
         protocol::reader r(body);
         auto decoded = protocol::decode_exact<typename Api::response_type>(r, version);
         if (!decoded) {
-            return error(errc::bad_response, fmt::format("{} v{} response from {}: {}", Api::name,
-                                                         version, peer_.to_string(),
-                                                         decoded.err().to_string()));
+            return error(errc::bad_response,
+                         fmt::format("{} v{} response from {}: {}", Api::name, version,
+                                     peer_.to_string(), decoded.err().to_string()));
         }
         return decoded;
     }

@@ -27,8 +27,7 @@ void add_health_options(CLI::App& cmd, health_options& o) {
                  "Poll until healthy, then exit 0 (exit 1 when --timeout passes first)");
     cmd.add_option("--timeout", o.timeout_s, "Seconds to keep polling (0: no limit)")
         ->check(CLI::Range(0, 86400));
-    cmd.add_option("--interval", o.interval_s, "Seconds between polls")
-        ->check(CLI::Range(1, 3600));
+    cmd.add_option("--interval", o.interval_s, "Seconds between polls")->check(CLI::Range(1, 3600));
 }
 
 void add_topics_list_options(CLI::App& cmd, topics_list_options& o) {
@@ -42,8 +41,8 @@ void add_topics_describe_options(CLI::App& cmd, topics_describe_options& o) {
                             "Only partitions whose ISR is smaller than their replicas");
     auto* um = cmd.add_flag("--under-min-isr", o.under_min_isr,
                             "Only partitions whose ISR is below min.insync.replicas");
-    auto* un = cmd.add_flag("--unavailable", o.unavailable,
-                            "Only partitions without a live leader");
+    auto* un =
+        cmd.add_flag("--unavailable", o.unavailable, "Only partitions without a live leader");
     ur->excludes(um)->excludes(un);
     um->excludes(un);
 }

@@ -21,9 +21,8 @@ std::vector<const metadata_topic*> sorted_topics(const protocol::metadata_respon
     for (const auto& t : md.topics) {
         out.push_back(&t);
     }
-    std::sort(out.begin(), out.end(), [](auto* a, auto* b) {
-        return a->name.value_or("") < b->name.value_or("");
-    });
+    std::sort(out.begin(), out.end(),
+              [](auto* a, auto* b) { return a->name.value_or("") < b->name.value_or(""); });
     return out;
 }
 
@@ -140,9 +139,10 @@ std::string render_health(const health_report& r, output_format f) {
         return j.dump() + "\n";
     }
     if (r.healthy) {
-        return fmt::format("healthy: {} broker(s) up, controller {}, {} partition(s) all led, "
-                           "none under-replicated\n",
-                           r.brokers_up.size(), r.controller, r.partitions);
+        return fmt::format(
+            "healthy: {} broker(s) up, controller {}, {} partition(s) all led, "
+            "none under-replicated\n",
+            r.brokers_up.size(), r.controller, r.partitions);
     }
     std::string out = "unhealthy: ";
     auto problems = health_problems(r);
@@ -163,9 +163,8 @@ bool partition_matches(const metadata_partition& p, partition_filter f,
         case partition_filter::under_min_isr:
             return min_isr && static_cast<std::int64_t>(p.isr_nodes.size()) < *min_isr;
         case partition_filter::unavailable:
-            return p.leader_id.value() < 0 ||
-                   std::find(live_brokers.begin(), live_brokers.end(), p.leader_id.value()) ==
-                       live_brokers.end();
+            return p.leader_id.value() < 0 || std::find(live_brokers.begin(), live_brokers.end(),
+                                                        p.leader_id.value()) == live_brokers.end();
     }
     return false;
 }
@@ -202,8 +201,8 @@ ojson partition_json(const metadata_partition& p) {
 std::string partition_text(const std::string& topic, const metadata_partition& p) {
     std::string line = fmt::format(
         "\tTopic: {}\tPartition: {}\tLeader: {}\tLeaderEpoch: {}\tReplicas: {}\tIsr: {}", topic,
-        p.partition_index.value(), p.leader_id.value() < 0 ? std::string("none")
-                                                           : std::to_string(p.leader_id.value()),
+        p.partition_index.value(),
+        p.leader_id.value() < 0 ? std::string("none") : std::to_string(p.leader_id.value()),
         p.leader_epoch.value(), join_ids(p.replica_nodes), join_ids(p.isr_nodes));
     if (!p.offline_replicas.empty()) {
         line += fmt::format("\tOffline: {}", join_ids(p.offline_replicas));
@@ -244,8 +243,8 @@ std::string render_topic_describe(const protocol::metadata_response& md, partiti
             continue;
         }
         auto rf = t->partitions.empty() ? 0 : t->partitions.front().replica_nodes.size();
-        ojson tj = {{"name", name}, {"partitions", t->partitions.size()},
-                    {"replication_factor", rf}};
+        ojson tj = {
+            {"name", name}, {"partitions", t->partitions.size()}, {"replication_factor", rf}};
         if (topic_min_isr) {
             tj["min_insync_replicas"] = *topic_min_isr;
         }
@@ -254,12 +253,12 @@ std::string render_topic_describe(const protocol::metadata_response& md, partiti
         }
         tj["partition_details"] = parts;
         topics.push_back(tj);
-        text += fmt::format("Topic: {}\tPartitionCount: {}\tReplicationFactor: {}{}{}\n", name,
-                            t->partitions.size(), rf,
-                            topic_min_isr ? fmt::format("\tmin.insync.replicas: {}", *topic_min_isr)
-                                          : std::string(),
-                            t->error_code != 0 ? "\tError: " + error_name(t->error_code)
-                                               : std::string());
+        text += fmt::format(
+            "Topic: {}\tPartitionCount: {}\tReplicationFactor: {}{}{}\n", name,
+            t->partitions.size(), rf,
+            topic_min_isr ? fmt::format("\tmin.insync.replicas: {}", *topic_min_isr)
+                          : std::string(),
+            t->error_code != 0 ? "\tError: " + error_name(t->error_code) : std::string());
         text += lines;
     }
     if (fmt_ == output_format::json) {

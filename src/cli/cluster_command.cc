@@ -23,8 +23,8 @@ cluster_commands& commands() {
 }
 
 constexpr std::array<cluster::control_action, 4> actions{
-    cluster::control_action::kill, cluster::control_action::pause,
-    cluster::control_action::resume, cluster::control_action::restart};
+    cluster::control_action::kill, cluster::control_action::pause, cluster::control_action::resume,
+    cluster::control_action::restart};
 constexpr std::array<const char*, 4> action_help{
     "SIGKILL a broker (it stays down until `restart`)", "SIGSTOP a broker (a hung broker)",
     "SIGCONT a paused broker", "Stop a broker (controlled shutdown) and start it again"};

@@ -141,8 +141,8 @@ std::vector<pending_request> take_requests(const cluster_layout& layout) {
             continue;  // not a name a client writes
         }
         out.push_back({client, text ? parse_request(*text)
-                                    : result<control_request>(error(
-                                          errc::bad_request, "request file too large"))});
+                                    : result<control_request>(
+                                          error(errc::bad_request, "request file too large"))});
     }
     return out;
 }

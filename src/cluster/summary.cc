@@ -24,9 +24,10 @@ std::string try_lines(const cluster_state& s) {
     auto dir = quote_dir(s.dir);
     auto rf = std::min<std::size_t>(3, s.brokers.size());
     std::string out = "try it:\n";
-    out += fmt::format("  gregor topics create demo --partitions 3 --replication-factor {} "
-                       "--dir {}\n",
-                       rf, dir);
+    out += fmt::format(
+        "  gregor topics create demo --partitions 3 --replication-factor {} "
+        "--dir {}\n",
+        rf, dir);
     out += fmt::format("  echo hello | kcat -b {} -P -t demo          # produce\n", first);
     out += fmt::format("  kcat -b {} -C -t demo -o beginning -e       # consume\n", first);
     out += fmt::format("  kcat -b {} -L                               # metadata\n", first);
@@ -45,10 +46,9 @@ std::string summary_text(const cluster_state& s, const cluster_view& v) {
     std::string out = fmt::format("gregor cluster: {} broker(s) in {}\n", s.brokers.size(), s.dir);
     out += fmt::format("  bootstrap servers: {}\n", s.bootstrap_servers());
     out += fmt::format("  zookeeper:         {}{}\n", s.zookeeper_connect,
-                       s.zookeeper_managed
-                           ? fmt::format(" (pid {}, log {})", s.zookeeper_pid,
-                                         l.zookeeper_log().string())
-                           : std::string(" (external)"));
+                       s.zookeeper_managed ? fmt::format(" (pid {}, log {})", s.zookeeper_pid,
+                                                         l.zookeeper_log().string())
+                                           : std::string(" (external)"));
     out += fmt::format(
         "  controller:        {}\n",
         v.controller ? fmt::format("broker {} (controller epoch {})", *v.controller,

@@ -1,7 +1,6 @@
 #include "cluster/supervisor.h"
 
 #include "base/log.h"
-
 #include "cluster/errc.h"
 #include "cluster/process.h"
 #include "cluster/summary.h"
@@ -104,8 +103,7 @@ result<void> supervisor::prepare() {
 result<void> supervisor::take_directory() {
     lock_fd_ = ::open(layout_.lock_file().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0) {
-        return error(errc::io_error, fmt::format("cannot open {}: {}",
-                                                 layout_.lock_file().string(),
+        return error(errc::io_error, fmt::format("cannot open {}: {}", layout_.lock_file().string(),
                                                  std::strerror(errno)));
     }
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -122,17 +120,18 @@ result<void> supervisor::take_directory() {
 result<void> supervisor::load_or_create_state() {
     auto old = read_state(layout_.dir);
     if (!old && old.code() != errc::not_running) {
-        return error(old.code(), fmt::format("{} (delete the directory to start afresh)",
-                                             old.err().detail));
+        return error(old.code(),
+                     fmt::format("{} (delete the directory to start afresh)", old.err().detail));
     }
     if (old) {
         state_ = std::move(*old);
+        resumed_ = true;
         if (options_.brokers_given &&
             static_cast<std::size_t>(options_.brokers) != state_.brokers.size()) {
-            return error(errc::bad_request,
-                         fmt::format("{} holds a cluster of {} brokers, not {}; use another --dir",
-                                     layout_.dir.string(), state_.brokers.size(),
-                                     options_.brokers));
+            return error(
+                errc::bad_request,
+                fmt::format("{} holds a cluster of {} brokers, not {}; use another --dir",
+                            layout_.dir.string(), state_.brokers.size(), options_.brokers));
         }
         if (!options_.zookeeper.empty() && options_.zookeeper != state_.zookeeper_connect) {
             return error(errc::bad_request,
@@ -187,20 +186,20 @@ result<void> supervisor::assign_new_ports() {
 }
 
 result<void> supervisor::check_ports() const {
+    // A resumed cluster keeps its ports (they are in cluster.json and the brokers' metadata).
+    std::string way_out = resumed_ ? "or use another --dir (this cluster's ports are fixed)"
+                                   : "or pick another --base-port (0 picks free ports)";
     for (const auto& b : state_.brokers) {
         if (!port_free(b.port)) {
             return error(errc::port_in_use,
-                         fmt::format("port {} (broker {}) is in use; stop what listens there{}",
-                                     b.port, b.id,
-                                     state_.brokers.size() > 0 && options_.brokers_given
-                                         ? " or pick another --base-port"
-                                         : " or pick another --base-port / --dir"));
+                         fmt::format("port {} (broker {}) is in use; stop what listens there {}",
+                                     b.port, b.id, way_out));
         }
     }
     if (state_.zookeeper_managed && !port_free(state_.zookeeper_port)) {
         return error(errc::port_in_use,
-                     fmt::format("port {} (ZooKeeper) is in use; stop what listens there or "
-                                 "use another --dir",
+                     fmt::format("port {} (ZooKeeper) is in use; stop what listens there or use "
+                                 "another --dir",
                                  state_.zookeeper_port));
     }
     return ok();
@@ -220,7 +219,8 @@ result<void> supervisor::start_all() {
     for (auto& b : state_.brokers) {
         GREGOR_TRY_VOID(start_broker(b));
     }
-    say(fmt::format("gregor cluster: started {} broker(s); waiting for registrations and a "
+    say(
+        fmt::format("gregor cluster: started {} broker(s); waiting for registrations and a "
                     "controller\n",
                     state_.brokers.size()));
     return ok();
@@ -233,7 +233,8 @@ result<void> supervisor::start_broker(broker_entry& b) {
     s.data_dir = layout_.broker_data(b.id);
     s.zookeeper_connect = state_.zookeeper_connect;
     s.session_timeout = std::chrono::milliseconds(state_.session_timeout_ms);
-    s.replication_factor = static_cast<std::int32_t>(std::min<std::size_t>(3, state_.brokers.size()));
+    s.replication_factor =
+        static_cast<std::int32_t>(std::min<std::size_t>(3, state_.brokers.size()));
     std::error_code ec;
     std::filesystem::create_directories(s.data_dir, ec);
     {
@@ -243,9 +244,9 @@ result<void> supervisor::start_broker(broker_entry& b) {
             return error(errc::io_error, "cannot write " + layout_.broker_config(b.id).string());
         }
     }
-    GREGOR_TRY(b.pid, spawn({{gregor_binary_, "broker", "--config",
-                              layout_.broker_config(b.id).string()},
-                             layout_.broker_log(b.id)}));
+    GREGOR_TRY(b.pid,
+               spawn({{gregor_binary_, "broker", "--config", layout_.broker_config(b.id).string()},
+                      layout_.broker_log(b.id)}));
     b.stopped_by_user = false;
     save_state();
     return ok();
@@ -288,6 +289,7 @@ result<cluster_view> supervisor::wait_ready() {
             return error(errc::interrupted, "interrupted while starting");
         }
         GREGOR_TRY_VOID(check_children_while_starting());
+        refuse_control_requests_while_starting();
         if (auto v = zk->read()) {
             gap = readiness_gap(*v, ids);
             if (gap.empty()) {

@@ -67,6 +67,8 @@ private:
     // Returns false iff the cluster cannot go on (ZooKeeper died).
     bool reap_children();
     void serve_control_requests();
+    // Answers requests that arrive before the cluster is ready (nothing to act on yet).
+    void refuse_control_requests_while_starting();
     control_reply execute(const control_request& r);
     control_reply restart_broker(broker_entry& b);
 
@@ -75,6 +77,7 @@ private:
     cluster_state state_;
     std::string gregor_binary_;
     int lock_fd_ = -1;
+    bool resumed_ = false;  // true iff cluster.json existed
     signal_source signals_;
     signal_events pending_;
 };

@@ -104,8 +104,7 @@ bool supervisor::reap_children() {
     if (state_.zookeeper_pid > 0) {
         if (auto st = try_reap(state_.zookeeper_pid)) {
             state_.zookeeper_pid = 0;
-            std::fprintf(stderr,
-                         "gregor cluster: ZooKeeper %s; see %s; stopping the cluster\n",
+            std::fprintf(stderr, "gregor cluster: ZooKeeper %s; see %s; stopping the cluster\n",
                          describe_wait_status(*st).c_str(), layout_.zookeeper_log().c_str());
             return false;
         }
@@ -114,7 +113,8 @@ bool supervisor::reap_children() {
         if (auto st = try_reap(b.pid)) {
             b.pid = 0;
             save_state();
-            say(fmt::format("gregor cluster: broker {} {} (log {}); `gregor cluster restart {} "
+            say(
+                fmt::format("gregor cluster: broker {} {} (log {}); `gregor cluster restart {} "
                             "--dir {}` starts it again\n",
                             b.id, describe_wait_status(*st), layout_.broker_log(b.id).string(),
                             b.id, layout_.dir.string()));
@@ -125,11 +125,19 @@ bool supervisor::reap_children() {
 
 void supervisor::serve_control_requests() {
     for (auto& pending : take_requests(layout_)) {
-        control_reply reply =
-            pending.request ? execute(*pending.request)
-                            : control_reply{false, pending.request.err().detail};
+        control_reply reply = pending.request ? execute(*pending.request)
+                                              : control_reply{false, pending.request.err().detail};
         say(fmt::format("gregor cluster: {}{}\n", reply.ok ? "" : "refused: ", reply.message));
         send_reply(layout_, pending.client, reply);
+    }
+}
+
+void supervisor::refuse_control_requests_while_starting() {
+    for (auto& pending : take_requests(layout_)) {
+        send_reply(layout_, pending.client,
+                   {false,
+                    "the cluster is still starting; try again once `cluster up` prints "
+                    "ready"});
     }
 }
 
@@ -143,8 +151,8 @@ control_reply supervisor::execute(const control_request& r) {
         return restart_broker(*b);
     }
     if (b->pid <= 0) {
-        return {false, fmt::format("broker {} is not running; `restart {}` starts it", b->id,
-                                   b->id)};
+        return {false,
+                fmt::format("broker {} is not running; `restart {}` starts it", b->id, b->id)};
     }
     switch (r.action) {
         case control_action::kill: {
@@ -192,8 +200,7 @@ namespace {
 result<cluster_state> running_cluster(const std::string& dir) {
     auto s = read_state(dir);
     if (!s) {
-        return error(errc::not_running,
-                     fmt::format("no cluster in {} ({})", dir, s.err().detail));
+        return error(errc::not_running, fmt::format("no cluster in {} ({})", dir, s.err().detail));
     }
     if (s->supervisor_pid <= 0 || !process_alive(s->supervisor_pid)) {
         return error(errc::not_running, fmt::format("no running cluster in {}", dir));

@@ -72,13 +72,11 @@ result<std::unique_ptr<zk_view>> zk_view::connect(const std::string& connect_str
     cfg.connection_timeout = timeout;
     v->client_ = std::make_unique<coord::zk_client>(v->ioc_, cfg);
     v->op_timeout_ = timeout + std::chrono::seconds(5);
-    auto started = v->await<void>([&](coord::callback<void> done) {
-        v->client_->start(std::move(done));
-    });
+    auto started =
+        v->await<void>([&](coord::callback<void> done) { v->client_->start(std::move(done)); });
     if (!started) {
-        return error(errc::timed_out,
-                     fmt::format("cannot reach ZooKeeper at {}: {}", connect_string,
-                                 started.err().to_string()));
+        return error(errc::timed_out, fmt::format("cannot reach ZooKeeper at {}: {}",
+                                                  connect_string, started.err().to_string()));
     }
     return v;
 }

@@ -26,7 +26,7 @@ class zk_client;
 namespace gregor::cluster {
 
 struct cluster_view {
-    std::vector<std::int32_t> registered;  // children of /brokers/ids, sorted
+    std::vector<std::int32_t> registered;          // children of /brokers/ids, sorted
     std::optional<std::int32_t> controller;        // from /controller
     std::optional<std::int32_t> controller_epoch;  // from /controller_epoch
     std::optional<std::string> cluster_id;         // from /cluster/id

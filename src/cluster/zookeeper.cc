@@ -121,9 +121,9 @@ result<pid_t> start_zookeeper(const cluster_layout& layout, std::uint16_t port,
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     stop_child(pid, zookeeper_stop_grace);
-    return error(errc::timed_out, fmt::format("ZooKeeper did not answer `ruok` within {} s; see {}",
-                                              deadline.count() / 1000,
-                                              layout.zookeeper_log().string()));
+    return error(errc::timed_out,
+                 fmt::format("ZooKeeper did not answer `ruok` within {} s; see {}",
+                             deadline.count() / 1000, layout.zookeeper_log().string()));
 }
 
 }  // namespace gregor::cluster

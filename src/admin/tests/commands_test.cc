@@ -2,6 +2,7 @@
 // key=value and topic:partition arguments, and flag parsing with usage errors. Method:
 // the pure helpers, a state file in a temp directory, and CLI11 parsing.
 #include "admin/commands.h"
+
 #include "admin/errc.h"
 #include "cluster/state.h"
 
@@ -62,9 +63,10 @@ TEST(admin_args, create_flags) {
     CLI::App app;
     topics_create_options o;
     add_topics_create_options(app, o);
-    app.parse("demo --partitions 3 --replication-factor 2 --config a=b --config c=d "
-              "--validate-only --format json",
-              false);
+    app.parse(
+        "demo --partitions 3 --replication-factor 2 --config a=b --config c=d "
+        "--validate-only --format json",
+        false);
     EXPECT_EQ(o.topic, "demo");
     EXPECT_EQ(o.partitions, 3);
     EXPECT_EQ(o.replication_factor, 2);

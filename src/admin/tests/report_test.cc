@@ -55,7 +55,8 @@ void add_topic(md_t& md, const std::string& name, std::vector<metadata_partition
 
 TEST(admin_health, healthy_cluster) {
     auto md = cluster({1, 2, 3}, 1);
-    add_topic(md, "t", {partition(0, 1, {1, 2, 3}, {1, 2, 3}), partition(1, 2, {2, 3, 1}, {2, 3, 1})});
+    add_topic(md, "t",
+              {partition(0, 1, {1, 2, 3}, {1, 2, 3}), partition(1, 2, {2, 3, 1}, {2, 3, 1})});
     auto r = assess_health(md, {{1, 2, 3}, std::nullopt});
     EXPECT_TRUE(r.healthy);
     EXPECT_EQ(r.partitions, 2u);
@@ -121,8 +122,8 @@ TEST(admin_describe, text_and_json_show_leader_epoch_replicas_and_isr) {
     EXPECT_NE(text.find("Partition: 1\tLeader: 2\tLeaderEpoch: 4\tReplicas: 2,1\tIsr: 2"),
               std::string::npos)
         << text;
-    auto only = render_topic_describe(md, partition_filter::under_replicated, {},
-                                      output_format::json, "");
+    auto only =
+        render_topic_describe(md, partition_filter::under_replicated, {}, output_format::json, "");
     auto j = nlohmann::json::parse(only);
     ASSERT_EQ(j["topics"].size(), 1u);
     ASSERT_EQ(j["topics"][0]["partition_details"].size(), 1u);
@@ -133,8 +134,8 @@ TEST(admin_describe, text_and_json_show_leader_epoch_replicas_and_isr) {
 TEST(admin_describe, a_filter_with_no_match_hides_the_topic_and_keeps_the_note) {
     auto md = cluster({1, 2}, 1);
     add_topic(md, "t", {partition(0, 1, {1, 2}, {1, 2})});
-    auto text = render_topic_describe(md, partition_filter::under_min_isr, {},
-                                      output_format::text, "note: min.insync.replicas unknown");
+    auto text = render_topic_describe(md, partition_filter::under_min_isr, {}, output_format::text,
+                                      "note: min.insync.replicas unknown");
     EXPECT_EQ(text, "note: min.insync.replicas unknown\n");
 }
 

@@ -4,6 +4,7 @@
 // inputs, and the file exchange in a temp directory (without signals: the supervisor also
 // scans on every tick).
 #include "cluster/control.h"
+
 #include "cluster/errc.h"
 
 #include <gtest/gtest.h>
@@ -68,8 +69,8 @@ TEST(cluster_control, client_times_out_when_nobody_answers) {
     cluster_layout l{tmpl};
     // Our own pid stands in for a supervisor that ignores SIGUSR1... which would kill us,
     // so use a pid that cannot exist: the call notices the supervisor is gone.
-    auto r = call_supervisor(l, 0x3fffffff, {control_action::kill, 1},
-                             std::chrono::milliseconds(2000));
+    auto r =
+        call_supervisor(l, 0x3fffffff, {control_action::kill, 1}, std::chrono::milliseconds(2000));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.code(), errc::timed_out);
     std::filesystem::remove_all(l.dir);

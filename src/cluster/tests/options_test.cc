@@ -27,8 +27,8 @@ TEST(cluster_options, up_flags) {
     up_options o;
     add_up_options(app, o);
     // CLI11 parses a reversed vector (argv order is last-to-first).
-    std::vector<std::string> args{"--brokers", "5", "--dir", "/x", "--zookeeper", "h:1",
-                                  "--base-port", "0"};
+    std::vector<std::string> args{"--brokers",   "5",   "--dir",       "/x",
+                                  "--zookeeper", "h:1", "--base-port", "0"};
     std::reverse(args.begin(), args.end());
     app.parse(args);
     finish_up_options(app, o);

@@ -2,8 +2,9 @@
 // so it must round-trip exactly and reject anything malformed with a named field instead of
 // acting on garbage. Method: encode/decode pairs, hand-broken files, and a real file
 // written and read back in a temp directory.
-#include "cluster/errc.h"
 #include "cluster/state.h"
+
+#include "cluster/errc.h"
 
 #include <gtest/gtest.h>
 

@@ -13,9 +13,8 @@
 #include "coord/zk_client.h"
 #include "coord/znode_json.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -24,8 +23,8 @@
 #include <fcntl.h>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -243,14 +242,17 @@ bool registered(const cluster_view& v, std::vector<std::int32_t> ids) {
 }
 
 TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
-    auto up = std::make_unique<up_process>(dir_, std::vector<std::string>{
-                                                     "--brokers", "3", "--base-port", "0"});
+    auto up = std::make_unique<up_process>(
+        dir_, std::vector<std::string>{"--brokers", "3", "--base-port", "0"});
     stand_in_controller_if_none(dir_);
     ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
     auto first = state();
     ASSERT_EQ(first.brokers.size(), 3u);
-    ASSERT_TRUE(zk_eventually([](const cluster_view& v) { return registered(v, {1, 2, 3}); },
-                              step_limit));
+    ASSERT_TRUE(zk_eventually(
+        [](const cluster_view& v) {
+            return registered(v, {1, 2, 3});
+        },
+        step_limit));
     for (const auto& b : first.brokers) {
         auto c = admin::connection::open({"127.0.0.1", b.port}, 30s);
         EXPECT_TRUE(c) << "broker " << b.id << ": " << (c ? "" : c.err().detail);
@@ -266,16 +268,22 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     ASSERT_EQ(killed.status, 0) << killed.out;
     EXPECT_FALSE(process_alive(first.brokers[1].pid));
     EXPECT_TRUE(state().brokers[1].stopped_by_user);
-    ASSERT_TRUE(zk_eventually([](const cluster_view& v) { return registered(v, {1, 3}); },
-                              step_limit));
+    ASSERT_TRUE(zk_eventually(
+        [](const cluster_view& v) {
+            return registered(v, {1, 3});
+        },
+        step_limit));
 
     auto restarted = gregor("cluster restart 2 --dir " + dir_.string());
     ASSERT_EQ(restarted.status, 0) << restarted.out;
     auto after = state();
     EXPECT_GT(after.brokers[1].pid, 0);
     EXPECT_FALSE(after.brokers[1].stopped_by_user);
-    ASSERT_TRUE(zk_eventually([](const cluster_view& v) { return registered(v, {1, 2, 3}); },
-                              step_limit));
+    ASSERT_TRUE(zk_eventually(
+        [](const cluster_view& v) {
+            return registered(v, {1, 2, 3});
+        },
+        step_limit));
 
     // SIGTERM to `up`: brokers and ZooKeeper stop, nothing is left behind.
     ::kill(up->pid(), SIGTERM);
@@ -301,6 +309,19 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     EXPECT_EQ(down.status, 0) << down.out;
     EXPECT_TRUE(up->wait_exit(step_limit));
     EXPECT_TRUE(processes_mentioning(dir_.parent_path().string()).empty());
+
+    // Even SIGKILL of `up` leaves nothing behind: the children die with their parent.
+    up = std::make_unique<up_process>(dir_, std::vector<std::string>{});
+    ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
+    auto third = state();
+    ::kill(up->pid(), SIGKILL);
+    EXPECT_TRUE(up->wait_exit(step_limit));
+    EXPECT_TRUE(eventually(
+        [&] { return processes_mentioning(dir_.parent_path().string()).empty(); }, step_limit));
+    for (const auto& b : third.brokers) {
+        EXPECT_FALSE(process_alive(b.pid)) << "broker " << b.id;
+    }
+    EXPECT_FALSE(process_alive(third.zookeeper_pid));
 }
 
 TEST_F(cluster_up_test, a_port_in_use_is_a_clear_error) {
@@ -313,8 +334,8 @@ TEST_F(cluster_up_test, a_port_in_use_is_a_clear_error) {
     socklen_t len = sizeof addr;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     auto port = ntohs(addr.sin_port);
-    auto r = gregor(fmt::format("cluster up --dir {} --brokers 1 --base-port {}", dir_.string(),
-                                port));
+    auto r =
+        gregor(fmt::format("cluster up --dir {} --brokers 1 --base-port {}", dir_.string(), port));
     ::close(fd);
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find(fmt::format("port {} (broker 1) is in use", port)), std::string::npos)
