@@ -8,6 +8,7 @@
 #include "cluster/zookeeper.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +31,8 @@ constexpr auto broker_stop_grace = 30s;
 constexpr auto zookeeper_stop_grace = 10s;
 constexpr auto readiness_poll = 250ms;
 constexpr auto progress_interval = 10s;
+// Beyond twice the session timeout, for ZooKeeper to notice expired sessions.
+constexpr auto stale_grace = 10s;
 // Bounds the attempts to find N distinct free ports.
 constexpr int free_port_attempts = 100;
 
@@ -216,6 +219,7 @@ result<void> supervisor::start_all() {
                                    std::chrono::seconds(options_.start_timeout_s)));
         save_state();
     }
+    GREGOR_TRY_VOID(wait_stale_registrations_gone());
     for (auto& b : state_.brokers) {
         GREGOR_TRY_VOID(start_broker(b));
     }
@@ -224,6 +228,48 @@ result<void> supervisor::start_all() {
                     "controller\n",
                     state_.brokers.size()));
     return ok();
+}
+
+result<void> supervisor::wait_stale_registrations_gone() {
+    // None of our brokers runs yet, so a registration of one of our ids is left over from a
+    // run that did not stop cleanly (ZooKeeper restores its sessions and expires them one
+    // session timeout later). A broker started now would find it owned by another session
+    // and refuse to start, as Kafka's does.
+    GREGOR_TRY(auto zk, zk_view::connect(state_.zookeeper_connect,
+                                         std::chrono::seconds(options_.start_timeout_s)));
+    auto limit = 2 * std::chrono::milliseconds(state_.session_timeout_ms) + stale_grace;
+    auto end = std::chrono::steady_clock::now() + limit;
+    bool announced = false;
+    for (;;) {
+        GREGOR_TRY(auto v, zk->read());
+        std::vector<std::int32_t> stale;
+        for (const auto& b : state_.brokers) {
+            if (std::binary_search(v.registered.begin(), v.registered.end(), b.id)) {
+                stale.push_back(b.id);
+            }
+        }
+        if (stale.empty()) {
+            return ok();
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+            return error(errc::busy,
+                         fmt::format("broker id(s) {} stay registered in ZooKeeper {} by another "
+                                     "process; is another cluster using these ids?",
+                                     fmt::join(stale, ", "), state_.zookeeper_connect));
+        }
+        if (!announced) {
+            say(
+                fmt::format("gregor cluster: waiting for the previous run's registrations of "
+                            "broker(s) {} to expire (up to {} s)\n",
+                            fmt::join(stale, ", "),
+                            std::chrono::duration_cast<std::chrono::seconds>(limit).count()));
+            announced = true;
+        }
+        pending_ = signals_.wait(readiness_poll);
+        if (pending_.stop) {
+            return error(errc::interrupted, "interrupted while starting");
+        }
+    }
 }
 
 result<void> supervisor::start_broker(broker_entry& b) {
@@ -354,7 +400,7 @@ void supervisor::save_state() {
 int run_up(const up_options& o) {
     // The supervisor's own output is its printed lines; library info lines (the ZooKeeper
     // session it reads through) would only interleave with them.
-    log_set_level("warn");
+    log_set_level("error");
     detail::supervisor s(o);
     return s.run();
 }

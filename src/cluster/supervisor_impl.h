@@ -56,6 +56,7 @@ private:
     result<void> assign_new_ports();
     result<void> check_ports() const;
     result<void> start_all();
+    result<void> wait_stale_registrations_gone();
     result<void> start_broker(broker_entry& b);
     result<cluster_view> wait_ready();
     result<void> check_children_while_starting();

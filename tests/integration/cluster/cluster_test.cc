@@ -322,6 +322,19 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
         EXPECT_FALSE(process_alive(b.pid)) << "broker " << b.id;
     }
     EXPECT_FALSE(process_alive(third.zookeeper_pid));
+
+    // After a crash the next `up` waits out the dead run's registrations and resumes.
+    up = std::make_unique<up_process>(dir_, std::vector<std::string>{});
+    ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
+    ASSERT_TRUE(zk_eventually(
+        [](const cluster_view& v) {
+            return registered(v, {1, 2, 3});
+        },
+        step_limit));
+    down = gregor("cluster down --dir " + dir_.string());
+    EXPECT_EQ(down.status, 0) << down.out;
+    EXPECT_TRUE(up->wait_exit(step_limit));
+    EXPECT_TRUE(processes_mentioning(dir_.parent_path().string()).empty());
 }
 
 TEST_F(cluster_up_test, a_port_in_use_is_a_clear_error) {
