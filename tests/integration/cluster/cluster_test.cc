@@ -62,10 +62,10 @@ struct command_result {
     std::string out;
 };
 
-// Runs `gregor <args>` to completion, capturing stdout and stderr.
-command_result gregor(const std::string& args) {
+// Runs `[prefix] gregor <args>` to completion, capturing stdout and stderr.
+command_result gregor(const std::string& args, const std::string& prefix = "") {
     command_result r;
-    std::string cmd = std::string(GREGOR_BINARY) + " " + args + " 2>&1";
+    std::string cmd = prefix + " " + std::string(GREGOR_BINARY) + " " + args + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) {
         return r;
@@ -364,6 +364,26 @@ TEST_F(cluster_up_test, commands_on_a_directory_without_a_cluster_fail_clearly) 
     EXPECT_EQ(kill.status, 1);
     auto usage = gregor("cluster kill --dir " + dir_.string());
     EXPECT_EQ(usage.status, 2) << usage.out;
+}
+
+TEST_F(cluster_up_test, a_broker_that_exits_at_start_is_named_with_its_log) {
+    // /bin/false stands in for a broker binary that fails at once.
+    auto r = gregor(fmt::format("cluster up --dir {} --brokers 2 --base-port 0 --gregor /bin/false",
+                                dir_.string()));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("exited with code 1 while the cluster was starting; see " + dir_.string() +
+                         "/broker-"),
+              std::string::npos)
+        << r.out;
+    EXPECT_TRUE(processes_mentioning(dir_.parent_path().string()).empty());
+    EXPECT_EQ(state().supervisor_pid, 0);
+}
+
+TEST_F(cluster_up_test, missing_java_says_to_run_the_setup_script) {
+    auto r = gregor("cluster up --base-port 0 --dir " + dir_.string(), "env PATH=/nonexistent");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("scripts/setup.sh"), std::string::npos) << r.out;
+    EXPECT_TRUE(processes_mentioning(dir_.parent_path().string()).empty());
 }
 
 }  // namespace
