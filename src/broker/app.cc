@@ -1,5 +1,10 @@
 #include "broker/app.h"
 
+#include "broker/controller_channels.h"
+#include "controller/controller.h"
+#include "net/client.h"
+#include "protocol/frame.h"
+#include "protocol/messages/controlled_shutdown.h"
 #include "broker/dispatch.h"
 #include "broker/errc.h"
 #include "broker/logger.h"
@@ -75,6 +80,8 @@ struct app::impl {
     std::optional<net::server> server;
     std::optional<coord::zk_client> zk;
     std::optional<coord::broker_registration> registration;
+    std::optional<controller_channels> channels;
+    std::optional<controller::controller> ctl;
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     int exit_code = exit_ok;
     bool stopping = false;
@@ -85,6 +92,10 @@ struct app::impl {
     result<void> start_server();
     void connect_zookeeper();
     void start_registration();
+    void start_controller();
+    asio::awaitable<void> controlled_shutdown();
+    asio::awaitable<result<protocol::controlled_shutdown_response>> ask_controller(
+        const protocol::controlled_shutdown_request& req);
     std::vector<coord::broker_endpoint> advertised_endpoints() const;
     void stop(int code);
     asio::awaitable<void> shutdown();
@@ -103,7 +114,7 @@ result<void> app::impl::open_storage() {
     }
     replicas.emplace(config.broker_id, *logs);
     svc.emplace(services{
-        config, ioc, cache, *replicas, nullptr, {}, model::no_broker_epoch, wall_clock_ms});
+        config, ioc, cache, *replicas, nullptr, nullptr, {}, model::no_broker_epoch, wall_clock_ms});
     return ok();
 }
 
@@ -171,6 +182,7 @@ void app::impl::start_registration() {
         svc->cluster_id = registration->cluster_id();
         GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
                    config.broker_id(), svc->cluster_id, epoch());
+        start_controller();
     };
     h.on_lost = [this] {
         GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
@@ -182,6 +194,95 @@ void app::impl::start_registration() {
     };
     registration.emplace(*zk, config.broker_id, std::move(info), random_bytes, std::move(h));
     registration->start();
+}
+
+void app::impl::start_controller() {
+    if (ctl || stopping) {
+        return;
+    }
+    controller::controller_config cc;
+    cc.self = config.broker_id;
+    cc.inter_broker_listener = config.inter_broker_listener_name;
+    cc.unclean_leader_election = config.unclean_leader_election_enable;
+    cc.num_partitions = config.num_partitions;
+    cc.default_replication_factor = config.default_replication_factor;
+    cc.delete_topic_enable = config.delete_topic_enable;
+    cc.broker_properties = broker_properties(config);
+    cc.now = wall_clock_ms;
+    channels.emplace(ioc);
+    ctl.emplace(ioc, *zk, *channels, std::move(cc));
+    svc->controller = &*ctl;
+    ctl->start();
+}
+
+// Asks the controller to move this broker's leaderships away (Kafka's controlled shutdown):
+// up to controlled.shutdown.max.retries attempts, controlled.shutdown.retry.backoff.ms apart;
+// then the broker stops anyway (an unclean stop: the controller acts when our session ends).
+asio::awaitable<void> app::impl::controlled_shutdown() {
+    if (!config.controlled_shutdown_enable || !registration || !registration->registered()) {
+        co_return;
+    }
+    protocol::controlled_shutdown_request req;
+    req.broker_id = config.broker_id;
+    req.broker_epoch = svc->broker_epoch;
+    for (std::int32_t attempt = 1; attempt <= config.controlled_shutdown_max_retries; ++attempt) {
+        auto r = co_await ask_controller(req);
+        if (r && r->error_code == 0 && r->remaining_partitions.empty()) {
+            GREGOR_LOG(broker_log, info, "controlled shutdown succeeded");
+            co_return;
+        }
+        GREGOR_LOG(broker_log, warn, "controlled shutdown attempt {} of {}: {}", attempt,
+                   config.controlled_shutdown_max_retries,
+                   !r ? r.err().to_string()
+                      : r->error_code != 0
+                            ? "error " + std::to_string(r->error_code)
+                            : std::to_string(r->remaining_partitions.size()) +
+                                  " partitions still led here");
+        if (attempt < config.controlled_shutdown_max_retries) {
+            asio::steady_timer t(ioc, config.controlled_shutdown_retry_backoff);
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+    }
+    GREGOR_LOG(broker_log, warn, "controlled shutdown failed; stopping anyway");
+}
+
+asio::awaitable<result<protocol::controlled_shutdown_response>> app::impl::ask_controller(
+    const protocol::controlled_shutdown_request& req) {
+    constexpr std::int16_t version = 3;
+    if (ctl && ctl->active()) {
+        auto out = co_await ctl->controlled_shutdown(req);
+        co_return out;
+    }
+    const cached_broker* c = cache.broker(cache.controller());
+    const cached_endpoint* e = c == nullptr ? nullptr : c->endpoint_for(config.inter_broker_listener_name);
+    if (e == nullptr) {
+        co_return error(broker::errc::config_bad_value, "no known controller to ask");
+    }
+    net::client_config cc;
+    cc.host = e->host;
+    cc.port = static_cast<std::uint16_t>(e->port);
+    cc.request_timeout = config.request_timeout;
+    net::client client(ioc, cc);
+    auto frame = protocol::encode_request_frame<protocol::controlled_shutdown_api>(
+        0, "broker-" + std::to_string(config.broker_id()), version, req);
+    if (!frame) {
+        co_return frame.err();
+    }
+    bytes flat = frame->flatten();
+    bytes message(flat.begin() + 4, flat.end());
+    auto reply = co_await client.request(std::move(message));
+    client.close();
+    if (!reply) {
+        co_return reply.err();
+    }
+    protocol::reader rd(*reply);
+    auto header = protocol::decode_response_header(
+        rd, protocol::response_header_version(protocol::controlled_shutdown_api::key, version));
+    if (!header) {
+        co_return header.err();
+    }
+    co_return protocol::decode_exact<protocol::controlled_shutdown_response>(rd, version);
 }
 
 void app::impl::stop(int code) {
@@ -196,6 +297,10 @@ void app::impl::stop(int code) {
 asio::awaitable<void> app::impl::shutdown() {
     GREGOR_LOG(broker_log, info, "shutting down");
     signals.cancel();
+    co_await controlled_shutdown();
+    if (ctl) {
+        co_await ctl->stop();
+    }
     if (server) {
         co_await server->shutdown(5000ms);
     }

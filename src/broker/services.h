@@ -18,6 +18,9 @@
 namespace gregor::coord {
 class client;
 }
+namespace gregor::controller {
+class controller;
+}
 
 namespace gregor::broker {
 
@@ -30,6 +33,8 @@ struct services {
     replica_manager& replicas;
     // Writes topic assignments for auto-creation; nullptr when there is no ZooKeeper.
     coord::client* zk = nullptr;
+    // This broker's controller (active or not); nullptr when there is no ZooKeeper.
+    controller::controller* controller = nullptr;
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;

@@ -38,6 +38,33 @@ std::string make_cluster_id(std::span<const std::uint8_t, 16> bytes) {
     return out;
 }
 
+std::optional<std::array<std::uint8_t, 16>> parse_uuid_string(std::string_view id) {
+    if (id.size() != uuid_chars) {
+        return std::nullopt;
+    }
+    std::array<std::uint8_t, 16> out{};
+    std::uint32_t acc = 0;
+    int bits = 0;
+    std::size_t n = 0;
+    for (char c : id) {
+        std::size_t v = base64url.find(c);
+        if (v == std::string_view::npos) {
+            return std::nullopt;
+        }
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = static_cast<std::uint8_t>((acc >> bits) & 0xff);
+        }
+    }
+    // 22 characters carry 132 bits: the last 4 must be zero, as make_cluster_id writes them.
+    if ((acc & ((1U << bits) - 1)) != 0) {
+        return std::nullopt;
+    }
+    return out;
+}
+
 bool is_valid_uuid_string(std::string_view id) {
     return id.size() == uuid_chars && std::all_of(id.begin(), id.end(), [](char c) {
                return base64url.find(c) != std::string_view::npos;

@@ -26,6 +26,8 @@ std::string encode_cluster_id(std::string_view id);
 result<std::string> decode_cluster_id(std::string_view json);
 // A cluster id from 16 random bytes: unpadded base64url, 22 characters (Kafka's Uuid form).
 std::string make_cluster_id(std::span<const std::uint8_t, 16> bytes);
+// The 16 bytes of an id make_cluster_id wrote (topic ids too), or nullopt if `id` is not one.
+std::optional<std::array<std::uint8_t, 16>> parse_uuid_string(std::string_view id);
 // Returns true iff `id` has the form make_cluster_id produces.
 bool is_valid_uuid_string(std::string_view id);
 

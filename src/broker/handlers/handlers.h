@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker/handlers/api_versions.h"
+#include "broker/handlers/controller_apis.h"
 #include "broker/handlers/describe_cluster.h"
 #include "broker/handlers/fetch.h"
 #include "broker/handlers/find_coordinator.h"
@@ -23,7 +24,9 @@ using handled_apis =
     api_list<protocol::produce_api, protocol::fetch_api, protocol::list_offsets_api,
              protocol::metadata_api, protocol::leader_and_isr_api, protocol::stop_replica_api,
              protocol::update_metadata_api, protocol::find_coordinator_api,
-             protocol::api_versions_api, protocol::describe_cluster_api>;
+             protocol::api_versions_api, protocol::describe_cluster_api,
+             protocol::create_topics_api, protocol::delete_topics_api,
+             protocol::controlled_shutdown_api, protocol::alter_partition_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

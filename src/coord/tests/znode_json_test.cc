@@ -86,6 +86,17 @@ TEST(znode_json, cluster_id_has_string_version_and_22_char_id) {
     EXPECT_EQ(decode_cluster_id(encode_cluster_id(id)).value(), id);
 }
 
+TEST(znode_json, uuid_strings_parse_back_to_their_bytes) {
+    std::array<std::uint8_t, 16> bytes{};
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = static_cast<std::uint8_t>(i * 29 + 7);
+    }
+    EXPECT_EQ(parse_uuid_string(make_cluster_id(bytes)), bytes);
+    EXPECT_FALSE(parse_uuid_string("short"));
+    EXPECT_FALSE(parse_uuid_string("AAAAAAAAAAAAAAAAAAAA+Q"));  // not base64url
+    EXPECT_FALSE(parse_uuid_string("AAAAAAAAAAAAAAAAAAAAAB"));  // stray low bits
+}
+
 TEST(znode_json, topic_assignment_versions) {
     topic_assignment t;
     t.partitions[model::partition_id{0}] = {node_id{1}, node_id{2}, node_id{3}};

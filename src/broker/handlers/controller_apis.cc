@@ -1,0 +1,119 @@
+#include "broker/handlers/controller_apis.h"
+
+#include "controller/controller.h"
+#include "model/kafka_error.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace gregor::broker {
+namespace {
+
+using model::kafka_error;
+using namespace std::chrono_literals;
+
+std::int16_t code(kafka_error e) {
+    return static_cast<std::int16_t>(e);
+}
+
+bool is_controller(const services& s) {
+    return s.controller != nullptr && s.controller->active();
+}
+
+// Polls the metadata cache until `done()` or the deadline (Kafka's delayed operations wait on
+// the metadata cache too). Bounded: at most timeout / 20 ms checks.
+asio::awaitable<void> wait_for_metadata(services& s, std::int32_t timeout_ms,
+                                        const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, timeout_ms));
+    asio::steady_timer timer(s.ioc);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        timer.expires_after(20ms);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+bool all_led(const metadata_cache& cache, const std::string& topic) {
+    const auto* parts = cache.topic(topic);
+    if (parts == nullptr || parts->empty()) {
+        return false;
+    }
+    return std::all_of(parts->begin(), parts->end(),
+                       [&](const auto& p) { return cache.alive(p.second.leader); });
+}
+
+}  // namespace
+
+handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
+                                                        protocol::create_topics_request req) {
+    if (!is_controller(s)) {
+        protocol::create_topics_response out;
+        for (const auto& t : req.topics) {
+            auto& r = out.topics.emplace_back();
+            r.name = t.name;
+            r.error_code = code(kafka_error::not_controller);
+            r.error_message = std::nullopt;
+            r.configs = std::nullopt;
+        }
+        co_return out;
+    }
+    std::int16_t version = ctx.version();
+    auto out = co_await s.controller->create_topics(req, version);
+    if (!req.validate_only) {
+        const std::function<bool()> done = [&] {
+            return std::all_of(out.topics.begin(), out.topics.end(), [&](const auto& t) {
+                return t.error_code != 0 || all_led(s.cache, t.name);
+            });
+        };
+        co_await wait_for_metadata(s, req.timeout_ms, done);
+    }
+    co_return out;
+}
+
+handler_result<protocol::delete_topics_response> handle(services& s, request_context& ctx,
+                                                        protocol::delete_topics_request req) {
+    if (!is_controller(s)) {
+        protocol::delete_topics_response out;
+        for (const auto& n : req.topic_names) {
+            out.responses.push_back({n, {}, code(kafka_error::not_controller), {}, {}});
+        }
+        for (const auto& t : req.topics) {
+            out.responses.push_back({t.name, t.topic_id, code(kafka_error::not_controller), {}, {}});
+        }
+        co_return out;
+    }
+    std::int16_t version = ctx.version();
+    auto out = co_await s.controller->delete_topics(req, version);
+    const std::function<bool()> done = [&] {
+        return std::all_of(out.responses.begin(), out.responses.end(), [&](const auto& r) {
+            return r.error_code != 0 || !r.name || s.cache.topic(*r.name) == nullptr;
+        });
+    };
+    co_await wait_for_metadata(s, req.timeout_ms, done);
+    co_return out;
+}
+
+handler_result<protocol::controlled_shutdown_response> handle(
+    services& s, request_context& /*ctx*/, protocol::controlled_shutdown_request req) {
+    if (!is_controller(s)) {
+        protocol::controlled_shutdown_response out;
+        out.error_code = code(kafka_error::stale_controller_epoch);
+        co_return out;
+    }
+    auto out = co_await s.controller->controlled_shutdown(req);
+    co_return out;
+}
+
+handler_result<protocol::alter_partition_response> handle(services& s, request_context& ctx,
+                                                          protocol::alter_partition_request req) {
+    if (!is_controller(s)) {
+        protocol::alter_partition_response out;
+        out.error_code = code(kafka_error::not_controller);
+        co_return out;
+    }
+    std::int16_t version = ctx.version();
+    auto out = co_await s.controller->alter_partition(req, version);
+    co_return out;
+}
+
+}  // namespace gregor::broker

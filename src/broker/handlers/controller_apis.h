@@ -1,0 +1,27 @@
+// The APIs a broker forwards to its controller: CreateTopics, DeleteTopics (clients send
+// them to the controller named in Metadata), ControlledShutdown and AlterPartition (brokers
+// send them to the controller). A broker that is not the controller answers as Kafka does:
+// NOT_CONTROLLER (STALE_CONTROLLER_EPOCH for ControlledShutdown). CreateTopics and
+// DeleteTopics answer once this broker's metadata shows the outcome (every new partition
+// led, every deleted topic gone) or the request's timeout passes, as Kafka's delayed
+// create/delete operations do. Runs on the broker's loop; see broker/services.h.
+#pragma once
+
+#include "broker/services.h"
+#include "protocol/messages/alter_partition.h"
+#include "protocol/messages/controlled_shutdown.h"
+#include "protocol/messages/create_topics.h"
+#include "protocol/messages/delete_topics.h"
+
+namespace gregor::broker {
+
+handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
+                                                        protocol::create_topics_request req);
+handler_result<protocol::delete_topics_response> handle(services& s, request_context& ctx,
+                                                        protocol::delete_topics_request req);
+handler_result<protocol::controlled_shutdown_response> handle(
+    services& s, request_context& ctx, protocol::controlled_shutdown_request req);
+handler_result<protocol::alter_partition_response> handle(services& s, request_context& ctx,
+                                                          protocol::alter_partition_request req);
+
+}  // namespace gregor::broker

@@ -1,0 +1,201 @@
+// Broker membership: start-up, failure, bounce, controlled shutdown.
+#include "controller/impl.h"
+#include "controller/logger.h"
+
+#include <algorithm>
+
+namespace gregor::controller {
+
+using model::kafka_error;
+
+void controller::impl::add_channel(const live_broker& b) {
+    const coord::broker_endpoint* ep = nullptr;
+    for (const auto& e : b.info.endpoints) {
+        if (e.listener == cfg.inter_broker_listener) {
+            ep = &e;
+        }
+    }
+    if (ep == nullptr && !b.info.endpoints.empty()) {
+        ep = &b.info.endpoints.front();
+    }
+    if (ep == nullptr) {
+        GREGOR_LOG(controller_log, err, "broker {} registered no endpoint; cannot reach it",
+                   b.id());
+        return;
+    }
+    channels.add_broker(b.id, ep->host, ep->port);
+}
+
+asio::awaitable<void> controller::impl::on_broker_change() {
+    if (!is_active) {
+        co_return;
+    }
+    std::map<model::node_id, live_broker> before = ctx.brokers;
+    std::uint64_t gen = generation;
+    bool loaded = co_await load_brokers();
+    if (!loaded || generation != gen) {
+        co_return;
+    }
+    broker_set fresh;
+    broker_set dead;
+    broker_set bounced;
+    for (const auto& [id, b] : ctx.brokers) {
+        auto old = before.find(id);
+        if (old == before.end()) {
+            fresh.insert(id);
+        } else if (old->second.epoch != b.epoch) {
+            bounced.insert(id);
+        }
+    }
+    for (const auto& [id, b] : before) {
+        if (!ctx.brokers.contains(id)) {
+            dead.insert(id);
+        }
+    }
+    if (fresh.empty() && dead.empty() && bounced.empty()) {
+        co_return;
+    }
+    GREGOR_LOG(controller_log, info, "brokers changed: new {}, dead {}, bounced {}",
+               fmt::join(fresh, ","), fmt::join(dead, ","), fmt::join(bounced, ","));
+    for (model::node_id id : dead) {
+        channels.remove_broker(id);
+        ctx.shutting_down.erase(id);
+    }
+    for (model::node_id id : bounced) {
+        channels.remove_broker(id);
+        ctx.shutting_down.erase(id);
+        add_channel(ctx.brokers.at(id));
+    }
+    for (model::node_id id : fresh) {
+        add_channel(ctx.brokers.at(id));
+    }
+    broker_set failed = dead;
+    failed.insert(bounced.begin(), bounced.end());
+    if (!failed.empty()) {
+        std::string why = dead.empty() ? "broker bounced" : "broker session ended";
+        const std::string reason = why + " (" + fmt::format("{}", fmt::join(failed, ",")) + ")";
+        co_await on_broker_failure(failed, reason);
+    }
+    broker_set up = fresh;
+    up.insert(bounced.begin(), bounced.end());
+    if (!up.empty() && is_active && generation == gen) {
+        co_await on_broker_startup(up);
+    }
+}
+
+asio::awaitable<void> controller::impl::on_broker_failure(const broker_set& dead,
+                                                          const std::string& why) {
+    std::vector<model::topic_partition> touched;
+    for (model::node_id id : dead) {
+        for (auto& tp : ctx.partitions_on(id)) {
+            touched.push_back(std::move(tp));
+        }
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    request_batch batch;
+    // Everyone learns the broker is gone even when no partition changes.
+    batch.update_metadata_brokers(ctx.registered_set());
+    if (!touched.empty()) {
+        co_await reconcile(touched, why, batch);
+    }
+    send(batch);
+}
+
+asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fresh) {
+    request_batch batch;
+    // Everyone learns the new live broker list; new brokers also learn every partition.
+    batch.update_metadata_brokers(ctx.registered_set());
+    // New brokers hear every partition that has a state, and their replicas' states.
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            model::topic_partition tp{name, p};
+            if (r.version() < 0) {
+                continue;
+            }
+            if (t.deleting) {
+                batch.update_metadata_deleting(fresh, tp);
+                continue;
+            }
+            batch.update_metadata(fresh, tp);
+            for (model::node_id id : r.replicas) {
+                if (fresh.contains(id)) {
+                    batch.leader_and_isr(id, tp, false);
+                }
+            }
+        }
+    }
+    // Offline partitions may have a candidate now; new partitions a live replica.
+    const std::vector<model::topic_partition> all;
+    const std::string why = "broker " + fmt::format("{}", fmt::join(fresh, ",")) + " started";
+    co_await reconcile(all, why, batch);
+    resend_deletions(fresh, batch);
+    send(batch);
+}
+
+asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_controlled_shutdown(
+    const protocol::controlled_shutdown_request& req) {
+    protocol::controlled_shutdown_response out;
+    if (!is_active) {
+        out.error_code = error_code(kafka_error::stale_controller_epoch);
+        co_return out;
+    }
+    auto b = ctx.brokers.find(req.broker_id);
+    if (b == ctx.brokers.end()) {
+        out.error_code = error_code(kafka_error::broker_not_available);
+        co_return out;
+    }
+    if (req.broker_epoch != model::no_broker_epoch && req.broker_epoch < b->second.epoch) {
+        out.error_code = error_code(kafka_error::stale_broker_epoch);
+        co_return out;
+    }
+    model::node_id id = req.broker_id;
+    ctx.shutting_down.insert(id);
+    GREGOR_LOG(controller_log, info, "controlled shutdown of broker {}", id());
+    broker_set live = ctx.registered_set();
+    std::vector<state_change> changes;
+    request_batch batch;
+    for (const auto& tp : ctx.partitions_on(id)) {
+        const partition_record& r = *ctx.partition(tp);
+        if (r.replicas.size() <= 1 || r.version() < 0 || ctx.topics.at(tp.topic).deleting) {
+            continue;
+        }
+        coord::partition_state next = r.state;
+        next.controller_epoch = ctx.epoch;
+        if (r.state.leader == id) {
+            auto won = elect_controlled_shutdown(r.replicas, r.state.isr, live, ctx.shutting_down);
+            if (!won) {
+                continue;  // no other ISR member: it keeps leading until it stops
+            }
+            next.leader = won->leader;
+            next.isr = won->isr;
+        } else {
+            batch.stop_replica(id, tp, false, r.state.leader_epoch);
+            auto removed = remove_from_isr({r.state.leader, r.state.isr}, id);
+            next.leader = removed.leader;
+            next.isr = removed.isr;
+            if (next.isr == r.state.isr) {
+                continue;
+            }
+        }
+        next.leader_epoch = model::leader_epoch(r.state.leader_epoch() + 1);
+        changes.push_back({tp, std::move(next), false, false});
+    }
+    const std::string why = "controlled shutdown of broker " + std::to_string(id());
+    co_await write_changes(changes, why, batch);
+    if (!is_active) {
+        out.error_code = error_code(kafka_error::stale_controller_epoch);
+        co_return out;
+    }
+    send(batch);
+    // What it still leads among replicated partitions (Kafka leaves single-replica ones out:
+    // nobody can take them over).
+    for (const auto& tp : ctx.partitions_led_by(id)) {
+        if (ctx.partition(tp)->replicas.size() > 1 && !ctx.topics.at(tp.topic).deleting) {
+            out.remaining_partitions.push_back({tp.topic, tp.partition, {}});
+        }
+    }
+    co_return out;
+}
+
+}  // namespace gregor::controller

@@ -1,0 +1,116 @@
+// controller: Kafka's ZooKeeper-mode controller, one per broker, active on at most one.
+//
+// Election: every broker watches /controller and tries to create it (ephemeral, with its id)
+// in one multi with the conditional bump of /controller_epoch; the winner is controller for
+// that epoch, the others learn its id and try again when the node goes away. A broker that
+// comes back does not take the role back.
+//
+// Fencing: every ZooKeeper write of the active controller is a multi that first checks the
+// version of /controller_epoch it won with. A failed check means another controller was
+// elected since: this one resigns at once, having changed nothing. Every LeaderAndIsr,
+// UpdateMetadata and StopReplica carries the controller id and epoch and the recipient's
+// broker epoch, so brokers refuse a zombie's requests.
+//
+// Duties once elected (Kafka's onControllerFailover): watch /brokers/ids, /brokers/topics and
+// /admin/delete_topics; load every broker, topic, assignment and partition state with
+// pipelined reads; send the live brokers (UpdateMetadata) first; then bring replicas and
+// partitions online, electing leaders for new and offline partitions. Then: broker
+// failures, returns and bounces (same id, newer czxid); new topics; topic deletion;
+// controlled shutdown; AlterPartition (ISR changes by leaders); topic admin requests.
+// Every leader/ISR decision is written to ZooKeeper (conditional on the state znode's
+// version) before brokers hear of it, and logged once in the decision journal with its reason.
+//
+// Threading: one event queue on the broker's loop. ZooKeeper watches, session events and
+// requests from the broker's handlers only enqueue; one event is handled at a time, so the
+// controller's state has a single writer. Nothing here touches sockets or files: ZooKeeper is
+// reached through coord::client and brokers through broker_channels, so unit and simulation
+// tests run the same code over the in-memory ensemble and channels.
+#pragma once
+
+#include "controller/channels.h"
+#include "controller/context.h"
+#include "coord/client.h"
+#include "protocol/messages/alter_partition.h"
+#include "protocol/messages/controlled_shutdown.h"
+#include "protocol/messages/create_topics.h"
+#include "protocol/messages/delete_topics.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace gregor::controller {
+
+namespace asio = boost::asio;
+
+struct controller_config {
+    model::node_id self;
+    // The listener brokers use to reach each other (LeaderAndIsr names leaders by it).
+    std::string inter_broker_listener = "PLAINTEXT";
+    bool unclean_leader_election = false;  // unclean.leader.election.enable (broker default)
+    std::int32_t num_partitions = 1;       // num.partitions
+    std::int16_t default_replication_factor = 1;
+    bool delete_topic_enable = true;
+    // Broker settings that supply topic config defaults (min.insync.replicas, ...).
+    std::map<std::string, std::string> broker_properties;
+    // ZooKeeper reads/writes outstanding at once during bulk work.
+    std::size_t zk_window = 2048;
+    // Events waiting at most; admin requests beyond it are refused (watch events coalesce).
+    std::size_t event_queue_max = 4096;
+    std::function<model::timestamp_ms()> now;
+    // Seed of the replica assignment's random start (tests fix it).
+    std::uint64_t assignment_seed = 0;
+};
+
+// What the controller reports to its owner (all optional).
+struct controller_hooks {
+    // This broker became controller (epoch) or stopped being it (no_controller_epoch).
+    std::function<void(model::controller_epoch)> on_role_change;
+};
+
+class controller {
+public:
+    controller(asio::io_context& ioc, coord::client& zk, broker_channels& channels,
+               controller_config config, controller_hooks hooks = {});
+    ~controller();
+    controller(const controller&) = delete;
+    controller& operator=(const controller&) = delete;
+
+    // Starts watching /controller and competing for it. Call once the broker is registered.
+    void start();
+    // Resigns if active (deleting /controller so another broker takes over at once) and
+    // stops handling events. Completes when the event loop has ended.
+    asio::awaitable<void> stop();
+
+    bool active() const;
+    // The controller this broker knows of (itself when active), or no_node.
+    model::node_id known_controller() const;
+    model::controller_epoch epoch() const;
+    // Read-only view for tests and introspection (meaningful while active).
+    const controller_context& context() const;
+
+    // Requests forwarded by the broker's handlers. Each is handled as one controller event;
+    // a broker that is not the controller answers as Kafka does (NOT_CONTROLLER, or
+    // STALE_CONTROLLER_EPOCH for ControlledShutdown). The request must stay alive until the
+    // call completes (the caller co_awaits it at once).
+    asio::awaitable<protocol::controlled_shutdown_response> controlled_shutdown(
+        const protocol::controlled_shutdown_request& req);
+    asio::awaitable<protocol::alter_partition_response> alter_partition(
+        const protocol::alter_partition_request& req, std::int16_t version);
+    asio::awaitable<protocol::create_topics_response> create_topics(
+        const protocol::create_topics_request& req, std::int16_t version);
+    asio::awaitable<protocol::delete_topics_response> delete_topics(
+        const protocol::delete_topics_request& req, std::int16_t version);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace gregor::controller

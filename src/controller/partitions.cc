@@ -1,0 +1,242 @@
+// Leader/ISR decisions: compute them, write them fenced, journal them, tell the brokers.
+#include "controller/impl.h"
+#include "controller/logger.h"
+
+#include "coord/errc.h"
+#include "protocol/frame.h"
+#include "protocol/messages/leader_and_isr.h"
+#include "protocol/messages/stop_replica.h"
+
+#include <algorithm>
+
+namespace gregor::controller {
+namespace {
+
+std::string ids(const std::vector<model::node_id>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        out += (i == 0 ? "" : ",") + std::to_string(v[i]());
+    }
+    return out + "]";
+}
+
+bool is_true(const std::string& v) {
+    return v == "true" || v == "TRUE" || v == "True";
+}
+
+// Removes every replica that is not registered from the ISR, never emptying it (Kafka's
+// OfflineReplica keeps the last member so it can lead again when it returns).
+std::vector<model::node_id> without_dead(const std::vector<model::node_id>& isr,
+                                         const controller_context& ctx) {
+    std::vector<model::node_id> out;
+    for (model::node_id id : isr) {
+        if (ctx.brokers.contains(id)) {
+            out.push_back(id);
+        }
+    }
+    if (out.empty() && !isr.empty()) {
+        out.push_back(isr.front());
+    }
+    return out;
+}
+
+}  // namespace
+
+bool controller::impl::unclean_allowed(const std::string& topic) const {
+    auto t = ctx.topics.find(topic);
+    if (t != ctx.topics.end()) {
+        auto c = t->second.config.find("unclean.leader.election.enable");
+        if (c != t->second.config.end()) {
+            return is_true(c->second);
+        }
+    }
+    return cfg.unclean_leader_election;
+}
+
+std::optional<state_change> controller::impl::offline_change(const model::topic_partition& tp,
+                                                             const partition_record& r) const {
+    broker_set live = ctx.live_set();
+    coord::partition_state next = r.state;
+    next.controller_epoch = ctx.epoch;
+    if (r.version() < 0) {
+        auto won = elect_initial(r.replicas, live);
+        if (!won) {
+            return std::nullopt;  // no live replica: stays new until one registers
+        }
+        next = {won->leader, model::leader_epoch(0), ctx.epoch, won->isr, false};
+        return state_change{tp, std::move(next), true, false};
+    }
+    bool unclean = false;
+    // A leader in controlled shutdown keeps leading what nobody else can take until it dies.
+    if (!ctx.brokers.contains(r.state.leader)) {
+        if (auto won = elect_offline(r.replicas, r.state.isr, live, unclean_allowed(tp.topic))) {
+            next.leader = won->leader;
+            next.isr = won->isr;
+            unclean = won->unclean;
+            next.recovering = won->unclean;
+        } else {
+            next.leader = model::no_node;
+            next.isr = without_dead(r.state.isr, ctx);
+        }
+    } else {
+        next.isr = without_dead(r.state.isr, ctx);
+    }
+    if (next.leader == r.state.leader && next.isr == r.state.isr) {
+        return std::nullopt;
+    }
+    next.leader_epoch = model::leader_epoch(r.state.leader_epoch() + 1);
+    return state_change{tp, std::move(next), false, unclean};
+}
+
+asio::awaitable<void> controller::impl::reconcile(
+    const std::vector<model::topic_partition>& wanted, const std::string& why,
+    request_batch& batch) {
+    std::vector<model::topic_partition> candidates = wanted;
+    if (candidates.empty()) {
+        for (const auto& [name, t] : ctx.topics) {
+            for (const auto& [p, r] : t.partitions) {
+                candidates.push_back({name, p});
+            }
+        }
+    }
+    std::vector<state_change> changes;
+    for (const auto& tp : candidates) {
+        auto t = ctx.topics.find(tp.topic);
+        if (t == ctx.topics.end() || t->second.deleting) {
+            continue;
+        }
+        const partition_record* r = ctx.partition(tp);
+        if (r == nullptr) {
+            continue;
+        }
+        if (auto c = offline_change(tp, *r)) {
+            changes.push_back(std::move(*c));
+        }
+    }
+    co_await write_changes(changes, why, batch);
+}
+
+asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_change>& changes,
+                                                      const std::string& why,
+                                                      request_batch& batch) {
+    if (changes.empty() || !is_active) {
+        co_return is_active;
+    }
+    // New partitions need their parent znodes (unfenced, as Kafka creates them).
+    std::vector<std::vector<coord::op>> parents;
+    for (const auto& c : changes) {
+        if (c.create) {
+            parents.push_back(
+                {coord::create_op{coord::paths::topic_partitions(c.tp.topic), "", {}}});
+            parents.push_back({coord::create_op{coord::paths::partition(c.tp.topic, c.tp.partition),
+                                                "", {}}});
+        }
+    }
+    co_await zk::multi_many(zk, parents, cfg.zk_window);
+    std::vector<std::vector<coord::op>> writes;
+    coord::check_op fence{std::string(coord::paths::controller_epoch), ctx.epoch_version};
+    for (const auto& c : changes) {
+        std::string path = coord::paths::partition_state(c.tp.topic, c.tp.partition);
+        std::string data = coord::encode_partition_state(c.next);
+        if (c.create) {
+            writes.push_back({fence, coord::create_op{path, data, coord::create_mode::persistent}});
+        } else {
+            writes.push_back({fence, coord::set_op{path, data, ctx.partition(c.tp)->version}});
+        }
+    }
+    std::uint64_t gen = generation;
+    auto results = co_await zk::multi_many(zk, writes, cfg.zk_window);
+    if (generation != gen) {
+        co_return false;
+    }
+    broker_set everyone = ctx.registered_set();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& r = results[i];
+        if (fenced_out(r)) {
+            resign("/controller_epoch moved on: another controller was elected");
+            co_return false;
+        }
+        partition_record* rec = ctx.partition(changes[i].tp);
+        if (r.error || rec == nullptr) {
+            GREGOR_LOG(controller_log, warn, "partition {}: state write failed ({}); retried on the "
+                       "next round", changes[i].tp, r.error.message());
+            continue;
+        }
+        partition_record before = *rec;
+        rec->state = changes[i].next;
+        rec->version = changes[i].create ? model::zk_version(0) : r.results[1].stat->version;
+        rec->phase = ctx.brokers.contains(rec->state.leader) ? partition_phase::online
+                                                             : partition_phase::offline;
+        journal(changes[i], before, why);
+        batch.leader_and_isr_to_replicas(ctx, changes[i].tp, changes[i].create);
+        batch.update_metadata(everyone, changes[i].tp);
+    }
+    co_return true;
+}
+
+void controller::impl::journal(const state_change& c, const partition_record& before,
+                               const std::string& why) {
+    if (c.unclean) {
+        ++unclean_elections;
+        GREGOR_LOG(journal_log, err,
+                   "UNCLEAN leader election for {}: broker {} was not in the ISR {}; records "
+                   "acknowledged by the old ISR may be lost (unclean elections so far: {})",
+                   c.tp, c.next.leader(), ids(before.state.isr), unclean_elections);
+    }
+    GREGOR_LOG(journal_log, info,
+               "decision topic={} partition={} leader={}->{} isr={}->{} leader_epoch={} "
+               "controller_epoch={} reason=\"{}\"",
+               c.tp.topic, c.tp.partition(), c.create ? -1 : before.state.leader(), c.next.leader(),
+               c.create ? "[]" : ids(before.state.isr), ids(c.next.isr), c.next.leader_epoch(),
+               c.next.controller_epoch(), why);
+}
+
+void controller::impl::send(const request_batch& batch) {
+    if (batch.empty() || !is_active) {
+        return;
+    }
+    std::weak_ptr<impl> weak = weak_from_this();
+    std::uint64_t gen = generation;
+    for (outgoing_request& req :
+         batch.build(ctx, cfg.self, client_id, cfg.inter_broker_listener)) {
+        auto shared = std::make_shared<outgoing_request>(std::move(req));
+        channels.send(shared->broker, shared->message, [weak, gen, shared](result<bytes> r) {
+            auto self = weak.lock();
+            if (self && self->generation == gen && self->is_active) {
+                self->on_response(*shared, std::move(r));
+            }
+        });
+    }
+}
+
+void controller::impl::on_response(const outgoing_request& req, result<bytes> r) {
+    if (!r) {
+        return;  // the broker is gone; it gets fresh state when it comes back
+    }
+    if (req.api_key != protocol::stop_replica_api::key || req.deleting.empty()) {
+        return;
+    }
+    protocol::reader rd(*r);
+    auto header = protocol::decode_response_header(
+        rd, protocol::response_header_version(req.api_key, stop_replica_version));
+    auto resp = protocol::decode_exact<protocol::stop_replica_response>(rd, stop_replica_version);
+    if (!header || !resp || resp->error_code != 0) {
+        return;
+    }
+    bool progressed = false;
+    for (const auto& pe : resp->partition_errors) {
+        if (pe.error_code != 0) {
+            continue;
+        }
+        auto d = deleting.find(pe.topic_name);
+        if (d != deleting.end() && d->second.erase({req.broker, pe.partition_index}) > 0) {
+            progressed = true;
+        }
+    }
+    if (progressed) {
+        auto self = shared_from_this();
+        enqueue("finish_deletions", [self] { return self->finish_deletions(); }, {}, true);
+    }
+}
+
+}  // namespace gregor::controller

@@ -1,0 +1,80 @@
+// request_batch: the LeaderAndIsr / UpdateMetadata / StopReplica requests of one controller
+// round (Kafka's ControllerBrokerRequestBatch).
+//
+// A state change adds what each broker must hear; build() turns that into at most one request
+// of each kind per broker, in the order Kafka sends them: LeaderAndIsr first, then
+// UpdateMetadata, then StopReplica. Partition states are taken from the context when build()
+// runs, so the requests carry the state the round ended with. Every request carries the
+// controller id, the controller epoch and the recipient's broker epoch (fencing). Versions are
+// the newest Kafka 3.8's ZooKeeper controller sends: LeaderAndIsr 7, UpdateMetadata 8,
+// StopReplica 4. Loop thread only; plain data.
+#pragma once
+
+#include "base/bytes.h"
+#include "controller/context.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gregor::controller {
+
+inline constexpr std::int16_t leader_and_isr_version = 7;
+inline constexpr std::int16_t update_metadata_version = 8;
+inline constexpr std::int16_t stop_replica_version = 4;
+// UpdateMetadata leader of a partition whose topic is being deleted.
+inline constexpr model::node_id leader_during_delete{-2};
+// StopReplica leader epoch of a deletion (KIP-570).
+inline constexpr model::leader_epoch epoch_during_delete{-2};
+
+struct outgoing_request {
+    model::node_id broker;
+    std::int16_t api_key = 0;
+    bytes message;  // request header + body, no size prefix
+    // For StopReplica: the partitions it deletes (the controller tracks their completion).
+    std::vector<model::topic_partition> deleting;
+};
+
+class request_batch {
+public:
+    // LeaderAndIsr with the partition's current state to `broker`.
+    void leader_and_isr(model::node_id broker, const model::topic_partition& tp, bool is_new);
+    // LeaderAndIsr to every live replica of the partition.
+    void leader_and_isr_to_replicas(const controller_context& ctx,
+                                    const model::topic_partition& tp, bool is_new);
+    // UpdateMetadata carrying the partition's current state to every broker in `to`.
+    void update_metadata(const broker_set& to, const model::topic_partition& tp);
+    // UpdateMetadata with leader -2 (topic being deleted) to every broker in `to`.
+    void update_metadata_deleting(const broker_set& to, const model::topic_partition& tp);
+    // UpdateMetadata to `to` even if it carries no partition (the live broker list).
+    void update_metadata_brokers(const broker_set& to);
+    // StopReplica to `broker`; `remove` deletes the log (epoch -2).
+    void stop_replica(model::node_id broker, const model::topic_partition& tp, bool remove,
+                      model::leader_epoch epoch);
+
+    bool empty() const;
+    // The requests of this round, in sending order. `client_id` names the controller in the
+    // request headers; LeaderAndIsr names leaders by their `listener` endpoint. Brokers not
+    // registered in `ctx` get nothing.
+    std::vector<outgoing_request> build(const controller_context& ctx, model::node_id self,
+                                        const std::string& client_id,
+                                        const std::string& listener) const;
+
+private:
+    std::map<model::node_id, std::map<model::topic_partition, bool>> leader_and_isr_;
+    std::map<model::node_id, std::set<model::topic_partition>> update_metadata_;
+    std::map<model::node_id, std::set<model::topic_partition>> deleting_;
+    std::set<model::node_id> update_metadata_brokers_;
+    struct stop {
+        bool remove = false;
+        model::leader_epoch epoch;
+    };
+    std::map<model::node_id, std::map<model::topic_partition, stop>> stop_replica_;
+};
+
+// Kafka's security protocol ids (UpdateMetadata endpoints): PLAINTEXT 0, SSL 1,
+// SASL_PLAINTEXT 2, SASL_SSL 3; -1 for an unknown name.
+std::int16_t security_protocol_id(const std::string& name);
+
+}  // namespace gregor::controller

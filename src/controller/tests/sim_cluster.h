@@ -1,0 +1,108 @@
+// sim_cluster: N brokers' controllers on the in-memory ZooKeeper, for unit and seeded tests.
+//
+// Each simulated broker has its own fake_client session, the real broker_registration, the
+// real controller, and a broker model that applies LeaderAndIsr/UpdateMetadata/StopReplica
+// with the same fencing rules a broker uses (controller epoch, broker epoch, leader epoch).
+// Requests between controller and brokers travel through sim_network, which holds them until
+// the test delivers them: in order, in random order, or drops them. Everything runs on one
+// io_context drained by hand, so a run is a pure function of its seed.
+#pragma once
+
+#include "controller/controller.h"
+#include "coord/broker_registration.h"
+#include "coord/fake_client.h"
+#include "coord/fake_ensemble.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace gregor::controller::sim {
+
+// What a broker holds for one partition after applying the controller's requests.
+struct broker_partition {
+    model::node_id leader = model::no_node;
+    model::leader_epoch leader_epoch = model::no_leader_epoch;
+    std::vector<model::node_id> isr;
+    bool deleted = false;
+};
+
+struct broker_model {
+    model::node_id id;
+    model::broker_epoch epoch = model::no_broker_epoch;
+    model::controller_epoch controller_epoch{0};
+    model::node_id controller = model::no_node;
+    std::map<model::topic_partition, broker_partition> partitions;  // from LeaderAndIsr
+    std::map<model::topic_partition, broker_partition> metadata;    // from UpdateMetadata
+    std::set<model::node_id> live_brokers;
+    // Every (controller epoch) of a request this broker applied, in order.
+    std::vector<model::controller_epoch> applied;
+};
+
+class sim_network;
+
+struct sim_node {
+    model::node_id id;
+    std::unique_ptr<coord::fake_client> zk;
+    std::unique_ptr<coord::broker_registration> registration;
+    std::unique_ptr<broker_channels> channels;
+    std::unique_ptr<controller> ctl;
+    broker_model model;
+    bool alive = true;
+    bool ctl_started = false;
+};
+
+class sim_network {
+public:
+    struct message {
+        model::node_id from;
+        model::node_id to;
+        bytes request;
+        broker_channels::completion done;
+    };
+    std::deque<message> in_flight;
+
+    // Delivers every message queued now (and not ones they cause), in the given order.
+    void deliver(std::vector<sim_node*>& nodes, std::mt19937_64* shuffle);
+    // Drops every queued message (their senders see an error).
+    void drop_all();
+};
+
+class sim_cluster {
+public:
+    explicit sim_cluster(int brokers, std::uint64_t seed = 1);
+    ~sim_cluster();
+
+    boost::asio::io_context ioc;
+    coord::fake_ensemble ensemble;
+    sim_network net;
+    std::vector<std::unique_ptr<sim_node>> nodes;
+    std::mt19937_64 rng;
+
+    sim_node& node(int id) { return *nodes[static_cast<std::size_t>(id - 1)]; }
+    // Runs every ready handler (ZooKeeper deliveries, controller events) until none is left.
+    void settle();
+    // settle(), then deliver controller requests in order, repeated until quiet.
+    void run(bool shuffle = false);
+    // The active controllers (normally one).
+    std::vector<model::node_id> active_controllers() const;
+    // The broker process dies: its session ends (ephemerals go), nothing it does counts.
+    void kill(int id);
+    // The broker starts again with a new session (a new broker epoch).
+    void restart(int id);
+    // Its ZooKeeper session expires (ephemerals go); the process lives on and reconnects.
+    void expire(int id);
+    // Creates a topic by writing /brokers/topics/<t> as an admin tool would.
+    void create_topic_znode(const std::string& name, const coord::replica_map& assignment);
+    // Reads a partition state znode straight from the ensemble.
+    std::optional<coord::partition_state> zk_state(const std::string& topic, int p) const;
+
+private:
+    void start(sim_node& n);
+};
+
+}  // namespace gregor::controller::sim
