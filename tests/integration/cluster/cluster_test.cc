@@ -10,8 +10,7 @@
 #include "cluster/process.h"
 #include "cluster/state.h"
 #include "cluster/zk_view.h"
-#include "coord/zk_client.h"
-#include "coord/znode_json.h"
+#include "integration/cluster/cluster_process.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -35,120 +34,13 @@ namespace gregor::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using test::eventually;
+using test::gregor;
+using test::processes_mentioning;
+using test::up_process;
 
 constexpr auto start_limit = 180s;
 constexpr auto step_limit = 60s;
-
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
-    return true;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-struct command_result {
-    int status = -1;
-    std::string out;
-};
-
-// Runs `[prefix] gregor <args>` to completion, capturing stdout and stderr.
-command_result gregor(const std::string& args, const std::string& prefix = "") {
-    command_result r;
-    std::string cmd = prefix + " " + std::string(GREGOR_BINARY) + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-        return r;
-    }
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        r.out.append(buf, n);
-    }
-    int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
-// `gregor cluster up` as a child whose output goes to a file.
-class up_process {
-public:
-    up_process(const std::filesystem::path& dir, std::vector<std::string> extra) {
-        out_ = dir.string() + ".up.log";
-        std::vector<std::string> args{GREGOR_BINARY, "cluster", "up", "--dir", dir.string()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        pid_t parent = ::getpid();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) {
-                ::_exit(127);
-            }
-            int fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(fd, STDOUT_FILENO);
-            ::dup2(fd, STDERR_FILENO);
-            std::vector<char*> argv;
-            for (auto& a : args) {
-                argv.push_back(a.data());
-            }
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-    }
-    ~up_process() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    pid_t pid() const { return pid_; }
-    std::string output() const { return slurp(out_); }
-    bool wait_output(const std::string& text, std::chrono::milliseconds limit) const {
-        return eventually([&] { return output().find(text) != std::string::npos; }, limit);
-    }
-    // Waits for exit; returns the exit code, or nullopt after `limit`.
-    std::optional<int> wait_exit(std::chrono::milliseconds limit) {
-        auto s = reap_within(pid_, limit);
-        if (!s) {
-            return std::nullopt;
-        }
-        pid_ = -1;
-        return WIFEXITED(*s) ? WEXITSTATUS(*s) : 128 + WTERMSIG(*s);
-    }
-
-private:
-    std::filesystem::path out_;
-    pid_t pid_ = -1;
-};
-
-// Every live process whose command line mentions `needle` (the unique temp dir).
-std::vector<pid_t> processes_mentioning(const std::string& needle) {
-    std::vector<pid_t> out;
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-        auto name = e.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        auto cmdline = slurp(e.path() / "cmdline");
-        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-        auto pid = static_cast<pid_t>(std::stoi(name));
-        if (cmdline.find(needle) != std::string::npos && process_alive(pid)) {
-            out.push_back(pid);
-        }
-    }
-    return out;
-}
 
 class cluster_up_test : public ::testing::Test {
 protected:
@@ -190,53 +82,6 @@ protected:
     std::filesystem::path dir_;
 };
 
-// Until the controller lands on this branch, no broker creates /controller, so `up` would
-// wait for it forever. Once the brokers are registered and no controller appeared within a
-// grace period, the test writes /controller itself (persistent, naming broker 1), standing
-// in for the election. Remove this once the brokers elect a controller.
-void stand_in_controller_if_none(const std::filesystem::path& dir) {
-    ASSERT_TRUE(eventually([&] { return read_state(dir).has_value(); }, 60s));
-    auto connect = read_state(dir)->zookeeper_connect;
-    boost::asio::io_context ioc;
-    coord::zk_config cfg;
-    cfg.connect = connect;
-    cfg.connection_timeout = 60s;
-    coord::zk_client zk(ioc, cfg);
-    auto pump = [&](const std::function<bool()>& done, std::chrono::milliseconds limit) {
-        auto end = std::chrono::steady_clock::now() + limit;
-        while (!done() && std::chrono::steady_clock::now() < end) {
-            ioc.restart();
-            ioc.run_one_for(50ms);
-        }
-        return done();
-    };
-    std::optional<result<void>> started;
-    zk.start([&](result<void> r) { started.emplace(std::move(r)); });
-    ASSERT_TRUE(pump([&] { return started.has_value(); }, 90s));
-    ASSERT_TRUE(*started);
-    auto controller_exists = [&] {
-        std::optional<result<std::optional<coord::znode_stat>>> got;
-        zk.exists("/controller", {}, [&](auto r) { got.emplace(std::move(r)); });
-        pump([&] { return got.has_value(); }, 10s);
-        return got && *got && (*got)->has_value();
-    };
-    auto brokers_registered = [&] {
-        std::optional<result<coord::children>> got;
-        zk.get_children("/brokers/ids", {}, [&](auto r) { got.emplace(std::move(r)); });
-        pump([&] { return got.has_value(); }, 10s);
-        return got && *got && (*got)->names.size() == 3;
-    };
-    ASSERT_TRUE(eventually(brokers_registered, start_limit));
-    if (eventually(controller_exists, 15s)) {
-        return;
-    }
-    std::optional<result<std::string>> created;
-    zk.create("/controller",
-              coord::encode_controller({model::node_id{1}, model::timestamp_ms{0}, std::nullopt}),
-              coord::create_mode::persistent, [&](auto r) { created.emplace(std::move(r)); });
-    pump([&] { return created.has_value(); }, 10s);
-}
-
 bool registered(const cluster_view& v, std::vector<std::int32_t> ids) {
     return v.registered == ids;
 }
@@ -244,7 +89,6 @@ bool registered(const cluster_view& v, std::vector<std::int32_t> ids) {
 TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     auto up = std::make_unique<up_process>(
         dir_, std::vector<std::string>{"--brokers", "3", "--base-port", "0"});
-    stand_in_controller_if_none(dir_);
     ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
     auto first = state();
     ASSERT_EQ(first.brokers.size(), 3u);
