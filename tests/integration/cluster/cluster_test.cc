@@ -11,6 +11,7 @@
 #include "cluster/state.h"
 #include "cluster/zk_view.h"
 #include "integration/cluster/cluster_process.h"
+#include "support/zookeeper_server.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -208,6 +209,23 @@ TEST_F(cluster_up_test, commands_on_a_directory_without_a_cluster_fail_clearly) 
     EXPECT_EQ(kill.status, 1);
     auto usage = gregor("cluster kill --dir " + dir_.string());
     EXPECT_EQ(usage.status, 2) << usage.out;
+}
+
+TEST_F(cluster_up_test, an_external_zookeeper_is_used_and_left_running) {
+    test::zookeeper_server zk;
+    auto up = std::make_unique<up_process>(
+        dir_, std::vector<std::string>{"--brokers", "1", "--base-port", "0", "--zookeeper",
+                                       zk.connect_string()});
+    ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
+    auto s = state();
+    EXPECT_FALSE(s.zookeeper_managed);
+    EXPECT_EQ(s.zookeeper_connect, zk.connect_string());
+    EXPECT_NE(up->output().find(zk.connect_string() + " (external)"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "zookeeper"));
+    auto down = gregor("cluster down --dir " + dir_.string());
+    EXPECT_EQ(down.status, 0) << down.out;
+    EXPECT_TRUE(up->wait_exit(step_limit));
+    EXPECT_EQ(test::four_letter_word(zk.port(), "ruok"), "imok");
 }
 
 TEST_F(cluster_up_test, a_broker_that_exits_at_start_is_named_with_its_log) {
