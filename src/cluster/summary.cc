@@ -19,29 +19,30 @@ std::string broker_lines(const cluster_state& s) {
     return out;
 }
 
-std::string try_lines(const cluster_state& s) {
+std::string try_lines(const cluster_state& s, const std::string& g) {
     auto first = fmt::format("127.0.0.1:{}", s.brokers.front().port);
     auto dir = quote_dir(s.dir);
     auto rf = std::min<std::size_t>(3, s.brokers.size());
     std::string out = "try it:\n";
     out += fmt::format(
-        "  gregor topics create demo --partitions 3 --replication-factor {} "
+        "  {} topics create demo --partitions 3 --replication-factor {} "
         "--dir {}\n",
-        rf, dir);
+        g, rf, dir);
     out += fmt::format("  echo hello | kcat -b {} -P -t demo          # produce\n", first);
     out += fmt::format("  kcat -b {} -C -t demo -o beginning -e       # consume\n", first);
     out += fmt::format("  kcat -b {} -L                               # metadata\n", first);
-    out += fmt::format("  gregor topics describe demo --dir {}\n", dir);
-    out += fmt::format("  gregor cluster health --dir {}\n", dir);
-    out += fmt::format("  gregor cluster kill <broker-id> --dir {}   (then restart <broker-id>)\n",
+    out += fmt::format("  {} topics describe demo --dir {}\n", g, dir);
+    out += fmt::format("  {} cluster health --dir {}\n", g, dir);
+    out += fmt::format("  {} cluster kill <broker-id> --dir {}   (then restart <broker-id>)\n", g,
                        dir);
-    out += fmt::format("stop: Ctrl-C here, or `gregor cluster down --dir {}`\n", dir);
+    out += fmt::format("stop: Ctrl-C here, or `{} cluster down --dir {}`\n", g, dir);
     return out;
 }
 
 }  // namespace
 
-std::string summary_text(const cluster_state& s, const cluster_view& v) {
+std::string summary_text(const cluster_state& s, const cluster_view& v,
+                         const std::string& gregor_command) {
     cluster_layout l{s.dir};
     std::string out = fmt::format("gregor cluster: {} broker(s) in {}\n", s.brokers.size(), s.dir);
     out += fmt::format("  bootstrap servers: {}\n", s.bootstrap_servers());
@@ -62,7 +63,7 @@ std::string summary_text(const cluster_state& s, const cluster_view& v) {
         "  zookeeper.session.timeout.ms={}: a killed broker leaves /brokers/ids within about "
         "{} s,\n  so failovers show quickly (Kafka's default is 18 s)\n",
         s.session_timeout_ms, s.session_timeout_ms / 1000);
-    out += try_lines(s);
+    out += try_lines(s, gregor_command);
     out += "ready\n";
     return out;
 }

@@ -10,7 +10,9 @@
 namespace gregor::cluster {
 
 // Bootstrap servers, ZooKeeper, controller and its epoch, per-broker ports, pids and log
-// paths, and the exact kcat and gregor commands to try it. Ends with the line "ready".
-std::string summary_text(const cluster_state& s, const cluster_view& v);
+// paths, and the exact kcat and gregor commands to try it (`gregor_command` is how the user
+// runs gregor: "gregor" or a path). Ends with the line "ready".
+std::string summary_text(const cluster_state& s, const cluster_view& v,
+                         const std::string& gregor_command);
 
 }  // namespace gregor::cluster

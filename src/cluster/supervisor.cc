@@ -52,6 +52,23 @@ std::string self_executable() {
     return ec ? std::string("gregor") : p.string();
 }
 
+// How the user can run this gregor again: "gregor" if that is what PATH finds, else the
+// path relative to the working directory when it lies below it, else the absolute path.
+std::string display_command() {
+    auto self = std::filesystem::path(self_executable());
+    std::error_code ec;
+    if (auto on_path = find_on_path("gregor");
+        on_path && std::filesystem::equivalent(*on_path, self, ec)) {
+        return "gregor";
+    }
+    auto cwd = std::filesystem::current_path(ec);
+    auto rel = self.lexically_relative(cwd);
+    if (!ec && !rel.empty() && *rel.begin() != "..") {
+        return rel.string();
+    }
+    return self.string();
+}
+
 }  // namespace
 
 supervisor::supervisor(up_options o) : options_(std::move(o)) {}
@@ -75,7 +92,7 @@ int supervisor::run() {
         stop_all();
         return exit_failed;
     }
-    say(summary_text(state_, *view));
+    say(summary_text(state_, *view, display_command()));
     int rc = supervise();
     stop_all();
     return rc;
@@ -96,6 +113,8 @@ result<void> supervisor::prepare() {
     GREGOR_TRY_VOID(take_directory());
     GREGOR_TRY_VOID(load_or_create_state());
     GREGOR_TRY_VOID(check_ports());
+    // Requests and replies of an earlier run are stale: nobody waits for them any more.
+    std::filesystem::remove_all(layout_.control_dir(), ec);
     std::filesystem::create_directories(layout_.control_dir(), ec);
     for (const auto& b : state_.brokers) {
         std::filesystem::create_directories(layout_.broker_data(b.id), ec);

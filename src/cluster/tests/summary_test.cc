@@ -19,12 +19,13 @@ TEST(cluster_summary, shows_everything_a_user_needs) {
     v.registered = {1, 2};
     v.controller = 2;
     v.controller_epoch = 5;
-    auto text = summary_text(s, v);
+    auto text = summary_text(s, v, "build/release/gregor");
     for (const char* fact :
          {"bootstrap servers: 127.0.0.1:9092,127.0.0.1:9093", "127.0.0.1:2999",
           "broker 2 (controller epoch 5)", "/d/broker-1/broker.log", "/d/zookeeper/zookeeper.log",
           "kcat -b 127.0.0.1:9092 -P -t demo", "kcat -b 127.0.0.1:9092 -C -t demo -o beginning -e",
-          "zookeeper.session.timeout.ms=6000", "gregor cluster down --dir /d"}) {
+          "zookeeper.session.timeout.ms=6000", "build/release/gregor cluster down --dir /d",
+          "build/release/gregor topics create demo"}) {
         EXPECT_NE(text.find(fact), std::string::npos) << fact << "\n" << text;
     }
     EXPECT_TRUE(text.ends_with("ready\n"));
