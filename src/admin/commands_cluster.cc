@@ -148,21 +148,19 @@ int run_health(const health_options& o) {
     for (;;) {
         std::string failure;
         auto report = check_once(o, *e, failure);
-        if (!failure.empty()) {
-            print(o.common.output() == output_format::json
-                      ? ojson({{"healthy", false}, {"error", failure}}).dump() + "\n"
-                      : "unhealthy: cannot read metadata: " + failure + "\n");
-        } else if (!o.exit_when_healthy || report.healthy || o.watch) {
-            print(render_health(report, o.common.output()));
+        bool healthy = report.healthy && failure.empty();
+        bool timed_out = o.timeout_s > 0 && std::chrono::steady_clock::now() >= end;
+        bool done = !polling || (o.exit_when_healthy && healthy) || timed_out;
+        // --watch prints every verdict; otherwise only the last one.
+        if (o.watch || done) {
+            print(failure.empty()
+                      ? render_health(report, o.common.output())
+                      : (o.common.output() == output_format::json
+                             ? ojson({{"healthy", false}, {"error", failure}}).dump() + "\n"
+                             : "unhealthy: cannot read metadata: " + failure + "\n"));
         }
-        if (!polling || (o.exit_when_healthy && report.healthy && failure.empty())) {
-            return report.healthy && failure.empty() ? exit_ok : exit_failed;
-        }
-        if (o.timeout_s > 0 && std::chrono::steady_clock::now() >= end) {
-            if (o.exit_when_healthy && !o.watch) {
-                print(render_health(report, o.common.output()));
-            }
-            return exit_failed;
+        if (done) {
+            return healthy ? exit_ok : exit_failed;
         }
         std::this_thread::sleep_for(std::chrono::seconds(o.interval_s));
     }

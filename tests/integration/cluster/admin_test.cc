@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -73,6 +74,9 @@ TEST_F(admin_test, a_fresh_cluster_is_healthy_and_describes_its_controller) {
     EXPECT_EQ(j["brokers"].size(), 3u) << j.dump();
     EXPECT_GE(j["controller_id"].get<int>(), 1);
     EXPECT_GE(j["controller_epoch"].get<int>(), 1) << "the epoch comes from --dir's ZooKeeper";
+    auto watched = admin("cluster health --watch --interval 1 --timeout 2");
+    EXPECT_EQ(watched.status, 0) << watched.out;
+    EXPECT_GE(std::count(watched.out.begin(), watched.out.end(), '\n'), 2) << watched.out;
     auto text = admin("cluster describe");
     EXPECT_EQ(text.status, 0);
     EXPECT_NE(text.out.find("(controller)"), std::string::npos) << text.out;
