@@ -184,7 +184,7 @@ void app::impl::start_registration() {
                    config.broker_id(), svc->cluster_id, epoch());
         start_controller();
     };
-    h.on_lost = [this] {
+    h.on_lost = [] {
         GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
     };
     h.on_fatal = [this](const error& e) {

@@ -2,6 +2,7 @@
 // bench, ...). Subcommands are added as their modules land; unknown ones are an error.
 #include "base/log.h"
 #include "cli/admin_command.h"
+#include "cli/bench_command.h"
 #include "cli/broker_command.h"
 #include "cli/cluster_command.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     bool show_version = false;
     app.add_flag("--version", show_version, "Print the version and exit");
     CLI::App* broker = gregor::cli::add_broker_command(app);
+    CLI::App* bench = gregor::cli::add_bench_command(app);
     CLI::App* cluster = gregor::cli::add_cluster_command(app);
     gregor::cli::add_admin_commands(app, *cluster);
     try {
@@ -29,6 +31,9 @@ int main(int argc, char** argv) {
     }
     if (broker->parsed()) {
         return gregor::cli::run_broker_command();
+    }
+    if (bench->parsed()) {
+        return gregor::cli::run_bench_command(bench);
     }
     if (auto rc = gregor::cli::run_cluster_command()) {
         return *rc;

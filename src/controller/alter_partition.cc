@@ -82,21 +82,11 @@ static kafka_error check_proposal(const controller_context& ctx, const partition
     return kafka_error::none;
 }
 
-asio::awaitable<response> controller::impl::do_alter_partition(const request& req,
-                                                               std::int16_t version) {
-    response out;
-    if (!is_active) {
-        out.error_code = error_code(kafka_error::not_controller);
-        co_return out;
-    }
-    auto sender = ctx.brokers.find(req.broker_id);
-    if (sender == ctx.brokers.end() || (req.broker_epoch != model::no_broker_epoch &&
-                                        req.broker_epoch != sender->second.epoch)) {
-        out.error_code = error_code(kafka_error::stale_broker_epoch);
-        co_return out;
-    }
-    std::vector<state_change> changes;
-    std::vector<std::pair<std::size_t, std::size_t>> slots;  // (topic, partition) in `out`
+// Checks every proposed ISR, answers the refused ones in `out`, and lists the accepted ones
+// that change something in `changes` (with their place in `out` in `slots`).
+static void plan_alter(const controller_context& ctx, const request& req, std::int16_t version,
+                       response& out, std::vector<state_change>& changes,
+                       std::vector<std::pair<std::size_t, std::size_t>>& slots) {
     for (const auto& t : req.topics) {
         auto& rt = out.topics.emplace_back();
         rt.topic_name = t.topic_name;
@@ -134,6 +124,24 @@ asio::awaitable<response> controller::impl::do_alter_partition(const request& re
             }
         }
     }
+}
+
+asio::awaitable<response> controller::impl::do_alter_partition(const request& req,
+                                                               std::int16_t version) {
+    response out;
+    if (!is_active) {
+        out.error_code = error_code(kafka_error::not_controller);
+        co_return out;
+    }
+    auto sender = ctx.brokers.find(req.broker_id);
+    if (sender == ctx.brokers.end() || (req.broker_epoch != model::no_broker_epoch &&
+                                        req.broker_epoch != sender->second.epoch)) {
+        out.error_code = error_code(kafka_error::stale_broker_epoch);
+        co_return out;
+    }
+    std::vector<state_change> changes;
+    std::vector<std::pair<std::size_t, std::size_t>> slots;  // (topic, partition) in `out`
+    plan_alter(ctx, req, version, out, changes, slots);
     request_batch batch;
     std::vector<model::topic_partition> tps;
     for (const auto& c : changes) {

@@ -1,13 +1,15 @@
 #include "broker/handlers/metadata.h"
 
 #include "broker/logger.h"
+#include "controller/assignment.h"
+#include "controller/topic_rules.h"
 #include "coord/client.h"
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
 
 #include <algorithm>
-#include <cctype>
+#include <random>
 
 namespace gregor::broker {
 namespace {
@@ -19,14 +21,8 @@ std::int16_t code(kafka_error e) {
     return static_cast<std::int16_t>(e);
 }
 
-// Kafka's topic name rule: 1..249 characters of [a-zA-Z0-9._-], not "." or "..".
 bool valid_topic_name(const std::string& name) {
-    if (name.empty() || name.size() > 249 || name == "." || name == "..") {
-        return false;
-    }
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
-    });
+    return !controller::invalid_topic_name(name).has_value();
 }
 
 response::metadata_response_topic describe_topic(const services& s, request_context& ctx,
@@ -55,22 +51,35 @@ response::metadata_response_topic describe_topic(const services& s, request_cont
     return t;
 }
 
-// Writes /brokers/topics/<t> with replicas assigned round-robin over the live brokers, as
-// Kafka's auto topic creation does; the controller creates the partitions from there.
+// Writes /brokers/topics/<t> (with a new topic id) using Kafka's replica assignment over the
+// live brokers, as Kafka's auto topic creation does; the controller's watch on
+// /brokers/topics creates the partitions from there.
 void auto_create(services& s, const std::string& topic) {
-    const auto& brokers = s.cache.brokers();
+    std::vector<controller::broker_rack> brokers;
+    for (const cached_broker& b : s.cache.brokers()) {
+        brokers.push_back({b.id, b.rack});
+    }
     if (s.zk == nullptr || brokers.empty()) {
         return;
     }
     auto rf = std::min<std::size_t>(static_cast<std::size_t>(s.config.default_replication_factor),
                                     brokers.size());
-    coord::topic_assignment a;
-    for (std::int32_t p = 0; p < s.config.num_partitions; ++p) {
-        auto& replicas = a.partitions[model::partition_id(p)];
-        for (std::size_t r = 0; r < rf; ++r) {
-            replicas.push_back(brokers[(static_cast<std::size_t>(p) + r) % brokers.size()].id);
-        }
+    static std::mt19937_64 rng{std::random_device{}()};
+    auto assigned = controller::assign_replicas(brokers, s.config.num_partitions,
+                                                static_cast<std::int16_t>(rf), rng(), 0,
+                                                controller::rack_mode::safe);
+    if (!assigned) {
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
+                                "cannot auto-create topic {}: {}", topic, assigned.err().message);
+        return;
     }
+    coord::topic_assignment a;
+    a.partitions = std::move(assigned).value();
+    std::array<std::uint8_t, 16> id{};
+    for (auto& b : id) {
+        b = static_cast<std::uint8_t>(rng());
+    }
+    a.topic_id = coord::make_cluster_id(id);
     s.zk->create(coord::paths::topic(topic), coord::encode_topic(a), coord::create_mode::persistent,
                  [topic](result<std::string> r) {
                      if (r) {

@@ -37,7 +37,7 @@ struct dispatch_fixture : ::testing::Test {
     broker_config config = test_config();
     metadata_cache cache;
     replica_manager rm{node_id(1), logs};
-    services svc{config, ioc, cache, rm, nullptr, "cluster-x", model::broker_epoch(50), [] {
+    services svc{config, ioc, cache, rm, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
                      return model::timestamp_ms(1000);
                  }};
     std::int32_t correlation = 0;
@@ -181,11 +181,26 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 10u);
+    EXPECT_EQ(got.size(), 14u);
+    EXPECT_EQ(got.count(create_topics_api::key), 1u);
+    EXPECT_EQ(got.count(controlled_shutdown_api::key), 1u);
     EXPECT_EQ(got.at(produce_api::key).first, produce_api::version_min);
     EXPECT_EQ(got.at(find_coordinator_api::key).first, 0);
     EXPECT_EQ(got.at(fetch_api::key).second, 12);  // v13+ needs topic ids
     EXPECT_EQ(got.count(join_group_api::key), 0u);
+}
+
+TEST_F(dispatch_fixture, controller_apis_on_a_broker_without_a_controller_say_not_controller) {
+    create_topics_request req;
+    req.topics.push_back({"t", 1, 1, {}, {}, {}});
+    auto resp = call<create_topics_api>(req, 5);
+    ASSERT_EQ(resp.topics.size(), 1u);
+    EXPECT_EQ(resp.topics[0].error_code, static_cast<std::int16_t>(model::kafka_error::not_controller));
+    auto shutdown = call<controlled_shutdown_api>({node_id(1), model::broker_epoch(50), {}}, 3);
+    EXPECT_EQ(shutdown.error_code,
+              static_cast<std::int16_t>(model::kafka_error::stale_controller_epoch));
+    auto alter = call<alter_partition_api>({}, 2);
+    EXPECT_EQ(alter.error_code, static_cast<std::int16_t>(model::kafka_error::not_controller));
 }
 
 TEST_F(dispatch_fixture, api_versions_of_an_unknown_version_answers_with_a_v0_body) {

@@ -185,9 +185,9 @@ sim_cluster::sim_cluster(int brokers, std::uint64_t seed)
 sim_cluster::~sim_cluster() {
     net.in_flight.clear();
     for (auto& n : nodes) {
+        n->registration.reset();
         n->ctl.reset();
         settle();  // lets its event loop end before anything it uses goes
-        n->registration.reset();
         n->zk.reset();
     }
     settle();
@@ -255,9 +255,9 @@ std::vector<model::node_id> sim_cluster::active_controllers() const {
 void sim_cluster::kill(int id) {
     sim_node& n = node(id);
     n.alive = false;
+    n.registration.reset();
     n.ctl.reset();
     settle();
-    n.registration.reset();
     n.zk.reset();  // closing the session removes its ephemerals
     n.model = broker_model{};
     n.model.id = n.id;

@@ -1,0 +1,44 @@
+// metadata_probe: asks one broker, over its own blocking socket, for the controller id, the
+// live brokers and one topic's partition leaders (Metadata v5), so that failover can poll
+// every surviving broker every 10 ms. librdkafka is not used here: it caches metadata and
+// does not expose the controller id. One probe per broker, used from one thread; it
+// reconnects after any error. Every call is bounded by the given timeout.
+#pragma once
+
+#include "base/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gregor::bench {
+
+struct cluster_view {
+    int controller = -1;
+    std::vector<int> brokers;  // sorted ids
+    std::vector<int> leaders;  // per partition of the topic, -1 without one
+};
+
+class metadata_probe {
+public:
+    metadata_probe(std::string host, int port);
+    ~metadata_probe();
+    metadata_probe(const metadata_probe&) = delete;
+    metadata_probe& operator=(const metadata_probe&) = delete;
+
+    result<cluster_view> ask(const std::string& topic, std::chrono::milliseconds timeout);
+
+private:
+    result<void> connect(std::chrono::milliseconds timeout);
+    result<std::vector<std::uint8_t>> exchange(const std::vector<std::uint8_t>& frame,
+                                               std::chrono::milliseconds timeout);
+    void close();
+
+    std::string host_;
+    int port_;
+    int fd_ = -1;
+    std::int32_t correlation_ = 0;
+};
+
+}  // namespace gregor::bench

@@ -1,0 +1,59 @@
+// options: everything `gregor bench <workload>` can be told, and its validation.
+//
+// cli.cc fills an options from the command line (CLI11 checks the types); validate() checks
+// ranges, combinations and formats, so that a bad argument is one clear message and exit code
+// 2 before any connection is made. Plain value type.
+#pragma once
+
+#include "base/result.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gregor::bench {
+
+enum class workload { produce, consume, e2e, limits, failover };
+
+const char* workload_name(workload w);
+
+struct options {
+    workload kind = workload::produce;
+    std::string bootstrap;  // host:port[,host:port...]
+    std::string topic = "gregor-bench";
+    std::optional<std::int64_t> records;
+    std::optional<double> duration_s;
+    std::int64_t record_size = 100;
+    std::string acks = "all";  // librdkafka's own default
+    int producers = 1;
+    std::optional<int> linger_ms;
+    std::optional<int> batch_size;
+    std::string compression = "none";
+    std::optional<int> partitions;
+    std::optional<int> replication_factor;       // for a topic we create; default: the broker's
+    double rate = 1000;                          // e2e: records per second
+    std::int64_t bytes = std::int64_t{1} << 30;  // limits: size of the disk test file
+    std::string dir;                             // limits: where the test file goes
+    std::string limits_from;                     // a `limits --format json` output
+    bool no_limits = false;                      // skip the limits pass and the ratios
+    std::string kill_cmd;                        // failover: "command with {id}"
+    bool with_producer = false;                  // failover: measure unavailability
+    double timeout_s = 60;                       // bound on every wait for the cluster
+    std::vector<std::string> client_settings;    // -X key=value for librdkafka
+    int broker_pid = 0;                          // report this process's CPU and RSS
+    std::string format = "text";
+    bool verbose = false;  // show librdkafka's own log lines
+};
+
+// Returns an errc::bad_argument error naming the option iff `o` is not runnable.
+result<void> validate(const options& o);
+
+// "host:port,host:port" -> pairs; an error names the bad entry.
+result<std::vector<std::pair<std::string, int>>> parse_bootstrap(const std::string& list);
+
+// The librdkafka value of --acks ("0", "1" or "-1").
+std::string acks_setting(const std::string& acks);
+
+}  // namespace gregor::bench
