@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# Builds the release binary and runs gregor. With no arguments it starts the local
-# development cluster once that command exists; until then it prints the command list.
-#   scripts/run.sh [gregor arguments...]
+# Builds the release binary and runs a local cluster in the foreground: a ZooKeeper and
+# three brokers in ./gregor-cluster (Ctrl-C stops them; running it again resumes them).
+# Every argument goes to `gregor cluster up`, for example:
+#   scripts/run.sh --brokers 5 --dir /tmp/demo --base-port 19092
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target gregor
-if [ $# -eq 0 ]; then
-  exec build/release/gregor --help
-fi
-exec build/release/gregor "$@"
+exec build/release/gregor cluster up "$@"

@@ -1,0 +1,85 @@
+#include "admin/options.h"
+
+namespace gregor::admin {
+
+void add_common_options(CLI::App& cmd, common_options& o) {
+    cmd.add_option("--bootstrap,-b", o.bootstrap,
+                   "host:port[,host:port...] (default: --dir's cluster, else 127.0.0.1:9092)");
+    cmd.add_option("--dir,-d", o.dir, "A `gregor cluster up` directory to read addresses from");
+    cmd.add_option("--format", o.format, "Output: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    cmd.add_option("--request-timeout", o.request_timeout_s, "Seconds per request")
+        ->check(CLI::Range(1, 3600));
+}
+
+void add_describe_cluster_options(CLI::App& cmd, describe_cluster_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("--zookeeper", o.zookeeper,
+                   "ZooKeeper host:port, to show the controller epoch (default: from --dir)");
+}
+
+void add_health_options(CLI::App& cmd, health_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("--brokers,-n", o.brokers, "Expected number of brokers (default: --dir's)")
+        ->check(CLI::Range(1, 10000));
+    cmd.add_flag("--watch", o.watch, "Print the verdict every --interval seconds");
+    cmd.add_flag("--exit-when-healthy", o.exit_when_healthy,
+                 "Poll until healthy, then exit 0 (exit 1 when --timeout passes first)");
+    cmd.add_option("--timeout", o.timeout_s, "Seconds to keep polling (0: no limit)")
+        ->check(CLI::Range(0, 86400));
+    cmd.add_option("--interval", o.interval_s, "Seconds between polls")->check(CLI::Range(1, 3600));
+}
+
+void add_topics_list_options(CLI::App& cmd, topics_list_options& o) {
+    add_common_options(cmd, o.common);
+}
+
+void add_topics_describe_options(CLI::App& cmd, topics_describe_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("topic", o.topics, "Topics to describe (default: all)");
+    auto* ur = cmd.add_flag("--under-replicated", o.under_replicated,
+                            "Only partitions whose ISR is smaller than their replicas");
+    auto* um = cmd.add_flag("--under-min-isr", o.under_min_isr,
+                            "Only partitions whose ISR is below min.insync.replicas");
+    auto* un =
+        cmd.add_flag("--unavailable", o.unavailable, "Only partitions without a live leader");
+    ur->excludes(um)->excludes(un);
+    um->excludes(un);
+}
+
+void add_topics_create_options(CLI::App& cmd, topics_create_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("topic", o.topic, "Topic name")->required();
+    cmd.add_option("--partitions,-p", o.partitions, "Partitions (default: the broker's)")
+        ->check(CLI::Range(1, 1000000));
+    cmd.add_option("--replication-factor,-r", o.replication_factor,
+                   "Replicas per partition (default: the broker's)")
+        ->check(CLI::Range(1, 32767));
+    cmd.add_option("--config,-c", o.configs, "Topic config key=value (repeatable)");
+    cmd.add_flag("--validate-only", o.validate_only, "Check the request without creating");
+}
+
+void add_topics_delete_options(CLI::App& cmd, topics_delete_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("topic", o.topics, "Topics to delete")->required();
+}
+
+void add_topics_alter_options(CLI::App& cmd, topics_alter_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("topic", o.topic, "Topic name")->required();
+    cmd.add_option("--partitions,-p", o.partitions, "New (larger) partition count")
+        ->check(CLI::Range(1, 1000000));
+    cmd.add_option("--config,-c", o.configs, "Set a topic config key=value (repeatable)");
+    cmd.add_option("--delete-config", o.delete_configs, "Remove a topic config (repeatable)");
+}
+
+void add_leaders_elect_options(CLI::App& cmd, leaders_elect_options& o) {
+    add_common_options(cmd, o.common);
+    auto* p = cmd.add_flag("--preferred", o.preferred, "Move leaders to the preferred replica");
+    auto* u = cmd.add_flag("--unclean", o.unclean,
+                           "Elect a leader outside the ISR where none is left (may lose data)");
+    p->excludes(u);
+    cmd.add_option("partitions", o.partitions, "topic or topic:partition (default: all)");
+}
+
+}  // namespace gregor::admin

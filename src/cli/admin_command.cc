@@ -1,0 +1,73 @@
+#include "cli/admin_command.h"
+
+#include "admin/commands.h"
+#include "admin/options.h"
+
+#include <functional>
+#include <vector>
+
+namespace gregor::cli {
+namespace {
+
+struct admin_commands {
+    admin::describe_cluster_options describe;
+    admin::health_options health;
+    admin::topics_list_options list;
+    admin::topics_describe_options topics_describe;
+    admin::topics_create_options create;
+    admin::topics_delete_options remove;
+    admin::topics_alter_options alter;
+    admin::leaders_elect_options elect;
+    // Each parsed-able subcommand and what runs it.
+    std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
+};
+
+admin_commands& commands() {
+    static admin_commands c;
+    return c;
+}
+
+template <class Options>
+void add(CLI::App& parent, const char* name, const char* help, Options& o,
+         void (*declare)(CLI::App&, Options&), int (*run)(const Options&)) {
+    CLI::App* cmd = parent.add_subcommand(name, help);
+    declare(*cmd, o);
+    commands().runners.emplace_back(cmd, [&o, run] { return run(o); });
+}
+
+}  // namespace
+
+void add_admin_commands(CLI::App& app, CLI::App& cluster) {
+    auto& c = commands();
+    add(cluster, "describe", "Cluster id, brokers, controller (and its epoch via ZooKeeper)",
+        c.describe, admin::add_describe_cluster_options, admin::run_describe_cluster);
+    add(cluster, "health", "One verdict: brokers up, partitions led, none under-replicated",
+        c.health, admin::add_health_options, admin::run_health);
+    CLI::App* topics = app.add_subcommand("topics", "List, describe, create, delete, alter topics");
+    topics->require_subcommand(1);
+    add(*topics, "list", "Topic names", c.list, admin::add_topics_list_options,
+        admin::run_topics_list);
+    add(*topics, "describe", "Partitions: leader, leader epoch, replicas, ISR", c.topics_describe,
+        admin::add_topics_describe_options, admin::run_topics_describe);
+    add(*topics, "create", "Create a topic (CreateTopics)", c.create,
+        admin::add_topics_create_options, admin::run_topics_create);
+    add(*topics, "delete", "Delete topics (DeleteTopics)", c.remove,
+        admin::add_topics_delete_options, admin::run_topics_delete);
+    add(*topics, "alter", "Add partitions or change configs", c.alter,
+        admin::add_topics_alter_options, admin::run_topics_alter);
+    CLI::App* leaders = app.add_subcommand("leaders", "Partition leadership");
+    leaders->require_subcommand(1);
+    add(*leaders, "elect", "Preferred or unclean leader election (ElectLeaders)", c.elect,
+        admin::add_leaders_elect_options, admin::run_leaders_elect);
+}
+
+std::optional<int> run_admin_command() {
+    for (const auto& [cmd, run] : commands().runners) {
+        if (cmd->parsed()) {
+            return run();
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace gregor::cli

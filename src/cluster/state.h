@@ -1,0 +1,61 @@
+// The state file of a local cluster: D/cluster.json.
+//
+// `gregor cluster up` writes it when it starts the cluster and rewrites it whenever a pid
+// changes (a broker restarted, killed, or the cluster stopped). It is what makes a second
+// `up` on the same directory resume the same cluster (same broker ids, ports and ZooKeeper
+// port), what `down`/`kill`/`restart` use to find the supervisor, and what the admin
+// commands read for the bootstrap servers when given --dir. A pid of 0 means "not
+// running". The file is written atomically (temporary file + rename). The content is
+// untrusted on read: anything malformed is errc::bad_state_file naming the field.
+// Plain values and pure functions, plus two file helpers; any thread.
+#pragma once
+
+#include "base/result.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace gregor::cluster {
+
+inline constexpr std::string_view state_file_name = "cluster.json";
+
+struct broker_entry {
+    std::int32_t id = 0;
+    std::uint16_t port = 0;
+    pid_t pid = 0;
+    // True iff the user stopped it with `gregor cluster kill`; it stays down until `restart`.
+    bool stopped_by_user = false;
+    bool operator==(const broker_entry&) const = default;
+};
+
+struct cluster_state {
+    std::string dir;                // absolute path of the cluster directory
+    std::string zookeeper_connect;  // host:port the brokers use
+    bool zookeeper_managed = true;  // true iff `up` runs the ZooKeeper itself
+    std::uint16_t zookeeper_port = 0;
+    pid_t zookeeper_pid = 0;
+    pid_t supervisor_pid = 0;  // the `gregor cluster up` process, 0 once it stopped
+    std::int32_t session_timeout_ms = 0;
+    std::vector<broker_entry> brokers;
+    bool operator==(const cluster_state&) const = default;
+
+    // "127.0.0.1:9092,127.0.0.1:9093,..." for every broker.
+    std::string bootstrap_servers() const;
+    broker_entry* find_broker(std::int32_t id);
+};
+
+std::string encode_state(const cluster_state& s);
+result<cluster_state> decode_state(std::string_view json);
+
+// D/cluster.json.
+std::filesystem::path state_path(const std::filesystem::path& dir);
+// Reads and decodes the state file; errc::not_running iff it does not exist.
+result<cluster_state> read_state(const std::filesystem::path& dir);
+// Writes the state file atomically.
+result<void> write_state(const std::filesystem::path& dir, const cluster_state& s);
+
+}  // namespace gregor::cluster

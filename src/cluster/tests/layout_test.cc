@@ -1,0 +1,50 @@
+// Goal: the generated server.properties and zoo.cfg carry what the brokers and ZooKeeper
+// need (ids, loopback listeners, data dirs, the short demo session timeout), in the keys
+// Kafka and ZooKeeper read. Method: generate and look for each line.
+#include "cluster/layout.h"
+
+#include <gtest/gtest.h>
+
+namespace gregor::cluster {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+    return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(cluster_layout, server_properties_carry_the_broker_settings) {
+    broker_settings b;
+    b.id = 2;
+    b.port = 9093;
+    b.data_dir = "/d/broker-2/data";
+    b.zookeeper_connect = "127.0.0.1:2181";
+    b.replication_factor = 3;
+    auto p = server_properties(b);
+    EXPECT_TRUE(has_line(p, "broker.id=2"));
+    EXPECT_TRUE(has_line(p, "listeners=PLAINTEXT://127.0.0.1:9093"));
+    EXPECT_TRUE(has_line(p, "log.dirs=/d/broker-2/data"));
+    EXPECT_TRUE(has_line(p, "zookeeper.connect=127.0.0.1:2181"));
+    EXPECT_TRUE(has_line(p, "zookeeper.session.timeout.ms=6000"));
+    EXPECT_TRUE(has_line(p, "default.replication.factor=3"));
+}
+
+TEST(cluster_layout, zoo_cfg_is_a_standalone_loopback_server) {
+    auto c = zoo_cfg("/d/zookeeper/data", 2999);
+    EXPECT_TRUE(has_line(c, "dataDir=/d/zookeeper/data"));
+    EXPECT_TRUE(has_line(c, "clientPort=2999"));
+    EXPECT_TRUE(has_line(c, "clientPortAddress=127.0.0.1"));
+    EXPECT_TRUE(has_line(c, "admin.enableServer=false"));
+    EXPECT_TRUE(has_line(c, "4lw.commands.whitelist=*"));
+    EXPECT_NE(c.find("tickTime="), std::string::npos);
+}
+
+TEST(cluster_layout, paths_live_under_the_cluster_directory) {
+    cluster_layout l{"/d"};
+    EXPECT_EQ(l.broker_config(3), "/d/broker-3/server.properties");
+    EXPECT_EQ(l.broker_log(3), "/d/broker-3/broker.log");
+    EXPECT_EQ(l.broker_data(3), "/d/broker-3/data");
+    EXPECT_EQ(l.zookeeper_config(), "/d/zookeeper/zoo.cfg");
+}
+
+}  // namespace
+}  // namespace gregor::cluster

@@ -1,0 +1,129 @@
+#include "cluster/zookeeper.h"
+
+#include "cluster/errc.h"
+#include "cluster/process.h"
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <array>
+#include <fstream>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gregor::cluster {
+namespace {
+
+constexpr std::string_view jar_dir = "/usr/share/java";
+constexpr std::string_view classpath = "/usr/share/java/*:/etc/zookeeper/conf";
+constexpr auto zookeeper_stop_grace = std::chrono::seconds(10);
+// A four-letter reply is a few words; `mntr` is the largest we might read.
+constexpr std::size_t four_letter_reply_max = 64 * 1024;
+
+int connect_loopback(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool zookeeper_jar_installed() {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(jar_dir, ec)) {
+        auto name = e.path().filename().string();
+        if (name.starts_with("zookeeper-3") && name.ends_with(".jar")) {
+            return true;
+        }
+        if (name == "zookeeper.jar") {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+result<void> check_zookeeper_installed() {
+    if (!find_on_path("java")) {
+        return error(errc::zookeeper_missing,
+                     "no `java` on PATH; run scripts/setup.sh (installs the Debian package "
+                     "'zookeeper' and its Java runtime), or pass --zookeeper host:port");
+    }
+    if (!zookeeper_jar_installed()) {
+        return error(errc::zookeeper_missing,
+                     fmt::format("no ZooKeeper jar in {}; run scripts/setup.sh (installs the "
+                                 "Debian package 'zookeeper'), or pass --zookeeper host:port",
+                                 jar_dir));
+    }
+    return ok();
+}
+
+std::string four_letter_word(std::uint16_t port, const std::string& cmd) {
+    int fd = connect_loopback(port);
+    if (fd < 0) {
+        return "";
+    }
+    std::string reply;
+    if (::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(cmd.size())) {
+        std::array<char, 4096> buf{};
+        while (reply.size() < four_letter_reply_max) {
+            ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+            if (n <= 0) {
+                break;
+            }
+            reply.append(buf.data(), static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    return reply;
+}
+
+result<pid_t> start_zookeeper(const cluster_layout& layout, std::uint16_t port,
+                              std::chrono::milliseconds deadline) {
+    std::error_code ec;
+    std::filesystem::create_directories(layout.zookeeper_data(), ec);
+    {
+        std::ofstream cfg(layout.zookeeper_config(), std::ios::trunc);
+        cfg << zoo_cfg(layout.zookeeper_data(), port);
+        if (!cfg) {
+            return error(errc::io_error, "cannot write " + layout.zookeeper_config().string());
+        }
+    }
+    spawn_spec spec{{"java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+                     std::string(classpath), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                     layout.zookeeper_config().string()},
+                    layout.zookeeper_log()};
+    GREGOR_TRY(pid_t pid, spawn(spec));
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+        if (four_letter_word(port, "ruok") == "imok") {
+            return pid;
+        }
+        if (auto status = try_reap(pid)) {
+            return error(errc::start_failed,
+                         fmt::format("ZooKeeper {}; see {}", describe_wait_status(*status),
+                                     layout.zookeeper_log().string()));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    stop_child(pid, zookeeper_stop_grace);
+    return error(errc::timed_out,
+                 fmt::format("ZooKeeper did not answer `ruok` within {} s; see {}",
+                             deadline.count() / 1000, layout.zookeeper_log().string()));
+}
+
+}  // namespace gregor::cluster
