@@ -1,6 +1,8 @@
 #include "broker/app.h"
 
 #include "broker/controller_channels.h"
+#include "broker/meta_properties.h"
+#include "base/log.h"
 #include "controller/controller.h"
 #include "net/client.h"
 #include "protocol/frame.h"
@@ -92,6 +94,8 @@ struct app::impl {
     result<void> start_server();
     void connect_zookeeper();
     void start_registration();
+    void generate_broker_id();
+    void with_broker_id(model::node_id id);
     void start_controller();
     asio::awaitable<void> controlled_shutdown();
     asio::awaitable<result<protocol::controlled_shutdown_response>> ask_controller(
@@ -113,8 +117,8 @@ result<void> app::impl::open_storage() {
         return loaded.err();
     }
     replicas.emplace(config.broker_id, *logs);
-    svc.emplace(services{
-        config, ioc, cache, *replicas, nullptr, nullptr, {}, model::no_broker_epoch, wall_clock_ms});
+    svc.emplace(services{config, ioc, cache, *replicas, zk ? &*zk : nullptr, nullptr, {},
+                         model::no_broker_epoch, wall_clock_ms});
     return ok();
 }
 
@@ -159,7 +163,9 @@ void app::impl::connect_zookeeper() {
     zc.session_timeout = config.zookeeper_session_timeout;
     zc.connection_timeout = config.zookeeper_connection_timeout;
     zk.emplace(ioc, zc);
-    svc->zk = &*zk;
+    if (svc) {
+        svc->zk = &*zk;
+    }
     zk->start([this](result<void> r) {
         if (!r) {
             GREGOR_LOG(broker_log, critical,
@@ -170,8 +176,52 @@ void app::impl::connect_zookeeper() {
             stop(exit_failure);
             return;
         }
-        start_registration();
+        if (config.broker_id() < 0) {
+            generate_broker_id();
+        } else {
+            start_registration();
+        }
     });
+}
+
+// Kafka's broker id generation: the version of /brokers/seqid, bumped by an unconditional
+// set, plus reserved.broker.max.id; meta.properties keeps the id for the next start.
+void app::impl::generate_broker_id() {
+    auto fail = [this](const error& e) {
+        GREGOR_LOG(broker_log, critical, "cannot generate a broker id from /brokers/seqid: {}",
+                   e.to_string());
+        stop(exit_failure);
+    };
+    auto bump = [this, fail] {
+        zk->set("/brokers/seqid", "", coord::any_version, [this, fail](result<coord::znode_stat> r) {
+            if (!r) {
+                fail(r.err());
+                return;
+            }
+            with_broker_id(model::node_id(config.reserved_broker_max_id + r->version()));
+        });
+    };
+    zk->create("/brokers", "", coord::create_mode::persistent, [this, bump](result<std::string>) {
+        zk->create("/brokers/seqid", "", coord::create_mode::persistent,
+                   [bump](result<std::string>) { bump(); });  // node_exists is fine
+    });
+}
+
+void app::impl::with_broker_id(model::node_id id) {
+    config.broker_id = id;
+    log_set_context(fmt::format("b{}", id()));
+    GREGOR_LOG(broker_log, info, "generated broker.id {} from /brokers/seqid", id());
+    if (auto r = open_storage(); !r) {
+        GREGOR_LOG(broker_log, critical, "cannot open log.dirs: {}", r.err().to_string());
+        stop(exit_failure);
+        return;
+    }
+    if (auto r = start_server(); !r) {
+        GREGOR_LOG(broker_log, critical, "cannot start listeners: {}", r.err().to_string());
+        stop(exit_failure);
+        return;
+    }
+    start_registration();
 }
 
 void app::impl::start_registration() {
@@ -180,6 +230,11 @@ void app::impl::start_registration() {
     h.on_registered = [this](model::broker_epoch epoch) {
         svc->broker_epoch = epoch;
         svc->cluster_id = registration->cluster_id();
+        if (auto r = record_identity(config.log_dirs, config.broker_id, svc->cluster_id); !r) {
+            GREGOR_LOG(broker_log, critical, "{}", r.err().to_string());
+            stop(exit_failure);
+            return;
+        }
         GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
                    config.broker_id(), svc->cluster_id, epoch());
         start_controller();
@@ -322,20 +377,27 @@ app::~app() = default;
 int app::run() {
     impl& m = *impl_;
     GREGOR_LOG(broker_log, info, "starting broker with {}", describe(m.config));
-    if (m.config.broker_id() < 0) {
-        GREGOR_LOG(broker_log, critical,
-                   "broker.id: generating ids from /brokers/seqid is not supported; set "
-                   "broker.id to a value >= 0");
+    auto stored = stored_broker_id(m.config.log_dirs, m.config.broker_id);
+    if (!stored) {
+        GREGOR_LOG(broker_log, critical, "{}", stored.err().to_string());
         return exit_config;
     }
-    net::ignore_sigpipe();
-    if (auto r = m.open_storage(); !r) {
-        GREGOR_LOG(broker_log, critical, "cannot open log.dirs: {}", r.err().to_string());
-        return exit_failure;
+    if (m.config.broker_id() < 0 && *stored) {
+        m.config.broker_id = **stored;
+        log_set_context(fmt::format("b{}", m.config.broker_id()));
+        GREGOR_LOG(broker_log, info, "broker.id {} from meta.properties", m.config.broker_id());
     }
-    if (auto r = m.start_server(); !r) {
-        GREGOR_LOG(broker_log, critical, "cannot start listeners: {}", r.err().to_string());
-        return exit_failure;
+    net::ignore_sigpipe();
+    // Without an id the broker first asks ZooKeeper for one, then opens storage and listens.
+    if (m.config.broker_id() >= 0) {
+        if (auto r = m.open_storage(); !r) {
+            GREGOR_LOG(broker_log, critical, "cannot open log.dirs: {}", r.err().to_string());
+            return exit_failure;
+        }
+        if (auto r = m.start_server(); !r) {
+            GREGOR_LOG(broker_log, critical, "cannot start listeners: {}", r.err().to_string());
+            return exit_failure;
+        }
     }
     m.signals.async_wait([&m](const boost::system::error_code& ec, int sig) {
         if (!ec) {

@@ -22,6 +22,10 @@ public:
                 return "config not supported by gregor";
             case errc::config_io:
                 return "cannot read config file";
+            case errc::identity_mismatch:
+                return "log dirs belong to another broker or cluster";
+            case errc::identity_io:
+                return "cannot read or write meta.properties";
         }
         return "unknown broker error";
     }

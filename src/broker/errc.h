@@ -12,6 +12,8 @@ enum class errc {
     config_missing_key,  // a required key is absent
     config_unsupported,  // a Kafka setting gregor does not implement (e.g. SSL listeners)
     config_io,           // the config file cannot be read
+    identity_mismatch,   // meta.properties names another broker id or cluster
+    identity_io,         // meta.properties cannot be read or written
 };
 
 const std::error_category& broker_category();

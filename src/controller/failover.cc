@@ -5,6 +5,7 @@
 
 #include "coord/errc.h"
 
+#include <chrono>
 #include <random>
 
 namespace gregor::controller {
@@ -181,6 +182,11 @@ asio::awaitable<bool> controller::impl::load_state() {
 }
 
 asio::awaitable<void> controller::impl::on_failover() {
+    using clock = std::chrono::steady_clock;
+    auto ms = [](clock::duration d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    const auto began = clock::now();
     std::uint64_t gen = generation;
     bool loaded = co_await load_state();
     if (!loaded || generation != gen) {
@@ -189,9 +195,11 @@ asio::awaitable<void> controller::impl::on_failover() {
         }
         co_return;
     }
+    const auto load_done = clock::now();
     GREGOR_LOG(controller_log, info,
-               "controller epoch {}: loaded {} brokers, {} topics, {} partitions", ctx.epoch(),
-               ctx.brokers.size(), ctx.topics.size(), ctx.partition_count());
+               "controller epoch {}: loaded {} brokers, {} topics, {} partitions in {} ms",
+               ctx.epoch(), ctx.brokers.size(), ctx.topics.size(), ctx.partition_count(),
+               ms(load_done - began));
     for (const auto& [id, b] : ctx.brokers) {
         add_channel(b);
     }
@@ -201,12 +209,13 @@ asio::awaitable<void> controller::impl::on_failover() {
     send(first);
     // Every live replica hears its partition's current state, every broker every partition.
     request_batch batch;
+    const broker_set everyone = ctx.registered_set();
     for (const auto& [name, t] : ctx.topics) {
         for (const auto& [p, r] : t.partitions) {
             model::topic_partition tp{name, p};
             if (r.version() >= 0) {
                 batch.leader_and_isr_to_replicas(ctx, tp, false);
-                batch.update_metadata(ctx.registered_set(), tp);
+                batch.update_metadata(everyone, tp);
             }
         }
     }
@@ -216,7 +225,13 @@ asio::awaitable<void> controller::impl::on_failover() {
     if (generation != gen) {
         co_return;
     }
+    const auto elect_done = clock::now();
     send(batch);
+    GREGOR_LOG(controller_log, info,
+               "controller epoch {}: failover took {} ms (state load {} ms, elections and "
+               "ZooKeeper writes {} ms, requests to {} brokers {} ms)",
+               ctx.epoch(), ms(clock::now() - began), ms(load_done - began),
+               ms(elect_done - load_done), ctx.brokers.size(), ms(clock::now() - elect_done));
     co_await on_deletion_change();
 }
 

@@ -112,7 +112,8 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // partitions.cc
     bool unclean_allowed(const std::string& topic) const;
     std::optional<state_change> offline_change(const model::topic_partition& tp,
-                                               const partition_record& r) const;
+                                               const partition_record& r,
+                                               const broker_set& live) const;
     // Elects leaders for fresh/offline partitions and drops dead replicas from ISRs, among
     // `candidates` (all partitions when empty): the broker-failure/start-up/failover round.
     asio::awaitable<void> reconcile(const std::vector<model::topic_partition>& candidates,

@@ -54,8 +54,8 @@ bool controller::impl::unclean_allowed(const std::string& topic) const {
 }
 
 std::optional<state_change> controller::impl::offline_change(const model::topic_partition& tp,
-                                                             const partition_record& r) const {
-    broker_set live = ctx.live_set();
+                                                             const partition_record& r,
+                                                             const broker_set& live) const {
     coord::partition_state next = r.state;
     next.controller_epoch = ctx.epoch;
     if (r.version() < 0) {
@@ -100,6 +100,7 @@ asio::awaitable<void> controller::impl::reconcile(
         }
     }
     std::vector<state_change> changes;
+    const broker_set live = ctx.live_set();
     for (const auto& tp : candidates) {
         auto t = ctx.topics.find(tp.topic);
         if (t == ctx.topics.end() || t->second.deleting) {
@@ -109,7 +110,7 @@ asio::awaitable<void> controller::impl::reconcile(
         if (r == nullptr) {
             continue;
         }
-        if (auto c = offline_change(tp, *r)) {
+        if (auto c = offline_change(tp, *r, live)) {
             changes.push_back(std::move(*c));
         }
     }

@@ -15,6 +15,9 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace gregor::test {
@@ -95,6 +98,47 @@ TEST(broker_registration, unreachable_zookeeper_exits_non_zero_after_the_connect
     ASSERT_TRUE(code.has_value());
     EXPECT_NE(*code, 0);
     EXPECT_NE(broker.log().find("cannot connect to ZooKeeper"), std::string::npos) << broker.log();
+}
+
+TEST(broker_registration, without_broker_id_an_id_is_generated_and_kept_across_restarts) {
+    char tmpl[] = "/tmp/gregor-generated-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    std::string dir = tmpl;
+    auto settings = zk_settings();
+    settings["broker.id"] = "-1";  // Kafka's default: ask ZooKeeper for one
+    settings["log.dirs"] = dir;
+    zk_reader zk(zk_server().connect_string());
+    auto seq_before = zk.get("/brokers/seqid");
+    int expected = 1001 + (seq_before ? seq_before->stat.version() : 0);
+    std::string path = "/brokers/ids/" + std::to_string(expected);
+    {
+        broker_process broker(settings);
+        ASSERT_TRUE(zk.wait_for([&] { return zk.get(path).has_value(); }, 60s)) << broker.log();
+        broker.signal(SIGTERM);
+        ASSERT_TRUE(broker.wait_exit(60s).has_value());
+    }
+    std::ifstream meta(dir + "/meta.properties");
+    std::stringstream text;
+    text << meta.rdbuf();
+    EXPECT_NE(text.str().find("broker.id=" + std::to_string(expected)), std::string::npos)
+        << text.str();
+    EXPECT_NE(text.str().find("cluster.id="), std::string::npos) << text.str();
+    {
+        broker_process again(settings);
+        ASSERT_TRUE(zk.wait_for([&] { return zk.get(path).has_value(); }, 60s)) << again.log();
+        EXPECT_NE(again.log().find("broker.id " + std::to_string(expected) + " from meta.properties"),
+                  std::string::npos);
+    }
+    // A configured id that contradicts the stored one is refused, naming both.
+    settings["broker.id"] = "7";
+    broker_process wrong(settings);
+    auto code = wrong.wait_exit(60s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 2);
+    EXPECT_NE(wrong.log().find("doesn't match stored broker.id " + std::to_string(expected)),
+              std::string::npos)
+        << wrong.log();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(broker_metadata, unknown_topic_is_auto_created_in_zookeeper_and_leader_not_available) {
