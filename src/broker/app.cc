@@ -81,6 +81,8 @@ struct app::impl {
     std::optional<services> svc;
     std::optional<net::server> server;
     std::optional<coord::zk_client> zk;
+    std::optional<coord::zk_client> chroot_maker;  // only while creating the chroot
+    bool chroot_ready = false;
     std::optional<coord::broker_registration> registration;
     std::optional<controller_channels> channels;
     std::optional<controller::controller> ctl;
@@ -93,6 +95,7 @@ struct app::impl {
     result<void> open_storage();
     result<void> start_server();
     void connect_zookeeper();
+    void ensure_chroot(std::string hosts, std::string chroot);
     void start_registration();
     void generate_broker_id();
     void with_broker_id(model::node_id id);
@@ -157,7 +160,56 @@ std::vector<coord::broker_endpoint> app::impl::advertised_endpoints() const {
     return out;
 }
 
+// Kafka creates the chroot of zookeeper.connect ("host:port/kafka") when it is missing: a
+// session without the chroot creates each missing level, then the real session starts.
+void app::impl::ensure_chroot(std::string hosts, std::string chroot) {
+    coord::zk_config zc;
+    zc.connect = std::move(hosts);
+    zc.session_timeout = config.zookeeper_session_timeout;
+    zc.connection_timeout = config.zookeeper_connection_timeout;
+    chroot_maker.emplace(ioc, zc);
+    auto levels = std::make_shared<std::vector<std::string>>();
+    for (std::size_t i = 1; i <= chroot.size(); ++i) {
+        if (i == chroot.size() || chroot[i] == '/') {
+            levels->push_back(chroot.substr(0, i));
+        }
+    }
+    auto next = std::make_shared<std::function<void(std::size_t)>>();
+    *next = [this, levels, next](std::size_t i) {
+        if (i == levels->size()) {
+            chroot_maker->close();
+            asio::post(ioc, [this] {
+                chroot_maker.reset();
+                if (!stopping) {
+                    connect_zookeeper();
+                }
+            });
+            *next = nullptr;  // breaks the self-reference
+            return;
+        }
+        chroot_maker->create((*levels)[i], "", coord::create_mode::persistent,
+                             [next, i](result<std::string>) { (*next)(i + 1); });  // exists: fine
+    };
+    chroot_maker->start([this, next](result<void> r) {
+        if (!r) {
+            GREGOR_LOG(broker_log, critical, "cannot connect to ZooKeeper at {}: {}",
+                       config.zookeeper_connect, r.err().to_string());
+            stop(exit_failure);
+            return;
+        }
+        (*next)(0);
+    });
+}
+
 void app::impl::connect_zookeeper() {
+    if (auto slash = config.zookeeper_connect.find('/');
+        !zk && !chroot_ready && slash != std::string::npos &&
+        slash + 1 < config.zookeeper_connect.size()) {
+        chroot_ready = true;
+        ensure_chroot(config.zookeeper_connect.substr(0, slash),
+                      config.zookeeper_connect.substr(slash));
+        return;
+    }
     coord::zk_config zc;
     zc.connect = config.zookeeper_connect;
     zc.session_timeout = config.zookeeper_session_timeout;
@@ -355,6 +407,9 @@ asio::awaitable<void> app::impl::shutdown() {
     co_await controlled_shutdown();
     if (ctl) {
         co_await ctl->stop();
+    }
+    if (chroot_maker) {
+        chroot_maker->close();
     }
     if (server) {
         co_await server->shutdown(5000ms);

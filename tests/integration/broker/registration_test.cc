@@ -141,6 +141,17 @@ TEST(broker_registration, without_broker_id_an_id_is_generated_and_kept_across_r
     std::filesystem::remove_all(dir);
 }
 
+TEST(broker_registration, a_missing_chroot_is_created_as_kafka_does) {
+    auto settings = zk_settings();
+    settings["zookeeper.connect"] = zk_server().connect_string() + "/gregor/chroot-test";
+    broker_process broker(settings);
+    zk_reader zk(zk_server().connect_string());
+    ASSERT_TRUE(zk.wait_for([&] { return zk.get("/gregor/chroot-test/brokers/ids/1").has_value(); },
+                            60s))
+        << broker.log();
+    EXPECT_TRUE(zk.get("/gregor/chroot-test/cluster/id").has_value());
+}
+
 TEST(broker_metadata, unknown_topic_is_auto_created_in_zookeeper_and_leader_not_available) {
     auto settings = zk_settings();
     settings["num.partitions"] = "2";
