@@ -125,7 +125,9 @@ TEST(controller, session_expiry_of_the_controller_moves_the_role_and_fences_the_
     EXPECT_EQ(c.ensemble.peek("/controller_epoch")->data, "2");
     for (auto& n : c.nodes) {
         EXPECT_EQ(n->model.controller_epoch, model::controller_epoch(2));
-        EXPECT_TRUE(std::is_sorted(n->model.applied.begin(), n->model.applied.end()));
+        ASSERT_FALSE(n->model.applied.empty());
+        EXPECT_EQ(n->model.applied.back().first, model::controller_epoch(2));
+        EXPECT_EQ(n->model.applied.back().second, c.activations.at(model::controller_epoch(2)));
     }
 }
 

@@ -56,7 +56,8 @@ bytes respond(std::int16_t version, const typename Api::response_type& body) {
 }
 
 // The broker-side fencing rules (as broker::replica_manager applies them).
-kafka_error fence(broker_model& b, model::controller_epoch ce, model::broker_epoch be) {
+kafka_error fence(broker_model& b, model::controller_epoch ce, model::broker_epoch be,
+                  model::node_id from) {
     if (ce < b.controller_epoch) {
         return kafka_error::stale_controller_epoch;
     }
@@ -64,7 +65,7 @@ kafka_error fence(broker_model& b, model::controller_epoch ce, model::broker_epo
         return kafka_error::stale_broker_epoch;
     }
     b.controller_epoch = ce;
-    b.applied.push_back(ce);
+    b.applied.emplace_back(ce, from);
     return kafka_error::none;
 }
 
@@ -74,7 +75,8 @@ bytes apply(broker_model& b, bytes_view request) {
     if (h->api_key == protocol::leader_and_isr_api::key) {
         auto req = protocol::decode_exact<protocol::leader_and_isr_request>(r, h->api_version);
         protocol::leader_and_isr_response out;
-        out.error_code = static_cast<std::int16_t>(fence(b, req->controller_epoch, req->broker_epoch));
+        out.error_code = static_cast<std::int16_t>(
+            fence(b, req->controller_epoch, req->broker_epoch, req->controller_id));
         if (out.error_code == 0) {
             for (const auto& t : req->topic_states) {
                 for (const auto& p : t.partition_states) {
@@ -90,7 +92,8 @@ bytes apply(broker_model& b, bytes_view request) {
     if (h->api_key == protocol::update_metadata_api::key) {
         auto req = protocol::decode_exact<protocol::update_metadata_request>(r, h->api_version);
         protocol::update_metadata_response out;
-        out.error_code = static_cast<std::int16_t>(fence(b, req->controller_epoch, req->broker_epoch));
+        out.error_code = static_cast<std::int16_t>(
+            fence(b, req->controller_epoch, req->broker_epoch, req->controller_id));
         if (out.error_code == 0) {
             b.controller = req->controller_id;
             b.live_brokers.clear();
@@ -112,7 +115,8 @@ bytes apply(broker_model& b, bytes_view request) {
     }
     auto req = protocol::decode_exact<protocol::stop_replica_request>(r, h->api_version);
     protocol::stop_replica_response out;
-    out.error_code = static_cast<std::int16_t>(fence(b, req->controller_epoch, req->broker_epoch));
+    out.error_code = static_cast<std::int16_t>(
+        fence(b, req->controller_epoch, req->broker_epoch, req->controller_id));
     if (out.error_code == 0) {
         for (const auto& t : req->topic_states) {
             for (const auto& p : t.partition_states) {
@@ -201,7 +205,19 @@ void sim_cluster::start(sim_node& n) {
     cfg.self = n.id;
     cfg.now = [] { return model::timestamp_ms(1); };
     cfg.assignment_seed = rng() | 1;
-    n.ctl = std::make_unique<controller>(ioc, *n.zk, *n.channels, cfg);
+    controller_hooks hooks;
+    model::node_id self = n.id;
+    hooks.on_role_change = [this, self](model::controller_epoch e) {
+        if (e == model::no_controller_epoch) {
+            return;  // resigned
+        }
+        auto [it, fresh] = activations.emplace(e, self);
+        if (!fresh && it->second != self) {
+            double_activation = fmt::format("brokers {} and {} both became controller in epoch {}",
+                                            it->second(), self(), e());
+        }
+    };
+    n.ctl = std::make_unique<controller>(ioc, *n.zk, *n.channels, cfg, hooks);
     sim_node* np = &n;
     coord::registration_handlers h;
     h.on_registered = [np](model::broker_epoch e) {

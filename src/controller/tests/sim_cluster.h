@@ -39,8 +39,8 @@ struct broker_model {
     std::map<model::topic_partition, broker_partition> partitions;  // from LeaderAndIsr
     std::map<model::topic_partition, broker_partition> metadata;    // from UpdateMetadata
     std::set<model::node_id> live_brokers;
-    // Every (controller epoch) of a request this broker applied, in order.
-    std::vector<model::controller_epoch> applied;
+    // The (controller epoch, controller id) of every request this broker applied, in order.
+    std::vector<std::pair<model::controller_epoch, model::node_id>> applied;
 };
 
 class sim_network;
@@ -82,6 +82,10 @@ public:
     sim_network net;
     std::vector<std::unique_ptr<sim_node>> nodes;
     std::mt19937_64 rng;
+    // Every activation seen (through the controllers' role hooks): epoch -> broker. A second
+    // broker activating in an epoch already taken is recorded in `double_activation`.
+    std::map<model::controller_epoch, model::node_id> activations;
+    std::string double_activation;
 
     sim_node& node(int id) { return *nodes[static_cast<std::size_t>(id - 1)]; }
     // Runs every ready handler (ZooKeeper deliveries, controller events) until none is left.
