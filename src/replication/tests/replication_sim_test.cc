@@ -20,7 +20,7 @@
 namespace gregor::replication::sim {
 namespace {
 
-constexpr std::int64_t fault_ms = 1500;  // virtual time with faults, per seed
+constexpr std::int64_t fault_ms = 1000;  // virtual time with faults, per seed
 
 TEST(replication_sim, committed_records_survive_faults_and_replicas_converge) {
     log_set_level("error");  // thousands of ISR changes and truncations: keep output readable

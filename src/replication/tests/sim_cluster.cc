@@ -372,9 +372,19 @@ void sim_cluster::on_alter(std::int32_t from, std::uint64_t incarnation, std::ui
             }
         }
         if (error == kafka_error::none) {
+            bool grew = prop.isr.size() > ctl_.st.isr.size();
             ctl_.st.isr = prop.isr;
             ++ctl_.st.partition_epoch;
             ++stats_.isr_commits;
+            if (grew && faults_ && rng_() % 4 == 0) {
+                // The riskiest moment for a new ISR member: the leader dies before the
+                // member fetched again, so the member may be elected with what it has.
+                after(pick(1, 20), [this, from] {
+                    if (rep(from).running) {
+                        crash(from);
+                    }
+                });
+            }
         }
     }
     partition_state answer = ctl_.st;
