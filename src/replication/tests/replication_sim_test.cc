@@ -7,7 +7,8 @@
 // Method: seeded runs of sim_cluster (three replicas on in-memory logs, a small controller,
 // a network that delays, drops and reorders fetches, kills, session expiries and leader
 // moves; see sim_cluster.h). GREGOR_REPL_SEEDS sets how many seeds run (default 300);
-// GREGOR_REPL_SEED=N runs only seed N, which is how a failure printed below reproduces.
+// GREGOR_REPL_SEED=N runs only seed N, which is how a failure printed below reproduces;
+// add GREGOR_REPL_TRACE=1 to print what happened, event by event.
 #include "base/log.h"
 #include "replication/tests/sim_cluster.h"
 
@@ -34,7 +35,7 @@ TEST(replication_sim, committed_records_survive_faults_and_replicas_converge) {
     }
     sim_stats total;
     for (std::uint64_t seed = first; seed < first + count; ++seed) {
-        sim_cluster c(seed);
+        sim_cluster c(seed, count == 1 && std::getenv("GREGOR_REPL_TRACE") != nullptr);
         std::string broken = c.run(fault_ms);
         ASSERT_EQ(broken, "") << "seed " << seed << " (rerun: GREGOR_REPL_SEED=" << seed << ")";
         const auto& s = c.stats();

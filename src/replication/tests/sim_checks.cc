@@ -1,8 +1,8 @@
 // The simulation's bookkeeping after every event, and its invariants:
 //   - committed: every batch a leader had below its high watermark (what consumers may have
 //     read, and every acknowledged produce) is recorded once; the same offset must never
-//     show up with other content, every new leader must hold all of them, and no follower
-//     may truncate one;
+//     show up with other content, every leader of the controller's current epoch must hold
+//     all of them when it takes office, and no follower of that leader may truncate one;
 //   - a leader's high watermark never goes back within its leader epoch; no replica's high
 //     watermark passes its log end offset;
 //   - an acknowledged produce is in the leader's log at its offsets, byte for byte;
@@ -89,7 +89,12 @@ void sim_cluster::observe_leaders() {
             r->seen_leading = true;
             r->seen_epoch = p.state().leader_epoch;
             r->seen_hw = p.high_watermark();
-            check_new_leader(*r);
+            // Only the leader of the controller's current epoch must hold everything: a
+            // replica that takes office late, in an epoch the controller has since replaced
+            // (a zombie), cannot commit anything and will be told to follow.
+            if (p.state().leader_epoch == ctl_.st.leader_epoch) {
+                check_new_leader(*r);
+            }
             commit_range(*r, p.log().log_start_offset(), p.high_watermark());
             continue;
         }
@@ -103,7 +108,7 @@ void sim_cluster::observe_leaders() {
     }
 }
 
-// A replica that just became leader (or moved to a new epoch) holds every committed batch.
+// A replica that just became the current leader holds every committed batch.
 void sim_cluster::check_new_leader(replica& r) {
     std::map<std::int64_t, test::stored_batch> have;
     for (auto& b : test::read_batches(*r.node.log)) {
@@ -154,6 +159,9 @@ void sim_cluster::commit_range(replica& r, offset from, offset to) {
 
 void sim_cluster::commit(const test::stored_batch& b, std::int32_t who) {
     auto [it, fresh] = committed_.emplace(b.base(), b);
+    if (fresh) {
+        trace(fmt::format("committed {} below leader {}'s high watermark", describe(b), who));
+    }
     if (!fresh && it->second != b) {
         fail(fmt::format("offset {} committed as {} is now {} below leader {}'s high watermark",
                          b.base(), describe(it->second), describe(b), who));

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace gregor::replication::sim {
 
@@ -47,7 +48,8 @@ sim_knobs sim_knobs::random(std::mt19937_64& rng) {
     return k;
 }
 
-sim_cluster::sim_cluster(std::uint64_t seed) : rng_(seed), knobs_(sim_knobs::random(rng_)) {
+sim_cluster::sim_cluster(std::uint64_t seed, bool trace)
+    : rng_(seed), knobs_(sim_knobs::random(rng_)), tracing_(trace) {
     ctl_.st.leader = node_id(1);
     ctl_.st.leader_epoch = model::leader_epoch(1);
     ctl_.st.partition_epoch = 0;
@@ -130,6 +132,12 @@ std::string sim_cluster::run(std::int64_t fault_ms) {
         }
     }
     return broken_.empty() ? "event queue ran dry" : broken_;
+}
+
+void sim_cluster::trace(const std::string& what) {
+    if (tracing_) {
+        std::printf("t=%lld %s\n", static_cast<long long>(now_ms_), what.c_str());
+    }
 }
 
 std::string sim_cluster::dump() {
@@ -223,7 +231,16 @@ void sim_cluster::on_reply(std::int32_t follower, std::uint64_t incarnation, std
     }
     if (progress->truncated) {
         ++stats_.truncations;
-        check_truncation(follower, before);
+        trace(fmt::format("replica {} truncated to {} (leader {} diverging {}/{}, error {})",
+                          follower, p.log_end_offset(), leader,
+                          reply->diverging ? reply->diverging->epoch() : -2,
+                          reply->diverging ? reply->diverging->start_offset() : -2,
+                          model::kafka_error_name(reply->error)));
+        // Following a stale leader (a zombie) may cut committed batches the current
+        // leader holds; a follower of the current leader never may.
+        if (p.state().leader_epoch == ctl_.st.leader_epoch) {
+            check_truncation(follower, before);
+        }
     }
     std::int64_t next = pick(5, 30);  // nothing new: poll again (replica.fetch.wait.max.ms)
     if (progress->error != kafka_error::none) {
@@ -263,6 +280,10 @@ void sim_cluster::on_state(std::int32_t target, std::uint64_t incarnation,
     }
     r.alter = 0;
     r.fetch = 0;
+    trace(fmt::format("replica {} {} epoch {} isr [{}] (leo {} hw {} last epoch {})", target,
+                      s.leader() == target ? "leads" : "follows", s.leader_epoch(),
+                      fmt::join(s.isr, ","), p.log_end_offset(), p.high_watermark(),
+                      p.next_fetch().last_fetched_epoch()));
     if (s.leader() == target) {
         p.become_leader(s, now());
     } else {
@@ -304,6 +325,8 @@ void sim_cluster::broker_failed(std::int32_t id) {
     }
     ++s.leader_epoch;
     ++s.partition_epoch;
+    trace(fmt::format("controller: broker {} failed: leader {} epoch {} isr [{}]", id, s.leader(),
+                      s.leader_epoch(), fmt::join(s.isr, ",")));
     broadcast();
 }
 
@@ -315,9 +338,11 @@ void sim_cluster::broker_started(std::int32_t id) {
         ++s.leader_epoch;
         ++s.partition_epoch;
         ++stats_.leader_changes;
+        trace(fmt::format("controller: broker {} back, leads epoch {}", id, s.leader_epoch()));
         broadcast();
         return;
     }
+    trace(fmt::format("controller: broker {} back", id));
     send_state(id);
 }
 
@@ -336,6 +361,7 @@ void sim_cluster::move_leader() {
     ++s.leader_epoch;
     ++s.partition_epoch;
     ++stats_.leader_changes;
+    trace(fmt::format("controller: leadership moves to {} epoch {}", s.leader(), s.leader_epoch()));
     broadcast();
 }
 
@@ -373,6 +399,9 @@ void sim_cluster::on_alter(std::int32_t from, std::uint64_t incarnation, std::ui
         }
         if (error == kafka_error::none) {
             bool grew = prop.isr.size() > ctl_.st.isr.size();
+            trace(fmt::format("controller: isr [{}] -> [{}] from leader {} epoch {}",
+                              fmt::join(ctl_.st.isr, ","), fmt::join(prop.isr, ","), from,
+                              prop.leader_epoch()));
             ctl_.st.isr = prop.isr;
             ++ctl_.st.partition_epoch;
             ++stats_.isr_commits;
@@ -436,6 +465,8 @@ void sim_cluster::fault_tick() {
 
 void sim_cluster::crash(std::int32_t id) {
     replica& r = rep(id);
+    trace(fmt::format("replica {} killed (leo {} hw {})", id, r.node.part->log_end_offset(),
+                      r.node.part->high_watermark()));
     r.running = false;
     r.node.kill();
     ++stats_.crashes;
@@ -466,6 +497,8 @@ void sim_cluster::open_replica(std::int32_t id) {
 void sim_cluster::restart(std::int32_t id) {
     ++rep(id).incarnation;
     open_replica(id);
+    trace(fmt::format("replica {} restarted (leo {} hw {})", id,
+                      rep(id).node.part->log_end_offset(), rep(id).node.part->high_watermark()));
     after(pick(1, 50), [this, id] { broker_started(id); });
 }
 
@@ -477,6 +510,7 @@ void sim_cluster::expire(std::int32_t id) {
         return;
     }
     ++stats_.expiries;
+    trace(fmt::format("replica {}: session expired", id));
     broker_failed(id);
     std::uint64_t inc = r.incarnation;
     after(pick(10, 400), [this, id, inc] {

@@ -15,11 +15,12 @@
 //     replies are delayed, dropped and reordered (a fetch that times out is retried after a
 //     backoff, while the old request may still reach the leader later);
 //   - producers appending small batches with acks=all on whichever replica believes it leads.
-// Invariants (see sim_cluster.cc, "checks"): committed records (below any leader's high
-// watermark, so every acknowledged one) are never lost or rewritten, a leader's high
-// watermark never goes back within its epoch, no high watermark passes its log end, no
-// follower truncates a committed batch; after the faults stop, all replicas converge to the
-// same log and all are back in the ISR.
+// Invariants (see sim_checks.cc): committed records (below any leader's high watermark, so
+// every acknowledged one) are never rewritten and every leader of the controller's current
+// epoch holds them all, a leader's high watermark never goes back within its epoch, no high
+// watermark passes its log end, no follower of the current leader truncates a committed
+// batch; after the faults stop, all replicas converge to the same log and all are back in
+// the ISR.
 #pragma once
 
 #include "replication/tests/replica_fixture.h"
@@ -64,7 +65,9 @@ struct sim_stats {
 
 class sim_cluster {
 public:
-    explicit sim_cluster(std::uint64_t seed);
+    // `trace`: print one line per notable event (leader changes, ISR changes, truncations,
+    // commits) to stdout, to debug a failing seed.
+    explicit sim_cluster(std::uint64_t seed, bool trace = false);
     ~sim_cluster();
     sim_cluster(const sim_cluster&) = delete;
     sim_cluster& operator=(const sim_cluster&) = delete;
@@ -113,7 +116,9 @@ private:
     model::timestamp_ms now() const { return model::timestamp_ms(now_ms_); }
     replica& rep(std::int32_t id);
     void fail(std::string why);
-    std::string dump();  // every replica's and the controller's state, for failures
+    std::string dump();
+    void trace(const std::string& what);  // one line per notable event, when tracing  // every
+                                          // replica's and the controller's state, for failures
 
     // Fetchers and the leader serving them.
     void start_fetch(std::int32_t id);
@@ -168,6 +173,7 @@ private:
     std::uint64_t next_id_ = 0;
     std::int64_t next_stamp_ = 1;
     bool faults_ = true;
+    bool tracing_ = false;
     std::string broken_;
     std::map<std::pair<std::int64_t, std::uint64_t>, std::function<void()>> queue_;
     std::vector<std::unique_ptr<replica>> replicas_;
