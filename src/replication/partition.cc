@@ -224,7 +224,13 @@ std::optional<isr_proposal> partition::take_isr_proposal() {
 }
 
 bool partition::on_isr_committed(const partition_state& committed) {
-    if (!leader_ || committed.leader_epoch != state_.leader_epoch) {
+    if (!leader_) {
+        return false;
+    }
+    if (committed.leader_epoch != state_.leader_epoch) {
+        // Decided for another leader epoch: not ours to apply; a LeaderAndIsr follows.
+        pending_.reset();
+        pending_sent_ = false;
         return false;
     }
     state_.isr = committed.isr;
