@@ -252,14 +252,17 @@ TEST_F(partition_fixture, refused_expansion_is_proposed_again_at_the_next_fetch)
     EXPECT_TRUE(p(1).take_isr_proposal());
 }
 
-TEST_F(partition_fixture, committed_answer_for_another_leader_epoch_is_ignored) {
+TEST_F(partition_fixture, committed_answer_for_another_leader_epoch_is_not_applied) {
     elect(1, 2, {1, 2});
     catch_up(3);
     fetch(3);
     ASSERT_TRUE(p(1).take_isr_proposal());
     EXPECT_FALSE(p(1).on_isr_committed(state(1, 1, {1, 2, 3}, 9)));
     EXPECT_EQ(p(1).state().isr.size(), 2U);
-    EXPECT_TRUE(p(1).isr_change_pending());
+    EXPECT_EQ(p(1).state().partition_epoch, 0);
+    EXPECT_FALSE(p(1).isr_change_pending()) << "the proposal is dropped";
+    fetch(3);
+    EXPECT_TRUE(p(1).take_isr_proposal()) << "and proposed again while still warranted";
 }
 
 TEST_F(partition_fixture, acks_all_waits_for_the_high_watermark_then_succeeds) {
