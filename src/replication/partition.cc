@@ -282,7 +282,9 @@ result<void> partition::truncate_divergent(const storage::epoch_entry& diverging
         }
     }
     if (target >= leo) {
-        return ok();
+        // Nothing to cut, but an empty epoch of ours at the log end must go (the log drops
+        // it), or the next fetch reports it again and diverges forever.
+        return log_.truncate_to(leo);
     }
     GREGOR_LOG(replication_log, info,
                "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),
