@@ -140,4 +140,15 @@ asio::awaitable<net::reply> dispatch(services& s, net::request req) {
     co_return co_await e->process(s, req, h, r);
 }
 
+asio::awaitable<void> wait_for_change(services& s, request_context& ctx,
+                                      const std::chrono::steady_clock::time_point& deadline) {
+    asio::steady_timer timer(s.ioc, deadline);
+    std::uint64_t waiter = s.replicas.wait_for_change([&timer] { timer.cancel(); });
+    ctx.request.cancel_state().on_cancel([&timer] { timer.cancel(); });
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    s.replicas.cancel_wait(waiter);
+    ctx.request.cancel_state().on_cancel(nullptr);
+}
+
 }  // namespace gregor::broker

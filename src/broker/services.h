@@ -9,6 +9,7 @@
 #include "net/request.h"
 #include "protocol/headers.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,6 +68,12 @@ struct request_context {
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }
 };
+
+// Sleeps until the replica manager reports a change (an append, a high watermark move, a
+// leadership change), the client goes away, or `deadline`; the caller re-checks what it
+// waits for. `deadline` is a named argument (g++ 12 and co_await temporaries).
+asio::awaitable<void> wait_for_change(services& s, request_context& ctx,
+                                      const std::chrono::steady_clock::time_point& deadline);
 
 // A handler's answer: nullopt means "send nothing" (acks=0 produce).
 template <class Response>

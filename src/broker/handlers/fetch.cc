@@ -183,13 +183,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::fet
             std::chrono::steady_clock::now() >= deadline) {
             co_return std::move(out);
         }
-        asio::steady_timer timer(s.ioc, deadline);
-        std::uint64_t waiter = s.replicas.wait_for_change([&timer] { timer.cancel(); });
-        ctx.request.cancel_state().on_cancel([&timer] { timer.cancel(); });
-        boost::system::error_code ec;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        s.replicas.cancel_wait(waiter);
-        ctx.request.cancel_state().on_cancel(nullptr);
+        co_await wait_for_change(s, ctx, deadline);
     }
 }
 

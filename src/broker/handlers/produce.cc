@@ -178,13 +178,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
             }
             break;
         }
-        asio::steady_timer timer(s.ioc, deadline);
-        std::uint64_t waiter = s.replicas.wait_for_change([&timer] { timer.cancel(); });
-        ctx.request.cancel_state().on_cancel([&timer] { timer.cancel(); });
-        boost::system::error_code ec;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        s.replicas.cancel_wait(waiter);
-        ctx.request.cancel_state().on_cancel(nullptr);
+        co_await wait_for_change(s, ctx, deadline);
     }
     co_return out;
 }

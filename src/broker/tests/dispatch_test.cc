@@ -119,6 +119,24 @@ struct dispatch_fixture : ::testing::Test {
         return out;
     }
 
+    // The controller (7, epoch 1) telling broker 1 that `leader` leads t-0 in `epoch`.
+    static leader_and_isr_request leader_and_isr_of(int leader, int epoch,
+                                                    const std::vector<node_id>& replicas) {
+        leader_and_isr_request la;
+        la.controller_id = node_id(7);
+        la.controller_epoch = model::controller_epoch(1);
+        la.broker_epoch = model::broker_epoch(50);
+        leader_and_isr_partition_state lps;
+        lps.partition_index = partition_id(0);
+        lps.controller_epoch = model::controller_epoch(1);
+        lps.leader = node_id(leader);
+        lps.leader_epoch = model::leader_epoch(epoch);
+        lps.isr = lps.replicas = replicas;
+        lps.is_new = true;
+        la.topic_states.push_back({"t", {}, {lps}, {}});
+        return la;
+    }
+
     // Makes broker 1 the leader of t-0 with these replicas (all in sync), as a controller
     // would.
     void lead_partition(std::vector<node_id> replicas = {node_id(1)}) {
@@ -136,19 +154,7 @@ struct dispatch_fixture : ::testing::Test {
         um.topic_states.push_back({"t", {}, {ps}, {}});
         ASSERT_EQ(call<update_metadata_api>(um, 7).error_code, 0);
 
-        leader_and_isr_request la;
-        la.controller_id = node_id(7);
-        la.controller_epoch = model::controller_epoch(1);
-        la.broker_epoch = model::broker_epoch(50);
-        leader_and_isr_partition_state lps;
-        lps.partition_index = partition_id(0);
-        lps.controller_epoch = model::controller_epoch(1);
-        lps.leader = node_id(1);
-        lps.leader_epoch = model::leader_epoch(4);
-        lps.isr = lps.replicas = replicas;
-        lps.is_new = true;
-        la.topic_states.push_back({"t", {}, {lps}, {}});
-        auto resp = call<leader_and_isr_api>(la, 6);
+        auto resp = call<leader_and_isr_api>(leader_and_isr_of(1, 4, replicas), 6);
         ASSERT_EQ(resp.error_code, 0);
         ASSERT_EQ(resp.topics.size(), 1u);
         ASSERT_EQ(resp.topics[0].partition_errors.at(0).error_code, 0);
@@ -502,17 +508,7 @@ TEST_F(dispatch_fixture, acks_all_waiting_when_leadership_moves_is_not_leader_ne
     start(make_request<produce_api>(produce_of(storage::test::make_batch({.records = 1}), -1), 9),
           produced);
     ASSERT_FALSE(produced.has_value());
-    leader_and_isr_request la;
-    la.controller_id = node_id(7);
-    la.controller_epoch = model::controller_epoch(1);
-    la.broker_epoch = model::broker_epoch(50);
-    leader_and_isr_partition_state lps;
-    lps.partition_index = partition_id(0);
-    lps.controller_epoch = model::controller_epoch(1);
-    lps.leader = node_id(2);
-    lps.leader_epoch = model::leader_epoch(5);
-    lps.isr = lps.replicas = {node_id(1), node_id(2)};
-    la.topic_states.push_back({"t", {}, {lps}, {}});
+    auto la = leader_and_isr_of(2, 5, {node_id(1), node_id(2)});
     ASSERT_EQ(call<leader_and_isr_api>(la, 6).error_code, 0);
     ASSERT_TRUE(produced.has_value());
     auto resp = decode_reply<produce_api>(*produced, 9);
