@@ -9,7 +9,8 @@
 # the cluster is stopped on exit.
 #
 # Usage: bench/replicated.sh [build-dir] [work-dir]   (defaults: build/release, a mktemp
-# directory under the current one). RUNS (3), RECORDS (5,000,000), RATE (250,000).
+# directory under the current one). RUNS (3), RECORDS (5,000,000), RATE (250,000);
+# ONLY=failover runs just the failover part.
 set -euo pipefail
 
 build=$(realpath "${1:-build/release}")
@@ -34,6 +35,7 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); commit $(g
 python3 -c 'import json,sys; print("limits", json.load(open(sys.argv[1]))["limits"])' "$work/limits.json"
 summary() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["results"]; l=j.get("latency") or {}; print(sys.argv[1].rsplit("/",1)[-1], {k: round(v, 3) for k, v in {**r, **{"p50": l.get("p50"), "p99": l.get("p99"), "p99_9": l.get("p99_9"), "max": l.get("max")}, **(j.get("ratios") or {})}.items() if isinstance(v, (int, float))})' "$1"; }
 
+if [[ ${ONLY:-} != failover ]]; then
 "$gregor" topics create acks-all --partitions 3 --replication-factor 3 \
   --config min.insync.replicas=2 -b "$bootstrap"
 for i in $(seq "$runs"); do
@@ -47,11 +49,12 @@ done
 "$gregor" bench e2e -b "$bootstrap" -t e2e-acks-all --limits-from "$work/limits.json" \
   --format json --rate "$rate" --duration 10 --acks all > "$work/e2e-acks-all.json"
 summary "$work/e2e-acks-all.json"
+fi
 
 "$gregor" topics create failover --partitions 100 --replication-factor 3 \
   --config min.insync.replicas=2 -b "$bootstrap"
-"$gregor" bench failover -b "$bootstrap" -t failover --no-limits --format json \
-  --kill-cmd "$gregor cluster kill {id} --dir $cluster" --produce --rate 2000 --acks all \
+"$gregor" bench failover -b "$bootstrap" -t failover --format json \
+  --kill-cmd "$gregor cluster kill {id} --dir $cluster >&2" --produce --rate 2000 --acks all \
   > "$work/failover.json"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("failover phases", j.get("phases")); print("unavailability", j.get("latency"), j.get("results"))' "$work/failover.json"
 echo "reports in $work"
