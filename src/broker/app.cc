@@ -1,6 +1,10 @@
 #include "broker/app.h"
 
+#include "broker/broker_call.h"
 #include "broker/controller_channels.h"
+#include "broker/isr_sender.h"
+#include "broker/replica_fetchers.h"
+#include "broker/topic_configs.h"
 #include "broker/meta_properties.h"
 #include "base/log.h"
 #include "controller/controller.h"
@@ -77,7 +81,11 @@ struct app::impl {
     storage::posix_file_system fs;
     std::optional<storage::log_manager> logs;
     metadata_cache cache;
+    std::optional<topic_configs> topics;
     std::optional<replica_manager> replicas;
+    std::optional<replica_fetchers> fetchers;
+    std::optional<isr_sender> isr;
+    std::optional<asio::steady_timer> maintenance_timer;
     std::optional<services> svc;
     std::optional<net::server> server;
     std::optional<coord::zk_client> zk;
@@ -93,6 +101,9 @@ struct app::impl {
     explicit impl(broker_config c) : config(std::move(c)) {}
 
     result<void> open_storage();
+    void start_replication();
+    asio::awaitable<void> maintenance();
+    void checkpoint_high_watermarks();
     result<void> start_server();
     void connect_zookeeper();
     void ensure_chroot(std::string hosts, std::string chroot);
@@ -115,14 +126,96 @@ result<void> app::impl::open_storage() {
     }
     storage::log_context ctx{&fs, &worker,
                              [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }};
-    logs.emplace(ctx, config.log_dirs, [d = *defaults](const std::string& /*topic*/) { return d; });
+    topics.emplace(*defaults, replication::replication_config{config.min_insync_replicas,
+                                                              config.replica_lag_time_max});
+    logs.emplace(ctx, config.log_dirs,
+                 [this](const std::string& topic) { return topics->log_config(topic); });
     if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
         return loaded.err();
     }
-    replicas.emplace(config.broker_id, *logs);
-    svc.emplace(services{config, ioc, cache, *replicas, zk ? &*zk : nullptr, nullptr, {},
-                         model::no_broker_epoch, wall_clock_ms});
+    replicas.emplace(
+        config.broker_id, *logs,
+        [this](const std::string& topic) { return topics->replication(topic); },
+        [this](model::node_id id) { return cache.alive(id); });
+    svc.emplace(services{.config = config,
+                         .ioc = ioc,
+                         .cache = cache,
+                         .replicas = *replicas,
+                         .zk = zk ? &*zk : nullptr,
+                         .controller = nullptr,
+                         .fetchers = nullptr,
+                         .topics = &*topics,
+                         .cluster_id = {},
+                         .broker_epoch = model::no_broker_epoch,
+                         .now = wall_clock_ms});
+    start_replication();
     return ok();
+}
+
+// Follower fetchers, the ISR change sender and the periodic log upkeep.
+void app::impl::start_replication() {
+    fetcher_settings fs_settings;
+    fs_settings.self = config.broker_id;
+    fs_settings.listener = config.inter_broker_listener_name;
+    fs_settings.max_bytes = config.replica_fetch_max_bytes;
+    fs_settings.response_max_bytes = config.replica_fetch_response_max_bytes;
+    fs_settings.wait_max = config.replica_fetch_wait_max;
+    fs_settings.min_bytes = config.replica_fetch_min_bytes;
+    fs_settings.backoff = config.replica_fetch_backoff;
+    fs_settings.socket_timeout = config.replica_socket_timeout;
+    fetchers.emplace(ioc, *replicas, cache, fs_settings, wall_clock_ms);
+    svc->fetchers = &*fetchers;
+    isr_sender_settings is{config.broker_id, config.inter_broker_listener_name,
+                           config.replica_lag_time_max, config.request_timeout};
+    isr.emplace(
+        ioc, *replicas, cache, is, wall_clock_ms,
+        [this]() -> controller::controller* { return ctl ? &*ctl : nullptr; },
+        [this] { return svc->broker_epoch; });
+    replicas->set_isr_change_hook([this] { isr->wake(); });
+    isr->start();
+    maintenance_timer.emplace(ioc);
+    asio::co_spawn(ioc, maintenance(), asio::detached);
+}
+
+void app::impl::checkpoint_high_watermarks() {
+    replicas->for_each([this](replication::partition& p) {
+        logs->set_replication_offset(p.tp(), p.high_watermark());
+    });
+}
+
+// Every second: the flush.ms policy; every replica.high.watermark.checkpoint.interval.ms:
+// the per-dir checkpoints (high watermarks, recovery points, log starts); every
+// log.retention.check.interval.ms: retention.
+asio::awaitable<void> app::impl::maintenance() {
+    auto next_checkpoint = std::chrono::steady_clock::now();
+    auto next_retention = std::chrono::steady_clock::now() + config.log_retention_check_interval;
+    boost::system::error_code ec;
+    while (!stopping) {
+        maintenance_timer->expires_after(1000ms);
+        co_await maintenance_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (stopping) {
+            co_return;
+        }
+        auto now = std::chrono::steady_clock::now();
+        logs->run_flush_checks(wall_clock_ms());
+        if (now >= next_checkpoint) {
+            next_checkpoint = now + config.replica_high_watermark_checkpoint_interval;
+            checkpoint_high_watermarks();
+            logs->write_checkpoints([](result<void> r) {
+                if (!r) {
+                    GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(60),
+                                            "writing checkpoints failed: {}",
+                                            r.err().to_string());
+                }
+            });
+        }
+        if (now >= next_retention) {
+            next_retention = now + config.log_retention_check_interval;
+            if (auto deleted = logs->run_retention(wall_clock_ms()); !deleted) {
+                GREGOR_LOG(broker_log, err, "retention failed: {}", deleted.err().to_string());
+            }
+        }
+    }
 }
 
 result<void> app::impl::start_server() {
@@ -371,25 +464,10 @@ asio::awaitable<result<protocol::controlled_shutdown_response>> app::impl::ask_c
     cc.port = static_cast<std::uint16_t>(e->port);
     cc.request_timeout = config.request_timeout;
     net::client client(ioc, cc);
-    auto frame = protocol::encode_request_frame<protocol::controlled_shutdown_api>(
-        0, "broker-" + std::to_string(config.broker_id()), version, req);
-    if (!frame) {
-        co_return frame.err();
-    }
-    bytes flat = frame->flatten();
-    bytes message(flat.begin() + 4, flat.end());
-    auto reply = co_await client.request(std::move(message));
+    const std::string client_id = "broker-" + std::to_string(config.broker_id());
+    auto out = co_await call<protocol::controlled_shutdown_api>(client, client_id, version, req);
     client.close();
-    if (!reply) {
-        co_return reply.err();
-    }
-    protocol::reader rd(*reply);
-    auto header = protocol::decode_response_header(
-        rd, protocol::response_header_version(protocol::controlled_shutdown_api::key, version));
-    if (!header) {
-        co_return header.err();
-    }
-    co_return protocol::decode_exact<protocol::controlled_shutdown_response>(rd, version);
+    co_return out;
 }
 
 void app::impl::stop(int code) {
@@ -408,6 +486,15 @@ asio::awaitable<void> app::impl::shutdown() {
     if (ctl) {
         co_await ctl->stop();
     }
+    if (fetchers) {
+        fetchers->stop();
+    }
+    if (isr) {
+        isr->stop();
+    }
+    if (maintenance_timer) {
+        maintenance_timer->cancel();
+    }
     if (chroot_maker) {
         chroot_maker->close();
     }
@@ -419,6 +506,7 @@ asio::awaitable<void> app::impl::shutdown() {
         zk->close();  // the ephemeral registration disappears now, not after the timeout
     }
     if (logs) {
+        checkpoint_high_watermarks();
         if (auto closed = logs->shutdown(); !closed) {
             GREGOR_LOG(broker_log, err, "closing logs: {}", closed.err().to_string());
         }

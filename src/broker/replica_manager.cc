@@ -8,8 +8,13 @@ namespace gregor::broker {
 
 using model::kafka_error;
 
-replica_manager::replica_manager(model::node_id self, storage::log_manager& logs)
-    : self_(self), logs_(logs) {}
+replica_manager::replica_manager(model::node_id self, storage::log_manager& logs,
+                                 config_source configs, replication::partition::liveness alive)
+    : self_(self), logs_(logs), configs_(std::move(configs)), alive_(std::move(alive)) {
+    if (!configs_) {
+        configs_ = [](const std::string&) { return replication::replication_config{}; };
+    }
+}
 
 kafka_error replica_manager::check_control_request(model::controller_epoch controller_epoch,
                                                    model::broker_epoch requested,
@@ -30,44 +35,50 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
         return kafka_error::unknown_topic_or_partition;
     }
     auto it = replicas_.find(a.tp);
-    if (it != replicas_.end() && a.leader_epoch <= it->second.leader_epoch) {
+    if (it != replicas_.end() && a.leader_epoch <= it->second->state().leader_epoch) {
         GREGOR_LOG(broker_log, info, "ignoring state of {}: leader epoch {} is not newer than {}",
-                   a.tp, a.leader_epoch(), it->second.leader_epoch());
+                   a.tp, a.leader_epoch(), it->second->state().leader_epoch());
         return kafka_error::stale_controller_epoch;
     }
-    storage::log* log = logs_.get(a.tp);
-    if (log == nullptr) {
-        auto created = logs_.get_or_create(a.tp, now);
-        if (!created) {
-            GREGOR_LOG(broker_log, err, "cannot create the log of {}: {}", a.tp,
-                       created.err().to_string());
-            return kafka_error::kafka_storage_error;
+    if (it == replicas_.end()) {
+        storage::log* log = logs_.get(a.tp);
+        if (log == nullptr) {
+            auto created = logs_.get_or_create(a.tp, now);
+            if (!created) {
+                GREGOR_LOG(broker_log, err, "cannot create the log of {}: {}", a.tp,
+                           created.err().to_string());
+                return kafka_error::kafka_storage_error;
+            }
+            log = *created;
         }
-        log = *created;
+        model::offset hw = logs_.replication_offset(a.tp).value_or(model::offset{0});
+        auto p = std::make_unique<replication::partition>(self_, *log, hw, configs_(a.tp.topic),
+                                                          alive_);
+        it = replicas_.emplace(a.tp, std::move(p)).first;
     }
-    replica_state& r = replicas_[a.tp];
-    r.leader = a.leader;
-    r.leader_epoch = a.leader_epoch;
-    r.isr = a.isr;
-    r.replicas = a.replicas;
-    r.log = log;
+    replication::partition_state s{a.leader, a.leader_epoch, a.partition_epoch, a.isr,
+                                   a.replicas};
     if (a.leader == self_) {
-        log->assign_epoch(a.leader_epoch, log->log_end_offset());
+        it->second->become_leader(s, now);
+    } else {
+        it->second->become_follower(s, now);
     }
-    GREGOR_LOG(broker_log, info, "{} {}: leader {} epoch {} isr [{}]",
+    GREGOR_LOG(broker_log, info, "{} {}: leader {} epoch {} isr [{}] high watermark {}",
                a.leader == self_ ? "leading" : "following", a.tp, a.leader(), a.leader_epoch(),
-               fmt::join(a.isr, ","));
+               fmt::join(a.isr, ","), it->second->high_watermark()());
     return kafka_error::none;
 }
 
 kafka_error replica_manager::stop(const model::topic_partition& tp, model::leader_epoch epoch,
                                   bool remove_log) {
     auto it = replicas_.find(tp);
-    if (it != replicas_.end() && epoch() >= 0 && epoch < it->second.leader_epoch) {
+    if (it != replicas_.end() && epoch() >= 0 && epoch < it->second->state().leader_epoch) {
         return kafka_error::fenced_leader_epoch;
     }
     if (it != replicas_.end()) {
+        logs_.set_replication_offset(tp, it->second->high_watermark());
         replicas_.erase(it);
+        isr_changes_.erase(tp);
     }
     if (remove_log && logs_.get(tp) != nullptr) {
         auto removed = logs_.remove(tp);
@@ -81,17 +92,29 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
     return kafka_error::none;
 }
 
-const replica_state* replica_manager::replica(const model::topic_partition& tp) const {
+replication::partition* replica_manager::partition(const model::topic_partition& tp) const {
     auto it = replicas_.find(tp);
-    return it == replicas_.end() ? nullptr : &it->second;
+    return it == replicas_.end() ? nullptr : it->second.get();
 }
 
-storage::log* replica_manager::leader_log(const model::topic_partition& tp) const {
-    const replica_state* r = replica(tp);
-    return r != nullptr && r->leader == self_ ? r->log : nullptr;
+replication::partition* replica_manager::leader(const model::topic_partition& tp) const {
+    replication::partition* p = partition(tp);
+    return p != nullptr && p->is_leader() ? p : nullptr;
 }
 
-std::uint64_t replica_manager::wait_for_append(std::function<void()> fn) {
+void replica_manager::for_each(const std::function<void(replication::partition&)>& fn) const {
+    for (const auto& [tp, p] : replicas_) {
+        fn(*p);
+    }
+}
+
+void replica_manager::reload_configs() {
+    for (auto& [tp, p] : replicas_) {
+        p->set_config(configs_(tp.topic));
+    }
+}
+
+std::uint64_t replica_manager::wait_for_change(std::function<void()> fn) {
     std::uint64_t id = next_waiter_++;
     waiters_.emplace(id, std::move(fn));
     return id;
@@ -101,7 +124,7 @@ void replica_manager::cancel_wait(std::uint64_t id) {
     waiters_.erase(id);
 }
 
-void replica_manager::notify_append() {
+void replica_manager::notify() {
     auto waiting = std::move(waiters_);
     waiters_.clear();
     for (auto& [id, fn] : waiting) {

@@ -7,32 +7,32 @@
 // incarnation of this broker (STALE_BROKER_EPOCH: a broker epoch other than -1 below ours),
 // and applies a partition state only if its leader epoch is newer than the one it holds
 // (STALE_CONTROLLER_EPOCH per partition otherwise). Logs are created through the storage
-// log_manager when a partition is new or missing locally.
+// log_manager when a partition is new or missing locally. Each hosted partition is a
+// replication::partition (leader or follower state over its log); its high watermark
+// starts from the replication-offset-checkpoint.
 //
-// It also lets the data path wait for appends: a long-polling Fetch registers a waiter that
-// runs after the next append to any partition (the handler re-checks its own conditions).
+// It also lets the data path wait: a long-polling Fetch or an acks=all Produce registers a
+// waiter that runs after the next change (an append, a high watermark move, a leadership
+// change); the waiter re-checks its own conditions. And it collects the partitions whose
+// leader has an ISR change to send to the controller (isr_sender drains them).
 // Owned by the broker's loop; every method must be called on it.
 #pragma once
 
 #include "model/fundamental.h"
 #include "model/kafka_error.h"
+#include "replication/partition.h"
 #include "storage/log_manager.h"
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace gregor::broker {
-
-struct replica_state {
-    model::node_id leader = model::no_node;
-    model::leader_epoch leader_epoch = model::no_leader_epoch;
-    std::vector<model::node_id> isr;
-    std::vector<model::node_id> replicas;
-    storage::log* log = nullptr;
-};
 
 // One partition of a LeaderAndIsr request, in the broker's own terms.
 struct partition_assignment {
@@ -42,12 +42,17 @@ struct partition_assignment {
     std::vector<model::node_id> isr;
     std::vector<model::node_id> replicas;
     bool is_new = false;
+    std::int32_t partition_epoch = -1;  // zk version of the state znode
 };
 
 class replica_manager {
 public:
-    // REQUIRES: `logs` outlives the manager.
-    replica_manager(model::node_id self, storage::log_manager& logs);
+    using config_source = std::function<replication::replication_config(const std::string& topic)>;
+
+    // REQUIRES: `logs` outlives the manager. `configs` gives a topic's replication settings
+    // (min.insync.replicas); `alive` says whether a broker may join an ISR.
+    replica_manager(model::node_id self, storage::log_manager& logs, config_source configs = {},
+                    replication::partition::liveness alive = {});
 
     // The fencing check of every control request. Returns none iff the request may be
     // applied; then `controller_epoch` becomes the highest epoch seen (if it is higher).
@@ -65,24 +70,43 @@ public:
                             bool remove_log);
 
     // nullptr iff this broker hosts no replica of `tp`.
-    const replica_state* replica(const model::topic_partition& tp) const;
-    // The log of `tp` iff this broker leads it.
-    storage::log* leader_log(const model::topic_partition& tp) const;
+    replication::partition* partition(const model::topic_partition& tp) const;
+    // The partition iff this broker leads it.
+    replication::partition* leader(const model::topic_partition& tp) const;
     model::node_id self() const { return self_; }
+    // Every hosted partition (checkpoints, ISR checks).
+    void for_each(const std::function<void(replication::partition&)>& fn) const;
+    // Re-reads every partition's replication settings (a topic config arrived).
+    void reload_configs();
 
-    // Runs `fn` once, after the next append (notify_append) or when cancelled by the caller
-    // dropping the returned id through cancel_wait.
-    std::uint64_t wait_for_append(std::function<void()> fn);
+    // Runs `fn` once, after the next notify() or when cancelled by the caller dropping the
+    // returned id through cancel_wait.
+    std::uint64_t wait_for_change(std::function<void()> fn);
     void cancel_wait(std::uint64_t id);
-    void notify_append();
+    void notify();
+
+    // A leader has an ISR proposal ready (replication::partition::take_isr_proposal).
+    void mark_isr_change(const model::topic_partition& tp) {
+        isr_changes_.insert(tp);
+        if (on_isr_change_) {
+            on_isr_change_();
+        }
+    }
+    // Called by mark_isr_change (the isr_sender wakes up).
+    void set_isr_change_hook(std::function<void()> fn) { on_isr_change_ = std::move(fn); }
+    std::set<model::topic_partition> take_isr_changes() { return std::exchange(isr_changes_, {}); }
 
 private:
     model::node_id self_;
     storage::log_manager& logs_;
+    config_source configs_;
+    replication::partition::liveness alive_;
     model::controller_epoch controller_epoch_ = model::no_controller_epoch;
-    std::map<model::topic_partition, replica_state> replicas_;
+    std::map<model::topic_partition, std::unique_ptr<replication::partition>> replicas_;
     std::map<std::uint64_t, std::function<void()>> waiters_;
     std::uint64_t next_waiter_ = 1;
+    std::set<model::topic_partition> isr_changes_;
+    std::function<void()> on_isr_change_;
 };
 
 }  // namespace gregor::broker

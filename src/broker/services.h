@@ -24,6 +24,9 @@ class controller;
 
 namespace gregor::broker {
 
+class replica_fetchers;
+class topic_configs;
+
 namespace asio = boost::asio;
 
 struct services {
@@ -35,6 +38,9 @@ struct services {
     coord::client* zk = nullptr;
     // This broker's controller (active or not); nullptr when there is no ZooKeeper.
     controller::controller* controller = nullptr;
+    // Follower fetchers and topic overrides; nullptr in tests that need neither.
+    replica_fetchers* fetchers = nullptr;
+    topic_configs* topics = nullptr;
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;

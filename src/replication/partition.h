@@ -161,9 +161,10 @@ public:
     void maybe_shrink_isr(model::timestamp_ms now);
     // The proposal waiting to be sent (once: it is then in flight), if any.
     std::optional<isr_proposal> take_isr_proposal();
-    // The controller's answer to the proposal in flight: accepted with `committed` (its
-    // leader epoch must be ours; other answers are ignored), or refused with `error`.
-    // Returns true iff the high watermark advanced.
+    // The controller's answer to the proposal in flight: accepted with `committed` (applied
+    // iff its leader epoch is ours; otherwise the proposal is dropped), or refused with
+    // `error` (dropped; proposed again when still warranted). Returns true iff the high
+    // watermark advanced.
     bool on_isr_committed(const partition_state& committed);
     void on_isr_refused(model::kafka_error error);
     // ISR plus a proposed (uncommitted) addition.

@@ -3,6 +3,14 @@
 #include "broker/handlers/stop_replica.h"
 #include "broker/handlers/update_metadata.h"
 #include "broker/logger.h"
+#include "broker/replica_fetchers.h"
+#include "broker/topic_configs.h"
+#include "controller/zk_await.h"
+#include "coord/errc.h"
+#include "coord/znode_json.h"
+#include "coord/znode_paths.h"
+
+#include <algorithm>
 
 namespace gregor::broker {
 namespace {
@@ -65,18 +73,78 @@ handler_result<protocol::update_metadata_response> handle(services& s, request_c
 namespace {
 
 using lai_response = protocol::leader_and_isr_response;
+using lai_request = protocol::leader_and_isr_request;
 
 kafka_error apply_state(services& s, const std::string& topic,
                         const protocol::leader_and_isr_partition_state& p) {
-    partition_assignment a{
-        {topic, p.partition_index}, p.leader, p.leader_epoch, p.isr, p.replicas, p.is_new};
-    return s.replicas.apply(a, s.now());
+    partition_assignment a{{topic, p.partition_index}, p.leader, p.leader_epoch, p.isr,
+                           p.replicas, p.is_new, p.partition_epoch};
+    kafka_error e = s.replicas.apply(a, s.now());
+    if (s.fetchers == nullptr || e != kafka_error::none) {
+        return e;
+    }
+    if (p.leader == s.replicas.self()) {
+        s.fetchers->unfollow(a.tp);
+    } else if (p.leader() >= 0) {
+        s.fetchers->follow(a.tp, p.leader);
+    } else {
+        s.fetchers->unfollow(a.tp);  // no leader: nothing to fetch from until one is elected
+    }
+    return e;
+}
+
+std::vector<std::string> topics_of(const lai_request& req) {
+    std::vector<std::string> out;
+    for (const auto& p : req.ungrouped_partition_states) {
+        out.push_back(p.topic_name);
+    }
+    for (const auto& t : req.topic_states) {
+        out.push_back(t.topic_name);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// Reads the overrides of topics this broker has not seen yet, before their partitions are
+// applied (min.insync.replicas must hold from the first produce).
+asio::awaitable<void> load_topic_configs(services& s, const std::vector<std::string>& topics) {
+    if (s.zk == nullptr || s.topics == nullptr) {
+        co_return;
+    }
+    bool loaded = false;
+    for (const std::string& topic : topics) {
+        if (s.topics->known(topic)) {
+            continue;
+        }
+        const std::string path = coord::paths::topic_config(topic);
+        const coord::watch_fn no_watch;
+        auto node = co_await controller::zk::get(*s.zk, path, no_watch);
+        storage::config_map overrides;
+        if (node) {
+            auto decoded = coord::decode_entity_config(node->data);
+            if (decoded) {
+                overrides = std::move(*decoded);
+            } else {
+                GREGOR_LOG(broker_log, warn, "topic {}: unreadable {}: {}", topic, path,
+                           decoded.err().to_string());
+            }
+        } else if (node.code() != coord::errc::no_node) {
+            GREGOR_LOG(broker_log, warn, "topic {}: cannot read {}: {}; using broker defaults",
+                       topic, path, node.err().to_string());
+            continue;  // asked again with the next LeaderAndIsr
+        }
+        s.topics->set(topic, std::move(overrides));
+        loaded = true;
+    }
+    if (loaded) {
+        s.replicas.reload_configs();
+    }
 }
 
 }  // namespace
 
-handler_result<lai_response> handle(services& s, request_context& ctx,
-                                    protocol::leader_and_isr_request req) {
+handler_result<lai_response> handle(services& s, request_context& ctx, lai_request req) {
     lai_response out;
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
@@ -85,6 +153,13 @@ handler_result<lai_response> handle(services& s, request_context& ctx,
                    req.controller_id(), req.controller_epoch(), static_cast<int>(e));
         out.error_code = code(e);
         co_return out;
+    }
+    const std::vector<std::string> topics = topics_of(req);
+    co_await load_topic_configs(s, topics);
+    if (s.fetchers != nullptr) {
+        for (const auto& l : req.live_leaders) {
+            s.fetchers->set_endpoint(l.broker_id, l.host_name, l.port);
+        }
     }
     for (const auto& p : req.ungrouped_partition_states) {
         out.partition_errors.push_back(
@@ -105,6 +180,7 @@ handler_result<lai_response> handle(services& s, request_context& ctx,
             out.topics.push_back(std::move(te));
         }
     }
+    s.replicas.notify();  // waiting produces and fetches re-check leadership
     co_return out;
 }
 
@@ -119,6 +195,12 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
     }
     auto stop = [&](const std::string& topic, model::partition_id p, model::leader_epoch epoch,
                     bool remove) {
+        if (s.fetchers != nullptr) {
+            s.fetchers->unfollow({topic, p});
+        }
+        if (remove && s.topics != nullptr) {
+            s.topics->forget(topic);  // a topic created again under this name starts afresh
+        }
         kafka_error pe = s.replicas.stop({topic, p}, epoch, remove);
         out.partition_errors.push_back({topic, p, code(pe), {}});
     };
@@ -135,6 +217,7 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
             stop(t.topic_name, p.partition_index, p.leader_epoch, p.delete_partition);
         }
     }
+    s.replicas.notify();
     co_return out;
 }
 

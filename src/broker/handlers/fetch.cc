@@ -18,13 +18,6 @@ std::int16_t code(kafka_error e) {
     return static_cast<std::int16_t>(e);
 }
 
-kafka_error check_epoch(model::leader_epoch requested, model::leader_epoch ours) {
-    if (requested == model::no_leader_epoch || requested == ours) {
-        return kafka_error::none;
-    }
-    return requested < ours ? kafka_error::fenced_leader_epoch : kafka_error::unknown_leader_epoch;
-}
-
 partition_data error_partition(const services& s, const model::topic_partition& tp, kafka_error e) {
     partition_data out;
     out.partition_index = tp.partition;
@@ -65,32 +58,68 @@ result<protocol::records_ref> attach_records(request_context& ctx, const storage
     return protocol::records_ref(view, owner);
 }
 
-// Reads one partition from `start`, at most `max_bytes`, up to the high watermark (with
-// replication factor 1, the log end offset). Records are never null: empty is length 0.
+// The broker id of a follower's fetch (v15+ moved it into ReplicaState), or -1 for clients.
+model::node_id fetching_replica(const protocol::fetch_request& req) {
+    return req.replica_state.replica_id() >= 0 ? req.replica_state.replica_id : req.replica_id;
+}
+
+// Reads one partition from `start`, at most `max_bytes`: up to the high watermark for
+// consumers, up to the log end offset for followers (whose fetch also tells the leader how
+// far they are). Records are never null: empty is length 0.
 partition_data read_partition(services& s, request_context& ctx, const model::topic_partition& tp,
                               const protocol::fetch_request::fetch_topic::fetch_partition& p,
-                              std::size_t max_bytes) {
-    storage::log* log = s.replicas.leader_log(tp);
-    if (log == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.replica(tp) != nullptr;
+                              model::node_id replica, std::size_t max_bytes) {
+    replication::partition* part = s.replicas.leader(tp);
+    if (part == nullptr) {
+        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         return error_partition(
             s, tp,
             known ? kafka_error::not_leader_or_follower : kafka_error::unknown_topic_or_partition);
     }
-    kafka_error e = check_epoch(p.current_leader_epoch, s.replicas.replica(tp)->leader_epoch);
-    if (e != kafka_error::none) {
-        return error_partition(s, tp, e);
-    }
     partition_data out;
     out.partition_index = tp.partition;
-    out.high_watermark = log->log_end_offset();
-    out.last_stable_offset = log->log_end_offset();
-    out.log_start_offset = log->log_start_offset();
     out.records = protocol::records_ref{};
-    if (max_bytes == 0 || p.fetch_offset == log->log_end_offset()) {
+    storage::log& log = part->log();
+    model::offset upper = part->high_watermark();
+    if (replica() >= 0) {
+        replication::follower_fetch f{replica, p.fetch_offset, p.last_fetched_epoch,
+                                      p.current_leader_epoch};
+        replication::fetch_decision d = part->on_follower_fetch(f, s.now());
+        if (d.high_watermark_advanced) {
+            s.replicas.notify();
+        }
+        if (part->isr_change_pending()) {
+            s.replicas.mark_isr_change(tp);
+        }
+        if (d.error != kafka_error::none) {
+            partition_data e = error_partition(s, tp, d.error);
+            if (d.error == kafka_error::offset_out_of_range) {
+                // Where the follower can restart (Kafka's follower asks with ListOffsets).
+                e.log_start_offset = log.log_start_offset();
+                e.high_watermark = part->high_watermark();
+            }
+            return e;
+        }
+        if (d.diverging) {
+            out.diverging_epoch.epoch = d.diverging->epoch();
+            out.diverging_epoch.end_offset = d.diverging->start_offset;
+            max_bytes = 0;
+        }
+        upper = log.log_end_offset();
+    } else if (p.current_leader_epoch != model::no_leader_epoch &&
+               p.current_leader_epoch != part->state().leader_epoch) {
+        return error_partition(s, tp,
+                               p.current_leader_epoch < part->state().leader_epoch
+                                   ? kafka_error::fenced_leader_epoch
+                                   : kafka_error::unknown_leader_epoch);
+    }
+    out.high_watermark = part->high_watermark();
+    out.last_stable_offset = part->high_watermark();
+    out.log_start_offset = log.log_start_offset();
+    if (max_bytes == 0 || p.fetch_offset == upper) {
         return out;
     }
-    auto read = log->read(p.fetch_offset, max_bytes, log->log_end_offset());
+    auto read = log.read(p.fetch_offset, max_bytes, upper);
     if (!read) {
         bool range = read.code() == storage::errc::offset_out_of_range;
         return error_partition(
@@ -121,8 +150,9 @@ std::pair<response, std::size_t> read_all(services& s, request_context& ctx,
             auto limit = std::min(budget - std::min(budget, total),
                                   static_cast<std::size_t>(std::max(p.partition_max_bytes, 0)));
             // Like Kafka, the first partition with data returns at least one batch.
-            partition_data d = read_partition(s, ctx, {t.topic, p.partition}, p,
-                                              total == 0 ? std::max<std::size_t>(limit, 1) : limit);
+            partition_data d =
+                read_partition(s, ctx, {t.topic, p.partition}, p, fetching_replica(req),
+                               total == 0 ? std::max<std::size_t>(limit, 1) : limit);
             total += d.records ? d.records->size() : 0;
             rt.partitions.push_back(std::move(d));
         }
@@ -154,7 +184,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::fet
             co_return std::move(out);
         }
         asio::steady_timer timer(s.ioc, deadline);
-        std::uint64_t waiter = s.replicas.wait_for_append([&timer] { timer.cancel(); });
+        std::uint64_t waiter = s.replicas.wait_for_change([&timer] { timer.cancel(); });
         ctx.request.cancel_state().on_cancel([&timer] { timer.cancel(); });
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

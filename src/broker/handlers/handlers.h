@@ -11,6 +11,7 @@
 #include "broker/handlers/leader_and_isr.h"
 #include "broker/handlers/list_offsets.h"
 #include "broker/handlers/metadata.h"
+#include "broker/handlers/offset_for_leader_epoch.h"
 #include "broker/handlers/produce.h"
 #include "broker/handlers/stop_replica.h"
 #include "broker/handlers/update_metadata.h"
@@ -26,7 +27,8 @@ using handled_apis =
              protocol::update_metadata_api, protocol::find_coordinator_api,
              protocol::api_versions_api, protocol::describe_cluster_api,
              protocol::create_topics_api, protocol::delete_topics_api,
-             protocol::controlled_shutdown_api, protocol::alter_partition_api>;
+             protocol::controlled_shutdown_api, protocol::alter_partition_api,
+             protocol::offset_for_leader_epoch_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

@@ -49,20 +49,30 @@ std::optional<std::pair<model::offset, model::timestamp_ms>> first_record_at(
     }
 }
 
+// Consumers see the log up to the high watermark: "latest" is the high watermark for them
+// (the log end offset only for a replica asking, replica_id >= 0).
 partition_response lookup(services& s, const model::topic_partition& tp,
-                          model::timestamp_ms target) {
+                          model::timestamp_ms target, model::leader_epoch current_epoch,
+                          bool from_replica) {
     partition_response out;
     out.partition_index = tp.partition;
-    storage::log* log = s.replicas.leader_log(tp);
-    if (log == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.replica(tp) != nullptr;
+    replication::partition* part = s.replicas.leader(tp);
+    if (part == nullptr) {
+        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         out.error_code = code(known ? kafka_error::not_leader_or_follower
                                     : kafka_error::unknown_topic_or_partition);
         return out;
     }
-    out.leader_epoch = s.replicas.replica(tp)->leader_epoch;
+    model::leader_epoch ours = part->state().leader_epoch;
+    if (current_epoch != model::no_leader_epoch && current_epoch != ours) {
+        out.error_code = code(current_epoch < ours ? kafka_error::fenced_leader_epoch
+                                                   : kafka_error::unknown_leader_epoch);
+        return out;
+    }
+    storage::log* log = &part->log();
+    out.leader_epoch = ours;
     if (target == latest) {
-        out.offset = log->log_end_offset();
+        out.offset = from_replica ? log->log_end_offset() : part->high_watermark();
         return out;
     }
     if (target == earliest) {
@@ -76,6 +86,10 @@ partition_response lookup(services& s, const model::topic_partition& tp,
         auto exact = first_record_at(**found, target);
         out.offset = exact ? exact->first : (*found)->batch_offset;
         out.timestamp = exact ? exact->second : (*found)->max_timestamp;
+        if (!from_replica && out.offset >= part->high_watermark()) {
+            out.offset = model::no_offset;  // not committed yet: consumers cannot see it
+            out.timestamp = model::timestamp_ms{-1};
+        }
     }
     return out;
 }
@@ -89,7 +103,8 @@ handler_result<response> handle(services& s, request_context& /*ctx*/,
         response::list_offsets_topic_response rt;
         rt.name = t.name;
         for (const auto& p : t.partitions) {
-            rt.partitions.push_back(lookup(s, {t.name, p.partition_index}, p.timestamp));
+            rt.partitions.push_back(lookup(s, {t.name, p.partition_index}, p.timestamp,
+                                           p.current_leader_epoch, req.replica_id() >= 0));
         }
         out.topics.push_back(std::move(rt));
     }

@@ -47,14 +47,24 @@ void set_current_leader(const services& s, const model::topic_partition& tp,
     }
 }
 
+// One partition's append. On success `wait` says where an acks=all answer waits for the
+// high watermark: records end before `end`, appended in `epoch`.
+struct pending_ack {
+    model::topic_partition tp;
+    model::offset end;
+    model::leader_epoch epoch;
+    partition_response* slot;
+};
+
 partition_response append(services& s, request_context& ctx, const model::topic_partition& tp,
-                          const std::optional<protocol::records_ref>& records, std::int16_t acks) {
+                          const std::optional<protocol::records_ref>& records, std::int16_t acks,
+                          std::optional<pending_ack>& wait) {
     partition_response out;
     out.index = tp.partition;
     out.base_offset = model::no_offset;
-    storage::log* log = s.replicas.leader_log(tp);
-    if (log == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.replica(tp) != nullptr;
+    replication::partition* part = s.replicas.leader(tp);
+    if (part == nullptr) {
+        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         out.error_code = code(known ? kafka_error::not_leader_or_follower
                                     : kafka_error::unknown_topic_or_partition);
         set_current_leader(s, tp, out);
@@ -66,9 +76,8 @@ partition_response append(services& s, request_context& ctx, const model::topic_
         return out;
     }
     // acks=all needs min.insync.replicas in the ISR before anything is written.
-    auto isr_size = s.replicas.replica(tp)->isr.size();
-    if (acks == -1 && isr_size < static_cast<std::size_t>(s.config.min_insync_replicas)) {
-        out.error_code = code(kafka_error::not_enough_replicas);
+    if (kafka_error e = part->check_append(acks); e != kafka_error::none) {
+        out.error_code = code(e);
         return out;
     }
     bytes_view data = records ? records->data() : bytes_view{};
@@ -79,53 +88,103 @@ partition_response append(services& s, request_context& ctx, const model::topic_
     // The records point into the request frame, which this request owns: offsets and the
     // leader epoch are assigned by rewriting them in place.
     mutable_bytes_view writable(const_cast<std::uint8_t*>(data.data()), data.size());
-    auto appended = log->append_as_leader(writable, s.replicas.replica(tp)->leader_epoch, s.now(),
-                                          /*already_validated=*/true);
+    auto appended = part->append(writable, s.now(), /*already_validated=*/true);
     if (!appended) {
         GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1), "append to {} failed: {}",
                                 tp, appended.err().to_string());
         out.error_code = code(kafka_error::kafka_storage_error);
         return out;
     }
-    out.base_offset = appended->first_offset;
-    out.log_append_time_ms = appended->log_append_time;
-    out.log_start_offset = log->log_start_offset();
+    out.base_offset = appended->appended.first_offset;
+    out.log_append_time_ms = appended->appended.log_append_time;
+    out.log_start_offset = part->log().log_start_offset();
+    if (acks == -1) {
+        wait = pending_ack{tp, appended->appended.last_offset + 1, part->state().leader_epoch,
+                           nullptr};
+    }
     return out;
+}
+
+// Settles the acks=all waits whose outcome is known; returns true iff none is left.
+bool settle(services& s, std::vector<pending_ack>& waits) {
+    std::erase_if(waits, [&](pending_ack& w) {
+        replication::partition* part = s.replicas.partition(w.tp);
+        std::optional<kafka_error> status =
+            part == nullptr ? std::optional(kafka_error::not_leader_or_follower)
+                            : part->acks_all_status(w.end, w.epoch);
+        if (!status) {
+            return false;
+        }
+        if (*status != kafka_error::none) {
+            w.slot->error_code = code(*status);
+            w.slot->base_offset = model::no_offset;
+            if (*status == kafka_error::not_leader_or_follower) {
+                set_current_leader(s, w.tp, *w.slot);
+            }
+        }
+        return true;
+    });
+    return waits.empty();
 }
 
 }  // namespace
 
+// acks=all: every partition is appended first, then the answer waits until each one's high
+// watermark passes its records (or its outcome is otherwise known), at most TimeoutMs;
+// partitions still waiting then get REQUEST_TIMED_OUT (their records may yet commit).
 handler_result<response> handle(services& s, request_context& ctx, protocol::produce_request req) {
     response out;
     bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
     bool appended = false;
     bool failed = false;
+    std::vector<pending_ack> waits;
+    out.responses.reserve(req.topic_data.size());
     for (auto& topic : req.topic_data) {
-        response::topic_produce_response t;
+        auto& t = out.responses.emplace_back();
         t.name = topic.name;
+        t.partition_responses.reserve(topic.partition_data.size());
         for (auto& p : topic.partition_data) {
-            partition_response r;
+            partition_response& r = t.partition_responses.emplace_back();
             if (!valid_acks) {
                 r.index = p.index;
                 r.base_offset = model::no_offset;
                 r.error_code = code(kafka_error::invalid_required_acks);
             } else {
-                r = append(s, ctx, {topic.name, p.index}, p.records, req.acks);
+                std::optional<pending_ack> wait;
+                r = append(s, ctx, {topic.name, p.index}, p.records, req.acks, wait);
                 appended = appended || r.error_code == 0;
+                if (wait) {
+                    wait->slot = &r;
+                    waits.push_back(*wait);
+                }
             }
             failed = failed || r.error_code != 0;
-            t.partition_responses.push_back(std::move(r));
         }
-        out.responses.push_back(std::move(t));
     }
     if (appended) {
-        s.replicas.notify_append();
+        s.replicas.notify();
     }
-    // With replication factor 1 the high watermark is the log end offset, so acks=-1 is
-    // satisfied as soon as the append returns.
     if (req.acks == 0) {
         ctx.close_connection = failed;
         co_return std::nullopt;
+    }
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.timeout_ms, 0));
+    while (!settle(s, waits)) {
+        if (ctx.request.cancelled() || std::chrono::steady_clock::now() >= deadline) {
+            for (pending_ack& w : waits) {
+                w.slot->error_code = code(kafka_error::request_timed_out);
+                w.slot->base_offset = model::no_offset;
+            }
+            break;
+        }
+        asio::steady_timer timer(s.ioc, deadline);
+        std::uint64_t waiter = s.replicas.wait_for_change([&timer] { timer.cancel(); });
+        ctx.request.cancel_state().on_cancel([&timer] { timer.cancel(); });
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        s.replicas.cancel_wait(waiter);
+        ctx.request.cancel_state().on_cancel(nullptr);
     }
     co_return out;
 }

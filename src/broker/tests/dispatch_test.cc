@@ -36,8 +36,11 @@ struct dispatch_fixture : ::testing::Test {
         env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
     broker_config config = test_config();
     metadata_cache cache;
-    replica_manager rm{node_id(1), logs};
-    services svc{config, ioc, cache, rm, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
+    replica_manager rm{node_id(1), logs, [this](const std::string&) {
+                           return replication::replication_config{config.min_insync_replicas,
+                                                                  config.replica_lag_time_max};
+                       }};
+    services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
                      return model::timestamp_ms(1000);
                  }};
     std::int32_t correlation = 0;
@@ -181,7 +184,8 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 14u);
+    EXPECT_EQ(got.size(), 15u);
+    EXPECT_EQ(got.count(offset_for_leader_epoch_api::key), 1u);
     EXPECT_EQ(got.count(create_topics_api::key), 1u);
     EXPECT_EQ(got.count(controlled_shutdown_api::key), 1u);
     EXPECT_EQ(got.at(produce_api::key).first, produce_api::version_min);
@@ -328,10 +332,12 @@ TEST_F(dispatch_fixture, produce_errors_follow_kafka) {
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, 2), 7)),
               err(model::kafka_error::invalid_required_acks));
     config.min_insync_replicas = 2;  // the ISR is {1}
+    rm.reload_configs();
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, -1), 7)),
               err(model::kafka_error::not_enough_replicas));
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch, 1), 7)), 0);
     config.min_insync_replicas = 1;
+    rm.reload_configs();
     config.message_max_bytes = 10;
     EXPECT_EQ(code_of(call<produce_api>(produce_of(batch), 7)),
               err(model::kafka_error::message_too_large));

@@ -57,50 +57,50 @@ TEST_F(replica_fixture, refuses_requests_meant_for_an_older_incarnation_of_the_b
 
 TEST_F(replica_fixture, becoming_leader_creates_the_log) {
     EXPECT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
-    storage::log* log = rm.leader_log({"t", model::partition_id(0)});
-    ASSERT_NE(log, nullptr);
-    EXPECT_EQ(logs.get({"t", model::partition_id(0)}), log);
-    EXPECT_EQ(rm.replica({"t", model::partition_id(0)})->leader_epoch, model::leader_epoch(3));
+    replication::partition* leading = rm.leader({"t", model::partition_id(0)});
+    ASSERT_NE(leading, nullptr);
+    EXPECT_EQ(logs.get({"t", model::partition_id(0)}), &leading->log());
+    EXPECT_EQ(rm.partition({"t", model::partition_id(0)})->state().leader_epoch, model::leader_epoch(3));
 }
 
 TEST_F(replica_fixture, a_follower_has_no_leader_log) {
     EXPECT_EQ(rm.apply(assignment(2, 1, {2, 1}), now), kafka_error::none);
-    EXPECT_EQ(rm.leader_log({"t", model::partition_id(0)}), nullptr);
-    EXPECT_NE(rm.replica({"t", model::partition_id(0)}), nullptr);
+    EXPECT_EQ(rm.leader({"t", model::partition_id(0)}), nullptr);
+    EXPECT_NE(rm.partition({"t", model::partition_id(0)}), nullptr);
 }
 
 TEST_F(replica_fixture, a_leader_epoch_that_is_not_newer_is_refused) {
     ASSERT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
     EXPECT_EQ(rm.apply(assignment(2, 3, {2, 1}), now), kafka_error::stale_controller_epoch);
     EXPECT_EQ(rm.apply(assignment(2, 2, {2, 1}), now), kafka_error::stale_controller_epoch);
-    EXPECT_NE(rm.leader_log({"t", model::partition_id(0)}), nullptr);  // unchanged
+    EXPECT_NE(rm.leader({"t", model::partition_id(0)}), nullptr);  // unchanged
     EXPECT_EQ(rm.apply(assignment(2, 4, {2, 1}), now), kafka_error::none);
-    EXPECT_EQ(rm.leader_log({"t", model::partition_id(0)}), nullptr);
+    EXPECT_EQ(rm.leader({"t", model::partition_id(0)}), nullptr);
 }
 
 TEST_F(replica_fixture, a_partition_not_assigned_to_this_broker_is_unknown) {
     EXPECT_EQ(rm.apply(assignment(2, 1, {2, 3}), now), kafka_error::unknown_topic_or_partition);
-    EXPECT_EQ(rm.replica({"t", model::partition_id(0)}), nullptr);
+    EXPECT_EQ(rm.partition({"t", model::partition_id(0)}), nullptr);
 }
 
 TEST_F(replica_fixture, stop_replica_with_an_older_epoch_is_fenced_and_delete_removes_the_log) {
     model::topic_partition tp{"t", model::partition_id(0)};
     ASSERT_EQ(rm.apply(assignment(1, 3), now), kafka_error::none);
     EXPECT_EQ(rm.stop(tp, model::leader_epoch(2), true), kafka_error::fenced_leader_epoch);
-    EXPECT_NE(rm.replica(tp), nullptr);
+    EXPECT_NE(rm.partition(tp), nullptr);
     EXPECT_EQ(rm.stop(tp, model::leader_epoch(3), true), kafka_error::none);
-    EXPECT_EQ(rm.replica(tp), nullptr);
+    EXPECT_EQ(rm.partition(tp), nullptr);
     EXPECT_EQ(logs.get(tp), nullptr);
 }
 
 TEST_F(replica_fixture, waiters_run_once_after_an_append_unless_cancelled) {
     int woken = 0;
     int cancelled = 0;
-    rm.wait_for_append([&] { ++woken; });
-    auto id = rm.wait_for_append([&] { ++cancelled; });
+    rm.wait_for_change([&] { ++woken; });
+    auto id = rm.wait_for_change([&] { ++cancelled; });
     rm.cancel_wait(id);
-    rm.notify_append();
-    rm.notify_append();
+    rm.notify();
+    rm.notify();
     EXPECT_EQ(woken, 1);
     EXPECT_EQ(cancelled, 0);
 }

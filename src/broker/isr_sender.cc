@@ -1,0 +1,189 @@
+#include "broker/isr_sender.h"
+
+#include "broker/broker_call.h"
+#include "broker/logger.h"
+#include "controller/controller.h"
+#include "net/client.h"
+#include "net/errc.h"
+#include "protocol/messages/alter_partition.h"
+
+namespace gregor::broker {
+
+using namespace std::chrono_literals;
+using model::kafka_error;
+using clock = std::chrono::steady_clock;
+
+namespace {
+// v1: topics by name; v2+ name them by topic id.
+constexpr std::int16_t alter_partition_version = 1;
+}  // namespace
+
+struct isr_sender::state {
+    explicit state(asio::io_context& ioc) : timer(ioc) {}
+    asio::steady_timer timer;
+    bool stopped = false;
+    bool woken = false;
+};
+
+isr_sender::isr_sender(asio::io_context& ioc, replica_manager& replicas,
+                       const metadata_cache& cache, isr_sender_settings settings,
+                       std::function<model::timestamp_ms()> now,
+                       std::function<controller::controller*()> controller,
+                       std::function<model::broker_epoch()> broker_epoch)
+    : ioc_(ioc), replicas_(replicas), cache_(cache), settings_(std::move(settings)),
+      now_(std::move(now)), controller_(std::move(controller)),
+      broker_epoch_(std::move(broker_epoch)), state_(std::make_shared<state>(ioc)) {}
+
+isr_sender::~isr_sender() {
+    stop();
+}
+
+void isr_sender::start() {
+    asio::co_spawn(ioc_, run(this, state_), asio::detached);
+}
+
+void isr_sender::wake() {
+    state_->woken = true;
+    state_->timer.cancel();
+}
+
+void isr_sender::stop() {
+    state_->stopped = true;
+    state_->timer.cancel();
+}
+
+asio::awaitable<void> isr_sender::run(isr_sender* self, std::shared_ptr<state> st) {
+    const auto period = std::max<clock::duration>(self->settings_.lag_time_max / 2, 10ms);
+    auto next_check = clock::now() + period;
+    boost::system::error_code ec;
+    while (!st->stopped) {
+        if (!st->woken) {
+            st->timer.expires_at(next_check);
+            co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (st->stopped) {
+                co_return;
+            }
+        }
+        st->woken = false;
+        if (clock::now() >= next_check) {
+            model::timestamp_ms now = self->now_();
+            self->replicas_.for_each([&](replication::partition& p) {
+                p.maybe_shrink_isr(now);
+                if (p.is_leader() && p.isr_change_pending()) {
+                    self->replicas_.mark_isr_change(p.tp());
+                }
+            });
+            next_check = clock::now() + period;
+        }
+        bool sent = co_await self->send_once();
+        if (st->stopped) {
+            co_return;
+        }
+        if (!sent) {
+            st->timer.expires_after(500ms);
+            co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+    }
+}
+
+namespace {
+
+using request = protocol::alter_partition_request;
+using response = protocol::alter_partition_response;
+
+// The proposals waiting in `tps`, grouped by topic.
+request build(replica_manager& replicas, const std::set<model::topic_partition>& tps) {
+    request req;
+    for (const auto& tp : tps) {
+        replication::partition* p = replicas.leader(tp);
+        std::optional<replication::isr_proposal> prop = p ? p->take_isr_proposal() : std::nullopt;
+        if (!prop) {
+            continue;
+        }
+        if (req.topics.empty() || req.topics.back().topic_name != tp.topic) {
+            req.topics.emplace_back().topic_name = tp.topic;
+        }
+        auto& e = req.topics.back().partitions.emplace_back();
+        e.partition_index = tp.partition;
+        e.leader_epoch = prop->leader_epoch;
+        e.new_isr = prop->isr;
+        e.partition_epoch = prop->partition_epoch;
+    }
+    return req;
+}
+
+}  // namespace
+
+// Sends the waiting proposals once. Returns false iff the request failed as a whole.
+asio::awaitable<bool> isr_sender::send_once() {
+    request req = build(replicas_, replicas_.take_isr_changes());
+    if (req.topics.empty()) {
+        co_return true;
+    }
+    req.broker_id = settings_.self;
+    req.broker_epoch = broker_epoch_();
+    result<response> answer = error(net::errc::client_closed, "no controller known");
+    controller::controller* ctl = controller_();
+    if (ctl != nullptr && ctl->active()) {
+        const std::int16_t version = alter_partition_version;
+        response local = co_await ctl->alter_partition(req, version);
+        answer = std::move(local);
+    } else if (const cached_broker* c = cache_.broker(cache_.controller())) {
+        if (const cached_endpoint* e = c->endpoint_for(settings_.listener)) {
+            net::client_config cc;
+            cc.host = e->host;
+            cc.port = static_cast<std::uint16_t>(e->port);
+            cc.request_timeout = settings_.request_timeout;
+            net::client client(ioc_, cc);
+            const std::string client_id = "broker-" + std::to_string(settings_.self());
+            answer = co_await call<protocol::alter_partition_api>(client, client_id,
+                                                                  alter_partition_version, req);
+            client.close();
+        }
+    }
+    if (state_->stopped) {
+        co_return true;
+    }
+    kafka_error whole = !answer ? kafka_error::request_timed_out
+                                : static_cast<kafka_error>(answer->error_code);
+    std::set<model::topic_partition> answered;
+    if (whole == kafka_error::none) {
+        for (const auto& t : answer->topics) {
+            for (const auto& r : t.partitions) {
+                model::topic_partition tp{t.topic_name, r.partition_index};
+                replication::partition* p = replicas_.leader(tp);
+                answered.insert(tp);
+                if (p == nullptr) {
+                    continue;
+                }
+                auto e = static_cast<kafka_error>(r.error_code);
+                if (e != kafka_error::none) {
+                    p->on_isr_refused(e);
+                } else if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch,
+                                                r.isr, p->state().replicas})) {
+                    replicas_.notify();
+                }
+            }
+        }
+    } else {
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
+                                "AlterPartition to controller {} failed: {}", cache_.controller()(),
+                                !answer ? answer.err().to_string()
+                                        : std::string(model::kafka_error_name(whole)));
+    }
+    for (const auto& t : req.topics) {
+        for (const auto& r : t.partitions) {
+            model::topic_partition tp{t.topic_name, r.partition_index};
+            if (!answered.contains(tp)) {
+                if (replication::partition* p = replicas_.leader(tp)) {
+                    p->on_isr_refused(whole == kafka_error::none ? kafka_error::unknown_server_error
+                                                                 : whole);
+                }
+            }
+        }
+    }
+    replicas_.notify();  // waiting acks=all producers re-check (an ISR may have shrunk)
+    co_return whole == kafka_error::none;
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,264 @@
+#include "broker/replica_fetchers.h"
+
+#include "broker/broker_call.h"
+#include "broker/logger.h"
+#include "net/client.h"
+#include "protocol/messages/fetch.h"
+#include "replication/partition.h"
+
+#include <algorithm>
+
+namespace gregor::broker {
+
+using namespace std::chrono_literals;
+using model::kafka_error;
+using clock = std::chrono::steady_clock;
+
+namespace {
+// Fetch v12: the last version naming topics (v13+ use topic ids) and the first with
+// LastFetchedEpoch / DivergingEpoch.
+constexpr std::int16_t fetch_version = 12;
+}  // namespace
+
+struct replica_fetchers::fetcher {
+    fetcher(asio::io_context& ioc, model::node_id l) : leader(l), timer(ioc) {}
+    model::node_id leader;
+    // Followed partitions and when each may be fetched again (after an error).
+    std::map<model::topic_partition, clock::time_point> partitions;
+    std::unique_ptr<net::client> client;
+    std::string host;
+    std::int32_t port = 0;
+    asio::steady_timer timer;  // rests between rounds; cancelled to wake
+    bool stopped = false;
+};
+
+replica_fetchers::replica_fetchers(asio::io_context& ioc, replica_manager& replicas,
+                                   const metadata_cache& cache, fetcher_settings settings,
+                                   std::function<model::timestamp_ms()> now)
+    : ioc_(ioc), replicas_(replicas), cache_(cache), settings_(std::move(settings)),
+      now_(std::move(now)) {}
+
+replica_fetchers::~replica_fetchers() {
+    stop();
+}
+
+void replica_fetchers::follow(const model::topic_partition& tp, model::node_id leader) {
+    if (stopped_) {
+        return;
+    }
+    unfollow(tp);
+    auto& f = fetchers_[leader];
+    if (!f) {
+        f = std::make_shared<fetcher>(ioc_, leader);
+        asio::co_spawn(ioc_, run(this, f), asio::detached);
+    }
+    f->partitions[tp] = clock::time_point::min();
+    following_[tp] = leader;
+    f->timer.cancel();
+}
+
+void replica_fetchers::unfollow(const model::topic_partition& tp) {
+    auto it = following_.find(tp);
+    if (it == following_.end()) {
+        return;
+    }
+    if (auto f = fetchers_.find(it->second); f != fetchers_.end()) {
+        f->second->partitions.erase(tp);
+        f->second->timer.cancel();
+    }
+    following_.erase(it);
+}
+
+void replica_fetchers::set_endpoint(model::node_id leader, const std::string& host,
+                                    std::int32_t port) {
+    endpoints_[leader] = endpoint{host, port};
+}
+
+void replica_fetchers::stop() {
+    stopped_ = true;
+    for (auto& [id, f] : fetchers_) {
+        f->stopped = true;
+        if (f->client) {
+            f->client->close();
+        }
+        f->timer.cancel();
+    }
+    fetchers_.clear();
+    following_.clear();
+}
+
+// (Re)creates the connection when the leader's address is known or changed.
+bool replica_fetchers::connect(fetcher& f) {
+    std::string host;
+    std::int32_t port = 0;
+    if (auto e = endpoints_.find(f.leader); e != endpoints_.end()) {
+        host = e->second.host;
+        port = e->second.port;
+    } else if (const cached_broker* b = cache_.broker(f.leader)) {
+        if (const cached_endpoint* ep = b->endpoint_for(settings_.listener)) {
+            host = ep->host;
+            port = ep->port;
+        }
+    }
+    if (port <= 0) {
+        return false;
+    }
+    if (f.client && (host != f.host || port != f.port)) {
+        f.client->close();
+        f.client.reset();
+    }
+    if (!f.client) {
+        net::client_config cc;
+        cc.host = host;
+        cc.port = static_cast<std::uint16_t>(port);
+        cc.client_id = "replica-fetcher-" + std::to_string(f.leader());
+        cc.request_timeout = std::max(settings_.socket_timeout, settings_.wait_max + 1000ms);
+        cc.reconnect_backoff = 50ms;
+        cc.reconnect_backoff_max = std::max(settings_.backoff, 50ms);
+        cc.response_bytes_max = std::max(settings_.response_max_bytes, settings_.max_bytes) +
+                                1024 * 1024;  // headers and one oversized first batch
+        f.client = std::make_unique<net::client>(ioc_, cc);
+        f.host = host;
+        f.port = port;
+    }
+    return true;
+}
+
+asio::awaitable<void> replica_fetchers::run(replica_fetchers* self, std::shared_ptr<fetcher> f) {
+    while (!f->stopped) {
+        if (f->partitions.empty()) {
+            // Nothing left to follow from this leader: the fetcher ends.
+            auto it = self->fetchers_.find(f->leader);
+            if (it != self->fetchers_.end() && it->second == f) {
+                self->fetchers_.erase(it);
+            }
+            if (f->client) {
+                f->client->close();
+            }
+            co_return;
+        }
+        co_await self->fetch_once(f);
+    }
+}
+
+using fetch_request = protocol::fetch_request;
+using fetch_response = protocol::fetch_response;
+
+// A backoff sleep that follow(), unfollow() and stop() cut short.
+asio::awaitable<void> replica_fetchers::rest(const std::shared_ptr<fetcher>& f,
+                                             clock::duration d) {
+    f->timer.expires_after(d);
+    boost::system::error_code ec;
+    co_await f->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Hands each partition's answer to its replica, if it still follows this leader in the epoch
+// the fetch was sent with (a LeaderAndIsr may have come meanwhile).
+void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
+                                   const std::map<model::topic_partition, model::leader_epoch>& sent) {
+    auto rest_until = clock::now() + settings_.backoff;
+    for (const auto& t : reply.responses) {
+        for (const auto& d : t.partitions) {
+            model::topic_partition tp{t.topic, d.partition_index};
+            auto was = sent.find(tp);
+            auto slot = f.partitions.find(tp);
+            replication::partition* p = replicas_.partition(tp);
+            if (was == sent.end() || slot == f.partitions.end() || p == nullptr ||
+                p->is_leader() || p->state().leader_epoch != was->second) {
+                continue;
+            }
+            replication::leader_reply r;
+            r.error = static_cast<kafka_error>(d.error_code);
+            r.high_watermark = d.high_watermark;
+            r.log_start_offset = d.log_start_offset;
+            if (d.diverging_epoch.epoch >= 0) {
+                r.diverging = storage::epoch_entry{model::leader_epoch(d.diverging_epoch.epoch),
+                                                   d.diverging_epoch.end_offset};
+            }
+            if (d.records) {
+                r.records = d.records->data();
+            }
+            auto progress = p->on_leader_reply(r, now_());
+            if (!progress) {
+                GREGOR_LOG(broker_log, err,
+                           "replica {} stops fetching: its log failed ({}); it is offline here",
+                           tp, progress.err().to_string());
+                following_.erase(tp);
+                f.partitions.erase(slot);
+                continue;
+            }
+            if (progress->error != kafka_error::none) {
+                GREGOR_LOG_RATE_LIMITED(broker_log, info, std::chrono::seconds(5),
+                                        "fetching {} from leader {}: {}; retrying", tp,
+                                        f.leader(), model::kafka_error_name(progress->error));
+                slot->second = rest_until;
+            }
+        }
+    }
+}
+
+// One round: fetch every partition that may be fetched now, apply the answers.
+asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher>& f) {
+    auto now = clock::now();
+    fetch_request req;
+    req.replica_id = settings_.self;
+    req.max_wait_ms = static_cast<std::int32_t>(settings_.wait_max.count());
+    req.min_bytes = settings_.min_bytes;
+    req.max_bytes = settings_.response_max_bytes;
+    std::map<model::topic_partition, model::leader_epoch> sent;
+    auto next_ready = clock::time_point::max();
+    for (auto it = f->partitions.begin(); it != f->partitions.end();) {
+        replication::partition* p = replicas_.partition(it->first);
+        if (p == nullptr || p->is_leader() || p->state().leader != f->leader) {
+            following_.erase(it->first);
+            it = f->partitions.erase(it);
+            continue;
+        }
+        if (it->second > now) {
+            next_ready = std::min(next_ready, it->second);
+            ++it;
+            continue;
+        }
+        replication::fetch_position pos = p->next_fetch();
+        if (req.topics.empty() || req.topics.back().topic != it->first.topic) {
+            req.topics.emplace_back().topic = it->first.topic;
+        }
+        auto& fp = req.topics.back().partitions.emplace_back();
+        fp.partition = it->first.partition;
+        fp.current_leader_epoch = pos.current_leader_epoch;
+        fp.fetch_offset = pos.fetch_offset;
+        fp.last_fetched_epoch = pos.last_fetched_epoch;
+        fp.log_start_offset = pos.log_start_offset;
+        fp.partition_max_bytes = settings_.max_bytes;
+        sent.emplace(it->first, pos.current_leader_epoch);
+        ++it;
+    }
+    if (sent.empty()) {
+        auto wait = next_ready == clock::time_point::max() ? clock::duration(settings_.backoff)
+                                                           : next_ready - now;
+        co_await rest(f, wait);
+        co_return;
+    }
+    if (!connect(*f)) {
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
+                                "no address known for leader {}; fetching later", f->leader());
+        co_await rest(f, settings_.backoff);
+        co_return;
+    }
+    const std::string client_id = "replica-" + std::to_string(settings_.self());
+    auto reply = co_await call<protocol::fetch_api>(*f->client, client_id, fetch_version, req);
+    if (f->stopped) {
+        co_return;
+    }
+    if (!reply || reply->error_code != 0) {
+        GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
+                                "fetch from leader {} failed: {}", f->leader(),
+                                !reply ? reply.err().to_string()
+                                       : "error " + std::to_string(reply->error_code));
+        co_await rest(f, settings_.backoff);
+        co_return;
+    }
+    apply_reply(*f, *reply, sent);
+}
+
+}  // namespace gregor::broker

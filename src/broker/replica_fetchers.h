@@ -1,0 +1,91 @@
+// replica_fetchers: the follower side of replication, over TCP.
+//
+// One fetcher per leader broker (num.replica.fetchers = 1), multiplexing every partition this
+// broker follows from that leader in one replica Fetch (v12: ReplicaId, CurrentLeaderEpoch,
+// LastFetchedEpoch) at a time: wait up to replica.fetch.wait.max.ms for
+// replica.fetch.min.bytes, at most replica.fetch.max.bytes per partition and
+// replica.fetch.response.max.bytes in all. Each partition's answer goes to its
+// replication::partition (append, truncate on a diverging epoch, learn the high watermark),
+// provided the partition still follows that leader in the leader epoch the fetch was sent
+// with. A partition whose answer is an error the follower waits out (NOT_LEADER_OR_FOLLOWER,
+// FENCED/UNKNOWN_LEADER_EPOCH: the LeaderAndIsr that fixes it is on its way) rests for
+// replica.fetch.backoff.ms; a lost connection rests the whole fetcher as long. A local
+// storage failure stops fetching that partition (logged; the replica is then offline here).
+//
+// The fetcher learns the leader's address from LeaderAndIsr's live leaders, else from the
+// metadata cache. A fetcher with nothing left to follow ends. Loop thread only.
+#pragma once
+
+#include "broker/metadata_cache.h"
+#include "broker/replica_manager.h"
+#include "net/asio.h"
+#include "protocol/messages/fetch.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace gregor::broker {
+
+namespace asio = boost::asio;
+
+struct fetcher_settings {
+    model::node_id self = model::no_node;
+    std::string listener;  // inter.broker.listener.name
+    std::int32_t max_bytes = 1048576;                   // replica.fetch.max.bytes
+    std::int32_t response_max_bytes = 10485760;         // replica.fetch.response.max.bytes
+    std::chrono::milliseconds wait_max{500};            // replica.fetch.wait.max.ms
+    std::int32_t min_bytes = 1;                         // replica.fetch.min.bytes
+    std::chrono::milliseconds backoff{1000};            // replica.fetch.backoff.ms
+    std::chrono::milliseconds socket_timeout{30000};    // replica.socket.timeout.ms
+};
+
+class replica_fetchers {
+public:
+    replica_fetchers(asio::io_context& ioc, replica_manager& replicas, const metadata_cache& cache,
+                     fetcher_settings settings, std::function<model::timestamp_ms()> now);
+    ~replica_fetchers();
+    replica_fetchers(const replica_fetchers&) = delete;
+    replica_fetchers& operator=(const replica_fetchers&) = delete;
+
+    // Fetches `tp` from `leader` from now on (a LeaderAndIsr made this broker its follower),
+    // leaving any other fetcher.
+    void follow(const model::topic_partition& tp, model::node_id leader);
+    // Stops fetching `tp` (it became leader here or was stopped).
+    void unfollow(const model::topic_partition& tp);
+    // Where `leader` listens (LeaderAndIsr live leaders).
+    void set_endpoint(model::node_id leader, const std::string& host, std::int32_t port);
+    // Stops every fetcher; in-flight fetches are abandoned.
+    void stop();
+
+    std::size_t fetcher_count() const { return fetchers_.size(); }
+
+private:
+    struct fetcher;
+    struct endpoint {
+        std::string host;
+        std::int32_t port = 0;
+    };
+
+    static asio::awaitable<void> run(replica_fetchers* self, std::shared_ptr<fetcher> f);
+    asio::awaitable<void> fetch_once(const std::shared_ptr<fetcher>& f);
+    asio::awaitable<void> rest(const std::shared_ptr<fetcher>& f,
+                               std::chrono::steady_clock::duration d);
+    void apply_reply(fetcher& f, const protocol::fetch_response& reply,
+                     const std::map<model::topic_partition, model::leader_epoch>& sent);
+    bool connect(fetcher& f);
+
+    asio::io_context& ioc_;
+    replica_manager& replicas_;
+    const metadata_cache& cache_;
+    fetcher_settings settings_;
+    std::function<model::timestamp_ms()> now_;
+    std::map<model::node_id, std::shared_ptr<fetcher>> fetchers_;
+    std::map<model::topic_partition, model::node_id> following_;
+    std::map<model::node_id, endpoint> endpoints_;
+    bool stopped_ = false;
+};
+
+}  // namespace gregor::broker

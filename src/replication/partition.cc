@@ -1,0 +1,334 @@
+#include "replication/partition.h"
+
+#include "replication/logger.h"
+
+#include <algorithm>
+
+namespace gregor::replication {
+
+using model::kafka_error;
+
+namespace {
+
+bool contains(const std::vector<model::node_id>& v, model::node_id id) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+}  // namespace
+
+partition::partition(model::node_id self, storage::log& log, model::offset high_watermark,
+                     replication_config cfg, liveness alive)
+    : self_(self), log_(log), cfg_(cfg), alive_(std::move(alive)) {
+    hw_ = std::clamp(high_watermark, log_.log_start_offset(), log_.log_end_offset());
+}
+
+void partition::become_leader(const partition_state& s, model::timestamp_ms now) {
+    state_ = s;
+    leader_ = true;
+    pending_.reset();
+    pending_sent_ = false;
+    log_.assign_epoch(s.leader_epoch, log_.log_end_offset());
+    epoch_start_ = log_.log_end_offset();
+    hw_ = std::min(hw_, log_.log_end_offset());
+    followers_.clear();
+    for (model::node_id r : s.replicas) {
+        if (r == self_) {
+            continue;
+        }
+        follower_state f;
+        // ISR members get a full lag period to show up; others must catch up to join.
+        f.last_caught_up = in_isr(r) ? now : model::timestamp_ms{0};
+        followers_.emplace(r, f);
+    }
+    maybe_advance_hw();
+}
+
+void partition::become_follower(const partition_state& s, model::timestamp_ms /*now*/) {
+    state_ = s;
+    leader_ = false;
+    pending_.reset();
+    pending_sent_ = false;
+    followers_.clear();
+    hw_ = std::min(hw_, log_.log_end_offset());
+}
+
+bool partition::in_isr(model::node_id id) const {
+    return contains(state_.isr, id);
+}
+
+std::vector<model::node_id> partition::maximal_isr() const {
+    std::vector<model::node_id> out = state_.isr;
+    if (pending_) {
+        for (model::node_id id : *pending_) {
+            if (!contains(out, id)) {
+                out.push_back(id);  // an expansion counts at once; a shrink once committed
+            }
+        }
+    }
+    return out;
+}
+
+std::optional<model::offset> partition::follower_end_offset(model::node_id replica) const {
+    auto it = followers_.find(replica);
+    if (it == followers_.end() || it->second.end_offset < model::offset{0}) {
+        return std::nullopt;
+    }
+    return it->second.end_offset;
+}
+
+// High watermark = the smallest log end offset in the maximal ISR; a member whose position
+// is unknown (it has not fetched in this epoch) holds it where it is.
+bool partition::maybe_advance_hw() {
+    if (!leader_) {
+        return false;
+    }
+    model::offset candidate = log_.log_end_offset();
+    for (model::node_id id : maximal_isr()) {
+        if (id == self_) {
+            continue;
+        }
+        auto it = followers_.find(id);
+        if (it == followers_.end() || it->second.end_offset < model::offset{0}) {
+            return false;
+        }
+        candidate = std::min(candidate, it->second.end_offset);
+    }
+    if (candidate <= hw_) {
+        return false;
+    }
+    hw_ = candidate;
+    return true;
+}
+
+kafka_error partition::check_append(std::int16_t acks) const {
+    if (!leader_) {
+        return kafka_error::not_leader_or_follower;
+    }
+    if (acks == -1 && state_.isr.size() < static_cast<std::size_t>(cfg_.min_insync_replicas)) {
+        return kafka_error::not_enough_replicas;
+    }
+    return kafka_error::none;
+}
+
+result<leader_append> partition::append(mutable_bytes_view records, model::timestamp_ms now,
+                                        bool already_validated) {
+    GREGOR_ASSERT(leader_, "append on a follower");
+    GREGOR_TRY(auto appended,
+               log_.append_as_leader(records, state_.leader_epoch, now, already_validated));
+    bool advanced = maybe_advance_hw();
+    return leader_append{appended, advanced};
+}
+
+std::optional<kafka_error> partition::acks_all_status(model::offset end,
+                                                      model::leader_epoch epoch) const {
+    if (!leader_ || state_.leader_epoch != epoch) {
+        // The records may be truncated by the new leader: never report success.
+        return kafka_error::not_leader_or_follower;
+    }
+    if (hw_ < end) {
+        return std::nullopt;
+    }
+    if (maximal_isr().size() < static_cast<std::size_t>(cfg_.min_insync_replicas)) {
+        return kafka_error::not_enough_replicas_after_append;
+    }
+    return kafka_error::none;
+}
+
+fetch_decision partition::on_follower_fetch(const follower_fetch& f, model::timestamp_ms now) {
+    fetch_decision out;
+    auto it = followers_.find(f.replica);
+    if (!leader_ || it == followers_.end()) {
+        out.error = kafka_error::not_leader_or_follower;
+        return out;
+    }
+    if (f.current_leader_epoch != model::no_leader_epoch &&
+        f.current_leader_epoch != state_.leader_epoch) {
+        out.error = f.current_leader_epoch < state_.leader_epoch ? kafka_error::fenced_leader_epoch
+                                                                 : kafka_error::unknown_leader_epoch;
+        return out;
+    }
+    model::offset leo = log_.log_end_offset();
+    if (f.last_fetched_epoch != model::no_leader_epoch) {
+        storage::epoch_entry end = log_.epochs().end_offset_for(f.last_fetched_epoch, leo);
+        if (end.epoch < f.last_fetched_epoch || end.start_offset < f.fetch_offset) {
+            out.diverging = end;  // the follower truncates, then fetches again
+            return out;
+        }
+    }
+    if (f.fetch_offset < log_.log_start_offset() || f.fetch_offset > leo) {
+        out.error = kafka_error::offset_out_of_range;
+        return out;
+    }
+    // Kafka's rule: caught up now if it asks for our end; caught up as of its previous fetch
+    // if it now asks for at least what our end was then.
+    follower_state& st = it->second;
+    if (f.fetch_offset >= leo) {
+        st.last_caught_up = now;
+    } else if (st.leader_end_at_last_fetch >= model::offset{0} &&
+               f.fetch_offset >= st.leader_end_at_last_fetch) {
+        st.last_caught_up = std::max(st.last_caught_up, st.last_fetch);
+    }
+    st.end_offset = f.fetch_offset;
+    st.leader_end_at_last_fetch = leo;
+    st.last_fetch = now;
+    maybe_expand_isr(f.replica);
+    out.high_watermark_advanced = maybe_advance_hw();
+    return out;
+}
+
+void partition::maybe_expand_isr(model::node_id replica) {
+    if (pending_ || in_isr(replica) || (alive_ && !alive_(replica))) {
+        return;
+    }
+    const follower_state& st = followers_.at(replica);
+    if (st.end_offset < hw_ || st.end_offset < epoch_start_) {
+        return;
+    }
+    std::vector<model::node_id> next = state_.isr;
+    next.push_back(replica);
+    GREGOR_LOG(replication_log, info, "{}: proposing ISR [{}] (replica {} caught up at {})",
+               tp(), fmt::join(next, ","), replica(), st.end_offset());
+    pending_ = std::move(next);
+    pending_sent_ = false;
+}
+
+void partition::maybe_shrink_isr(model::timestamp_ms now) {
+    if (!leader_ || pending_) {
+        return;
+    }
+    std::vector<model::node_id> next;
+    std::vector<model::node_id> out_of_sync;
+    for (model::node_id id : state_.isr) {
+        auto it = followers_.find(id);
+        bool lagging = id != self_ && (it == followers_.end() ||
+                                       now() - it->second.last_caught_up() >
+                                           cfg_.lag_time_max.count());
+        (lagging ? out_of_sync : next).push_back(id);
+    }
+    if (out_of_sync.empty()) {
+        return;
+    }
+    GREGOR_LOG(replication_log, info,
+               "{}: proposing ISR [{}]: replicas [{}] not caught up for over {} ms", tp(),
+               fmt::join(next, ","), fmt::join(out_of_sync, ","), cfg_.lag_time_max.count());
+    pending_ = std::move(next);
+    pending_sent_ = false;
+}
+
+std::optional<isr_proposal> partition::take_isr_proposal() {
+    if (!leader_ || !pending_ || pending_sent_) {
+        return std::nullopt;
+    }
+    pending_sent_ = true;
+    return isr_proposal{tp(), state_.leader_epoch, state_.partition_epoch, *pending_};
+}
+
+bool partition::on_isr_committed(const partition_state& committed) {
+    if (!leader_) {
+        return false;
+    }
+    if (committed.leader_epoch != state_.leader_epoch) {
+        // Decided for another leader epoch: not ours to apply; a LeaderAndIsr follows.
+        pending_.reset();
+        pending_sent_ = false;
+        return false;
+    }
+    state_.isr = committed.isr;
+    state_.partition_epoch = committed.partition_epoch;
+    pending_.reset();
+    pending_sent_ = false;
+    GREGOR_LOG(replication_log, info, "{}: ISR now [{}] (partition epoch {})", tp(),
+               fmt::join(state_.isr, ","), state_.partition_epoch);
+    return maybe_advance_hw();
+}
+
+void partition::on_isr_refused(kafka_error error) {
+    if (!pending_) {
+        return;
+    }
+    GREGOR_LOG(replication_log, warn, "{}: ISR change to [{}] refused: {}", tp(),
+               fmt::join(*pending_, ","), model::kafka_error_name(error));
+    // Asked again when still warranted: at the next fetch (expand) or check (shrink). A
+    // stale partition epoch is fixed by the LeaderAndIsr the controller sends.
+    pending_.reset();
+    pending_sent_ = false;
+}
+
+fetch_position partition::next_fetch() const {
+    auto latest = log_.epochs().latest();
+    return fetch_position{log_.log_end_offset(),
+                          latest ? latest->epoch : model::no_leader_epoch, state_.leader_epoch,
+                          log_.log_start_offset()};
+}
+
+// Kafka's truncation rule for a diverging epoch (KIP-101, KIP-279): find our own end of the
+// epoch the leader named; if we never had that epoch, truncate to the end of our largest
+// epoch below it and let the next fetch compare again.
+result<void> partition::truncate_divergent(const storage::epoch_entry& diverging) {
+    model::offset leo = log_.log_end_offset();
+    model::offset target;
+    if (diverging.epoch == model::no_leader_epoch || diverging.start_offset < model::offset{0}) {
+        // The leader knows no epoch this old (its log start moved past ours): nothing in
+        // common is provable beyond what was committed.
+        target = std::min(hw_, leo);
+    } else {
+        storage::epoch_entry ours = log_.epochs().end_offset_for(diverging.epoch, leo);
+        if (ours.epoch == model::no_leader_epoch) {
+            target = std::min(diverging.start_offset, leo);
+        } else if (ours.epoch != diverging.epoch) {
+            target = std::min(ours.start_offset, leo);
+        } else {
+            target = std::min({diverging.start_offset, ours.start_offset, leo});
+        }
+    }
+    if (target >= leo) {
+        return ok();
+    }
+    GREGOR_LOG(replication_log, info,
+               "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),
+               target(), diverging.epoch(), diverging.start_offset());
+    GREGOR_TRY_VOID(log_.truncate_to(target));
+    hw_ = std::min(hw_, log_.log_end_offset());
+    return ok();
+}
+
+result<follower_progress> partition::on_leader_reply(const leader_reply& r,
+                                                     model::timestamp_ms now) {
+    follower_progress out;
+    if (r.error == kafka_error::offset_out_of_range && r.log_start_offset >= model::offset{0} &&
+        log_.log_end_offset() < r.log_start_offset) {
+        // Far behind: the leader deleted what we need. Start over at its log start.
+        GREGOR_LOG(replication_log, info, "{}: restarting the log at the leader's start {}",
+                   tp(), r.log_start_offset());
+        GREGOR_TRY_VOID(log_.truncate_fully(r.log_start_offset));
+        hw_ = r.log_start_offset;
+        out.truncated = true;
+        return out;
+    }
+    if (r.error != kafka_error::none) {
+        out.error = r.error;
+        return out;
+    }
+    if (r.diverging) {
+        model::offset before = log_.log_end_offset();
+        GREGOR_TRY_VOID(truncate_divergent(*r.diverging));
+        out.truncated = log_.log_end_offset() != before;
+        if (!out.truncated && r.records.empty()) {
+            // Nothing to cut and nothing sent: the leader's answer cannot move us (a stale
+            // reply); treat it as an error so the fetcher backs off instead of spinning.
+            out.error = kafka_error::offset_out_of_range;
+        }
+        return out;
+    }
+    if (!r.records.empty()) {
+        GREGOR_TRY(auto appended, log_.append_as_follower(r.records, now));
+        (void)appended;
+        out.appended_bytes = r.records.size();
+    }
+    if (r.high_watermark >= model::offset{0}) {
+        hw_ = std::min(r.high_watermark, log_.log_end_offset());
+    }
+    return out;
+}
+
+}  // namespace gregor::replication
