@@ -41,7 +41,8 @@ result<typename Api::response_type> decode_reply(const bytes& reply, std::int16_
     return protocol::decode_exact<typename Api::response_type>(rd, version);
 }
 
-// Sends one request on `client` and decodes its answer. The request is a named argument
+// Sends one request on `client` and decodes its answer. Not for answers holding records
+// (Fetch): their views point into the reply bytes, which this call frees. The request is a named argument
 // (g++ 12: no temporaries in a full-expression containing co_await).
 template <class Api>
 asio::awaitable<result<typename Api::response_type>> call(net::client& client,

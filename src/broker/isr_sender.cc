@@ -23,6 +23,9 @@ struct isr_sender::state {
     asio::steady_timer timer;
     bool stopped = false;
     bool woken = false;
+    // After a failed or refused send, nothing is sent before this (wake-ups included), so a
+    // controller that keeps saying no is not asked at the rate followers fetch.
+    clock::time_point quiet_until = clock::time_point::min();
 };
 
 isr_sender::isr_sender(asio::io_context& ioc, replica_manager& replicas,
@@ -57,6 +60,11 @@ asio::awaitable<void> isr_sender::run(isr_sender* self, std::shared_ptr<state> s
     auto next_check = clock::now() + period;
     boost::system::error_code ec;
     while (!st->stopped) {
+        if (clock::now() < st->quiet_until) {
+            st->timer.expires_at(st->quiet_until);
+            co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
         if (!st->woken) {
             st->timer.expires_at(next_check);
             co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -76,12 +84,8 @@ asio::awaitable<void> isr_sender::run(isr_sender* self, std::shared_ptr<state> s
             next_check = clock::now() + period;
         }
         bool sent = co_await self->send_once();
-        if (st->stopped) {
-            co_return;
-        }
         if (!sent) {
-            st->timer.expires_after(500ms);
-            co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            st->quiet_until = std::max(st->quiet_until, clock::now() + 500ms);
         }
     }
 }
@@ -159,6 +163,7 @@ asio::awaitable<bool> isr_sender::send_once() {
                 auto e = static_cast<kafka_error>(r.error_code);
                 if (e != kafka_error::none) {
                     p->on_isr_refused(e);
+                    state_->quiet_until = clock::now() + 100ms;
                 } else if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch,
                                                 r.isr, p->state().replicas})) {
                     replicas_.notify();

@@ -7,7 +7,8 @@
 // (and partition epoch) or refuses it, and a refused change is proposed again when still
 // warranted. When this broker is the active controller the request goes to it directly;
 // otherwise over TCP to the controller the metadata cache names. A failed send refuses
-// the whole batch and the sender rests 500 ms before the next. Loop thread only.
+// the whole batch and the sender rests 500 ms before the next; after a refused partition it
+// rests 100 ms. Loop thread only.
 #pragma once
 
 #include "broker/metadata_cache.h"

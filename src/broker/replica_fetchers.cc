@@ -246,10 +246,19 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
         co_return;
     }
     const std::string client_id = "replica-" + std::to_string(settings_.self());
-    auto reply = co_await call<protocol::fetch_api>(*f->client, client_id, fetch_version, req);
+    auto message = encode_call<protocol::fetch_api>(client_id, fetch_version, req);
+    if (!message) {
+        GREGOR_LOG(broker_log, err, "cannot encode a fetch: {}", message.err().to_string());
+        co_await rest(f, settings_.backoff);
+        co_return;
+    }
+    // `raw` holds the bytes the decoded records point into, until the reply is applied.
+    auto raw = co_await f->client->request(std::move(*message));
     if (f->stopped) {
         co_return;
     }
+    result<fetch_response> reply = !raw ? result<fetch_response>(raw.err())
+                                        : decode_reply<protocol::fetch_api>(*raw, fetch_version);
     if (!reply || reply->error_code != 0) {
         GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
                                 "fetch from leader {} failed: {}", f->leader(),

@@ -2,7 +2,9 @@
 // handled APIs (Produce and FindCoordinator from v0, for librdkafka's codec checks), bad
 // requests get Kafka's treatment (KIP-511 answer, or a closed connection), and a broker
 // driven by a controller's UpdateMetadata + LeaderAndIsr serves Metadata, Produce, Fetch and
-// ListOffsets, including a long-polling Fetch woken by a Produce.
+// ListOffsets, including a long-polling Fetch woken by a Produce; with a follower, acks=all
+// waits for the follower's fetch, consumers see only committed records, and followers are
+// fenced or told where their log diverges.
 // Method: frames encoded with the generated structs go through dispatch() on an io_context
 // that the test polls; storage is in memory. No sockets, no sleeps.
 #include "broker/dispatch.h"
@@ -117,8 +119,9 @@ struct dispatch_fixture : ::testing::Test {
         return out;
     }
 
-    // Makes broker 1 the leader of t-0, as a controller would.
-    void lead_partition() {
+    // Makes broker 1 the leader of t-0 with these replicas (all in sync), as a controller
+    // would.
+    void lead_partition(std::vector<node_id> replicas = {node_id(1)}) {
         update_metadata_request um;
         um.controller_id = node_id(7);
         um.controller_epoch = model::controller_epoch(1);
@@ -129,7 +132,7 @@ struct dispatch_fixture : ::testing::Test {
         ps.controller_epoch = model::controller_epoch(1);
         ps.leader = node_id(1);
         ps.leader_epoch = model::leader_epoch(4);
-        ps.isr = ps.replicas = {node_id(1)};
+        ps.isr = ps.replicas = replicas;
         um.topic_states.push_back({"t", {}, {ps}, {}});
         ASSERT_EQ(call<update_metadata_api>(um, 7).error_code, 0);
 
@@ -142,7 +145,7 @@ struct dispatch_fixture : ::testing::Test {
         lps.controller_epoch = model::controller_epoch(1);
         lps.leader = node_id(1);
         lps.leader_epoch = model::leader_epoch(4);
-        lps.isr = lps.replicas = {node_id(1)};
+        lps.isr = lps.replicas = replicas;
         lps.is_new = true;
         la.topic_states.push_back({"t", {}, {lps}, {}});
         auto resp = call<leader_and_isr_api>(la, 6);
@@ -173,6 +176,16 @@ struct dispatch_fixture : ::testing::Test {
                               1 << 20,
                               {}}},
                             {}});
+        return f;
+    }
+
+    // A follower's fetch (v12) of t-0 from `offset`, not waiting.
+    fetch_request replica_fetch(int replica, std::int64_t offset, int last_epoch,
+                                int current_epoch = 4) {
+        fetch_request f = fetch_from(offset, 0, 1);
+        f.replica_id = node_id(replica);
+        f.topics[0].partitions[0].current_leader_epoch = model::leader_epoch(current_epoch);
+        f.topics[0].partitions[0].last_fetched_epoch = model::leader_epoch(last_epoch);
         return f;
     }
 };
@@ -440,6 +453,117 @@ TEST_F(dispatch_fixture, leader_and_isr_for_an_older_incarnation_is_refused) {
     la.broker_epoch = model::broker_epoch(49);  // ours is 50
     EXPECT_EQ(call<leader_and_isr_api>(la, 6).error_code,
               err(model::kafka_error::stale_broker_epoch));
+}
+
+
+
+TEST_F(dispatch_fixture, acks_all_is_answered_once_the_follower_has_the_records) {
+    lead_partition({node_id(1), node_id(2)});
+    bytes batch = storage::test::make_batch({.records = 3});
+    std::optional<net::reply> produced;
+    start(make_request<produce_api>(produce_of(batch, -1), 9), produced);
+    EXPECT_FALSE(produced.has_value()) << "acks=all answered before the follower fetched";
+
+    // Consumers see nothing beyond the high watermark, still 0.
+    auto consumer = call<fetch_api>(fetch_from(0, 0, 1), 12).responses.at(0).partitions.at(0);
+    EXPECT_EQ(consumer.high_watermark, model::offset(0));
+    EXPECT_EQ(consumer.records->size(), 0u);
+
+    // The follower fetches the records (its offset 0 proves nothing yet)...
+    auto first = call<fetch_api>(replica_fetch(2, 0, -1), 12).responses.at(0).partitions.at(0);
+    EXPECT_EQ(first.error_code, 0);
+    EXPECT_EQ(first.records->size(), batch.size());
+    EXPECT_FALSE(produced.has_value());
+    // ...and its next fetch, from offset 3, moves the high watermark past them.
+    auto second = call<fetch_api>(replica_fetch(2, 3, 4), 12).responses.at(0).partitions.at(0);
+    EXPECT_EQ(second.high_watermark, model::offset(3));
+    ASSERT_TRUE(produced.has_value());
+    auto resp = decode_reply<produce_api>(*produced, 9);
+    EXPECT_EQ(resp.responses.at(0).partition_responses.at(0).error_code, 0);
+    EXPECT_EQ(resp.responses.at(0).partition_responses.at(0).base_offset, model::offset(0));
+
+    consumer = call<fetch_api>(fetch_from(0, 0, 1), 12).responses.at(0).partitions.at(0);
+    EXPECT_EQ(consumer.high_watermark, model::offset(3));
+    EXPECT_EQ(consumer.records->size(), batch.size());
+}
+
+TEST_F(dispatch_fixture, acks_all_past_its_timeout_is_request_timed_out) {
+    lead_partition({node_id(1), node_id(2)});
+    auto req = produce_of(storage::test::make_batch({.records = 1}), -1);
+    req.timeout_ms = 0;
+    auto resp = call<produce_api>(req, 9);
+    EXPECT_EQ(resp.responses.at(0).partition_responses.at(0).error_code,
+              err(model::kafka_error::request_timed_out));
+}
+
+TEST_F(dispatch_fixture, acks_all_waiting_when_leadership_moves_is_not_leader_never_success) {
+    lead_partition({node_id(1), node_id(2)});
+    std::optional<net::reply> produced;
+    start(make_request<produce_api>(produce_of(storage::test::make_batch({.records = 1}), -1), 9),
+          produced);
+    ASSERT_FALSE(produced.has_value());
+    leader_and_isr_request la;
+    la.controller_id = node_id(7);
+    la.controller_epoch = model::controller_epoch(1);
+    la.broker_epoch = model::broker_epoch(50);
+    leader_and_isr_partition_state lps;
+    lps.partition_index = partition_id(0);
+    lps.controller_epoch = model::controller_epoch(1);
+    lps.leader = node_id(2);
+    lps.leader_epoch = model::leader_epoch(5);
+    lps.isr = lps.replicas = {node_id(1), node_id(2)};
+    la.topic_states.push_back({"t", {}, {lps}, {}});
+    ASSERT_EQ(call<leader_and_isr_api>(la, 6).error_code, 0);
+    ASSERT_TRUE(produced.has_value());
+    auto resp = decode_reply<produce_api>(*produced, 9);
+    EXPECT_EQ(resp.responses.at(0).partition_responses.at(0).error_code,
+              err(model::kafka_error::not_leader_or_follower));
+}
+
+TEST_F(dispatch_fixture, a_follower_is_fenced_or_told_where_its_log_diverges) {
+    lead_partition({node_id(1), node_id(2)});
+    ASSERT_EQ(call<produce_api>(produce_of(storage::test::make_batch({.records = 2}), 1), 9)
+                  .responses.at(0).partition_responses.at(0).error_code, 0);
+    auto part = [&](const fetch_request& f) {
+        return call<fetch_api>(f, 12).responses.at(0).partitions.at(0);
+    };
+    EXPECT_EQ(part(replica_fetch(2, 0, -1, 3)).error_code,
+              err(model::kafka_error::fenced_leader_epoch));
+    EXPECT_EQ(part(replica_fetch(2, 0, -1, 5)).error_code,
+              err(model::kafka_error::unknown_leader_epoch));
+    EXPECT_EQ(part(replica_fetch(2, 9, -1)).error_code,
+              err(model::kafka_error::offset_out_of_range));
+    // The follower has offsets 0..4 of an epoch 3 this leader never had: truncate to 0.
+    auto d = part(replica_fetch(2, 5, 3));
+    EXPECT_EQ(d.error_code, 0);
+    EXPECT_EQ(d.diverging_epoch.epoch, 3);
+    EXPECT_EQ(d.diverging_epoch.end_offset, model::offset(0));
+    EXPECT_EQ(d.records->size(), 0u);
+    // Epoch 4 ends at 2 here: a follower claiming 3 records of it diverged at 2.
+    d = part(replica_fetch(2, 3, 4));
+    EXPECT_EQ(d.diverging_epoch.epoch, 4);
+    EXPECT_EQ(d.diverging_epoch.end_offset, model::offset(2));
+}
+
+TEST_F(dispatch_fixture, offset_for_leader_epoch_answers_where_each_epoch_ends) {
+    lead_partition();
+    ASSERT_EQ(call<produce_api>(produce_of(storage::test::make_batch({.records = 2}), 1), 9)
+                  .responses.at(0).partition_responses.at(0).error_code, 0);
+    auto ask = [&](int epoch, int current) {
+        offset_for_leader_epoch_request req;
+        req.replica_id = node_id(-1);
+        req.topics.push_back({"t", {{partition_id(0), model::leader_epoch(current),
+                                     model::leader_epoch(epoch), {}}}, {}});
+        return call<offset_for_leader_epoch_api>(req, 4).topics.at(0).partitions.at(0);
+    };
+    auto latest = ask(4, 4);
+    EXPECT_EQ(latest.error_code, 0);
+    EXPECT_EQ(latest.leader_epoch, model::leader_epoch(4));
+    EXPECT_EQ(latest.end_offset, model::offset(2));
+    auto newer = ask(6, -1);
+    EXPECT_EQ(newer.leader_epoch, model::no_leader_epoch);
+    EXPECT_EQ(newer.end_offset, model::no_offset);
+    EXPECT_EQ(ask(4, 3).error_code, err(model::kafka_error::fenced_leader_epoch));
 }
 
 }  // namespace
