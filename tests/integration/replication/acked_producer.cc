@@ -47,6 +47,11 @@ acked_producer::acked_producer(producer_options o) : options_(std::move(o)) {
         rd_kafka_conf_destroy(conf);
         throw std::runtime_error(fmt::format("cannot create a producer: {}", err));
     }
+    topic_ = rd_kafka_topic_new(rk_, options_.topic.c_str(), nullptr);
+    if (topic_ == nullptr) {
+        rd_kafka_destroy(rk_);
+        throw std::runtime_error("cannot create a topic handle for " + options_.topic);
+    }
     thread_ = std::thread([this] { run(); });
 }
 
@@ -57,6 +62,7 @@ acked_producer::~acked_producer() {
     }
     rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(rk_, 5000);
+    rd_kafka_topic_destroy(topic_);
     rd_kafka_destroy(rk_);
 }
 
@@ -87,12 +93,11 @@ void acked_producer::run() {
 
 bool acked_producer::send_one(std::int64_t n) {
     std::string value = fmt::format("{}-{}", options_.prefix, n);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_TOPIC(options_.topic.c_str()), RD_KAFKA_V_PARTITION(options_.partition),
-        RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::intptr_t>(n))),
-        RD_KAFKA_V_END);
-    return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    // rd_kafka_producev's argument macros are C casts (-Wold-style-cast): use the plain call.
+    int rc = rd_kafka_produce(topic_, options_.partition, RD_KAFKA_MSG_F_COPY, value.data(),
+                              value.size(), nullptr, 0,
+                              reinterpret_cast<void*>(static_cast<std::intptr_t>(n)));
+    return rc == 0;
 }
 
 void acked_producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {

@@ -72,6 +72,7 @@ private:
 
     producer_options options_;
     rd_kafka_t* rk_ = nullptr;
+    rd_kafka_topic_t* topic_ = nullptr;
     std::thread thread_;
     std::atomic<bool> stop_{false};
     std::atomic<std::int64_t> sent_{0};

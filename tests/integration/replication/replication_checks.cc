@@ -59,20 +59,17 @@ std::string check_acknowledged(const partition_log& log, const std::string& pref
                                  a.offset, it->second));
         }
     }
-    auto by_number = acked;
-    std::sort(by_number.begin(), by_number.end(),
-              [](const acked_record& x, const acked_record& y) { return x.n < y.n; });
     findings disorder;
-    for (std::size_t i = 1; i < by_number.size(); ++i) {
-        if (by_number[i].offset <= by_number[i - 1].offset) {
-            disorder.add(fmt::format("{}-{} at offset {} but {}-{} at offset {}", prefix,
-                                     by_number[i - 1].n, by_number[i - 1].offset, prefix,
-                                     by_number[i].n, by_number[i].offset));
+    for (std::size_t i = 1; i < acked.size(); ++i) {
+        if (acked[i].offset <= acked[i - 1].offset) {
+            disorder.add(fmt::format("{}-{} acknowledged at offset {} after {}-{} at offset {}",
+                                     prefix, acked[i].n, acked[i].offset, prefix,
+                                     acked[i - 1].n, acked[i - 1].offset));
         }
     }
     return lost.summary("acknowledged records missing from the log (of " +
                         std::to_string(acked.size()) + ")") +
-           disorder.summary("acknowledgements out of send order");
+           disorder.summary("acknowledgements whose offset did not grow");
 }
 
 std::string check_only_sent(const partition_log& log,
@@ -120,6 +117,14 @@ std::string check_same_below(const partition_log& leader, const partition_log& r
     }
     return differ.summary("offsets below the high watermark " + std::to_string(high_watermark) +
                           " that differ");
+}
+
+std::int64_t send_order_inversions(const std::vector<acked_record>& acked) {
+    std::int64_t out = 0;
+    for (std::size_t i = 1; i < acked.size(); ++i) {
+        out += acked[i].n < acked[i - 1].n ? 1 : 0;
+    }
+    return out;
 }
 
 std::int64_t duplicates(const partition_log& log) {

@@ -15,8 +15,9 @@
 namespace gregor::test {
 
 // Every acknowledged record is in `log` at the offset its acknowledgement gave, with its
-// value; acknowledged offsets grow with the record number (one request in flight keeps
-// send order through retries).
+// value; `acked` is in the order the acknowledgements arrived, and their offsets grow in
+// that order (one request in flight: each acknowledgement is for records appended after
+// the previous one's, and committed offsets never move).
 std::string check_acknowledged(const partition_log& log, const std::string& prefix,
                                const std::vector<acked_record>& acked);
 
@@ -33,6 +34,12 @@ std::string check_consumer_saw_committed(const partition_log& log, const partiti
 // `replica` holds exactly `leader`'s records below `high_watermark`.
 std::string check_same_below(const partition_log& leader, const partition_log& replica,
                              std::int64_t high_watermark);
+
+// How many acknowledgements came for a record sent before the previous acknowledged one.
+// librdkafka without idempotence may reorder a partition's records when it retries (its
+// documentation says so even with one request in flight), so this is reported, not
+// asserted.
+std::int64_t send_order_inversions(const std::vector<acked_record>& acked);
 
 // How many acknowledged records appear more than once in `log` (at-least-once delivery:
 // a retry after a lost acknowledgement writes a record again). For the test's output.
