@@ -14,6 +14,8 @@
 // accessors. stop() joins the thread; the destructor stops it too.
 #pragma once
 
+#include "integration/replication/replication_checks.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
@@ -27,11 +29,6 @@
 #include <vector>
 
 namespace gregor::test {
-
-struct acked_record {
-    std::int64_t n = 0;       // the send number (value "<prefix>-<n>")
-    std::int64_t offset = 0;  // the offset the acknowledgement gave
-};
 
 struct producer_options {
     std::string bootstrap;

@@ -3,7 +3,6 @@
 // the evidence at once. Pure functions of the values given; any thread.
 #pragma once
 
-#include "integration/replication/acked_producer.h"
 #include "integration/replication/partition_reader.h"
 
 #include <cstdint>
@@ -13,6 +12,12 @@
 #include <vector>
 
 namespace gregor::test {
+
+// An acknowledgement the producer got: record n (value "<prefix>-<n>") is at `offset`.
+struct acked_record {
+    std::int64_t n = 0;
+    std::int64_t offset = 0;
+};
 
 // Every acknowledged record is in `log` at the offset its acknowledgement gave, with its
 // value; `acked` is in the order the acknowledgements arrived, and their offsets grow in
