@@ -118,7 +118,7 @@ void kafka_socket::read_exactly(mutable_bytes_view into) {
         if (ready <= 0) {
             throw std::runtime_error("kafka_socket: no response within the timeout");
         }
-        done += socket_.read_some(boost::asio::buffer(into.subspan(done)));
+        done += socket_.read_some(boost::asio::buffer(into.data() + done, into.size() - done));
     }
 }
 
