@@ -18,11 +18,16 @@ function(gregor_test)
 endfunction()
 
 # gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base)
+# Built with -DGREGOR_BENCH=ON (the release preset); `benchmarks` builds them all.
 function(gregor_benchmark)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark)
   target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
+  if(NOT TARGET benchmarks)
+    add_custom_target(benchmarks)
+  endif()
+  add_dependencies(benchmarks ${ARG_NAME})
 endfunction()
 
 # gregor_fuzzer(NAME request_fuzz SRCS request_fuzz.cc DEPS gregor::protocol)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds gregor and runs every test suite: unit, compat and integration tests under
 # ASan+UBSan (ctest), then builds the release binary, then runs each fuzzer for a bounded
-# time. Exit code 0 iff all passed.
+# time (one per core at a time). Benchmarks are compiled in the release build, the way they
+# are run, not under the sanitizers. Exit code 0 iff all passed.
 #   scripts/test.sh            everything
 #   GREGOR_FUZZ_SECONDS=0      skip the fuzzing step
 set -euo pipefail
@@ -17,9 +18,10 @@ cmake --build --preset debug -j "$jobs"
 echo "== tests"
 ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300
 
-echo "== build (release: the gregor binary scripts/run.sh runs; optimised builds warn differently)"
+echo "== build (release: the gregor binary scripts/run.sh runs, and the benchmarks; optimised"
+echo "   builds warn differently)"
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs" --target gregor
+cmake --build --preset release -j "$jobs" --target gregor benchmarks
 
 if [ "$fuzz_seconds" != "0" ]; then
   echo "== fuzz (${fuzz_seconds}s per target)"

@@ -118,6 +118,42 @@ request build(replica_manager& replicas, const std::set<model::topic_partition>&
 
 }  // namespace
 
+// Commits or refuses each proposal of `req` by the controller's `answer` (nullptr: the
+// whole request failed with `whole`); proposals it does not mention are refused.
+void isr_sender::apply_answer(const protocol::alter_partition_request& req,
+                              const protocol::alter_partition_response* answer,
+                              model::kafka_error whole) {
+    std::set<model::topic_partition> answered;
+    for (const auto& t : answer ? answer->topics : decltype(answer->topics){}) {
+        for (const auto& r : t.partitions) {
+            model::topic_partition tp{t.topic_name, r.partition_index};
+            replication::partition* p = replicas_.leader(tp);
+            answered.insert(tp);
+            if (p == nullptr) {
+                continue;
+            }
+            auto e = static_cast<kafka_error>(r.error_code);
+            if (e != kafka_error::none) {
+                p->on_isr_refused(e);
+                state_->quiet_until = clock::now() + 100ms;
+            } else if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch, r.isr,
+                                            p->state().replicas})) {
+                replicas_.notify();
+            }
+        }
+    }
+    for (const auto& t : req.topics) {
+        for (const auto& r : t.partitions) {
+            model::topic_partition tp{t.topic_name, r.partition_index};
+            replication::partition* p = replicas_.leader(tp);
+            if (p != nullptr && !answered.contains(tp)) {
+                p->on_isr_refused(whole == kafka_error::none ? kafka_error::unknown_server_error
+                                                             : whole);
+            }
+        }
+    }
+}
+
 // Sends the waiting proposals once. Returns false iff the request failed as a whole.
 asio::awaitable<bool> isr_sender::send_once() {
     request req = build(replicas_, replicas_.take_isr_changes());
@@ -150,43 +186,13 @@ asio::awaitable<bool> isr_sender::send_once() {
     }
     kafka_error whole = !answer ? kafka_error::request_timed_out
                                 : static_cast<kafka_error>(answer->error_code);
-    std::set<model::topic_partition> answered;
-    if (whole == kafka_error::none) {
-        for (const auto& t : answer->topics) {
-            for (const auto& r : t.partitions) {
-                model::topic_partition tp{t.topic_name, r.partition_index};
-                replication::partition* p = replicas_.leader(tp);
-                answered.insert(tp);
-                if (p == nullptr) {
-                    continue;
-                }
-                auto e = static_cast<kafka_error>(r.error_code);
-                if (e != kafka_error::none) {
-                    p->on_isr_refused(e);
-                    state_->quiet_until = clock::now() + 100ms;
-                } else if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch,
-                                                r.isr, p->state().replicas})) {
-                    replicas_.notify();
-                }
-            }
-        }
-    } else {
+    if (whole != kafka_error::none) {
         GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
                                 "AlterPartition to controller {} failed: {}", cache_.controller()(),
                                 !answer ? answer.err().to_string()
                                         : std::string(model::kafka_error_name(whole)));
     }
-    for (const auto& t : req.topics) {
-        for (const auto& r : t.partitions) {
-            model::topic_partition tp{t.topic_name, r.partition_index};
-            if (!answered.contains(tp)) {
-                if (replication::partition* p = replicas_.leader(tp)) {
-                    p->on_isr_refused(whole == kafka_error::none ? kafka_error::unknown_server_error
-                                                                 : whole);
-                }
-            }
-        }
-    }
+    apply_answer(req, whole == kafka_error::none ? &*answer : nullptr, whole);
     replicas_.notify();  // waiting acks=all producers re-check (an ISR may have shrunk)
     co_return whole == kafka_error::none;
 }

@@ -14,6 +14,7 @@
 #include "broker/metadata_cache.h"
 #include "broker/replica_manager.h"
 #include "net/asio.h"
+#include "protocol/messages/alter_partition.h"
 
 #include <chrono>
 #include <functional>
@@ -56,6 +57,8 @@ private:
     struct state;
     static asio::awaitable<void> run(isr_sender* self, std::shared_ptr<state> st);
     asio::awaitable<bool> send_once();
+    void apply_answer(const protocol::alter_partition_request& req,
+                      const protocol::alter_partition_response* answer, model::kafka_error whole);
 
     asio::io_context& ioc_;
     replica_manager& replicas_;

@@ -155,7 +155,7 @@ asio::awaitable<void> replica_fetchers::rest(const std::shared_ptr<fetcher>& f,
 // Hands each partition's answer to its replica, if it still follows this leader in the epoch
 // the fetch was sent with (a LeaderAndIsr may have come meanwhile).
 void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
-                                   const std::map<model::topic_partition, model::leader_epoch>& sent) {
+                                   const std::map<model::topic_partition, sent_position>& sent) {
     auto rest_until = clock::now() + settings_.backoff;
     for (const auto& t : reply.responses) {
         for (const auto& d : t.partitions) {
@@ -163,8 +163,10 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
             auto was = sent.find(tp);
             auto slot = f.partitions.find(tp);
             replication::partition* p = replicas_.partition(tp);
+            // Applied only to the replica the fetch was for: same leader epoch, same position.
             if (was == sent.end() || slot == f.partitions.end() || p == nullptr ||
-                p->is_leader() || p->state().leader_epoch != was->second) {
+                p->is_leader() || p->state().leader_epoch != was->second.epoch ||
+                p->log_end_offset() != was->second.fetch_offset) {
                 continue;
             }
             replication::leader_reply r;
@@ -197,21 +199,24 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
     }
 }
 
-// One round: fetch every partition that may be fetched now, apply the answers.
-asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher>& f) {
+// The fetch of every partition that may be fetched now (recorded in `sent`); partitions no
+// longer followed from this leader leave the fetcher. `next_ready` is when a resting one may
+// be fetched again.
+protocol::fetch_request replica_fetchers::build_request(
+    fetcher& f, std::map<model::topic_partition, sent_position>& sent,
+    clock::time_point& next_ready) {
     auto now = clock::now();
     fetch_request req;
     req.replica_id = settings_.self;
     req.max_wait_ms = static_cast<std::int32_t>(settings_.wait_max.count());
     req.min_bytes = settings_.min_bytes;
     req.max_bytes = settings_.response_max_bytes;
-    std::map<model::topic_partition, model::leader_epoch> sent;
-    auto next_ready = clock::time_point::max();
-    for (auto it = f->partitions.begin(); it != f->partitions.end();) {
+    next_ready = clock::time_point::max();
+    for (auto it = f.partitions.begin(); it != f.partitions.end();) {
         replication::partition* p = replicas_.partition(it->first);
-        if (p == nullptr || p->is_leader() || p->state().leader != f->leader) {
+        if (p == nullptr || p->is_leader() || p->state().leader != f.leader) {
             following_.erase(it->first);
-            it = f->partitions.erase(it);
+            it = f.partitions.erase(it);
             continue;
         }
         if (it->second > now) {
@@ -230,12 +235,20 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
         fp.last_fetched_epoch = pos.last_fetched_epoch;
         fp.log_start_offset = pos.log_start_offset;
         fp.partition_max_bytes = settings_.max_bytes;
-        sent.emplace(it->first, pos.current_leader_epoch);
+        sent.emplace(it->first, sent_position{pos.current_leader_epoch, pos.fetch_offset});
         ++it;
     }
+    return req;
+}
+
+// One round: fetch every partition that may be fetched now, apply the answers.
+asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher>& f) {
+    std::map<model::topic_partition, sent_position> sent;
+    auto next_ready = clock::time_point::max();
+    fetch_request req = build_request(*f, sent, next_ready);
     if (sent.empty()) {
         auto wait = next_ready == clock::time_point::max() ? clock::duration(settings_.backoff)
-                                                           : next_ready - now;
+                                                           : next_ready - clock::now();
         co_await rest(f, wait);
         co_return;
     }

@@ -64,6 +64,10 @@ public:
 
 private:
     struct fetcher;
+    struct sent_position {
+        model::leader_epoch epoch;
+        model::offset fetch_offset;
+    };
     struct endpoint {
         std::string host;
         std::int32_t port = 0;
@@ -73,8 +77,11 @@ private:
     asio::awaitable<void> fetch_once(const std::shared_ptr<fetcher>& f);
     asio::awaitable<void> rest(const std::shared_ptr<fetcher>& f,
                                std::chrono::steady_clock::duration d);
+    protocol::fetch_request build_request(fetcher& f,
+                                          std::map<model::topic_partition, sent_position>& sent,
+                                          std::chrono::steady_clock::time_point& next_ready);
     void apply_reply(fetcher& f, const protocol::fetch_response& reply,
-                     const std::map<model::topic_partition, model::leader_epoch>& sent);
+                     const std::map<model::topic_partition, sent_position>& sent);
     bool connect(fetcher& f);
 
     asio::io_context& ioc_;

@@ -282,7 +282,9 @@ result<void> partition::truncate_divergent(const storage::epoch_entry& diverging
         }
     }
     if (target >= leo) {
-        return ok();
+        // Nothing to cut, but an empty epoch of ours at the log end must go (the log drops
+        // it), or the next fetch reports it again and diverges forever.
+        return log_.truncate_to(leo);
     }
     GREGOR_LOG(replication_log, info,
                "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),
@@ -311,8 +313,11 @@ result<follower_progress> partition::on_leader_reply(const leader_reply& r,
     }
     if (r.diverging) {
         model::offset before = log_.log_end_offset();
+        auto epoch_before = log_.epochs().latest();
         GREGOR_TRY_VOID(truncate_divergent(*r.diverging));
-        out.truncated = log_.log_end_offset() != before;
+        // An empty epoch dropped at the log end counts: the next fetch asks differently.
+        out.truncated =
+            log_.log_end_offset() != before || log_.epochs().latest() != epoch_before;
         if (!out.truncated && r.records.empty()) {
             // Nothing to cut and nothing sent: the leader's answer cannot move us (a stale
             // reply); treat it as an error so the fetcher backs off instead of spinning.

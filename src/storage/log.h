@@ -124,7 +124,8 @@ public:
     // The first batch holding a record with timestamp >= `target`; nullopt when none.
     result<std::optional<timestamp_lookup>> find_by_timestamp(model::timestamp_ms target);
 
-    // Removes every offset >= `target` (no-op when target >= log end offset).
+    // Removes every offset >= `target`. When target >= log end offset no data goes, but
+    // leader epochs starting at the log end (empty epochs) are dropped, as Kafka does.
     result<void> truncate_to(model::offset target);
     // Empties the log and restarts it at `start` (a follower far behind the leader).
     result<void> truncate_fully(model::offset start);

@@ -55,6 +55,12 @@ void log::persist_epochs() {
 result<void> log::truncate_to(model::offset target) {
     assert_owner();
     if (target >= log_end_) {
+        // No data goes, but an epoch that starts at the log end and holds nothing (a leader
+        // that appended nothing before it was deposed) conflicts with the leader we now
+        // follow; keeping it would make every fetch report that epoch and diverge again.
+        if (epochs_.truncate_from_end(log_end_)) {
+            persist_epochs();
+        }
         return ok();
     }
     if (target < log_start_) {

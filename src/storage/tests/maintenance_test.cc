@@ -90,6 +90,16 @@ TEST_F(maintenance, truncate_to_removes_the_suffix_and_its_epochs) {
     EXPECT_EQ(lg->epochs().latest()->epoch, model::leader_epoch(7));
 }
 
+TEST_F(maintenance, truncate_to_the_log_end_drops_an_empty_epoch_there) {
+    open();
+    fill();
+    lg->assign_epoch(model::leader_epoch(7), lg->log_end_offset());  // led, wrote nothing
+    ASSERT_EQ(lg->epochs().latest()->epoch, model::leader_epoch(7));
+    ASSERT_TRUE(lg->truncate_to(lg->log_end_offset()));
+    EXPECT_EQ(lg->log_end_offset(), off(80));
+    EXPECT_EQ(lg->epochs().latest()->epoch, model::leader_epoch(4));
+}
+
 TEST_F(maintenance, truncate_to_a_segment_base_empties_that_segment) {
     open();
     fill();
