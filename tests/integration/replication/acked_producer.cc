@@ -34,7 +34,10 @@ acked_producer::acked_producer(producer_options o) : options_(std::move(o)) {
     set(conf, "retries", "1000000");
     set(conf, "retry.backoff.ms", "100");
     set(conf, "linger.ms", "5");
-    set(conf, "request.timeout.ms", "10000");
+    set(conf, "request.timeout.ms", "5000");
+    // librdkafka waits socket.timeout.ms (60 s by default) for any answer, Metadata
+    // included: a request sent to a paused broker would stall the producer that long.
+    set(conf, "socket.timeout.ms", "5000");
     set(conf, "message.timeout.ms", std::to_string(options_.message_timeout.count()));
     set(conf, "topic.metadata.refresh.interval.ms", "2000");
     set(conf, "queue.buffering.max.messages", std::to_string(options_.unreported_max + 100));
