@@ -5,7 +5,7 @@
 // Method: a real ZooKeeper and a one-broker gregor cluster (the broker is its own
 // controller); `gregor bench` creates its topics through CreateTopics and runs as a child
 // process.
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 #include "support/zookeeper_server.h"
 
 #include <fmt/format.h>

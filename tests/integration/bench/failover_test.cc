@@ -3,7 +3,7 @@
 // every partition writable again.
 // Method: a real ZooKeeper and three real brokers with a short ZooKeeper session timeout;
 // the kill command maps the broker id the bench names to the test's child process.
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 #include "support/zookeeper_server.h"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 // kafka-python each produce 100,000 records and read every one back identical and in order.
 // Method: a real ZooKeeper, the real gregor binary, controller requests encoded with the
 // generated structs, and the Debian kcat and python3-kafka packages as clients.
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 #include "model/record_batch.h"
 #include "protocol/messages/all.h"
 #include "support/zookeeper_server.h"

@@ -7,7 +7,7 @@
 // Method: a real ZooKeeper (tests/support) and the real gregor binary as a child process;
 // the session is expired by freezing the process (SIGSTOP) past the session timeout.
 #include "coord/znode_json.h"
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/all.h"
 #include "support/zookeeper_server.h"

@@ -4,77 +4,20 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
-#include <fcntl.h>
-#include <fstream>
-#include <sstream>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
 
 namespace gregor::test {
 
-using namespace std::chrono_literals;
-
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
-    return true;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Runs `[prefix] gregor <args>` to completion, capturing stdout and stderr.
 command_result gregor(const std::string& args, const std::string& prefix) {
-    command_result r;
-    std::string cmd = prefix + " " + std::string(GREGOR_BINARY) + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-        return r;
-    }
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        r.out.append(buf, n);
-    }
-    int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return run_command(prefix + " " + std::string(GREGOR_BINARY) + " " + args + " 2>&1");
 }
 
 up_process::up_process(const std::filesystem::path& dir, std::vector<std::string> extra) {
     out_ = dir.string() + ".up.log";
     std::vector<std::string> args{GREGOR_BINARY, "cluster", "up", "--dir", dir.string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        int fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        ::dup2(fd, STDOUT_FILENO);
-        ::dup2(fd, STDERR_FILENO);
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
+    pid_ = spawn_child(std::move(args), out_, true);
 }
 
 up_process::~up_process() {

@@ -1,11 +1,13 @@
 // Helpers for the cluster integration tests: `gregor cluster up` as a child process, short
-// gregor commands run to completion, polling, and a /proc scan for leftover processes.
-// Used from the test thread only.
+// gregor commands run to completion, and a /proc scan for leftover processes (polling,
+// commands and child processes come from tests/support/process.h). Used from the test
+// thread only.
 #pragma once
+
+#include "support/process.h"
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -13,15 +15,6 @@
 
 namespace gregor::test {
 
-// Polls `pred` every 100 ms until it holds or `limit` passes; returns whether it held.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit);
-// The whole content of a file ("" if it cannot be read).
-std::string slurp(const std::filesystem::path& p);
-
-struct command_result {
-    int status = -1;  // exit code, -1 if killed by a signal
-    std::string out;  // stdout and stderr
-};
 // Runs `[prefix] gregor <args>` to completion, capturing stdout and stderr.
 command_result gregor(const std::string& args, const std::string& prefix = "");
 

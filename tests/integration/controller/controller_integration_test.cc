@@ -11,7 +11,7 @@
 // Method: tests/support's ZooKeeper, the gregor binary as child processes, the Kafka
 // protocol (Metadata, CreateTopics) over plain sockets, and zkCli.sh from the Debian package.
 #include "coord/znode_json.h"
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/all.h"
 #include "support/zookeeper_server.h"

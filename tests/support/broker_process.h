@@ -1,15 +1,20 @@
-// Helpers for broker integration tests: a real `gregor broker` child process, a blocking
-// Kafka-framed socket for sending controller requests, and a small ZooKeeper reader.
+// Helpers for integration tests that run brokers: a real `gregor broker` child process, a
+// blocking Kafka-framed socket for sending requests, and a small synchronous ZooKeeper
+// reader.
 //
 // broker_process writes a server.properties in a fresh temp directory and runs the gregor
-// binary with it; the child gets PR_SET_PDEATHSIG(SIGKILL) so it never outlives the test,
-// and the destructor stops it (SIGTERM, then SIGKILL). Used from the test thread only.
+// binary (GREGOR_BINARY, set by this library's CMake) with it; the child gets
+// PR_SET_PDEATHSIG(SIGKILL) so it never outlives the test, and the destructor stops it
+// (SIGCONT, SIGTERM, then SIGKILL) and removes the directory. A broker that was killed (or
+// exited) can be started again on the same port, configuration and data directory, as an
+// operator restarts a crashed broker. Everything here is used from one thread per object.
 #pragma once
 
 #include "coord/zk_client.h"
 #include "protocol/headers.h"
 #include "protocol/reader.h"
 #include "protocol/writer.h"
+#include "support/process.h"
 
 #include <boost/asio.hpp>
 
@@ -25,13 +30,6 @@
 
 namespace gregor::test {
 
-// Runs a command with a shell; returns its exit status and captures stdout.
-struct command_result {
-    int status = -1;
-    std::string out;
-};
-command_result run_command(const std::string& cmd);
-
 class broker_process {
 public:
     // Writes server.properties with `settings` (broker.id, listeners, log.dirs and
@@ -44,26 +42,43 @@ public:
 
     std::uint16_t port() const { return port_; }
     pid_t pid() const { return pid_; }
-    // Sends `sig` to the child.
+    // Whether the child has been started and not yet seen to exit.
+    bool running() const { return pid_ > 0; }
+    // The log.dirs setting (a temp directory unless the settings named one).
+    const std::filesystem::path& data_dir() const { return data_dir_; }
+    // Sends `sig` to the child (SIGSTOP/SIGCONT pause and resume it).
     void signal(int sig) const;
+    // kill -9, then waits for the child to exit.
+    void kill_now();
+    // Starts the broker again with the same configuration, port and data directory (its
+    // output is appended to the same log). REQUIRES: the child has exited (wait_exit or
+    // kill_now returned).
+    void restart();
     // Waits for the child to exit; returns its exit code (128+signal if killed), or nullopt
     // if it is still running after `limit`.
     std::optional<int> wait_exit(std::chrono::milliseconds limit);
     // Waits until the broker accepts connections on its port.
     bool wait_listening(std::chrono::milliseconds limit) const;
-    // The broker's stderr so far.
+    // The broker's output so far, over every start.
     std::string log() const;
 
 private:
+    void start();
+
     std::filesystem::path dir_;
+    std::filesystem::path data_dir_;
+    std::vector<std::string> args_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
 };
 
-// A blocking connection that sends request frames and reads response frames.
+// A blocking connection that sends request frames and reads response frames. Connecting to
+// a port nobody listens on, and a response that does not arrive within `io_timeout` (a
+// paused broker), throw; the socket is then unusable.
 class kafka_socket {
 public:
-    explicit kafka_socket(std::uint16_t port);
+    explicit kafka_socket(std::uint16_t port,
+                          std::chrono::milliseconds io_timeout = std::chrono::seconds(30));
 
     // Sends `body` as api `key` version `version` and returns the response reader's bytes
     // (after the response header). REQUIRES: the broker answers.
@@ -79,9 +94,11 @@ public:
 
 private:
     bytes exchange(const bytes& frame, std::int16_t response_header_version);
+    void read_exactly(mutable_bytes_view into);
 
     boost::asio::io_context ioc_;
     boost::asio::ip::tcp::socket socket_{ioc_};
+    std::chrono::milliseconds io_timeout_;
     std::int32_t correlation_ = 0;
 };
 

@@ -1,39 +1,19 @@
-#include "integration/broker/broker_process.h"
+#include "support/broker_process.h"
 
 #include "support/zookeeper_server.h"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <cstdio>
-#include <fcntl.h>
 #include <fstream>
-#include <sstream>
+#include <poll.h>
 #include <stdexcept>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace gregor::test {
 
 using namespace std::chrono_literals;
-
-command_result run_command(const std::string& cmd) {
-    command_result r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-        return r;
-    }
-    char buf[65536];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        r.out.append(buf, n);
-    }
-    int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 broker_process::broker_process(std::map<std::string, std::string> settings,
                                std::vector<std::string> extra) {
@@ -51,26 +31,27 @@ broker_process::broker_process(std::map<std::string, std::string> settings,
         props << k << "=" << v << "\n";
     }
     props.close();
-    std::vector<std::string> args{GREGOR_BINARY, "broker", "--config",
-                                  (dir_ / "server.properties").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        int fd = ::open((dir_ / "broker.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, STDERR_FILENO);
-        ::dup2(fd, STDOUT_FILENO);
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
+    args_ = {GREGOR_BINARY, "broker", "--config", (dir_ / "server.properties").string()};
+    args_.insert(args_.end(), extra.begin(), extra.end());
+    data_dir_ = settings.at("log.dirs");
+    start();
+}
+
+void broker_process::start() {
+    pid_ = spawn_child(args_, dir_ / "broker.log", true);
+}
+
+void broker_process::restart() {
+    if (running()) {
+        throw std::logic_error("broker_process::restart: the broker still runs");
+    }
+    start();
+}
+
+void broker_process::kill_now() {
+    signal(SIGKILL);
+    if (!wait_exit(30s)) {
+        throw std::runtime_error("broker did not exit after SIGKILL");
     }
 }
 
@@ -88,24 +69,20 @@ broker_process::~broker_process() {
 }
 
 void broker_process::signal(int sig) const {
-    ::kill(pid_, sig);
+    if (pid_ > 0) {
+        ::kill(pid_, sig);
+    }
 }
 
 std::optional<int> broker_process::wait_exit(std::chrono::milliseconds limit) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (pid_ > 0) {
-        int status = 0;
-        pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            pid_ = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        if (std::chrono::steady_clock::now() > end) {
-            return std::nullopt;
-        }
-        std::this_thread::sleep_for(20ms);
+    if (pid_ <= 0) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    auto code = wait_child(pid_, limit);
+    if (code) {
+        pid_ = -1;
+    }
+    return code;
 }
 
 bool broker_process::wait_listening(std::chrono::milliseconds limit) const {
@@ -124,14 +101,25 @@ bool broker_process::wait_listening(std::chrono::milliseconds limit) const {
 }
 
 std::string broker_process::log() const {
-    std::ifstream in(dir_ / "broker.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return slurp(dir_ / "broker.log");
 }
 
-kafka_socket::kafka_socket(std::uint16_t port) {
+kafka_socket::kafka_socket(std::uint16_t port, std::chrono::milliseconds io_timeout)
+    : io_timeout_(io_timeout) {
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+}
+
+// Reads exactly into.size() bytes, waiting at most io_timeout_ for each chunk.
+void kafka_socket::read_exactly(mutable_bytes_view into) {
+    std::size_t done = 0;
+    while (done < into.size()) {
+        pollfd p{socket_.native_handle(), POLLIN, 0};
+        int ready = ::poll(&p, 1, static_cast<int>(io_timeout_.count()));
+        if (ready <= 0) {
+            throw std::runtime_error("kafka_socket: no response within the timeout");
+        }
+        done += socket_.read_some(boost::asio::buffer(into.data() + done, into.size() - done));
+    }
 }
 
 bytes kafka_socket::exchange(const bytes& frame, std::int16_t response_header_version) {
@@ -141,11 +129,11 @@ bytes kafka_socket::exchange(const bytes& frame, std::int16_t response_header_ve
         static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)};
     boost::asio::write(socket_, boost::asio::buffer(prefix));
     boost::asio::write(socket_, boost::asio::buffer(frame));
-    boost::asio::read(socket_, boost::asio::buffer(prefix));
+    read_exactly(prefix);
     std::uint32_t n = (std::uint32_t{prefix[0]} << 24) | (std::uint32_t{prefix[1]} << 16) |
                       (std::uint32_t{prefix[2]} << 8) | std::uint32_t{prefix[3]};
     bytes body(n);
-    boost::asio::read(socket_, boost::asio::buffer(body));
+    read_exactly(body);
     protocol::reader r(body);
     auto h = protocol::decode_response_header(r, response_header_version);
     EXPECT_TRUE(h);

@@ -1,0 +1,290 @@
+// Goal: a topic with replication factor 3 and min.insync.replicas=2 keeps what Kafka
+// promises to a producer using acks=all, through the failures a user meets:
+//   a. kill -9 of the partition leader while producing; the leader moves, producing goes on,
+//      the killed broker restarts on its data directory and rejoins the ISR;
+//   b. the leader frozen (SIGSTOP) past its ZooKeeper session timeout, then resumed: the
+//      old leader must not acknowledge writes that the new leader does not hold;
+//   c. a consumer reading during a and b is only ever served committed records;
+//   d. with two of three brokers down, acks=all produce is refused with
+//      NOT_ENOUGH_REPLICAS (19) before anything is written, and succeeds again once they
+//      return;
+//   e. afterwards every replica holds the same records below the high watermark.
+//
+// What is asserted, precisely (after producing stops and every delivery report is in):
+//   - every record librdkafka acknowledged (delivery report without error) is in the final
+//     log at exactly the offset the acknowledgement gave, with its value: an acks=all
+//     acknowledgement means the record is committed, and committed records are never
+//     truncated or moved;
+//   - acknowledged offsets grow in the order the acknowledgements arrive (one request in
+//     flight). Not asserted: that they grow with the send number; librdkafka without
+//     idempotence may reorder records when it retries (and does, in b), so the test prints
+//     how often that happened;
+//   - every record in the final log is one the test sent. Records that were NOT
+//     acknowledged may be present or absent, and a record may appear twice (a retry after
+//     an acknowledgement was lost: without idempotence Kafka delivers at least once);
+//   - every record the concurrent consumer was served (offset, value) is in the final log
+//     at that offset with that value;
+//   - each broker's on-disk log of the partition equals the leader's records below the
+//     leader's high watermark (polled until the followers catch up, with a deadline);
+//   - d: a probe refused with NOT_ENOUGH_REPLICAS is nowhere in the final log. Probes sent
+//     while the leader has not yet learnt of the smaller ISR may be accepted (and then
+//     fail with another error, or succeed): those may be in the log, as in Kafka, where a
+//     record answered NOT_ENOUGH_REPLICAS_AFTER_APPEND stays written.
+// "The final log" is what the leader serves a consumer from offset 0 to its high watermark
+// once the restarted broker is back in the ISR.
+//
+// Method: a real ZooKeeper and three real `gregor broker` processes (session timeout 4 s,
+// replica.lag.time.max.ms 3 s, so failures play out within seconds), topics created with
+// CreateTopics and the topic config min.insync.replicas=2, a librdkafka producer (acks=all,
+// enable.idempotence=false, max.in.flight=1, bounded message.timeout.ms) on its own
+// thread, a consumer made of raw Fetch requests on another thread that follows the leader,
+// partition state read from ZooKeeper, and the brokers' segment files read from disk.
+// Every wait is a poll with a deadline; no assertion depends on timing.
+#include "integration/replication/acked_producer.h"
+#include "integration/replication/partition_reader.h"
+#include "integration/replication/replication_checks.h"
+#include "integration/replication/replication_cluster.h"
+#include "protocol/messages/all.h"
+#include "protocol/records/batch_builder.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <set>
+
+namespace gregor::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto step_limit = 60s;     // one failover, restart or ISR change
+constexpr auto flush_limit = 60s;    // the producer's outstanding delivery reports
+constexpr std::int64_t progress = 150;  // acknowledgements that show producing works
+const std::map<std::string, std::string> min_isr_2{{"min.insync.replicas", "2"}};
+
+std::set<int> all_but(int id) {
+    std::set<int> out{1, 2, 3};
+    out.erase(id);
+    return out;
+}
+
+// Waits until `p` has `more` acknowledgements beyond what it had on entry.
+bool more_acked(const acked_producer& p, std::int64_t more) {
+    std::int64_t target = p.acked_count() + more;
+    return eventually([&] { return p.acked_count() >= target; }, step_limit);
+}
+
+std::string describe(const acked_producer& p) {
+    std::string out = fmt::format("producer {}: sent {}, acknowledged {}", p.prefix(), p.sent(),
+                                  p.acked_count());
+    for (const auto& [error, count] : p.failures()) {
+        out += fmt::format(", failed '{}' x{}", error, count);
+    }
+    return out;
+}
+
+// One Produce (v7) of a single record with `acks` straight to `port`.
+struct produce_answer {
+    std::int16_t error = -1;
+    std::int64_t base_offset = -1;
+};
+produce_answer produce_raw(std::uint16_t port, const std::string& topic, const std::string& value,
+                           std::int16_t acks) {
+    bytes v(value.begin(), value.end());
+    protocol::record_input rec{std::nullopt, bytes_view(v), {}, model::timestamp_ms(0)};
+    auto batch = protocol::build_batch({&rec, 1}, {});
+    protocol::produce_request req;
+    req.acks = acks;
+    req.timeout_ms = 5000;
+    req.topic_data.push_back(
+        {topic, {{model::partition_id(0), protocol::records_ref(bytes_view(*batch)), {}}}, {}});
+    try {
+        kafka_socket s(port);
+        bytes raw = s.call(protocol::produce_api::key, 7, req);
+        protocol::reader r(raw);
+        auto resp = protocol::produce_response::decode(r, 7);
+        if (!resp || resp->responses.empty() || resp->responses[0].partition_responses.empty()) {
+            return {};
+        }
+        const auto& p = resp->responses[0].partition_responses[0];
+        return {p.error_code, p.base_offset()};
+    } catch (const std::exception&) {
+        return {};  // no answer: certainly not an acknowledgement
+    }
+}
+
+// d: sends acks=all probes ("probe-0", "probe-1", ...) to `port` until one is answered
+// NOT_ENOUGH_REPLICAS (19) or the step limit passes. The leader may not have learnt yet that
+// its ISR shrank, so earlier probes may be accepted. Returns the refused probe ("" if
+// none) and every probe sent.
+std::pair<std::string, std::set<std::string>> probe_until_refused(std::uint16_t port,
+                                                                  const std::string& topic) {
+    std::set<std::string> sent;
+    std::string refused;
+    int i = 0;
+    eventually(
+        [&] {
+            std::string value = fmt::format("probe-{}", i++);
+            sent.insert(value);
+            auto answer = produce_raw(port, topic, value, -1);
+            std::cout << value << ": error " << answer.error << "\n";
+            if (answer.error == 19) {
+                refused = value;
+            }
+            return !refused.empty();
+        },
+        step_limit);
+    return {refused, sent};
+}
+
+// What the leader serves from offset 0 to its high watermark.
+read_back final_log(replication_cluster& c, const std::string& topic) {
+    int leader = c.leader(topic);
+    if (leader < 0) {
+        read_back none;
+        none.error = "no leader";
+        return none;
+    }
+    return read_to_high_watermark(c.broker(leader).port(), topic, 0);
+}
+
+// e: polls until every broker's segment files hold the leader's records below the high
+// watermark; fails the test with the differences if they never do.
+void expect_replicas_converge(replication_cluster& c, const std::string& topic,
+                              const read_back& leader) {
+    std::map<int, std::string> differences;
+    bool same = eventually(
+        [&] {
+            differences.clear();
+            for (int id = 1; id <= replication_cluster::broker_count; ++id) {
+                auto disk = read_log_dir(c.partition_dir(id, topic));
+                auto d = check_same_below(leader.records, disk, leader.high_watermark);
+                if (!d.empty()) {
+                    differences[id] = d;
+                }
+            }
+            return differences.empty();
+        },
+        step_limit);
+    for (const auto& [id, d] : differences) {
+        ADD_FAILURE() << "broker " << id << "'s copy of " << topic << " differs:\n" << d;
+    }
+    EXPECT_TRUE(same) << c.log_lines("truncat") << c.log_lines("ISR");
+}
+
+// a, c, e after the failure: stops the clients and checks the final log against them.
+void expect_nothing_lost(replication_cluster& c, const std::string& topic, acked_producer& p,
+                         tailing_reader& consumer, const std::set<std::string>& probes = {}) {
+    EXPECT_TRUE(p.stop(flush_limit)) << describe(p);
+    consumer.stop();
+    auto log = final_log(c, topic);
+    ASSERT_EQ(log.error, "") << c.logs();
+    std::cout << describe(p) << "; final log: " << log.records.size() << " records, high watermark "
+              << log.high_watermark << ", " << duplicates(log.records)
+              << " values written twice, " << send_order_inversions(p.acked())
+              << " acknowledgements out of send order; consumer saw " << consumer.seen().size()
+              << " records\n";
+    EXPECT_GE(p.acked_count(), 2 * progress) << describe(p);
+    EXPECT_EQ(check_acknowledged(log.records, p.prefix(), p.acked()), "")
+        << describe(p) << "\n" << c.log_lines("truncat") << c.log_lines("leader");
+    EXPECT_EQ(check_only_sent(log.records, {{p.prefix(), p.sent()}}, probes), "");
+    EXPECT_EQ(check_consumer_saw_committed(log.records, consumer.seen()), "");
+    for (const auto& a : consumer.anomalies()) {
+        ADD_FAILURE() << "consumer: " << a;
+    }
+    expect_replicas_converge(c, topic, log);
+}
+
+TEST(replication, acknowledged_records_survive_kill_of_the_leader) {
+    replication_cluster c;
+    ASSERT_EQ(c.create_topic("a", min_isr_2), "") << c.logs();
+    tailing_reader consumer(c.ports(), "a", 0);
+    acked_producer p({.bootstrap = c.bootstrap(), .topic = "a"});
+    ASSERT_TRUE(more_acked(p, progress)) << describe(p) << c.logs();
+    int old = c.leader("a");
+    c.broker(old).kill_now();
+    int fresh = c.wait_new_leader("a", old, all_but(old), step_limit);
+    ASSERT_NE(fresh, -1) << c.logs();
+    EXPECT_TRUE(more_acked(p, progress)) << describe(p) << c.logs();
+    c.broker(old).restart();
+    ASSERT_TRUE(c.wait_registered(old, step_limit)) << c.logs();
+    EXPECT_TRUE(c.wait_isr("a", {1, 2, 3}, step_limit))
+        << "broker " << old << " did not rejoin the ISR\n" << c.log_lines("ISR");
+    EXPECT_TRUE(more_acked(p, progress / 3)) << describe(p);
+    expect_nothing_lost(c, "a", p, consumer);
+}
+
+TEST(replication, a_paused_leader_acknowledges_nothing_that_is_lost) {
+    replication_cluster c;
+    ASSERT_EQ(c.create_topic("b", min_isr_2), "") << c.logs();
+    tailing_reader consumer(c.ports(), "b", 0);
+    acked_producer p({.bootstrap = c.bootstrap(), .topic = "b"});
+    ASSERT_TRUE(more_acked(p, progress)) << describe(p) << c.logs();
+    int old = c.leader("b");
+    c.broker(old).signal(SIGSTOP);
+    int fresh = c.wait_new_leader("b", old, all_but(old), step_limit);
+    EXPECT_NE(fresh, -1) << c.logs();
+    EXPECT_TRUE(more_acked(p, progress)) << describe(p) << c.logs();
+    c.broker(old).signal(SIGCONT);
+    // The woken broker still believes it leads until it hears otherwise: a write sent to
+    // it now must either fail or be kept.
+    auto zombie = produce_raw(c.broker(old).port(), "b", "zombie-probe", -1);
+    std::cout << "zombie-probe to the resumed broker " << old << ": error " << zombie.error
+              << "\n";
+    ASSERT_TRUE(c.wait_registered(old, step_limit)) << c.logs();
+    EXPECT_TRUE(c.wait_isr("b", {1, 2, 3}, step_limit))
+        << "broker " << old << " did not rejoin the ISR\n" << c.log_lines("ISR");
+    EXPECT_TRUE(more_acked(p, progress / 3)) << describe(p);
+    expect_nothing_lost(c, "b", p, consumer, {"zombie-probe"});
+    if (zombie.error == 0) {
+        auto log = final_log(c, "b");
+        auto it = log.records.find(zombie.base_offset);
+        EXPECT_TRUE(it != log.records.end() && it->second == "zombie-probe")
+            << "the resumed old leader acknowledged zombie-probe at offset " << zombie.base_offset
+            << " with acks=all, and it is gone";
+    }
+}
+
+TEST(replication, acks_all_is_refused_without_min_insync_replicas_and_works_again) {
+    replication_cluster c;
+    ASSERT_EQ(c.create_topic("d", min_isr_2), "") << c.logs();
+    tailing_reader consumer(c.ports(), "d", 0);
+    acked_producer before({.bootstrap = c.bootstrap(), .topic = "d", .prefix = "before"});
+    ASSERT_TRUE(more_acked(before, progress)) << describe(before) << c.logs();
+    EXPECT_TRUE(before.stop(flush_limit)) << describe(before);
+    int leader = c.leader("d");
+    std::set<int> others = all_but(leader);
+    for (int id : others) {
+        c.broker(id).kill_now();
+    }
+    ASSERT_TRUE(c.wait_isr("d", {leader}, step_limit)) << c.log_lines("ISR");
+    auto [refused, probes] = probe_until_refused(c.broker(leader).port(), "d");
+    EXPECT_NE(refused, "") << "acks=all was never answered NOT_ENOUGH_REPLICAS (19) with "
+                           << "the ISR at 1 of min.insync.replicas=2\n" << c.logs();
+    for (int id : others) {
+        c.broker(id).restart();
+        ASSERT_TRUE(c.wait_registered(id, step_limit)) << c.logs();
+    }
+    EXPECT_TRUE(c.wait_isr("d", {1, 2, 3}, step_limit)) << c.log_lines("ISR");
+    acked_producer after({.bootstrap = c.bootstrap(), .topic = "d", .prefix = "after"});
+    EXPECT_TRUE(more_acked(after, progress)) << describe(after) << c.logs();
+    EXPECT_TRUE(after.stop(flush_limit)) << describe(after);
+    consumer.stop();
+    auto log = final_log(c, "d");
+    ASSERT_EQ(log.error, "") << c.logs();
+    EXPECT_EQ(check_acknowledged(log.records, "before", before.acked()), "") << describe(before);
+    EXPECT_EQ(check_acknowledged(log.records, "after", after.acked()), "") << describe(after);
+    probes.erase(refused);
+    EXPECT_EQ(check_only_sent(log.records, {{"before", before.sent()}, {"after", after.sent()}},
+                              probes),
+              "")
+        << refused << " was refused with NOT_ENOUGH_REPLICAS and must not be written";
+    EXPECT_EQ(check_consumer_saw_committed(log.records, consumer.seen()), "");
+    expect_replicas_converge(c, "d", log);
+}
+
+}  // namespace
+}  // namespace gregor::test
