@@ -31,6 +31,7 @@
 #include "controller/context.h"
 #include "coord/client.h"
 #include "protocol/messages/alter_partition.h"
+#include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/controlled_shutdown.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
@@ -102,6 +103,11 @@ public:
         const protocol::controlled_shutdown_request& req);
     asio::awaitable<protocol::alter_partition_response> alter_partition(
         const protocol::alter_partition_request& req, std::int16_t version);
+    // ElectLeaders: preferred (type 0) or unclean (type 1) elections of the partitions asked
+    // for (all when null), with Kafka's per-partition errors (ELECTION_NOT_NEEDED,
+    // PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE, ...).
+    asio::awaitable<protocol::elect_leaders_response> elect_leaders(
+        const protocol::elect_leaders_request& req, std::int16_t version);
     asio::awaitable<protocol::create_topics_response> create_topics(
         const protocol::create_topics_request& req, std::int16_t version);
     asio::awaitable<protocol::delete_topics_response> delete_topics(

@@ -6,6 +6,7 @@
 // partitions.cc      leader/ISR decisions: compute, write fenced, journal, tell brokers
 // topics.cc          new topics, topic deletion, CreateTopics/DeleteTopics
 // alter_partition.cc AlterPartition from partition leaders
+// elect_leaders.cc   ElectLeaders (preferred and unclean) from administrators
 #pragma once
 
 #include "controller/controller.h"
@@ -148,6 +149,9 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // alter_partition.cc
     asio::awaitable<protocol::alter_partition_response> do_alter_partition(
         const protocol::alter_partition_request& req, std::int16_t version);
+    // elect_leaders.cc
+    asio::awaitable<protocol::elect_leaders_response> do_elect_leaders(
+        const protocol::elect_leaders_request& req, std::int16_t version);
 };
 
 template <class T>

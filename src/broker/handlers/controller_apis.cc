@@ -116,4 +116,16 @@ handler_result<protocol::alter_partition_response> handle(services& s, request_c
     co_return out;
 }
 
+handler_result<protocol::elect_leaders_response> handle(services& s, request_context& ctx,
+                                                        protocol::elect_leaders_request req) {
+    if (!is_controller(s)) {
+        protocol::elect_leaders_response out;
+        out.error_code = code(kafka_error::not_controller);
+        co_return out;
+    }
+    std::int16_t version = ctx.version();
+    auto out = co_await s.controller->elect_leaders(req, version);
+    co_return out;
+}
+
 }  // namespace gregor::broker

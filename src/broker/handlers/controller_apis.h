@@ -1,5 +1,5 @@
-// The APIs a broker forwards to its controller: CreateTopics, DeleteTopics (clients send
-// them to the controller named in Metadata), ControlledShutdown and AlterPartition (brokers
+// The APIs a broker forwards to its controller: CreateTopics, DeleteTopics, ElectLeaders
+// (clients send them to the controller named in Metadata), ControlledShutdown and AlterPartition (brokers
 // send them to the controller). A broker that is not the controller answers as Kafka does:
 // NOT_CONTROLLER (STALE_CONTROLLER_EPOCH for ControlledShutdown). CreateTopics and
 // DeleteTopics answer once this broker's metadata shows the outcome (every new partition
@@ -12,6 +12,7 @@
 #include "protocol/messages/controlled_shutdown.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
+#include "protocol/messages/elect_leaders.h"
 
 namespace gregor::broker {
 
@@ -23,5 +24,7 @@ handler_result<protocol::controlled_shutdown_response> handle(
     services& s, request_context& ctx, protocol::controlled_shutdown_request req);
 handler_result<protocol::alter_partition_response> handle(services& s, request_context& ctx,
                                                           protocol::alter_partition_request req);
+handler_result<protocol::elect_leaders_response> handle(services& s, request_context& ctx,
+                                                        protocol::elect_leaders_request req);
 
 }  // namespace gregor::broker
