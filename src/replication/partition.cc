@@ -23,6 +23,9 @@ partition::partition(model::node_id self, storage::log& log, model::offset high_
 }
 
 void partition::become_leader(const partition_state& s, model::timestamp_ms now) {
+    if (!leader_) {
+        leading_since_ = s.leader_epoch;  // a follower may have truncated until now
+    }
     state_ = s;
     leader_ = true;
     pending_.reset();
@@ -121,8 +124,10 @@ result<leader_append> partition::append(mutable_bytes_view records, model::times
 
 std::optional<kafka_error> partition::acks_all_status(model::offset end,
                                                       model::leader_epoch epoch) const {
-    if (!leader_ || state_.leader_epoch != epoch) {
-        // The records may be truncated by the new leader: never report success.
+    if (!leader_ || epoch < leading_since_) {
+        // Leadership was lost since the append: the records may have been truncated by
+        // another leader, so never report success. (Re-elected without a break, as when a
+        // new controller bumps the epoch, the records are still here: keep waiting.)
         return kafka_error::not_leader_or_follower;
     }
     if (hw_ < end) {

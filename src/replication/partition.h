@@ -18,7 +18,8 @@
 //   - acks=all: NOT_ENOUGH_REPLICAS before appending when the ISR is below
 //     min.insync.replicas; a waiting produce completes once the high watermark passes it
 //     (NOT_ENOUGH_REPLICAS_AFTER_APPEND if the maximal ISR shrank below the minimum
-//     meanwhile) and fails with NOT_LEADER_OR_FOLLOWER if the leader epoch changed.
+//     meanwhile) and fails with NOT_LEADER_OR_FOLLOWER if leadership was lost meanwhile
+//     (kept through a re-election without a break: the records cannot have been cut).
 // Follower:
 //   - fetches from its log end offset with its latest epoch; truncates a divergent suffix to
 //     the point the leader's epochs give (several rounds if needed, KIP-279), never to its
@@ -149,7 +150,8 @@ public:
     result<leader_append> append(mutable_bytes_view records, model::timestamp_ms now,
                                  bool already_validated);
     // The state of an acks=all produce whose records end before `end`, appended in leader
-    // epoch `epoch`: nullopt while it must wait; otherwise its final error (none = success).
+    // epoch `epoch`: nullopt while it must wait; otherwise its final error (none = success;
+    // NOT_LEADER_OR_FOLLOWER if this replica stopped leading at any point since `epoch`).
     std::optional<model::kafka_error> acks_all_status(model::offset end,
                                                       model::leader_epoch epoch) const;
     // A follower fetch for this partition: checks it, records the follower's progress and
@@ -202,6 +204,9 @@ private:
     bool leader_ = false;
     model::offset hw_{0};
     model::offset epoch_start_{0};  // log end offset when this leader epoch began
+    // The epoch in which this replica last became leader after not being one: appends since
+    // then cannot have been truncated.
+    model::leader_epoch leading_since_ = model::no_leader_epoch;
     std::map<model::node_id, follower_state> followers_;
     std::optional<std::vector<model::node_id>> pending_;  // proposed ISR
     bool pending_sent_ = false;

@@ -298,15 +298,19 @@ TEST_F(partition_fixture, acks_all_fails_after_append_when_the_isr_shrank_below_
     EXPECT_EQ(p(1).check_append(1), kafka_error::none) << "acks=1 does not need the ISR";
 }
 
-TEST_F(partition_fixture, acks_all_never_succeeds_after_the_leader_epoch_changed) {
+TEST_F(partition_fixture, acks_all_never_succeeds_once_leadership_was_lost) {
     elect(1, 1, {1, 2});
     auto a = produce(1, 2);
     offset end = a.appended.last_offset + 1;
+    // Re-elected without a break (a new controller bumps the epoch): the records stay.
     p(1).become_leader(state(1, 2, {1, 2}), now());
-    EXPECT_EQ(p(1).acks_all_status(end, leader_epoch(1)), kafka_error::not_leader_or_follower);
+    EXPECT_FALSE(p(1).acks_all_status(end, leader_epoch(1))) << "still waiting";
     p(1).become_follower(state(2, 3, {1, 2}), now());
     EXPECT_EQ(p(1).acks_all_status(end, leader_epoch(1)), kafka_error::not_leader_or_follower);
     EXPECT_EQ(p(1).check_append(1), kafka_error::not_leader_or_follower);
+    // Leading again later does not revive it: another leader may have cut the records.
+    p(1).become_leader(state(1, 4, {1, 2}), now());
+    EXPECT_EQ(p(1).acks_all_status(end, leader_epoch(1)), kafka_error::not_leader_or_follower);
 }
 
 TEST_F(partition_fixture, check_append_refuses_acks_all_when_the_isr_is_below_the_minimum) {
