@@ -454,19 +454,10 @@ asio::awaitable<result<protocol::controlled_shutdown_response>> app::impl::ask_c
         auto out = co_await ctl->controlled_shutdown(req);
         co_return out;
     }
-    const cached_broker* c = cache.broker(cache.controller());
-    const cached_endpoint* e = c == nullptr ? nullptr : c->endpoint_for(config.inter_broker_listener_name);
-    if (e == nullptr) {
-        co_return error(broker::errc::config_bad_value, "no known controller to ask");
-    }
-    net::client_config cc;
-    cc.host = e->host;
-    cc.port = static_cast<std::uint16_t>(e->port);
-    cc.request_timeout = config.request_timeout;
-    net::client client(ioc, cc);
     const std::string client_id = "broker-" + std::to_string(config.broker_id());
-    auto out = co_await call<protocol::controlled_shutdown_api>(client, client_id, version, req);
-    client.close();
+    auto out = co_await call_controller<protocol::controlled_shutdown_api>(
+        ioc, cache, config.inter_broker_listener_name, config.request_timeout, client_id, version,
+        req);
     co_return out;
 }
 

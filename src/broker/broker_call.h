@@ -6,6 +6,8 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "net/asio.h"
+#include "broker/errc.h"
+#include "broker/metadata_cache.h"
 #include "net/client.h"
 #include "protocol/frame.h"
 #include "protocol/headers.h"
@@ -58,6 +60,28 @@ asio::awaitable<result<typename Api::response_type>> call(net::client& client,
         co_return reply.err();
     }
     co_return decode_reply<Api>(*reply, version);
+}
+
+// One request to the controller the metadata cache names, on its `listener` endpoint, over a
+// connection opened for it (the callers are rare: controlled shutdown, ISR changes).
+template <class Api>
+asio::awaitable<result<typename Api::response_type>> call_controller(
+    asio::io_context& ioc, const metadata_cache& cache, const std::string& listener,
+    const std::chrono::milliseconds& timeout, const std::string& client_id,
+    std::int16_t version, const typename Api::request_type& req) {
+    const cached_broker* c = cache.broker(cache.controller());
+    const cached_endpoint* e = c == nullptr ? nullptr : c->endpoint_for(listener);
+    if (e == nullptr) {
+        co_return error(broker::errc::config_bad_value, "no known controller to ask");
+    }
+    net::client_config cc;
+    cc.host = e->host;
+    cc.port = static_cast<std::uint16_t>(e->port);
+    cc.request_timeout = timeout;
+    net::client client(ioc, cc);
+    auto out = co_await call<Api>(client, client_id, version, req);
+    client.close();
+    co_return out;
 }
 
 }  // namespace gregor::broker

@@ -162,24 +162,17 @@ asio::awaitable<bool> isr_sender::send_once() {
     }
     req.broker_id = settings_.self;
     req.broker_epoch = broker_epoch_();
-    result<response> answer = error(net::errc::client_closed, "no controller known");
+    result<response> answer = error(net::errc::client_closed, "not sent");
     controller::controller* ctl = controller_();
     if (ctl != nullptr && ctl->active()) {
         const std::int16_t version = alter_partition_version;
         response local = co_await ctl->alter_partition(req, version);
         answer = std::move(local);
-    } else if (const cached_broker* c = cache_.broker(cache_.controller())) {
-        if (const cached_endpoint* e = c->endpoint_for(settings_.listener)) {
-            net::client_config cc;
-            cc.host = e->host;
-            cc.port = static_cast<std::uint16_t>(e->port);
-            cc.request_timeout = settings_.request_timeout;
-            net::client client(ioc_, cc);
-            const std::string client_id = "broker-" + std::to_string(settings_.self());
-            answer = co_await call<protocol::alter_partition_api>(client, client_id,
-                                                                  alter_partition_version, req);
-            client.close();
-        }
+    } else {
+        const std::string client_id = "broker-" + std::to_string(settings_.self());
+        answer = co_await call_controller<protocol::alter_partition_api>(
+            ioc_, cache_, settings_.listener, settings_.request_timeout, client_id,
+            alter_partition_version, req);
     }
     if (state_->stopped) {
         co_return true;
