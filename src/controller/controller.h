@@ -31,6 +31,7 @@
 #include "controller/context.h"
 #include "coord/client.h"
 #include "protocol/messages/alter_partition.h"
+#include "protocol/messages/create_partitions.h"
 #include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/controlled_shutdown.h"
 #include "protocol/messages/create_topics.h"
@@ -108,6 +109,10 @@ public:
     // PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE, ...).
     asio::awaitable<protocol::elect_leaders_response> elect_leaders(
         const protocol::elect_leaders_request& req, std::int16_t version);
+    // CreatePartitions: more partitions for existing topics (Kafka's assignment, or the
+    // request's), INVALID_PARTITIONS / INVALID_REPLICA_ASSIGNMENT as Kafka answers.
+    asio::awaitable<protocol::create_partitions_response> create_partitions(
+        const protocol::create_partitions_request& req);
     asio::awaitable<protocol::create_topics_response> create_topics(
         const protocol::create_topics_request& req, std::int16_t version);
     asio::awaitable<protocol::delete_topics_response> delete_topics(

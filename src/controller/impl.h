@@ -7,6 +7,7 @@
 // topics.cc          new topics, topic deletion, CreateTopics/DeleteTopics
 // alter_partition.cc AlterPartition from partition leaders
 // elect_leaders.cc   ElectLeaders (preferred and unclean) from administrators
+// create_partitions.cc CreatePartitions from administrators
 #pragma once
 
 #include "controller/controller.h"
@@ -152,6 +153,12 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // elect_leaders.cc
     asio::awaitable<protocol::elect_leaders_response> do_elect_leaders(
         const protocol::elect_leaders_request& req, std::int16_t version);
+    // create_partitions.cc
+    asio::awaitable<protocol::create_partitions_response> do_create_partitions(
+        const protocol::create_partitions_request& req);
+    asio::awaitable<model::kafka_error> write_added_partitions(const std::string& name,
+                                                               const coord::replica_map& added,
+                                                               request_batch& batch);
 };
 
 template <class T>

@@ -128,4 +128,17 @@ handler_result<protocol::elect_leaders_response> handle(services& s, request_con
     co_return out;
 }
 
+handler_result<protocol::create_partitions_response> handle(
+    services& s, request_context& /*ctx*/, protocol::create_partitions_request req) {
+    if (!is_controller(s)) {
+        protocol::create_partitions_response out;
+        for (const auto& t : req.topics) {
+            out.results.push_back({t.name, code(kafka_error::not_controller), std::nullopt, {}});
+        }
+        co_return out;
+    }
+    auto out = co_await s.controller->create_partitions(req);
+    co_return out;
+}
+
 }  // namespace gregor::broker

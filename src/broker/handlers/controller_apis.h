@@ -1,4 +1,5 @@
-// The APIs a broker forwards to its controller: CreateTopics, DeleteTopics, ElectLeaders
+// The APIs a broker forwards to its controller: CreateTopics, DeleteTopics, ElectLeaders,
+// CreatePartitions
 // (clients send them to the controller named in Metadata), ControlledShutdown and AlterPartition (brokers
 // send them to the controller). A broker that is not the controller answers as Kafka does:
 // NOT_CONTROLLER (STALE_CONTROLLER_EPOCH for ControlledShutdown). CreateTopics and
@@ -10,6 +11,7 @@
 #include "broker/services.h"
 #include "protocol/messages/alter_partition.h"
 #include "protocol/messages/controlled_shutdown.h"
+#include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
 #include "protocol/messages/elect_leaders.h"
@@ -26,5 +28,7 @@ handler_result<protocol::alter_partition_response> handle(services& s, request_c
                                                           protocol::alter_partition_request req);
 handler_result<protocol::elect_leaders_response> handle(services& s, request_context& ctx,
                                                         protocol::elect_leaders_request req);
+handler_result<protocol::create_partitions_response> handle(
+    services& s, request_context& ctx, protocol::create_partitions_request req);
 
 }  // namespace gregor::broker

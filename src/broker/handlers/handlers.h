@@ -28,7 +28,8 @@ using handled_apis =
              protocol::api_versions_api, protocol::describe_cluster_api,
              protocol::create_topics_api, protocol::delete_topics_api,
              protocol::controlled_shutdown_api, protocol::alter_partition_api,
-             protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api>;
+             protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
+             protocol::create_partitions_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.
