@@ -216,10 +216,11 @@ TEST_F(walkthrough_test, controller_failover_loses_no_acknowledged_record) {
     EXPECT_EQ(described["controller_id"], new_controller) << described.dump();
     EXPECT_EQ(described["controller_epoch"], old_epoch + 1) << described.dump();
 
-    // Leaders move off the dead broker, each to a member of the partition's old ISR.
+    // Leaders move off the dead broker, each to a member of the partition's old ISR, and
+    // the dead broker leaves every ISR.
     auto moved = describe_until([&](const json& p) {
         int leader = p["leader"].get<int>();
-        return leader >= 1 && leader != old_controller;
+        return leader >= 1 && leader != old_controller && !isr_holds(p, old_controller);
     });
     for (const auto& [index, p] : moved) {
         auto& isr = isr_before[index];
