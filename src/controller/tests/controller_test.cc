@@ -231,5 +231,34 @@ TEST(controller, unclean_election_picks_a_live_out_of_sync_replica_only_when_no_
               static_cast<std::int16_t>(model::kafka_error::election_not_needed));
 }
 
+TEST(controller, create_partitions_adds_led_partitions_and_refuses_shrinking) {
+    sim_cluster c(3);
+    c.run();
+    controller& ctl = *c.node(c.active_controllers().at(0)()).ctl;
+    c.create_topic_znode("t", replicas({{node_id(1), node_id(2)}, {node_id(2), node_id(3)}}));
+    c.run();
+    protocol::create_partitions_request req;
+    req.topics.push_back({"t", 4, std::nullopt, {}});
+    std::function<asio::awaitable<protocol::create_partitions_response>()> grow = [&] {
+        return ctl.create_partitions(req);
+    };
+    ASSERT_EQ(await(c, grow).results.at(0).error_code, 0);
+    auto a = coord::decode_topic(c.ensemble.peek(coord::paths::topic("t"))->data);
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->partitions.size(), 4U);
+    for (int p = 2; p < 4; ++p) {
+        EXPECT_EQ(a->partitions.at(partition_id(p)).size(), 2U) << "the topic's replication factor";
+        auto s = c.zk_state("t", p);
+        ASSERT_TRUE(s) << "partition " << p << " has a state";
+        EXPECT_EQ(s->leader, a->partitions.at(partition_id(p)).front());
+    }
+    req.topics[0].count = 3;
+    EXPECT_EQ(await(c, grow).results.at(0).error_code,
+              static_cast<std::int16_t>(model::kafka_error::invalid_partitions));
+    req.topics[0].name = "missing";
+    EXPECT_EQ(await(c, grow).results.at(0).error_code,
+              static_cast<std::int16_t>(model::kafka_error::unknown_topic_or_partition));
+}
+
 }  // namespace
 }  // namespace gregor::controller::sim
