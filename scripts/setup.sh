@@ -15,8 +15,8 @@ packages=(
   zookeeper
   # real clients used by the integration tests
   kcat python3-kafka python3-confluent-kafka
-  # process tools used by the cluster scripts and tests
-  procps iproute2 netcat-openbsd
+  # process tools used by the cluster scripts and tests (jq: bench/failover.sh reads pids)
+  procps iproute2 netcat-openbsd jq
 )
 
 sudo_cmd=()

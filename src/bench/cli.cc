@@ -93,7 +93,7 @@ void define(parser& p) {
     add_producer_options(p, e2e, true);
     auto* limits = p.app.add_subcommand("limits", "Disk, fsync and loopback limits");
     add_common(limits, p.o, false);
-    auto* failover = p.app.add_subcommand("failover", "Controller failover phases");
+    auto* failover = p.app.add_subcommand("failover", "Failover phases after a broker is killed or stopped");
     add_common(failover, p.o, true, false);
     p.partitions.push_back(
         failover->add_option("--partitions", p.v.partitions, "Partitions to create (100)"));
@@ -102,6 +102,11 @@ void define(parser& p) {
     failover->add_option("--rate", p.o.rate, "Records/s with --produce (default 1000)");
     failover->add_option("--acks", p.o.acks, "0, 1 or all (default all)");
     failover->add_option("--kill-cmd", p.o.kill_cmd, "Command that kills broker {id}");
+    failover->add_option("--stop-cmd", p.o.stop_cmd,
+                         "Command that stops broker {id} cleanly (instead of --kill-cmd)");
+    failover->add_option("--victim", p.o.victim,
+                         "controller (default), leader (the non-controller leading most "
+                         "partitions) or a broker id");
     failover->add_flag("--produce", p.o.with_producer, "Measure unavailability per partition");
     p.workloads = {{produce, workload::produce},
                    {consume, workload::consume},

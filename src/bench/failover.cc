@@ -1,6 +1,8 @@
 // The failover workload: creates --partitions partitions, finds the controller (Metadata's
-// controller id), kills it with --kill-cmd, then asks every surviving broker for Metadata
-// every 10 ms and reports when each phase was first seen, counted from the kill. With
+// controller id), picks the victim (--victim: the controller, the non-controller leading the
+// most partitions, or a given id), kills it with --kill-cmd or stops it with --stop-cmd, then
+// asks every surviving broker for Metadata every 10 ms and reports when each phase was first
+// seen, counted from the kill. With
 // --produce, a producer sends round-robin to every partition at --rate throughout, and each
 // partition's unavailability window is the time between its last acknowledged record before
 // the kill and its first one after.
@@ -11,6 +13,7 @@
 #include "bench/workloads.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -18,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 namespace gregor::bench {
@@ -35,11 +39,27 @@ struct broker_address {
     int port = 0;
 };
 
-// Phases in the order they normally happen; each is stamped once, when first seen.
-enum phase_id { controller_gone, new_controller, all_led, consistent, phase_count };
+// Phases in the order they normally happen; each is stamped once, when first seen. The first
+// two are reported when the victim is the controller, the third when it is not.
+enum phase_id {
+    controller_gone,
+    new_controller,
+    victim_moved,
+    all_led,
+    consistent,
+    phase_count
+};
 constexpr const char* phase_names[phase_count] = {
     "controller gone (no survivor names it)", "new controller seen",
-    "every partition led by a live broker", "every broker's metadata consistent"};
+    "victim's partitions led elsewhere", "every partition led by a live broker",
+    "every broker's metadata consistent"};
+
+bool reported(phase_id p, bool victim_is_controller) {
+    if (p == controller_gone || p == new_controller) {
+        return victim_is_controller;
+    }
+    return p != victim_moved || !victim_is_controller;
+}
 
 bool led_by_live(const cluster_view& v, std::size_t partitions, int dead) {
     if (v.leaders.size() != partitions) {
@@ -49,9 +69,24 @@ bool led_by_live(const cluster_view& v, std::size_t partitions, int dead) {
                        [&](int l) { return l >= 0 && l != dead; });
 }
 
+// Every partition the victim led before (per `before`) has another leader in `v`.
+bool moved_away(const cluster_view& v, const std::vector<int>& before, int dead) {
+    if (v.leaders.size() != before.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < before.size(); ++i) {
+        if (before[i] == dead && (v.leaders[i] < 0 || v.leaders[i] == dead)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Stamps the phases that the views of every survivor (nullopt: it did not answer) show now.
-void stamp(const std::vector<std::optional<cluster_view>>& views, int dead, std::size_t partitions,
-           double at_ms, std::array<std::optional<double>, phase_count>& at) {
+void stamp(const std::vector<std::optional<cluster_view>>& views, int dead,
+           const std::vector<int>& before, double at_ms,
+           std::array<std::optional<double>, phase_count>& at) {
+    const std::size_t partitions = before.size();
     bool all_answered =
         std::all_of(views.begin(), views.end(), [](auto& v) { return v.has_value(); });
     bool none_names_dead = std::all_of(views.begin(), views.end(),
@@ -68,7 +103,9 @@ void stamp(const std::vector<std::optional<cluster_view>>& views, int dead, std:
     bool agreed = same && led_by_live(*views[0], partitions, dead) && views[0]->controller >= 0 &&
                   views[0]->controller != dead &&
                   !std::binary_search(views[0]->brokers.begin(), views[0]->brokers.end(), dead);
-    const bool seen[phase_count] = {none_names_dead, some_new, some_led, agreed};
+    bool some_moved = std::any_of(views.begin(), views.end(),
+                                  [&](auto& v) { return v && moved_away(*v, before, dead); });
+    const bool seen[phase_count] = {none_names_dead, some_new, some_moved, some_led, agreed};
     for (int p = 0; p < phase_count; ++p) {
         if (seen[p] && !at[static_cast<std::size_t>(p)]) {
             at[static_cast<std::size_t>(p)] = at_ms;
@@ -99,6 +136,37 @@ result<cluster_view> find_controller(const std::map<int, broker_address>& broker
     return error(errc::topic_unavailable, "no broker names a controller");
 }
 
+// --victim as a broker id: the controller, the non-controller leading the most partitions
+// (the lowest id on a tie), or the given id, which must be a live broker.
+result<int> choose_victim(const options& o, const cluster_view& before,
+                          const std::map<int, broker_address>& brokers) {
+    if (o.victim == "controller") {
+        return before.controller;
+    }
+    if (o.victim == "leader") {
+        int best = -1;
+        std::ptrdiff_t most = -1;
+        for (const auto& [id, addr] : brokers) {
+            auto led = std::count(before.leaders.begin(), before.leaders.end(), id);
+            if (id != before.controller && led > most) {
+                best = id;
+                most = led;
+            }
+        }
+        return best;
+    }
+    int id = std::stoi(o.victim);  // validate() checked it is a non-negative integer
+    if (brokers.count(id) == 0) {
+        std::string ids;
+        for (const auto& [b, addr] : brokers) {
+            ids += fmt::format("{}{}", ids.empty() ? "" : ", ", b);
+        }
+        return error(errc::bad_argument,
+                     fmt::format("--victim {}: no such broker (the brokers are {})", id, ids));
+    }
+    return id;
+}
+
 std::string kill_command(const std::string& tmpl, int id) {
     std::string out = tmpl;
     for (auto pos = out.find("{id}"); pos != std::string::npos; pos = out.find("{id}", pos)) {
@@ -109,7 +177,7 @@ std::string kill_command(const std::string& tmpl, int id) {
 
 // Polls the survivors until every phase was seen or --timeout passed.
 std::array<std::optional<double>, phase_count> watch(const std::map<int, broker_address>& brokers,
-                                                     int dead, std::size_t partitions,
+                                                     int dead, const std::vector<int>& before,
                                                      const options& o,
                                                      clock_type::time_point killed) {
     std::vector<std::unique_ptr<metadata_probe>> probes;
@@ -127,7 +195,7 @@ std::array<std::optional<double>, phase_count> watch(const std::map<int, broker_
         }
         double at_ms =
             std::chrono::duration<double, std::milli>(clock_type::now() - killed).count();
-        stamp(views, dead, partitions, at_ms, at);
+        stamp(views, dead, before, at_ms, at);
         std::this_thread::sleep_for(poll_interval);
     }
     return at;
@@ -141,6 +209,30 @@ options with_failover_defaults(const options& raw, std::size_t broker_count) {
             static_cast<int>(std::min<std::size_t>(replication_factor_max, broker_count));
     }
     return o;
+}
+
+// The run's parameters; the keys of earlier versions (killed_controller, only when the
+// victim is the controller; partitions_led_by_killed; kill_cmd) keep their meaning.
+nlohmann::ordered_json parameters_of(const options& o, std::size_t partitions,
+                                     std::size_t brokers, const cluster_view& before, int victim,
+                                     const std::string& cmd) {
+    bool clean = o.kill_cmd.empty();
+    nlohmann::ordered_json p = {{"bootstrap", o.bootstrap},
+                                {"topic", o.topic},
+                                {"partitions", partitions},
+                                {"brokers", brokers},
+                                {"replication_factor", *o.replication_factor}};
+    if (victim == before.controller) {
+        p["killed_controller"] = victim;
+    }
+    p["controller_before"] = before.controller;
+    p["victim"] = victim;
+    p["victim_role"] = victim == before.controller ? "controller" : "broker";
+    p["stop"] = clean ? "clean" : "kill";
+    p["partitions_led_by_killed"] =
+        std::count(before.leaders.begin(), before.leaders.end(), victim);
+    p[clean ? "stop_cmd" : "kill_cmd"] = cmd;
+    return p;
 }
 
 }  // namespace
@@ -158,36 +250,34 @@ result<report> run_failover(const options& raw) {
     }
     GREGOR_TRY(topic_layout layout, ensure_topic(admin.get(), o, log, r.notes));
     GREGOR_TRY(cluster_view before, find_controller(brokers, o));
-    int victim = before.controller;
-    auto led_by_victim = std::count(before.leaders.begin(), before.leaders.end(), victim);
+    GREGOR_TRY(int victim, choose_victim(o, before, brokers));
     std::unique_ptr<failover_producer> producer;
     if (o.with_producer) {
         GREGOR_TRY(producer, failover_producer::start(o, layout.leaders.size()));
         std::this_thread::sleep_for(producer_settle);
     }
-    std::string cmd = kill_command(o.kill_cmd, victim);
+    std::string cmd = kill_command(o.kill_cmd.empty() ? o.stop_cmd : o.kill_cmd, victim);
     auto killed = clock_type::now();
     if (producer) {
         producer->mark_kill(killed);
     }
     int status = std::system(cmd.c_str());
     if (status != 0) {
-        return error(errc::client_error,
-                     fmt::format("--kill-cmd '{}' exited with {}", cmd, status));
+        return error(errc::client_error, fmt::format("--{}-cmd '{}' exited with {}",
+                                                     o.kill_cmd.empty() ? "stop" : "kill", cmd,
+                                                     status));
     }
-    auto at = watch(brokers, victim, layout.leaders.size(), o, killed);
-    r.parameters = {{"bootstrap", o.bootstrap},
-                    {"topic", o.topic},
-                    {"partitions", layout.leaders.size()},
-                    {"brokers", brokers.size()},
-                    {"replication_factor", *o.replication_factor},
-                    {"killed_controller", victim},
-                    {"partitions_led_by_killed", led_by_victim},
-                    {"kill_cmd", cmd}};
+    auto at = watch(brokers, victim, before.leaders, o, killed);
+    r.parameters = parameters_of(o, layout.leaders.size(), brokers.size(), before, victim, cmd);
     for (int p = 0; p < phase_count; ++p) {
-        if (at[static_cast<std::size_t>(p)]) {
+        if (at[static_cast<std::size_t>(p)] &&
+            reported(static_cast<phase_id>(p), victim == before.controller)) {
             r.phases.push_back({phase_names[p], *at[static_cast<std::size_t>(p)]});
         }
+    }
+    if (o.kill_cmd.empty()) {
+        r.notes.push_back("clean stop: the victim's controlled shutdown moves its leaders away "
+                          "before it exits; times count from the stop command");
     }
     if (producer) {
         producer->finish(r);

@@ -118,6 +118,38 @@ result<void> validate_common(const options& o) {
     return ok();
 }
 
+// --victim: "controller", "leader" or a broker id (a non-negative integer).
+bool valid_victim(const std::string& v) {
+    if (v == "controller" || v == "leader") {
+        return true;
+    }
+    int id = -1;
+    const char* last = v.data() + v.size();
+    return !v.empty() && std::from_chars(v.data(), last, id).ptr == last && id >= 0;
+}
+
+result<void> validate_failover(const options& o) {
+    if (!o.kill_cmd.empty() && !o.stop_cmd.empty()) {
+        return bad("--kill-cmd and --stop-cmd exclude each other");
+    }
+    if (o.kill_cmd.empty() && o.stop_cmd.empty()) {
+        return bad(
+            "--kill-cmd (or --stop-cmd) is required for failover (e.g. \"kill -9 $(cat "
+            "b{id}.pid)\")");
+    }
+    const bool kill = !o.kill_cmd.empty();
+    const std::string& cmd = kill ? o.kill_cmd : o.stop_cmd;
+    if (cmd.find("{id}") == std::string::npos) {
+        return bad(fmt::format("{} must contain {{id}} (the broker id to {})",
+                               kill ? "--kill-cmd" : "--stop-cmd", kill ? "kill" : "stop"));
+    }
+    if (!valid_victim(o.victim)) {
+        return bad(fmt::format("--victim '{}': expected controller, leader or a broker id",
+                               o.victim));
+    }
+    return ok();
+}
+
 }  // namespace
 
 const char* workload_name(workload w) {
@@ -175,12 +207,8 @@ result<void> validate(const options& o) {
     }
     GREGOR_TRY_VOID(validate_amounts(o));
     GREGOR_TRY_VOID(validate_producer(o));
-    if (o.kind == workload::failover && !o.kill_cmd.empty() &&
-        o.kill_cmd.find("{id}") == std::string::npos) {
-        return bad("--kill-cmd must contain {id} (the broker id to kill)");
-    }
-    if (o.kind == workload::failover && o.kill_cmd.empty()) {
-        return bad("--kill-cmd is required for failover (e.g. \"kill -9 $(cat b{id}.pid)\")");
+    if (o.kind == workload::failover) {
+        GREGOR_TRY_VOID(validate_failover(o));
     }
     return ok();
 }

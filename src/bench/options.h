@@ -38,7 +38,9 @@ struct options {
     std::string dir;                             // limits: where the test file goes
     std::string limits_from;                     // a `limits --format json` output
     bool no_limits = false;                      // skip the limits pass and the ratios
-    std::string kill_cmd;                        // failover: "command with {id}"
+    std::string kill_cmd;                        // failover: "command with {id}" (abrupt)
+    std::string stop_cmd;                        // failover: "command with {id}" (clean stop)
+    std::string victim = "controller";           // failover: controller, leader or a broker id
     bool with_producer = false;                  // failover: measure unavailability
     double timeout_s = 60;                       // bound on every wait for the cluster
     std::vector<std::string> client_settings;    // -X key=value for librdkafka

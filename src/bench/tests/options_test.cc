@@ -140,6 +140,26 @@ TEST(bench_options, failover_needs_a_kill_command_with_the_broker_id) {
     EXPECT_EQ(p.parsed->partitions, 100);
 }
 
+TEST(bench_options, failover_takes_a_victim_and_a_kill_or_a_clean_stop) {
+    expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--stop-cmd",
+                    "kill -TERM {id}"},
+                   "exclude");
+    expect_refused({"failover", "-b", "h:1", "--stop-cmd", "kill -TERM 1234"}, "--stop-cmd");
+    expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--victim", "follower"},
+                   "--victim");
+    expect_refused({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--victim", "2x"},
+                   "--victim");
+    parse_outcome p = parse({"failover", "-b", "h:1", "--stop-cmd", "kill -TERM {id}"});
+    ASSERT_TRUE(p.parsed) << p.message;
+    EXPECT_EQ(p.parsed->victim, "controller");
+    p = parse({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--victim", "leader"});
+    ASSERT_TRUE(p.parsed) << p.message;
+    EXPECT_EQ(p.parsed->victim, "leader");
+    p = parse({"failover", "-b", "h:1", "--kill-cmd", "kill {id}", "--victim", "2"});
+    ASSERT_TRUE(p.parsed) << p.message;
+    EXPECT_EQ(p.parsed->victim, "2");
+}
+
 TEST(bench_options, help_exits_zero_with_the_workloads_listed) {
     parse_outcome p = parse({"--help"});
     EXPECT_FALSE(p.parsed);
