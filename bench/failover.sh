@@ -10,13 +10,15 @@
 #
 # Usage: bench/failover.sh [build-dir] [work-dir]   (defaults: build/release, a mktemp
 # directory under the current one). RUNS (2) runs of each kind; VICTIM (leader): controller,
-# leader or a broker id; KINDS ("kill clean").
+# leader or a broker id; KINDS ("kill clean"); PARTITIONS (100). The reports include the
+# controller's own phases (state loaded, LeaderAndIsr sent, ...) read from its broker.log.
 set -euo pipefail
 
 build=$(realpath "${1:-build/release}")
 work=$(realpath "${2:-$(mktemp -d "$PWD/gregor-failover-XXXXXX")}")
 runs=${RUNS:-2}
 victim=${VICTIM:-leader}
+partitions=${PARTITIONS:-100}
 kinds=${KINDS:-kill clean}
 gregor="$build/gregor"
 [[ -x $gregor ]] || { echo "missing $gregor: cmake --build $build --target gregor" >&2; exit 2; }
@@ -43,7 +45,7 @@ run_one() {
   local bootstrap
   bootstrap=$(awk '/bootstrap servers:/ {print $3}' "$cluster.out")
   [[ -n $bootstrap ]] || { echo "the cluster did not start:" >&2; cat "$cluster.out" >&2; exit 1; }
-  "$gregor" topics create failover --partitions 100 --replication-factor 3 \
+  "$gregor" topics create failover --partitions "$partitions" --replication-factor 3 \
     --config min.insync.replicas=2 -b "$bootstrap" > /dev/null
   local how
   if [[ $kind == kill ]]; then
@@ -53,7 +55,8 @@ run_one() {
   fi
   echo "$kind run $i: load $(cut -d' ' -f1-3 /proc/loadavg)"
   "$gregor" bench failover -b "$bootstrap" -t failover --format json --victim "$victim" \
-    "${how[@]}" --produce --rate 2000 --acks all > "$work/$kind-$i.json" || true
+    "${how[@]}" --produce --rate 2000 --acks all --cluster-dir "$cluster" \
+    > "$work/$kind-$i.json" || true
   python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); p=j["parameters"]; l=j.get("latency") or {}; print(" victim", p["victim"], p["victim_role"], "led", p["partitions_led_by_killed"], "controller", p["controller_before"], "failure", j.get("failure")); [print("  {:>9.0f} ms  {}".format(x["at_ms"], x["name"])) for x in j["phases"]]; print("  unavailability ms p50 {} p99 {} max {}".format(l.get("p50"), l.get("p99"), l.get("max")), j["results"])' "$work/$kind-$i.json"
   cleanup
 }

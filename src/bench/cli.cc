@@ -108,6 +108,9 @@ void define(parser& p) {
                          "controller (default), leader (the non-controller leading most "
                          "partitions) or a broker id");
     failover->add_flag("--produce", p.o.with_producer, "Measure unavailability per partition");
+    failover->add_option("--cluster-dir", p.o.cluster_dir,
+                         "The `gregor cluster up` directory: adds the controller's own phases "
+                         "from its broker.log");
     p.workloads = {{produce, workload::produce},
                    {consume, workload::consume},
                    {e2e, workload::e2e},

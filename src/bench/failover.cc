@@ -6,6 +6,7 @@
 // --produce, a producer sends round-robin to every partition at --rate throughout, and each
 // partition's unavailability window is the time between its last acknowledged record before
 // the kill and its first one after.
+#include "bench/controller_timeline.h"
 #include "bench/errc.h"
 #include "bench/failover_producer.h"
 #include "bench/kafka.h"
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -235,6 +237,59 @@ nlohmann::ordered_json parameters_of(const options& o, std::size_t partitions,
     return p;
 }
 
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// The controller's own timeline of this failover from <cluster-dir>/broker-<c>/broker.log,
+// where c is the controller after the kill. It logs the line once every broker answered,
+// which may trail the last phase seen from outside: polled for up to a few seconds.
+std::optional<controller_timeline> controller_view(const options& o,
+                                                   const std::map<int, broker_address>& brokers,
+                                                   int victim, bool victim_was_controller,
+                                                   std::int64_t killed_ms) {
+    std::map<int, broker_address> survivors = brokers;
+    survivors.erase(victim);
+    auto after = find_controller(survivors, o);
+    if (!after) {
+        return std::nullopt;
+    }
+    const std::string kind = victim_was_controller ? "failover"
+                             : o.kill_cmd.empty()  ? "controlled_shutdown"
+                                                   : "broker_failure";
+    const std::string path = fmt::format("{}/broker-{}/broker.log", o.cluster_dir, after->controller);
+    const auto deadline = clock_type::now() + std::chrono::seconds(5);
+    do {
+        std::ifstream log(path);
+        for (auto& t : read_timelines(log, killed_ms)) {
+            if (t.kind == kind) {
+                return std::move(t);
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (clock_type::now() < deadline);
+    return std::nullopt;
+}
+
+void add_controller_phases(const options& o, const std::map<int, broker_address>& brokers,
+                           int victim, bool victim_was_controller, std::int64_t killed_ms,
+                           report& r) {
+    auto t = controller_view(o, brokers, victim, victim_was_controller, killed_ms);
+    if (!t) {
+        r.notes.push_back(fmt::format("--cluster-dir {}: no controller timeline line after the "
+                                      "kill in the controller's broker.log",
+                                      o.cluster_dir));
+        return;
+    }
+    for (phase& p : timeline_phases(*t, killed_ms)) {
+        r.phases.push_back(std::move(p));
+    }
+    std::stable_sort(r.phases.begin(), r.phases.end(),
+                     [](const phase& a, const phase& b) { return a.at_ms < b.at_ms; });
+    r.notes.push_back("phases named \"controller: ...\" come from the controller's own log "
+                      "(wall clock, same machine); the others from Metadata polls every 10 ms");
+}
+
 }  // namespace
 
 result<report> run_failover(const options& raw) {
@@ -258,6 +313,7 @@ result<report> run_failover(const options& raw) {
     }
     std::string cmd = kill_command(o.kill_cmd.empty() ? o.stop_cmd : o.kill_cmd, victim);
     auto killed = clock_type::now();
+    const std::int64_t killed_ms = unix_ms(std::chrono::system_clock::now());
     if (producer) {
         producer->mark_kill(killed);
     }
@@ -274,6 +330,9 @@ result<report> run_failover(const options& raw) {
             reported(static_cast<phase_id>(p), victim == before.controller)) {
             r.phases.push_back({phase_names[p], *at[static_cast<std::size_t>(p)]});
         }
+    }
+    if (!o.cluster_dir.empty() && at[consistent]) {
+        add_controller_phases(o, brokers, victim, victim == before.controller, killed_ms, r);
     }
     if (o.kill_cmd.empty()) {
         r.notes.push_back("clean stop: the victim's controlled shutdown moves its leaders away "

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <filesystem>
 
 namespace gregor::bench {
 namespace {
@@ -146,6 +147,9 @@ result<void> validate_failover(const options& o) {
     if (!valid_victim(o.victim)) {
         return bad(fmt::format("--victim '{}': expected controller, leader or a broker id",
                                o.victim));
+    }
+    if (!o.cluster_dir.empty() && !std::filesystem::is_directory(o.cluster_dir)) {
+        return bad(fmt::format("--cluster-dir {}: not a directory", o.cluster_dir));
     }
     return ok();
 }

@@ -42,6 +42,7 @@ struct options {
     std::string stop_cmd;                        // failover: "command with {id}" (clean stop)
     std::string victim = "controller";           // failover: controller, leader or a broker id
     bool with_producer = false;                  // failover: measure unavailability
+    std::string cluster_dir;                     // failover: a `gregor cluster up` directory
     double timeout_s = 60;                       // bound on every wait for the cluster
     std::vector<std::string> client_settings;    // -X key=value for librdkafka
     int broker_pid = 0;                          // report this process's CPU and RSS

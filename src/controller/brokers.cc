@@ -93,13 +93,21 @@ asio::awaitable<void> controller::impl::on_broker_failure(const broker_set& dead
     }
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    auto marks = std::make_shared<timeline>(
+        "broker_failure", fmt::format("epoch={} brokers={} partitions={}", ctx.epoch(),
+                                      fmt::join(dead, ","), touched.size()));
+    marks->mark("noticed");
     request_batch batch;
     // Everyone learns the broker is gone even when no partition changes.
     batch.update_metadata_brokers(ctx.registered_set());
     if (!touched.empty()) {
         co_await reconcile(touched, why, batch);
     }
-    send(batch);
+    marks->mark("written");
+    auto answers = log_when_answered(marks);
+    send(batch, answers);
+    marks->mark("sent");
+    answers->close();
 }
 
 asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fresh) {
@@ -152,6 +160,9 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
     model::node_id id = req.broker_id;
     ctx.shutting_down.insert(id);
     GREGOR_LOG(controller_log, info, "controlled shutdown of broker {}", id());
+    auto marks = std::make_shared<timeline>(
+        "controlled_shutdown", fmt::format("epoch={} broker={}", ctx.epoch(), id()));
+    marks->mark("noticed");
     broker_set live = ctx.registered_set();
     std::vector<state_change> changes;
     request_batch batch;
@@ -187,7 +198,11 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
         out.error_code = error_code(kafka_error::stale_controller_epoch);
         co_return out;
     }
-    send(batch);
+    marks->mark("written");
+    auto answers = log_when_answered(marks);
+    send(batch, answers);
+    marks->mark("sent");
+    answers->close();
     // What it still leads among replicated partitions (Kafka leaves single-replica ones out:
     // nobody can take them over).
     for (const auto& tp : ctx.partitions_led_by(id)) {

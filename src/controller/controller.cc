@@ -95,6 +95,7 @@ coord::watch_fn controller::impl::controller_watch() {
             return;
         }
         if (ev.type == coord::watch_event_type::deleted) {
+            self->controller_gone_seen = std::chrono::system_clock::now();
             self->enqueue("reelect", [self]() -> asio::awaitable<void> {
                 if (self->is_active) {
                     self->resign("/controller was deleted");

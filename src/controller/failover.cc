@@ -188,6 +188,12 @@ asio::awaitable<void> controller::impl::on_failover() {
     };
     const auto began = clock::now();
     std::uint64_t gen = generation;
+    auto marks = std::make_shared<timeline>("failover", fmt::format("epoch={}", ctx.epoch()));
+    if (controller_gone_seen) {
+        marks->mark_at("controller_gone_seen", *controller_gone_seen);
+        controller_gone_seen.reset();
+    }
+    marks->mark("elected");
     bool loaded = co_await load_state();
     if (!loaded || generation != gen) {
         if (is_active && generation == gen) {
@@ -196,6 +202,7 @@ asio::awaitable<void> controller::impl::on_failover() {
         co_return;
     }
     const auto load_done = clock::now();
+    marks->mark("loaded");
     GREGOR_LOG(controller_log, info,
                "controller epoch {}: loaded {} brokers, {} topics, {} partitions in {} ms",
                ctx.epoch(), ctx.brokers.size(), ctx.topics.size(), ctx.partition_count(),
@@ -204,9 +211,10 @@ asio::awaitable<void> controller::impl::on_failover() {
         add_channel(b);
     }
     // Live brokers first, so they can resolve the leaders named in what follows (KAFKA-4443).
+    auto answers = log_when_answered(marks);
     request_batch first;
     first.update_metadata_brokers(ctx.registered_set());
-    send(first);
+    send(first, answers);
     // Every live replica hears its partition's current state, every broker every partition.
     request_batch batch;
     const broker_set everyone = ctx.registered_set();
@@ -226,7 +234,10 @@ asio::awaitable<void> controller::impl::on_failover() {
         co_return;
     }
     const auto elect_done = clock::now();
-    send(batch);
+    marks->mark("written");
+    send(batch, answers);
+    marks->mark("sent");
+    answers->close();
     GREGOR_LOG(controller_log, info,
                "controller epoch {}: failover took {} ms (state load {} ms, elections and "
                "ZooKeeper writes {} ms, requests to {} brokers {} ms)",

@@ -13,6 +13,7 @@
 #include "controller/controller.h"
 #include "controller/election.h"
 #include "controller/request_batch.h"
+#include "controller/timeline.h"
 #include "controller/zk_await.h"
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
@@ -73,6 +74,8 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // Topic deletion in progress: the replicas that still have to confirm StopReplica(delete).
     std::map<std::string, std::set<std::pair<model::node_id, model::partition_id>>> deleting;
     std::uint64_t unclean_elections = 0;
+    // When this broker saw /controller deleted (the start of a failover's timeline).
+    std::optional<timeline::time_point> controller_gone_seen;
     std::mt19937_64 rng;  // topic ids and assignment start points
     std::array<std::uint8_t, 16> random_uuid_bytes();
 
@@ -126,7 +129,11 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<bool> write_changes(const std::vector<state_change>& changes,
                                         const std::string& why, request_batch& batch);
     void journal(const state_change& c, const partition_record& before, const std::string& why);
-    void send(const request_batch& batch);
+    // Hands the batch's requests to the channels; `answers` (optional) counts their completions.
+    void send(const request_batch& batch, const std::shared_ptr<answer_tracker>& answers = {});
+    // A tracker that marks "answered" on `t` and logs its line once the round's requests
+    // have all completed; close() it after the round's last send().
+    std::shared_ptr<answer_tracker> log_when_answered(std::shared_ptr<timeline> t);
     void on_response(const outgoing_request& req, result<bytes> r);
 
     // topics.cc

@@ -192,7 +192,8 @@ void controller::impl::journal(const state_change& c, const partition_record& be
                c.next.controller_epoch(), why);
 }
 
-void controller::impl::send(const request_batch& batch) {
+void controller::impl::send(const request_batch& batch,
+                            const std::shared_ptr<answer_tracker>& answers) {
     if (batch.empty() || !is_active) {
         return;
     }
@@ -201,13 +202,29 @@ void controller::impl::send(const request_batch& batch) {
     for (outgoing_request& req :
          batch.build(ctx, cfg.self, client_id, cfg.inter_broker_listener)) {
         auto shared = std::make_shared<outgoing_request>(std::move(req));
-        channels.send(shared->broker, shared->message, [weak, gen, shared](result<bytes> r) {
+        if (answers) {
+            answers->expect();
+        }
+        channels.send(shared->broker, shared->message,
+                      [weak, gen, shared, answers](result<bytes> r) {
+            if (answers) {
+                answers->answered(r.has_value());
+            }
             auto self = weak.lock();
             if (self && self->generation == gen && self->is_active) {
                 self->on_response(*shared, std::move(r));
             }
         });
     }
+}
+
+std::shared_ptr<answer_tracker> controller::impl::log_when_answered(std::shared_ptr<timeline> t) {
+    return std::make_shared<answer_tracker>([t](std::size_t requests, std::size_t failed) {
+        t->mark("answered");
+        t->count("requests", requests);
+        t->count("failed", failed);
+        GREGOR_LOG(controller_log, info, "{}", t->line());
+    });
 }
 
 void controller::impl::on_response(const outgoing_request& req, result<bytes> r) {
