@@ -409,6 +409,12 @@ void app::impl::start_controller() {
     cc.delete_topic_enable = config.delete_topic_enable;
     cc.broker_properties = broker_properties(config);
     cc.now = wall_clock_ms;
+    cc.auto_leader_rebalance = config.auto_leader_rebalance_enable;
+    cc.leader_imbalance_percentage = config.leader_imbalance_per_broker_percentage;
+    cc.leader_imbalance_check_interval = config.leader_imbalance_check_interval;
+    // Kafka's first check comes 5 s after winning; a shorter interval (tests) comes sooner.
+    cc.leader_imbalance_first_check = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(5), config.leader_imbalance_check_interval);
     channels.emplace(ioc);
     ctl.emplace(ioc, *zk, *channels, std::move(cc));
     svc->controller = &*ctl;

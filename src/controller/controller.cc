@@ -239,6 +239,9 @@ void controller::impl::resign(const std::string& why) {
     }
     ctx.clear();
     deleting.clear();
+    if (rebalance_timer) {
+        rebalance_timer->cancel();
+    }
     // Pending admin requests are answered NOT_CONTROLLER; watch events die with the role.
     std::deque<event> keep;
     for (event& ev : queue) {
@@ -273,6 +276,8 @@ void controller::impl::on_session(const coord::session_event& ev) {
             enqueue("broker_change", [self] { return self->on_broker_change(); }, {}, true);
             enqueue("topic_change", [self] { return self->on_topic_change(); }, {}, true);
             enqueue("deletion_change", [self] { return self->on_deletion_change(); }, {}, true);
+            enqueue("preferred_replica_election",
+                    [self] { return self->on_preferred_election_node(); }, {}, true);
         } else {
             enqueue("elect", [self] { return self->elect(); }, {}, true);
         }
@@ -310,6 +315,9 @@ controller::controller(asio::io_context& ioc, coord::client& zk, broker_channels
 
 controller::~controller() {
     impl_->stopping = true;
+    if (impl_->rebalance_timer) {
+        impl_->rebalance_timer->cancel();
+    }
     if (impl_->session_listener != 0) {
         impl_->zk.remove_session_listener(impl_->session_listener);
     }

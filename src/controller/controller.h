@@ -14,9 +14,12 @@
 // Duties once elected (Kafka's onControllerFailover): watch /brokers/ids, /brokers/topics and
 // /admin/delete_topics; load every broker, topic, assignment and partition state with
 // pipelined reads; send the live brokers (UpdateMetadata) first; then bring replicas and
-// partitions online, electing leaders for new and offline partitions. Then: broker
+// partitions online, electing leaders for new and offline partitions, then the preferred
+// elections asked for in /admin/preferred_replica_election. Then: broker
 // failures, returns and bounces (same id, newer czxid); new topics; topic deletion;
-// controlled shutdown; AlterPartition (ISR changes by leaders); topic admin requests.
+// controlled shutdown; AlterPartition (ISR changes by leaders); topic admin requests;
+// preferred elections (ElectLeaders, /admin/preferred_replica_election, and the periodic
+// automatic leader rebalance).
 // Every leader/ISR decision is written to ZooKeeper (conditional on the state znode's
 // version) before brokers hear of it, and logged once in the decision journal with its reason.
 //
@@ -67,6 +70,14 @@ struct controller_config {
     std::function<model::timestamp_ms()> now;
     // Seed of the replica assignment's random start (tests fix it).
     std::uint64_t assignment_seed = 0;
+    // Automatic preferred-leader rebalance (Kafka's auto.leader.rebalance.enable,
+    // leader.imbalance.per.broker.percentage, leader.imbalance.check.interval.seconds): the
+    // active controller checks the leader balance `leader_imbalance_first_check` after winning
+    // and then every `leader_imbalance_check_interval`.
+    bool auto_leader_rebalance = true;
+    std::int32_t leader_imbalance_percentage = 10;
+    std::chrono::milliseconds leader_imbalance_check_interval{std::chrono::seconds(300)};
+    std::chrono::milliseconds leader_imbalance_first_check{std::chrono::seconds(5)};
 };
 
 // What the controller reports to its owner (all optional).
@@ -113,6 +124,11 @@ public:
     // request's), INVALID_PARTITIONS / INVALID_REPLICA_ASSIGNMENT as Kafka answers.
     asio::awaitable<protocol::create_partitions_response> create_partitions(
         const protocol::create_partitions_request& req);
+    // Runs one automatic leader-balance check now, as the timer would (an event on the
+    // controller's loop; nothing happens unless active and auto_leader_rebalance). Tests drive
+    // the check through it instead of waiting for the timer.
+    void check_leader_balance();
+
     asio::awaitable<protocol::create_topics_response> create_topics(
         const protocol::create_topics_request& req, std::int16_t version);
     asio::awaitable<protocol::delete_topics_response> delete_topics(

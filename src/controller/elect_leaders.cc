@@ -32,16 +32,33 @@ std::vector<model::topic_partition> targets(const controller_context& ctx, const
     return out;
 }
 
-// Whether `tp` can and needs to be elected; the new state in `next` if so.
-kafka_error plan(const controller_context& ctx, const model::topic_partition& tp,
-                 std::int8_t type, coord::partition_state& next, bool& unclean) {
+void add_result(response& out, const model::topic_partition& tp, kafka_error e) {
+    if (out.replica_election_results.empty() || out.replica_election_results.back().topic != tp.topic) {
+        out.replica_election_results.emplace_back().topic = tp.topic;
+    }
+    auto& entry = out.replica_election_results.back().partition_result.emplace_back();
+    entry.partition_id = tp.partition;
+    entry.error_code = error_code(e);
+    if (e != kafka_error::none) {
+        entry.error_message = std::string(model::kafka_error_name(e));
+    } else {
+        entry.error_message = std::nullopt;
+    }
+}
+
+}  // namespace
+
+// Whether `tp` can and needs to be elected; the new state in `next` if so. Shared by
+// ElectLeaders, the automatic rebalance and /admin/preferred_replica_election.
+kafka_error controller::impl::plan_election(const model::topic_partition& tp, bool preferred,
+                                            coord::partition_state& next, bool& unclean) const {
     const partition_record* r = ctx.partition(tp);
     if (r == nullptr || r->version() < 0 || ctx.topics.at(tp.topic).deleting) {
         return kafka_error::unknown_topic_or_partition;
     }
     broker_set live = ctx.live_set();
     std::optional<election_outcome> won;
-    if (type == preferred_election) {
+    if (preferred) {
         if (!r->replicas.empty() && r->state.leader == r->replicas.front()) {
             return kafka_error::election_not_needed;
         }
@@ -67,22 +84,6 @@ kafka_error plan(const controller_context& ctx, const model::topic_partition& tp
     return kafka_error::none;
 }
 
-void add_result(response& out, const model::topic_partition& tp, kafka_error e) {
-    if (out.replica_election_results.empty() || out.replica_election_results.back().topic != tp.topic) {
-        out.replica_election_results.emplace_back().topic = tp.topic;
-    }
-    auto& entry = out.replica_election_results.back().partition_result.emplace_back();
-    entry.partition_id = tp.partition;
-    entry.error_code = error_code(e);
-    if (e != kafka_error::none) {
-        entry.error_message = std::string(model::kafka_error_name(e));
-    } else {
-        entry.error_message = std::nullopt;
-    }
-}
-
-}  // namespace
-
 asio::awaitable<response> controller::impl::do_elect_leaders(const request& req,
                                                              std::int16_t version) {
     response out;
@@ -101,7 +102,7 @@ asio::awaitable<response> controller::impl::do_elect_leaders(const request& req,
     for (const auto& tp : asked) {
         coord::partition_state next;
         bool unclean = false;
-        kafka_error e = plan(ctx, tp, type, next, unclean);
+        kafka_error e = plan_election(tp, type == preferred_election, next, unclean);
         // Asked for every partition: report only those an election was tried for.
         if (!req.topic_partitions && e == kafka_error::election_not_needed) {
             continue;

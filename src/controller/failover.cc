@@ -244,6 +244,15 @@ asio::awaitable<void> controller::impl::on_failover() {
                ctx.epoch(), ms(clock::now() - began), ms(load_done - began),
                ms(elect_done - load_done), ctx.brokers.size(), ms(clock::now() - elect_done));
     co_await on_deletion_change();
+    if (generation != gen) {
+        co_return;
+    }
+    // Preferred elections asked for while no controller was there (Kafka's failover finishes
+    // them), and the watch for the next request; then the rebalance timer starts.
+    co_await on_preferred_election_node();
+    if (generation == gen) {
+        arm_rebalance_timer(cfg.leader_imbalance_first_check);
+    }
 }
 
 }  // namespace gregor::controller

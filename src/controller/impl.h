@@ -8,6 +8,7 @@
 // alter_partition.cc AlterPartition from partition leaders
 // elect_leaders.cc   ElectLeaders (preferred and unclean) from administrators
 // create_partitions.cc CreatePartitions from administrators
+// rebalance.cc       preferred elections: automatic leader rebalance, /admin/preferred_replica_election
 #pragma once
 
 #include "controller/controller.h"
@@ -18,6 +19,8 @@
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <random>
@@ -76,6 +79,8 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     std::uint64_t unclean_elections = 0;
     // When this broker saw /controller deleted (the start of a failover's timeline).
     std::optional<timeline::time_point> controller_gone_seen;
+    // The automatic leader rebalance's next check (armed while active).
+    std::unique_ptr<asio::steady_timer> rebalance_timer;
     std::mt19937_64 rng;  // topic ids and assignment start points
     std::array<std::uint8_t, 16> random_uuid_bytes();
 
@@ -160,6 +165,21 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // elect_leaders.cc
     asio::awaitable<protocol::elect_leaders_response> do_elect_leaders(
         const protocol::elect_leaders_request& req, std::int16_t version);
+    // Whether `tp` can and needs a preferred (or unclean) election; its next state if so.
+    model::kafka_error plan_election(const model::topic_partition& tp, bool preferred,
+                                     coord::partition_state& next, bool& unclean) const;
+
+    // rebalance.cc
+    // Preferred elections of `tps` (those that can succeed and are needed), written,
+    // journaled with `why` and sent. Returns how many partitions got a new leader.
+    asio::awaitable<std::size_t> elect_preferred_leaders(
+        const std::vector<model::topic_partition>& tps, const std::string& why);
+    void arm_rebalance_timer(std::chrono::milliseconds delay);
+    asio::awaitable<void> on_rebalance_check();
+    // /admin/preferred_replica_election: elect what it lists, delete it, watch for the next.
+    asio::awaitable<void> on_preferred_election_node();
+    coord::watch_fn preferred_election_watch();
+
     // create_partitions.cc
     asio::awaitable<protocol::create_partitions_response> do_create_partitions(
         const protocol::create_partitions_request& req);

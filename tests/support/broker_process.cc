@@ -166,6 +166,17 @@ std::optional<coord::node_data> zk_reader::get(const std::string& path) {
     return std::move(**got);
 }
 
+std::string zk_reader::create(const std::string& path, const std::string& data) {
+    std::optional<result<std::string>> done;
+    client_->create(path, data, coord::create_mode::persistent,
+                    [&](result<std::string> r) { done.emplace(std::move(r)); });
+    wait_for([&] { return done.has_value(); }, 30s);
+    if (!done) {
+        return "no answer from ZooKeeper";
+    }
+    return *done ? "" : done->err().to_string();
+}
+
 bool zk_reader::wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
     auto end = std::chrono::steady_clock::now() + limit;
     while (!pred()) {

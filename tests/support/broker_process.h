@@ -102,7 +102,7 @@ private:
     std::int32_t correlation_ = 0;
 };
 
-// A synchronous view of ZooKeeper for assertions.
+// A synchronous view of ZooKeeper for assertions (and admin writes).
 class zk_reader {
 public:
     explicit zk_reader(const std::string& connect);
@@ -110,6 +110,9 @@ public:
 
     // The node's data and stat, or nullopt if it does not exist (or on error).
     std::optional<coord::node_data> get(const std::string& path);
+    // Creates a persistent node holding `data` (its parent must exist), as an admin tool
+    // writes /admin/... nodes. Returns "" or the error.
+    std::string create(const std::string& path, const std::string& data);
     // Polls until `pred` holds or `limit` passes; returns whether it held.
     bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit);
 

@@ -160,6 +160,7 @@ void zookeeper_server::stop() {
     if (!running()) {
         return;
     }
+    ::kill(pid_, SIGCONT);  // a frozen server cannot act on SIGTERM
     ::kill(pid_, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + stop_grace;
     int status = 0;
@@ -172,6 +173,12 @@ void zookeeper_server::stop() {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     pid_ = -1;
+}
+
+void zookeeper_server::signal(int sig) const {
+    if (running()) {
+        ::kill(pid_, sig);
+    }
 }
 
 }  // namespace gregor::test

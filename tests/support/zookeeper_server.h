@@ -33,6 +33,9 @@ public:
     void stop();
     // Starts it again on the same port and data directory; waits for `imok`.
     void start();
+    // Sends `sig` to the server process: SIGSTOP freezes it (clients keep their TCP
+    // connections but get no answers, as with a hung server), SIGCONT resumes it.
+    void signal(int sig) const;
 
 private:
     void write_config() const;

@@ -46,6 +46,21 @@ TEST(config, kafka_defaults_apply) {
     EXPECT_EQ(c->inter_broker_listener_name, "PLAINTEXT");
 }
 
+TEST(config, leader_rebalance_keys_have_kafkas_defaults_and_are_read) {
+    auto d = from("zookeeper.connect=z:1\n");
+    ASSERT_TRUE(d.has_value()) << d.err().to_string();
+    EXPECT_TRUE(d->auto_leader_rebalance_enable);
+    EXPECT_EQ(d->leader_imbalance_per_broker_percentage, 10);
+    EXPECT_EQ(d->leader_imbalance_check_interval.count(), 300);
+    auto c = from("zookeeper.connect=z:1\nauto.leader.rebalance.enable=false\n"
+                  "leader.imbalance.per.broker.percentage=0\n"
+                  "leader.imbalance.check.interval.seconds=1\n");
+    ASSERT_TRUE(c.has_value()) << c.err().to_string();
+    EXPECT_FALSE(c->auto_leader_rebalance_enable);
+    EXPECT_EQ(c->leader_imbalance_per_broker_percentage, 0);
+    EXPECT_EQ(c->leader_imbalance_check_interval.count(), 1);
+}
+
 TEST(config, kafka_sample_server_properties_is_accepted) {
     auto c = from(
         "broker.id=0\nnum.network.threads=3\nnum.io.threads=8\n"
@@ -122,7 +137,14 @@ TEST(config, bad_values_name_the_key) {
           bad_case{"listeners=localhost:9092", "listeners"},
           bad_case{"log.message.timestamp.type=Now", "log.message.timestamp.type"},
           bad_case{"leader.imbalance.per.broker.percentage=101",
-                   "leader.imbalance.per.broker.percentage"}}) {
+                   "leader.imbalance.per.broker.percentage"},
+          bad_case{"leader.imbalance.per.broker.percentage=-1",
+                   "leader.imbalance.per.broker.percentage"},
+          bad_case{"leader.imbalance.check.interval.seconds=0",
+                   "leader.imbalance.check.interval.seconds"},
+          bad_case{"leader.imbalance.check.interval.seconds=5s",
+                   "leader.imbalance.check.interval.seconds"},
+          bad_case{"auto.leader.rebalance.enable=sometimes", "auto.leader.rebalance.enable"}}) {
         auto c = from(std::string("zookeeper.connect=z:1\n") + line + "\n");
         ASSERT_TRUE(c.has_error()) << line;
         EXPECT_EQ(c.code(), errc::config_bad_value) << line;

@@ -173,8 +173,11 @@ void sim_network::drop_all() {
     in_flight.clear();
 }
 
-sim_cluster::sim_cluster(int brokers, std::uint64_t seed)
-  : ensemble([this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }), rng(seed) {
+sim_cluster::sim_cluster(int brokers, std::uint64_t seed,
+                         std::function<void(controller_config&)> tune)
+  : ensemble([this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }),
+    rng(seed),
+    tune_(std::move(tune)) {
     for (int i = 1; i <= brokers; ++i) {
         auto n = std::make_unique<sim_node>();
         n->id = model::node_id(i);
@@ -205,6 +208,10 @@ void sim_cluster::start(sim_node& n) {
     cfg.self = n.id;
     cfg.now = [] { return model::timestamp_ms(1); };
     cfg.assignment_seed = rng() | 1;
+    cfg.auto_leader_rebalance = false;
+    if (tune_) {
+        tune_(cfg);
+    }
     controller_hooks hooks;
     model::node_id self = n.id;
     hooks.on_role_change = [this, self](model::controller_epoch e) {

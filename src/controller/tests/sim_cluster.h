@@ -74,7 +74,10 @@ public:
 
 class sim_cluster {
 public:
-    explicit sim_cluster(int brokers, std::uint64_t seed = 1);
+    // `tune` adjusts every broker's controller_config (the rebalance timer is off by default:
+    // a simulated run does not depend on the wall clock; tests call check_leader_balance()).
+    explicit sim_cluster(int brokers, std::uint64_t seed = 1,
+                         std::function<void(controller_config&)> tune = {});
     ~sim_cluster();
 
     boost::asio::io_context ioc;
@@ -107,6 +110,7 @@ public:
 
 private:
     void start(sim_node& n);
+    std::function<void(controller_config&)> tune_;
 };
 
 }  // namespace gregor::controller::sim

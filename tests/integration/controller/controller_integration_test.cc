@@ -7,7 +7,11 @@
 //     broker;
 //   - a controller frozen (SIGSTOP) past its session timeout is replaced; when it wakes it
 //     resigns and nothing it decided afterwards reaches ZooKeeper;
-//   - SIGTERM of a broker moves its leaderships away before it exits (controlled shutdown).
+//   - SIGTERM of a broker moves its leaderships away before it exits (controlled shutdown);
+//   - after a broker is killed and restarted, its preferred leaderships come back by
+//     themselves (auto.leader.rebalance.enable, with a 1 s check interval), or, with the
+//     rebalance off, when /admin/preferred_replica_election asks for them (the controller
+//     deletes the node, also a malformed one).
 // Method: tests/support's ZooKeeper, the gregor binary as child processes, the Kafka
 // protocol (Metadata, CreateTopics) over plain sockets, and zkCli.sh from the Debian package.
 #include "coord/znode_json.h"
@@ -36,7 +40,10 @@ struct cluster {
     std::map<int, std::uint16_t> ports;
     std::unique_ptr<zk_reader> zk;
 
-    cluster() {
+    std::map<std::string, std::string> extra;
+
+    explicit cluster(std::map<std::string, std::string> settings = {})
+      : extra(std::move(settings)) {
         for (int id = 1; id <= 3; ++id) {
             start(id);
         }
@@ -45,11 +52,15 @@ struct cluster {
 
     // Starts broker `id` (again) on a fresh port and data directory.
     void start(int id) {
-        brokers[id] = std::make_unique<broker_process>(std::map<std::string, std::string>{
+        std::map<std::string, std::string> settings{
             {"broker.id", std::to_string(id)},
             {"zookeeper.connect", zk_server.connect_string()},
             {"zookeeper.session.timeout.ms", "4000"},
-            {"controlled.shutdown.retry.backoff.ms", "200"}});
+            {"controlled.shutdown.retry.backoff.ms", "200"}};
+        for (const auto& [k, v] : extra) {
+            settings[k] = v;
+        }
+        brokers[id] = std::make_unique<broker_process>(settings);
         ports[id] = brokers[id]->port();
     }
 
@@ -72,6 +83,33 @@ struct cluster {
         }
         auto s = coord::decode_partition_state(node->data);
         return s ? std::optional(*s) : std::nullopt;
+    }
+    // Partition -> its preferred replica (the first assigned), from /brokers/topics/t.
+    std::map<int, node_id> preferred() {
+        std::map<int, node_id> out;
+        auto node = zk->get("/brokers/topics/t");
+        if (!node) {
+            return out;
+        }
+        auto a = coord::decode_topic(node->data);
+        if (!a) {
+            return out;
+        }
+        for (const auto& [p, replicas] : a->partitions) {
+            out[p()] = replicas.front();
+        }
+        return out;
+    }
+    // Whether every partition is led by its preferred replica.
+    bool all_led_by_preferred() {
+        auto want = preferred();
+        for (const auto& [p, leader] : want) {
+            auto s = state(p);
+            if (!s || s->leader != leader) {
+                return false;
+            }
+        }
+        return want.size() == static_cast<std::size_t>(partitions);
     }
     std::string logs() {
         std::string out;
@@ -265,6 +303,79 @@ TEST(controller_integration, controlled_shutdown_moves_leadership_before_the_bro
     EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"controlled shutdown of broker " +
                                            std::to_string(victim)),
               std::string::npos);
+}
+
+// Kills broker `victim` (kill -9) and restarts it on its data directory; returns once its
+// leaderships moved away and it is back in the ISR of every partition. The partitions it
+// prefers are then led by others.
+void bounce(cluster& c, int victim) {
+    std::set<int> led;
+    for (int p = 0; p < partitions; ++p) {
+        if (c.state(p)->leader == node_id(victim)) {
+            led.insert(p);
+        }
+    }
+    ASSERT_FALSE(led.empty()) << "CreateTopics spreads preferred leaders over every broker";
+    c.brokers[victim]->kill_now();
+    ASSERT_TRUE(c.zk->wait_for([&] {
+        for (int p : led) {
+            if (c.state(p)->leader == node_id(victim)) {
+                return false;
+            }
+        }
+        return true;
+    }, 60s)) << c.logs();
+    c.brokers[victim]->restart();
+    ASSERT_TRUE(c.zk->wait_for([&] {
+        for (int p = 0; p < partitions; ++p) {
+            auto s = c.state(p);
+            if (!s || std::count(s->isr.begin(), s->isr.end(), node_id(victim)) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }, 90s)) << "broker " << victim << " did not rejoin every ISR\n" << c.logs();
+}
+
+TEST(controller_integration, preferred_leaders_come_back_by_themselves_after_a_restart) {
+    cluster c({{"leader.imbalance.check.interval.seconds", "1"},
+               {"replica.fetch.wait.max.ms", "100"}});
+    node_id ctl = bring_up(c);
+    ASSERT_TRUE(c.all_led_by_preferred()) << "a new topic starts on its preferred leaders";
+    int victim = ctl() % 3 + 1;  // a plain broker: the controller and its timer stay
+    ASSERT_NO_FATAL_FAILURE(bounce(c, victim));
+    EXPECT_TRUE(c.zk->wait_for([&] { return c.all_led_by_preferred(); }, 90s)) << c.logs();
+    EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"auto leader rebalance (broker " +
+                                           std::to_string(victim) + " imbalance "),
+              std::string::npos)
+        << c.brokers[ctl()]->log();
+    EXPECT_TRUE(c.zk->wait_for([&] { return metadata_agrees(c, {1, 2, 3}, ctl); }, 60s))
+        << disagreement;
+}
+
+TEST(controller_integration, preferred_replica_election_znode_moves_leaders_and_is_deleted) {
+    cluster c({{"auto.leader.rebalance.enable", "false"}, {"replica.fetch.wait.max.ms", "100"}});
+    node_id ctl = bring_up(c);
+    int victim = ctl() % 3 + 1;
+    ASSERT_NO_FATAL_FAILURE(bounce(c, victim));
+    ASSERT_FALSE(c.all_led_by_preferred()) << "nothing moves leaders back by itself";
+    const std::string path = "/admin/preferred_replica_election";
+    ASSERT_EQ(c.zk->create(path, "{\"version\":1,\"partitions\":[{\"topic\""), "");
+    ASSERT_TRUE(c.zk->wait_for([&] { return !c.zk->get(path).has_value(); }, 60s))
+        << "a malformed request is deleted\n" << c.logs();
+    EXPECT_FALSE(c.all_led_by_preferred());
+    std::vector<model::topic_partition> all;
+    for (int p = 0; p < partitions; ++p) {
+        all.push_back({"t", model::partition_id(p)});
+    }
+    ASSERT_EQ(c.zk->create(path, coord::encode_partition_list(all)), "");
+    EXPECT_TRUE(c.zk->wait_for(
+        [&] { return !c.zk->get(path).has_value() && c.all_led_by_preferred(); }, 60s))
+        << c.logs();
+    EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"preferred replica election"),
+              std::string::npos);
+    EXPECT_TRUE(c.zk->wait_for([&] { return metadata_agrees(c, {1, 2, 3}, ctl); }, 60s))
+        << disagreement;
 }
 
 }  // namespace

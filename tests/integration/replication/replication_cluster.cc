@@ -98,6 +98,15 @@ std::optional<int> replication_cluster::controller() {
     return c ? std::optional(c->broker()) : std::nullopt;
 }
 
+int replication_cluster::controller_epoch() {
+    auto node = zk_->get("/controller_epoch");
+    if (!node) {
+        return -1;
+    }
+    auto e = coord::decode_controller_epoch(node->data);
+    return e ? (*e)() : -1;
+}
+
 std::string replication_cluster::bootstrap() const {
     std::string out;
     for (const auto& [id, b] : brokers_) {

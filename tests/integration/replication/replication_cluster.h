@@ -60,6 +60,12 @@ public:
     // Waits until broker `id` (restarted) accepts connections and is registered.
     bool wait_registered(int id, std::chrono::milliseconds limit);
 
+    // The ZooKeeper server (outage tests stop, freeze and restart it).
+    zookeeper_server& zookeeper() { return zk_server_; }
+    // The broker /controller names and /controller_epoch, or nullopt / -1 while unreadable.
+    std::optional<int> controller();
+    int controller_epoch();
+
     // Every broker's log, headed by its id, for failure messages.
     std::string logs() const;
     // The lines of every broker's log that mention `needle` (e.g. "ISR", "truncat").
@@ -69,7 +75,6 @@ public:
 
 private:
     bool wait_ready(std::chrono::milliseconds limit);
-    std::optional<int> controller();
 
     zookeeper_server zk_server_;
     std::map<int, std::unique_ptr<broker_process>> brokers_;

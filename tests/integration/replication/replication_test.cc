@@ -44,6 +44,7 @@
 #include "integration/replication/partition_reader.h"
 #include "integration/replication/replication_checks.h"
 #include "integration/replication/replication_cluster.h"
+#include "integration/replication/replication_steps.h"
 #include "protocol/messages/all.h"
 #include "protocol/records/batch_builder.h"
 
@@ -59,62 +60,6 @@ namespace gregor::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr auto step_limit = 60s;     // one failover, restart or ISR change
-constexpr auto flush_limit = 60s;    // the producer's outstanding delivery reports
-constexpr std::int64_t progress = 150;  // acknowledgements that show producing works
-const std::map<std::string, std::string> min_isr_2{{"min.insync.replicas", "2"}};
-
-std::set<int> all_but(int id) {
-    std::set<int> out{1, 2, 3};
-    out.erase(id);
-    return out;
-}
-
-// Waits until `p` has `more` acknowledgements beyond what it had on entry.
-bool more_acked(const acked_producer& p, std::int64_t more) {
-    std::int64_t target = p.acked_count() + more;
-    return eventually([&] { return p.acked_count() >= target; }, step_limit);
-}
-
-std::string describe(const acked_producer& p) {
-    std::string out = fmt::format("producer {}: sent {}, acknowledged {}", p.prefix(), p.sent(),
-                                  p.acked_count());
-    for (const auto& [error, count] : p.failures()) {
-        out += fmt::format(", failed '{}' x{}", error, count);
-    }
-    return out;
-}
-
-// One Produce (v7) of a single record with `acks` straight to `port`.
-struct produce_answer {
-    std::int16_t error = -1;
-    std::int64_t base_offset = -1;
-};
-produce_answer produce_raw(std::uint16_t port, const std::string& topic, const std::string& value,
-                           std::int16_t acks) {
-    bytes v(value.begin(), value.end());
-    protocol::record_input rec{std::nullopt, bytes_view(v), {}, model::timestamp_ms(0)};
-    auto batch = protocol::build_batch({&rec, 1}, {});
-    protocol::produce_request req;
-    req.acks = acks;
-    req.timeout_ms = 5000;
-    req.topic_data.push_back(
-        {topic, {{model::partition_id(0), protocol::records_ref(bytes_view(*batch)), {}}}, {}});
-    try {
-        kafka_socket s(port);
-        bytes raw = s.call(protocol::produce_api::key, 7, req);
-        protocol::reader r(raw);
-        auto resp = protocol::produce_response::decode(r, 7);
-        if (!resp || resp->responses.empty() || resp->responses[0].partition_responses.empty()) {
-            return {};
-        }
-        const auto& p = resp->responses[0].partition_responses[0];
-        return {p.error_code, p.base_offset()};
-    } catch (const std::exception&) {
-        return {};  // no answer: certainly not an acknowledgement
-    }
-}
 
 // d: sends acks=all probes ("probe-0", "probe-1", ...) to `port` until one is answered
 // NOT_ENOUGH_REPLICAS (19) or the step limit passes. The leader may not have learnt yet that
@@ -138,64 +83,6 @@ std::pair<std::string, std::set<std::string>> probe_until_refused(std::uint16_t 
         },
         step_limit);
     return {refused, sent};
-}
-
-// What the leader serves from offset 0 to its high watermark.
-read_back final_log(replication_cluster& c, const std::string& topic) {
-    int leader = c.leader(topic);
-    if (leader < 0) {
-        read_back none;
-        none.error = "no leader";
-        return none;
-    }
-    return read_to_high_watermark(c.broker(leader).port(), topic, 0);
-}
-
-// e: polls until every broker's segment files hold the leader's records below the high
-// watermark; fails the test with the differences if they never do.
-void expect_replicas_converge(replication_cluster& c, const std::string& topic,
-                              const read_back& leader) {
-    std::map<int, std::string> differences;
-    bool same = eventually(
-        [&] {
-            differences.clear();
-            for (int id = 1; id <= replication_cluster::broker_count; ++id) {
-                auto disk = read_log_dir(c.partition_dir(id, topic));
-                auto d = check_same_below(leader.records, disk, leader.high_watermark);
-                if (!d.empty()) {
-                    differences[id] = d;
-                }
-            }
-            return differences.empty();
-        },
-        step_limit);
-    for (const auto& [id, d] : differences) {
-        ADD_FAILURE() << "broker " << id << "'s copy of " << topic << " differs:\n" << d;
-    }
-    EXPECT_TRUE(same) << c.log_lines("truncat") << c.log_lines("ISR");
-}
-
-// a, c, e after the failure: stops the clients and checks the final log against them.
-void expect_nothing_lost(replication_cluster& c, const std::string& topic, acked_producer& p,
-                         tailing_reader& consumer, const std::set<std::string>& probes = {}) {
-    EXPECT_TRUE(p.stop(flush_limit)) << describe(p);
-    consumer.stop();
-    auto log = final_log(c, topic);
-    ASSERT_EQ(log.error, "") << c.logs();
-    std::cout << describe(p) << "; final log: " << log.records.size() << " records, high watermark "
-              << log.high_watermark << ", " << duplicates(log.records)
-              << " values written twice, " << send_order_inversions(p.acked())
-              << " acknowledgements out of send order; consumer saw " << consumer.seen().size()
-              << " records\n";
-    EXPECT_GE(p.acked_count(), 2 * progress) << describe(p);
-    EXPECT_EQ(check_acknowledged(log.records, p.prefix(), p.acked()), "")
-        << describe(p) << "\n" << c.log_lines("truncat") << c.log_lines("leader");
-    EXPECT_EQ(check_only_sent(log.records, {{p.prefix(), p.sent()}}, probes), "");
-    EXPECT_EQ(check_consumer_saw_committed(log.records, consumer.seen()), "");
-    for (const auto& a : consumer.anomalies()) {
-        ADD_FAILURE() << "consumer: " << a;
-    }
-    expect_replicas_converge(c, topic, log);
 }
 
 TEST(replication, acknowledged_records_survive_kill_of_the_leader) {
