@@ -104,6 +104,8 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
         }
         for (auto& [p, replicas] : a->partitions) {
             t.partitions[p].replicas = std::move(replicas);
+            t.partitions[p].adding = a->adding_replicas[p];
+            t.partitions[p].removing = a->removing_replicas[p];
             state_paths.push_back(coord::paths::partition_state(names[i], p));
             state_tps.push_back({names[i], p});
         }
@@ -141,10 +143,7 @@ asio::awaitable<bool> controller::impl::assign_topic_ids(const std::vector<std::
         // Topics written without an id (by older tools) get one, as Kafka 2.8+ does.
         topic_record& t = it->second;
         auto bytes = random_uuid_bytes();
-        coord::topic_assignment a;
-        for (const auto& [p, r] : t.partitions) {
-            a.partitions[p] = r.replicas;
-        }
+        coord::topic_assignment a = assignment_of(t);
         a.topic_id = coord::make_cluster_id(bytes);
         const coord::op write =
             coord::set_op{coord::paths::topic(name), coord::encode_topic(a), coord::any_version};
@@ -225,6 +224,12 @@ asio::awaitable<void> controller::impl::on_failover() {
     if (generation != gen) {
         co_return;
     }
+    // Reassignments survive failover: their lists are in the topic znodes; the replicas
+    // being added heard LeaderAndIsr above, and those already caught up complete now.
+    co_await advance_reassignments(all, batch);
+    if (generation != gen) {
+        co_return;
+    }
     const auto elect_done = clock::now();
     send(batch);
     GREGOR_LOG(controller_log, info,
@@ -233,6 +238,9 @@ asio::awaitable<void> controller::impl::on_failover() {
                ctx.epoch(), ms(clock::now() - began), ms(load_done - began),
                ms(elect_done - load_done), ctx.brokers.size(), ms(clock::now() - elect_done));
     co_await on_deletion_change();
+    legacy_moves.clear();
+    reassign_node_written.clear();
+    co_await on_reassign_node_change();
 }
 
 }  // namespace gregor::controller
