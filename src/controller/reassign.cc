@@ -135,7 +135,8 @@ asio::awaitable<model::kafka_error> controller::impl::start_reassignment(
     }
     w.next.leader_epoch = model::leader_epoch(r->state.leader_epoch() + 1);
     w.next.controller_epoch = ctx.epoch;
-    const std::string what = cancel ? "cancelled" : "started";
+    const bool at_once = plan.adding.empty() && plan.removing.empty();
+    const std::string what = cancel ? "cancelled" : at_once ? "completed" : "started";
     const std::string why = "reassignment of " + fmt::format("{}", tp) + " to " + ids(target) +
                             " " + what;
     bool written = co_await write_reassignment(w, why);

@@ -174,9 +174,20 @@ TEST_F(reassign_test, replication_factor_grows_and_shrinks_without_losing_record
     }
     ASSERT_GE(removed, 1);
     const cluster_layout layout{dir()};
-    const auto gone = layout.broker_data(removed) / (topic + "-0");
-    EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(gone); }, step_limit))
-        << gone << " still exists on the removed broker " << removed;
+    // The log directory goes, renamed to <dir>.<id>-delete first and then removed.
+    auto leftovers = [&] {
+        std::vector<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(layout.broker_data(removed))) {
+            std::string name = e.path().filename().string();
+            if (name.starts_with(topic + "-0")) {
+                out.push_back(name);
+            }
+        }
+        return out;
+    };
+    EXPECT_TRUE(eventually([&] { return leftovers().empty(); }, step_limit))
+        << "broker " << removed << " still holds " << leftovers().size() << " log dir(s) of "
+        << topic << "-0";
     for (int id : kept) {
         EXPECT_TRUE(std::filesystem::exists(layout.broker_data(id) / (topic + "-0"))) << id;
     }
