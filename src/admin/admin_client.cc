@@ -171,4 +171,18 @@ result<protocol::elect_leaders_response> admin_client::elect_leaders(
         req, 1, [](const resp_t& r) { return r.error_code == not_controller; });
 }
 
+result<protocol::alter_partition_reassignments_response> admin_client::alter_reassignments(
+    protocol::alter_partition_reassignments_request req) {
+    using resp_t = protocol::alter_partition_reassignments_response;
+    return to_controller<protocol::alter_partition_reassignments_api>(
+        req, 0, [](const resp_t& r) { return r.error_code == not_controller; });
+}
+
+result<protocol::list_partition_reassignments_response> admin_client::list_reassignments(
+    protocol::list_partition_reassignments_request req) {
+    using resp_t = protocol::list_partition_reassignments_response;
+    return to_controller<protocol::list_partition_reassignments_api>(
+        req, 0, [](const resp_t& r) { return r.error_code == not_controller; });
+}
+
 }  // namespace gregor::admin

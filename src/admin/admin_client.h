@@ -2,12 +2,13 @@
 // describe|health` and `gregor leaders elect`, through the Kafka protocol only.
 //
 // Reads go to any bootstrap server. Writes (CreateTopics, DeleteTopics, CreatePartitions,
-// IncrementalAlterConfigs, ElectLeaders) go to the controller found through Metadata; when
+// IncrementalAlterConfigs, ElectLeaders, Alter/ListPartitionReassignments) go to the controller found through Metadata; when
 // an answer says NOT_CONTROLLER (the controller moved), the client refreshes Metadata and
 // retries, at most controller_attempts_max times. Blocking; one thread.
 #pragma once
 
 #include "admin/connection.h"
+#include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
@@ -15,6 +16,7 @@
 #include "protocol/messages/describe_configs.h"
 #include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/incremental_alter_configs.h"
+#include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/metadata.h"
 
 #include <chrono>
@@ -51,6 +53,11 @@ public:
     result<protocol::incremental_alter_configs_response> alter_configs(
         protocol::incremental_alter_configs_request req);
     result<protocol::elect_leaders_response> elect_leaders(protocol::elect_leaders_request req);
+    result<protocol::alter_partition_reassignments_response> alter_reassignments(
+        protocol::alter_partition_reassignments_request req);
+    // Answered by the controller (it alone knows the reassignments in progress).
+    result<protocol::list_partition_reassignments_response> list_reassignments(
+        protocol::list_partition_reassignments_request req);
 
     const endpoint& bootstrap_peer() const { return bootstrap_->peer(); }
 

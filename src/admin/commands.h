@@ -21,6 +21,7 @@ int run_topics_describe(const topics_describe_options& o);
 int run_topics_create(const topics_create_options& o);
 int run_topics_delete(const topics_delete_options& o);
 int run_topics_alter(const topics_alter_options& o);
+int run_topics_reassignments(const topics_reassignments_options& o);
 int run_leaders_elect(const leaders_elect_options& o);
 
 // Helpers shared by the commands (pure; unit-tested).

@@ -19,5 +19,8 @@ std::string error_name(std::int16_t code);
 // "NAME: message" or "NAME" when the message is empty.
 std::string describe_kafka_error(std::int16_t code, const std::optional<std::string>& message);
 void print(const std::string& text);
+// `topics alter --replication-factor`: plans, sends AlterPartitionReassignments, prints the
+// outcome and (--wait) polls ListPartitionReassignments until done. Returns the exit code.
+int alter_replication_factor(admin_client& c, const topics_alter_options& o);
 
 }  // namespace gregor::admin::detail

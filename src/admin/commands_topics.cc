@@ -259,15 +259,24 @@ int alter_configs(admin_client& c, const topics_alter_options& o, result_printer
 }  // namespace
 
 int run_topics_alter(const topics_alter_options& o) {
-    if (o.partitions == 0 && o.configs.empty() && o.delete_configs.empty()) {
+    bool others = o.partitions != 0 || !o.configs.empty() || !o.delete_configs.empty();
+    if (!others && o.replication_factor == 0) {
         return report_error("topics alter",
                             error(errc::bad_usage,
-                                  "nothing to change: give --partitions, --config or "
-                                  "--delete-config"));
+                                  "nothing to change: give --partitions, --replication-factor, "
+                                  "--config or --delete-config"));
+    }
+    if (others && o.replication_factor != 0) {
+        return report_error("topics alter",
+                            error(errc::bad_usage,
+                                  "--replication-factor is a reassignment: give it alone"));
     }
     auto c = detail::connect(o.common);
     if (!c) {
         return report_error("topics alter", c.err());
+    }
+    if (o.replication_factor != 0) {
+        return detail::alter_replication_factor(**c, o);
     }
     result_printer out(o.common.output());
     if (o.partitions > 0) {

@@ -71,6 +71,23 @@ void add_topics_alter_options(CLI::App& cmd, topics_alter_options& o) {
         ->check(CLI::Range(1, 1000000));
     cmd.add_option("--config,-c", o.configs, "Set a topic config key=value (repeatable)");
     cmd.add_option("--delete-config", o.delete_configs, "Remove a topic config (repeatable)");
+    auto* rf = cmd.add_option(
+        "--replication-factor,-r", o.replication_factor,
+        "New replication factor, reached by reassignment (AlterPartitionReassignments). "
+        "Growing keeps each partition's replicas in order and adds the brokers holding the "
+        "fewest replicas of the topic (ties: lower id); shrinking keeps the first (preferred) "
+        "replica and removes those on the brokers holding the most (ties: later in the list)");
+    rf->check(CLI::Range(1, 32767));
+    auto* w = cmd.add_flag("--wait", o.wait,
+                           "With --replication-factor: poll until the reassignment completes");
+    w->needs(rf);
+    cmd.add_option("--wait-timeout", o.wait_timeout_s, "Seconds --wait polls at most")
+        ->check(CLI::Range(1, 86400));
+}
+
+void add_topics_reassignments_options(CLI::App& cmd, topics_reassignments_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("topic", o.topics, "Topics (default: all)");
 }
 
 void add_leaders_elect_options(CLI::App& cmd, leaders_elect_options& o) {

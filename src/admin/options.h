@@ -75,6 +75,14 @@ struct topics_alter_options {
     std::int32_t partitions = 0;  // 0: unchanged
     std::vector<std::string> configs;
     std::vector<std::string> delete_configs;
+    std::int32_t replication_factor = 0;  // 0: unchanged (else a reassignment, KIP-455)
+    bool wait = false;                    // with --replication-factor: until it completes
+    std::int32_t wait_timeout_s = 600;
+};
+
+struct topics_reassignments_options {
+    common_options common;
+    std::vector<std::string> topics;  // empty: every topic
 };
 
 struct leaders_elect_options {
@@ -92,6 +100,7 @@ void add_topics_describe_options(CLI::App& cmd, topics_describe_options& o);
 void add_topics_create_options(CLI::App& cmd, topics_create_options& o);
 void add_topics_delete_options(CLI::App& cmd, topics_delete_options& o);
 void add_topics_alter_options(CLI::App& cmd, topics_alter_options& o);
+void add_topics_reassignments_options(CLI::App& cmd, topics_reassignments_options& o);
 void add_leaders_elect_options(CLI::App& cmd, leaders_elect_options& o);
 
 }  // namespace gregor::admin

@@ -3,6 +3,7 @@
 #include "model/kafka_error.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -269,6 +270,39 @@ std::string render_topic_describe(const protocol::metadata_response& md, partiti
         return j.dump() + "\n";
     }
     return text;
+}
+
+std::string render_reassignments(const protocol::list_partition_reassignments_response& r,
+                                 const std::vector<std::string>& topics, output_format f) {
+    auto ints = [](const std::vector<model::node_id>& v) {
+        std::vector<std::int32_t> out;
+        for (model::node_id id : v) {
+            out.push_back(id());
+        }
+        return out;
+    };
+    ojson all = ojson::array();
+    std::string text;
+    for (const auto& t : r.topics) {
+        if (!topics.empty() && std::find(topics.begin(), topics.end(), t.name) == topics.end()) {
+            continue;
+        }
+        for (const auto& p : t.partitions) {
+            all.push_back({{"topic", t.name},
+                           {"partition", p.partition_index()},
+                           {"replicas", ints(p.replicas)},
+                           {"adding", ints(p.adding_replicas)},
+                           {"removing", ints(p.removing_replicas)}});
+            text += fmt::format("Topic: {}\tPartition: {}\tReplicas: {}\tAdding: {}\tRemoving: {}\n",
+                                t.name, p.partition_index(), fmt::join(ints(p.replicas), ","),
+                                fmt::join(ints(p.adding_replicas), ","),
+                                fmt::join(ints(p.removing_replicas), ","));
+        }
+    }
+    if (f == output_format::json) {
+        return ojson{{"reassignments", all}}.dump() + "\n";
+    }
+    return text.empty() ? "no reassignments in progress\n" : text;
 }
 
 }  // namespace gregor::admin

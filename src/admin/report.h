@@ -3,6 +3,7 @@
 // Pure functions; any thread.
 #pragma once
 
+#include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/metadata.h"
 
 #include <cstdint>
@@ -61,6 +62,12 @@ std::string render_topic_list(const protocol::metadata_response& md, output_form
 std::string render_topic_describe(const protocol::metadata_response& md, partition_filter f,
                                   const min_isr_map& min_isr, output_format fmt,
                                   const std::string& note);
+// `topics reassignments`: one line per partition being reassigned ("Topic: t\tPartition: 0\t
+// Replicas: 2,3,1\tAdding: 2,3\tRemoving: 1"), or "no reassignments in progress", or JSON
+// {"reassignments":[{"topic","partition","replicas","adding","removing"}]}. `topics` limits
+// the output (empty: every topic).
+std::string render_reassignments(const protocol::list_partition_reassignments_response& r,
+                                 const std::vector<std::string>& topics, output_format f);
 
 // "1,2,3"
 std::string join_ids(const std::vector<model::node_id>& ids);

@@ -17,6 +17,7 @@ struct admin_commands {
     admin::topics_create_options create;
     admin::topics_delete_options remove;
     admin::topics_alter_options alter;
+    admin::topics_reassignments_options reassignments;
     admin::leaders_elect_options elect;
     // Each parsed-able subcommand and what runs it.
     std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
@@ -53,8 +54,11 @@ void add_admin_commands(CLI::App& app, CLI::App& cluster) {
         admin::add_topics_create_options, admin::run_topics_create);
     add(*topics, "delete", "Delete topics (DeleteTopics)", c.remove,
         admin::add_topics_delete_options, admin::run_topics_delete);
-    add(*topics, "alter", "Add partitions or change configs", c.alter,
+    add(*topics, "alter", "Add partitions, change configs or the replication factor", c.alter,
         admin::add_topics_alter_options, admin::run_topics_alter);
+    add(*topics, "reassignments", "Ongoing partition reassignments (ListPartitionReassignments)",
+        c.reassignments, admin::add_topics_reassignments_options,
+        admin::run_topics_reassignments);
     CLI::App* leaders = app.add_subcommand("leaders", "Partition leadership");
     leaders->require_subcommand(1);
     add(*leaders, "elect", "Preferred or unclean leader election (ElectLeaders)", c.elect,

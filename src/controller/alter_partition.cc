@@ -172,6 +172,19 @@ asio::awaitable<response> controller::impl::do_alter_partition(const request& re
         um.update_metadata(everyone, tp);
     }
     send(um);
+    // A grown ISR may hold a reassignment's whole target: complete it (phase B).
+    request_batch moved;
+    std::vector<model::topic_partition> moving;
+    for (const auto& tp : tps) {
+        const partition_record* r = ctx.partition(tp);
+        if (r != nullptr && r->reassigning()) {
+            moving.push_back(tp);
+        }
+    }
+    if (!moving.empty()) {
+        co_await advance_reassignments(moving, moved);
+        send(moved);
+    }
     co_return out;
 }
 

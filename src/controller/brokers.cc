@@ -102,6 +102,8 @@ asio::awaitable<void> controller::impl::on_broker_failure(const broker_set& dead
     batch.update_metadata_brokers(ctx.registered_set());
     if (!touched.empty()) {
         co_await reconcile(touched, why, batch);
+        // A reassignment waiting for a new leader in its target may complete now.
+        co_await advance_reassignments(touched, batch);
     }
     marks->mark("written");
     auto answers = log_when_answered(marks);
@@ -137,6 +139,17 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
     const std::vector<model::topic_partition> all;
     const std::string why = "broker " + fmt::format("{}", fmt::join(fresh, ",")) + " started";
     co_await reconcile(all, why, batch);
+    std::vector<model::topic_partition> moving;
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            if (r.reassigning()) {
+                moving.push_back({name, p});
+            }
+        }
+    }
+    if (!moving.empty()) {
+        co_await advance_reassignments(moving, batch);
+    }
     resend_deletions(fresh, batch);
     send(batch);
 }

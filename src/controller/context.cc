@@ -3,6 +3,43 @@
 #include <algorithm>
 
 namespace gregor::controller {
+namespace {
+
+std::vector<model::node_id> without(const std::vector<model::node_id>& from,
+                                    const std::vector<model::node_id>& drop) {
+    std::vector<model::node_id> out;
+    for (model::node_id id : from) {
+        if (std::find(drop.begin(), drop.end(), id) == drop.end()) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<model::node_id> partition_record::target() const {
+    return without(replicas, removing);
+}
+
+std::vector<model::node_id> partition_record::origin() const {
+    return without(replicas, adding);
+}
+
+coord::topic_assignment assignment_of(const topic_record& t) {
+    coord::topic_assignment a;
+    for (const auto& [p, r] : t.partitions) {
+        a.partitions[p] = r.replicas;
+        if (r.reassigning()) {
+            a.adding_replicas[p] = r.adding;
+            a.removing_replicas[p] = r.removing;
+        }
+    }
+    if (!t.id_string.empty()) {
+        a.topic_id = t.id_string;
+    }
+    return a;
+}
 
 broker_set controller_context::live_set() const {
     broker_set out;

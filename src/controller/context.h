@@ -32,10 +32,21 @@ struct live_broker {
 enum class partition_phase { fresh, online, offline };
 
 struct partition_record {
-    std::vector<model::node_id> replicas;  // assignment order; the first is preferred
+    // Assignment order; the first is preferred. During a reassignment (KIP-455) this is RS,
+    // the target replicas first, then the original ones not in the target.
+    std::vector<model::node_id> replicas;
+    // Replicas being added / removed by an ongoing reassignment (both empty when none).
+    std::vector<model::node_id> adding;
+    std::vector<model::node_id> removing;
     coord::partition_state state;          // leader, leader epoch, controller epoch, ISR
     model::zk_version version{-1};         // of the state znode; -1 while it does not exist
     partition_phase phase = partition_phase::fresh;
+
+    bool reassigning() const { return !adding.empty() || !removing.empty(); }
+    // The reassignment's target (RS without the removed replicas), or the replicas.
+    std::vector<model::node_id> target() const;
+    // The replicas before the reassignment (RS without the added ones), or the replicas.
+    std::vector<model::node_id> origin() const;
 };
 
 struct topic_record {
@@ -71,5 +82,8 @@ struct controller_context {
 
     void clear();
 };
+
+// The topic znode's content for `t` (assignment, reassignment lists, topic id).
+coord::topic_assignment assignment_of(const topic_record& t);
 
 }  // namespace gregor::controller

@@ -34,6 +34,8 @@
 #include "controller/context.h"
 #include "coord/client.h"
 #include "protocol/messages/alter_partition.h"
+#include "protocol/messages/alter_partition_reassignments.h"
+#include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/controlled_shutdown.h"
@@ -129,6 +131,14 @@ public:
     // the check through it instead of waiting for the timer.
     void check_leader_balance();
 
+    // AlterPartitionReassignments: start, replace or (null replicas) cancel reassignments
+    // (KIP-455), with Kafka's per-partition errors (UNKNOWN_TOPIC_OR_PARTITION,
+    // INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS). Answers once phase A is written.
+    asio::awaitable<protocol::alter_partition_reassignments_response> alter_partition_reassignments(
+        const protocol::alter_partition_reassignments_request& req);
+    // ListPartitionReassignments: the ongoing reassignments, all or of the partitions listed.
+    asio::awaitable<protocol::list_partition_reassignments_response> list_partition_reassignments(
+        const protocol::list_partition_reassignments_request& req);
     asio::awaitable<protocol::create_topics_response> create_topics(
         const protocol::create_topics_request& req, std::int16_t version);
     asio::awaitable<protocol::delete_topics_response> delete_topics(

@@ -129,10 +129,7 @@ asio::awaitable<kafka_error> controller::impl::write_added_partitions(const std:
     if (it == ctx.topics.end()) {
         co_return kafka_error::unknown_topic_or_partition;
     }
-    coord::topic_assignment a;
-    for (const auto& [p, r] : it->second.partitions) {
-        a.partitions[p] = r.replicas;
-    }
+    coord::topic_assignment a = assignment_of(it->second);
     for (const auto& [p, r] : added) {
         a.partitions[p] = r;
     }

@@ -104,6 +104,8 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
         }
         for (auto& [p, replicas] : a->partitions) {
             t.partitions[p].replicas = std::move(replicas);
+            t.partitions[p].adding = a->adding_replicas[p];
+            t.partitions[p].removing = a->removing_replicas[p];
             state_paths.push_back(coord::paths::partition_state(names[i], p));
             state_tps.push_back({names[i], p});
         }
@@ -141,10 +143,7 @@ asio::awaitable<bool> controller::impl::assign_topic_ids(const std::vector<std::
         // Topics written without an id (by older tools) get one, as Kafka 2.8+ does.
         topic_record& t = it->second;
         auto bytes = random_uuid_bytes();
-        coord::topic_assignment a;
-        for (const auto& [p, r] : t.partitions) {
-            a.partitions[p] = r.replicas;
-        }
+        coord::topic_assignment a = assignment_of(t);
         a.topic_id = coord::make_cluster_id(bytes);
         const coord::op write =
             coord::set_op{coord::paths::topic(name), coord::encode_topic(a), coord::any_version};
@@ -233,6 +232,12 @@ asio::awaitable<void> controller::impl::on_failover() {
     if (generation != gen) {
         co_return;
     }
+    // Reassignments survive failover: their lists are in the topic znodes; the replicas
+    // being added heard LeaderAndIsr above, and those already caught up complete now.
+    co_await advance_reassignments(all, batch);
+    if (generation != gen) {
+        co_return;
+    }
     const auto elect_done = clock::now();
     marks->mark("written");
     send(batch, answers);
@@ -253,6 +258,9 @@ asio::awaitable<void> controller::impl::on_failover() {
     if (generation == gen) {
         arm_rebalance_timer(cfg.leader_imbalance_first_check);
     }
+    legacy_moves.clear();
+    reassign_node_written.clear();
+    co_await on_reassign_node_change();
 }
 
 }  // namespace gregor::controller

@@ -9,6 +9,7 @@
 // elect_leaders.cc   ElectLeaders (preferred and unclean) from administrators
 // create_partitions.cc CreatePartitions from administrators
 // rebalance.cc       preferred elections: automatic leader rebalance, /admin/preferred_replica_election
+// reassign.cc        partition reassignment (KIP-455); reassign_api.cc its admin APIs
 #pragma once
 
 #include "controller/controller.h"
@@ -180,6 +181,39 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<void> on_preferred_election_node();
     coord::watch_fn preferred_election_watch();
 
+    // reassign.cc: KIP-455 reassignment (phase A start, phase B completion).
+    struct reassignment_write {
+        model::topic_partition tp;
+        std::vector<model::node_id> replicas;
+        std::vector<model::node_id> adding;
+        std::vector<model::node_id> removing;
+        coord::partition_state next;
+    };
+    // Writes the topic znode (with `w`'s lists for the partition) and its state znode in one
+    // fenced multi, applies them to the context and journals the decision.
+    asio::awaitable<bool> write_reassignment(const reassignment_write& w, const std::string& why);
+    // Moves `tp` towards `target` (replacing an ongoing move; the origin as target cancels).
+    // The target must have been validated.
+    asio::awaitable<model::kafka_error> start_reassignment(const model::topic_partition& tp,
+                                                          const std::vector<model::node_id>& target,
+                                                          request_batch& batch);
+    // The completing write of `tp`'s reassignment, if its target is in the ISR and can lead.
+    std::optional<reassignment_write> completion_of(const model::topic_partition& tp) const;
+    // Completes the reassignments among `candidates` (every ongoing one when empty) whose
+    // target replicas are all in the ISR.
+    asio::awaitable<void> advance_reassignments(const std::vector<model::topic_partition>& candidates,
+                                                request_batch& batch);
+    // reassign_legacy.cc: /admin/reassign_partitions (the pre-KIP-455 tools' path).
+    std::set<model::topic_partition> legacy_moves;  // started from the znode, not finished
+    std::string reassign_node_written;  // our last rewrite (its watch event is not news)
+    asio::awaitable<void> on_reassign_node_change();
+    // Rewrites the znode with the legacy moves still running, or deletes it when none is.
+    asio::awaitable<void> sync_reassign_node();
+    // reassign_api.cc
+    asio::awaitable<protocol::alter_partition_reassignments_response> do_alter_reassignments(
+        const protocol::alter_partition_reassignments_request& req);
+    protocol::list_partition_reassignments_response do_list_reassignments(
+        const protocol::list_partition_reassignments_request& req) const;
     // create_partitions.cc
     asio::awaitable<protocol::create_partitions_response> do_create_partitions(
         const protocol::create_partitions_request& req);
@@ -215,6 +249,16 @@ asio::awaitable<T> controller::impl::submit(const char* name,
 }
 
 std::int16_t error_code(model::kafka_error e);
+
+// Kafka's checks of one partition's reassignment request (target nullopt: cancel), in
+// Kafka's order; code none when it may go ahead (reassign_api.cc).
+struct reassignment_refusal {
+    model::kafka_error code = model::kafka_error::none;
+    std::string message;
+};
+reassignment_refusal check_reassignment(const controller_context& ctx,
+                                        const model::topic_partition& tp,
+                                        const std::optional<std::vector<model::node_id>>& target);
 protocol::uuid to_uuid(const std::array<std::uint8_t, 16>& b);
 
 }  // namespace gregor::controller

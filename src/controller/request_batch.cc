@@ -42,6 +42,8 @@ leader_and_isr_partition_state lai_state(const model::topic_partition& tp,
     s.isr = r.state.isr;
     s.partition_epoch = r.version();
     s.replicas = r.replicas;
+    s.adding_replicas = r.adding;
+    s.removing_replicas = r.removing;
     s.is_new = is_new;
     s.leader_recovery_state = r.state.recovering ? 1 : 0;
     return s;

@@ -106,6 +106,35 @@ TEST(admin_args, usage_errors) {
     topics_alter_options nothing;
     nothing.topic = "t";
     EXPECT_EQ(run_topics_alter(nothing), exit_usage);
+    topics_alter_options mixed;
+    mixed.topic = "t";
+    mixed.replication_factor = 2;
+    mixed.partitions = 4;
+    EXPECT_EQ(run_topics_alter(mixed), exit_usage) << "a reassignment goes alone";
+}
+
+TEST(admin_args, replication_factor_flags) {
+    {
+        CLI::App app;
+        topics_alter_options o;
+        add_topics_alter_options(app, o);
+        app.parse("demo --replication-factor 3 --wait --wait-timeout 30", false);
+        EXPECT_EQ(o.replication_factor, 3);
+        EXPECT_TRUE(o.wait);
+        EXPECT_EQ(o.wait_timeout_s, 30);
+    }
+    {
+        CLI::App app;
+        topics_alter_options o;
+        add_topics_alter_options(app, o);
+        EXPECT_THROW(app.parse("demo --wait", false), CLI::RequiresError);
+    }
+    {
+        CLI::App app;
+        topics_alter_options o;
+        add_topics_alter_options(app, o);
+        EXPECT_THROW(app.parse("demo --replication-factor 0", false), CLI::ValidationError);
+    }
 }
 
 }  // namespace

@@ -141,4 +141,28 @@ handler_result<protocol::create_partitions_response> handle(
     co_return out;
 }
 
+handler_result<protocol::alter_partition_reassignments_response> handle(
+    services& s, request_context& /*ctx*/, protocol::alter_partition_reassignments_request req) {
+    if (!is_controller(s)) {
+        protocol::alter_partition_reassignments_response out;
+        out.error_code = code(kafka_error::not_controller);
+        out.error_message = std::nullopt;
+        co_return out;
+    }
+    auto out = co_await s.controller->alter_partition_reassignments(req);
+    co_return out;
+}
+
+handler_result<protocol::list_partition_reassignments_response> handle(
+    services& s, request_context& /*ctx*/, protocol::list_partition_reassignments_request req) {
+    if (!is_controller(s)) {
+        protocol::list_partition_reassignments_response out;
+        out.error_code = code(kafka_error::not_controller);
+        out.error_message = std::nullopt;
+        co_return out;
+    }
+    auto out = co_await s.controller->list_partition_reassignments(req);
+    co_return out;
+}
+
 }  // namespace gregor::broker

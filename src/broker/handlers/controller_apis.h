@@ -1,5 +1,5 @@
 // The APIs a broker forwards to its controller: CreateTopics, DeleteTopics, ElectLeaders,
-// CreatePartitions
+// CreatePartitions, AlterPartitionReassignments, ListPartitionReassignments
 // (clients send them to the controller named in Metadata), ControlledShutdown and AlterPartition (brokers
 // send them to the controller). A broker that is not the controller answers as Kafka does:
 // NOT_CONTROLLER (STALE_CONTROLLER_EPOCH for ControlledShutdown). CreateTopics and
@@ -10,11 +10,13 @@
 
 #include "broker/services.h"
 #include "protocol/messages/alter_partition.h"
+#include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/controlled_shutdown.h"
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
 #include "protocol/messages/elect_leaders.h"
+#include "protocol/messages/list_partition_reassignments.h"
 
 namespace gregor::broker {
 
@@ -30,5 +32,9 @@ handler_result<protocol::elect_leaders_response> handle(services& s, request_con
                                                         protocol::elect_leaders_request req);
 handler_result<protocol::create_partitions_response> handle(
     services& s, request_context& ctx, protocol::create_partitions_request req);
+handler_result<protocol::alter_partition_reassignments_response> handle(
+    services& s, request_context& ctx, protocol::alter_partition_reassignments_request req);
+handler_result<protocol::list_partition_reassignments_response> handle(
+    services& s, request_context& ctx, protocol::list_partition_reassignments_request req);
 
 }  // namespace gregor::broker

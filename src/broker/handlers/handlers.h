@@ -29,7 +29,8 @@ using handled_apis =
              protocol::create_topics_api, protocol::delete_topics_api,
              protocol::controlled_shutdown_api, protocol::alter_partition_api,
              protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
-             protocol::create_partitions_api>;
+             protocol::create_partitions_api, protocol::alter_partition_reassignments_api,
+             protocol::list_partition_reassignments_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

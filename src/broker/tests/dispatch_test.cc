@@ -203,8 +203,10 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 17u);
+    EXPECT_EQ(got.size(), 19u);
     EXPECT_EQ(got.count(offset_for_leader_epoch_api::key), 1u);
+    EXPECT_EQ(got.count(alter_partition_reassignments_api::key), 1u);
+    EXPECT_EQ(got.count(list_partition_reassignments_api::key), 1u);
     EXPECT_EQ(got.count(create_topics_api::key), 1u);
     EXPECT_EQ(got.count(controlled_shutdown_api::key), 1u);
     EXPECT_EQ(got.at(produce_api::key).first, produce_api::version_min);
