@@ -119,8 +119,7 @@ public:
     // (INVALID_CONFIG, INVALID_REQUEST, UNKNOWN_TOPIC_OR_PARTITION with Kafka's messages),
     // validate_only honoured, /config/topics/<t> and a /config/changes notification written
     // in one fenced multi, journalled with `client` (the request's client id). BROKER
-    // resources are refused (no dynamic broker configs). Like the request, `client` must
-    // stay alive until the call completes.
+    // resources are refused (no dynamic broker configs).
     asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
         const protocol::incremental_alter_configs_request& req, const std::string& client);
     asio::awaitable<protocol::alter_configs_response> alter_configs(
