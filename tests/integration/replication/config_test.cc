@@ -43,7 +43,10 @@ std::string client(const std::string& args) {
     return nl == std::string::npos ? out : out.substr(nl + 1);
 }
 
-std::optional<std::string> topic_config_json(zk_reader& zk, const std::string& topic) {
+// A fresh session per read: zk_reader only talks to ZooKeeper inside its calls, so a
+// session left idle through a broker kill could expire on the way.
+std::optional<std::string> topic_config_json(const std::string& connect, const std::string& topic) {
+    zk_reader zk(connect);
     auto node = zk.get("/config/topics/" + topic);
     return node ? std::optional(node->data) : std::nullopt;
 }
@@ -56,7 +59,7 @@ TEST(topic_config_changes, min_insync_replicas_override_takes_effect_and_can_be_
     ASSERT_EQ(altered.status, 0) << altered.out;
     EXPECT_NE(altered.out.find("topic cfg: configs updated"), std::string::npos) << altered.out;
 
-    zk_reader zk(c.zookeeper_connect());
+    const std::string zk = c.zookeeper_connect();
     const std::string kafka_json = R"({"version":1,"config":{"min.insync.replicas":"3"}})";
     EXPECT_EQ(topic_config_json(zk, "cfg"), kafka_json);
     auto zkcli = run_command("/usr/share/zookeeper/bin/zkCli.sh -server " + c.zookeeper_connect() +
@@ -99,7 +102,7 @@ TEST(topic_config_changes, invalid_changes_write_nothing_and_alter_configs_repla
     replication_cluster c;
     ASSERT_EQ(c.create_topic("cfg", {{"retention.ms", "86400000"}}), "");
     const std::string b = " --bootstrap " + c.bootstrap();
-    zk_reader zk(c.zookeeper_connect());
+    const std::string zk = c.zookeeper_connect();
     auto before = topic_config_json(zk, "cfg");
     auto bad_key = gregor_cli("topics alter cfg --config no.such.key=1" + b);
     EXPECT_EQ(bad_key.status, 1) << bad_key.out;
