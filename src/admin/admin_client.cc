@@ -61,7 +61,7 @@ result<protocol::describe_cluster_response> admin_client::describe_cluster() {
 }
 
 result<protocol::describe_configs_response> admin_client::describe_topic_configs(
-    const std::vector<std::string>& topics, const std::vector<std::string>& keys) {
+    const std::vector<std::string>& topics, const std::optional<std::vector<std::string>>& keys) {
     protocol::describe_configs_request req;
     for (const auto& t : topics) {
         protocol::describe_configs_request::describe_configs_resource r;

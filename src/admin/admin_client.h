@@ -43,7 +43,7 @@ public:
     // DescribeCluster, or nullopt-equivalent errc::unsupported if the broker lacks it.
     result<protocol::describe_cluster_response> describe_cluster();
     result<protocol::describe_configs_response> describe_topic_configs(
-        const std::vector<std::string>& topics, const std::vector<std::string>& keys);
+        const std::vector<std::string>& topics, const std::optional<std::vector<std::string>>& keys);
 
     result<protocol::create_topics_response> create_topics(protocol::create_topics_request req);
     result<protocol::delete_topics_response> delete_topics(const std::vector<std::string>& names,

@@ -70,7 +70,8 @@ min_isr_map fetch_min_isr(admin_client& c, const protocol::metadata_response& md
     if (names.empty()) {
         return out;
     }
-    auto resp = c.describe_topic_configs(names, {"min.insync.replicas"});
+    const std::vector<std::string> keys{"min.insync.replicas"};
+    auto resp = c.describe_topic_configs(names, keys);
     if (!resp) {
         note = fmt::format(
             "note: min.insync.replicas unknown (DescribeConfigs: {}); no partition "
@@ -99,6 +100,45 @@ min_isr_map fetch_min_isr(admin_client& c, const protocol::metadata_response& md
             "note: min.insync.replicas unknown for {}; those topics are not "
             "filtered",
             fmt::join(unknown, ", "));
+    }
+    return out;
+}
+
+// Every topic's configs (DescribeConfigs), for the overrides `topics describe` shows. A
+// cluster that cannot answer leaves them out; `note` says so when the user asked for them.
+topic_configs_map fetch_configs(admin_client& c, const protocol::metadata_response& md,
+                                bool asked, std::string& note) {
+    std::vector<std::string> names;
+    for (const auto& t : md.topics) {
+        if (t.error_code == 0 && t.name) {
+            names.push_back(*t.name);
+        }
+    }
+    topic_configs_map out;
+    if (names.empty()) {
+        return out;
+    }
+    auto resp = c.describe_topic_configs(names, std::nullopt);
+    if (!resp) {
+        if (asked) {
+            note = fmt::format("note: configs unknown (DescribeConfigs: {})",
+                               resp.err().detail.empty() ? resp.err().to_string()
+                                                         : resp.err().detail);
+        }
+        return out;
+    }
+    for (const auto& r : resp->results) {
+        if (r.error_code != 0) {
+            continue;
+        }
+        auto& lines = out[r.resource_name];
+        for (const auto& cfg : r.configs) {
+            std::int8_t source = cfg.config_source;
+            if (source < 0) {  // DescribeConfigs v0 has only is_default
+                source = cfg.is_default ? 5 : 1;
+            }
+            lines.push_back({cfg.name, cfg.value, source, cfg.is_sensitive});
+        }
     }
     return out;
 }
@@ -148,7 +188,13 @@ int run_topics_describe(const topics_describe_options& o) {
     if (o.under_min_isr) {
         min_isr = fetch_min_isr(**c, *md, note);
     }
-    print(render_topic_describe(*md, filter_of(o), min_isr, o.common.output(), note));
+    std::string config_note;
+    auto configs = fetch_configs(**c, *md, o.configs, config_note);
+    if (!config_note.empty()) {
+        note = note.empty() ? config_note : note + "\n" + config_note;
+    }
+    print(render_topic_describe(*md, filter_of(o), min_isr, o.common.output(), note, configs,
+                                o.configs));
     return topic_errors(*md);
 }
 

@@ -45,6 +45,8 @@ void add_topics_describe_options(CLI::App& cmd, topics_describe_options& o) {
         cmd.add_flag("--unavailable", o.unavailable, "Only partitions without a live leader");
     ur->excludes(um)->excludes(un);
     um->excludes(un);
+    cmd.add_flag("--configs", o.configs,
+                 "Every topic config with its value and source (overrides are always shown)");
 }
 
 void add_topics_create_options(CLI::App& cmd, topics_create_options& o) {

@@ -53,6 +53,7 @@ struct topics_describe_options {
     bool under_replicated = false;
     bool under_min_isr = false;
     bool unavailable = false;
+    bool configs = false;  // every config with its value and source, not only overrides
 };
 
 struct topics_create_options {

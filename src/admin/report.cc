@@ -216,9 +216,108 @@ std::string partition_text(const std::string& topic, const metadata_partition& p
 
 }  // namespace
 
+std::string config_source_name(std::int8_t source) {
+    switch (source) {
+        case 1: return "DYNAMIC_TOPIC_CONFIG";
+        case 2: return "DYNAMIC_BROKER_CONFIG";
+        case 3: return "DYNAMIC_DEFAULT_BROKER_CONFIG";
+        case 4: return "STATIC_BROKER_CONFIG";
+        case 5: return "DEFAULT_CONFIG";
+        case 6: return "DYNAMIC_BROKER_LOGGER_CONFIG";
+        default: return "UNKNOWN";
+    }
+}
+
+namespace {
+
+constexpr std::int8_t dynamic_topic_source = 1;
+
+std::string shown_value(const topic_config_line& c) {
+    return c.sensitive || !c.value ? std::string("(sensitive)") : *c.value;
+}
+
+// The topic's overrides: "\tConfigs: k=v,..." for the header line, and their JSON.
+std::string override_text(const std::vector<topic_config_line>& cfgs, ojson& json) {
+    std::vector<std::string> parts;
+    json = ojson::object();
+    for (const auto& c : cfgs) {
+        if (c.source == dynamic_topic_source) {
+            parts.push_back(c.name + "=" + shown_value(c));
+            json[c.name] = c.sensitive || !c.value ? ojson(nullptr) : ojson(*c.value);
+        }
+    }
+    return parts.empty() ? std::string() : fmt::format("\tConfigs: {}", fmt::join(parts, ","));
+}
+
+std::string all_config_text(const std::vector<topic_config_line>& cfgs, ojson& json) {
+    std::string text;
+    json = ojson::array();
+    for (const auto& c : cfgs) {
+        text += fmt::format("\tConfig: {}={}\tsource: {}\n", c.name, shown_value(c),
+                            config_source_name(c.source));
+        json.push_back({{"name", c.name},
+                        {"value", c.sensitive || !c.value ? ojson(nullptr) : ojson(*c.value)},
+                        {"source", config_source_name(c.source)},
+                        {"sensitive", c.sensitive}});
+    }
+    return text;
+}
+
+struct topic_rendering {
+    ojson json;
+    std::string text;
+};
+
+topic_rendering render_one_topic(const metadata_topic& t, const std::vector<std::int32_t>& live,
+                                 partition_filter f, std::optional<std::int32_t> topic_min_isr,
+                                 const std::vector<topic_config_line>* cfgs, bool all_configs) {
+    auto name = t.name.value_or("");
+    ojson parts = ojson::array();
+    std::string lines;
+    for (const auto* p : sorted_partitions(t)) {
+        if (partition_matches(*p, f, live, topic_min_isr)) {
+            parts.push_back(partition_json(*p));
+            lines += partition_text(name, *p);
+        }
+    }
+    if (f != partition_filter::all && parts.empty()) {
+        return {};
+    }
+    auto rf = t.partitions.empty() ? 0 : t.partitions.front().replica_nodes.size();
+    ojson tj = {{"name", name}, {"partitions", t.partitions.size()}, {"replication_factor", rf}};
+    if (topic_min_isr) {
+        tj["min_insync_replicas"] = *topic_min_isr;
+    }
+    if (t.error_code != 0) {
+        tj["error"] = error_name(t.error_code);
+    }
+    std::string overrides;
+    std::string every;
+    if (cfgs != nullptr) {
+        ojson oj;
+        overrides = override_text(*cfgs, oj);
+        tj["configs"] = oj;
+        if (all_configs) {
+            ojson aj;
+            every = all_config_text(*cfgs, aj);
+            tj["all_configs"] = aj;
+        }
+    }
+    tj["partition_details"] = parts;
+    std::string text = fmt::format(
+        "Topic: {}\tPartitionCount: {}\tReplicationFactor: {}{}{}{}\n", name,
+        t.partitions.size(), rf,
+        topic_min_isr ? fmt::format("\tmin.insync.replicas: {}", *topic_min_isr) : std::string(),
+        t.error_code != 0 ? "\tError: " + error_name(t.error_code) : std::string(), overrides);
+    return {tj, text + every + lines};
+}
+
+}  // namespace
+
 std::string render_topic_describe(const protocol::metadata_response& md, partition_filter f,
                                   const min_isr_map& min_isr, output_format fmt_,
-                                  const std::string& note) {
+                                  const std::string& note, const topic_configs_map& configs,
+                                  bool all_configs) {
     std::vector<std::int32_t> live;
     for (const auto& b : md.brokers) {
         live.push_back(b.node_id.value());
@@ -232,35 +331,13 @@ std::string render_topic_describe(const protocol::metadata_response& md, partiti
         if (mi != min_isr.end()) {
             topic_min_isr = mi->second;
         }
-        ojson parts = ojson::array();
-        std::string lines;
-        for (const auto* p : sorted_partitions(*t)) {
-            if (partition_matches(*p, f, live, topic_min_isr)) {
-                parts.push_back(partition_json(*p));
-                lines += partition_text(name, *p);
-            }
+        auto c = configs.find(name);
+        auto r = render_one_topic(*t, live, f, topic_min_isr,
+                                  c == configs.end() ? nullptr : &c->second, all_configs);
+        if (!r.json.is_null()) {
+            topics.push_back(std::move(r.json));
+            text += r.text;
         }
-        if (f != partition_filter::all && parts.empty()) {
-            continue;
-        }
-        auto rf = t->partitions.empty() ? 0 : t->partitions.front().replica_nodes.size();
-        ojson tj = {
-            {"name", name}, {"partitions", t->partitions.size()}, {"replication_factor", rf}};
-        if (topic_min_isr) {
-            tj["min_insync_replicas"] = *topic_min_isr;
-        }
-        if (t->error_code != 0) {
-            tj["error"] = error_name(t->error_code);
-        }
-        tj["partition_details"] = parts;
-        topics.push_back(tj);
-        text += fmt::format(
-            "Topic: {}\tPartitionCount: {}\tReplicationFactor: {}{}{}\n", name,
-            t->partitions.size(), rf,
-            topic_min_isr ? fmt::format("\tmin.insync.replicas: {}", *topic_min_isr)
-                          : std::string(),
-            t->error_code != 0 ? "\tError: " + error_name(t->error_code) : std::string());
-        text += lines;
     }
     if (fmt_ == output_format::json) {
         ojson j = {{"topics", topics}};

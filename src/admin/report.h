@@ -57,11 +57,28 @@ bool partition_matches(const metadata_partition& p, partition_filter f,
 
 // `topics list`: names (text) or [{name, partitions, replication_factor, internal}] (json).
 std::string render_topic_list(const protocol::metadata_response& md, output_format f);
+// One topic config as DescribeConfigs reports it.
+struct topic_config_line {
+    std::string name;
+    std::optional<std::string> value;  // null for sensitive configs
+    std::int8_t source = 0;            // DescribeConfigs' ConfigSource
+    bool sensitive = false;
+};
+// Configs per topic (from DescribeConfigs), as far as known.
+using topic_configs_map = std::map<std::string, std::vector<topic_config_line>>;
+
+// Kafka's name of a DescribeConfigs ConfigSource ("DYNAMIC_TOPIC_CONFIG", ...).
+std::string config_source_name(std::int8_t source);
+
 // `topics describe`: a header line per topic and one line per partition that passes `f`,
 // kafka-topics style, or JSON. `note` (may be empty) is printed first / put in "note".
+// A topic's overrides (DYNAMIC_TOPIC_CONFIG entries of `configs`) end its header line as
+// "\tConfigs: k=v,..." (JSON "configs": {k: v}); with `all_configs` every config follows
+// the header as "\tConfig: k=v\tsource: SOURCE" (JSON "all_configs": [...]).
 std::string render_topic_describe(const protocol::metadata_response& md, partition_filter f,
                                   const min_isr_map& min_isr, output_format fmt,
-                                  const std::string& note);
+                                  const std::string& note, const topic_configs_map& configs = {},
+                                  bool all_configs = false);
 // `topics reassignments`: one line per partition being reassigned ("Topic: t\tPartition: 0\t
 // Replicas: 2,3,1\tAdding: 2,3\tRemoving: 1"), or "no reassignments in progress", or JSON
 // {"reassignments":[{"topic","partition","replicas","adding","removing"}]}. `topics` limits

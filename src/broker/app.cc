@@ -1,12 +1,14 @@
 #include "broker/app.h"
 
 #include "broker/broker_call.h"
+#include "broker/config_changes.h"
 #include "broker/controller_channels.h"
 #include "broker/isr_sender.h"
 #include "broker/replica_fetchers.h"
 #include "broker/topic_configs.h"
 #include "broker/meta_properties.h"
 #include "base/log.h"
+#include "controller/config_edits.h"
 #include "controller/controller.h"
 #include "net/client.h"
 #include "protocol/frame.h"
@@ -94,6 +96,7 @@ struct app::impl {
     std::optional<coord::broker_registration> registration;
     std::optional<controller_channels> channels;
     std::optional<controller::controller> ctl;
+    std::optional<config_change_follower> config_changes;
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     int exit_code = exit_ok;
     bool stopping = false;
@@ -111,6 +114,7 @@ struct app::impl {
     void generate_broker_id();
     void with_broker_id(model::node_id id);
     void start_controller();
+    void follow_config_changes();
     asio::awaitable<void> controlled_shutdown();
     asio::awaitable<result<protocol::controlled_shutdown_response>> ask_controller(
         const protocol::controlled_shutdown_request& req);
@@ -382,6 +386,7 @@ void app::impl::start_registration() {
         }
         GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
                    config.broker_id(), svc->cluster_id, epoch());
+        follow_config_changes();
         start_controller();
     };
     h.on_lost = [] {
@@ -419,6 +424,30 @@ void app::impl::start_controller() {
     ctl.emplace(ioc, *zk, *channels, std::move(cc));
     svc->controller = &*ctl;
     ctl->start();
+}
+
+// Topic config changes made after a topic's overrides were first read (/config/changes)
+// take effect at once: min.insync.replicas, retention and segment settings.
+void app::impl::follow_config_changes() {
+    if (config_changes || stopping) {
+        return;
+    }
+    config_change_hooks h;
+    h.apply = [this](const std::string& topic, storage::config_map overrides) {
+        if (topics->overrides(topic) == overrides && topics->known(topic)) {
+            return;
+        }
+        GREGOR_LOG(broker_log, info, "topic {}: configs now {{{}}}", topic,
+                   controller::format_overrides(overrides));
+        topics->set(topic, std::move(overrides));
+        replicas->reload_configs();
+        logs->reload_configs();
+        replicas->notify();  // waiting acks=all produces re-check min.insync.replicas
+    };
+    h.interested = [this](const std::string& topic) { return topics->known(topic); };
+    h.known_topics = [this] { return topics->topics(); };
+    config_changes.emplace(*zk, std::move(h));
+    config_changes->start();
 }
 
 // Asks the controller to move this broker's leaderships away (Kafka's controlled shutdown):
@@ -482,6 +511,9 @@ asio::awaitable<void> app::impl::shutdown() {
     co_await controlled_shutdown();
     if (ctl) {
         co_await ctl->stop();
+    }
+    if (config_changes) {
+        config_changes->stop();
     }
     if (fetchers) {
         fetchers->stop();

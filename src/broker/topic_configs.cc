@@ -10,6 +10,19 @@ void topic_configs::set(const std::string& topic, storage::config_map overrides)
     overrides_[topic] = std::move(overrides);
 }
 
+storage::config_map topic_configs::overrides(const std::string& topic) const {
+    auto it = overrides_.find(topic);
+    return it == overrides_.end() ? storage::config_map{} : it->second;
+}
+
+std::vector<std::string> topic_configs::topics() const {
+    std::vector<std::string> out;
+    for (const auto& [topic, o] : overrides_) {
+        out.push_back(topic);
+    }
+    return out;
+}
+
 storage::log_config topic_configs::log_config(const std::string& topic) const {
     auto it = overrides_.find(topic);
     if (it == overrides_.end()) {

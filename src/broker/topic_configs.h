@@ -4,8 +4,9 @@
 // the first time it hosts one of its partitions (before applying the LeaderAndIsr), and
 // builds each log's config as broker defaults plus the topic's keys, and each partition's
 // replication settings (min.insync.replicas) the same way. A malformed override keeps the
-// broker default and logs a warning naming the key. Config changes made later
-// (/config/changes) are not followed yet. Loop thread only.
+// broker default and logs a warning naming the key. Later changes arrive through
+// /config/changes (config_changes.h) and replace a topic's overrides with set(); the owner
+// then reloads the logs' and partitions' configs. Loop thread only.
 #pragma once
 
 #include "replication/partition.h"
@@ -13,6 +14,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace gregor::broker {
 
@@ -24,6 +26,10 @@ public:
     bool known(const std::string& topic) const { return overrides_.contains(topic); }
     void set(const std::string& topic, storage::config_map overrides);
     void forget(const std::string& topic) { overrides_.erase(topic); }
+    // The topic's overrides (empty when none or unknown).
+    storage::config_map overrides(const std::string& topic) const;
+    // Every topic whose overrides were read.
+    std::vector<std::string> topics() const;
 
     storage::log_config log_config(const std::string& topic) const;
     replication::replication_config replication(const std::string& topic) const;

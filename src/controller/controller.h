@@ -33,9 +33,11 @@
 #include "controller/channels.h"
 #include "controller/context.h"
 #include "coord/client.h"
+#include "protocol/messages/alter_configs.h"
 #include "protocol/messages/alter_partition.h"
 #include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/list_partition_reassignments.h"
+#include "protocol/messages/incremental_alter_configs.h"
 #include "protocol/messages/create_partitions.h"
 #include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/controlled_shutdown.h"
@@ -139,6 +141,15 @@ public:
     // ListPartitionReassignments: the ongoing reassignments, all or of the partitions listed.
     asio::awaitable<protocol::list_partition_reassignments_response> list_partition_reassignments(
         const protocol::list_partition_reassignments_request& req);
+    // IncrementalAlterConfigs / AlterConfigs of topic overrides: Kafka's validation
+    // (INVALID_CONFIG, INVALID_REQUEST, UNKNOWN_TOPIC_OR_PARTITION with Kafka's messages),
+    // validate_only honoured, /config/topics/<t> and a /config/changes notification written
+    // in one fenced multi, journalled with `client` (the request's client id). BROKER
+    // resources are refused (no dynamic broker configs).
+    asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
+        const protocol::incremental_alter_configs_request& req, const std::string& client);
+    asio::awaitable<protocol::alter_configs_response> alter_configs(
+        const protocol::alter_configs_request& req, const std::string& client);
     asio::awaitable<protocol::create_topics_response> create_topics(
         const protocol::create_topics_request& req, std::int16_t version);
     asio::awaitable<protocol::delete_topics_response> delete_topics(

@@ -10,8 +10,10 @@
 // create_partitions.cc CreatePartitions from administrators
 // rebalance.cc       preferred elections: automatic leader rebalance, /admin/preferred_replica_election
 // reassign.cc        partition reassignment (KIP-455); reassign_api.cc its admin APIs
+// alter_configs.cc   IncrementalAlterConfigs and AlterConfigs (topic config overrides)
 #pragma once
 
+#include "controller/config_edits.h"
 #include "controller/controller.h"
 #include "controller/election.h"
 #include "controller/request_batch.h"
@@ -41,6 +43,14 @@ struct state_change {
     bool create = false;  // the state znode does not exist yet
     bool unclean = false;
 };
+
+// How a conditional write of /config/topics/<t> ended.
+enum class config_write { written, raced, not_controller, failed };
+
+// Notifications under /config/changes live this long (Kafka's purge interval) and at most
+// this many go per purge.
+inline constexpr std::chrono::milliseconds config_change_ttl{15 * 60 * 1000};
+inline constexpr std::size_t config_change_purge_max = 1000;
 
 struct controller::impl : std::enable_shared_from_this<impl> {
     impl(asio::io_context& i, coord::client& z, broker_channels& ch, controller_config c,
@@ -220,6 +230,32 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<model::kafka_error> write_added_partitions(const std::string& name,
                                                                const coord::replica_map& added,
                                                                request_batch& batch);
+
+    // alter_configs.cc: one resource of IncrementalAlterConfigs (edits) or AlterConfigs
+    // (replacement).
+    struct config_alteration {
+        std::int8_t resource_type = 0;
+        std::string name;
+        bool incremental = true;
+        std::vector<config_edit> edits;
+        std::vector<std::pair<std::string, std::optional<std::string>>> replacement;
+    };
+    // When each /config/changes child was first listed (the purge's clock).
+    std::map<std::string, model::timestamp_ms> config_changes_seen;
+    asio::awaitable<std::vector<admin_error>> alter_configs_event(
+        const std::vector<config_alteration>& alterations, bool validate_only,
+        const std::string& client);
+    asio::awaitable<std::vector<admin_error>> do_alter_configs(
+        const std::vector<config_alteration>& alterations, bool validate_only,
+        const std::string& client);
+    asio::awaitable<admin_error> alter_topic_config(const config_alteration& a,
+                                                   bool validate_only, const std::string& client);
+    asio::awaitable<config_write> write_topic_config(const std::string& name,
+                                                     const config_overrides& config,
+                                                     model::zk_version version);
+    void on_topic_config_written(const std::string& name, const config_overrides& before,
+                                 const config_overrides& after, const std::string& client);
+    asio::awaitable<void> purge_config_changes();
 };
 
 template <class T>

@@ -96,6 +96,12 @@ inline asio::awaitable<result<std::string>> create(coord::client& c, const std::
         [&c, path, data, mode](auto done) { c.create(path, data, mode, std::move(done)); });
 }
 
+inline asio::awaitable<result<void>> remove(coord::client& c, const std::string& path,
+                                            const model::zk_version& version) {
+    return detail::await_one<result<void>>(
+        [&c, path, version](auto done) { c.remove(path, version, std::move(done)); });
+}
+
 inline asio::awaitable<coord::multi_response> multi(coord::client& c,
                                                     const std::vector<coord::op>& ops) {
     return detail::await_one<coord::multi_response>(

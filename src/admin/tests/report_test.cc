@@ -139,6 +139,32 @@ TEST(admin_describe, a_filter_with_no_match_hides_the_topic_and_keeps_the_note) 
     EXPECT_EQ(text, "note: min.insync.replicas unknown\n");
 }
 
+TEST(admin_describe, overrides_end_the_header_and_configs_list_every_source) {
+    auto md = cluster({1, 2}, 1);
+    add_topic(md, "t", {partition(0, 1, {1, 2}, {1, 2})});
+    topic_configs_map configs;
+    configs["t"] = {{"min.insync.replicas", "2", 1, false},
+                    {"retention.ms", "604800000", 5, false},
+                    {"secret", std::nullopt, 1, true}};
+    auto text = render_topic_describe(md, partition_filter::all, {}, output_format::text, "",
+                                      configs, false);
+    EXPECT_NE(text.find("ReplicationFactor: 2\tConfigs: min.insync.replicas=2,secret=(sensitive)\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("Config: retention.ms"), std::string::npos) << text;
+    auto all = render_topic_describe(md, partition_filter::all, {}, output_format::text, "",
+                                     configs, true);
+    EXPECT_NE(all.find("\tConfig: retention.ms=604800000\tsource: DEFAULT_CONFIG\n"),
+              std::string::npos)
+        << all;
+    auto j = nlohmann::json::parse(
+        render_topic_describe(md, partition_filter::all, {}, output_format::json, "", configs, true));
+    EXPECT_EQ(j["topics"][0]["configs"]["min.insync.replicas"], "2");
+    EXPECT_TRUE(j["topics"][0]["configs"]["secret"].is_null());
+    EXPECT_EQ(j["topics"][0]["all_configs"].size(), 3u);
+    EXPECT_EQ(j["topics"][0]["all_configs"][1]["source"], "DEFAULT_CONFIG");
+}
+
 TEST(admin_list, names_sorted_and_json_has_counts) {
     auto md = cluster({1}, 1);
     add_topic(md, "b", {partition(0, 1, {1}, {1})});

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "broker/handlers/api_versions.h"
+#include "broker/handlers/config_apis.h"
 #include "broker/handlers/controller_apis.h"
 #include "broker/handlers/describe_cluster.h"
 #include "broker/handlers/fetch.h"
@@ -30,7 +31,8 @@ using handled_apis =
              protocol::controlled_shutdown_api, protocol::alter_partition_api,
              protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
              protocol::create_partitions_api, protocol::alter_partition_reassignments_api,
-             protocol::list_partition_reassignments_api>;
+             protocol::list_partition_reassignments_api, protocol::describe_configs_api,
+             protocol::incremental_alter_configs_api, protocol::alter_configs_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

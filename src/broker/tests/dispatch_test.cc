@@ -203,7 +203,10 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 19u);
+    EXPECT_EQ(got.size(), 22u);
+    EXPECT_EQ(got.at(describe_configs_api::key), std::make_pair(std::int16_t{0}, std::int16_t{4}));
+    EXPECT_EQ(got.at(incremental_alter_configs_api::key).second, 1);
+    EXPECT_EQ(got.at(alter_configs_api::key).second, 2);
     EXPECT_EQ(got.count(offset_for_leader_epoch_api::key), 1u);
     EXPECT_EQ(got.count(alter_partition_reassignments_api::key), 1u);
     EXPECT_EQ(got.count(list_partition_reassignments_api::key), 1u);
@@ -226,6 +229,42 @@ TEST_F(dispatch_fixture, controller_apis_on_a_broker_without_a_controller_say_no
               static_cast<std::int16_t>(model::kafka_error::stale_controller_epoch));
     auto alter = call<alter_partition_api>({}, 2);
     EXPECT_EQ(alter.error_code, static_cast<std::int16_t>(model::kafka_error::not_controller));
+}
+
+TEST_F(dispatch_fixture, describe_configs_answers_topics_this_broker_and_refuses_the_rest) {
+    lead_partition();
+    describe_configs_request req;
+    req.resources.push_back({2, "t", std::nullopt, {}});
+    req.resources.push_back({2, "missing", std::nullopt, {}});
+    req.resources.push_back({4, "1", std::vector<std::string>{}, {}});
+    req.resources.push_back({4, "2", std::nullopt, {}});
+    req.resources.push_back({3, "group", std::nullopt, {}});
+    req.include_synonyms = true;
+    for (std::int16_t v : {std::int16_t{0}, std::int16_t{1}, std::int16_t{4}}) {
+        auto resp = call<describe_configs_api>(req, v);
+        ASSERT_EQ(resp.results.size(), 5u);
+        const auto& topic = resp.results[0];
+        EXPECT_EQ(topic.error_code, 0);
+        EXPECT_GE(topic.configs.size(), 30u);
+        for (const auto& c : topic.configs) {
+            EXPECT_TRUE(c.value.has_value()) << c.name;
+            if (v == 0) {
+                EXPECT_TRUE(c.is_default) << c.name;
+            } else {
+                EXPECT_EQ(c.config_source, 5) << c.name;  // DEFAULT_CONFIG: nothing set
+            }
+        }
+        EXPECT_EQ(resp.results[1].error_code, err(model::kafka_error::unknown_topic_or_partition));
+        EXPECT_EQ(resp.results[1].error_message, "The topic 'missing' does not exist.");
+        EXPECT_EQ(resp.results[2].error_code, 0);
+        EXPECT_EQ(resp.results[3].error_code, err(model::kafka_error::invalid_request));
+        EXPECT_EQ(resp.results[4].error_code, err(model::kafka_error::invalid_request));
+    }
+    incremental_alter_configs_request alter;
+    alter.resources.push_back({2, "t", {{"retention.ms", 0, "1", {}}}, {}});
+    auto altered = call<incremental_alter_configs_api>(alter, 1);
+    ASSERT_EQ(altered.responses.size(), 1u);
+    EXPECT_EQ(altered.responses[0].error_code, err(model::kafka_error::not_controller));
 }
 
 TEST_F(dispatch_fixture, api_versions_of_an_unknown_version_answers_with_a_v0_body) {

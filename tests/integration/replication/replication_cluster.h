@@ -32,6 +32,8 @@ public:
     explicit replication_cluster(std::map<std::string, std::string> extra = {});
 
     std::string bootstrap() const;
+    // The ZooKeeper connect string ("127.0.0.1:<port>").
+    std::string zookeeper_connect() const { return zk_server_.connect_string(); }
     std::vector<std::uint16_t> ports() const;
     broker_process& broker(int id) { return *brokers_.at(id); }
 
