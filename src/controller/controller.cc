@@ -272,6 +272,7 @@ void controller::impl::on_session(const coord::session_event& ev) {
             enqueue("broker_change", [self] { return self->on_broker_change(); }, {}, true);
             enqueue("topic_change", [self] { return self->on_topic_change(); }, {}, true);
             enqueue("deletion_change", [self] { return self->on_deletion_change(); }, {}, true);
+            enqueue("log_dir_event", [self] { return self->on_log_dir_event(); }, {}, true);
         } else {
             enqueue("elect", [self] { return self->elect(); }, {}, true);
         }

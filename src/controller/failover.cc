@@ -233,6 +233,9 @@ asio::awaitable<void> controller::impl::on_failover() {
                ctx.epoch(), ms(clock::now() - began), ms(load_done - began),
                ms(elect_done - load_done), ctx.brokers.size(), ms(clock::now() - elect_done));
     co_await on_deletion_change();
+    // Pending log dir events: the LeaderAndIsr above already asked every broker about every
+    // replica, so they are only read (and the watch left) and deleted.
+    co_await on_log_dir_event();
 }
 
 }  // namespace gregor::controller

@@ -8,6 +8,7 @@
 // alter_partition.cc AlterPartition from partition leaders
 // elect_leaders.cc   ElectLeaders (preferred and unclean) from administrators
 // create_partitions.cc CreatePartitions from administrators
+// log_dirs.cc        log dir failures: notifications, offline replicas
 #pragma once
 
 #include "controller/controller.h"
@@ -128,6 +129,13 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     void journal(const state_change& c, const partition_record& before, const std::string& why);
     void send(const request_batch& batch);
     void on_response(const outgoing_request& req, result<bytes> r);
+
+    // log_dirs.cc
+    asio::awaitable<void> on_log_dir_event();
+    void ask_about_replicas(const broker_set& failed);
+    void on_leader_and_isr_response(const outgoing_request& req, const bytes& message);
+    asio::awaitable<void> on_replicas_offline(model::node_id broker,
+                                              std::vector<model::topic_partition> partitions);
 
     // topics.cc
     asio::awaitable<void> on_topic_change();
