@@ -60,6 +60,9 @@ public:
     // Waits until broker `id` (restarted) accepts connections and is registered.
     bool wait_registered(int id, std::chrono::milliseconds limit);
 
+    // The cluster's ZooKeeper, read-only (partition states of any partition, /controller).
+    zk_reader& zk() { return *zk_; }
+
     // Every broker's log, headed by its id, for failure messages.
     std::string logs() const;
     // The lines of every broker's log that mention `needle` (e.g. "ISR", "truncat").
