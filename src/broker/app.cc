@@ -4,6 +4,7 @@
 #include "broker/config_changes.h"
 #include "broker/controller_channels.h"
 #include "broker/isr_sender.h"
+#include "broker/log_dir_notifier.h"
 #include "broker/replica_fetchers.h"
 #include "broker/topic_configs.h"
 #include "broker/meta_properties.h"
@@ -29,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <optional>
 #include <random>
 
@@ -94,6 +96,8 @@ struct app::impl {
     std::optional<coord::zk_client> chroot_maker;  // only while creating the chroot
     bool chroot_ready = false;
     std::optional<coord::broker_registration> registration;
+    std::optional<log_dir_notifier> dir_events;
+    int unsent_dir_events = 0;  // dir failures before the ZooKeeper session existed
     std::optional<controller_channels> channels;
     std::optional<controller::controller> ctl;
     std::optional<config_change_follower> config_changes;
@@ -104,6 +108,10 @@ struct app::impl {
     explicit impl(broker_config c) : config(std::move(c)) {}
 
     result<void> open_storage();
+    void on_log_dir_failure(const std::string& dir,
+                            const std::vector<model::topic_partition>& partitions,
+                            std::size_t healthy_dirs);
+    std::vector<std::string> healthy_log_dirs() const;
     void start_replication();
     asio::awaitable<void> maintenance();
     void checkpoint_high_watermarks();
@@ -129,7 +137,8 @@ result<void> app::impl::open_storage() {
         return defaults.err();
     }
     storage::log_context ctx{&fs, &worker,
-                             [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }};
+                             [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); },
+                             {}};
     topics.emplace(*defaults, replication::replication_config{config.min_insync_replicas,
                                                               config.replica_lag_time_max});
     logs.emplace(ctx, config.log_dirs,
@@ -137,6 +146,9 @@ result<void> app::impl::open_storage() {
     if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
         return loaded.err();
     }
+    logs->set_dir_failure_listener(
+        [this](const std::string& dir, const std::vector<model::topic_partition>& partitions,
+               std::size_t healthy) { on_log_dir_failure(dir, partitions, healthy); });
     replicas.emplace(
         config.broker_id, *logs,
         [this](const std::string& topic) { return topics->replication(topic); },
@@ -154,6 +166,48 @@ result<void> app::impl::open_storage() {
                          .now = wall_clock_ms});
     start_replication();
     return ok();
+}
+
+// Kafka's handling of a failed log dir: its partitions stop here at once, the controller
+// hears of it through ZooKeeper and takes the replicas offline; with no dir left the broker
+// halts (as Kafka does): there is nothing it could serve.
+void app::impl::on_log_dir_failure(const std::string& dir,
+                                   const std::vector<model::topic_partition>& partitions,
+                                   std::size_t healthy_dirs) {
+    for (const auto& tp : partitions) {
+        if (fetchers) {
+            fetchers->unfollow(tp);
+        }
+    }
+    replicas->take_offline(partitions);
+    if (healthy_dirs == 0) {
+        GREGOR_LOG(broker_log, critical, "every log dir is offline (the last was {}); halting",
+                   dir);
+        spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+        std::_Exit(exit_failure);
+    }
+    if (!zk) {
+        ++unsent_dir_events;
+        return;
+    }
+    if (!dir_events) {
+        dir_events.emplace(ioc, *zk, config.broker_id);
+    }
+    dir_events->notify();
+}
+
+std::vector<std::string> app::impl::healthy_log_dirs() const {
+    if (!logs) {
+        return config.log_dirs;
+    }
+    std::vector<std::string> out;
+    auto offline = logs->offline_dirs();
+    for (const auto& d : config.log_dirs) {
+        if (std::find(offline.begin(), offline.end(), d) == offline.end()) {
+            out.push_back(d);
+        }
+    }
+    return out;
 }
 
 // Follower fetchers, the ISR change sender and the periodic log upkeep.
@@ -379,7 +433,7 @@ void app::impl::start_registration() {
     h.on_registered = [this](model::broker_epoch epoch) {
         svc->broker_epoch = epoch;
         svc->cluster_id = registration->cluster_id();
-        if (auto r = record_identity(config.log_dirs, config.broker_id, svc->cluster_id); !r) {
+        if (auto r = record_identity(healthy_log_dirs(), config.broker_id, svc->cluster_id); !r) {
             GREGOR_LOG(broker_log, critical, "{}", r.err().to_string());
             stop(exit_failure);
             return;
@@ -387,6 +441,12 @@ void app::impl::start_registration() {
         GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
                    config.broker_id(), svc->cluster_id, epoch());
         follow_config_changes();
+        if (!dir_events) {
+            dir_events.emplace(ioc, *zk, config.broker_id);
+        }
+        for (; unsent_dir_events > 0; --unsent_dir_events) {
+            dir_events->notify();
+        }
         start_controller();
     };
     h.on_lost = [] {
@@ -531,6 +591,7 @@ asio::awaitable<void> app::impl::shutdown() {
         co_await server->shutdown(5000ms);
     }
     registration.reset();
+    dir_events.reset();
     if (zk) {
         zk->close();  // the ephemeral registration disappears now, not after the timeout
     }

@@ -34,6 +34,9 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
     if (std::find(a.replicas.begin(), a.replicas.end(), self_) == a.replicas.end()) {
         return kafka_error::unknown_topic_or_partition;
     }
+    if (logs_.offline(a.tp)) {
+        return kafka_error::kafka_storage_error;
+    }
     auto it = replicas_.find(a.tp);
     if (it != replicas_.end() && a.leader_epoch <= it->second->state().leader_epoch) {
         GREGOR_LOG(broker_log, info, "ignoring state of {}: leader epoch {} is not newer than {}",
@@ -43,7 +46,8 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
     if (it == replicas_.end()) {
         storage::log* log = logs_.get(a.tp);
         if (log == nullptr) {
-            auto created = logs_.get_or_create(a.tp, now);
+            // Without isNew a missing log may sit in an offline dir: never start it empty.
+            auto created = logs_.get_or_create(a.tp, now, a.is_new);
             if (!created) {
                 GREGOR_LOG(broker_log, err, "cannot create the log of {}: {}", a.tp,
                            created.err().to_string());
@@ -90,6 +94,16 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
     }
     GREGOR_LOG(broker_log, info, "stopped replica {}{}", tp, remove_log ? " (deleted)" : "");
     return kafka_error::none;
+}
+
+void replica_manager::take_offline(const std::vector<model::topic_partition>& partitions) {
+    for (const auto& tp : partitions) {
+        if (replicas_.erase(tp) > 0) {
+            GREGOR_LOG(broker_log, err, "replica {} is offline: its log dir failed", tp);
+        }
+        isr_changes_.erase(tp);
+    }
+    notify();
 }
 
 replication::partition* replica_manager::partition(const model::topic_partition& tp) const {

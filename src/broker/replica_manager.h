@@ -69,6 +69,14 @@ public:
     model::kafka_error stop(const model::topic_partition& tp, model::leader_epoch epoch,
                             bool remove_log);
 
+    // The log dir of these partitions went offline (storage::log_manager's listener): they
+    // stop at once (no leader or follower state, no ISR change to send) and waiters wake.
+    // Their logs are destroyed after this returns.
+    void take_offline(const std::vector<model::topic_partition>& partitions);
+    // Whether `tp`'s replica here is in an offline log dir: every request for it gets
+    // KAFKA_STORAGE_ERROR until the broker restarts.
+    bool offline(const model::topic_partition& tp) const { return logs_.offline(tp); }
+
     // nullptr iff this broker hosts no replica of `tp`.
     replication::partition* partition(const model::topic_partition& tp) const;
     // The partition iff this broker leads it.

@@ -42,7 +42,8 @@ response::topic_data::partition_data answer(model::partition_id p, kafka_error e
 }  // namespace
 
 // Kafka's checks, in Kafka's order (reference: the AlterPartition path of the ZK controller).
-static kafka_error check_proposal(const controller_context& ctx, const partition_record& r,
+static kafka_error check_proposal(const controller_context& ctx, const model::topic_partition& tp,
+                                  const partition_record& r,
                                   const request::topic_data::partition_data& p,
                                   const std::vector<model::node_id>& isr, std::int16_t version,
                                   const std::vector<model::broker_epoch>& epochs) {
@@ -74,7 +75,8 @@ static kafka_error check_proposal(const controller_context& ctx, const partition
                      b != ctx.brokers.end() && epochs[i] != b->second.epoch;
         bool assigned =
             std::find(r.replicas.begin(), r.replicas.end(), isr[i]) != r.replicas.end();
-        if (!ctx.live(isr[i]) || stale || !assigned) {
+        // A replica in an offline log dir is not live (Kafka's ineligible replica).
+        if (!ctx.replica_live(isr[i], tp) || stale || !assigned) {
             return version >= 2 ? kafka_error::ineligible_replica
                                 : kafka_error::operation_not_attempted;
         }
@@ -111,7 +113,7 @@ static void plan_alter(const controller_context& ctx, const request& req, std::i
             for (const auto& b : p.new_isr_with_epochs) {
                 epochs.push_back(b.broker_epoch);
             }
-            kafka_error e = check_proposal(ctx, *r, p, isr, version, epochs);
+            kafka_error e = check_proposal(ctx, {name, p.partition_index}, *r, p, isr, version, epochs);
             rt.partitions.push_back(answer(p.partition_index, e, r));
             bool same = isr == r->state.isr && (p.leader_recovery_state == 1) == r->state.recovering;
             if (e == kafka_error::none && !same) {

@@ -57,13 +57,17 @@ asio::awaitable<void> controller::impl::on_broker_change() {
     }
     GREGOR_LOG(controller_log, info, "brokers changed: new {}, dead {}, bounced {}",
                fmt::join(fresh, ","), fmt::join(dead, ","), fmt::join(bounced, ","));
+    // A broker that died or registered again forgets its offline log dirs (Kafka's
+    // onBrokerFailure/onBrokerStartup): after a restart its dirs are checked anew.
     for (model::node_id id : dead) {
         channels.remove_broker(id);
         ctx.shutting_down.erase(id);
+        ctx.offline_replicas.erase(id);
     }
     for (model::node_id id : bounced) {
         channels.remove_broker(id);
         ctx.shutting_down.erase(id);
+        ctx.offline_replicas.erase(id);
         add_channel(ctx.brokers.at(id));
     }
     for (model::node_id id : fresh) {
@@ -117,6 +121,7 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
     // Everyone learns the new live broker list; new brokers also learn every partition.
     batch.update_metadata_brokers(ctx.registered_set());
     // New brokers hear every partition that has a state, and their replicas' states.
+    const broker_set everyone = ctx.registered_set();
     for (const auto& [name, t] : ctx.topics) {
         for (const auto& [p, r] : t.partitions) {
             model::topic_partition tp{name, p};
@@ -131,6 +136,9 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
             for (model::node_id id : r.replicas) {
                 if (fresh.contains(id)) {
                     batch.leader_and_isr(id, tp, false);
+                    // As Kafka's OnlineReplica: everyone hears the partition again, so its
+                    // replica on the new broker is no longer listed offline.
+                    batch.update_metadata(everyone, tp);
                 }
             }
         }
@@ -176,7 +184,6 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
     auto marks = std::make_shared<timeline>(
         "controlled_shutdown", fmt::format("epoch={} broker={}", ctx.epoch(), id()));
     marks->mark("noticed");
-    broker_set live = ctx.registered_set();
     std::vector<state_change> changes;
     request_batch batch;
     for (const auto& tp : ctx.partitions_on(id)) {
@@ -187,6 +194,8 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
         coord::partition_state next = r.state;
         next.controller_epoch = ctx.epoch;
         if (r.state.leader == id) {
+            broker_set live = ctx.registered_set();
+            std::erase_if(live, [&](model::node_id x) { return ctx.replica_offline(x, tp); });
             auto won = elect_controlled_shutdown(r.replicas, r.state.isr, live, ctx.shutting_down);
             if (!won) {
                 continue;  // no other ISR member: it keeps leading until it stops

@@ -51,6 +51,22 @@ broker_set controller_context::live_set() const {
     return out;
 }
 
+bool controller_context::replica_offline(model::node_id id,
+                                          const model::topic_partition& tp) const {
+    auto it = offline_replicas.find(id);
+    return it != offline_replicas.end() && it->second.contains(tp);
+}
+
+broker_set controller_context::live_set(const model::topic_partition& tp) const {
+    broker_set out = live_set();
+    for (const auto& [id, tps] : offline_replicas) {
+        if (tps.contains(tp)) {
+            out.erase(id);
+        }
+    }
+    return out;
+}
+
 broker_set controller_context::registered_set() const {
     broker_set out;
     for (const auto& [id, b] : brokers) {

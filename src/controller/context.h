@@ -4,7 +4,9 @@
 // with every decision the controller writes: the live brokers with their epochs and
 // endpoints, the brokers in controlled shutdown, every topic with its id, replica
 // assignment and per-partition leader/ISR state (with the zkVersion of its state znode, the
-// "partition epoch" every conditional write checks), and the topics queued for deletion.
+// "partition epoch" every conditional write checks), the topics queued for deletion, and
+// the replicas whose broker reported their log dir offline (KAFKA_STORAGE_ERROR to a
+// LeaderAndIsr), forgotten when the broker dies or registers again.
 // Plain data owned by the controller's loop; no I/O. Reset when the controller resigns.
 #pragma once
 
@@ -63,12 +65,26 @@ struct controller_context {
     std::map<model::node_id, live_broker> brokers;
     broker_set shutting_down;
     std::map<std::string, topic_record> topics;
+    // Per broker: its replicas in an offline log dir (Kafka's replicasOnOfflineDirs).
+    std::map<model::node_id, std::set<model::topic_partition>> offline_replicas;
 
     // Registered and not shutting down: may lead and be in an ISR.
     bool live(model::node_id id) const {
         return brokers.contains(id) && !shutting_down.contains(id);
     }
     broker_set live_set() const;
+    // Whether `id`'s replica of `tp` is in an offline log dir.
+    bool replica_offline(model::node_id id, const model::topic_partition& tp) const;
+    // Kafka's "live" for one partition's replica: live, and its log dir online.
+    bool replica_live(model::node_id id, const model::topic_partition& tp) const {
+        return live(id) && !replica_offline(id, tp);
+    }
+    // Registered and its log dir online (a shutting-down broker's replica is still online).
+    bool replica_online(model::node_id id, const model::topic_partition& tp) const {
+        return brokers.contains(id) && !replica_offline(id, tp);
+    }
+    // The election "live" set of `tp`: live_set() without the offline replicas of `tp`.
+    broker_set live_set(const model::topic_partition& tp) const;
     // Registered, shutting down or not.
     broker_set registered_set() const;
 

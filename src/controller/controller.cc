@@ -278,6 +278,7 @@ void controller::impl::on_session(const coord::session_event& ev) {
             enqueue("deletion_change", [self] { return self->on_deletion_change(); }, {}, true);
             enqueue("preferred_replica_election",
                     [self] { return self->on_preferred_election_node(); }, {}, true);
+            enqueue("log_dir_event", [self] { return self->on_log_dir_event(); }, {}, true);
         } else {
             enqueue("elect", [self] { return self->elect(); }, {}, true);
         }

@@ -56,7 +56,7 @@ kafka_error controller::impl::plan_election(const model::topic_partition& tp, bo
     if (r == nullptr || r->version() < 0 || ctx.topics.at(tp.topic).deleting) {
         return kafka_error::unknown_topic_or_partition;
     }
-    broker_set live = ctx.live_set();
+    broker_set live = ctx.live_set(tp);
     std::optional<election_outcome> won;
     if (preferred) {
         if (!r->replicas.empty() && r->state.leader == r->replicas.front()) {
@@ -67,7 +67,7 @@ kafka_error controller::impl::plan_election(const model::topic_partition& tp, bo
             return kafka_error::preferred_leader_not_available;
         }
     } else {
-        if (r->state.leader() >= 0 && ctx.live(r->state.leader)) {
+        if (r->state.leader() >= 0 && ctx.replica_live(r->state.leader, tp)) {
             return kafka_error::election_not_needed;
         }
         won = elect_offline(r->replicas, r->state.isr, live, /*allow_unclean=*/true);

@@ -261,6 +261,9 @@ asio::awaitable<void> controller::impl::on_failover() {
     legacy_moves.clear();
     reassign_node_written.clear();
     co_await on_reassign_node_change();
+    // Pending log dir events: the LeaderAndIsr above already asked every broker about every
+    // replica, so they are only read (and the watch left) and deleted.
+    co_await on_log_dir_event();
 }
 
 }  // namespace gregor::controller

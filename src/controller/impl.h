@@ -11,6 +11,7 @@
 // rebalance.cc       preferred elections: automatic leader rebalance, /admin/preferred_replica_election
 // reassign.cc        partition reassignment (KIP-455); reassign_api.cc its admin APIs
 // alter_configs.cc   IncrementalAlterConfigs and AlterConfigs (topic config overrides)
+// log_dirs.cc        log dir failures: notifications, offline replicas
 #pragma once
 
 #include "controller/config_edits.h"
@@ -151,6 +152,13 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // have all completed; close() it after the round's last send().
     std::shared_ptr<answer_tracker> log_when_answered(std::shared_ptr<timeline> t);
     void on_response(const outgoing_request& req, result<bytes> r);
+
+    // log_dirs.cc
+    asio::awaitable<void> on_log_dir_event();
+    void ask_about_replicas(const broker_set& failed);
+    void on_leader_and_isr_response(const outgoing_request& req, const bytes& message);
+    asio::awaitable<void> on_replicas_offline(model::node_id broker,
+                                              std::vector<model::topic_partition> partitions);
 
     // topics.cc
     asio::awaitable<void> on_topic_change();

@@ -24,13 +24,14 @@ bool is_true(const std::string& v) {
     return v == "true" || v == "TRUE" || v == "True";
 }
 
-// Removes every replica that is not registered from the ISR, never emptying it (Kafka's
+// Removes every replica that is not registered, or whose log dir is offline, from the ISR, never emptying it (Kafka's
 // OfflineReplica keeps the last member so it can lead again when it returns).
 std::vector<model::node_id> without_dead(const std::vector<model::node_id>& isr,
-                                         const controller_context& ctx) {
+                                         const controller_context& ctx,
+                                         const model::topic_partition& tp) {
     std::vector<model::node_id> out;
     for (model::node_id id : isr) {
-        if (ctx.brokers.contains(id)) {
+        if (ctx.replica_online(id, tp)) {
             out.push_back(id);
         }
     }
@@ -68,7 +69,8 @@ std::optional<state_change> controller::impl::offline_change(const model::topic_
     }
     bool unclean = false;
     // A leader in controlled shutdown keeps leading what nobody else can take until it dies.
-    if (!ctx.brokers.contains(r.state.leader)) {
+    // A leader whose log dir failed is as gone as a dead one (Kafka's OfflineReplica).
+    if (!ctx.replica_online(r.state.leader, tp)) {
         if (auto won = elect_offline(r.replicas, r.state.isr, live, unclean_allowed(tp.topic))) {
             next.leader = won->leader;
             next.isr = won->isr;
@@ -76,10 +78,10 @@ std::optional<state_change> controller::impl::offline_change(const model::topic_
             next.recovering = won->unclean;
         } else {
             next.leader = model::no_node;
-            next.isr = without_dead(r.state.isr, ctx);
+            next.isr = without_dead(r.state.isr, ctx, tp);
         }
     } else {
-        next.isr = without_dead(r.state.isr, ctx);
+        next.isr = without_dead(r.state.isr, ctx, tp);
     }
     if (next.leader == r.state.leader && next.isr == r.state.isr) {
         return std::nullopt;
@@ -100,7 +102,6 @@ asio::awaitable<void> controller::impl::reconcile(
         }
     }
     std::vector<state_change> changes;
-    const broker_set live = ctx.live_set();
     for (const auto& tp : candidates) {
         auto t = ctx.topics.find(tp.topic);
         if (t == ctx.topics.end() || t->second.deleting) {
@@ -110,7 +111,7 @@ asio::awaitable<void> controller::impl::reconcile(
         if (r == nullptr) {
             continue;
         }
-        if (auto c = offline_change(tp, *r, live)) {
+        if (auto c = offline_change(tp, *r, ctx.live_set(tp))) {
             changes.push_back(std::move(*c));
         }
     }
@@ -166,7 +167,7 @@ asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_ch
         partition_record before = *rec;
         rec->state = changes[i].next;
         rec->version = changes[i].create ? model::zk_version(0) : r.results[1].stat->version;
-        rec->phase = ctx.brokers.contains(rec->state.leader) ? partition_phase::online
+        rec->phase = ctx.replica_online(rec->state.leader, changes[i].tp) ? partition_phase::online
                                                              : partition_phase::offline;
         journal(changes[i], before, why);
         batch.leader_and_isr_to_replicas(ctx, changes[i].tp, changes[i].create);
@@ -230,6 +231,10 @@ std::shared_ptr<answer_tracker> controller::impl::log_when_answered(std::shared_
 void controller::impl::on_response(const outgoing_request& req, result<bytes> r) {
     if (!r) {
         return;  // the broker is gone; it gets fresh state when it comes back
+    }
+    if (req.api_key == protocol::leader_and_isr_api::key) {
+        on_leader_and_isr_response(req, *r);
+        return;
     }
     if (req.api_key != protocol::stop_replica_api::key || req.deleting.empty()) {
         return;

@@ -61,7 +61,7 @@ update_metadata_partition_state um_state(const controller_context& ctx,
     s.zk_version = r.version();
     s.replicas = r.replicas;
     for (model::node_id id : r.replicas) {
-        if (!ctx.brokers.contains(id)) {
+        if (!ctx.replica_online(id, tp)) {
             s.offline_replicas.push_back(id);
         }
     }
@@ -211,8 +211,9 @@ void request_batch::leader_and_isr_to_replicas(const controller_context& ctx,
     if (r == nullptr) {
         return;
     }
+    // A replica in an offline log dir would only answer KAFKA_STORAGE_ERROR again.
     for (model::node_id id : r->replicas) {
-        if (ctx.brokers.contains(id)) {
+        if (ctx.replica_online(id, tp)) {
             leader_and_isr(id, tp, is_new);
         }
     }

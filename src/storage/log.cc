@@ -75,7 +75,34 @@ void log::assert_owner() const {
     GREGOR_ASSERT(!closed_, "log {} used after close", tp_);
 }
 
+bool is_disk_failure(const error& e) {
+    return e.code == errc::io_error || e.code == errc::no_space || e.code == errc::not_found;
+}
+
+void log::take_offline() {
+    if (offline_) {
+        return;
+    }
+    offline_ = true;
+    flush_again_ = false;
+    fail_waiters(model::offset(0), error(errc::io_error, fmt::format("{}: log dir offline", tp_)));
+}
+
+void log::report_disk_failure(const error& e) {
+    if (!offline_ && ctx_.on_disk_failure) {
+        ctx_.on_disk_failure(e);
+    }
+}
+
+result<void> log::check_online() const {
+    if (offline_) {
+        return error(errc::io_error, fmt::format("{}: the log dir is offline", tp_));
+    }
+    return ok();
+}
+
 result<void> log::check_writable() const {
+    GREGOR_TRY_VOID(check_online());
     if (io_failed_) {
         return error(errc::io_error, fmt::format("{}: failed after an fsync error", tp_));
     }
@@ -156,8 +183,8 @@ result<append_result> log::append_as_follower(bytes_view records, model::timesta
 
 result<append_result> log::append_batches(bytes_view data, std::vector<batch_summary> batches,
                                           model::timestamp_ms now) {
-    GREGOR_TRY_VOID(maybe_roll(data.size(), batches.front(), batches.back(), now));
-    auto w = active().append(data, batches);
+    GREGOR_TRY_VOID(watched(maybe_roll(data.size(), batches.front(), batches.back(), now)));
+    auto w = watched(active().append(data, batches));
     if (!w) {
         GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
                                 "{}: append of {} bytes failed: {}", tp_, data.size(),
@@ -195,7 +222,7 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
 result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
     GREGOR_ASSERT(new_base >= log_end_, "roll at {} below log end {}", new_base, log_end_);
     GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, new_base, seg_options(), now));
-    auto sealed = active().seal();
+    auto sealed = watched(active().seal());
     if (!sealed) {
         // The old segment's indexes are rebuilt from its log on the next open.
         GREGOR_LOG(storage_log, warn, "{}: sealing segment {} failed: {}", tp_,
@@ -220,6 +247,7 @@ void log::after_append(const append_result& r, model::timestamp_ms now) {
 result<read_result> log::read(model::offset start, std::size_t max_bytes,
                               model::offset upper_bound) {
     assert_owner();
+    GREGOR_TRY_VOID(check_online());
     if (start < log_start_ || start > log_end_) {
         return error(errc::offset_out_of_range, fmt::format("{}: offset {} outside [{}, {}]", tp_,
                                                             start, log_start_, log_end_));
@@ -234,14 +262,14 @@ result<read_result> log::read(model::offset start, std::size_t max_bytes,
     }
     for (; it != segments_.end(); ++it) {
         auto& seg = *it->second;
-        GREGOR_TRY(auto found, seg.find(start));
+        GREGOR_TRY(auto found, watched(seg.find(start)));
         if (!found) {
             continue;
         }
         if (found->batch.last_offset >= upper_bound) {
             return out;
         }
-        GREGOR_TRY(auto ext, seg.read_extent(*found, max_bytes, upper_bound));
+        GREGOR_TRY(auto ext, watched(seg.read_extent(*found, max_bytes, upper_bound)));
         out.first_offset = found->batch.base_offset;
         out.slice = file_slice{seg.log_file(), found->position, ext.length};
         out.next_offset = ext.next_offset;
@@ -252,12 +280,13 @@ result<read_result> log::read(model::offset start, std::size_t max_bytes,
 
 result<std::optional<timestamp_lookup>> log::find_by_timestamp(model::timestamp_ms target) {
     assert_owner();
+    GREGOR_TRY_VOID(check_online());
     for (auto& [base, seg] : segments_) {
-        GREGOR_TRY(auto max_ts, seg->max_timestamp());
+        GREGOR_TRY(auto max_ts, watched(seg->max_timestamp()));
         if (max_ts.timestamp < target) {
             continue;
         }
-        GREGOR_TRY(auto found, seg->find_by_timestamp(target, log_start_));
+        GREGOR_TRY(auto found, watched(seg->find_by_timestamp(target, log_start_)));
         if (!found) {
             continue;
         }

@@ -43,7 +43,15 @@ struct log_context {
     file_system* fs = nullptr;
     io_worker* worker = nullptr;
     executor exec;  // posts completions to the owner's loop
+    // Told, on the owner's loop, of every disk failure of the log (a failed write, read,
+    // roll, flush, truncation or checkpoint); the log_manager takes the log's whole dir
+    // offline. Empty: a failure only fails the call that hit it.
+    std::function<void(const error&)> on_disk_failure;
 };
+
+// Whether `e` says the disk under a log failed (EIO, ENOSPC, files or directories vanished),
+// as opposed to bad input such as an invalid batch or an offset out of range.
+bool is_disk_failure(const error& e);
 
 // What a log remembers across restarts outside its own directory (the per-dir
 // checkpoints kept by the log_manager).
@@ -147,6 +155,11 @@ public:
     // on the I/O worker.
     result<void> remove();
 
+    // The log's dir went offline: every later call fails with errc::io_error, pending
+    // flush waiters fail, and nothing touches the disk again (no flush, no checkpoint).
+    void take_offline();
+    bool offline() const { return offline_; }
+
     // Hands the log to the calling thread (a log opened at start-up, then run by a loop).
     void adopt_thread() { owner_ = std::this_thread::get_id(); }
     void set_config(const log_config& cfg) { cfg_ = cfg; }
@@ -219,7 +232,22 @@ private:
     // proves nothing ("fsyncgate"): like Kafka taking the log dir offline, the log then
     // refuses writes until it is reopened (and recovered).
     bool io_failed_ = false;
+    // Set by take_offline(): the dir failed, the log is dead until the broker restarts.
+    bool offline_ = false;
     result<void> check_writable() const;
+    result<void> check_online() const;
+    // Reports a disk failure among `r`'s errors to the owner, then returns `r`.
+    template <class T>
+    result<T> watched(result<T> r) {
+        if (!r && is_disk_failure(r.err())) {
+            report_disk_failure(r.err());
+        }
+        return r;
+    }
+    void report_disk_failure(const error& e);
+    result<void> truncate_to_unwatched(model::offset target);
+    result<void> truncate_fully_unwatched(model::offset start);
+    result<std::size_t> apply_retention_unwatched(model::timestamp_ms now);
     std::shared_ptr<checkpoint_writer> epoch_writer_ = std::make_shared<checkpoint_writer>();
     // Lets worker completions detect that the log is gone (they run on the owner loop).
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

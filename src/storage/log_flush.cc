@@ -17,7 +17,7 @@ void log::when_flushed(model::offset last, flush_callback done) {
         done(ok());
         return;
     }
-    if (io_failed_) {
+    if (io_failed_ || offline_) {
         done(check_writable());
         return;
     }
@@ -37,7 +37,7 @@ void log::maybe_flush(model::timestamp_ms now) {
 }
 
 void log::request_flush() {
-    if (closed_ || io_failed_) {
+    if (closed_ || io_failed_ || offline_) {
         return;
     }
     if (flush_in_flight_) {
@@ -56,7 +56,7 @@ void log::start_flush() {
     }
     std::vector<std::shared_ptr<file>> files;
     for (auto it = first; it != segments_.end(); ++it) {
-        auto w = it->second->flush_indexes();
+        auto w = watched(it->second->flush_indexes());
         if (!w) {
             // Indexes of unflushed segments are rebuilt by recovery; the log data matters.
             GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
@@ -96,7 +96,7 @@ void log::start_flush() {
 
 void log::on_flush_done(model::offset target, std::uint64_t generation, result<void> r) {
     flush_in_flight_ = false;
-    if (closed_) {
+    if (closed_ || offline_) {
         return;
     }
     if (!r) {
@@ -106,6 +106,7 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
         io_failed_ = true;
         flush_again_ = false;
         fail_waiters(model::offset(0), r.err());
+        report_disk_failure(r.err());
     } else if (generation == flush_generation_) {
         flushed_ = std::max(flushed_, std::min(target, log_end_));
         while (!waiters_.empty() && waiters_.front().last < flushed_) {

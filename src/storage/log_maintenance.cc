@@ -34,13 +34,22 @@ std::string log::epoch_path() const {
 }
 
 void log::persist_epochs() {
+    if (offline_) {
+        return;
+    }
     auto seq = epoch_writer_->next_seq();
     auto task = [fs = ctx_.fs, path = epoch_path(), writer = epoch_writer_, seq,
-                 content = encode_epoch_checkpoint(epochs_.entries())] {
+                 content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_.exec,
+                 token = std::weak_ptr<int>(alive_), this] {
         auto w = writer->write(*fs, path, content, seq);
         if (!w) {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
                                     "writing {} failed: {}", path, w.err().to_string());
+            exec([token, this, e = w.err()] {
+                if (token.lock() && is_disk_failure(e)) {
+                    report_disk_failure(e);
+                }
+            });
         }
     };
     auto submitted = ctx_.worker->submit(std::move(task));
@@ -54,6 +63,11 @@ void log::persist_epochs() {
 
 result<void> log::truncate_to(model::offset target) {
     assert_owner();
+    GREGOR_TRY_VOID(check_online());
+    return watched(truncate_to_unwatched(target));
+}
+
+result<void> log::truncate_to_unwatched(model::offset target) {
     if (target >= log_end_) {
         // No data goes, but an epoch that starts at the log end and holds nothing (a leader
         // that appended nothing before it was deposed) conflicts with the leader we now
@@ -64,7 +78,7 @@ result<void> log::truncate_to(model::offset target) {
         return ok();
     }
     if (target < log_start_) {
-        return truncate_fully(target);
+        return truncate_fully_unwatched(target);
     }
     GREGOR_LOG(storage_log, info, "{}: truncating to {} (log end {})", tp_, target, log_end_);
     while (segments_.size() > 1 && segments_.rbegin()->first > target) {
@@ -87,6 +101,11 @@ result<void> log::truncate_to(model::offset target) {
 
 result<void> log::truncate_fully(model::offset start) {
     assert_owner();
+    GREGOR_TRY_VOID(check_online());
+    return watched(truncate_fully_unwatched(start));
+}
+
+result<void> log::truncate_fully_unwatched(model::offset start) {
     GREGOR_ASSERT(start() >= 0, "truncate_fully to {}", start);
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
     GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, start, seg_options(), latest_now_));
@@ -133,6 +152,11 @@ result<void> log::set_log_start_offset(model::offset start) {
 
 result<std::size_t> log::apply_retention(model::timestamp_ms now) {
     assert_owner();
+    GREGOR_TRY_VOID(check_online());
+    return watched(apply_retention_unwatched(now));
+}
+
+result<std::size_t> log::apply_retention_unwatched(model::timestamp_ms now) {
     auto total = size_bytes();
     std::size_t deleted = 0;
     while (segments_.size() > 1) {

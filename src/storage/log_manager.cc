@@ -5,6 +5,9 @@
 #include "storage/names.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 namespace gregor::storage {
 
@@ -16,6 +19,70 @@ log_manager::log_manager(const log_context& ctx, std::vector<std::string> log_di
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
         writers_.push_back(std::make_shared<checkpoint_writer>());
     }
+    offline_.assign(dirs_.size(), false);
+}
+
+log_context log_manager::dir_context(std::size_t dir_index) {
+    log_context c = ctx_;
+    c.on_disk_failure = [this, dir_index](const error& e) { fail_dir(dir_index, e); };
+    return c;
+}
+
+void log_manager::fail_dir(std::size_t dir_index, const error& cause) {
+    GREGOR_ASSERT(dir_index < dirs_.size(), "no log dir {}", dir_index);
+    if (offline_[dir_index]) {
+        return;
+    }
+    offline_[dir_index] = true;
+    std::size_t count = 0;
+    for (auto& [tp, e] : logs_) {
+        if (e.dir_index == dir_index) {
+            e.log->take_offline();
+            offline_partitions_.insert(tp);
+            ++count;
+        }
+    }
+    GREGOR_LOG(storage_log, err,
+               "LOG DIR OFFLINE: {} failed ({}); its {} partition(s) stop and the dir is not "
+               "written again until the broker restarts ({} of {} log dirs still online)",
+               dirs_[dir_index], cause.to_string(), count, healthy_dir_count(), dirs_.size());
+    // The caller may be deep inside one of these logs: they go on the next turn of the loop.
+    ctx_.exec([this, dir_index, token = std::weak_ptr<int>(alive_)] {
+        if (token.lock()) {
+            drop_offline_dir(dir_index);
+        }
+    });
+}
+
+void log_manager::drop_offline_dir(std::size_t dir_index) {
+    std::vector<model::topic_partition> gone;
+    for (const auto& [tp, e] : logs_) {
+        if (e.dir_index == dir_index) {
+            gone.push_back(tp);
+        }
+    }
+    std::sort(gone.begin(), gone.end());
+    if (on_dir_failure_) {
+        on_dir_failure_(dirs_[dir_index], gone, healthy_dir_count());
+    }
+    for (const auto& tp : gone) {
+        logs_.erase(tp);
+        replication_.erase(tp);
+    }
+}
+
+std::vector<std::string> log_manager::offline_dirs() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        if (offline_[i]) {
+            out.push_back(dirs_[i]);
+        }
+    }
+    return out;
+}
+
+std::size_t log_manager::healthy_dir_count() const {
+    return static_cast<std::size_t>(std::count(offline_.begin(), offline_.end(), false));
 }
 
 log_manager::~log_manager() = default;
@@ -33,10 +100,27 @@ offset_map log_manager::read_checkpoint(const std::string& dir, std::string_view
 
 result<void> log_manager::load(model::timestamp_ms now) {
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
-        GREGOR_TRY_VOID(load_dir(i, now));
+        auto loaded = load_dir(i, now);
+        if (!loaded && !is_disk_failure(loaded.err())) {
+            return loaded;
+        }
+        if (!loaded) {
+            // Kafka starts with the dir offline and serves the others.
+            GREGOR_LOG(storage_log, err, "LOG DIR OFFLINE at start-up: {} ({})", dirs_[i],
+                       loaded.err().to_string());
+            offline_[i] = true;
+            std::erase_if(logs_, [i](const auto& kv) { return kv.second.dir_index == i; });
+        }
+    }
+    if (healthy_dir_count() == 0) {
+        return error(errc::io_error, "every log dir is offline");
     }
     // From now on a crash must be detected: the marker goes before any new write.
-    for (const auto& dir : dirs_) {
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        if (offline_[i]) {
+            continue;
+        }
+        const auto& dir = dirs_[i];
         auto marker = path_join(dir, std::string(clean_shutdown_marker_name));
         if (ctx_.fs->exists(marker)) {
             GREGOR_TRY_VOID(ctx_.fs->remove(marker));
@@ -73,7 +157,8 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
         state.clean_shutdown = clean;
         state.recovery_point = recovery.contains(*tp) ? recovery[*tp] : model::offset(0);
         state.log_start_offset = starts.contains(*tp) ? starts[*tp] : model::offset(0);
-        GREGOR_TRY(auto l, log::open(ctx_, path, *tp, configs_(tp->topic), state, now));
+        GREGOR_TRY(auto l, log::open(dir_context(dir_index), path, *tp, configs_(tp->topic),
+                                     state, now));
         if (repl.contains(*tp)) {
             replication_[*tp] = repl[*tp];
         }
@@ -84,25 +169,50 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
     return ok();
 }
 
-std::size_t log_manager::least_loaded_dir() const {
+std::optional<std::size_t> log_manager::least_loaded_dir() const {
     std::vector<std::size_t> counts(dirs_.size(), 0);
     for (const auto& [tp, e] : logs_) {
         ++counts[e.dir_index];
     }
-    return static_cast<std::size_t>(std::min_element(counts.begin(), counts.end()) -
-                                    counts.begin());
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        if (!offline_[i] && (!best || counts[i] < counts[*best])) {
+            best = i;
+        }
+    }
+    return best;
 }
 
-result<log*> log_manager::get_or_create(const model::topic_partition& tp, model::timestamp_ms now) {
+result<log*> log_manager::get_or_create(const model::topic_partition& tp, model::timestamp_ms now,
+                                        bool is_new) {
     if (auto* l = get(tp)) {
         return l;
     }
-    auto dir_index = least_loaded_dir();
+    if (offline_partitions_.contains(tp) || (!is_new && healthy_dir_count() < dirs_.size())) {
+        return error(errc::io_error, fmt::format("the log of {} may be in an offline log dir ({})",
+                                                 tp, fmt::join(offline_dirs(), ",")));
+    }
+    auto chosen = least_loaded_dir();
+    if (!chosen) {
+        return error(errc::io_error, "every log dir is offline");
+    }
+    auto dir_index = *chosen;
     auto path = path_join(dirs_[dir_index], partition_dir_name(tp));
     log_open_state state;
     state.clean_shutdown = true;
-    GREGOR_TRY(auto l, log::open(ctx_, path, tp, configs_(tp.topic), state, now));
-    GREGOR_TRY_VOID(ctx_.fs->sync_dir(dirs_[dir_index]));
+    auto opened = log::open(dir_context(dir_index), path, tp, configs_(tp.topic), state, now);
+    if (opened) {
+        if (auto synced = ctx_.fs->sync_dir(dirs_[dir_index]); !synced) {
+            opened = synced.err();
+        }
+    }
+    if (!opened) {
+        if (is_disk_failure(opened.err())) {
+            fail_dir(dir_index, opened.err());
+        }
+        return opened.err();
+    }
+    auto l = std::move(*opened);
     auto* raw = l.get();
     logs_[tp] = entry{std::move(l), dir_index};
     GREGOR_LOG(storage_log, info, "created log {} in {}", tp, dirs_[dir_index]);
@@ -137,6 +247,9 @@ std::vector<model::topic_partition> log_manager::partitions() const {
 result<std::size_t> log_manager::run_retention(model::timestamp_ms now) {
     std::size_t deleted = 0;
     for (auto& [tp, e] : logs_) {
+        if (e.log->offline()) {
+            continue;
+        }
         auto r = e.log->apply_retention(now);
         if (!r) {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
@@ -150,6 +263,9 @@ result<std::size_t> log_manager::run_retention(model::timestamp_ms now) {
 
 void log_manager::run_flush_checks(model::timestamp_ms now) {
     for (auto& [tp, e] : logs_) {
+        if (e.log->offline()) {
+            continue;
+        }
         e.log->maybe_flush(now);
     }
 }
@@ -176,6 +292,9 @@ std::optional<model::offset> log_manager::replication_offset(
 std::vector<log_manager::dir_checkpoints> log_manager::snapshot() const {
     std::vector<dir_checkpoints> out(dirs_.size());
     for (const auto& [tp, e] : logs_) {
+        if (offline_[e.dir_index]) {
+            continue;
+        }
         auto& d = out[e.dir_index];
         d.recovery_points[tp] = e.log->recovery_point();
         d.log_starts[tp] = e.log->log_start_offset();
@@ -213,16 +332,30 @@ void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
         seqs.push_back(w->next_seq());
     }
     auto task = [fs = ctx_.fs, dirs = dirs_, writers = writers_, seqs, snap = std::move(snap),
-                 exec = ctx_.exec, token = std::weak_ptr<int>(alive_),
+                 offline = offline_, exec = ctx_.exec, token = std::weak_ptr<int>(alive_), this,
                  done = std::move(done)]() mutable {
-        result<void> r = ok();
-        for (std::size_t i = 0; i < dirs.size() && r; ++i) {
-            r = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i], snap[i].recovery_points,
-                                      snap[i].log_starts, snap[i].replication);
+        // Each online dir is written even when another fails: one bad disk stops only itself.
+        std::vector<std::pair<std::size_t, error>> failed;
+        for (std::size_t i = 0; i < dirs.size(); ++i) {
+            if (offline[i]) {
+                continue;
+            }
+            auto w = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i],
+                                           snap[i].recovery_points, snap[i].log_starts,
+                                           snap[i].replication);
+            if (!w) {
+                failed.emplace_back(i, w.err());
+            }
         }
-        exec([token, r, done = std::move(done)] {
-            if (token.lock() && done) {
-                done(r);
+        exec([token, this, failed = std::move(failed), done = std::move(done)] {
+            if (!token.lock()) {
+                return;
+            }
+            for (const auto& [i, e] : failed) {
+                fail_dir(i, e);
+            }
+            if (done) {
+                done(failed.empty() ? result<void>(ok()) : result<void>(failed.front().second));
             }
         });
     };
@@ -234,10 +367,15 @@ void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
 
 result<void> log_manager::shutdown() {
     for (auto& [tp, e] : logs_) {
-        GREGOR_TRY_VOID(e.log->close());
+        if (!offline_[e.dir_index]) {
+            GREGOR_TRY_VOID(e.log->close());
+        }
     }
     auto snap = snapshot();
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
+        if (offline_[i]) {
+            continue;  // never written again: the next start finds it as it failed
+        }
         GREGOR_TRY_VOID(write_dir_checkpoints(*ctx_.fs, dirs_[i], *writers_[i],
                                               writers_[i]->next_seq(), snap[i].recovery_points,
                                               snap[i].log_starts, snap[i].replication));

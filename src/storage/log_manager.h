@@ -9,6 +9,13 @@
 // worker. Shutdown: closes every log, writes checkpoints and the clean-shutdown markers.
 //
 // A corrupt checkpoint is a warning and falls back to full recovery, never a crash.
+// Disk failures (Kafka's "offline log dir"): any I/O error of a log in a dir (append, roll,
+// flush, read, truncation, index or epoch checkpoint write) or of the dir's own checkpoint
+// writes takes the WHOLE dir offline at once: its logs refuse every call from then on, and,
+// on the next turn of the loop, the dir-failure listener hears the dir and its partitions
+// and the logs are dropped (never closed: nothing is written there again until a restart).
+// Partitions of an offline dir are never re-created in another dir. A dir that fails at
+// start-up is offline from the start; load() fails only if every dir does.
 // Threading: the owner loop only; the io_worker does the blocking parts of checkpoints.
 // The file_system and io_worker must outlive the manager.
 #pragma once
@@ -22,6 +29,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +42,13 @@ public:
     // Returns the config of a topic's logs (broker defaults plus the topic's overrides).
     using config_source = std::function<log_config(const std::string& topic)>;
 
+    // Told (on the owner loop, after the call that hit the failure has returned) that `dir`
+    // went offline with `partitions`; `healthy_dirs` is how many dirs are still online.
+    // The logs are destroyed right after it returns: drop every pointer to them.
+    using dir_failure_listener = std::function<void(
+        const std::string& dir, const std::vector<model::topic_partition>& partitions,
+        std::size_t healthy_dirs)>;
+
     log_manager(const log_context& ctx, std::vector<std::string> log_dirs, config_source configs);
     ~log_manager();
     log_manager(const log_manager&) = delete;
@@ -41,13 +57,27 @@ public:
     // Opens every log found in the log dirs. Blocking (start-up).
     result<void> load(model::timestamp_ms now);
 
-    // Returns the log of `tp`, creating it (empty, in the least loaded dir) if needed.
-    result<log*> get_or_create(const model::topic_partition& tp, model::timestamp_ms now);
+    // Returns the log of `tp`, creating it (empty, in the least loaded online dir) if needed.
+    // Returns errc::io_error, creating nothing, when `tp` lived in an offline dir, or when
+    // the log is missing, `is_new` is false and some dir is offline (the log may be there:
+    // Kafka's rule against silently starting an empty replica elsewhere).
+    result<log*> get_or_create(const model::topic_partition& tp, model::timestamp_ms now,
+                               bool is_new = true);
     // nullptr when the broker holds no log for `tp`.
     log* get(const model::topic_partition& tp);
     // Removes the log and its directory (topic deletion, StopReplica with delete).
     result<void> remove(const model::topic_partition& tp);
     std::vector<model::topic_partition> partitions() const;
+
+    void set_dir_failure_listener(dir_failure_listener fn) { on_dir_failure_ = std::move(fn); }
+    // Takes `dir_index`'s dir offline because of `cause` (idempotent). Called by the logs'
+    // failure reports and the checkpoint writes; public for tests and the broker.
+    void fail_dir(std::size_t dir_index, const error& cause);
+    // Whether `tp`'s log was in a dir that is now offline.
+    bool offline(const model::topic_partition& tp) const { return offline_partitions_.contains(tp); }
+    std::vector<std::string> offline_dirs() const;
+    std::size_t healthy_dir_count() const;
+    const std::vector<std::string>& dirs() const { return dirs_; }
 
     // Applies retention to every log. Returns the number of segments deleted.
     result<std::size_t> run_retention(model::timestamp_ms now);
@@ -80,13 +110,19 @@ private:
     result<void> load_dir(std::size_t dir_index, model::timestamp_ms now);
     offset_map read_checkpoint(const std::string& dir, std::string_view name);
     std::vector<dir_checkpoints> snapshot() const;
-    std::size_t least_loaded_dir() const;
+    // The least loaded online dir; nullopt when every dir is offline.
+    std::optional<std::size_t> least_loaded_dir() const;
+    log_context dir_context(std::size_t dir_index);
+    void drop_offline_dir(std::size_t dir_index);
 
     log_context ctx_;
     std::vector<std::string> dirs_;
     config_source configs_;
     std::unordered_map<model::topic_partition, entry> logs_;
     std::unordered_map<model::topic_partition, model::offset> replication_;
+    std::vector<bool> offline_;  // per dir
+    std::set<model::topic_partition> offline_partitions_;
+    dir_failure_listener on_dir_failure_;
     // One writer per dir orders the async and shutdown writes of its three checkpoints.
     std::vector<std::shared_ptr<checkpoint_writer>> writers_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

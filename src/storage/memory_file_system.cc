@@ -57,7 +57,9 @@ public:
         if (node_->data.size() < p + len) {
             node_->data.resize(p + len);
         }
-        std::memcpy(node_->data.data() + p, src.data(), len);
+        if (len > 0) {  // an empty file's data() may be null: memcpy of nothing is still UB
+            std::memcpy(node_->data.data() + p, src.data(), len);
+        }
         node_->dirty_from = std::min(node_->dirty_from, p);
         if (f) {
             return injected(*f, path_);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <poll.h>
@@ -26,6 +27,15 @@ broker_process::broker_process(std::map<std::string, std::string> settings,
     settings.try_emplace("broker.id", "1");
     settings.try_emplace("listeners", "PLAINTEXT://127.0.0.1:" + std::to_string(port_));
     settings.try_emplace("log.dirs", (dir_ / "data").string());
+    std::string& dirs = settings.at("log.dirs");
+    for (auto at = dirs.find("{dir}"); at != std::string::npos; at = dirs.find("{dir}")) {
+        dirs.replace(at, 5, dir_.string());
+    }
+    for (std::size_t start = 0; start <= dirs.size();) {
+        auto comma = std::min(dirs.find(',', start), dirs.size());
+        log_dirs_.emplace_back(dirs.substr(start, comma - start));
+        start = comma + 1;
+    }
     std::ofstream props(dir_ / "server.properties");
     for (const auto& [k, v] : settings) {
         props << k << "=" << v << "\n";
@@ -33,7 +43,7 @@ broker_process::broker_process(std::map<std::string, std::string> settings,
     props.close();
     args_ = {GREGOR_BINARY, "broker", "--config", (dir_ / "server.properties").string()};
     args_.insert(args_.end(), extra.begin(), extra.end());
-    data_dir_ = settings.at("log.dirs");
+    data_dir_ = log_dirs_.front();
     start();
 }
 

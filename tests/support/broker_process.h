@@ -34,6 +34,8 @@ class broker_process {
 public:
     // Writes server.properties with `settings` (broker.id, listeners, log.dirs and
     // zookeeper.connect get defaults unless given) and starts `gregor broker` with `extra`.
+    // "{dir}" in log.dirs stands for this broker's own temporary directory (so one setting
+    // gives every broker of a cluster several log dirs of its own).
     broker_process(std::map<std::string, std::string> settings,
                    std::vector<std::string> extra = {});
     ~broker_process();
@@ -44,8 +46,10 @@ public:
     pid_t pid() const { return pid_; }
     // Whether the child has been started and not yet seen to exit.
     bool running() const { return pid_ > 0; }
-    // The log.dirs setting (a temp directory unless the settings named one).
+    // The first of the log.dirs (a temp directory unless the settings named others).
     const std::filesystem::path& data_dir() const { return data_dir_; }
+    // Every one of the log.dirs, in the order configured.
+    const std::vector<std::filesystem::path>& log_dirs() const { return log_dirs_; }
     // Sends `sig` to the child (SIGSTOP/SIGCONT pause and resume it).
     void signal(int sig) const;
     // kill -9, then waits for the child to exit.
@@ -67,6 +71,7 @@ private:
 
     std::filesystem::path dir_;
     std::filesystem::path data_dir_;
+    std::vector<std::filesystem::path> log_dirs_;
     std::vector<std::string> args_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;

@@ -70,6 +70,9 @@ partition_data read_partition(services& s, request_context& ctx, const model::to
                               const protocol::fetch_request::fetch_topic::fetch_partition& p,
                               model::node_id replica, std::size_t max_bytes) {
     replication::partition* part = s.replicas.leader(tp);
+    if (s.replicas.offline(tp)) {
+        return error_partition(s, tp, kafka_error::kafka_storage_error);
+    }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         return error_partition(

@@ -57,6 +57,10 @@ partition_response lookup(services& s, const model::topic_partition& tp,
     partition_response out;
     out.partition_index = tp.partition;
     replication::partition* part = s.replicas.leader(tp);
+    if (s.replicas.offline(tp)) {
+        out.error_code = code(kafka_error::kafka_storage_error);
+        return out;
+    }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         out.error_code = code(known ? kafka_error::not_leader_or_follower

@@ -17,6 +17,10 @@ epoch_end_offset end_of(services& s, const model::topic_partition& tp,
     epoch_end_offset out;
     out.partition = tp.partition;
     replication::partition* part = s.replicas.leader(tp);
+    if (s.replicas.offline(tp)) {
+        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
+        return out;
+    }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         out.error_code = model::to_wire(known ? kafka_error::not_leader_or_follower

@@ -63,6 +63,10 @@ partition_response append(services& s, request_context& ctx, const model::topic_
     out.index = tp.partition;
     out.base_offset = model::no_offset;
     replication::partition* part = s.replicas.leader(tp);
+    if (s.replicas.offline(tp)) {
+        out.error_code = code(kafka_error::kafka_storage_error);
+        return out;
+    }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
         out.error_code = code(known ? kafka_error::not_leader_or_follower
@@ -110,7 +114,8 @@ bool settle(services& s, std::vector<pending_ack>& waits) {
     std::erase_if(waits, [&](pending_ack& w) {
         replication::partition* part = s.replicas.partition(w.tp);
         std::optional<kafka_error> status =
-            part == nullptr ? std::optional(kafka_error::not_leader_or_follower)
+            s.replicas.offline(w.tp) ? std::optional(kafka_error::kafka_storage_error)
+            : part == nullptr        ? std::optional(kafka_error::not_leader_or_follower)
                             : part->acks_all_status(w.end, w.epoch);
         if (!status) {
             return false;

@@ -1,9 +1,11 @@
 // Goal: the replica manager applies the controller's decisions with Kafka's fencing rules
 // (controller epoch, broker epoch, per-partition leader epoch), creates logs for partitions
-// it is assigned, and wakes waiting fetches after appends.
+// it is assigned, wakes waiting fetches after appends, and refuses the replicas of a failed
+// log dir.
 // Method: a replica manager over a log manager on the in-memory file system.
 #include "broker/replica_manager.h"
 
+#include "storage/errc.h"
 #include "storage/tests/test_batches.h"
 
 #include <gtest/gtest.h>
@@ -103,6 +105,60 @@ TEST_F(replica_fixture, waiters_run_once_after_an_append_unless_cancelled) {
     rm.notify();
     EXPECT_EQ(woken, 1);
     EXPECT_EQ(cancelled, 0);
+}
+
+
+// Kafka's log dir failure on the broker side: the replicas of a dead dir answer
+// KAFKA_STORAGE_ERROR to LeaderAndIsr, and a missing log without isNew is never started
+// empty elsewhere while a dir is offline (it may be in the dead one).
+struct two_dir_fixture : ::testing::Test {
+    storage::test::memory_env env;
+    storage::log_manager logs{env.ctx(), {"/d1", "/d2"},
+                              [](const std::string&) { return storage::log_config{}; }};
+    replica_manager rm{node_id(1), logs};
+    model::timestamp_ms now{1000};
+    const model::topic_partition t0{"t", model::partition_id(0)};
+
+    void SetUp() override {
+        ASSERT_TRUE(logs.load(now));
+        logs.set_dir_failure_listener(
+            [this](const std::string&, const std::vector<model::topic_partition>& tps,
+                   std::size_t) { rm.take_offline(tps); });
+    }
+    partition_assignment assignment(model::topic_partition tp, int epoch, bool is_new) {
+        partition_assignment a;
+        a.tp = std::move(tp);
+        a.leader = node_id(1);
+        a.leader_epoch = model::leader_epoch(epoch);
+        a.replicas = {node_id(1), node_id(2)};
+        a.isr = a.replicas;
+        a.is_new = is_new;
+        return a;
+    }
+};
+
+TEST_F(two_dir_fixture, replicas_of_a_failed_dir_answer_storage_errors_and_stay_offline) {
+    ASSERT_EQ(rm.apply(assignment(t0, 1, true), now), kafka_error::none);
+    bool woken = false;
+    rm.wait_for_change([&] { woken = true; });
+    logs.fail_dir(0, error(storage::errc::io_error, "test"));
+    env.drain();
+    EXPECT_TRUE(woken) << "waiting produces and fetches re-check";
+    EXPECT_EQ(rm.partition(t0), nullptr);
+    EXPECT_TRUE(rm.offline(t0));
+    EXPECT_EQ(rm.apply(assignment(t0, 2, true), now), kafka_error::kafka_storage_error);
+    EXPECT_EQ(rm.apply(assignment(t0, 2, false), now), kafka_error::kafka_storage_error);
+    EXPECT_EQ(logs.get(t0), nullptr) << "never re-created in the healthy dir";
+}
+
+TEST_F(two_dir_fixture, missing_log_without_is_new_is_refused_while_a_dir_is_offline) {
+    logs.fail_dir(1, error(storage::errc::io_error, "test"));
+    env.drain();
+    const model::topic_partition t1{"t", model::partition_id(1)};
+    EXPECT_EQ(rm.apply(assignment(t1, 1, false), now), kafka_error::kafka_storage_error);
+    EXPECT_EQ(logs.get(t1), nullptr);
+    EXPECT_EQ(rm.apply(assignment(t1, 1, true), now), kafka_error::none);
+    EXPECT_NE(logs.get(t1), nullptr);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "controller/tests/sim_cluster.h"
 
+#include "coord/znode_json.h"
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
 #include "protocol/frame.h"
@@ -79,10 +80,19 @@ bytes apply(broker_model& b, bytes_view request) {
             fence(b, req->controller_epoch, req->broker_epoch, req->controller_id));
         if (out.error_code == 0) {
             for (const auto& t : req->topic_states) {
+                auto& errors = out.topics.emplace_back();
+                errors.topic_id = t.topic_id;
                 for (const auto& p : t.partition_states) {
-                    auto& bp = b.partitions[{t.topic_name, p.partition_index}];
+                    model::topic_partition tp{t.topic_name, p.partition_index};
+                    auto& pe = errors.partition_errors.emplace_back();
+                    pe.partition_index = p.partition_index;
+                    if (b.offline.contains(tp)) {
+                        pe.error_code = model::to_wire(kafka_error::kafka_storage_error);
+                        continue;
+                    }
+                    auto& bp = b.partitions[tp];
                     if (p.leader_epoch > bp.leader_epoch || bp.deleted) {
-                        bp = {p.leader, p.leader_epoch, p.isr, false};
+                        bp = {p.leader, p.leader_epoch, p.isr, false, {}};
                     }
                 }
             }
@@ -106,7 +116,8 @@ bytes apply(broker_model& b, bytes_view request) {
                     if (p.leader == model::node_id(-2)) {
                         b.metadata.erase(tp);
                     } else {
-                        b.metadata[tp] = {p.leader, p.leader_epoch, p.isr, false};
+                        b.metadata[tp] = {p.leader, p.leader_epoch, p.isr, false,
+                                          p.offline_replicas};
                     }
                 }
             }
@@ -292,6 +303,14 @@ void sim_cluster::restart(int id) {
 
 void sim_cluster::expire(int id) {
     node(id).zk->expire_session();
+}
+
+void sim_cluster::fail_log_dir(int id, const std::set<model::topic_partition>& offline) {
+    sim_node& n = node(id);
+    n.model.offline.insert(offline.begin(), offline.end());
+    n.zk->create(coord::paths::log_dir_event_sequential(), coord::encode_log_dir_event(n.id),
+                 coord::create_mode::persistent_sequential, [](result<std::string>) {});
+    settle();
 }
 
 void sim_cluster::create_topic_znode(const std::string& name, const coord::replica_map& a) {

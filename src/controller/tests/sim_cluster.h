@@ -29,6 +29,7 @@ struct broker_partition {
     model::leader_epoch leader_epoch = model::no_leader_epoch;
     std::vector<model::node_id> isr;
     bool deleted = false;
+    std::vector<model::node_id> offline_replicas;  // from UpdateMetadata
 };
 
 struct broker_model {
@@ -39,6 +40,8 @@ struct broker_model {
     std::map<model::topic_partition, broker_partition> partitions;  // from LeaderAndIsr
     std::map<model::topic_partition, broker_partition> metadata;    // from UpdateMetadata
     std::set<model::node_id> live_brokers;
+    // Replicas in a failed log dir: LeaderAndIsr answers KAFKA_STORAGE_ERROR for them.
+    std::set<model::topic_partition> offline;
     // The (controller epoch, controller id) of every request this broker applied, in order.
     std::vector<std::pair<model::controller_epoch, model::node_id>> applied;
 };
@@ -103,6 +106,9 @@ public:
     void restart(int id);
     // Its ZooKeeper session expires (ephemerals go); the process lives on and reconnects.
     void expire(int id);
+    // Broker `id`'s log dir holding `offline` fails: it refuses them from now on and writes
+    // a log dir event notification, as a broker does.
+    void fail_log_dir(int id, const std::set<model::topic_partition>& offline);
     // Creates a topic by writing /brokers/topics/<t> as an admin tool would.
     void create_topic_znode(const std::string& name, const coord::replica_map& assignment);
     // Reads a partition state znode straight from the ensemble.

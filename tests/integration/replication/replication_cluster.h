@@ -67,6 +67,8 @@ public:
     // The broker /controller names and /controller_epoch, or nullopt / -1 while unreadable.
     std::optional<int> controller();
     int controller_epoch();
+    // The cluster's ZooKeeper, read-only (partition states of any partition, /controller).
+    zk_reader& zk() { return *zk_; }
 
     // Every broker's log, headed by its id, for failure messages.
     std::string logs() const;
