@@ -162,6 +162,39 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
     send(batch);
 }
 
+// The controlled-shutdown move of one partition hosted by `id`: a new leader if it leads
+// (none when no other ISR member can), else its removal from the ISR (with StopReplica).
+std::optional<state_change> controller::impl::shutdown_change(const model::topic_partition& tp,
+                                                              model::node_id id,
+                                                              request_batch& batch) const {
+    const partition_record& r = *ctx.partition(tp);
+    if (r.replicas.size() <= 1 || r.version() < 0 || ctx.topics.at(tp.topic).deleting) {
+        return std::nullopt;
+    }
+    coord::partition_state next = r.state;
+    next.controller_epoch = ctx.epoch;
+    if (r.state.leader == id) {
+        broker_set live = ctx.registered_set();
+        std::erase_if(live, [&](model::node_id x) { return ctx.replica_offline(x, tp); });
+        auto won = elect_controlled_shutdown(r.replicas, r.state.isr, live, ctx.shutting_down);
+        if (!won) {
+            return std::nullopt;  // no other ISR member: it keeps leading until it stops
+        }
+        next.leader = won->leader;
+        next.isr = won->isr;
+    } else {
+        batch.stop_replica(id, tp, false, r.state.leader_epoch);
+        auto removed = remove_from_isr({r.state.leader, r.state.isr}, id);
+        next.leader = removed.leader;
+        next.isr = removed.isr;
+        if (next.isr == r.state.isr) {
+            return std::nullopt;
+        }
+    }
+    next.leader_epoch = model::leader_epoch(r.state.leader_epoch() + 1);
+    return state_change{tp, std::move(next), false, false};
+}
+
 asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_controlled_shutdown(
     const protocol::controlled_shutdown_request& req) {
     protocol::controlled_shutdown_response out;
@@ -187,32 +220,9 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
     std::vector<state_change> changes;
     request_batch batch;
     for (const auto& tp : ctx.partitions_on(id)) {
-        const partition_record& r = *ctx.partition(tp);
-        if (r.replicas.size() <= 1 || r.version() < 0 || ctx.topics.at(tp.topic).deleting) {
-            continue;
+        if (auto c = shutdown_change(tp, id, batch)) {
+            changes.push_back(std::move(*c));
         }
-        coord::partition_state next = r.state;
-        next.controller_epoch = ctx.epoch;
-        if (r.state.leader == id) {
-            broker_set live = ctx.registered_set();
-            std::erase_if(live, [&](model::node_id x) { return ctx.replica_offline(x, tp); });
-            auto won = elect_controlled_shutdown(r.replicas, r.state.isr, live, ctx.shutting_down);
-            if (!won) {
-                continue;  // no other ISR member: it keeps leading until it stops
-            }
-            next.leader = won->leader;
-            next.isr = won->isr;
-        } else {
-            batch.stop_replica(id, tp, false, r.state.leader_epoch);
-            auto removed = remove_from_isr({r.state.leader, r.state.isr}, id);
-            next.leader = removed.leader;
-            next.isr = removed.isr;
-            if (next.isr == r.state.isr) {
-                continue;
-            }
-        }
-        next.leader_epoch = model::leader_epoch(r.state.leader_epoch() + 1);
-        changes.push_back({tp, std::move(next), false, false});
     }
     const std::string why = "controlled shutdown of broker " + std::to_string(id());
     co_await write_changes(changes, why, batch);

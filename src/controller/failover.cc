@@ -180,6 +180,19 @@ asio::awaitable<bool> controller::impl::load_state() {
     co_return named;
 }
 
+void controller::impl::add_every_partition(request_batch& batch) const {
+    const broker_set everyone = ctx.registered_set();
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            model::topic_partition tp{name, p};
+            if (r.version() >= 0) {
+                batch.leader_and_isr_to_replicas(ctx, tp, false);
+                batch.update_metadata(everyone, tp);
+            }
+        }
+    }
+}
+
 asio::awaitable<void> controller::impl::on_failover() {
     using clock = std::chrono::steady_clock;
     auto ms = [](clock::duration d) {
@@ -216,16 +229,7 @@ asio::awaitable<void> controller::impl::on_failover() {
     send(first, answers);
     // Every live replica hears its partition's current state, every broker every partition.
     request_batch batch;
-    const broker_set everyone = ctx.registered_set();
-    for (const auto& [name, t] : ctx.topics) {
-        for (const auto& [p, r] : t.partitions) {
-            model::topic_partition tp{name, p};
-            if (r.version() >= 0) {
-                batch.leader_and_isr_to_replicas(ctx, tp, false);
-                batch.update_metadata(everyone, tp);
-            }
-        }
-    }
+    add_every_partition(batch);
     const std::vector<model::topic_partition> all;
     const std::string why = "controller failover";
     co_await reconcile(all, why, batch);
@@ -248,6 +252,12 @@ asio::awaitable<void> controller::impl::on_failover() {
                "ZooKeeper writes {} ms, requests to {} brokers {} ms)",
                ctx.epoch(), ms(clock::now() - began), ms(load_done - began),
                ms(elect_done - load_done), ctx.brokers.size(), ms(clock::now() - elect_done));
+    co_await resume_pending_work(gen);
+}
+
+// After a failover's round: the admin work that waited for a controller (deletions,
+// preferred elections, legacy reassignments, log dir events), then the rebalance timer.
+asio::awaitable<void> controller::impl::resume_pending_work(std::uint64_t gen) {
     co_await on_deletion_change();
     if (generation != gen) {
         co_return;
@@ -261,7 +271,7 @@ asio::awaitable<void> controller::impl::on_failover() {
     legacy_moves.clear();
     reassign_node_written.clear();
     co_await on_reassign_node_change();
-    // Pending log dir events: the LeaderAndIsr above already asked every broker about every
+    // Pending log dir events: the failover's LeaderAndIsr already asked every broker about every
     // replica, so they are only read (and the watch left) and deleted.
     co_await on_log_dir_event();
 }

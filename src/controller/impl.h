@@ -122,12 +122,18 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<bool> load_topics(const std::vector<std::string>& names);
     asio::awaitable<bool> assign_topic_ids(const std::vector<std::string>& names);
     asio::awaitable<void> on_failover();
+    // LeaderAndIsr to every live replica and UpdateMetadata to every broker, of every
+    // partition that has a state (a new controller's first round).
+    void add_every_partition(request_batch& batch) const;
+    asio::awaitable<void> resume_pending_work(std::uint64_t gen);
 
     // brokers.cc
     asio::awaitable<void> on_broker_change();
     asio::awaitable<void> on_broker_failure(const broker_set& dead, const std::string& why);
     asio::awaitable<void> on_broker_startup(const broker_set& fresh);
     void add_channel(const live_broker& b);
+    std::optional<state_change> shutdown_change(const model::topic_partition& tp,
+                                                model::node_id id, request_batch& batch) const;
     asio::awaitable<protocol::controlled_shutdown_response> do_controlled_shutdown(
         const protocol::controlled_shutdown_request& req);
 
