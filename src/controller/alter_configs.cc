@@ -243,6 +243,25 @@ asio::awaitable<void> controller::impl::purge_config_changes() {
     }
 }
 
+namespace {
+
+// One answer per resource of `req`, in order, with the error decided for it.
+template <class Response, class Request>
+Response answers(const Request& req, const std::vector<admin_error>& errors) {
+    Response out;
+    for (std::size_t i = 0; i < req.resources.size(); ++i) {
+        const admin_error& e = errors[i];
+        out.responses.push_back({error_code(e.code),
+                                 e.message.empty() ? std::nullopt : std::optional(e.message),
+                                 req.resources[i].resource_type,
+                                 req.resources[i].resource_name,
+                                 {}});
+    }
+    return out;
+}
+
+}  // namespace
+
 asio::awaitable<incremental_response> controller::incremental_alter_configs(
     const incremental_request& req, const std::string& client) {
     auto self = impl_;
@@ -255,16 +274,7 @@ asio::awaitable<incremental_response> controller::incremental_alter_configs(
         alterations.push_back(std::move(a));
     }
     auto errors = co_await self->alter_configs_event(alterations, req.validate_only, client);
-    incremental_response out;
-    for (std::size_t i = 0; i < req.resources.size(); ++i) {
-        const auto& e = errors[i];
-        out.responses.push_back({error_code(e.code),
-                                 e.message.empty() ? std::nullopt : std::optional(e.message),
-                                 req.resources[i].resource_type,
-                                 req.resources[i].resource_name,
-                                 {}});
-    }
-    co_return out;
+    co_return answers<incremental_response>(req, errors);
 }
 
 asio::awaitable<alter_response> controller::alter_configs(const alter_request& req,
@@ -279,16 +289,7 @@ asio::awaitable<alter_response> controller::alter_configs(const alter_request& r
         alterations.push_back(std::move(a));
     }
     auto errors = co_await self->alter_configs_event(alterations, req.validate_only, client);
-    alter_response out;
-    for (std::size_t i = 0; i < req.resources.size(); ++i) {
-        const auto& e = errors[i];
-        out.responses.push_back({error_code(e.code),
-                                 e.message.empty() ? std::nullopt : std::optional(e.message),
-                                 req.resources[i].resource_type,
-                                 req.resources[i].resource_name,
-                                 {}});
-    }
-    co_return out;
+    co_return answers<alter_response>(req, errors);
 }
 
 asio::awaitable<std::vector<admin_error>> controller::impl::alter_configs_event(

@@ -4,6 +4,7 @@
 // validate_only, and elect offline partitions once unclean election becomes allowed.
 // Method: the real controllers of three simulated brokers on the in-memory ZooKeeper
 // (sim_cluster); requests go to the active controller; the tree is inspected directly.
+#include "controller/tests/await_call.h"
 #include "controller/tests/sim_cluster.h"
 
 #include "coord/znode_paths.h"
@@ -25,16 +26,6 @@ using incremental_response = protocol::incremental_alter_configs_response;
 
 constexpr std::int8_t topic_type = 2;
 constexpr std::int8_t broker_type = 4;
-
-template <class Response>
-Response await(sim_cluster& c, const std::function<asio::awaitable<Response>()>& call) {
-    std::optional<Response> out;
-    asio::co_spawn(
-        c.ioc, [&]() -> asio::awaitable<void> { out = co_await call(); }, asio::detached);
-    c.run();
-    EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Response{};
-}
 
 struct fixture {
     sim_cluster c{3};

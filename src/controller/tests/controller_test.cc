@@ -3,6 +3,7 @@
 // ISR when a broker dies, new topics getting leaders, zombies fenced. Method: the real
 // controller and broker registration of three simulated brokers on the in-memory ZooKeeper
 // (sim_cluster), every request applied by a broker model with the brokers' fencing rules.
+#include "controller/tests/await_call.h"
 #include "controller/tests/sim_cluster.h"
 
 #include "coord/znode_paths.h"
@@ -133,17 +134,6 @@ TEST(controller, session_expiry_of_the_controller_moves_the_role_and_fences_the_
         EXPECT_EQ(n->model.applied.back().first, model::controller_epoch(2));
         EXPECT_EQ(n->model.applied.back().second, c.activations.at(model::controller_epoch(2)));
     }
-}
-
-// Runs one controller call to completion on the simulated cluster.
-template <class Response>
-Response await(sim_cluster& c, const std::function<asio::awaitable<Response>()>& call) {
-    std::optional<Response> out;
-    asio::co_spawn(
-        c.ioc, [&]() -> asio::awaitable<void> { out = co_await call(); }, asio::detached);
-    c.run();
-    EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Response{};
 }
 
 std::int16_t election_error(const protocol::elect_leaders_response& r) {

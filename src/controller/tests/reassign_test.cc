@@ -3,6 +3,7 @@
 // leaves replicas being removed, a cancel reverts, a new controller resumes a move, and bad
 // requests get Kafka's errors. Method: the real controller on three simulated brokers
 // (sim_cluster); ISR growth is reported through AlterPartition as a leader would.
+#include "controller/tests/await_call.h"
 #include "controller/tests/sim_cluster.h"
 
 #include "coord/znode_paths.h"
@@ -24,16 +25,6 @@ using alter_request = protocol::alter_partition_reassignments_request;
 using alter_response = protocol::alter_partition_reassignments_response;
 using list_request = protocol::list_partition_reassignments_request;
 using list_response = protocol::list_partition_reassignments_response;
-
-template <class Response>
-Response await(sim_cluster& c, const std::function<asio::awaitable<Response>()>& call) {
-    std::optional<Response> out;
-    asio::co_spawn(
-        c.ioc, [&]() -> asio::awaitable<void> { out = co_await call(); }, asio::detached);
-    c.run();
-    EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Response{};
-}
 
 controller& active(sim_cluster& c) {
     return *c.node(c.active_controllers().at(0)()).ctl;

@@ -27,6 +27,7 @@
 #include "integration/replication/partition_reader.h"
 #include "integration/replication/replication_checks.h"
 #include "integration/replication/replication_cluster.h"
+#include "integration/replication/replication_steps.h"
 #include "coord/znode_paths.h"
 #include "protocol/messages/all.h"
 
@@ -42,25 +43,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto step_limit = 90s;
 constexpr auto flush_limit = 60s;
 constexpr std::int64_t progress = 100;
 constexpr int failing = 3;  // the broker whose dir fails
 const std::string topic = "ldf";
-
-bool more_acked(const acked_producer& p, std::int64_t more) {
-    std::int64_t target = p.acked_count() + more;
-    return eventually([&] { return p.acked_count() >= target; }, step_limit);
-}
-
-std::string describe(const acked_producer& p) {
-    std::string out = fmt::format("producer {}: sent {}, acknowledged {}", p.prefix(), p.sent(),
-                                  p.acked_count());
-    for (const auto& [error, count] : p.failures()) {
-        out += fmt::format(", failed '{}' x{}", error, count);
-    }
-    return out;
-}
 
 // CreateTopics v5 with explicit assignments, sent to the controller. Returns the error code
 // (41 when no controller answered).
