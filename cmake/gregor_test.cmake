@@ -18,7 +18,8 @@ function(gregor_test)
 endfunction()
 
 # gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base)
-# Built with -DGREGOR_BENCH=ON (the release preset); `benchmarks` builds them all.
+# Built with -DGREGOR_BENCH=ON (the default; CI compiles them in the debug build, figures
+# come from the release build); `benchmarks` builds them all.
 function(gregor_benchmark)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
