@@ -17,14 +17,18 @@ function(gregor_test)
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base)
+# gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base [GLIBC_MALLOC])
 # Built with -DGREGOR_BENCH=ON (the default; CI compiles them in the debug build, figures
-# come from the release build); `benchmarks` builds them all.
+# come from the release build); `benchmarks` builds them all. They use the broker's allocator
+# (cmake/allocator.cmake) unless GLIBC_MALLOC says the benchmark reads glibc's heap figures.
 function(gregor_benchmark)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "GLIBC_MALLOC" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark)
   target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
+  if(NOT ARG_GLIBC_MALLOC)
+    gregor_use_allocator(${ARG_NAME})
+  endif()
   if(NOT TARGET benchmarks)
     add_custom_target(benchmarks)
   endif()
