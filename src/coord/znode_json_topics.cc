@@ -3,6 +3,10 @@
 #include "coord/znode_json_util.h"
 #include "coord/znode_paths.h"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
+
 namespace gregor::coord {
 
 using detail::json;
@@ -80,46 +84,195 @@ result<topic_assignment> decode_topic(std::string_view text) {
     return t;
 }
 
+// A partition state is the znode a failover reads 100,000 times: it is written with fmt and
+// read with a SAX handler instead of building a JSON document (a third of the load time).
 std::string encode_partition_state(const partition_state& s) {
-    ordered_json j;
-    j["version"] = 1;
-    j["leader"] = s.leader();
-    j["leader_epoch"] = s.leader_epoch();
-    j["controller_epoch"] = s.controller_epoch();
-    j["isr"] = ordered_json::array();
-    for (auto r : s.isr) {
-        j["isr"].push_back(r());
+    fmt::memory_buffer out;
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"version":1,"leader":{},"leader_epoch":{},"controller_epoch":{},"isr":[)",
+                   s.leader(), s.leader_epoch(), s.controller_epoch());
+    for (std::size_t i = 0; i < s.isr.size(); ++i) {
+        fmt::format_to(std::back_inserter(out), "{}{}", i == 0 ? "" : ",", s.isr[i]());
     }
+    out.push_back(']');
     if (s.recovering) {
-        j["leader_recovery_state"] = 1;
+        fmt::format_to(std::back_inserter(out), R"(,"leader_recovery_state":1)");
     }
-    return detail::dump(j);
+    out.push_back('}');
+    return fmt::to_string(out);
 }
+
+namespace {
+
+// The SAX events of one partition state object. Members of the top object with a known name
+// are checked and kept; anything else (unknown members, whatever their nesting) is skipped.
+// A callback returning false stops the parse; `bad_field` then names the culprit.
+class partition_state_reader {
+public:
+    using number_integer_t = json::number_integer_t;
+    using number_unsigned_t = json::number_unsigned_t;
+    using number_float_t = json::number_float_t;
+    using string_t = json::string_t;
+    using binary_t = json::binary_t;
+
+    partition_state state;
+    std::string_view bad_field;
+    int version = 0;
+    bool seen_leader = false, seen_leader_epoch = false, seen_controller_epoch = false;
+    bool seen_isr = false, seen_version = false;
+
+    bool null() { return other(); }
+    bool boolean(bool) { return other(); }
+    bool number_float(number_float_t, const string_t&) { return other(); }
+    bool string(string_t&) { return other(); }
+    bool binary(binary_t&) { return other(); }
+    bool number_integer(number_integer_t v) { return integer(v); }
+    bool number_unsigned(number_unsigned_t v) {
+        constexpr auto max = static_cast<number_unsigned_t>(std::numeric_limits<std::int64_t>::max());
+        return integer(static_cast<std::int64_t>(std::min(v, max)));
+    }
+    bool start_object(std::size_t) { return open(false); }
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(true); }
+    bool end_array() {
+        in_isr_ = false;
+        return close();
+    }
+    bool key(string_t& k) {
+        if (depth_ == 1) {
+            field_ = k;
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+        return false;
+    }
+
+private:
+    bool at_field() const { return depth_ == 1; }
+    bool known() const {
+        return field_ == "version" || field_ == "leader" || field_ == "leader_epoch" ||
+               field_ == "controller_epoch" || field_ == "isr" ||
+               field_ == "leader_recovery_state";
+    }
+    bool fail() {
+        bad_field = known_name();
+        return false;
+    }
+    std::string_view known_name() const {
+        for (std::string_view f : {"version", "leader", "leader_epoch", "controller_epoch", "isr",
+                                   "leader_recovery_state"}) {
+            if (field_ == f) {
+                return f;
+            }
+        }
+        return "?";
+    }
+    // A scalar that is not an integer: fine where nothing is expected, wrong where an
+    // integer or the ISR is, and not an object at the top.
+    bool other() {
+        if (depth_ == 0) {
+            return false;
+        }
+        return in_isr_ || (at_field() && known()) ? fail() : true;
+    }
+    bool open(bool array) {
+        if (depth_ == 0 && array) {
+            return false;  // not an object
+        }
+        if (in_isr_ || (at_field() && known() && !(array && field_ == "isr"))) {
+            return fail();
+        }
+        if (at_field() && array && field_ == "isr") {
+            in_isr_ = true;
+            seen_isr = true;
+            state.isr.clear();
+        }
+        ++depth_;
+        return true;
+    }
+    bool close() {
+        --depth_;
+        return true;
+    }
+    bool integer(std::int64_t v) {
+        if (depth_ == 0) {
+            return false;
+        }
+        auto in32 = v >= std::numeric_limits<std::int32_t>::min() &&
+                    v <= std::numeric_limits<std::int32_t>::max();
+        if (in_isr_) {
+            if (!in32) {
+                return fail();
+            }
+            state.isr.emplace_back(static_cast<std::int32_t>(v));
+            return true;
+        }
+        if (!at_field() || !known()) {
+            return true;
+        }
+        if (!in32) {
+            return fail();
+        }
+        auto x = static_cast<std::int32_t>(v);
+        if (field_ == "version") {
+            version = x;
+            seen_version = true;
+        } else if (field_ == "leader") {
+            state.leader = model::node_id{x};
+            seen_leader = true;
+        } else if (field_ == "leader_epoch") {
+            state.leader_epoch = model::leader_epoch{x};
+            seen_leader_epoch = true;
+        } else if (field_ == "controller_epoch") {
+            state.controller_epoch = model::controller_epoch{x};
+            seen_controller_epoch = true;
+        } else if (field_ == "leader_recovery_state") {
+            if (x != 0 && x != 1) {
+                return fail();
+            }
+            state.recovering = x == 1;
+        } else {
+            return fail();  // "isr" given as a number
+        }
+        return true;
+    }
+
+    int depth_ = 0;
+    bool in_isr_ = false;
+    std::string field_;
+};
+
+}  // namespace
 
 result<partition_state> decode_partition_state(std::string_view text) {
     constexpr std::string_view what = "partition state";
-    GREGOR_TRY(json j, detail::parse_object(text, what));
-    GREGOR_TRY_VOID(detail::get_version(j, what, 1, 1));
-    partition_state s;
-    GREGOR_TRY(auto leader, detail::get_int<std::int32_t>(j, what, "leader"));
-    GREGOR_TRY(auto le, detail::get_int<std::int32_t>(j, what, "leader_epoch"));
-    GREGOR_TRY(auto ce, detail::get_int<std::int32_t>(j, what, "controller_epoch"));
-    s.leader = model::node_id{leader};
-    s.leader_epoch = model::leader_epoch{le};
-    s.controller_epoch = model::controller_epoch{ce};
-    auto isr = j.find("isr");
-    if (isr == j.end()) {
-        return detail::malformed(what, "isr");
+    if (text.size() > limits::znode_bytes_max) {
+        return error(errc::malformed_data, fmt::format("{}: {} bytes", what, text.size()));
     }
-    GREGOR_TRY(s.isr, detail::get_id_array<model::node_id>(*isr, what, "isr"));
-    if (j.contains("leader_recovery_state")) {
-        GREGOR_TRY(auto lrs, detail::get_int<std::int8_t>(j, what, "leader_recovery_state"));
-        if (lrs != 0 && lrs != 1) {
-            return detail::malformed(what, "leader_recovery_state");
+    partition_state_reader r;
+    if (!json::sax_parse(text.begin(), text.end(), &r)) {
+        if (!r.bad_field.empty()) {
+            return detail::malformed(what, r.bad_field);
         }
-        s.recovering = lrs == 1;
+        return error(errc::malformed_data, fmt::format("{}: not a JSON object", what));
     }
-    return s;
+    if (!r.seen_version) {
+        return detail::malformed(what, "version");
+    }
+    if (r.version != 1) {
+        return error(errc::malformed_data,
+                     fmt::format("{}: unsupported version {}", what, r.version));
+    }
+    for (auto [seen, field] : {std::pair{r.seen_leader, "leader"},
+                               std::pair{r.seen_leader_epoch, "leader_epoch"},
+                               std::pair{r.seen_controller_epoch, "controller_epoch"},
+                               std::pair{r.seen_isr, "isr"}}) {
+        if (!seen) {
+            return detail::malformed(what, field);
+        }
+    }
+    return std::move(r.state);
 }
 
 std::string encode_entity_config(const config_map& c) {
