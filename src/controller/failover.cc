@@ -180,19 +180,6 @@ asio::awaitable<bool> controller::impl::load_state() {
     co_return named;
 }
 
-void controller::impl::add_every_partition(request_batch& batch) const {
-    const broker_set everyone = ctx.registered_set();
-    for (const auto& [name, t] : ctx.topics) {
-        for (const auto& [p, r] : t.partitions) {
-            model::topic_partition tp{name, p};
-            if (r.version() >= 0) {
-                batch.leader_and_isr_to_replicas(ctx, tp, false);
-                batch.update_metadata(everyone, tp);
-            }
-        }
-    }
-}
-
 asio::awaitable<void> controller::impl::on_failover() {
     using clock = std::chrono::steady_clock;
     auto ms = [](clock::duration d) {
@@ -229,7 +216,7 @@ asio::awaitable<void> controller::impl::on_failover() {
     send(first, answers);
     // Every live replica hears its partition's current state, every broker every partition.
     request_batch batch;
-    add_every_partition(batch);
+    batch.everything(ctx.registered_set());
     const std::vector<model::topic_partition> all;
     const std::string why = "controller failover";
     co_await reconcile(all, why, batch);

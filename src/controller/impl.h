@@ -122,9 +122,6 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<bool> load_topics(const std::vector<std::string>& names);
     asio::awaitable<bool> assign_topic_ids(const std::vector<std::string>& names);
     asio::awaitable<void> on_failover();
-    // LeaderAndIsr to every live replica and UpdateMetadata to every broker, of every
-    // partition that has a state (a new controller's first round).
-    void add_every_partition(request_batch& batch) const;
     asio::awaitable<void> resume_pending_work(std::uint64_t gen);
 
     // brokers.cc

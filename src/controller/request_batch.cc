@@ -7,6 +7,8 @@
 #include "protocol/messages/update_metadata.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 namespace gregor::controller {
 namespace {
@@ -95,22 +97,60 @@ leader_and_isr_request::leader_and_isr_topic_state& topic_slot(leader_and_isr_re
     return req.topic_states.back();
 }
 
+// One partition of a LeaderAndIsr, as build() found it.
+struct lai_entry {
+    const model::topic_partition* tp;
+    const partition_record* r;
+    bool is_new;
+};
+
+// The partitions of `to`'s LeaderAndIsr in (topic, partition) order: those listed, plus, when
+// `all`, every partition with a state znode of which `to` holds an online replica.
+std::vector<lai_entry> leader_and_isr_entries(const controller_context& ctx, model::node_id to,
+                                              const std::map<model::topic_partition, bool>& listed,
+                                              bool all, std::vector<model::topic_partition>& keep) {
+    std::vector<lai_entry> out;
+    if (!all) {
+        for (const auto& [tp, is_new] : listed) {
+            if (const partition_record* r = ctx.partition(tp)) {
+                out.push_back({&tp, r, is_new});
+            }
+        }
+        return out;
+    }
+    keep.reserve(ctx.partition_count());  // `out` points into it: no reallocation
+    auto next = listed.begin();
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            const model::topic_partition& tp = keep.emplace_back(name, p);
+            while (next != listed.end() && next->first < tp) {
+                ++next;  // listed but gone from the context
+            }
+            bool is_listed = next != listed.end() && next->first == tp;
+            bool is_new = is_listed && next->second;
+            next = is_listed ? std::next(next) : next;
+            bool replica = r.version() >= 0 &&
+                           std::find(r.replicas.begin(), r.replicas.end(), to) != r.replicas.end() &&
+                           ctx.replica_online(to, tp);
+            if (is_listed || replica) {
+                out.push_back({&tp, &r, is_new});
+            }
+        }
+    }
+    return out;
+}
+
 bytes build_leader_and_isr(const controller_context& ctx, model::node_id self,
                            const std::string& client_id, const std::string& listener,
-                           const live_broker& to,
-                           const std::map<model::topic_partition, bool>& parts) {
+                           const live_broker& to, const std::vector<lai_entry>& parts) {
     leader_and_isr_request req;
     req.controller_id = self;
     req.controller_epoch = ctx.epoch;
     req.broker_epoch = to.epoch;
     std::set<model::node_id> leaders;
-    for (const auto& [tp, is_new] : parts) {
-        const partition_record* r = ctx.partition(tp);
-        if (r == nullptr) {
-            continue;
-        }
-        topic_slot(req, ctx, tp.topic).partition_states.push_back(lai_state(tp, *r, is_new));
-        leaders.insert(r->state.leader);
+    for (const auto& e : parts) {
+        topic_slot(req, ctx, e.tp->topic).partition_states.push_back(lai_state(*e.tp, *e.r, e.is_new));
+        leaders.insert(e.r->state.leader);
     }
     for (model::node_id l : leaders) {
         auto b = ctx.brokers.find(l);
@@ -123,17 +163,18 @@ bytes build_leader_and_isr(const controller_context& ctx, model::node_id self,
     return encode<leader_and_isr_api>(client_id, leader_and_isr_version, req);
 }
 
-bytes build_update_metadata(const controller_context& ctx, model::node_id self,
-                            const std::string& client_id, const live_broker& to,
-                            const std::set<model::topic_partition>* parts,
-                            const std::set<model::topic_partition>* deleting) {
+// The UpdateMetadata body (without the recipient's broker epoch): the partitions listed in
+// `parts`, or every partition when `all`, except those in `deleting`, which follow with
+// leader -2.
+update_metadata_request update_metadata_body(const controller_context& ctx, model::node_id self,
+                                             const std::set<model::topic_partition>* parts,
+                                             const std::set<model::topic_partition>* deleting,
+                                             bool all) {
     update_metadata_request req;
     req.controller_id = self;
     req.controller_epoch = ctx.epoch;
-    req.broker_epoch = to.epoch;
     req.live_brokers = live_brokers(ctx);
-    auto add = [&](const model::topic_partition& tp, bool del) {
-        const partition_record* r = ctx.partition(tp);
+    auto add = [&](const model::topic_partition& tp, const partition_record* r, bool del) {
         if (r == nullptr || r->version() < 0) {
             return;
         }
@@ -144,18 +185,36 @@ bytes build_update_metadata(const controller_context& ctx, model::node_id self,
         }
         req.topic_states.back().partition_states.push_back(um_state(ctx, tp, *r, del));
     };
-    if (parts != nullptr) {
+    auto listed_deleting = [&](const model::topic_partition& tp) {
+        return deleting != nullptr && deleting->contains(tp);
+    };
+    if (all) {
+        for (const auto& [name, t] : ctx.topics) {
+            for (const auto& [p, r] : t.partitions) {
+                model::topic_partition tp{name, p};
+                if (!listed_deleting(tp)) {
+                    add(tp, &r, false);
+                }
+            }
+        }
+    } else if (parts != nullptr) {
         for (const auto& tp : *parts) {
-            if (deleting == nullptr || !deleting->contains(tp)) {
-                add(tp, false);
+            if (!listed_deleting(tp)) {
+                add(tp, ctx.partition(tp), false);
             }
         }
     }
     if (deleting != nullptr) {
         for (const auto& tp : *deleting) {
-            add(tp, true);
+            add(tp, ctx.partition(tp), true);
         }
     }
+    return req;
+}
+
+bytes encode_update_metadata(const std::string& client_id, update_metadata_request& req,
+                             const live_broker& to) {
+    req.broker_epoch = to.epoch;
     return encode<update_metadata_api>(client_id, update_metadata_version, req);
 }
 
@@ -207,6 +266,9 @@ void request_batch::leader_and_isr(model::node_id broker, const model::topic_par
 
 void request_batch::leader_and_isr_to_replicas(const controller_context& ctx,
                                                const model::topic_partition& tp, bool is_new) {
+    if (leader_and_isr_all_ && !is_new) {
+        return;  // everything() sends it to every online replica already
+    }
     const partition_record* r = ctx.partition(tp);
     if (r == nullptr) {
         return;
@@ -221,7 +283,9 @@ void request_batch::leader_and_isr_to_replicas(const controller_context& ctx,
 
 void request_batch::update_metadata(const broker_set& to, const model::topic_partition& tp) {
     for (model::node_id id : to) {
-        update_metadata_[id].insert(tp);
+        if (!update_metadata_all_.contains(id)) {
+            update_metadata_[id].insert(tp);
+        }
     }
 }
 
@@ -236,6 +300,11 @@ void request_batch::update_metadata_brokers(const broker_set& to) {
     update_metadata_brokers_.insert(to.begin(), to.end());
 }
 
+void request_batch::everything(const broker_set& to) {
+    leader_and_isr_all_ = true;
+    update_metadata_all_.insert(to.begin(), to.end());
+}
+
 void request_batch::stop_replica(model::node_id broker, const model::topic_partition& tp,
                                  bool remove, model::leader_epoch epoch) {
     auto& slot = stop_replica_[broker][tp];
@@ -245,7 +314,8 @@ void request_batch::stop_replica(model::node_id broker, const model::topic_parti
 
 bool request_batch::empty() const {
     return leader_and_isr_.empty() && update_metadata_.empty() && deleting_.empty() &&
-           update_metadata_brokers_.empty() && stop_replica_.empty();
+           update_metadata_brokers_.empty() && stop_replica_.empty() && !leader_and_isr_all_ &&
+           update_metadata_all_.empty();
 }
 
 std::vector<outgoing_request> request_batch::build(const controller_context& ctx,
@@ -253,20 +323,30 @@ std::vector<outgoing_request> request_batch::build(const controller_context& ctx
                                                    const std::string& client_id,
                                                    const std::string& listener) const {
     std::vector<outgoing_request> out;
-    for (const auto& [id, parts] : leader_and_isr_) {
-        if (auto b = ctx.brokers.find(id); b != ctx.brokers.end()) {
+    const std::map<model::topic_partition, bool> none;
+    for (const auto& [id, b] : ctx.brokers) {
+        auto listed = leader_and_isr_.find(id);
+        if (listed == leader_and_isr_.end() && !leader_and_isr_all_) {
+            continue;
+        }
+        std::vector<model::topic_partition> keep;
+        auto parts = leader_and_isr_entries(
+            ctx, id, listed == leader_and_isr_.end() ? none : listed->second, leader_and_isr_all_,
+            keep);
+        if (!parts.empty() || listed != leader_and_isr_.end()) {
             out.push_back({id, leader_and_isr_api::key,
-                           build_leader_and_isr(ctx, self, client_id, listener, b->second, parts),
-                           {}});
+                           build_leader_and_isr(ctx, self, client_id, listener, b, parts), {}});
         }
     }
     std::set<model::node_id> um_to = update_metadata_brokers_;
+    um_to.insert(update_metadata_all_.begin(), update_metadata_all_.end());
     for (const auto& [id, p] : update_metadata_) {
         um_to.insert(id);
     }
     for (const auto& [id, p] : deleting_) {
         um_to.insert(id);
     }
+    std::optional<update_metadata_request> shared_all;  // the same for every such broker
     for (model::node_id id : um_to) {
         auto b = ctx.brokers.find(id);
         if (b == ctx.brokers.end()) {
@@ -274,12 +354,20 @@ std::vector<outgoing_request> request_batch::build(const controller_context& ctx
         }
         auto parts = update_metadata_.find(id);
         auto del = deleting_.find(id);
-        out.push_back(
-            {id, update_metadata_api::key,
-             build_update_metadata(ctx, self, client_id, b->second,
-                                   parts == update_metadata_.end() ? nullptr : &parts->second,
-                                   del == deleting_.end() ? nullptr : &del->second),
-             {}});
+        bool all = update_metadata_all_.contains(id);
+        if (all && del == deleting_.end()) {
+            if (!shared_all) {
+                shared_all = update_metadata_body(ctx, self, nullptr, nullptr, true);
+            }
+            out.push_back({id, update_metadata_api::key,
+                           encode_update_metadata(client_id, *shared_all, b->second), {}});
+            continue;
+        }
+        auto req = update_metadata_body(
+            ctx, self, parts == update_metadata_.end() ? nullptr : &parts->second,
+            del == deleting_.end() ? nullptr : &del->second, all);
+        out.push_back({id, update_metadata_api::key,
+                       encode_update_metadata(client_id, req, b->second), {}});
     }
     for (const auto& [id, parts] : stop_replica_) {
         if (auto b = ctx.brokers.find(id); b != ctx.brokers.end()) {

@@ -49,6 +49,11 @@ public:
     void update_metadata_deleting(const broker_set& to, const model::topic_partition& tp);
     // UpdateMetadata to `to` even if it carries no partition (the live broker list).
     void update_metadata_brokers(const broker_set& to);
+    // A failover's full round: LeaderAndIsr of every partition (with a state znode) to its
+    // online replicas, and UpdateMetadata of every such partition to every broker in `to`.
+    // Nothing is listed: build() walks the context, so 100,000 partitions cost no inserts,
+    // and the UpdateMetadata body is built once for all of `to`.
+    void everything(const broker_set& to);
     // StopReplica to `broker`; `remove` deletes the log (epoch -2).
     void stop_replica(model::node_id broker, const model::topic_partition& tp, bool remove,
                       model::leader_epoch epoch);
@@ -71,6 +76,8 @@ private:
         model::leader_epoch epoch;
     };
     std::map<model::node_id, std::map<model::topic_partition, stop>> stop_replica_;
+    bool leader_and_isr_all_ = false;
+    broker_set update_metadata_all_;
 };
 
 // Kafka's security protocol ids (UpdateMetadata endpoints): PLAINTEXT 0, SSL 1,

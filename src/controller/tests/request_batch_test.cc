@@ -1,0 +1,116 @@
+// Goal: a failover's batch (everything()) sends exactly what listing every partition would:
+// the same LeaderAndIsr to each online replica and the same UpdateMetadata to each broker,
+// byte for byte, while what a round adds on top (new partitions, a direct LeaderAndIsr to an
+// offline replica, deletions) still reaches its broker.
+// Method: one context with a partition lacking a state znode, an offline replica and a
+// topic being deleted; the two ways of filling a batch are built and compared.
+#include "controller/request_batch.h"
+
+#include "protocol/messages/update_metadata.h"
+
+#include <gtest/gtest.h>
+
+namespace gregor::controller {
+namespace {
+
+using model::node_id;
+using model::partition_id;
+
+controller_context make_context() {
+    controller_context ctx;
+    ctx.epoch = model::controller_epoch{4};
+    for (int id : {1, 2, 3}) {
+        coord::broker_info info;
+        info.endpoints.push_back({"PLAINTEXT", "h" + std::to_string(id), 9092, "PLAINTEXT"});
+        ctx.brokers[node_id{id}] = {node_id{id}, model::broker_epoch{100 + id}, info};
+    }
+    for (const char* name : {"a", "b"}) {
+        topic_record& t = ctx.topics[name];
+        t.id.bytes[0] = static_cast<std::uint8_t>(name[0]);
+        for (int p = 0; p < 4; ++p) {
+            partition_record& r = t.partitions[partition_id{p}];
+            r.replicas = {node_id{p % 3 + 1}, node_id{(p + 1) % 3 + 1}, node_id{4}};  // 4 is gone
+            r.state = {r.replicas[0], model::leader_epoch{p}, ctx.epoch, {r.replicas[0]}, false};
+            r.version = model::zk_version{p};
+        }
+    }
+    ctx.topics["a"].partitions[partition_id{3}].version = model::zk_version{-1};  // no znode yet
+    ctx.offline_replicas[node_id{2}].insert({"b", partition_id{0}});
+    return ctx;
+}
+
+std::vector<outgoing_request> build(const controller_context& ctx, const request_batch& b) {
+    return b.build(ctx, node_id{1}, "controller-1", "PLAINTEXT");
+}
+
+void expect_same(const std::vector<outgoing_request>& got,
+                 const std::vector<outgoing_request>& want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].broker, want[i].broker) << i;
+        EXPECT_EQ(got[i].api_key, want[i].api_key) << i;
+        EXPECT_TRUE(got[i].message == want[i].message) << "request " << i << " differs";
+    }
+}
+
+TEST(request_batch, everything_equals_listing_every_partition) {
+    controller_context ctx = make_context();
+    request_batch listed;
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            if (r.version() >= 0) {
+                listed.leader_and_isr_to_replicas(ctx, {name, p}, false);
+                listed.update_metadata(ctx.registered_set(), {name, p});
+            }
+        }
+    }
+    request_batch all;
+    all.everything(ctx.registered_set());
+    auto want = build(ctx, listed);
+    // 3 LeaderAndIsr (broker 2 misses its offline replica) and 3 UpdateMetadata.
+    EXPECT_EQ(want.size(), 6U);
+    expect_same(build(ctx, all), want);
+}
+
+TEST(request_batch, everything_keeps_what_the_round_adds) {
+    controller_context ctx = make_context();
+    model::topic_partition fresh{"a", partition_id{3}};
+    model::topic_partition offline{"b", partition_id{0}};
+    model::topic_partition gone{"b", partition_id{1}};
+    auto add_round = [&](request_batch& b) {
+        ctx.topics["a"].partitions[partition_id{3}].version = model::zk_version{0};
+        b.leader_and_isr_to_replicas(ctx, fresh, true);        // created this round
+        b.leader_and_isr(node_id{2}, offline, false);           // asks for a storage error
+        b.update_metadata_deleting(ctx.registered_set(), gone);  // deleted: leader -2
+    };
+    request_batch listed;
+    add_round(listed);
+    for (const auto& [name, t] : ctx.topics) {
+        for (const auto& [p, r] : t.partitions) {
+            listed.leader_and_isr_to_replicas(ctx, {name, p}, false);
+            listed.update_metadata(ctx.registered_set(), {name, p});
+        }
+    }
+    ctx = make_context();
+    request_batch all;
+    all.everything(ctx.registered_set());
+    add_round(all);
+    expect_same(build(ctx, all), build(ctx, listed));
+}
+
+TEST(request_batch, everything_on_an_empty_cluster_still_tells_every_broker) {
+    controller_context ctx = make_context();
+    ctx.topics.clear();
+    request_batch all;
+    EXPECT_TRUE(all.empty());
+    all.everything(ctx.registered_set());
+    EXPECT_FALSE(all.empty());
+    auto out = build(ctx, all);
+    ASSERT_EQ(out.size(), 3U);  // UpdateMetadata with the live brokers; no LeaderAndIsr
+    for (const auto& r : out) {
+        EXPECT_EQ(r.api_key, protocol::update_metadata_api::key);
+    }
+}
+
+}  // namespace
+}  // namespace gregor::controller
