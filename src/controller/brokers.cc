@@ -163,7 +163,12 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
 }
 
 // The controlled-shutdown move of one partition hosted by `id`: a new leader if it leads
-// (none when no other ISR member can), else its removal from the ISR (with StopReplica).
+// (none when no other ISR member can), else its removal from the ISR. Either way its replica
+// gets StopReplica (log kept) with the new leader epoch: a replica still fetching would catch
+// up and its leader would propose it for the ISR again, and while that proposal waits for the
+// controller's answer (or for a new controller, when the stopping broker was the controller)
+// acks=all writes wait for the stopping broker too. The epoch must be the new one: the same
+// round's LeaderAndIsr reaches the broker first, and a StopReplica older than it is ignored.
 std::optional<state_change> controller::impl::shutdown_change(const model::topic_partition& tp,
                                                               model::node_id id,
                                                               request_batch& batch) const {
@@ -183,15 +188,16 @@ std::optional<state_change> controller::impl::shutdown_change(const model::topic
         next.leader = won->leader;
         next.isr = won->isr;
     } else {
-        batch.stop_replica(id, tp, false, r.state.leader_epoch);
         auto removed = remove_from_isr({r.state.leader, r.state.isr}, id);
         next.leader = removed.leader;
         next.isr = removed.isr;
         if (next.isr == r.state.isr) {
+            batch.stop_replica(id, tp, false, r.state.leader_epoch);  // already out of the ISR
             return std::nullopt;
         }
     }
     next.leader_epoch = model::leader_epoch(r.state.leader_epoch() + 1);
+    batch.stop_replica(id, tp, false, next.leader_epoch);
     return state_change{tp, std::move(next), false, false};
 }
 

@@ -8,11 +8,14 @@
 
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
+#include "protocol/messages/controlled_shutdown.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 namespace gregor::controller::sim {
 namespace {
@@ -98,6 +101,37 @@ TEST(controller, leaders_of_a_dead_broker_move_to_live_isr_members_with_epoch_pl
     EXPECT_EQ(s->isr, std::vector<node_id>{other});
     model::topic_partition tp{"t", partition_id(0)};
     EXPECT_EQ(c.node(other()).model.partitions[tp].leader, other);
+}
+
+// Kafka's controlled shutdown: leaders move to other ISR members, the stopping broker leaves
+// every ISR, and every replica it holds is stopped (StopReplica, log kept) so that it does not
+// catch up and get proposed for the ISR again while it exits.
+TEST(controller, controlled_shutdown_moves_leaders_and_stops_every_replica_of_the_broker) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id a = node_id(victim() % 3 + 1);
+    node_id b = node_id(a() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, a, b}, {a, victim, b}, {b, a, victim}}));
+    c.run();
+    protocol::controlled_shutdown_request req;
+    req.broker_id = victim;
+    auto r = await<protocol::controlled_shutdown_response>(
+        c, [&] { return c.node(ctl()).ctl->controlled_shutdown(req); });
+    EXPECT_EQ(r.error_code, 0);
+    EXPECT_TRUE(r.remaining_partitions.empty());
+    for (int p = 0; p < 3; ++p) {
+        auto s = c.zk_state("t", p);
+        ASSERT_TRUE(s);
+        EXPECT_NE(s->leader, victim) << p;
+        EXPECT_EQ(std::count(s->isr.begin(), s->isr.end(), victim), 0) << p;
+        model::topic_partition tp{"t", partition_id(p)};
+        const broker_partition& held = c.node(victim()).model.partitions[tp];
+        EXPECT_TRUE(held.stopped) << "partition " << p << " still followed by the stopping broker";
+        EXPECT_EQ(held.leader_epoch, s->leader_epoch) << p;
+        EXPECT_EQ(c.node(a()).model.metadata[tp].leader, s->leader) << p;
+    }
 }
 
 TEST(controller, partition_without_live_isr_member_goes_offline_and_returns_with_it) {

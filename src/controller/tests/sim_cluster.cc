@@ -92,7 +92,7 @@ bytes apply(broker_model& b, bytes_view request) {
                     }
                     auto& bp = b.partitions[tp];
                     if (p.leader_epoch > bp.leader_epoch || bp.deleted) {
-                        bp = {p.leader, p.leader_epoch, p.isr, false, {}};
+                        bp = {p.leader, p.leader_epoch, p.isr, false, false, {}};
                     }
                 }
             }
@@ -116,7 +116,7 @@ bytes apply(broker_model& b, bytes_view request) {
                     if (p.leader == model::node_id(-2)) {
                         b.metadata.erase(tp);
                     } else {
-                        b.metadata[tp] = {p.leader, p.leader_epoch, p.isr, false,
+                        b.metadata[tp] = {p.leader, p.leader_epoch, p.isr, false, false,
                                           p.offline_replicas};
                     }
                 }
@@ -131,8 +131,11 @@ bytes apply(broker_model& b, bytes_view request) {
     if (out.error_code == 0) {
         for (const auto& t : req->topic_states) {
             for (const auto& p : t.partition_states) {
+                auto& bp = b.partitions[{t.topic_name, p.partition_index}];
                 if (p.delete_partition) {
-                    b.partitions[{t.topic_name, p.partition_index}].deleted = true;
+                    bp.deleted = true;
+                } else if (p.leader_epoch() < 0 || p.leader_epoch >= bp.leader_epoch) {
+                    bp.stopped = true;  // as a broker does: -1 and -2 always apply
                 }
                 out.partition_errors.push_back({t.topic_name, p.partition_index, 0, {}});
             }

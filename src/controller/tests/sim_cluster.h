@@ -29,6 +29,9 @@ struct broker_partition {
     model::leader_epoch leader_epoch = model::no_leader_epoch;
     std::vector<model::node_id> isr;
     bool deleted = false;
+    // StopReplica without deletion, not older than the leader epoch held: no longer leads or
+    // follows (a LeaderAndIsr with a newer epoch starts it again).
+    bool stopped = false;
     std::vector<model::node_id> offline_replicas;  // from UpdateMetadata
 };
 
