@@ -16,6 +16,7 @@ set -euo pipefail
 
 build=$(realpath "${1:-build/release}")
 work=$(realpath "${2:-$(mktemp -d "$PWD/gregor-failover-XXXXXX")}")
+mkdir -p "$work"
 runs=${RUNS:-2}
 victim=${VICTIM:-leader}
 partitions=${PARTITIONS:-100}

@@ -14,6 +14,7 @@ set -euo pipefail
 
 build=$(realpath "${1:-build/release}")
 work=$(realpath "${2:-$(mktemp -d "$PWD/gregor-bench-XXXXXX")}")
+mkdir -p "$work"
 runs=${RUNS:-3}
 records=${RECORDS:-5000000}
 gregor="$build/gregor"

@@ -23,8 +23,10 @@ public:
 
     // The kill happens now: acknowledgements from here on count as "after".
     void mark_kill(std::chrono::steady_clock::time_point killed);
-    // Waits (up to --timeout) until every partition had an acknowledgement after the kill,
-    // stops, and adds each partition's unavailability window (summarised) to `r`.
+    // Called once the failover was seen to be over: waits (up to --timeout) until every
+    // partition had a record sent after this call acknowledged, stops, and adds each
+    // partition's unavailability window (the longest gap between its acknowledgements that
+    // ends after the kill; summarised) to `r`.
     void finish(report& r);
 
     struct state;
