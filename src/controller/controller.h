@@ -69,6 +69,9 @@ struct controller_config {
     std::map<std::string, std::string> broker_properties;
     // ZooKeeper reads/writes outstanding at once during bulk work.
     std::size_t zk_window = 2048;
+    // Partition state writes per fenced multi (one ZooKeeper transaction). Each write is a
+    // path and about 100 bytes of JSON: 500 stay far below ZooKeeper's 1 MB request limit.
+    std::size_t zk_multi_ops = 500;
     // Events waiting at most; admin requests beyond it are refused (watch events coalesce).
     std::size_t event_queue_max = 4096;
     std::function<model::timestamp_ms()> now;

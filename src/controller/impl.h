@@ -27,8 +27,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
+#include <optional>
 #include <random>
 #include <set>
+#include <system_error>
 
 namespace gregor::controller {
 
@@ -143,9 +145,19 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // `candidates` (all partitions when empty): the broker-failure/start-up/failover round.
     asio::awaitable<void> reconcile(const std::vector<model::topic_partition>& candidates,
                                     const std::string& why, request_batch& batch);
+    // One change's state znode write: the error, or the znode's new version.
+    struct write_outcome {
+        std::error_code error;
+        model::zk_version version{-1};
+    };
+    coord::op state_write(const state_change& c) const;
+    // The state writes of `changes`, many per fenced multi (see partitions.cc).
+    asio::awaitable<std::optional<std::vector<write_outcome>>> write_states(
+        const std::vector<state_change>& changes);
     // Writes the changes (fenced, conditional on each state znode's version), applies the
     // successful ones to the context, journals them and adds LeaderAndIsr (to the live
-    // replicas) and UpdateMetadata (to every broker) to `batch`. Returns false iff fenced.
+    // replicas) and UpdateMetadata (to every broker) to `batch`. Returns false iff fenced
+    // or no longer the controller.
     asio::awaitable<bool> write_changes(const std::vector<state_change>& changes,
                                         const std::string& why, request_batch& batch);
     void journal(const state_change& c, const partition_record& before, const std::string& why);

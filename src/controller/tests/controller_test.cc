@@ -134,6 +134,37 @@ TEST(controller, controlled_shutdown_moves_leaders_and_stops_every_replica_of_th
     }
 }
 
+// State writes go many to a fenced multi; one stale version must fail alone, not the whole
+// multi: the other partitions of the round still get their new leaders.
+TEST(controller, a_stale_state_version_fails_only_its_partition_in_a_batched_write) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}, {victim, other}, {victim, other}}));
+    c.run();
+    // Someone else rewrites partition 1's state (same content, a new znode version).
+    coord::fake_client admin(c.ensemble);
+    auto path = coord::paths::partition_state("t", partition_id(1));
+    auto before = c.zk_state("t", 1);
+    ASSERT_TRUE(before);
+    admin.set(path, coord::encode_partition_state(*before), model::zk_version(-1),
+              [](result<coord::znode_stat>) {});
+    c.run();
+    c.kill(victim());
+    c.run();
+    for (int p : {0, 2}) {
+        auto s = c.zk_state("t", p);
+        ASSERT_TRUE(s);
+        EXPECT_EQ(s->leader, other) << p;
+        EXPECT_EQ(s->leader_epoch, model::leader_epoch(1)) << p;
+    }
+    auto stale = c.zk_state("t", 1);
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(*stale, *before);  // its conditional write failed: nothing changed
+}
+
 TEST(controller, partition_without_live_isr_member_goes_offline_and_returns_with_it) {
     sim_cluster c(3);
     c.run();
