@@ -50,6 +50,11 @@ void zk_client::impl::open_handle() {
         GREGOR_LOG(coord_log, err, "cannot create a ZooKeeper handle for '{}'", cfg_.connect);
         return;
     }
+    // By default the library resolves the connect string again on every zookeeper_interest(),
+    // i.e. once per socket event: a getaddrinfo() (netlink dumps of the interfaces) per
+    // response was half of a 100k-partition failover's client CPU. Resolve only when
+    // (re)connecting, as Kafka's client does.
+    zoo_set_servers_resolution_delay(zh_, -1);
     rearm();
 }
 

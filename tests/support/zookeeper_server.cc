@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace gregor::test {
 namespace {
@@ -74,7 +76,7 @@ std::string four_letter_word(std::uint16_t port, const std::string& cmd) {
     return reply;
 }
 
-zookeeper_server::zookeeper_server() {
+zookeeper_server::zookeeper_server(zookeeper_options options) : options_(std::move(options)) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "gregor-zk-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) {
         throw std::runtime_error("mkdtemp failed");
@@ -119,6 +121,21 @@ void zookeeper_server::start() {
     pid_t parent = ::getpid();
     std::string log = (dir_ / "zookeeper.out").string();
     std::string cfg = (dir_ / "zoo.cfg").string();
+    // Built before fork: the child only execs.
+    std::vector<std::string> args = {"java", "-Xmx" + options_.max_heap, "-XX:+UseSerialGC"};
+    if (!options_.full_jit) {
+        args.emplace_back("-XX:TieredStopAtLevel=1");
+    }
+    for (const char* a : {"-cp", "/usr/share/java/*:/etc/zookeeper/conf",
+                          "org.apache.zookeeper.server.quorum.QuorumPeerMain"}) {
+        args.emplace_back(a);
+    }
+    args.push_back(cfg);
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ < 0) {
         throw std::runtime_error("fork failed");
@@ -134,10 +151,7 @@ void zookeeper_server::start() {
             ::dup2(out, STDOUT_FILENO);
             ::dup2(out, STDERR_FILENO);
         }
-        ::execlp("java", "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-                 "/usr/share/java/*:/etc/zookeeper/conf",
-                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.c_str(),
-                 static_cast<char*>(nullptr));
+        ::execvp("java", argv.data());
         ::_exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + start_deadline;

@@ -16,10 +16,18 @@
 
 namespace gregor::test {
 
+// How the server's JVM runs. Tests want a quick start; benchmarks want a server as fast as a
+// deployed one (the full JIT, a heap that holds 100,000 partitions' znodes comfortably).
+struct zookeeper_options {
+    std::string max_heap = "128m";  // -Xmx
+    bool full_jit = false;          // false: C1 only (starts sooner, runs slower)
+};
+
 class zookeeper_server {
 public:
     // Starts the server. Throws std::runtime_error (test setup) if it does not come up.
-    zookeeper_server();
+    zookeeper_server() : zookeeper_server(zookeeper_options{}) {}
+    explicit zookeeper_server(zookeeper_options options);
     zookeeper_server(const zookeeper_server&) = delete;
     zookeeper_server& operator=(const zookeeper_server&) = delete;
     ~zookeeper_server();
@@ -28,6 +36,8 @@ public:
     std::string connect_string() const;
     std::uint16_t port() const { return port_; }
     bool running() const { return pid_ > 0; }
+    // The server process, or -1 when stopped.
+    pid_t pid() const { return pid_; }
 
     // Stops the server (kill -TERM, then -KILL after a grace period). Idempotent.
     void stop();
@@ -41,6 +51,7 @@ private:
     void write_config() const;
     bool answers_ruok() const;
 
+    zookeeper_options options_;
     std::filesystem::path dir_;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;

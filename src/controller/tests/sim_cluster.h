@@ -1,82 +1,27 @@
 // sim_cluster: N brokers' controllers on the in-memory ZooKeeper, for unit and seeded tests.
 //
-// Each simulated broker has its own fake_client session, the real broker_registration, the
-// real controller, and a broker model that applies LeaderAndIsr/UpdateMetadata/StopReplica
-// with the same fencing rules a broker uses (controller epoch, broker epoch, leader epoch).
+// Each simulated broker (sim_broker.h) has its own fake_client session, the real
+// broker_registration, the real controller, and a broker model that applies
+// LeaderAndIsr/UpdateMetadata/StopReplica with the same fencing rules a broker uses.
 // Requests between controller and brokers travel through sim_network, which holds them until
 // the test delivers them: in order, in random order, or drops them. Everything runs on one
 // io_context drained by hand, so a run is a pure function of its seed.
 #pragma once
 
-#include "controller/controller.h"
-#include "coord/broker_registration.h"
+#include "controller/tests/sim_broker.h"
 #include "coord/fake_client.h"
 #include "coord/fake_ensemble.h"
 
 #include <boost/asio/io_context.hpp>
 
-#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace gregor::controller::sim {
-
-// What a broker holds for one partition after applying the controller's requests.
-struct broker_partition {
-    model::node_id leader = model::no_node;
-    model::leader_epoch leader_epoch = model::no_leader_epoch;
-    std::vector<model::node_id> isr;
-    bool deleted = false;
-    // StopReplica without deletion, not older than the leader epoch held: no longer leads or
-    // follows (a LeaderAndIsr with a newer epoch starts it again).
-    bool stopped = false;
-    std::vector<model::node_id> offline_replicas;  // from UpdateMetadata
-};
-
-struct broker_model {
-    model::node_id id;
-    model::broker_epoch epoch = model::no_broker_epoch;
-    model::controller_epoch controller_epoch{0};
-    model::node_id controller = model::no_node;
-    std::map<model::topic_partition, broker_partition> partitions;  // from LeaderAndIsr
-    std::map<model::topic_partition, broker_partition> metadata;    // from UpdateMetadata
-    std::set<model::node_id> live_brokers;
-    // Replicas in a failed log dir: LeaderAndIsr answers KAFKA_STORAGE_ERROR for them.
-    std::set<model::topic_partition> offline;
-    // The (controller epoch, controller id) of every request this broker applied, in order.
-    std::vector<std::pair<model::controller_epoch, model::node_id>> applied;
-};
-
-class sim_network;
-
-struct sim_node {
-    model::node_id id;
-    std::unique_ptr<coord::fake_client> zk;
-    std::unique_ptr<coord::broker_registration> registration;
-    std::unique_ptr<broker_channels> channels;
-    std::unique_ptr<controller> ctl;
-    broker_model model;
-    bool alive = true;
-    bool ctl_started = false;
-};
-
-class sim_network {
-public:
-    struct message {
-        model::node_id from;
-        model::node_id to;
-        bytes request;
-        broker_channels::completion done;
-    };
-    std::deque<message> in_flight;
-
-    // Delivers every message queued now (and not ones they cause), in the given order.
-    void deliver(std::vector<sim_node*>& nodes, std::mt19937_64* shuffle);
-    // Drops every queued message (their senders see an error).
-    void drop_all();
-};
 
 class sim_cluster {
 public:
