@@ -160,9 +160,12 @@ controller::impl::write_states(const std::vector<state_change>& changes) {
     }
     std::uint64_t gen = generation;
     auto batched = co_await zk::multi_many(zk, multis, cfg.zk_window);
+    if (generation != gen) {
+        co_return std::nullopt;  // no longer the controller: write nothing more
+    }
     std::vector<write_outcome> out(changes.size());
     std::vector<std::size_t> retry;
-    for (std::size_t m = 0; m < batched.size() && generation == gen; ++m) {
+    for (std::size_t m = 0; m < batched.size(); ++m) {
         if (fenced_out(batched[m])) {
             resign("/controller_epoch moved on: another controller was elected");
             co_return std::nullopt;
