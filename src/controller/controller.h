@@ -71,6 +71,7 @@ struct controller_config {
     std::size_t zk_window = 2048;
     // Partition state writes per fenced multi (one ZooKeeper transaction). Each write is a
     // path and about 100 bytes of JSON: 500 stay far below ZooKeeper's 1 MB request limit.
+    // Clamped to coord::limits::multi_ops_max - 1 (the fence takes one op).
     std::size_t zk_multi_ops = 500;
     // Events waiting at most; admin requests beyond it are refused (watch events coalesce).
     std::size_t event_queue_max = 4096;

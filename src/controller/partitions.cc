@@ -3,6 +3,7 @@
 #include "controller/logger.h"
 
 #include "coord/errc.h"
+#include "coord/limits.h"
 #include "protocol/frame.h"
 #include "protocol/messages/leader_and_isr.h"
 #include "protocol/messages/stop_replica.h"
@@ -150,7 +151,8 @@ coord::op controller::impl::state_write(const state_change& c) const {
 asio::awaitable<std::optional<std::vector<controller::impl::write_outcome>>>
 controller::impl::write_states(const std::vector<state_change>& changes) {
     const coord::check_op fence{std::string(coord::paths::controller_epoch), ctx.epoch_version};
-    const std::size_t per_multi = std::max<std::size_t>(cfg.zk_multi_ops, 1);
+    const std::size_t per_multi =
+        std::clamp<std::size_t>(cfg.zk_multi_ops, 1, coord::limits::multi_ops_max - 1);
     std::vector<std::vector<coord::op>> multis;
     for (std::size_t i = 0; i < changes.size(); ++i) {
         if (i % per_multi == 0) {

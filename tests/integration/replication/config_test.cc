@@ -35,12 +35,19 @@ command_result gregor_cli(const std::string& args) {
     return run_command(fmt::format("{} {} 2>&1", GREGOR_BINARY, args));
 }
 
-// The last line of a Python client's output (librdkafka may log before it).
+// The last line of a Python client's output that is not one of librdkafka's own log lines
+// ("%6|...|BGQUEUE|..."), which it may print before and after the client's answer.
 std::string client(const std::string& args) {
     auto r = run_command(fmt::format("/usr/bin/python3 {} {} 2>&1", GREGOR_CONFIG_CLIENTS, args));
     std::string out = chomp(r.out);
-    auto nl = out.rfind('\n');
-    return nl == std::string::npos ? out : out.substr(nl + 1);
+    while (true) {
+        auto nl = out.rfind('\n');
+        std::string last = nl == std::string::npos ? out : out.substr(nl + 1);
+        if (!last.starts_with('%') || nl == std::string::npos) {
+            return last;
+        }
+        out = chomp(out.substr(0, nl));
+    }
 }
 
 // A fresh session per read: zk_reader only talks to ZooKeeper inside its calls, so a

@@ -245,8 +245,11 @@ TEST(log_dir_failure, a_failed_dir_takes_its_replicas_offline_and_the_broker_kee
     for (auto& p : producers) {
         ASSERT_TRUE(more_acked(*p, progress)) << describe(*p) << c.logs();
     }
-    // The disk under the dir goes: the dir is replaced by a regular file.
-    std::filesystem::remove_all(failed_dir);
+    // The disk under the dir goes: the dir is replaced by a regular file. Renamed away, not
+    // removed: the broker may be creating files in it meanwhile, and a recursive removal
+    // racing with that fails ("Directory not empty"). Files it holds open stay writable
+    // either way, as after a removal; every path under the dir now fails.
+    std::filesystem::rename(failed_dir, failed_dir.string() + ".gone");
     std::ofstream(failed_dir) << "not a directory\n";
     EXPECT_TRUE(eventually([&] { return taken_offline(c, offline); }, step_limit)) << c.logs();
     expect_degraded_but_serving(c, offline, producers);
