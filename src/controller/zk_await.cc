@@ -1,6 +1,7 @@
 #include "controller/zk_await.h"
 
 #include "base/assert.h"
+#include "controller/logger.h"
 
 namespace gregor::controller::zk {
 namespace {
@@ -55,6 +56,14 @@ asio::awaitable<std::vector<T>> run_window(std::size_t count, std::size_t window
 asio::awaitable<std::vector<result<coord::node_data>>> get_many(
     coord::client& c, const std::vector<std::string>& paths, std::size_t window,
     const watch_factory& watch_for) {
+    if (!watch_for && !paths.empty()) {
+        auto batched = co_await read_many(c, paths);
+        if (batched.has_value()) {
+            co_return std::move(batched).value();
+        }
+        GREGOR_LOG(controller_log, info, "batched read of {} znodes failed ({}); reading them one by one",
+                   paths.size(), batched.err().to_string());
+    }
     auto issue = [&](std::size_t i, std::function<void(result<coord::node_data>)> done) {
         coord::watch_fn w = watch_for ? watch_for(paths[i]) : coord::watch_fn{};
         c.get(paths[i], std::move(w), std::move(done));

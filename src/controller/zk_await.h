@@ -108,8 +108,17 @@ inline asio::awaitable<coord::multi_response> multi(coord::client& c,
         [&c, ops](auto done) { c.multi(ops, std::move(done)); });
 }
 
-// Reads every path, at most `window` at a time; results in the order of `paths`. A watch
-// from `watch_for(path)` (may be empty) is left on each node read successfully.
+// coord::client::read_many. `paths` is only read before the first suspension.
+inline asio::awaitable<result<std::vector<result<coord::node_data>>>> read_many(
+    coord::client& c, const std::vector<std::string>& paths) {
+    return detail::await_one<result<std::vector<result<coord::node_data>>>>(
+        [&c, &paths](auto done) { c.read_many(paths, std::move(done)); });
+}
+
+// Reads every path; results in the order of `paths`. Without `watch_for`, first as one
+// batched read (coord::client::read_many: ZooKeeper's multiRead), and one by one only if
+// that fails. Otherwise one get per path, at most `window` at a time, leaving the watch
+// `watch_for(path)` gives (may be empty) on each node read successfully.
 using watch_factory = std::function<coord::watch_fn(const std::string&)>;
 asio::awaitable<std::vector<result<coord::node_data>>> get_many(
     coord::client& c, const std::vector<std::string>& paths, std::size_t window,

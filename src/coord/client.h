@@ -155,6 +155,14 @@ public:
                         callback<std::optional<znode_stat>> done) = 0;
     // Lists children. A non-empty `watch` is left iff the listing succeeds.
     virtual void get_children(std::string path, watch_fn watch, callback<children> done) = 0;
+    // Reads many znodes without leaving watches: one result per path, in order, each the
+    // node or its own error (no_node, bad_arguments). The whole call fails with the transient
+    // errors, errc::closed, or errc::unsupported when the server cannot batch reads (the
+    // caller then reads one by one). Sees every write committed before the call, but is not
+    // ordered with this client's other operations (zk_client reads on a session of its own,
+    // with ZooKeeper's multiRead, after a sync).
+    virtual void read_many(std::vector<std::string> paths,
+                           callback<std::vector<result<node_data>>> done) = 0;
     // Runs all ops atomically. REQUIRES: 1 <= ops.size() <= limits::multi_ops_max.
     virtual void multi(std::vector<op> ops, multi_fn done) = 0;
 

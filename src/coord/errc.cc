@@ -42,6 +42,8 @@ public:
                 return "broker registration owned by another session";
             case errc::system_error:
                 return "ZooKeeper client error";
+            case errc::unsupported:
+                return "operation not supported by the ZooKeeper server";
         }
         return "unknown coord error";
     }

@@ -27,6 +27,7 @@ enum class errc {
     malformed_data,              // a znode's content failed validation (untrusted bytes)
     fatal_registration,          // another session owns our broker registration
     system_error,                // any other ZooKeeper library failure
+    unsupported,                 // the server lacks the operation (multiRead before 3.6)
 };
 
 const std::error_category& coord_category();

@@ -115,6 +115,27 @@ void fake_client::get(std::string path, watch_fn watch, callback<node_data> done
     complete(std::move(done), std::move(r));
 }
 
+void fake_client::read_many(std::vector<std::string> paths,
+                            callback<std::vector<result<node_data>>> done) {
+    using all = std::vector<result<node_data>>;
+    if (auto e = refuse("/")) {
+        return complete<all>(std::move(done), error(*e));
+    }
+    if (read_many_error_) {
+        return complete<all>(std::move(done), error(*read_many_error_, "test control"));
+    }
+    all out;
+    out.reserve(paths.size());
+    for (const auto& p : paths) {
+        if (auto v = validate_path(p); v.has_error()) {
+            out.emplace_back(error(v.code(), p));
+        } else {
+            out.push_back(ensemble_.tree_.get(to_abs(p)));
+        }
+    }
+    complete<all>(std::move(done), std::move(out));
+}
+
 void fake_client::set(std::string path, std::string data, model::zk_version expected,
                       callback<znode_stat> done) {
     if (auto e = refuse(path)) {

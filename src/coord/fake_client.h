@@ -11,6 +11,7 @@
 //                      calls fail at once, watch events wait for reconnect().
 //   reconnect()        the link comes back: `connected` (same session, unless it expired).
 //   hold()/release()   keep this client's deliveries queued (to reorder against others).
+//   fail_read_many(e)  read_many fails with e (a server without multiRead).
 // Single-threaded; see fake_ensemble for delivery. The ensemble must outlive the client.
 #pragma once
 
@@ -43,6 +44,8 @@ public:
     void exists(std::string path, watch_fn watch,
                 callback<std::optional<znode_stat>> done) override;
     void get_children(std::string path, watch_fn watch, callback<children> done) override;
+    void read_many(std::vector<std::string> paths,
+                   callback<std::vector<result<node_data>>> done) override;
     void multi(std::vector<op> ops, multi_fn done) override;
 
     listener_id add_session_listener(session_fn fn) override;
@@ -57,6 +60,8 @@ public:
     void expire_session(bool linger_ephemerals = false);
     void disconnect();
     void reconnect();
+    // Makes read_many fail with `e` (as a server without multiRead does), or work again.
+    void fail_read_many(std::optional<std::error_code> e) { read_many_error_ = e; }
     void hold() { held_ = true; }
     void release();
     bool link_up() const { return link_up_; }
@@ -83,6 +88,7 @@ private:
     bool held_ = false;
     bool expired_while_down_ = false;
     bool delivered_connected_ = false;
+    std::optional<std::error_code> read_many_error_;
     listener_id next_listener_ = 1;
     std::map<listener_id, session_fn> listeners_;
 };

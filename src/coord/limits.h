@@ -22,6 +22,8 @@ inline constexpr std::size_t queued_ops_max = 256 * 1024;
 inline constexpr std::size_t znode_bytes_max = 1024 * 1024;
 // Ops in one multi (ZooKeeper bounds the request by jute.maxbuffer only; we bound the count).
 inline constexpr std::size_t multi_ops_max = 1024;
+// Batched reads (read_many) running at once, each on a short-lived session of its own.
+inline constexpr std::size_t multi_reads_max = 8;
 
 static_assert(in_flight_ops_max >= 1);
 static_assert(queued_ops_max >= in_flight_ops_max);

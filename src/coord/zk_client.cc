@@ -229,6 +229,7 @@ zk_client::zk_client(boost::asio::io_context& ioc, zk_config config)
 
 zk_client::~zk_client() {
     impl_->closed_ = true;
+    impl_->cancel_multi_reads();
     impl_->close_handle();
 }
 
@@ -289,6 +290,7 @@ void zk_client::close() {
     }
     impl_->closed_ = true;
     impl_->fail_queued(make_error_code(errc::closed));
+    impl_->cancel_multi_reads();
     impl_->watches_.clear();
     impl_->close_handle();
     impl_->delivered_connected_ = false;

@@ -70,6 +70,8 @@ public:
     void exists(std::string path, watch_fn watch,
                 callback<std::optional<znode_stat>> done) override;
     void get_children(std::string path, watch_fn watch, callback<children> done) override;
+    void read_many(std::vector<std::string> paths,
+                   callback<std::vector<result<node_data>>> done) override;
     void multi(std::vector<op> ops, multi_fn done) override;
 
     listener_id add_session_listener(session_fn fn) override;

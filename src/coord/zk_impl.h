@@ -6,6 +6,7 @@
 #pragma once
 
 #include "coord/zk_client.h"
+#include "coord/zk_multi_read.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -59,6 +60,8 @@ struct zk_client::impl : std::enable_shared_from_this<zk_client::impl> {
     std::uint64_t register_watch(watch_fn fn);
     void drop_watch(std::uint64_t id);
     void on_watch(std::uint64_t id, int type, const char* path);
+    // Batched reads (zk_ops.cc): each runs on a session of its own (zk_multi_read.h).
+    void cancel_multi_reads();
 
     boost::asio::io_context& ioc_;
     zk_config cfg_;
@@ -85,6 +88,8 @@ struct zk_client::impl : std::enable_shared_from_this<zk_client::impl> {
     std::map<std::uint64_t, watch_fn> watches_;
     listener_id next_listener_ = 1;
     std::map<listener_id, session_fn> listeners_;
+    std::uint64_t next_multi_read_ = 1;
+    std::map<std::uint64_t, std::shared_ptr<detail::multi_read_handle>> multi_reads_;
 };
 
 }  // namespace gregor::coord

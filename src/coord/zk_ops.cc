@@ -4,6 +4,7 @@
 #include "coord/zk_client.h"
 #include "coord/zk_convert.h"
 #include "coord/zk_impl.h"
+#include "coord/limits.h"
 
 #include <boost/asio/post.hpp>
 
@@ -302,6 +303,61 @@ void zk_client::get(std::string path, watch_fn watch, callback<node_data> done) 
                          data_done, self);
     };
     impl_->enqueue(std::move(t), path);
+}
+
+void zk_client::read_many(std::vector<std::string> paths,
+                          callback<std::vector<result<node_data>>> done) {
+    auto& m = *impl_;
+    std::optional<error> refused;
+    if (m.closed_) {
+        refused = error(errc::closed);
+    } else if (!m.connected_ || m.zh_ == nullptr) {
+        refused = error(errc::connection_loss);
+    } else if (m.multi_reads_.size() >= limits::multi_reads_max) {
+        refused = error(errc::queue_full, "batched reads");
+    }
+    const char* current = refused ? nullptr : zoo_get_current_server(m.zh_);
+    auto server = current != nullptr ? detail::parse_server(current)
+                                     : result<std::pair<std::string, std::uint16_t>>(
+                                           error(errc::connection_loss, "no current server"));
+    if (!refused && server.has_error()) {
+        refused = server.err();
+    }
+    if (refused) {
+        boost::asio::post(m.ioc_, [weak = m.weak_from_this(), done = std::move(done),
+                                   e = std::move(*refused)] {
+            if (weak.lock()) {
+                done(e);
+            }
+        });
+        return;
+    }
+    detail::multi_read_config cfg;
+    cfg.host = server->first;
+    cfg.port = server->second;
+    cfg.chroot = m.chroot_;
+    cfg.session_timeout = m.cfg_.session_timeout;
+    std::uint64_t id = m.next_multi_read_++;
+    auto finished = [weak = m.weak_from_this(), id, done = std::move(done)](
+                        result<std::vector<result<node_data>>> r) {
+        auto self = weak.lock();
+        if (!self) {
+            return;  // the client was destroyed: pending callbacks are dropped
+        }
+        self->multi_reads_.erase(id);
+        done(self->closed_ ? result<std::vector<result<node_data>>>(error(errc::closed))
+                           : std::move(r));
+    };
+    m.multi_reads_.emplace(id, detail::start_multi_read(m.ioc_, std::move(cfg), std::move(paths),
+                                                        std::move(finished)));
+}
+
+void zk_client::impl::cancel_multi_reads() {
+    auto running = std::move(multi_reads_);
+    multi_reads_.clear();
+    for (auto& [id, handle] : running) {
+        handle->cancel();
+    }
 }
 
 void zk_client::set(std::string path, std::string data, model::zk_version expected,

@@ -5,6 +5,7 @@
 // (sim_cluster), every request applied by a broker model with the brokers' fencing rules.
 #include "controller/tests/await_call.h"
 #include "controller/tests/sim_cluster.h"
+#include "coord/fake_client.h"
 
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
@@ -101,6 +102,37 @@ TEST(controller, leaders_of_a_dead_broker_move_to_live_isr_members_with_epoch_pl
     EXPECT_EQ(s->isr, std::vector<node_id>{other});
     model::topic_partition tp{"t", partition_id(0)};
     EXPECT_EQ(c.node(other()).model.partitions[tp].leader, other);
+}
+
+// A ZooKeeper without multiRead (before 3.6): the failover reads the state one znode at a
+// time instead, and ends in the same place.
+TEST(controller, failover_on_a_server_without_batched_reads_loads_the_state_one_by_one) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id a = node_id(ctl() % 3 + 1);
+    node_id b = node_id(a() % 3 + 1);
+    c.create_topic_znode("t", replicas({{ctl, a}, {a, b}, {b, ctl}}));
+    c.run();
+    for (auto& n : c.nodes) {
+        dynamic_cast<coord::fake_client&>(*n->zk).fail_read_many(
+            make_error_code(coord::errc::unsupported));
+    }
+    c.kill(ctl());
+    c.run();
+    auto active = c.active_controllers();
+    ASSERT_EQ(active.size(), 1U);
+    EXPECT_EQ(c.zk_state("t", 0)->leader, a) << "the dead controller's partition moved";
+    EXPECT_EQ(c.zk_state("t", 0)->leader_epoch, model::leader_epoch(1));
+    EXPECT_EQ(c.zk_state("t", 1)->leader_epoch, model::leader_epoch(0)) << "the rest untouched";
+    EXPECT_EQ(c.zk_state("t", 2)->leader, b);
+    for (node_id id : {a, b}) {
+        for (int p = 0; p < 3; ++p) {
+            model::topic_partition tp{"t", partition_id(p)};
+            ASSERT_TRUE(c.node(id()).model.metadata.contains(tp)) << "broker " << id() << " p" << p;
+            EXPECT_EQ(c.node(id()).model.metadata[tp].leader, c.zk_state("t", p)->leader);
+        }
+    }
 }
 
 // Kafka's controlled shutdown: leaders move to other ISR members, the stopping broker leaves

@@ -235,6 +235,69 @@ TYPED_TEST_P(client_contract, chroot_makes_paths_relative) {
     EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
 }
 
+// read_many is what a controller failover loads every partition state with: each answer
+// must be exactly what get() says, in the order asked, across several server requests.
+TYPED_TEST_P(client_contract, read_many_answers_each_path_in_order_as_get_does) {
+    auto root = this->env.make_client("");
+    ASSERT_TRUE(this->create(*root, "/r", "top").has_value());
+    ASSERT_TRUE(this->create(*root, "/r/a", "1").has_value());
+    ASSERT_TRUE(this->create(*root, "/r/b", "").has_value());
+    ASSERT_TRUE(this->set(*root, "/r/a", "2", any_version).has_value());
+    // Enough nodes for several multiRead requests (1,000 reads each in zk_client).
+    constexpr int many = 2500;
+    std::vector<std::string> paths;
+    for (int first = 0; first < many; first += 500) {
+        std::vector<op> ops;
+        for (int i = first; i < first + 500; ++i) {
+            paths.push_back("/r/n" + std::to_string(i));
+            ops.push_back(create_op{paths.back(), "v" + std::to_string(i)});
+        }
+        ASSERT_FALSE(this->multi(*root, std::move(ops)).error);
+    }
+    std::vector<std::string> asked{"/r/a", "/missing", "bad/path", "/r/b", "/r"};
+    asked.insert(asked.end(), paths.begin(), paths.end());
+
+    auto c = this->env.make_client("/r");
+    auto rel = this->template wait<std::vector<result<node_data>>>(
+        [&](auto cb) { c->read_many({"/a", "/"}, cb); });
+    auto all = this->template wait<std::vector<result<node_data>>>(
+        [&](auto cb) { root->read_many(asked, cb); });
+    ASSERT_TRUE(all.has_value()) << all.err().to_string();
+    ASSERT_EQ(all->size(), asked.size());
+    const auto& got = *all;
+    auto a = this->get(*root, "/r/a");
+    ASSERT_TRUE(got[0].has_value());
+    EXPECT_EQ(got[0]->data, "2");
+    EXPECT_EQ(got[0]->stat, a->stat);
+    EXPECT_EQ(got[1].code(), errc::no_node);
+    EXPECT_EQ(got[2].code(), errc::bad_arguments);
+    ASSERT_TRUE(got[3].has_value());
+    EXPECT_EQ(got[3]->data, "");
+    EXPECT_EQ(got[3]->stat.version, model::zk_version{0});
+    ASSERT_TRUE(got[4].has_value());
+    EXPECT_EQ(got[4]->data, "top");
+    EXPECT_EQ(got[4]->stat.num_children, 2 + many);
+    for (int i = 0; i < many; ++i) {
+        const auto& n = got[5 + static_cast<std::size_t>(i)];
+        ASSERT_TRUE(n.has_value()) << paths[static_cast<std::size_t>(i)];
+        ASSERT_EQ(n->data, "v" + std::to_string(i));
+    }
+
+    ASSERT_TRUE(rel.has_value()) << rel.err().to_string();
+    ASSERT_EQ(rel->size(), 2U);
+    EXPECT_EQ((*rel)[0]->data, "2") << "paths are relative to the chroot";
+    EXPECT_EQ((*rel)[1]->data, "top");
+
+    auto none = this->template wait<std::vector<result<node_data>>>(
+        [&](auto cb) { root->read_many({}, cb); });
+    ASSERT_TRUE(none.has_value());
+    EXPECT_TRUE(none->empty());
+    root->close();
+    auto after = this->template wait<std::vector<result<node_data>>>(
+        [&](auto cb) { root->read_many({"/r"}, cb); });
+    EXPECT_EQ(after.code(), errc::closed);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(client_contract, versions_count_sets_and_guard_conditional_writes,
                             create_and_remove_report_tree_errors,
                             ephemeral_is_owned_by_the_session_and_vanishes_on_close,
@@ -242,6 +305,7 @@ REGISTER_TYPED_TEST_SUITE_P(client_contract, versions_count_sets_and_guard_condi
                             exists_and_child_watches_see_creation_and_deletion,
                             multi_applies_all_or_nothing,
                             sequential_names_use_a_ten_digit_parent_counter,
-                            chroot_makes_paths_relative);
+                            chroot_makes_paths_relative,
+                            read_many_answers_each_path_in_order_as_get_does);
 
 }  // namespace gregor::coord::contract
