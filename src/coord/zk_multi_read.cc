@@ -267,27 +267,12 @@ private:
                 }
                 outstanding.push_back(&b);
             }
-            auto frame = co_await read_frame();
-            if (!frame) {
-                co_return frame.err();
-            }
-            std::string_view rest;
-            auto header = decode_reply_header(*frame, rest);
-            if (!header) {
-                co_return header.err();
-            }
-            if (header->xid == xid_notification || header->xid == xid_ping) {
-                continue;
-            }
             const batch& b = *outstanding.front();
-            if (header->xid != b.xid) {
-                co_return malformed("reply xid " + std::to_string(header->xid) + ", expected " +
-                                    std::to_string(b.xid));
+            auto rest = co_await read_reply(b.xid);
+            if (!rest) {
+                co_return rest.err();
             }
-            if (header->err != 0) {
-                co_return request_error(header->err);
-            }
-            auto items = decode_multi_read(rest, b.index.size());
+            auto items = decode_multi_read(*rest, b.index.size());
             if (!items) {
                 co_return items.err();
             }
@@ -313,6 +298,16 @@ private:
         if (!sent) {
             co_return sent;
         }
+        auto reply = co_await read_reply(xid);
+        if (!reply) {
+            co_return reply.err();
+        }
+        co_return result<void>();
+    }
+
+    // The next reply, which must be for `xid` and carry no error: what follows its header.
+    // The server's own messages (watch notifications, pings) are skipped.
+    asio::awaitable<result<std::string>> read_reply(std::int32_t xid) {
         for (;;) {
             auto frame = co_await read_frame();
             if (!frame) {
@@ -327,12 +322,13 @@ private:
                 continue;
             }
             if (header->xid != xid) {
-                co_return malformed("reply xid " + std::to_string(header->xid));
+                co_return malformed("reply xid " + std::to_string(header->xid) + ", expected " +
+                                    std::to_string(xid));
             }
             if (header->err != 0) {
                 co_return request_error(header->err);
             }
-            co_return result<void>();
+            co_return std::string(rest);
         }
     }
 
