@@ -28,8 +28,9 @@ acked_producer::acked_producer(producer_options o) : options_(std::move(o)) {
     set(conf, "bootstrap.servers", options_.bootstrap);
     set(conf, "acks", "all");
     set(conf, "enable.idempotence", "false");
-    // One request in flight: librdkafka then keeps a partition's records in send order
-    // through retries, so acknowledged offsets must grow with the record number.
+    // One request in flight per connection: librdkafka keeps a partition's records in send
+    // order through retries (the log's order; the order of acknowledgements can still differ
+    // across a leader change, see check_acknowledged).
     set(conf, "max.in.flight.requests.per.connection", "1");
     set(conf, "retries", "1000000");
     set(conf, "retry.backoff.ms", "100");

@@ -20,9 +20,11 @@ struct acked_record {
 };
 
 // Every acknowledged record is in `log` at the offset its acknowledgement gave, with its
-// value; `acked` is in the order the acknowledgements arrived, and their offsets grow in
-// that order (one request in flight: each acknowledgement is for records appended after
-// the previous one's, and committed offsets never move).
+// value (so no offset was acknowledged for two records). The order acknowledgements arrive
+// in is not checked: across a leader change librdkafka has a request in flight on the old
+// leader's connection and one on the new leader's, so an old leader that wakes from a pause
+// can still answer (truthfully: its followers had the records) after later records were
+// acknowledged by the new one.
 std::string check_acknowledged(const partition_log& log, const std::string& prefix,
                                const std::vector<acked_record>& acked);
 
