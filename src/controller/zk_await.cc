@@ -61,7 +61,8 @@ asio::awaitable<std::vector<result<coord::node_data>>> get_many(
         if (batched.has_value()) {
             co_return std::move(batched).value();
         }
-        GREGOR_LOG(controller_log, info, "batched read of {} znodes failed ({}); reading them one by one",
+        GREGOR_LOG(controller_log, info,
+                   "batched read of {} znodes failed ({}); reading them one by one",
                    paths.size(), batched.err().to_string());
     }
     auto issue = [&](std::size_t i, std::function<void(result<coord::node_data>)> done) {

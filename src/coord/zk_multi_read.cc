@@ -82,7 +82,8 @@ public:
         if (n == -1 || failed_) {
             return {};
         }
-        if (n < -1 || static_cast<std::size_t>(n) > max || static_cast<std::size_t>(n) > in_.size()) {
+        if (n < -1 || static_cast<std::size_t>(n) > max ||
+            static_cast<std::size_t>(n) > in_.size()) {
             failed_ = true;
             return {};
         }
@@ -148,11 +149,16 @@ class reader final : public multi_read_handle, public std::enable_shared_from_th
 public:
     reader(asio::io_context& ioc, multi_read_config cfg, std::vector<std::string> paths,
            multi_read_fn done)
-      : ioc_(ioc), cfg_(std::move(cfg)), paths_(std::move(paths)), done_(std::move(done)),
-        socket_(ioc), watchdog_(ioc) {}
+        : ioc_(ioc),
+          cfg_(std::move(cfg)),
+          paths_(std::move(paths)),
+          done_(std::move(done)),
+          socket_(ioc),
+          watchdog_(ioc) {}
 
     void start() {
-        asio::co_spawn(ioc_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+        asio::co_spawn(
+            ioc_, [self = shared_from_this()] { return self->run(); }, asio::detached);
     }
 
     void cancel() override {
@@ -414,7 +420,8 @@ private:
             return;
         }
         finished_ = true;
-        asio::post(ioc_, [done = std::move(done_), r = std::move(r)]() mutable { done(std::move(r)); });
+        asio::post(ioc_,
+                   [done = std::move(done_), r = std::move(r)]() mutable { done(std::move(r)); });
     }
 
     asio::io_context& ioc_;
@@ -533,8 +540,7 @@ result<reply_header> decode_reply_header(std::string_view body, std::string_view
     return h;
 }
 
-result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest,
-                                                         std::size_t count) {
+result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, std::size_t count) {
     frame_reader r(rest);
     std::vector<result<node_data>> out;
     out.reserve(count);

@@ -81,7 +81,6 @@ struct reply_header {
 result<reply_header> decode_reply_header(std::string_view body, std::string_view& rest);
 // A multiRead reply's results (after its header): exactly `count` of them, each a node or
 // its own error.
-result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest,
-                                                         std::size_t count);
+result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, std::size_t count);
 
 }  // namespace gregor::coord::detail

@@ -157,8 +157,8 @@ TEST(zk_multi_read, connect_replies_and_server_names) {
     EXPECT_EQ(decode_connect_reply(refused.s).code(), errc::connection_loss);
     EXPECT_EQ(decode_connect_reply(ok.s.substr(0, 10)).code(), errc::malformed_data);
 
-    EXPECT_EQ(parse_server("127.0.0.1:2181").value(), std::pair(std::string("127.0.0.1"),
-                                                                std::uint16_t{2181}));
+    EXPECT_EQ(parse_server("127.0.0.1:2181").value(),
+              std::pair(std::string("127.0.0.1"), std::uint16_t{2181}));
     EXPECT_EQ(parse_server("::1:2181").value().first, "::1");
     EXPECT_EQ(parse_server("[::1]:2181").value().first, "::1");
     EXPECT_TRUE(parse_server("127.0.0.1").has_error());
@@ -173,8 +173,8 @@ class scripted_server {
 public:
     using script = std::function<void(tcp::socket&)>;
     explicit scripted_server(script then)
-      : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        thread_([this, then = std::move(then)] { serve(then); }) {}
+        : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+          thread_([this, then = std::move(then)] { serve(then); }) {}
     ~scripted_server() { thread_.join(); }
     std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
@@ -211,8 +211,7 @@ private:
     std::thread thread_;
 };
 
-result<std::vector<result<node_data>>> read_from(std::uint16_t port,
-                                                 std::vector<std::string> paths,
+result<std::vector<result<node_data>>> read_from(std::uint16_t port, std::vector<std::string> paths,
                                                  std::chrono::milliseconds timeout = 5000ms) {
     asio::io_context ioc;
     multi_read_config cfg;
@@ -220,8 +219,9 @@ result<std::vector<result<node_data>>> read_from(std::uint16_t port,
     cfg.port = port;
     cfg.session_timeout = timeout;
     std::optional<result<std::vector<result<node_data>>>> out;
-    auto handle = start_multi_read(ioc, cfg, std::move(paths),
-                                   [&](result<std::vector<result<node_data>>> r) { out.emplace(std::move(r)); });
+    auto handle = start_multi_read(
+        ioc, cfg, std::move(paths),
+        [&](result<std::vector<result<node_data>>> r) { out.emplace(std::move(r)); });
     ioc.run_for(20s);
     EXPECT_TRUE(out.has_value()) << "no completion";
     return out ? std::move(*out) : result<std::vector<result<node_data>>>(error(errc::closed));
