@@ -4,6 +4,8 @@
 #include "coord/logger.h"
 #include "coord/path.h"
 #include "coord/zk_convert.h"
+#include "protocol/reader.h"
+#include "protocol/writer.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -34,105 +36,42 @@ constexpr std::int32_t op_error = -1;
 constexpr std::int32_t xid_notification = -1;
 constexpr std::int32_t xid_ping = -2;
 constexpr std::int32_t unimplemented = -6;  // ZooKeeper's code for an op it does not know
-constexpr std::size_t stat_bytes = 68;
 constexpr std::size_t password_bytes = 16;
 // A multiRead request's paths stay well below the server's jute.maxbuffer (1 MiB).
 constexpr std::size_t request_path_bytes_max = 256 * 1024;
 
-// Big-endian writer of a length-prefixed frame.
-class frame_writer {
-public:
-    frame_writer() { out_.resize(4); }
-    void i32(std::int32_t v) { put(static_cast<std::uint32_t>(v), 4); }
-    void i64(std::int64_t v) { put(static_cast<std::uint64_t>(v), 8); }
-    void boolean(bool v) { out_.push_back(v ? '\1' : '\0'); }
-    void text(std::string_view s) {
-        i32(static_cast<std::int32_t>(s.size()));
-        out_.append(s);
-    }
-    void bytes(std::string_view s) { text(s); }
-    std::string finish() && {
-        auto n = static_cast<std::uint32_t>(out_.size() - 4);
-        for (int i = 0; i < 4; ++i) {
-            out_[static_cast<std::size_t>(i)] = static_cast<char>(n >> (24 - 8 * i));
-        }
-        return std::move(out_);
-    }
+// A frame: a 4-byte size prefix, then what `fill` writes. Jute's primitives are Kafka's
+// non-compact ones (big-endian ints, one-byte booleans, buffers and strings with an int32
+// length), so protocol::writer and protocol::reader do the byte work.
+template <class Fill>
+bytes framed(Fill fill) {
+    protocol::writer w;
+    std::size_t at = w.reserve_int32();
+    fill(w);
+    w.patch_int32(at, static_cast<std::int32_t>(w.size_bytes() - 4));
+    return std::move(w).finish().flatten();
+}
 
-private:
-    void put(std::uint64_t v, int width) {
-        for (int i = width - 1; i >= 0; --i) {
-            out_.push_back(static_cast<char>(v >> (8 * i)));
-        }
-    }
-    std::string out_;
-};
+void write_text(protocol::writer& w, std::string_view s) {
+    w.write_bytes(bytes_view(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()),  // NOLINT
+                  false);
+}
 
-// Big-endian reader that never reads past its input; any shortfall sets failed().
-class frame_reader {
-public:
-    explicit frame_reader(std::string_view in) : in_(in) {}
-    std::int32_t i32() { return static_cast<std::int32_t>(take(4)); }
-    std::int64_t i64() { return static_cast<std::int64_t>(take(8)); }
-    bool boolean() { return take(1) != 0; }
-    // A jute buffer: -1 means null (read as empty); longer than `max` or than what is left
-    // fails.
-    std::string_view buffer(std::size_t max) {
-        std::int32_t n = i32();
-        if (n == -1 || failed_) {
-            return {};
-        }
-        if (n < -1 || static_cast<std::size_t>(n) > max ||
-            static_cast<std::size_t>(n) > in_.size()) {
-            failed_ = true;
-            return {};
-        }
-        auto out = in_.substr(0, static_cast<std::size_t>(n));
-        in_.remove_prefix(static_cast<std::size_t>(n));
-        return out;
-    }
-    znode_stat stat() {
-        if (in_.size() < stat_bytes) {
-            failed_ = true;
-            return {};
-        }
-        znode_stat s;
-        s.czxid = zxid{i64()};
-        s.mzxid = zxid{i64()};
-        (void)i64();  // ctime
-        (void)i64();  // mtime
-        s.version = model::zk_version{i32()};
-        s.cversion = i32();
-        (void)i32();  // aversion
-        s.ephemeral_owner = session_id{i64()};
-        s.data_length = i32();
-        s.num_children = i32();
-        s.pzxid = zxid{i64()};
-        return s;
-    }
-    bool failed() const { return failed_; }
-    std::string_view rest() const { return in_; }
-
-private:
-    std::uint64_t take(std::size_t width) {
-        if (failed_ || in_.size() < width) {
-            failed_ = true;
-            return 0;
-        }
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < width; ++i) {
-            v = (v << 8) | static_cast<unsigned char>(in_[i]);
-        }
-        in_.remove_prefix(width);
-        // Sign-extend narrower values so i32() of 0xffffffff is -1.
-        if (width < 8 && (v >> (8 * width - 1)) != 0) {
-            v |= ~std::uint64_t{0} << (8 * width);
-        }
-        return v;
-    }
-    std::string_view in_;
-    bool failed_ = false;
-};
+znode_stat read_stat(protocol::reader& r) {
+    znode_stat s;
+    s.czxid = zxid{r.read_int64()};
+    s.mzxid = zxid{r.read_int64()};
+    (void)r.read_int64();  // ctime
+    (void)r.read_int64();  // mtime
+    s.version = model::zk_version{r.read_int32()};
+    s.cversion = r.read_int32();
+    (void)r.read_int32();  // aversion
+    s.ephemeral_owner = session_id{r.read_int64()};
+    s.data_length = r.read_int32();
+    s.num_children = r.read_int32();
+    s.pzxid = zxid{r.read_int64()};
+    return s;
+}
 
 error malformed(std::string what) {
     return error(errc::malformed_data, "multiRead reply: " + std::move(what));
@@ -208,7 +147,7 @@ private:
             co_return wire_error(ec);
         }
         socket_.set_option(tcp::no_delay(true), ec);
-        const std::string hello = encode_connect(cfg_.session_timeout);
+        const bytes hello = encode_connect(cfg_.session_timeout);
         auto sent = co_await send(hello);
         if (!sent) {
             co_return sent;
@@ -222,7 +161,7 @@ private:
             co_return negotiated.err();
         }
         session_open_ = true;
-        const std::string sync = encode_sync(next_xid_, full_path(cfg_.chroot, "/"));
+        const bytes sync = encode_sync(next_xid_, full_path(cfg_.chroot, "/"));
         auto synced = co_await call(sync);
         if (!synced) {
             co_return synced.err();
@@ -266,7 +205,7 @@ private:
                 for (std::size_t i : b.index) {
                     full.push_back(full_path(cfg_.chroot, paths_[i]));
                 }
-                const std::string request = encode_multi_read(b.xid, full);
+                const bytes request = encode_multi_read(b.xid, full);
                 auto sent = co_await send(request);
                 if (!sent) {
                     co_return sent;
@@ -298,7 +237,7 @@ private:
     }
 
     // Sends `request` and waits for its reply, which must carry no error.
-    asio::awaitable<result<void>> call(const std::string& request) {
+    asio::awaitable<result<void>> call(const bytes& request) {
         std::int32_t xid = next_xid_++;
         auto sent = co_await send(request);
         if (!sent) {
@@ -313,13 +252,13 @@ private:
 
     // The next reply, which must be for `xid` and carry no error: what follows its header.
     // The server's own messages (watch notifications, pings) are skipped.
-    asio::awaitable<result<std::string>> read_reply(std::int32_t xid) {
+    asio::awaitable<result<bytes>> read_reply(std::int32_t xid) {
         for (;;) {
             auto frame = co_await read_frame();
             if (!frame) {
                 co_return frame.err();
             }
-            std::string_view rest;
+            bytes_view rest;
             auto header = decode_reply_header(*frame, rest);
             if (!header) {
                 co_return header.err();
@@ -334,20 +273,20 @@ private:
             if (header->err != 0) {
                 co_return request_error(header->err);
             }
-            co_return std::string(rest);
+            co_return bytes(rest.begin(), rest.end());
         }
     }
 
     // Ends the session at once (instead of leaving it to time out on the server).
     asio::awaitable<void> close_session() {
-        const std::string bye = encode_close(next_xid_);
+        const bytes bye = encode_close(next_xid_);
         auto closed = co_await call(bye);
         if (!closed) {
             GREGOR_LOG(coord_log, debug, "multiRead session close: {}", closed.err().to_string());
         }
     }
 
-    asio::awaitable<result<void>> send(const std::string& frame) {
+    asio::awaitable<result<void>> send(const bytes& frame) {
         boost::system::error_code ec;
         co_await asio::async_write(socket_, asio::buffer(frame),
                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -357,7 +296,7 @@ private:
         co_return result<void>();
     }
 
-    asio::awaitable<result<std::string>> read_frame() {
+    asio::awaitable<result<bytes>> read_frame() {
         boost::system::error_code ec;
         std::array<unsigned char, 4> prefix{};
         co_await asio::async_read(socket_, asio::buffer(prefix),
@@ -370,7 +309,7 @@ private:
         if (n > cfg_.reply_bytes_max) {
             co_return malformed("frame of " + std::to_string(n) + " bytes");
         }
-        std::string body(n, '\0');
+        bytes body(n);
         co_await asio::async_read(socket_, asio::buffer(body),
                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
@@ -469,24 +408,24 @@ result<std::pair<std::string, std::uint16_t>> parse_server(std::string_view serv
     return std::pair(std::string(host), port);
 }
 
-std::string encode_connect(std::chrono::milliseconds session_timeout) {
-    frame_writer w;
-    w.i32(0);  // protocol version
-    w.i64(0);  // last zxid seen: a new session
-    w.i32(static_cast<std::int32_t>(session_timeout.count()));
-    w.i64(0);  // session id: a new session
-    w.bytes(std::string(password_bytes, '\0'));
-    w.boolean(false);  // read-only not allowed
-    return std::move(w).finish();
+bytes encode_connect(std::chrono::milliseconds session_timeout) {
+    return framed([&](protocol::writer& w) {
+        w.write_int32(0);  // protocol version
+        w.write_int64(0);  // last zxid seen: a new session
+        w.write_int32(static_cast<std::int32_t>(session_timeout.count()));
+        w.write_int64(0);  // session id: a new session
+        write_text(w, std::string(password_bytes, '\0'));
+        w.write_bool(false);  // read-only not allowed
+    });
 }
 
-result<std::chrono::milliseconds> decode_connect_reply(std::string_view body) {
-    frame_reader r(body);
-    (void)r.i32();  // protocol version
-    std::int32_t timeout = r.i32();
-    std::int64_t session = r.i64();
-    (void)r.buffer(password_bytes);
-    if (r.failed()) {
+result<std::chrono::milliseconds> decode_connect_reply(bytes_view body) {
+    protocol::reader r(body);
+    (void)r.read_int32();  // protocol version
+    std::int32_t timeout = r.read_int32();
+    std::int64_t session = r.read_int64();
+    auto password = r.read_records(false, true);
+    if (!r.ok() || (password && password->data().size() > password_bytes)) {
         return malformed("connect reply of " + std::to_string(body.size()) + " bytes");
     }
     if (timeout <= 0 || session == 0) {
@@ -495,60 +434,60 @@ result<std::chrono::milliseconds> decode_connect_reply(std::string_view body) {
     return std::chrono::milliseconds(timeout);
 }
 
-std::string encode_sync(std::int32_t xid, std::string_view path) {
-    frame_writer w;
-    w.i32(xid);
-    w.i32(op_sync);
-    w.text(path);
-    return std::move(w).finish();
+bytes encode_sync(std::int32_t xid, std::string_view path) {
+    return framed([&](protocol::writer& w) {
+        w.write_int32(xid);
+        w.write_int32(op_sync);
+        write_text(w, path);
+    });
 }
 
-std::string encode_close(std::int32_t xid) {
-    frame_writer w;
-    w.i32(xid);
-    w.i32(op_close_session);
-    return std::move(w).finish();
+bytes encode_close(std::int32_t xid) {
+    return framed([&](protocol::writer& w) {
+        w.write_int32(xid);
+        w.write_int32(op_close_session);
+    });
 }
 
-std::string encode_multi_read(std::int32_t xid, std::span<const std::string> paths) {
-    frame_writer w;
-    w.i32(xid);
-    w.i32(op_multi_read);
-    for (const auto& p : paths) {
-        w.i32(op_get_data);  // each op: a header (type, done, err), then GetDataRequest
-        w.boolean(false);
-        w.i32(-1);
-        w.text(p);
-        w.boolean(false);  // no watch
-    }
-    w.i32(-1);  // the closing header
-    w.boolean(true);
-    w.i32(-1);
-    return std::move(w).finish();
+bytes encode_multi_read(std::int32_t xid, std::span<const std::string> paths) {
+    return framed([&](protocol::writer& w) {
+        w.write_int32(xid);
+        w.write_int32(op_multi_read);
+        for (const auto& p : paths) {
+            w.write_int32(op_get_data);  // each op: a header (type, done, err), then GetDataRequest
+            w.write_bool(false);
+            w.write_int32(-1);
+            write_text(w, p);
+            w.write_bool(false);  // no watch
+        }
+        w.write_int32(-1);  // the closing header
+        w.write_bool(true);
+        w.write_int32(-1);
+    });
 }
 
-result<reply_header> decode_reply_header(std::string_view body, std::string_view& rest) {
-    frame_reader r(body);
+result<reply_header> decode_reply_header(bytes_view body, bytes_view& rest) {
+    protocol::reader r(body);
     reply_header h;
-    h.xid = r.i32();
-    h.zxid = r.i64();
-    h.err = r.i32();
-    if (r.failed()) {
+    h.xid = r.read_int32();
+    h.zxid = r.read_int64();
+    h.err = r.read_int32();
+    if (!r.ok()) {
         return malformed("reply header of " + std::to_string(body.size()) + " bytes");
     }
     rest = r.rest();
     return h;
 }
 
-result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, std::size_t count) {
-    frame_reader r(rest);
+result<std::vector<result<node_data>>> decode_multi_read(bytes_view rest, std::size_t count) {
+    protocol::reader r(rest);
     std::vector<result<node_data>> out;
     out.reserve(count);
     for (;;) {
-        std::int32_t type = r.i32();
-        bool done = r.boolean();
-        std::int32_t err = r.i32();
-        if (r.failed()) {
+        std::int32_t type = r.read_int32();
+        bool done = r.read_bool();
+        std::int32_t err = r.read_int32();
+        if (!r.ok()) {
             return malformed("truncated after " + std::to_string(out.size()) + " results");
         }
         if (done) {
@@ -558,12 +497,19 @@ result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, 
             return malformed("more than " + std::to_string(count) + " results");
         }
         if (type == op_get_data) {
+            auto data = r.read_records(false, true);  // a view; null is an empty znode
             node_data n;
-            n.data = std::string(r.buffer(limits::znode_bytes_max));
-            n.stat = r.stat();
+            if (data) {
+                if (data->data().size() > limits::znode_bytes_max) {
+                    return malformed("a znode of " + std::to_string(data->data().size()) +
+                                     " bytes");
+                }
+                n.data.assign(data->data().begin(), data->data().end());
+            }
+            n.stat = read_stat(r);
             out.emplace_back(std::move(n));
         } else if (type == op_error) {
-            std::int32_t code = r.i32();
+            std::int32_t code = r.read_int32();
             if (code == 0) {
                 return malformed("an error result without an error");
             }
@@ -572,7 +518,7 @@ result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, 
             return malformed("result of type " + std::to_string(type) + " (err " +
                              std::to_string(err) + ")");
         }
-        if (r.failed()) {
+        if (!r.ok()) {
             return malformed("truncated result " + std::to_string(out.size()));
         }
     }
@@ -580,8 +526,8 @@ result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, 
         return malformed(std::to_string(out.size()) + " results for " + std::to_string(count) +
                          " reads");
     }
-    if (!r.rest().empty()) {
-        return malformed(std::to_string(r.rest().size()) + " bytes after the results");
+    if (r.remaining() != 0) {
+        return malformed(std::to_string(r.remaining()) + " bytes after the results");
     }
     return out;
 }

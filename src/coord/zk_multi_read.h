@@ -19,6 +19,7 @@
 // there, never inline.
 #pragma once
 
+#include "base/bytes.h"
 #include "coord/client.h"
 
 #include <boost/asio/io_context.hpp>
@@ -64,23 +65,24 @@ std::shared_ptr<multi_read_handle> start_multi_read(boost::asio::io_context& ioc
 // "host:port" (zoo_get_current_server's form; IPv6 with or without brackets) -> parts.
 result<std::pair<std::string, std::uint16_t>> parse_server(std::string_view server);
 
-// The wire codec, exposed for tests. Encoders return whole frames (length prefix included);
-// decoders take a frame's body (without the prefix).
-std::string encode_connect(std::chrono::milliseconds session_timeout);
+// The wire codec (on protocol::writer/reader: jute's primitives are Kafka's non-compact
+// ones), exposed for tests. Encoders return whole frames (length prefix included); decoders
+// take a frame's body (without the prefix).
+bytes encode_connect(std::chrono::milliseconds session_timeout);
 // Returns the negotiated session timeout, or an error when the server refused the session.
-result<std::chrono::milliseconds> decode_connect_reply(std::string_view body);
-std::string encode_sync(std::int32_t xid, std::string_view path);
-std::string encode_close(std::int32_t xid);
-std::string encode_multi_read(std::int32_t xid, std::span<const std::string> paths);
+result<std::chrono::milliseconds> decode_connect_reply(bytes_view body);
+bytes encode_sync(std::int32_t xid, std::string_view path);
+bytes encode_close(std::int32_t xid);
+bytes encode_multi_read(std::int32_t xid, std::span<const std::string> paths);
 // The reply header's xid and error code; `rest` is set to what follows it.
 struct reply_header {
     std::int32_t xid = 0;
     std::int64_t zxid = 0;
     std::int32_t err = 0;
 };
-result<reply_header> decode_reply_header(std::string_view body, std::string_view& rest);
+result<reply_header> decode_reply_header(bytes_view body, bytes_view& rest);
 // A multiRead reply's results (after its header): exactly `count` of them, each a node or
 // its own error.
-result<std::vector<result<node_data>>> decode_multi_read(std::string_view rest, std::size_t count);
+result<std::vector<result<node_data>>> decode_multi_read(bytes_view rest, std::size_t count);
 
 }  // namespace gregor::coord::detail
