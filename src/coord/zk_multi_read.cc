@@ -213,11 +213,11 @@ private:
                 outstanding.push_back(&b);
             }
             const batch& b = *outstanding.front();
-            auto rest = co_await read_reply(b.xid);
-            if (!rest) {
-                co_return rest.err();
+            auto reply = co_await read_reply(b.xid);
+            if (!reply) {
+                co_return reply.err();
             }
-            auto items = decode_multi_read(*rest, b.index.size());
+            auto items = decode_multi_read(reply->body(), b.index.size());
             if (!items) {
                 co_return items.err();
             }
@@ -250,9 +250,16 @@ private:
         co_return result<void>();
     }
 
-    // The next reply, which must be for `xid` and carry no error: what follows its header.
-    // The server's own messages (watch notifications, pings) are skipped.
-    asio::awaitable<result<bytes>> read_reply(std::int32_t xid) {
+    // A reply frame and where its body starts (after the header).
+    struct reply_frame {
+        bytes frame;
+        std::size_t body_at = 0;
+        bytes_view body() const { return bytes_view(frame).subspan(body_at); }
+    };
+
+    // The next reply, which must be for `xid` and carry no error. The server's own messages
+    // (watch notifications, pings) are skipped.
+    asio::awaitable<result<reply_frame>> read_reply(std::int32_t xid) {
         for (;;) {
             auto frame = co_await read_frame();
             if (!frame) {
@@ -273,7 +280,8 @@ private:
             if (header->err != 0) {
                 co_return request_error(header->err);
             }
-            co_return bytes(rest.begin(), rest.end());
+            std::size_t body_at = frame->size() - rest.size();
+            co_return reply_frame{std::move(*frame), body_at};
         }
     }
 
