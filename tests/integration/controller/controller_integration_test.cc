@@ -164,6 +164,14 @@ bool metadata_agrees(cluster& c, const std::set<int>& live, node_id ctl) {
     return true;
 }
 
+// Whether broker `id`'s log shows `text` within `limit`. The controller journals a decision
+// once its ZooKeeper write has completed, so a reader of ZooKeeper can see the new state a
+// moment before the line is in the log.
+bool log_shows(cluster& c, int id, const std::string& text, std::chrono::seconds limit = 30s) {
+    return c.zk->wait_for(
+        [&] { return c.brokers[id]->log().find(text) != std::string::npos; }, limit);
+}
+
 protocol::create_topics_response create_topic(std::uint16_t port) {
     kafka_socket s(port);
     protocol::create_topics_request req;
@@ -300,9 +308,9 @@ TEST(controller_integration, controlled_shutdown_moves_leadership_before_the_bro
     for (int p : led) {
         EXPECT_NE(c.state(p)->leader, node_id(victim)) << "partition " << p;
     }
-    EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"controlled shutdown of broker " +
-                                           std::to_string(victim)),
-              std::string::npos);
+    EXPECT_TRUE(log_shows(c, ctl(), "reason=\"controlled shutdown of broker " +
+                                        std::to_string(victim)))
+        << c.brokers[ctl()]->log();
 }
 
 // Kills broker `victim` (kill -9) and restarts it on its data directory; returns once its
@@ -345,9 +353,8 @@ TEST(controller_integration, preferred_leaders_come_back_by_themselves_after_a_r
     int victim = ctl() % 3 + 1;  // a plain broker: the controller and its timer stay
     ASSERT_NO_FATAL_FAILURE(bounce(c, victim));
     EXPECT_TRUE(c.zk->wait_for([&] { return c.all_led_by_preferred(); }, 90s)) << c.logs();
-    EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"auto leader rebalance (broker " +
-                                           std::to_string(victim) + " imbalance "),
-              std::string::npos)
+    EXPECT_TRUE(log_shows(c, ctl(), "reason=\"auto leader rebalance (broker " +
+                                        std::to_string(victim) + " imbalance "))
         << c.brokers[ctl()]->log();
     EXPECT_TRUE(c.zk->wait_for([&] { return metadata_agrees(c, {1, 2, 3}, ctl); }, 60s))
         << disagreement;
@@ -372,8 +379,8 @@ TEST(controller_integration, preferred_replica_election_znode_moves_leaders_and_
     EXPECT_TRUE(c.zk->wait_for(
         [&] { return !c.zk->get(path).has_value() && c.all_led_by_preferred(); }, 60s))
         << c.logs();
-    EXPECT_NE(c.brokers[ctl()]->log().find("reason=\"preferred replica election"),
-              std::string::npos);
+    EXPECT_TRUE(log_shows(c, ctl(), "reason=\"preferred replica election"))
+        << c.brokers[ctl()]->log();
     EXPECT_TRUE(c.zk->wait_for([&] { return metadata_agrees(c, {1, 2, 3}, ctl); }, 60s))
         << disagreement;
 }
