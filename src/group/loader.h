@@ -75,8 +75,9 @@ public:
 
     // Replays the whole batches at the front of `data`, the log's bytes from next_offset()
     // on. Returns the bytes replayed: a batch cut off at the end of `data` is left for the
-    // next call, which must start with it (Kafka grows its read buffer the same way). An
-    // error means a corrupt batch; the loader is then stopped and feed() keeps failing.
+    // next call, which must start with it (Kafka grows its read buffer the same way); if
+    // the log has no more bytes, that remainder is corrupt. An error means a corrupt batch;
+    // the loader is then stopped and feed() keeps failing.
     result<std::size_t> feed(bytes_view data);
     model::offset next_offset() const { return out_.next_offset; }
     bool stopped() const { return out_.error.has_value(); }

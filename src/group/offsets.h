@@ -27,6 +27,7 @@
 
 #include "base/bytes.h"
 #include "base/named_type.h"
+#include "base/result.h"
 #include "group/group_view.h"
 #include "group/records.h"
 #include "model/fundamental.h"
@@ -141,6 +142,12 @@ struct group_delete_result {
     model::kafka_error error = model::kafka_error::none;
     group_cleanup cleanup;
 };
+
+// The tombstone batch of `cleanup` (group/record_batches.h): one tombstone per removed
+// offset, then the group key's when cleanup.group_tombstone. Kafka appends it with acks=0.
+// REQUIRES: !cleanup.nothing_to_write().
+result<bytes> build_cleanup_batch(std::string_view group, const group_cleanup& cleanup,
+                                  model::timestamp_ms now, const offsets_config& config);
 
 class offset_store {
 public:

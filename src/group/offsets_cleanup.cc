@@ -1,6 +1,7 @@
 // offset_store's removals: OffsetDelete, DeleteGroups, topic deletion and expiry (KIP-211).
 #include "base/assert.h"
 #include "group/offsets.h"
+#include "group/record_batches.h"
 
 namespace gregor::group {
 namespace {
@@ -48,6 +49,17 @@ bool active(group_state s) {
 }
 
 }  // namespace
+
+result<bytes> build_cleanup_batch(std::string_view group, const group_cleanup& cleanup,
+                                  model::timestamp_ms now, const offsets_config& config) {
+    GREGOR_ASSERT(!cleanup.nothing_to_write(), "group {}: a cleanup without tombstones", group);
+    std::optional<group_metadata_key> group_key;
+    if (cleanup.group_tombstone) {
+        group_key = group_metadata_key{std::string(group)};
+    }
+    return build_tombstone_batch(cleanup.removed, group_key, now,
+                                 batch_settings{config.compression});
+}
 
 bool offset_store::remove_partition(std::string_view group, const model::topic_partition& tp) {
     bool existed = false;

@@ -4,6 +4,7 @@
 // Method: fill an offset_store through prepare/complete, then call the removal with a
 // group_view describing the group's state.
 #include "group/offsets.h"
+#include "group/tests/batch_contents.h"
 
 #include <gtest/gtest.h>
 
@@ -312,6 +313,20 @@ TEST(remove_partitions, topic_deletion_drops_offsets_of_those_partitions) {
     auto out = f.store.remove_partitions("g", parts, view(group_state::stable));
     EXPECT_EQ(out.removed, keys("g", {tp("gone", 0)}));
     EXPECT_FALSE(out.group_dead);
+}
+
+TEST(cleanup_batch, holds_the_offset_tombstones_then_the_group_key) {
+    fixture f;
+    f.commit("g", tp("t", 0), 1, model::timestamp_ms{0});
+    auto out = f.store.delete_group("g", view(group_state::empty, "consumer", 2));
+    auto batch = build_cleanup_batch("g", out.cleanup, model::timestamp_ms{5}, f.store.config());
+    ASSERT_TRUE(batch.has_value());
+    auto contents = testing::read_batch(*batch);
+    ASSERT_EQ(contents.records.size(), 2u);
+    EXPECT_FALSE(contents.records[0].value.has_value());
+    EXPECT_EQ(contents.records[1].key, *encode_group_metadata_key({"g"}));
+    EXPECT_FALSE(contents.records[1].value.has_value());
+    EXPECT_EQ(contents.records[1].timestamp, model::timestamp_ms{5});
 }
 
 }  // namespace
