@@ -22,14 +22,13 @@ std::size_t sequence_length(std::uint8_t lead) {
     return 0;
 }
 
-// The second byte's valid range rules out overlongs, surrogates and code points > U+10FFFF.
+// The second byte's valid range rules out overlongs and code points > U+10FFFF. Encoded
+// surrogates (ED A0..BF) pass here and are replaced whole once decoded, as the JDK does.
 bool second_byte_ok(std::uint8_t lead, std::uint8_t second) {
     std::uint8_t lo = 0x80;
     std::uint8_t hi = 0xBF;
     if (lead == 0xE0) {
         lo = 0xA0;
-    } else if (lead == 0xED) {
-        hi = 0x9F;
     } else if (lead == 0xF0) {
         lo = 0x90;
     } else if (lead == 0xF4) {
@@ -65,6 +64,9 @@ decoded_code_point decode_utf8_code_point(std::string_view s) {
             return {replacement_character, k};
         }
         cp = (cp << 6) | (byte_at(s, k) & 0x3Fu);
+    }
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+        return {replacement_character, n};
     }
     return {cp, n};
 }

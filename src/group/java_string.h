@@ -5,10 +5,13 @@
 // `offset.metadata.max.bytes` check (String.length, also in UTF-16 code units). These
 // helpers decode UTF-8 into the code units Java would have seen.
 //
-// Invalid UTF-8 cannot reach Kafka as a String: the client's decoder has already replaced
-// each maximal ill-formed subsequence with U+FFFD (Unicode's "best practice", which the JDK's
-// UTF-8 decoder follows). gregor's request reader rejects invalid UTF-8, so here it only
-// arrives from other callers; it is treated the same way, one U+FFFD per maximal subpart.
+// Kafka never sees ill-formed UTF-8 as such: it decodes request strings with
+// new String(bytes, UTF_8), which puts U+FFFD in place of each ill-formed subsequence, and
+// hashes that. gregor's request reader rejects ill-formed UTF-8, so here it only arrives
+// from other callers; it is decoded as the JDK (9+) does: one U+FFFD per maximal ill-formed
+// subpart (Unicode's recommended practice), except that a well-formed-looking encoded
+// surrogate (ED A0..BF xx) is one U+FFFD for its three bytes, or for its first two when the
+// third is not a continuation byte.
 // Pure functions; any thread.
 #pragma once
 

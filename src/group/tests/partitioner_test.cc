@@ -74,8 +74,13 @@ TEST(partitioner, ill_formed_utf8_hashes_as_the_replacement_character) {
     // A truncated 3-byte sequence is one maximal subpart: one U+FFFD, then the next char.
     EXPECT_EQ(java_string_length("\xE2\x82"), 1u);
     EXPECT_EQ(java_string_hash("\xE2\x82" "a"), 31 * 0xFFFD + 'a');
-    // An encoded surrogate (ED A0 80) is ill-formed at its second byte: three U+FFFD.
-    EXPECT_EQ(java_string_length("\xED\xA0\x80"), 3u);
+    // An encoded surrogate is one U+FFFD for its three bytes (the JDK decodes it, then
+    // replaces it); cut short by a non-continuation byte, one for its first two.
+    EXPECT_EQ(java_string_hash("\xED\xA0\x80"), 0xFFFD);
+    EXPECT_EQ(java_string_hash("\xED\xBF\xBF" "a"), 31 * 0xFFFD + 'a');
+    EXPECT_EQ(java_string_hash("\xED\xA0" "a"), 31 * 0xFFFD + 'a');
+    // ED 9F BF is U+D7FF, a valid character just below the surrogates.
+    EXPECT_EQ(java_string_hash("\xED\x9F\xBF"), 0xD7FF);
     // Overlong 3-byte NUL (E0 80 80): the second byte is out of range, three U+FFFD.
     EXPECT_EQ(java_string_length("\xE0\x80\x80"), 3u);
 }
