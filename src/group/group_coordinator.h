@@ -251,6 +251,7 @@ private:
     leave_member_result leave_one(classic_group& g, const leave_member& lm,
                                   model::timestamp_ms now);
     deleted_group delete_one(const group_ref& ref, model::timestamp_ms now);
+    static model::kafka_error commit_error(const classic_group& g, const commit_identity& c);
 
     // timers.cc
     void fire(const timer_key& key, model::timestamp_ms now);

@@ -218,37 +218,45 @@ kafka_error group_coordinator::validate_offset_commit(model::partition_id partit
     if (g == nullptr) {
         // Not managed by Kafka (assign(), admin tools): an offsets-only group. A positive
         // generation comes from a member of a group that is gone.
-        if (c.generation_id >= 0) {
+        if (c.generation_id >= 0 && !c.transactional) {
             return kafka_error::illegal_generation;
         }
         g = create_group(partition, c.group_id, now);
         if (g == nullptr) {
             return kafka_error::coordinator_not_available;
         }
-        g->may_have_offsets = true;
-        return kafka_error::none;
     }
-    if (g->is(group_state::dead)) {
+    e = commit_error(*g, c);
+    if (e != kafka_error::none) {
+        maybe_drop_unused(*g, now);
+        return e;
+    }
+    g->may_have_offsets = true;
+    if (group_member* m = c.transactional ? nullptr : g->find(c.member_id)) {
+        arm_session(*g, *m, now, m->session_timeout_ms);  // Stable or PreparingRebalance
+    }
+    return kafka_error::none;
+}
+
+kafka_error group_coordinator::commit_error(const classic_group& g, const commit_identity& c) {
+    if (g.is(group_state::dead)) {
         return kafka_error::coordinator_not_available;
     }
     if (c.generation_id >= 0 || !c.member_id.empty() || c.group_instance_id) {
-        e = g->check_member(c.member_id, c.group_instance_id);
-        if (e == kafka_error::none && c.generation_id != g->generation) {
-            e = kafka_error::illegal_generation;
+        kafka_error e = g.check_member(c.member_id, c.group_instance_id);
+        if (e != kafka_error::none) {
+            return e;
         }
-    } else if (!g->is(group_state::empty)) {
-        e = kafka_error::unknown_member_id;  // only members commit to a group with members
+        if (c.generation_id != g.generation) {
+            return kafka_error::illegal_generation;
+        }
+    } else if (!c.transactional && !g.is(group_state::empty)) {
+        return kafka_error::unknown_member_id;  // only members commit to a group with members
     }
-    if (e != kafka_error::none) {
-        return e;
-    }
-    if (g->is(group_state::completing_rebalance)) {
+    // The member has its new generation but not its assignment yet (plain commits only).
+    if (!c.transactional && g.is(group_state::completing_rebalance)) {
         return kafka_error::rebalance_in_progress;
     }
-    if (group_member* m = g->find(c.member_id)) {
-        arm_session(*g, *m, now, m->session_timeout_ms);
-    }
-    g->may_have_offsets = true;
     return kafka_error::none;
 }
 

@@ -183,6 +183,9 @@ struct commit_identity {
     std::int32_t generation_id = -1;
     std::string member_id;
     std::optional<std::string> group_instance_id;
+    // TxnOffsetCommit (KIP-447): creates the group whatever the generation, accepts
+    // generation -1 without a member in any state, and is not refused while completing.
+    bool transactional = false;
 };
 
 }  // namespace gregor::group

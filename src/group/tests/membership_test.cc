@@ -218,6 +218,27 @@ TEST_F(membership_test, commit_checks_member_and_generation) {
     EXPECT_EQ(commit(1, ids[1]), kafka_error::illegal_generation);
 }
 
+TEST_F(membership_test, transactional_commits_follow_txn_offset_commit_rules) {
+    auto ids = stable_group(1);
+    commit_identity txn{"g", -1, "", std::nullopt, true};
+    EXPECT_EQ(c->validate_offset_commit(part, txn, now()), kafka_error::none);  // not Empty
+    txn.generation_id = 0;
+    txn.member_id = ids[0];
+    EXPECT_EQ(c->validate_offset_commit(part, txn, now()), kafka_error::illegal_generation);
+    commit_identity fresh{"new-group", 4, "m", std::nullopt, true};
+    EXPECT_EQ(c->validate_offset_commit(part, fresh, now()), kafka_error::unknown_member_id);
+    fresh.generation_id = -1;
+    fresh.member_id = "";
+    EXPECT_EQ(c->validate_offset_commit(part, fresh, now()), kafka_error::none);
+    EXPECT_NE(c->find("new-group"), nullptr);
+}
+
+TEST_F(membership_test, plain_commit_with_a_member_id_to_an_unknown_group_is_unknown_member) {
+    group_id = "x";
+    EXPECT_EQ(commit(-1, "m"), kafka_error::unknown_member_id);
+    EXPECT_EQ(c->find("x"), nullptr);  // nothing was kept for it
+}
+
 TEST_F(membership_test, commit_renews_the_members_session) {
     auto ids = stable_group(1);
     advance(9'000);
