@@ -22,6 +22,10 @@ struct optional_values {
     int batch_size = 0;
     int partitions = 0;
     int replication_factor = 0;
+    int join_members = 0;
+    std::int64_t initial_delay_ms = 0;
+    std::int64_t commits = 0;
+    std::int64_t sync_commits = 0;
 };
 
 struct parser {
@@ -31,6 +35,10 @@ struct parser {
     optional_values v;
     std::vector<std::pair<CLI::App*, workload>> workloads;
     std::vector<CLI::Option*> records, duration, linger, batch, partitions, replication;
+    CLI::Option* join_members = nullptr;
+    CLI::Option* initial_delay = nullptr;
+    CLI::Option* commits = nullptr;
+    CLI::Option* sync_commits = nullptr;
 };
 
 // `needs_cluster`: the Kafka options; `limits`: the limits pass and --broker-pid, which
@@ -80,6 +88,39 @@ void add_producer_options(parser& p, CLI::App* sub, bool rate) {
     }
 }
 
+CLI::App* define_group(parser& p) {
+    auto* g = p.app.add_subcommand(
+        "group", "Consumer groups: group read vs assign, rebalance time, commit rate, takeover");
+    add_common(g, p.o, true, false);
+    p.records.push_back(g->add_option("--records,-n", p.v.records,
+                                      "Records to read (and to write first if the topic is new)"));
+    p.duration.push_back(
+        g->add_option("--duration", p.v.duration_s, "Seconds to read for at most"));
+    g->add_option("--record-size", p.o.record_size, "Bytes per record written first (default 100)");
+    p.partitions.push_back(g->add_option("--partitions", p.v.partitions,
+                                         "Partitions of the topic if it has to be created"));
+    p.replication.push_back(g->add_option("--replication-factor", p.v.replication_factor,
+                                          "Replicas per partition if it has to be created"));
+    g->add_option("--members", p.o.members, "Members reading the topic together (default 3)");
+    g->add_option("--group", p.o.group, "Group id (default: a fresh one per run)");
+    p.join_members = g->add_option("--join-members", p.v.join_members,
+                                   "Rebalance time: this many members join at once");
+    p.initial_delay = g->add_option(
+        "--initial-delay-ms", p.v.initial_delay_ms,
+        "The brokers' group.initial.rebalance.delay.ms, subtracted from the rebalance time");
+    p.commits = g->add_option("--commits", p.v.commits,
+                              "Commit rate: pipelined OffsetCommits (with --takeover: offsets)");
+    p.sync_commits =
+        g->add_option("--sync-commits", p.v.sync_commits,
+                      "Synchronous OffsetCommits first (default min(--commits, 10000))");
+    g->add_option("--commit-window", p.o.commit_window, "Async commits in flight (default 256)");
+    g->add_flag("--takeover", p.o.takeover,
+                "Kill -9 the group's coordinator and time its successor's load");
+    g->add_option("--cluster-dir", p.o.cluster_dir,
+                  "The `gregor cluster up` directory (pids, broker.log)");
+    return g;
+}
+
 void define(parser& p) {
     p.app.require_subcommand(1, 1);
     auto* produce = p.app.add_subcommand("produce", "Records/s, MB/s and ack latency");
@@ -111,15 +152,29 @@ void define(parser& p) {
     failover->add_option("--cluster-dir", p.o.cluster_dir,
                          "The `gregor cluster up` directory: adds the controller's own phases "
                          "from its broker.log");
-    p.workloads = {{produce, workload::produce},
-                   {consume, workload::consume},
-                   {e2e, workload::e2e},
-                   {limits, workload::limits},
-                   {failover, workload::failover}};
+    auto* group = define_group(p);
+    p.workloads = {{produce, workload::produce},   {consume, workload::consume},
+                   {e2e, workload::e2e},           {limits, workload::limits},
+                   {failover, workload::failover}, {group, workload::group}};
 }
 
 bool given(const std::vector<CLI::Option*>& opts) {
     return std::any_of(opts.begin(), opts.end(), [](CLI::Option* o) { return o->count() > 0; });
+}
+
+void copy_group_optionals(parser& p) {
+    if (p.join_members->count() > 0) {
+        p.o.join_members = p.v.join_members;
+    }
+    if (p.initial_delay->count() > 0) {
+        p.o.initial_delay_ms = p.v.initial_delay_ms;
+    }
+    if (p.commits->count() > 0) {
+        p.o.commits = p.v.commits;
+    }
+    if (p.sync_commits->count() > 0) {
+        p.o.sync_commits = p.v.sync_commits;
+    }
 }
 
 void copy_optionals(parser& p) {
@@ -146,6 +201,7 @@ void copy_optionals(parser& p) {
     if (given(p.replication)) {
         p.o.replication_factor = p.v.replication_factor;
     }
+    copy_group_optionals(p);
 }
 
 }  // namespace
@@ -160,7 +216,7 @@ parse_outcome parse_command_line(const std::vector<std::string>& args) {
     if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !known) {
         out.exit_code = exit_bad_argument;
         out.message = "gregor bench: unknown workload '" + args[0] +
-                      "': expected produce, consume, e2e, limits or failover\n";
+                      "': expected produce, consume, e2e, limits, failover or group\n";
         return out;
     }
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back

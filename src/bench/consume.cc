@@ -23,11 +23,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::size_t batch_records_max = 1024;
 constexpr int batch_wait_ms = 100;
 
-struct partition_goal {
-    std::int64_t low = 0;
-    std::int64_t high = 0;  // high watermark at the start: read up to high - 1
-    bool done = false;
-};
+}  // namespace
 
 result<std::vector<partition_goal>> watermarks(rd_kafka_t* rk, const options& o,
                                                const topic_layout& layout) {
@@ -45,7 +41,13 @@ result<std::vector<partition_goal>> watermarks(rd_kafka_t* rk, const options& o,
     return goals;
 }
 
-}  // namespace
+std::int64_t records_to_read(const std::vector<partition_goal>& goals) {
+    std::int64_t n = 0;
+    for (const auto& g : goals) {
+        n += g.high - g.low;
+    }
+    return n;
+}
 
 result<void> assign_all(rd_kafka_t* rk, const std::string& topic,
                         const std::vector<std::int64_t>& start_offsets) {
@@ -131,14 +133,6 @@ bool all_done(const std::vector<partition_goal>& goals) {
         }
     }
     return true;
-}
-
-std::int64_t records_to_read(const std::vector<partition_goal>& goals) {
-    std::int64_t n = 0;
-    for (const auto& g : goals) {
-        n += g.high - g.low;
-    }
-    return n;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Consumer helpers shared by the consume and e2e workloads. Main thread only.
+// Consumer helpers shared by the consume, e2e and group workloads. Main thread only.
 #pragma once
 
 #include "base/result.h"
@@ -10,6 +10,18 @@
 #include <vector>
 
 namespace gregor::bench {
+
+struct partition_goal {
+    std::int64_t low = 0;
+    std::int64_t high = 0;  // high watermark at the start: read up to high - 1
+    bool done = false;
+};
+
+// Every partition's low and high watermarks now (`layout` gives the partition count).
+result<std::vector<partition_goal>> watermarks(rd_kafka_t* rk, const options& o,
+                                               const topic_layout& layout);
+// The records between the watermarks, summed over the partitions.
+std::int64_t records_to_read(const std::vector<partition_goal>& goals);
 
 // A consumer whose assign() needs no group coordinator (no subscribe, no commits); its
 // messages come from the consumer queue.

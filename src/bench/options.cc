@@ -22,6 +22,12 @@ constexpr std::int64_t disk_bytes_max = std::int64_t{1} << 40;
 constexpr double rate_max = 10'000'000;
 constexpr std::size_t topic_length_max = 249;
 constexpr std::int64_t e2e_record_size_min = 16;  // send timestamp and sequence number
+constexpr int group_members_max = 64;             // one thread and one client each
+constexpr int join_members_max = 256;
+constexpr std::int64_t commits_max = 1'000'000'000;
+constexpr int commit_window_max = 100'000;
+constexpr std::int64_t initial_delay_max_ms = 300'000;  // Kafka's max.poll.interval.ms default
+constexpr std::size_t group_length_max = 255;
 
 error bad(std::string what) {
     return {errc::bad_argument, std::move(what)};
@@ -154,7 +160,93 @@ result<void> validate_failover(const options& o) {
     return ok();
 }
 
+result<void> validate_group_modes(const options& o) {
+    if (o.join_members && o.commits && !o.takeover) {
+        return bad("--join-members and --commits exclude each other (one measurement per run)");
+    }
+    if (o.takeover && o.join_members) {
+        return bad("--takeover and --join-members exclude each other (one measurement per run)");
+    }
+    if (o.takeover && o.cluster_dir.empty()) {
+        return bad(
+            "--takeover needs --cluster-dir (the `gregor cluster up` directory: the "
+            "coordinator's pid and broker.log)");
+    }
+    if (!o.cluster_dir.empty() && !std::filesystem::is_directory(o.cluster_dir)) {
+        return bad(fmt::format("--cluster-dir {}: not a directory", o.cluster_dir));
+    }
+    if (o.sync_commits && group_mode_of(o) != group_mode::commit) {
+        return bad("--sync-commits goes with --commits (the commit rate)");
+    }
+    if (o.duration_s && group_mode_of(o) != group_mode::consume) {
+        return bad("--duration bounds the group read: it goes with the consume mode only");
+    }
+    return ok();
+}
+
+result<void> validate_group(const options& o) {
+    if (o.members < 1 || o.members > group_members_max) {
+        return bad(fmt::format("--members {} is out of range 1..{}", o.members, group_members_max));
+    }
+    if (o.join_members && (*o.join_members < 1 || *o.join_members > join_members_max)) {
+        return bad(fmt::format("--join-members {} is out of range 1..{}", *o.join_members,
+                               join_members_max));
+    }
+    if (o.initial_delay_ms &&
+        (*o.initial_delay_ms < 0 || *o.initial_delay_ms > initial_delay_max_ms)) {
+        return bad(fmt::format("--initial-delay-ms {} is out of range 0..{}", *o.initial_delay_ms,
+                               initial_delay_max_ms));
+    }
+    if (o.commits && (*o.commits < 1 || *o.commits > commits_max)) {
+        return bad(fmt::format("--commits {} is out of range 1..{}", *o.commits, commits_max));
+    }
+    if (o.sync_commits && (*o.sync_commits < 0 || *o.sync_commits > commits_max)) {
+        return bad(
+            fmt::format("--sync-commits {} is out of range 0..{}", *o.sync_commits, commits_max));
+    }
+    if (o.commit_window < 1 || o.commit_window > commit_window_max) {
+        return bad(fmt::format("--commit-window {} is out of range 1..{}", o.commit_window,
+                               commit_window_max));
+    }
+    if (o.group.size() > group_length_max ||
+        std::any_of(o.group.begin(), o.group.end(), [](char c) { return c < 0x21 || c > 0x7e; })) {
+        return bad(fmt::format("--group '{}': expected 1..{} printable characters without spaces",
+                               o.group, group_length_max));
+    }
+    if (group_mode_of(o) == group_mode::consume && o.partitions && *o.partitions < o.members) {
+        return bad(
+            fmt::format("--partitions {} is fewer than --members {}: some members would "
+                        "have nothing to read",
+                        *o.partitions, o.members));
+    }
+    return validate_group_modes(o);
+}
+
 }  // namespace
+
+group_mode group_mode_of(const options& o) {
+    if (o.takeover) {
+        return group_mode::takeover;
+    }
+    if (o.join_members) {
+        return group_mode::rebalance;
+    }
+    return o.commits ? group_mode::commit : group_mode::consume;
+}
+
+const char* group_mode_name(group_mode m) {
+    switch (m) {
+        case group_mode::consume:
+            return "consume";
+        case group_mode::rebalance:
+            return "rebalance";
+        case group_mode::commit:
+            return "commit";
+        case group_mode::takeover:
+            return "takeover";
+    }
+    return "?";
+}
 
 const char* workload_name(workload w) {
     switch (w) {
@@ -168,6 +260,8 @@ const char* workload_name(workload w) {
             return "limits";
         case workload::failover:
             return "failover";
+        case workload::group:
+            return "group";
     }
     return "?";
 }
@@ -213,6 +307,9 @@ result<void> validate(const options& o) {
     GREGOR_TRY_VOID(validate_producer(o));
     if (o.kind == workload::failover) {
         GREGOR_TRY_VOID(validate_failover(o));
+    }
+    if (o.kind == workload::group) {
+        GREGOR_TRY_VOID(validate_group(o));
     }
     return ok();
 }

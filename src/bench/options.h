@@ -15,7 +15,10 @@
 
 namespace gregor::bench {
 
-enum class workload { produce, consume, e2e, limits, failover };
+enum class workload { produce, consume, e2e, limits, failover, group };
+
+// What `gregor bench group` measures, chosen by its options (see group_mode_of).
+enum class group_mode { consume, rebalance, commit, takeover };
 
 const char* workload_name(workload w);
 
@@ -42,13 +45,25 @@ struct options {
     std::string stop_cmd;                        // failover: "command with {id}" (clean stop)
     std::string victim = "controller";           // failover: controller, leader or a broker id
     bool with_producer = false;                  // failover: measure unavailability
-    std::string cluster_dir;                     // failover: a `gregor cluster up` directory
+    std::string cluster_dir;                     // failover, group: a `gregor cluster up` directory
+    int members = 3;                             // group: members reading the topic together
+    std::string group;                           // group: group id; default: fresh per run
+    std::optional<int> join_members;             // group: rebalance time of this many members
+    std::optional<std::int64_t> initial_delay_ms;  // group: the broker's initial rebalance delay
+    std::optional<std::int64_t> commits;           // group: pipelined OffsetCommits (or offsets)
+    std::optional<std::int64_t> sync_commits;      // group: synchronous OffsetCommits
+    int commit_window = 256;                       // group: async commits in flight at most
+    bool takeover = false;                         // group: kill the coordinator, time the load
     double timeout_s = 60;                       // bound on every wait for the cluster
     std::vector<std::string> client_settings;    // -X key=value for librdkafka
     int broker_pid = 0;                          // report this process's CPU and RSS
     std::string format = "text";
     bool verbose = false;  // show librdkafka's own log lines
 };
+
+// The group workload's mode: --takeover, else --join-members, else --commits, else consume.
+group_mode group_mode_of(const options& o);
+const char* group_mode_name(group_mode m);
 
 // Returns an errc::bad_argument error naming the option iff `o` is not runnable.
 result<void> validate(const options& o);

@@ -40,6 +40,8 @@ result<report> dispatch(const options& o) {
             return run_limits(o);
         case workload::failover:
             return run_failover(o);
+        case workload::group:
+            return run_group(o);
     }
     return error(errc::bad_argument, "unknown workload");
 }
@@ -134,7 +136,9 @@ int run(const options& o) {
     if (r && broker_before) {
         add_broker_usage(o, *broker_before, *r);
     }
-    if (r && o.kind != workload::limits && o.kind != workload::failover) {
+    // group compares itself with an assign() read of the same topic instead.
+    if (r && o.kind != workload::limits && o.kind != workload::failover &&
+        o.kind != workload::group) {
         auto l = add_limits(o, *r, loaded);
         if (!l) {
             r = l.err();

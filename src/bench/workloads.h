@@ -20,6 +20,7 @@ result<report> run_consume(const options& o);
 result<report> run_e2e(const options& o);
 result<report> run_limits(const options& o);
 result<report> run_failover(const options& o);
+result<report> run_group(const options& o);
 
 // Adds the machine's limits (`loaded` from --limits-from, else measured by a short pass,
 // or none with --no-limits) and the ratios of the report's MB/s to them.
