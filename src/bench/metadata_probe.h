@@ -1,11 +1,13 @@
-// metadata_probe: asks one broker, over its own blocking socket, for the controller id, the
-// live brokers and one topic's partition leaders (Metadata v5), so that failover can poll
+// metadata_probe: asks one broker, over its own blocking connection (broker_connection.h),
+// for the controller id, the live brokers and one topic's partition leaders (Metadata v5),
+// so that failover can poll
 // every surviving broker every 10 ms. librdkafka is not used here: it caches metadata and
 // does not expose the controller id. One probe per broker, used from one thread; it
 // reconnects after any error. Every call is bounded by the given timeout.
 #pragma once
 
 #include "base/result.h"
+#include "bench/broker_connection.h"
 
 #include <chrono>
 #include <cstdint>
@@ -23,22 +25,11 @@ struct cluster_view {
 class metadata_probe {
 public:
     metadata_probe(std::string host, int port);
-    ~metadata_probe();
-    metadata_probe(const metadata_probe&) = delete;
-    metadata_probe& operator=(const metadata_probe&) = delete;
 
     result<cluster_view> ask(const std::string& topic, std::chrono::milliseconds timeout);
 
 private:
-    result<void> connect(std::chrono::milliseconds timeout);
-    result<std::vector<std::uint8_t>> exchange(const std::vector<std::uint8_t>& frame,
-                                               std::chrono::milliseconds timeout);
-    void close();
-
-    std::string host_;
-    int port_;
-    int fd_ = -1;
-    std::int32_t correlation_ = 0;
+    broker_connection connection_;
 };
 
 }  // namespace gregor::bench
