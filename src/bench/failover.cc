@@ -36,11 +36,6 @@ constexpr auto producer_settle = std::chrono::seconds(1);
 constexpr int default_partitions = 100;
 constexpr int replication_factor_max = 3;
 
-struct broker_address {
-    std::string host;
-    int port = 0;
-};
-
 // Phases in the order they normally happen; each is stamped once, when first seen. The first
 // two are reported when the victim is the controller, the third when it is not.
 enum phase_id {
@@ -113,16 +108,6 @@ void stamp(const std::vector<std::optional<cluster_view>>& views, int dead,
             at[static_cast<std::size_t>(p)] = at_ms;
         }
     }
-}
-
-result<std::map<int, broker_address>> brokers_of(rd_kafka_t* rk, const options& o,
-                                                 const client_log& log) {
-    GREGOR_TRY(metadata_handle md, fetch_metadata(rk, o.bootstrap, timeout_of(o), log));
-    std::map<int, broker_address> out;
-    for (int i = 0; i < md->broker_cnt; ++i) {
-        out[md->brokers[i].id] = {md->brokers[i].host, md->brokers[i].port};
-    }
-    return out;
 }
 
 // The first answer naming a controller: who it is and who leads what.

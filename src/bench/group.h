@@ -17,7 +17,9 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gregor::bench {
@@ -80,6 +82,18 @@ struct member_read {
 // record of any member to the last of any), join_ms (first subscribe to first record), then
 // member_<i>_records, _records_per_s, _mb_per_s (its first record to its last), _partitions.
 std::vector<figure> group_read_figures(const std::vector<member_read>& members);
+
+// A coordinator's "__consumer_offsets-<partition>: loaded in epoch E: G groups, N offsets,
+// ..." log line (src/group/service_load.cc), its time read as local time.
+struct load_line {
+    std::int64_t unix_ms = 0;
+    std::int64_t epoch = 0;
+    std::int64_t offsets = 0;
+};
+std::optional<load_line> parse_load_line(std::string_view line, int partition);
+// The __consumer_offsets partition of `group` (Kafka's partitionFor: the absolute value of
+// Java's String.hashCode, modulo the partition count).
+int offsets_partition_of(const std::string& group, int partitions);
 
 result<report> run_group_consume(const options& o);
 result<report> run_group_rebalance(const options& o);

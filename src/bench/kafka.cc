@@ -158,6 +158,16 @@ result<metadata_handle> fetch_metadata(rd_kafka_t* rk, const std::string& bootst
     return metadata_handle(md);
 }
 
+result<std::map<int, broker_address>> brokers_of(rd_kafka_t* rk, const options& o,
+                                                 const client_log& log) {
+    GREGOR_TRY(metadata_handle md, fetch_metadata(rk, o.bootstrap, timeout_of(o), log));
+    std::map<int, broker_address> out;
+    for (int i = 0; i < md->broker_cnt; ++i) {
+        out[md->brokers[i].id] = {md->brokers[i].host, md->brokers[i].port};
+    }
+    return out;
+}
+
 std::optional<topic_layout> find_topic(const rd_kafka_metadata_t& md, const std::string& topic) {
     for (int i = 0; i < md.topic_cnt; ++i) {
         const auto& t = md.topics[i];

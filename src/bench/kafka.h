@@ -14,6 +14,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,14 @@ struct topic_layout {
 // Fetches metadata for all topics; errc::unreachable names `bootstrap` when nobody answers.
 result<metadata_handle> fetch_metadata(rd_kafka_t* rk, const std::string& bootstrap,
                                        std::chrono::milliseconds timeout, const client_log& log);
+struct broker_address {
+    std::string host;
+    int port = 0;
+};
+// Every broker the metadata lists, by id.
+result<std::map<int, broker_address>> brokers_of(rd_kafka_t* rk, const options& o,
+                                                 const client_log& log);
+
 // The topic's layout, or nullopt if the metadata does not list it.
 std::optional<topic_layout> find_topic(const rd_kafka_metadata_t& md, const std::string& topic);
 

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 
 namespace gregor::bench {
@@ -138,6 +139,46 @@ TEST(bench_group_report, a_member_that_read_nothing_does_not_move_the_clock) {
     auto fs = group_read_figures(reads);
     EXPECT_DOUBLE_EQ(fs[1].value, 0.5);   // elapsed_s
     EXPECT_DOUBLE_EQ(fs[2].value, 1000);  // records_per_s
+}
+
+}  // namespace
+}  // namespace gregor::bench
+
+namespace gregor::bench {
+namespace {
+
+TEST(bench_group_takeover, the_coordinator_log_line_gives_its_time_and_offsets) {
+    const char* line =
+        "2026-12-06T05:42:10.123 info [broker 2] [group] __consumer_offsets-7: loaded in "
+        "epoch 3: 1 groups, 100000 offsets, 100 batches, 0 corrupt records skipped";
+    auto l = parse_load_line(line, 7);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->epoch, 3);
+    EXPECT_EQ(l->offsets, 100000);
+    std::tm tm{};
+    tm.tm_year = 126;
+    tm.tm_mon = 11;
+    tm.tm_mday = 6;
+    tm.tm_hour = 5;
+    tm.tm_min = 42;
+    tm.tm_sec = 10;
+    tm.tm_isdst = -1;
+    EXPECT_EQ(l->unix_ms, static_cast<std::int64_t>(std::mktime(&tm)) * 1000 + 123);
+    EXPECT_FALSE(parse_load_line(line, 17));  // another partition
+    EXPECT_FALSE(parse_load_line("__consumer_offsets-7: loaded in epoch 3: 1 groups", 7));
+}
+
+TEST(bench_group_takeover, the_offsets_partition_is_kafkas) {
+    EXPECT_EQ(offsets_partition_of("abc", 50), 96354 % 50);  // "abc".hashCode() == 96354
+    // "polygenelubricants".hashCode() == Integer.MIN_VALUE: Utils.abs maps it to 0.
+    EXPECT_EQ(offsets_partition_of("polygenelubricants", 50), 0);
+    // A negative hash: "gregor-bench-group".hashCode() < 0 is taken by absolute value.
+    std::int32_t h = 0;
+    for (char c : std::string("gregor-bench-group")) {
+        h = static_cast<std::int32_t>(31u * static_cast<std::uint32_t>(h) +
+                                      static_cast<unsigned char>(c));
+    }
+    EXPECT_EQ(offsets_partition_of("gregor-bench-group", 50), (h < 0 ? -h : h) % 50);
 }
 
 }  // namespace
