@@ -103,6 +103,7 @@ effects group_coordinator::unload(model::partition_id partition,
     if (epoch) {
         slot.epoch = *epoch;
     }
+    bool was_owned = slot.status != partition_status::not_owned;
     slot.status = partition_status::not_owned;
     std::vector<std::string> ids = group_ids(partition);
     for (const auto& id : ids) {
@@ -110,7 +111,9 @@ effects group_coordinator::unload(model::partition_id partition,
         answer_parked_on_unload(g);
         drop_group(g, now, "partition unloaded");
     }
-    GREGOR_LOG(group_log, info, "unloaded partition={} groups={}", partition, ids.size());
+    if (was_owned) {  // a follower's partitions were never loaded: nothing to say
+        GREGOR_LOG(group_log, info, "unloaded partition={} groups={}", partition, ids.size());
+    }
     return take_effects();
 }
 

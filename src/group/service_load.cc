@@ -21,9 +21,8 @@ void group_service::resigned(model::partition_id p, std::optional<model::leader_
         loading_.erase(it);  // the running load notices and gives up
     }
     effects out = coordinator_.unload(p, epoch, now_());
-    if (coordinator_.status(p) == partition_status::not_owned && stores_.erase(p) > 0) {
-        GREGOR_LOG(group_log, info, "__consumer_offsets-{}: unloaded (epoch {})", p,
-                   epoch ? (*epoch)() : -1);
+    if (coordinator_.status(p) == partition_status::not_owned) {
+        stores_.erase(p);
     }
     run(std::move(out));
 }
