@@ -26,7 +26,7 @@ int run_leaders_elect(const leaders_elect_options& o);
 
 // Helpers shared by the commands (pure; unit-tested).
 
-// The bootstrap list: --bootstrap, else the state file in --dir, else 127.0.0.1:9092.
+// The bootstrap list: --bootstrap-server (or --bootstrap), else the state file in --dir, else 127.0.0.1:9092.
 result<std::string> resolve_bootstrap(const common_options& o);
 // "key=value" -> (key, value); errc::bad_usage naming the argument otherwise.
 result<std::pair<std::string, std::string>> parse_config_entry(std::string_view text);
