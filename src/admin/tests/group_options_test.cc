@@ -2,6 +2,7 @@
 // combinations, and refuse the others as usage errors (exit code 2) before any request is
 // sent. Method: CLI11 parsing of each command's options, the pure argument parsers, and the
 // run_* functions with arguments that fail before connecting.
+#include "admin/commands.h"
 #include "admin/errc.h"
 #include "admin/group_options.h"
 
@@ -118,6 +119,43 @@ TEST(group_options, topic_selections) {
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.code(), errc::bad_usage) << bad;
     }
+}
+
+// These fail on their arguments, so nothing listens on the (unreachable) bootstrap address.
+TEST(group_options, usage_errors_exit_2_without_a_cluster) {
+    groups_describe_options describe;
+    describe.base.common.bootstrap = "127.0.0.1:1";
+    EXPECT_EQ(run_groups_describe(describe), exit_usage) << "no --group nor --all-groups";
+    groups_delete_options remove;
+    remove.base.common.bootstrap = "127.0.0.1:1";
+    EXPECT_EQ(run_groups_delete(remove), exit_usage);
+    groups_list_options list;
+    list.base.common.bootstrap = "127.0.0.1:1";
+    list.state = "Stable,Bogus";
+    EXPECT_EQ(run_groups_list(list), exit_usage);
+
+    groups_reset_options reset;
+    reset.base.common.bootstrap = "127.0.0.1:1";
+    reset.select.groups = {"g"};
+    reset.to_earliest = true;
+    EXPECT_EQ(run_groups_reset_offsets(reset), exit_usage) << "no --topic nor --all-topics";
+    reset.all_topics = true;
+    reset.to_earliest = false;
+    EXPECT_EQ(run_groups_reset_offsets(reset), exit_usage) << "no mode";
+    reset.to_datetime = "yesterday";
+    EXPECT_EQ(run_groups_reset_offsets(reset), exit_usage);
+    reset.to_datetime.reset();
+    reset.all_topics = false;
+    reset.topics = {"t:x"};
+    reset.to_latest = true;
+    EXPECT_EQ(run_groups_reset_offsets(reset), exit_usage);
+}
+
+TEST(group_options, unreachable_cluster_is_a_failure_not_usage) {
+    groups_list_options list;
+    list.base.common.bootstrap = "127.0.0.1:1";
+    list.base.common.request_timeout_s = 1;
+    EXPECT_EQ(run_groups_list(list), exit_failed);
 }
 
 }  // namespace
