@@ -18,8 +18,8 @@ function(gregor_test)
 endfunction()
 
 # gregor_benchmark(NAME crc_bench SRCS crc_bench.cc DEPS gregor::base [GLIBC_MALLOC])
-# Built with -DGREGOR_BENCH=ON (the default; CI compiles them in the debug build, figures
-# come from the release build); `benchmarks` builds them all. They use the broker's allocator
+# Built with -DGREGOR_BENCH=ON (the default, and the release preset's; the debug preset that
+# scripts/test.sh uses leaves them out); `benchmarks` builds them all, scripts/bench.sh runs them. They use the broker's allocator
 # (cmake/allocator.cmake) unless GLIBC_MALLOC says the benchmark reads glibc's heap figures.
 function(gregor_benchmark)
   cmake_parse_arguments(ARG "GLIBC_MALLOC" "NAME" "SRCS;DEPS" ${ARGN})

@@ -1,31 +1,75 @@
 #!/usr/bin/env bash
-# Builds gregor and its benchmarks and runs every test suite: unit, compat and integration
-# tests under ASan+UBSan (ctest), then runs each fuzzer (clang, -O2) for a bounded time (one
-# per core at a time). Warnings are errors in both builds. The optimised release build is
-# the one scripts/run.sh and benchmark figures use; it is not rebuilt here (it only warns).
+# Builds gregor with AddressSanitizer and UndefinedBehaviorSanitizer and runs every test that
+# decides correctness: the unit, compat and integration tiers (ctest labels), then each fuzzer
+# (clang, -O2) for a bounded time, one per core at once. Warnings are errors in both builds.
+# Compiles go through ccache when it is installed (cmake/ccache.cmake), so a second run, even
+# in another clone, recompiles only what changed. Prints how long each phase took at the end.
 # Exit code 0 iff all passed.
-#   scripts/test.sh            everything
+#   scripts/test.sh            the default tiers and fuzzing (what CI runs)
+#   scripts/test.sh --long     also the long tier: simulation seeds far beyond CI's count
 #   GREGOR_FUZZ_SECONDS=0      skip the fuzzing step
+# Benchmarks are not built here: scripts/bench.sh builds and runs them (release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc)
 fuzz_seconds=${GREGOR_FUZZ_SECONDS:-20}
+labels=(unit compat integration)
+if [ "${1:-}" = "--long" ]; then
+  labels+=(long)
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/test.sh [--long]" >&2
+  exit 2
+fi
 
-echo "== build (debug: ASan + UBSan, with the benchmarks)"
+# Phase timings, printed at the end whatever happens (a failed phase shows how far it got).
+phases=()
+if [ -n "${GREGOR_SETUP_SECONDS:-}" ]; then
+  phases+=("setup ${GREGOR_SETUP_SECONDS}s")
+fi
+started=$SECONDS
+phase_started=$SECONDS
+phase_end() {  # phase_end <name>: records the time since the previous phase ended
+  phases+=("$1 $((SECONDS - phase_started))s")
+  phase_started=$SECONDS
+}
+print_times() {
+  echo "== time per phase"
+  for p in "${phases[@]}"; do
+    echo "   $p"
+  done
+  echo "   total (this script) $((SECONDS - started))s"
+}
+trap print_times EXIT
+
+echo "== build (debug: ASan + UBSan)"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$jobs"
+phase_end "build debug"
 
-echo "== tests"
 # Integration tests run real ZooKeeper servers and broker processes under ASan on a shared
 # machine; a test that fails is run once more and passes only if the second run passes.
 # Every test that needed the second run is named at the end, so a flaky test stays visible.
+untiered=$(ctest --test-dir build/debug -N -LE '^(unit|compat|integration|long)$' |
+  grep -E '^ *Test +#' || true)
+if [ -n "$untiered" ]; then
+  echo "test.sh: these tests have no tier label (unit, compat, integration, long), so none runs them:"
+  echo "$untiered"
+  exit 1
+fi
 log=build/debug/ctest-output.log
-set +e
-ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300 \
-  --repeat until-pass:2 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
+: >"$log"
+status=0
+for label in "${labels[@]}"; do
+  echo "== tests: $label"
+  set +e
+  ctest --test-dir build/debug --output-on-failure -j "$jobs" --timeout 300 \
+    -L "^${label}\$" --repeat until-pass:2 2>&1 | tee -a "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  phase_end "tests $label"
+  [ "$rc" = "0" ] || status=$rc
+done
 retried=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(Failed|Timeout|Exception|Not Run)' "$log" |
   sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/' | sort -u || true)
 if [ -n "$retried" ]; then
@@ -37,9 +81,12 @@ if [ "$status" != "0" ]; then
 fi
 
 if [ "$fuzz_seconds" != "0" ]; then
-  echo "== fuzz (${fuzz_seconds}s per target)"
+  echo "== build (fuzz: clang, only the fuzz targets)"
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j "$jobs" --target fuzzers
+  phase_end "build fuzz"
+  echo "== fuzz (${fuzz_seconds}s per target)"
   scripts/fuzz.sh "$fuzz_seconds"
+  phase_end "fuzz"
 fi
 echo "== all tests passed"

@@ -42,9 +42,24 @@ inline constexpr std::int32_t client_response_bytes_max = 1024 * 1024 * 1024;
 // Requests queued in one client beyond those in flight.
 inline constexpr std::size_t client_queued_requests_max = 65'536;
 
+// group: bounds of the consumer group coordinator (group/group_coordinator.h).
+// Groups one broker coordinates (every __consumer_offsets partition it leads together).
+inline constexpr std::size_t groups_max = 1'000'000;
+// Members of one group, whatever group.max.size says (Kafka's default is Int.MAX).
+inline constexpr std::int32_t group_members_max = 100'000;
+// KIP-394 member ids handed out (MEMBER_ID_REQUIRED) and not yet used, per group.
+inline constexpr std::size_t group_pending_members_max = 10'000;
+// Protocols one JoinGroup may list, and the bytes of all their metadata together.
+inline constexpr std::size_t group_member_protocols_max = 64;
+inline constexpr std::size_t group_member_metadata_bytes_max = 1024 * 1024;
+// One member's assignment in a leader's SyncGroup.
+inline constexpr std::size_t group_member_assignment_bytes_max = 1024 * 1024;
+
 static_assert(request_bytes_max > 0);
 static_assert(decompressed_batch_bytes_max >= 1024 * 1024);
 static_assert(server_request_memory_bytes_max >= static_cast<std::size_t>(request_bytes_max));
 static_assert(client_response_bytes_max >= request_bytes_max);
+static_assert(group_members_max > 0 && group_pending_members_max > 0);
+static_assert(group_member_metadata_bytes_max <= static_cast<std::size_t>(request_bytes_max));
 
 }  // namespace gregor::limits

@@ -22,6 +22,9 @@ class client;
 namespace gregor::controller {
 class controller;
 }
+namespace gregor::group {
+class group_service;
+}
 
 namespace gregor::broker {
 
@@ -42,6 +45,9 @@ struct services {
     // Follower fetchers and topic overrides; nullptr in tests that need neither.
     replica_fetchers* fetchers = nullptr;
     topic_configs* topics = nullptr;
+    // The group coordinator; nullptr when there is no ZooKeeper (groups answer
+    // COORDINATOR_NOT_AVAILABLE then).
+    group::group_service* groups = nullptr;
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;
