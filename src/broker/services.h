@@ -22,6 +22,9 @@ class client;
 namespace gregor::controller {
 class controller;
 }
+namespace gregor::group {
+class group_service;
+}
 
 namespace gregor::broker {
 
@@ -45,6 +48,9 @@ struct services {
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;
+    // The group coordinator (JoinGroup ... OffsetDelete); nullptr when there is no
+    // ZooKeeper, and then the group APIs answer COORDINATOR_NOT_AVAILABLE.
+    group::group_service* groups = nullptr;
 };
 
 // A record set of the response that lies in a file: dispatch sends the bytes at `data`
@@ -67,6 +73,8 @@ struct request_context {
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }
+    // The client's address (JoinGroup records it as the member's client host).
+    const net::tcp::endpoint& peer() const { return request.connection().peer; }
 };
 
 // Sleeps until the replica manager reports a change (an append, a high watermark move, a
