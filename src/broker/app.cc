@@ -5,6 +5,8 @@
 #include "broker/controller_channels.h"
 #include "broker/isr_sender.h"
 #include "broker/log_dir_notifier.h"
+#include "broker/group_wiring.h"
+#include "group/member_id.h"
 #include "broker/replica_fetchers.h"
 #include "broker/topic_configs.h"
 #include "broker/meta_properties.h"
@@ -101,6 +103,8 @@ struct app::impl {
     std::optional<controller_channels> channels;
     std::optional<controller::controller> ctl;
     std::optional<config_change_follower> config_changes;
+    std::optional<replica_offsets_log> offsets_log;
+    std::optional<group::group_service> groups;
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     int exit_code = exit_ok;
     bool stopping = false;
@@ -123,6 +127,7 @@ struct app::impl {
     void with_broker_id(model::node_id id);
     void start_controller();
     void follow_config_changes();
+    void start_groups();
     asio::awaitable<void> controlled_shutdown();
     asio::awaitable<result<protocol::controlled_shutdown_response>> ask_controller(
         const protocol::controlled_shutdown_request& req);
@@ -165,6 +170,9 @@ result<void> app::impl::open_storage() {
                          .broker_epoch = model::no_broker_epoch,
                          .now = wall_clock_ms});
     start_replication();
+    if (zk) {
+        start_groups();
+    }
     return ok();
 }
 
@@ -352,6 +360,20 @@ void app::impl::ensure_chroot(std::string hosts, std::string chroot) {
     });
 }
 
+// The group coordinator: it coordinates the groups of the `__consumer_offsets` partitions
+// this broker leads (LeaderAndIsr tells it which), so it needs ZooKeeper's cluster.
+void app::impl::start_groups() {
+    if (groups || !replicas) {
+        return;
+    }
+    offsets_log.emplace(ioc, *replicas, wall_clock_ms);
+    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+    groups.emplace(ioc, group_service_config(config), *offsets_log, wall_clock_ms,
+                   [rng] { return group::uuid_text((*rng)(), (*rng)()); });
+    groups->start();
+    svc->groups = &*groups;
+}
+
 void app::impl::connect_zookeeper() {
     if (auto slash = config.zookeeper_connect.find('/');
         !zk && !chroot_ready && slash != std::string::npos &&
@@ -368,6 +390,7 @@ void app::impl::connect_zookeeper() {
     zk.emplace(ioc, zc);
     if (svc) {
         svc->zk = &*zk;
+        start_groups();
     }
     zk->start([this](result<void> r) {
         if (!r) {
@@ -569,6 +592,9 @@ asio::awaitable<void> app::impl::shutdown() {
     GREGOR_LOG(broker_log, info, "shutting down");
     signals.cancel();
     co_await controlled_shutdown();
+    if (groups) {
+        groups->stop();  // parked JoinGroup/SyncGroup/OffsetCommit answer NOT_COORDINATOR
+    }
     if (ctl) {
         co_await ctl->stop();
     }

@@ -78,6 +78,14 @@ constexpr std::string_view used_keys[] = {
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
+    "group.max.size",
+    "offsets.topic.segment.bytes",
+    "offsets.topic.compression.codec",
+    "offsets.retention.check.interval.ms",
+    "offsets.commit.timeout.ms",
+    "offsets.commit.required.acks",
+    "offsets.load.buffer.size",
+    "offset.metadata.max.bytes",
 };
 
 // Kafka broker keys that gregor accepts but that have no effect: thread pools (gregor runs
@@ -101,7 +109,6 @@ constexpr std::string_view ignored_keys[] = {
     "log.message.format.version",
     "zookeeper.set.acl",
     "metric.reporters",
-    "group.max.size",
     "log.flush.scheduler.interval.ms",
     "log.segment.delete.delay.ms",
     "replica.fetch.min.bytes.override",
@@ -461,6 +468,23 @@ result<void> read_controller_and_groups(const reader& r, broker_config& c) {
                r.ms("group.min.session.timeout.ms", c.group_min_session_timeout));
     GREGOR_TRY(c.group_max_session_timeout,
                r.ms("group.max.session.timeout.ms", c.group_max_session_timeout));
+    GREGOR_TRY(c.group_max_size, r.number<std::int32_t>("group.max.size", INT32_MAX, 1));
+    GREGOR_TRY(c.offsets_topic_segment_bytes,
+               r.number<std::int32_t>("offsets.topic.segment.bytes", 104857600, 1));
+    GREGOR_TRY(c.offsets_topic_compression_codec,
+               r.number<std::int32_t>("offsets.topic.compression.codec", 0, 0, 4));
+    GREGOR_TRY(c.offsets_retention_check_interval,
+               r.ms("offsets.retention.check.interval.ms", c.offsets_retention_check_interval, 1));
+    GREGOR_TRY(c.offsets_commit_timeout,
+               r.ms("offsets.commit.timeout.ms", c.offsets_commit_timeout, 1));
+    // Deprecated in Kafka 3.8; the coordinator always waits for the ISR (-1).
+    GREGOR_TRY(std::int16_t required_acks,
+               r.number<std::int16_t>("offsets.commit.required.acks", -1, -1, -1));
+    (void)required_acks;
+    GREGOR_TRY(c.offsets_load_buffer_size,
+               r.number<std::int32_t>("offsets.load.buffer.size", 5242880, 1));
+    GREGOR_TRY(c.offset_metadata_max_bytes,
+               r.number<std::int32_t>("offset.metadata.max.bytes", 4096, 0));
     if (c.group_min_session_timeout > c.group_max_session_timeout) {
         return error(errc::config_bad_value,
                      "group.min.session.timeout.ms must not exceed group.max.session.timeout.ms");

@@ -8,6 +8,8 @@
 // config works; anything else is an unknown key. Built once at start-up on the main thread.
 #pragma once
 
+#include <cstdint>
+
 #include "base/result.h"
 #include "broker/properties.h"
 #include "model/fundamental.h"
@@ -92,6 +94,13 @@ struct broker_config {
     std::chrono::milliseconds group_initial_rebalance_delay{3000};
     std::chrono::milliseconds group_min_session_timeout{6000};
     std::chrono::milliseconds group_max_session_timeout{1800000};
+    std::int32_t group_max_size = INT32_MAX;
+    std::int32_t offsets_topic_segment_bytes = 104857600;
+    std::int32_t offsets_topic_compression_codec = 0;  // 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd
+    std::chrono::milliseconds offsets_retention_check_interval{600000};
+    std::chrono::milliseconds offsets_commit_timeout{5000};
+    std::int32_t offsets_load_buffer_size = 5242880;
+    std::int32_t offset_metadata_max_bytes = 4096;
 
     // Keys that were set but have no effect in gregor, for the start-up log.
     std::vector<std::string> ignored_keys;

@@ -45,12 +45,12 @@ struct services {
     // Follower fetchers and topic overrides; nullptr in tests that need neither.
     replica_fetchers* fetchers = nullptr;
     topic_configs* topics = nullptr;
+    // The group coordinator; nullptr when there is no ZooKeeper (groups answer
+    // COORDINATOR_NOT_AVAILABLE then).
+    group::group_service* groups = nullptr;
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;
-    // The group coordinator (JoinGroup ... OffsetDelete); nullptr when there is no
-    // ZooKeeper, and then the group APIs answer COORDINATOR_NOT_AVAILABLE.
-    group::group_service* groups = nullptr;
 };
 
 // A record set of the response that lies in a file: dispatch sends the bytes at `data`

@@ -30,6 +30,8 @@ std::string try_lines(const cluster_state& s, const std::string& g) {
         g, rf, dir);
     out += fmt::format("  echo hello | kcat -b {} -P -t demo          # produce\n", first);
     out += fmt::format("  kcat -b {} -C -t demo -o beginning -e       # consume\n", first);
+    out += fmt::format("  kcat -b {} -G demo-group demo               # consume in a group\n",
+                       first);
     out += fmt::format("  kcat -b {} -L                               # metadata\n", first);
     out += fmt::format("  {} topics describe demo --dir {}\n", g, dir);
     out += fmt::format("  {} cluster health --dir {}\n", g, dir);
@@ -63,6 +65,12 @@ std::string summary_text(const cluster_state& s, const cluster_view& v,
         "  zookeeper.session.timeout.ms={}: a killed broker leaves /brokers/ids within about "
         "{} s,\n  so failovers show quickly (Kafka's default is 18 s)\n",
         s.session_timeout_ms, s.session_timeout_ms / 1000);
+    if (s.brokers.size() < 3) {
+        out += fmt::format(
+            "  offsets.topic.replication.factor={}: consumer groups keep their offsets on {} "
+            "broker(s)\n  (Kafka's default, 3, needs three brokers to create __consumer_offsets)\n",
+            s.brokers.size(), s.brokers.size());
+    }
     out += try_lines(s, gregor_command);
     out += "ready\n";
     return out;

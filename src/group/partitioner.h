@@ -14,6 +14,9 @@
 
 namespace gregor::group {
 
+// The internal topic that holds every group's records and committed offsets.
+inline constexpr std::string_view offsets_topic_name = "__consumer_offsets";
+
 // Kafka's Utils.abs: |n|, and 0 for INT32_MIN (whose magnitude does not fit).
 std::int32_t kafka_abs(std::int32_t n);
 

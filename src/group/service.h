@@ -166,13 +166,12 @@ public:
     std::size_t committed_offsets() const;
 
 private:
-    struct impl;
     // A parked JoinGroup or SyncGroup: the handler waits on `signal` until `answered`.
     struct parked;
 
     void run(effects out);
     void arm_deadline_timer();
-    void append_group_record(const append_group_record& a);
+    void append_group_record_of(const append_group_record& a);
     void append_tombstones(model::partition_id p, std::string_view group,
                            const group_cleanup& cleanup);
     asio::awaitable<void> load(model::partition_id p, model::leader_epoch epoch);
@@ -190,14 +189,20 @@ private:
     std::int32_t partitions_;
     bool partitions_fixed_ = false;
     std::map<model::partition_id, offset_store> stores_;
+    // Bumped by every load: a commit's append that ends after its store was replaced
+    // leaves the new store alone.
+    std::map<model::partition_id, std::uint64_t> store_generations_;
     // The epoch of each partition's current load; a load that finds another epoch here
     // (resigned meanwhile, or a newer leadership) gives up.
     std::map<model::partition_id, model::leader_epoch> loading_;
     std::map<std::uint64_t, std::shared_ptr<parked>> parked_;
     std::uint64_t next_token_ = 1;
     asio::steady_timer deadline_timer_;
+    std::optional<model::timestamp_ms> armed_deadline_;  // what deadline_timer_ waits for
     asio::steady_timer expiry_timer_;
     bool stopped_ = false;
+    // Cleared by the destructor: completions that arrive later do nothing.
+    std::shared_ptr<bool> alive_;
 };
 
 }  // namespace gregor::group

@@ -2,7 +2,6 @@
 #include "broker/dispatch.h"
 #include "broker/handlers/api_versions.h"
 #include "broker/handlers/describe_cluster.h"
-#include "broker/handlers/find_coordinator.h"
 #include "model/kafka_error.h"
 
 namespace gregor::broker {
@@ -11,24 +10,6 @@ handler_result<protocol::api_versions_response> handle(services& /*s*/, request_
                                                        protocol::api_versions_request /*req*/) {
     protocol::api_versions_response out;
     out.api_keys = advertised_apis();
-    co_return out;
-}
-
-// Advertised from v0 because librdkafka enables lz4 only then (docs/client-compat.md).
-handler_result<protocol::find_coordinator_response> handle(services& /*s*/,
-                                                           request_context& /*ctx*/,
-                                                           protocol::find_coordinator_request req) {
-    constexpr auto not_available =
-        static_cast<std::int16_t>(model::kafka_error::coordinator_not_available);
-    protocol::find_coordinator_response out;
-    out.error_code = not_available;
-    out.error_message = "the group coordinator is not implemented yet";
-    out.node_id = model::no_node;
-    out.port = -1;
-    for (auto& key : req.coordinator_keys) {
-        out.coordinators.push_back(
-            {std::move(key), model::no_node, "", -1, not_available, out.error_message, {}});
-    }
     co_return out;
 }
 

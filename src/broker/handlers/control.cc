@@ -9,6 +9,8 @@
 #include "coord/errc.h"
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
+#include "group/partitioner.h"
+#include "group/service.h"
 
 #include <algorithm>
 
@@ -67,6 +69,11 @@ handler_result<protocol::update_metadata_response> handle(services& s, request_c
             apply_partition(s.cache, t.topic_name, p);
         }
     }
+    if (s.groups != nullptr) {
+        if (const auto* parts = s.cache.topic(std::string(group::offsets_topic_name))) {
+            s.groups->set_partition_count(static_cast<std::int32_t>(parts->size()));
+        }
+    }
     co_return out;
 }
 
@@ -75,11 +82,27 @@ namespace {
 using lai_response = protocol::leader_and_isr_response;
 using lai_request = protocol::leader_and_isr_request;
 
+// Leading a `__consumer_offsets` partition makes this broker the coordinator of its groups
+// (the leader epoch is the coordinator epoch); following it or dropping it ends that.
+void follow_offsets_leadership(services& s, const partition_assignment& a) {
+    if (s.groups == nullptr || a.tp.topic != group::offsets_topic_name) {
+        return;
+    }
+    if (a.leader == s.replicas.self()) {
+        s.groups->became_leader(a.tp.partition, a.leader_epoch);
+    } else {
+        s.groups->resigned(a.tp.partition, a.leader_epoch);
+    }
+}
+
 kafka_error apply_state(services& s, const std::string& topic,
                         const protocol::leader_and_isr_partition_state& p) {
     partition_assignment a{{topic, p.partition_index}, p.leader, p.leader_epoch, p.isr,
                            p.replicas, p.is_new, p.partition_epoch};
     kafka_error e = s.replicas.apply(a, s.now());
+    if (e == kafka_error::none) {
+        follow_offsets_leadership(s, a);
+    }
     if (s.fetchers == nullptr || e != kafka_error::none) {
         return e;
     }
@@ -202,6 +225,9 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
             s.topics->forget(topic);  // a topic created again under this name starts afresh
         }
         kafka_error pe = s.replicas.stop({topic, p}, epoch, remove);
+        if (s.groups != nullptr && topic == group::offsets_topic_name && pe == kafka_error::none) {
+            s.groups->resigned(p, epoch() >= 0 ? std::optional(epoch) : std::nullopt);
+        }
         out.partition_errors.push_back({topic, p, code(pe), {}});
     };
     for (const auto& p : req.ungrouped_partitions) {

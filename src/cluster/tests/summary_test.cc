@@ -25,6 +25,7 @@ TEST(cluster_summary, shows_everything_a_user_needs) {
           "broker 2 (controller epoch 5)", "/d/broker-1/broker.log", "/d/zookeeper/zookeeper.log",
           "kcat -b 127.0.0.1:9092 -P -t demo", "kcat -b 127.0.0.1:9092 -C -t demo -o beginning -e",
           "zookeeper.session.timeout.ms=6000", "build/release/gregor cluster down --dir /d",
+          "kcat -b 127.0.0.1:9092 -G demo-group demo", "offsets.topic.replication.factor=2",
           "build/release/gregor topics create demo"}) {
         EXPECT_NE(text.find(fact), std::string::npos) << fact << "\n" << text;
     }
