@@ -73,6 +73,8 @@ struct request_context {
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }
+    // The client's address (JoinGroup records it as the member's client host).
+    const net::tcp::endpoint& peer() const { return request.connection().peer; }
 };
 
 // Sleeps until the replica manager reports a change (an append, a high watermark move, a
