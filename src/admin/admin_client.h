@@ -2,9 +2,9 @@
 // describe|health` and `gregor leaders elect`, through the Kafka protocol only.
 //
 // Reads go to any bootstrap server. Writes (CreateTopics, DeleteTopics, CreatePartitions,
-// IncrementalAlterConfigs, ElectLeaders, Alter/ListPartitionReassignments) go to the controller found through Metadata; when
-// an answer says NOT_CONTROLLER (the controller moved), the client refreshes Metadata and
-// retries, at most controller_attempts_max times. Blocking; one thread.
+// IncrementalAlterConfigs, ElectLeaders, Alter/ListPartitionReassignments) go to the controller
+// found through Metadata; when an answer says NOT_CONTROLLER (the controller moved), the client
+// refreshes Metadata and retries, at most controller_attempts_max times. Blocking; one thread.
 #pragma once
 
 #include "admin/connection.h"
@@ -43,7 +43,8 @@ public:
     // DescribeCluster, or nullopt-equivalent errc::unsupported if the broker lacks it.
     result<protocol::describe_cluster_response> describe_cluster();
     result<protocol::describe_configs_response> describe_topic_configs(
-        const std::vector<std::string>& topics, const std::optional<std::vector<std::string>>& keys);
+        const std::vector<std::string>& topics,
+        const std::optional<std::vector<std::string>>& keys);
 
     result<protocol::create_topics_response> create_topics(protocol::create_topics_request req);
     result<protocol::delete_topics_response> delete_topics(const std::vector<std::string>& names,
@@ -60,6 +61,8 @@ public:
         protocol::list_partition_reassignments_request req);
 
     const endpoint& bootstrap_peer() const { return bootstrap_->peer(); }
+    // The bootstrap connection, for requests any broker answers (FindCoordinator).
+    connection& bootstrap_connection() { return *bootstrap_; }
 
 private:
     admin_client(std::unique_ptr<connection> bootstrap, std::chrono::milliseconds timeout);

@@ -2,6 +2,7 @@
 // stderr) and returns the exit code (options.h). Main thread only.
 #pragma once
 
+#include "admin/group_options.h"
 #include "admin/options.h"
 #include "base/result.h"
 
@@ -23,10 +24,14 @@ int run_topics_delete(const topics_delete_options& o);
 int run_topics_alter(const topics_alter_options& o);
 int run_topics_reassignments(const topics_reassignments_options& o);
 int run_leaders_elect(const leaders_elect_options& o);
+int run_groups_list(const groups_list_options& o);
+int run_groups_describe(const groups_describe_options& o);
+int run_groups_reset_offsets(const groups_reset_options& o);
+int run_groups_delete(const groups_delete_options& o);
 
 // Helpers shared by the commands (pure; unit-tested).
 
-// The bootstrap list: --bootstrap, else the state file in --dir, else 127.0.0.1:9092.
+// The bootstrap list: --bootstrap-server (or --bootstrap), else the state file in --dir, else 127.0.0.1:9092.
 result<std::string> resolve_bootstrap(const common_options& o);
 // "key=value" -> (key, value); errc::bad_usage naming the argument otherwise.
 result<std::pair<std::string, std::string>> parse_config_entry(std::string_view text);

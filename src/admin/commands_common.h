@@ -3,6 +3,7 @@
 
 #include "admin/admin_client.h"
 #include "admin/commands.h"
+#include "admin/group_client.h"
 
 #include <cstdio>
 #include <memory>
@@ -14,6 +15,17 @@ namespace gregor::admin::detail {
 int report_error(std::string_view what, const error& e);
 // Connects to the cluster the options name.
 result<std::unique_ptr<admin_client>> connect(const common_options& o);
+// A connection to the cluster for the group commands (commands_groups*.cc).
+struct group_session {
+    std::unique_ptr<admin_client> admin;
+    std::unique_ptr<group_client> groups;
+};
+result<group_session> connect_groups(const group_common_options& o);
+// The groups --group names, or every consumer group with --all-groups;
+// errc::bad_usage when neither is given.
+result<std::vector<std::string>> selected_groups(group_client& c, const group_selection& s);
+// errc::bad_usage unless --group or --all-groups is given (checked before connecting).
+result<void> check_selection(const group_selection& s);
 // Kafka's name for a wire error code ("TOPIC_ALREADY_EXISTS").
 std::string error_name(std::int16_t code);
 // "NAME: message" or "NAME" when the message is empty.

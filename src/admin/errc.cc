@@ -26,6 +26,8 @@ public:
                 return "request failed";
             case errc::bad_usage:
                 return "bad usage";
+            case errc::no_coordinator:
+                return "no group coordinator";
         }
         return "unknown admin error";
     }

@@ -1,4 +1,4 @@
-// Error codes of the admin client (gregor topics / cluster describe|health / leaders).
+// Error codes of the admin client (gregor topics / groups / cluster describe|health / leaders).
 #pragma once
 
 #include <system_error>
@@ -14,6 +14,7 @@ enum class errc {
     no_controller,    // no controller known, or NOT_CONTROLLER persisted after retries
     request_failed,   // the request reached the cluster and Kafka answered with an error
     bad_usage,        // a semantic argument error (exit code 2)
+    no_coordinator,   // a group's coordinator stayed unknown, loading or moving until the deadline
 };
 
 const std::error_category& admin_category();

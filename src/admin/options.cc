@@ -3,7 +3,9 @@
 namespace gregor::admin {
 
 void add_common_options(CLI::App& cmd, common_options& o) {
-    cmd.add_option("--bootstrap,-b", o.bootstrap,
+    // --bootstrap-server is Kafka's spelling (kafka-topics.sh, kafka-consumer-groups.sh);
+    // --bootstrap and -b are gregor's older names, kept so that scripts keep working.
+    cmd.add_option("--bootstrap-server,--bootstrap,-b", o.bootstrap,
                    "host:port[,host:port...] (default: --dir's cluster, else 127.0.0.1:9092)");
     cmd.add_option("--dir,-d", o.dir, "A `gregor cluster up` directory to read addresses from");
     cmd.add_option("--format", o.format, "Output: text or json")

@@ -1,13 +1,11 @@
 #include "broker/group_wiring.h"
 
 #include "broker/logger.h"
-#include "controller/assignment.h"
+#include "broker/topic_creation.h"
 #include "coord/client.h"
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
 #include "group/partitioner.h"
-
-#include <random>
 
 namespace gregor::broker {
 
@@ -57,14 +55,16 @@ void replica_offsets_log::append(model::partition_id p, bytes batch, bool wait_f
     }
     auto written = part->append(mutable_bytes_view(batch), now_(), /*already_validated=*/false);
     if (!written) {
-        GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1),
-                                "append to {} failed: {}", tp, written.err().to_string());
+        GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1), "append to {} failed: {}",
+                                tp, written.err().to_string());
         return fail(kafka_error::kafka_storage_error);
     }
     replicas_.notify();  // followers' long polls and waiting produces
     model::offset base = written->appended.first_offset;
     if (!wait_for_isr) {
-        asio::post(ioc_, [done = std::move(done), base] { done(appended{kafka_error::none, base}); });
+        asio::post(ioc_, [done = std::move(done), base] {
+            done(appended{kafka_error::none, base});
+        });
         return;
     }
     auto w = std::make_shared<waiter>(ioc_);
@@ -137,7 +137,8 @@ group::service_config group_service_config(const broker_config& c) {
     out.offsets.metadata_max_chars = static_cast<std::size_t>(c.offset_metadata_max_bytes);
     out.offsets.retention_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(c.offsets_retention).count();
-    out.offsets.compression = static_cast<model::compression_type>(c.offsets_topic_compression_codec);
+    out.offsets.compression =
+        static_cast<model::compression_type>(c.offsets_topic_compression_codec);
     out.offsets_topic_partitions = c.offsets_topic_num_partitions;
     out.commit_timeout = c.offsets_commit_timeout;
     out.retention_check_interval = c.offsets_retention_check_interval;
@@ -152,45 +153,34 @@ void create_offsets_topic(services& s) {
     if (s.zk == nullptr || in_flight) {
         return;
     }
-    std::vector<controller::broker_rack> brokers;
-    for (const cached_broker& b : s.cache.brokers()) {
-        brokers.push_back({b.id, b.rack});
-    }
     const std::int16_t rf = s.config.offsets_topic_replication_factor;
-    if (brokers.size() < static_cast<std::size_t>(rf)) {
+    if (s.cache.brokers().size() < static_cast<std::size_t>(rf)) {
         GREGOR_LOG_RATE_LIMITED(
             broker_log, warn, std::chrono::seconds(10),
             "cannot create {}: offsets.topic.replication.factor is {} but {} broker(s) are "
             "alive; consumer groups wait until enough brokers are up",
-            group::offsets_topic_name, rf, brokers.size());
+            group::offsets_topic_name, rf, s.cache.brokers().size());
         return;
     }
-    static std::mt19937_64 rng{std::random_device{}()};
-    auto assigned = controller::assign_replicas(brokers, s.config.offsets_topic_num_partitions, rf,
-                                                rng(), 0, controller::rack_mode::safe);
-    if (!assigned) {
+    auto a = plan_new_topic(s.cache, s.config.offsets_topic_num_partitions, rf);
+    if (!a) {
         GREGOR_LOG(broker_log, warn, "cannot create {}: {}", group::offsets_topic_name,
-                   assigned.err().message);
+                   a.err().message);
         return;
     }
-    coord::topic_assignment a;
-    a.partitions = std::move(assigned).value();
-    std::array<std::uint8_t, 16> id{};
-    for (auto& b : id) {
-        b = static_cast<std::uint8_t>(rng());
-    }
-    a.topic_id = coord::make_cluster_id(id);
-    coord::config_map config{{"cleanup.policy", "compact"},
-                             {"compression.type", "producer"},
-                             {"segment.bytes", std::to_string(s.config.offsets_topic_segment_bytes)}};
+    coord::config_map config{
+        {"cleanup.policy", "compact"},
+        {"compression.type", "producer"},
+        {"segment.bytes", std::to_string(s.config.offsets_topic_segment_bytes)}};
     std::string name(group::offsets_topic_name);
     // Config first, then the assignment the controller watches, in one transaction.
     std::vector<coord::op> ops;
-    ops.push_back(coord::create_op{coord::paths::topic_config(name),
-                                   coord::encode_entity_config(config), {}});
-    ops.push_back(coord::create_op{coord::paths::topic(name), coord::encode_topic(a), {}});
+    ops.push_back(coord::create_op{
+        coord::paths::topic_config(name), coord::encode_entity_config(config), {}});
+    ops.push_back(coord::create_op{coord::paths::topic(name), coord::encode_topic(a.value()), {}});
     in_flight = true;
-    s.zk->multi(std::move(ops), [name, partitions = a.partitions.size(), rf](coord::multi_response r) {
+    s.zk->multi(std::move(ops), [name, partitions = a.value().partitions.size(),
+                                 rf](coord::multi_response r) {
         in_flight = false;
         if (!r.error) {
             GREGOR_LOG(broker_log, info, "created {} ({} partitions, replication factor {})", name,

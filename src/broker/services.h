@@ -45,12 +45,12 @@ struct services {
     // Follower fetchers and topic overrides; nullptr in tests that need neither.
     replica_fetchers* fetchers = nullptr;
     topic_configs* topics = nullptr;
-    // The group coordinator; nullptr when there is no ZooKeeper (groups answer
-    // COORDINATOR_NOT_AVAILABLE then).
-    group::group_service* groups = nullptr;
     std::string cluster_id;
     model::broker_epoch broker_epoch = model::no_broker_epoch;
     std::function<model::timestamp_ms()> now;
+    // The group coordinator; nullptr when there is no ZooKeeper (groups answer
+    // COORDINATOR_NOT_AVAILABLE then).
+    group::group_service* groups = nullptr;
 };
 
 // A record set of the response that lies in a file: dispatch sends the bytes at `data`
@@ -73,6 +73,8 @@ struct request_context {
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }
+    // The client's address (JoinGroup records it as the member's client host).
+    const net::tcp::endpoint& peer() const { return request.connection().peer; }
 };
 
 // Sleeps until the replica manager reports a change (an append, a high watermark move, a

@@ -19,6 +19,10 @@ struct admin_commands {
     admin::topics_alter_options alter;
     admin::topics_reassignments_options reassignments;
     admin::leaders_elect_options elect;
+    admin::groups_list_options groups_list;
+    admin::groups_describe_options groups_describe;
+    admin::groups_reset_options groups_reset;
+    admin::groups_delete_options groups_delete;
     // Each parsed-able subcommand and what runs it.
     std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
 };
@@ -34,6 +38,22 @@ void add(CLI::App& parent, const char* name, const char* help, Options& o,
     CLI::App* cmd = parent.add_subcommand(name, help);
     declare(*cmd, o);
     commands().runners.emplace_back(cmd, [&o, run] { return run(o); });
+}
+
+// `gregor groups ...`: kafka-consumer-groups.sh's actions as subcommands.
+void add_group_commands(CLI::App& app) {
+    auto& c = commands();
+    CLI::App* groups = app.add_subcommand(
+        "groups", "Consumer groups: list, describe, reset offsets, delete (kafka-consumer-groups)");
+    groups->require_subcommand(1);
+    add(*groups, "list", "Consumer groups of every broker (ListGroups), optionally with state",
+        c.groups_list, admin::add_groups_list_options, admin::run_groups_list);
+    add(*groups, "describe", "Offsets and lag, members, or state of groups", c.groups_describe,
+        admin::add_groups_describe_options, admin::run_groups_describe);
+    add(*groups, "reset-offsets", "Plan, and with --execute commit, new committed offsets",
+        c.groups_reset, admin::add_groups_reset_options, admin::run_groups_reset_offsets);
+    add(*groups, "delete", "Delete groups without members and their offsets (DeleteGroups)",
+        c.groups_delete, admin::add_groups_delete_options, admin::run_groups_delete);
 }
 
 }  // namespace
@@ -57,12 +77,12 @@ void add_admin_commands(CLI::App& app, CLI::App& cluster) {
     add(*topics, "alter", "Add partitions, change configs or the replication factor", c.alter,
         admin::add_topics_alter_options, admin::run_topics_alter);
     add(*topics, "reassignments", "Ongoing partition reassignments (ListPartitionReassignments)",
-        c.reassignments, admin::add_topics_reassignments_options,
-        admin::run_topics_reassignments);
+        c.reassignments, admin::add_topics_reassignments_options, admin::run_topics_reassignments);
     CLI::App* leaders = app.add_subcommand("leaders", "Partition leadership");
     leaders->require_subcommand(1);
     add(*leaders, "elect", "Preferred or unclean leader election (ElectLeaders)", c.elect,
         admin::add_leaders_elect_options, admin::run_leaders_elect);
+    add_group_commands(app);
 }
 
 std::optional<int> run_admin_command() {

@@ -15,26 +15,6 @@ namespace gregor::group {
 
 using model::kafka_error;
 
-kafka_error map_group_append_error(kafka_error append_error) {
-    switch (append_error) {
-    case kafka_error::unknown_topic_or_partition:
-    case kafka_error::not_enough_replicas:
-    case kafka_error::not_enough_replicas_after_append:
-        return kafka_error::coordinator_not_available;
-    case kafka_error::not_leader_or_follower:
-    case kafka_error::kafka_storage_error:
-        return kafka_error::not_coordinator;
-    case kafka_error::request_timed_out:
-        return kafka_error::rebalance_in_progress;
-    case kafka_error::message_too_large:
-    case kafka_error::record_list_too_large:
-    case kafka_error::invalid_fetch_size:
-        return kafka_error::unknown_server_error;
-    default:
-        return append_error;
-    }
-}
-
 group_coordinator::group_coordinator(group_config config, uuid_source new_uuid)
     : cfg_(config), new_uuid_(std::move(new_uuid)) {
     GREGOR_ASSERT(static_cast<bool>(new_uuid_), "group_coordinator needs a uuid source");
@@ -103,6 +83,7 @@ effects group_coordinator::unload(model::partition_id partition,
     if (epoch) {
         slot.epoch = *epoch;
     }
+    bool was_owned = slot.status != partition_status::not_owned;
     slot.status = partition_status::not_owned;
     std::vector<std::string> ids = group_ids(partition);
     for (const auto& id : ids) {
@@ -110,7 +91,9 @@ effects group_coordinator::unload(model::partition_id partition,
         answer_parked_on_unload(g);
         drop_group(g, now, "partition unloaded");
     }
-    GREGOR_LOG(group_log, info, "unloaded partition={} groups={}", partition, ids.size());
+    if (was_owned) {  // a follower's partitions were never loaded: nothing to say
+        GREGOR_LOG(group_log, info, "unloaded partition={} groups={}", partition, ids.size());
+    }
     return take_effects();
 }
 

@@ -76,8 +76,6 @@ struct delete_outcome {
     effects out;
 };
 
-// The group-metadata column of Kafka's append error table (§11.1).
-model::kafka_error map_group_append_error(model::kafka_error append_error);
 
 class group_coordinator {
 public:

@@ -2,6 +2,7 @@
 #include "base/assert.h"
 #include "base/limits.h"
 #include "group/group_coordinator.h"
+#include "group/append_errors.h"
 #include "group/internal.h"
 #include "group/logger.h"
 
@@ -300,7 +301,7 @@ void group_coordinator::finish_static_replacement(classic_group& g, const pendin
         m->rebalance_timeout_ms = pa.old_rebalance_timeout_ms;
         m->session_timeout_ms = pa.old_session_timeout_ms;
         join_response r = generation_response(g, *m, false);
-        r.error = map_group_append_error(error);
+        r.error = group_metadata_append_error(error);
         r.member_id = "";
         r.leader = pa.old_leader.value_or("");
         answer_join(*m, std::move(r));

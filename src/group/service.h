@@ -98,8 +98,8 @@ public:
     using clock_source = std::function<model::timestamp_ms()>;
 
     // REQUIRES: `log` outlives the service; `now` is wall-clock milliseconds.
-    group_service(asio::io_context& ioc, service_config config, offsets_log& log,
-                  clock_source now, uuid_source new_uuid);
+    group_service(asio::io_context& ioc, service_config config, offsets_log& log, clock_source now,
+                  uuid_source new_uuid);
     ~group_service();
     group_service(const group_service&) = delete;
     group_service& operator=(const group_service&) = delete;

@@ -16,14 +16,12 @@ void group_service::became_leader(model::partition_id p, model::leader_epoch epo
 }
 
 void group_service::resigned(model::partition_id p, std::optional<model::leader_epoch> epoch) {
-    if (auto it = loading_.find(p);
-        it != loading_.end() && (!epoch || !(*epoch < it->second))) {
+    if (auto it = loading_.find(p); it != loading_.end() && (!epoch || !(*epoch < it->second))) {
         loading_.erase(it);  // the running load notices and gives up
     }
     effects out = coordinator_.unload(p, epoch, now_());
-    if (coordinator_.status(p) == partition_status::not_owned && stores_.erase(p) > 0) {
-        GREGOR_LOG(group_log, info, "__consumer_offsets-{}: unloaded (epoch {})", p,
-                   epoch ? (*epoch)() : -1);
+    if (coordinator_.status(p) == partition_status::not_owned) {
+        stores_.erase(p);
     }
     run(std::move(out));
 }
@@ -74,7 +72,8 @@ asio::awaitable<void> group_service::load(model::partition_id p, model::leader_e
         }
         auto fed = loader.feed(chunk->data);
         if (!fed || *fed == 0) {
-            failed = fed ? gregor::error(protocol::errc::bad_length, "a batch larger than its read") : fed.err();
+            failed = fed ? gregor::error(protocol::errc::bad_length, "a batch larger than its read")
+                         : fed.err();
             break;
         }
         from = loader.next_offset();

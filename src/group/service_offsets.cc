@@ -20,12 +20,12 @@ const offset_store* group_service::store_for(model::partition_id p) const {
 // NONE iff partition `p`'s offsets are here to read and change.
 kafka_error group_service::offsets_status(model::partition_id p) const {
     switch (coordinator_.status(p)) {
-    case partition_status::loading:
-        return kafka_error::coordinator_load_in_progress;
-    case partition_status::not_owned:
-        return kafka_error::not_coordinator;
-    case partition_status::owned:
-        break;
+        case partition_status::loading:
+            return kafka_error::coordinator_load_in_progress;
+        case partition_status::not_owned:
+            return kafka_error::not_coordinator;
+        case partition_status::owned:
+            break;
     }
     return store_for(p) == nullptr ? kafka_error::not_coordinator : kafka_error::none;
 }

@@ -3,6 +3,7 @@
 #include "base/assert.h"
 #include "base/limits.h"
 #include "group/group_coordinator.h"
+#include "group/append_errors.h"
 #include "group/logger.h"
 
 namespace gregor::group {
@@ -167,7 +168,7 @@ void group_coordinator::finish_assignment(classic_group& g, const pending_append
     if (error != kafka_error::none) {
         GREGOR_LOG(group_log, warn, "group={} generation={} assignment not stored: {}", g.id,
                    g.generation, model::kafka_error_name(error));
-        reset_and_propagate_error(g, map_group_append_error(error), now);
+        reset_and_propagate_error(g, group_metadata_append_error(error), now);
         return maybe_prepare_rebalance(g, now, "storing the assignment failed");
     }
     for (auto& [id, m] : g.members) {

@@ -113,6 +113,30 @@ TEST(admin_args, usage_errors) {
     EXPECT_EQ(run_topics_alter(mixed), exit_usage) << "a reassignment goes alone";
 }
 
+// Every admin command takes Kafka's --bootstrap-server as well as --bootstrap and -b.
+template <class Options>
+void expect_bootstrap_spellings(void (*declare)(CLI::App&, Options&), const std::string& rest) {
+    for (const char* flag : {"--bootstrap-server", "--bootstrap", "-b"}) {
+        CLI::App app;
+        Options o;
+        declare(app, o);
+        app.parse(rest + " " + flag + " h1:9092,h2:9093", false);
+        EXPECT_EQ(o.common.bootstrap, "h1:9092,h2:9093") << flag << " " << rest;
+    }
+}
+
+TEST(admin_args, every_command_takes_bootstrap_server) {
+    expect_bootstrap_spellings(add_describe_cluster_options, "");
+    expect_bootstrap_spellings(add_health_options, "");
+    expect_bootstrap_spellings(add_topics_list_options, "");
+    expect_bootstrap_spellings(add_topics_describe_options, "t");
+    expect_bootstrap_spellings(add_topics_create_options, "t");
+    expect_bootstrap_spellings(add_topics_delete_options, "t");
+    expect_bootstrap_spellings(add_topics_alter_options, "t");
+    expect_bootstrap_spellings(add_topics_reassignments_options, "");
+    expect_bootstrap_spellings(add_leaders_elect_options, "--preferred");
+}
+
 TEST(admin_args, replication_factor_flags) {
     {
         CLI::App app;

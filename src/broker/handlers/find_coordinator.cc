@@ -64,7 +64,7 @@ coordinator find_one(services& s, request_context& ctx, std::int8_t key_type,
 
 // Advertised from v0 because librdkafka enables lz4 only then (docs/client-compat.md).
 handler_result<response> handle(services& s, request_context& ctx,
-                                 protocol::find_coordinator_request req) {
+                                protocol::find_coordinator_request req) {
     response out;
     if (ctx.version() < 4) {
         coordinator c = find_one(s, ctx, req.key_type, req.key);

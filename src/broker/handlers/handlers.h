@@ -9,9 +9,11 @@
 #include "broker/handlers/describe_cluster.h"
 #include "broker/handlers/fetch.h"
 #include "broker/handlers/find_coordinator.h"
+#include "broker/handlers/group_apis.h"
 #include "broker/handlers/leader_and_isr.h"
 #include "broker/handlers/list_offsets.h"
 #include "broker/handlers/metadata.h"
+#include "broker/handlers/offset_apis.h"
 #include "broker/handlers/offset_for_leader_epoch.h"
 #include "broker/handlers/produce.h"
 #include "broker/handlers/stop_replica.h"
@@ -32,7 +34,12 @@ using handled_apis =
              protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
              protocol::create_partitions_api, protocol::alter_partition_reassignments_api,
              protocol::list_partition_reassignments_api, protocol::describe_configs_api,
-             protocol::incremental_alter_configs_api, protocol::alter_configs_api>;
+             protocol::incremental_alter_configs_api, protocol::alter_configs_api,
+             // The group coordinator's APIs.
+             protocol::join_group_api, protocol::sync_group_api, protocol::heartbeat_api,
+             protocol::leave_group_api, protocol::describe_groups_api, protocol::list_groups_api,
+             protocol::delete_groups_api, protocol::offset_commit_api, protocol::offset_fetch_api,
+             protocol::offset_delete_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

@@ -1,6 +1,7 @@
 #include "broker/handlers/metadata.h"
 
 #include "broker/logger.h"
+#include "broker/topic_creation.h"
 #include "controller/assignment.h"
 #include "controller/topic_rules.h"
 #include "coord/client.h"
@@ -9,7 +10,6 @@
 #include "model/kafka_error.h"
 
 #include <algorithm>
-#include <random>
 
 namespace gregor::broker {
 namespace {
@@ -55,33 +55,19 @@ response::metadata_response_topic describe_topic(const services& s, request_cont
 // live brokers, as Kafka's auto topic creation does; the controller's watch on
 // /brokers/topics creates the partitions from there.
 void auto_create(services& s, const std::string& topic) {
-    std::vector<controller::broker_rack> brokers;
-    for (const cached_broker& b : s.cache.brokers()) {
-        brokers.push_back({b.id, b.rack});
-    }
-    if (s.zk == nullptr || brokers.empty()) {
+    if (s.zk == nullptr || s.cache.brokers().empty()) {
         return;
     }
     auto rf = std::min<std::size_t>(static_cast<std::size_t>(s.config.default_replication_factor),
-                                    brokers.size());
-    static std::mt19937_64 rng{std::random_device{}()};
-    auto assigned = controller::assign_replicas(brokers, s.config.num_partitions,
-                                                static_cast<std::int16_t>(rf), rng(), 0,
-                                                controller::rack_mode::safe);
-    if (!assigned) {
+                                    s.cache.brokers().size());
+    auto a = plan_new_topic(s.cache, s.config.num_partitions, static_cast<std::int16_t>(rf));
+    if (!a) {
         GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
-                                "cannot auto-create topic {}: {}", topic, assigned.err().message);
+                                "cannot auto-create topic {}: {}", topic, a.err().message);
         return;
     }
-    coord::topic_assignment a;
-    a.partitions = std::move(assigned).value();
-    std::array<std::uint8_t, 16> id{};
-    for (auto& b : id) {
-        b = static_cast<std::uint8_t>(rng());
-    }
-    a.topic_id = coord::make_cluster_id(id);
-    s.zk->create(coord::paths::topic(topic), coord::encode_topic(a), coord::create_mode::persistent,
-                 [topic](result<std::string> r) {
+    s.zk->create(coord::paths::topic(topic), coord::encode_topic(a.value()),
+                 coord::create_mode::persistent, [topic](result<std::string> r) {
                      if (r) {
                          GREGOR_LOG(broker_log, info, "auto-created topic {}", topic);
                      }

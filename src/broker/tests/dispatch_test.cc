@@ -4,7 +4,8 @@
 // driven by a controller's UpdateMetadata + LeaderAndIsr serves Metadata, Produce, Fetch and
 // ListOffsets, including a long-polling Fetch woken by a Produce; with a follower, acks=all
 // waits for the follower's fetch, consumers see only committed records, and followers are
-// fenced or told where their log diverges.
+// fenced or told where their log diverges. Without a group service the group APIs answer
+// COORDINATOR_NOT_AVAILABLE in every shape.
 // Method: frames encoded with the generated structs go through dispatch() on an io_context
 // that the test polls; storage is in memory. No sockets, no sleeps.
 #include "broker/dispatch.h"
@@ -42,7 +43,7 @@ struct dispatch_fixture : ::testing::Test {
                            return replication::replication_config{config.min_insync_replicas,
                                                                   config.replica_lag_time_max};
                        }};
-    services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
+    services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
                      return model::timestamp_ms(1000);
                  }};
     std::int32_t correlation = 0;
@@ -203,7 +204,7 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 22u);
+    EXPECT_EQ(got.size(), 32u);
     EXPECT_EQ(got.at(describe_configs_api::key), std::make_pair(std::int16_t{0}, std::int16_t{4}));
     EXPECT_EQ(got.at(incremental_alter_configs_api::key).second, 1);
     EXPECT_EQ(got.at(alter_configs_api::key).second, 2);
@@ -215,7 +216,63 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     EXPECT_EQ(got.at(produce_api::key).first, produce_api::version_min);
     EXPECT_EQ(got.at(find_coordinator_api::key).first, 0);
     EXPECT_EQ(got.at(fetch_api::key).second, 12);  // v13+ needs topic ids
-    EXPECT_EQ(got.count(join_group_api::key), 0u);
+    EXPECT_EQ(got.at(join_group_api::key), std::make_pair(std::int16_t{0}, std::int16_t{9}));
+    EXPECT_EQ(got.at(sync_group_api::key).second, 5);
+    EXPECT_EQ(got.at(heartbeat_api::key).second, 4);
+    EXPECT_EQ(got.at(leave_group_api::key).second, 5);
+    EXPECT_EQ(got.at(offset_commit_api::key), std::make_pair(std::int16_t{0}, std::int16_t{9}));
+    EXPECT_EQ(got.at(offset_fetch_api::key), std::make_pair(std::int16_t{0}, std::int16_t{9}));
+    EXPECT_EQ(got.at(offset_delete_api::key), std::make_pair(std::int16_t{0}, std::int16_t{0}));
+    EXPECT_EQ(got.at(list_groups_api::key).second, 5);
+    EXPECT_EQ(got.at(describe_groups_api::key).second, 5);
+    EXPECT_EQ(got.at(delete_groups_api::key).second, 2);
+}
+
+// Without ZooKeeper there is no group service: every group API says so, in its version's
+// shape, and OffsetCommit still tells unknown topics apart.
+TEST_F(dispatch_fixture, group_apis_without_a_group_service_say_coordinator_not_available) {
+    constexpr std::int16_t not_available = err(model::kafka_error::coordinator_not_available);
+    cached_partition led;
+    led.leader = node_id(1);
+    cache.update_partition("t", partition_id(0), led);
+
+    join_group_request join;
+    join.group_id = "g";
+    join.member_id = "m";
+    auto joined = call<join_group_api>(join, 5);
+    EXPECT_EQ(joined.error_code, not_available);
+    EXPECT_EQ(joined.member_id, "m");
+    EXPECT_EQ(call<sync_group_api>({}, 3).error_code, not_available);
+    EXPECT_EQ(call<heartbeat_api>({}, 1).error_code, not_available);
+    EXPECT_EQ(call<leave_group_api>({}, 0).error_code, not_available);
+    EXPECT_EQ(call<list_groups_api>({}, 4).error_code, not_available);
+    auto described = call<describe_groups_api>({{"g", "h"}, false, {}}, 5);
+    ASSERT_EQ(described.groups.size(), 2u);
+    EXPECT_EQ(described.groups[1].error_code, not_available);
+    auto deleted = call<delete_groups_api>({{"g"}, {}}, 2);
+    ASSERT_EQ(deleted.results.size(), 1u);
+    EXPECT_EQ(deleted.results[0].error_code, not_available);
+
+    using commit_partition =
+        offset_commit_request::offset_commit_request_topic::offset_commit_request_partition;
+    commit_partition p{partition_id(0), model::offset(1), model::no_leader_epoch,
+                       model::timestamp_ms(-1), "", {}};
+    offset_commit_request commit;
+    commit.group_id = "g";
+    commit.topics.push_back({"t", {p}, {}});
+    commit.topics.push_back({"nope", {p}, {}});
+    auto committed = call<offset_commit_api>(commit, 2);
+    ASSERT_EQ(committed.topics.size(), 2u);
+    EXPECT_EQ(committed.topics[0].partitions[0].error_code, not_available);
+    EXPECT_EQ(committed.topics[1].partitions[0].error_code,
+              err(model::kafka_error::unknown_topic_or_partition));
+
+    offset_fetch_request fetch;
+    fetch.groups.push_back({"g", std::nullopt, -1, std::nullopt, {}});
+    auto fetched = call<offset_fetch_api>(fetch, 8);
+    ASSERT_EQ(fetched.groups.size(), 1u);
+    EXPECT_EQ(fetched.groups[0].error_code, not_available);
+    EXPECT_EQ(call<offset_delete_api>({"g", {}}, 0).error_code, not_available);
 }
 
 TEST_F(dispatch_fixture, controller_apis_on_a_broker_without_a_controller_say_not_controller) {

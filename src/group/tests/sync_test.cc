@@ -4,6 +4,7 @@
 // their error codes; the SyncGroup deadline (KAFKA-12890) removes members that never sync.
 // Method: coordinator_fixture; the test plays the driver's appends with complete_append.
 #include "base/limits.h"
+#include "group/append_errors.h"
 #include "group/tests/coordinator_fixture.h"
 
 namespace gregor::group::test {
@@ -53,17 +54,17 @@ TEST_F(sync_test, failed_write_answers_the_mapped_error_and_rebalances) {
 
 TEST_F(sync_test, append_errors_map_as_kafka_maps_them_for_group_records) {
     using e = kafka_error;
-    EXPECT_EQ(map_group_append_error(e::unknown_topic_or_partition), e::coordinator_not_available);
-    EXPECT_EQ(map_group_append_error(e::not_enough_replicas), e::coordinator_not_available);
-    EXPECT_EQ(map_group_append_error(e::not_enough_replicas_after_append),
+    EXPECT_EQ(group_metadata_append_error(e::unknown_topic_or_partition), e::coordinator_not_available);
+    EXPECT_EQ(group_metadata_append_error(e::not_enough_replicas), e::coordinator_not_available);
+    EXPECT_EQ(group_metadata_append_error(e::not_enough_replicas_after_append),
               e::coordinator_not_available);
-    EXPECT_EQ(map_group_append_error(e::not_leader_or_follower), e::not_coordinator);
-    EXPECT_EQ(map_group_append_error(e::kafka_storage_error), e::not_coordinator);
-    EXPECT_EQ(map_group_append_error(e::request_timed_out), e::rebalance_in_progress);
-    EXPECT_EQ(map_group_append_error(e::message_too_large), e::unknown_server_error);
-    EXPECT_EQ(map_group_append_error(e::record_list_too_large), e::unknown_server_error);
-    EXPECT_EQ(map_group_append_error(e::invalid_fetch_size), e::unknown_server_error);
-    EXPECT_EQ(map_group_append_error(e::corrupt_message), e::corrupt_message);
+    EXPECT_EQ(group_metadata_append_error(e::not_leader_or_follower), e::not_coordinator);
+    EXPECT_EQ(group_metadata_append_error(e::kafka_storage_error), e::not_coordinator);
+    EXPECT_EQ(group_metadata_append_error(e::request_timed_out), e::rebalance_in_progress);
+    EXPECT_EQ(group_metadata_append_error(e::message_too_large), e::unknown_server_error);
+    EXPECT_EQ(group_metadata_append_error(e::record_list_too_large), e::unknown_server_error);
+    EXPECT_EQ(group_metadata_append_error(e::invalid_fetch_size), e::unknown_server_error);
+    EXPECT_EQ(group_metadata_append_error(e::corrupt_message), e::corrupt_message);
 }
 
 TEST_F(sync_test, wrong_generation_is_illegal_generation) {
