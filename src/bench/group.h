@@ -84,13 +84,19 @@ struct member_read {
 std::vector<figure> group_read_figures(const std::vector<member_read>& members);
 
 // A coordinator's "__consumer_offsets-<partition>: loaded in epoch E: G groups, N offsets,
-// ..." log line (src/group/service_load.cc), its time read as local time.
+// B batches, ..." log line (src/group/service_load.cc); times are the log's local time.
 struct load_line {
     std::int64_t unix_ms = 0;
     std::int64_t epoch = 0;
     std::int64_t offsets = 0;
+    std::int64_t batches = 0;
+    std::int64_t loading_unix_ms = 0;  // its "loading partition=<p>" line before, 0: not seen
 };
 std::optional<load_line> parse_load_line(std::string_view line, int partition);
+// The time of a "loading partition=<partition> epoch=E" line (group_coordinator.cc).
+std::optional<std::int64_t> parse_loading_line(std::string_view line, int partition);
+// The time at the start of a broker.log line, "2026-12-06T05:42:10.123 ...", as local time.
+std::optional<std::int64_t> parse_log_time(std::string_view line);
 // The __consumer_offsets partition of `group` (Kafka's partitionFor: the absolute value of
 // Java's String.hashCode, modulo the partition count).
 int offsets_partition_of(const std::string& group, int partitions);

@@ -65,6 +65,7 @@ struct member_counts {
     std::int64_t bytes = 0;
     std::int64_t first_ns = 0;
     std::int64_t last_ns = 0;
+    int partitions = 0;  // held when the read ended (closing the client revokes them)
     std::string first_error;
 };
 
@@ -209,6 +210,9 @@ result<void> read_as_group(const options& o, const std::string& group, shared_pr
     }
     start.arrive_and_wait();
     watch(o, sp);
+    for (std::size_t i = 0; i < run.members.size(); ++i) {
+        run.counts[i].partitions = static_cast<int>(run.members[i]->partitions().size());
+    }
     stop.store(true);
     for (auto& t : threads) {
         t.join();
@@ -221,7 +225,7 @@ std::vector<member_read> reads_of(const group_run& run) {
     for (std::size_t i = 0; i < run.counts.size(); ++i) {
         const member_counts& c = run.counts[i];
         out.push_back({c.records, c.bytes, run.members[i]->subscribed_ns.load(), c.first_ns,
-                       c.last_ns, static_cast<int>(run.members[i]->partitions().size())});
+                       c.last_ns, c.partitions});
     }
     return out;
 }

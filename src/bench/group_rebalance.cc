@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <latch>
 #include <thread>
 
@@ -82,9 +83,14 @@ void add_figures(const options& o, const join_stamps& s, bool complete, report& 
         r.results.push_back(
             {"rebalance_ms", rebalance, "ms from the first subscribe to every member assigned"});
         if (o.initial_delay_ms) {
-            r.results.push_back({"rebalance_minus_delay_ms",
-                                 rebalance - static_cast<double>(*o.initial_delay_ms),
-                                 "ms, less --initial-delay-ms"});
+            auto delay = static_cast<double>(*o.initial_delay_ms);
+            r.results.push_back(
+                {"rebalance_minus_delay_ms", rebalance - delay, "ms, less --initial-delay-ms"});
+            // Inferred: how many whole delays fit (KIP-134 may wait more than one).
+            double delays = delay > 0 ? std::floor(rebalance / delay) : 0;
+            r.results.push_back({"delays_waited", delays, "whole initial delays in rebalance_ms"});
+            r.results.push_back({"rebalance_beyond_delays_ms", rebalance - delays * delay,
+                                 "ms beyond those delays"});
         }
         r.results.push_back({"first_assignment_ms", ms_between(s.first_subscribe, s.first_assigned),
                              "ms from the first subscribe to the first member assigned"});
@@ -93,6 +99,29 @@ void add_figures(const options& o, const join_stamps& s, bool complete, report& 
                          "ms between the first and the last subscribe"});
     r.results.push_back({"assignments_per_member_max", static_cast<double>(s.assignments_max),
                          "assignments (rebalances) seen by one member"});
+}
+
+// The notes, and the failure if a member could not subscribe or the assignment never
+// completed.
+void finish(const options& o, const std::vector<std::unique_ptr<group_member>>& members,
+            const std::vector<member_thread_result>& outcomes, bool complete,
+            const assignment_check& c, int partitions, report& r) {
+    r.notes.push_back(
+        "KIP-134: a new group waits group.initial.rebalance.delay.ms after its first member, and "
+        "once more (within the rebalance timeout) if members joined during that delay, so members "
+        "joining at once take about twice the delay; the bench cannot read the brokers' delay: "
+        "pass it with --initial-delay-ms (delays_waited is inferred from the time)");
+    for (const auto& out : outcomes) {
+        if (!out.failure.empty() && r.failure.empty()) {
+            r.failure = out.failure;
+        }
+    }
+    if (!complete && r.failure.empty()) {
+        r.failure = fmt::format(
+            "{} of {} partition(s) assigned ({} shared) within {} s{}", c.covered, partitions,
+            c.shared, o.timeout_s,
+            members[0]->last().empty() ? "" : "; librdkafka said: " + members[0]->last());
+    }
 }
 
 }  // namespace
@@ -145,22 +174,7 @@ result<report> run_group_rebalance(const options& raw) {
     r.results.push_back({"partitions_assigned", static_cast<double>(c.covered), "partitions"});
     r.results.push_back(
         {"partitions_shared", static_cast<double>(c.shared), "partitions held by two members"});
-    r.notes.push_back(
-        "KIP-134: a new group waits group.initial.rebalance.delay.ms after its first member, and "
-        "once more (within the rebalance timeout) if members joined during that delay, so members "
-        "joining at once take about twice the delay; the bench cannot read the brokers' delay: "
-        "pass it with --initial-delay-ms");
-    for (const auto& out : outcomes) {
-        if (!out.failure.empty() && r.failure.empty()) {
-            r.failure = out.failure;
-        }
-    }
-    if (!complete && r.failure.empty()) {
-        r.failure = fmt::format(
-            "{} of {} partition(s) assigned ({} shared) within {} s{}", c.covered, partitions,
-            c.shared, o.timeout_s,
-            members[0]->last().empty() ? "" : "; librdkafka said: " + members[0]->last());
-    }
+    finish(o, members, outcomes, complete, c, partitions, r);
     return r;
 }
 

@@ -177,10 +177,8 @@ int offsets_partition_of(const std::string& group, int partitions) {
     return partitions > 0 ? abs % partitions : 0;
 }
 
-std::optional<load_line> parse_load_line(std::string_view line, int partition) {
-    const std::string marker = fmt::format("__consumer_offsets-{}: loaded in epoch ", partition);
-    auto at = line.find(marker);
-    if (at == std::string_view::npos || line.size() < 23) {
+std::optional<std::int64_t> parse_log_time(std::string_view line) {
+    if (line.size() < 23) {
         return std::nullopt;
     }
     std::tm tm{};
@@ -193,19 +191,31 @@ std::optional<load_line> parse_load_line(std::string_view line, int partition) {
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     tm.tm_isdst = -1;
+    return static_cast<std::int64_t>(std::mktime(&tm)) * 1000 + ms;
+}
+
+std::optional<load_line> parse_load_line(std::string_view line, int partition) {
+    const std::string marker = fmt::format("__consumer_offsets-{}: loaded in epoch ", partition);
+    auto at = line.find(marker);
+    auto when = parse_log_time(line);
+    if (at == std::string_view::npos || !when) {
+        return std::nullopt;
+    }
     std::string rest(line.substr(at + marker.size()));
-    load_line out;
     long long epoch = 0;
     long long groups = 0;
     long long offsets = 0;
-    if (std::sscanf(rest.c_str(), "%lld: %lld groups, %lld offsets", &epoch, &groups, &offsets) !=
-        3) {
+    long long batches = 0;
+    if (std::sscanf(rest.c_str(), "%lld: %lld groups, %lld offsets, %lld batches", &epoch, &groups,
+                    &offsets, &batches) != 4) {
         return std::nullopt;
     }
-    out.unix_ms = static_cast<std::int64_t>(std::mktime(&tm)) * 1000 + ms;
-    out.epoch = epoch;
-    out.offsets = offsets;
-    return out;
+    return load_line{*when, epoch, offsets, batches};
+}
+
+std::optional<std::int64_t> parse_loading_line(std::string_view line, int partition) {
+    const std::string marker = fmt::format("] loading partition={} epoch=", partition);
+    return line.find(marker) == std::string_view::npos ? std::nullopt : parse_log_time(line);
 }
 
 namespace {
@@ -268,7 +278,8 @@ takeover_times watch_takeover(const options& o, const std::map<int, broker_addre
     return t;
 }
 
-// The new coordinator's "loaded in epoch" line for the group's partition, after the kill.
+// The new coordinator's "loaded in epoch" line for the group's partition after the kill,
+// with the time of the "loading" line before it.
 std::optional<load_line> find_load_line(const options& o, int coordinator, int partition,
                                         std::int64_t killed_unix_ms) {
     auto path =
@@ -277,10 +288,15 @@ std::optional<load_line> find_load_line(const options& o, int coordinator, int p
     do {
         std::ifstream log(path);
         std::string line;
+        std::optional<std::int64_t> loading;
         while (std::getline(log, line)) {
-            auto l = parse_load_line(line, partition);
             // The log has millisecond stamps: one ms of slack on the kill's.
+            if (auto at = parse_loading_line(line, partition); at && *at + 1 >= killed_unix_ms) {
+                loading = at;
+            }
+            auto l = parse_load_line(line, partition);
             if (l && l->unix_ms + 1 >= killed_unix_ms) {
+                l->loading_unix_ms = loading.value_or(0);
                 return l;
             }
         }
@@ -352,9 +368,13 @@ void add_takeover_results(const takeover_times& t, const std::optional<load_line
     if (t.answered_ms) {
         r.phases.push_back({"the new coordinator answers OffsetFetch", *t.answered_ms});
     }
+    if (loaded && loaded->loading_unix_ms > 0) {
+        r.phases.push_back({"coordinator: loading the offsets partition",
+                            static_cast<double>(loaded->loading_unix_ms) - killed_unix_ms});
+    }
     if (loaded) {
-        r.phases.push_back({fmt::format("coordinator: loaded in epoch {} ({} offsets)",
-                                        loaded->epoch, loaded->offsets),
+        r.phases.push_back({fmt::format("coordinator: loaded in epoch {} ({} offsets, {} batches)",
+                                        loaded->epoch, loaded->offsets, loaded->batches),
                             static_cast<double>(loaded->unix_ms) - killed_unix_ms});
     }
     if (t.fetched_ms) {
@@ -365,7 +385,14 @@ void add_takeover_results(const takeover_times& t, const std::optional<load_line
                      [](const phase& a, const phase& b) { return a.at_ms < b.at_ms; });
     if (loaded) {
         r.results.push_back({"loaded_offsets", static_cast<double>(loaded->offsets),
-                             "offsets the new coordinator loaded"});
+                             "offsets the new coordinator loaded (the last of each partition)"});
+        r.results.push_back(
+            {"loaded_batches", static_cast<double>(loaded->batches), "batches it read"});
+        if (loaded->loading_unix_ms > 0) {
+            r.results.push_back({"load_ms",
+                                 static_cast<double>(loaded->unix_ms - loaded->loading_unix_ms),
+                                 "ms from its \"loading\" line to its \"loaded\" line"});
+        }
         r.results.push_back({"loaded_line_ms",
                              static_cast<double>(loaded->unix_ms) - killed_unix_ms,
                              "ms from the kill to its \"loaded\" line (log clock, 1 ms steps)"});

@@ -155,6 +155,7 @@ TEST(bench_group_takeover, the_coordinator_log_line_gives_its_time_and_offsets) 
     ASSERT_TRUE(l);
     EXPECT_EQ(l->epoch, 3);
     EXPECT_EQ(l->offsets, 100000);
+    EXPECT_EQ(l->batches, 100);
     std::tm tm{};
     tm.tm_year = 126;
     tm.tm_mon = 11;
@@ -166,6 +167,11 @@ TEST(bench_group_takeover, the_coordinator_log_line_gives_its_time_and_offsets) 
     EXPECT_EQ(l->unix_ms, static_cast<std::int64_t>(std::mktime(&tm)) * 1000 + 123);
     EXPECT_FALSE(parse_load_line(line, 17));  // another partition
     EXPECT_FALSE(parse_load_line("__consumer_offsets-7: loaded in epoch 3: 1 groups", 7));
+    const char* loading = "2026-12-06T05:42:10.023 info [b2] [group] loading partition=7 epoch=3";
+    EXPECT_EQ(parse_loading_line(loading, 7), l->unix_ms - 100);
+    EXPECT_FALSE(parse_loading_line(loading, 70));
+    EXPECT_FALSE(
+        parse_loading_line("2026-12-06T05:42:10.023 [group] loading partition=70 epoch=3", 7));
 }
 
 TEST(bench_group_takeover, the_offsets_partition_is_kafkas) {
