@@ -43,7 +43,7 @@ struct dispatch_fixture : ::testing::Test {
                            return replication::replication_config{config.min_insync_replicas,
                                                                   config.replica_lag_time_max};
                        }};
-    services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
+    services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
                      return model::timestamp_ms(1000);
                  }};
     std::int32_t correlation = 0;
