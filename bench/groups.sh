@@ -5,7 +5,8 @@
 #   - consume:   3 members of one group read 5,000,000 100-byte records (6 partitions, written
 #                by the first run), then one assign() consumer reads the same topic;
 #   - rebalance: 10 members join one new group at once;
-#   - commit:    10,000 synchronous then 100,000 pipelined OffsetCommits (window 256);
+#   - commit:    10,000 synchronous then 100,000 pipelined OffsetCommits (window 256), with
+#                each broker's CPU per commit (--cluster-dir);
 # then RUNS takeover runs, each on its own fresh cluster: 100,000 offsets committed (1,000
 # partitions x 100 rounds), the group's coordinator killed (SIGKILL through the supervisor),
 # timed until the new coordinator answers every offset. Every report is saved as JSON in the
@@ -62,7 +63,8 @@ if [[ -n $shared_modes ]]; then
       case $mode in
         consume) bench "consume-$i" -t groupread --members 3 --partitions 6 --records 5000000 ;;
         rebalance) bench "rebalance-$i" -t join --join-members 10 --initial-delay-ms 3000 ;;
-        commit) bench "commit-$i" -t commits --commits 100000 --sync-commits 10000 ;;
+        commit) bench "commit-$i" -t commits --commits 100000 --sync-commits 10000 \
+          --cluster-dir "$cluster" ;;
       esac
     done
   done

@@ -6,9 +6,11 @@
 #include "bench/workloads.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <unistd.h>
 
 namespace gregor::bench {
@@ -74,6 +76,25 @@ std::string group_id_of(const options& o, const char* what) {
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
     return fmt::format("gregor-bench-{}-{}-{}", what, ::getpid(), ms);
+}
+
+std::map<int, pid_t> broker_pids(const options& o) {
+    std::map<int, pid_t> out;
+    if (o.cluster_dir.empty()) {
+        return out;
+    }
+    std::ifstream in(o.cluster_dir + "/cluster.json");
+    auto state = nlohmann::json::parse(in, nullptr, false);
+    if (state.is_discarded() || !state.contains("brokers") || !state["brokers"].is_array()) {
+        return out;
+    }
+    for (const auto& b : state["brokers"]) {
+        if (b.contains("id") && b.contains("pid") && b["id"].is_number_integer() &&
+            b["pid"].is_number_integer() && b["pid"].get<pid_t>() > 0) {
+            out[b["id"].get<int>()] = b["pid"].get<pid_t>();
+        }
+    }
+    return out;
 }
 
 std::vector<int> group_member::partitions() const {

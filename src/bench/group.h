@@ -16,10 +16,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 namespace gregor::bench {
@@ -30,6 +32,10 @@ std::int64_t group_now_ns();
 
 // --group, or "gregor-bench-<what>-<pid>-<unix ms>": a fresh group per run.
 std::string group_id_of(const options& o, const char* what);
+
+// Every running broker's pid by id, from <--cluster-dir>/cluster.json (`gregor cluster up`'s
+// state file); empty without --cluster-dir or a readable file.
+std::map<int, pid_t> broker_pids(const options& o);
 
 // It is a client_log so that librdkafka's one opaque pointer serves the log callbacks (which
 // see the client_log) and the rebalance callback (which sees the member).

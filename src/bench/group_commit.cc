@@ -6,11 +6,14 @@
 // latency runs from the call to its result.
 #include "bench/errc.h"
 #include "bench/group.h"
+#include "bench/process_usage.h"
 #include "bench/progress.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <sys/resource.h>
 #include <thread>
 
 namespace gregor::bench {
@@ -172,6 +175,46 @@ commit_phase commit_pipelined(const options& o, rd_kafka_t* rk, offset_source& o
     return ph;
 }
 
+// CPU seconds so far of each broker (by id) and of this process (every thread: the
+// librdkafka client included).
+struct cpu_snapshot {
+    std::map<int, double> brokers;
+    double client_s = 0;
+};
+
+cpu_snapshot take_cpu(const std::map<int, pid_t>& pids) {
+    cpu_snapshot c;
+    for (const auto& [id, pid] : pids) {
+        if (auto u = read_process_usage(pid)) {
+            c.brokers[id] = u->cpu_s;
+        }
+    }
+    rusage self{};
+    ::getrusage(RUSAGE_SELF, &self);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    c.client_s = seconds(self.ru_utime) + seconds(self.ru_stime);
+    return c;
+}
+
+// CPU microseconds per pipelined commit of each broker and of the client.
+void add_cpu(const cpu_snapshot& before, const cpu_snapshot& after, std::int64_t commits,
+             report& r) {
+    auto per = [&](double s) {
+        return s * 1e6 / static_cast<double>(std::max<std::int64_t>(commits, 1));
+    };
+    for (const auto& [id, cpu_s] : after.brokers) {
+        auto was = before.brokers.find(id);
+        if (was != before.brokers.end()) {
+            r.results.push_back({fmt::format("broker_{}_cpu_us_per_commit", id),
+                                 per(cpu_s - was->second), "us of that broker's CPU per commit"});
+        }
+    }
+    r.results.push_back({"client_cpu_us_per_commit", per(after.client_s - before.client_s),
+                         "us of this process's CPU (librdkafka included) per commit"});
+}
+
 void add_phase(const char* prefix, const commit_phase& ph, report& r) {
     std::string p = prefix;
     r.results.push_back({p + "commits", static_cast<double>(ph.done), "OffsetCommits"});
@@ -200,7 +243,10 @@ result<report> run_group_commit(const options& raw) {
     const std::int64_t n = *o.commits;
     const std::int64_t sync_n = o.sync_commits.value_or(std::min(n, default_sync_commits_max));
     commit_phase sync = commit_sync(rk.get(), offsets, sync_n);
+    const std::map<int, pid_t> pids = broker_pids(o);
+    cpu_snapshot cpu_before = take_cpu(pids);
     commit_phase pipelined = commit_pipelined(o, rk.get(), offsets, n);
+    cpu_snapshot cpu_after = take_cpu(pids);
     r.parameters = {{"mode", "commit"}, {"bootstrap", o.bootstrap},
                     {"topic", o.topic}, {"partitions", layout.leaders.size()},
                     {"group", group},   {"sync_commits", sync_n},
@@ -213,6 +259,7 @@ result<report> run_group_commit(const options& raw) {
     r.results.push_back({"sync_latency_p99_ms", s.p99_ms, "ms"});
     r.results.push_back({"sync_latency_p99_9_ms", s.p999_ms, "ms"});
     r.results.push_back({"sync_latency_max_ms", s.max_ms, "ms"});
+    add_cpu(cpu_before, cpu_after, pipelined.done, r);
     r.notes.push_back(
         "one offset per OffsetCommit; the latency section is the pipelined commits', "
         "from rd_kafka_commit_queue() to its result event");
