@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace gregor::bench {
@@ -76,6 +77,15 @@ std::string group_id_of(const options& o, const char* what) {
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
     return fmt::format("gregor-bench-{}-{}-{}", what, ::getpid(), ms);
+}
+
+double process_cpu_s() {
+    rusage self{};
+    ::getrusage(RUSAGE_SELF, &self);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(self.ru_utime) + seconds(self.ru_stime);
 }
 
 std::map<int, pid_t> broker_pids(const options& o) {

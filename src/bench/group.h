@@ -33,6 +33,9 @@ std::int64_t group_now_ns();
 // --group, or "gregor-bench-<what>-<pid>-<unix ms>": a fresh group per run.
 std::string group_id_of(const options& o, const char* what);
 
+// CPU seconds (user + system) this process has used so far, every thread included.
+double process_cpu_s();
+
 // Every running broker's pid by id, from <--cluster-dir>/cluster.json (`gregor cluster up`'s
 // state file); empty without --cluster-dir or a readable file.
 std::map<int, pid_t> broker_pids(const options& o);

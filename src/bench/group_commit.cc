@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <map>
-#include <sys/resource.h>
 #include <thread>
 
 namespace gregor::bench {
@@ -189,12 +188,7 @@ cpu_snapshot take_cpu(const std::map<int, pid_t>& pids) {
             c.brokers[id] = u->cpu_s;
         }
     }
-    rusage self{};
-    ::getrusage(RUSAGE_SELF, &self);
-    auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    c.client_s = seconds(self.ru_utime) + seconds(self.ru_stime);
+    c.client_s = process_cpu_s();
     return c;
 }
 

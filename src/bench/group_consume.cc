@@ -242,7 +242,9 @@ void add_assign_pass(const options& o, std::int64_t records_read, report& r) {
     a.kind = workload::consume;
     a.duration_s.reset();
     a.records = records_read;
+    const double cpu_before = process_cpu_s();
     auto read = run_consume(a);
+    const double cpu_s = process_cpu_s() - cpu_before;
     if (!read || !read->failure.empty()) {
         r.failure = "the assign() pass failed: " + (read ? read->failure : read.err().detail);
         return;
@@ -255,6 +257,8 @@ void add_assign_pass(const options& o, std::int64_t records_read, report& r) {
     r.results.push_back({"assign_records", records, "records (one assign() consumer)"});
     r.results.push_back({"assign_records_per_s", rate, "records/s"});
     r.results.push_back({"assign_mb_per_s", mb, "MB/s"});
+    r.results.push_back({"assign_client_cpu_us_per_record", cpu_s * 1e6 / std::max(records, 1.0),
+                         "us of this process's CPU per record (librdkafka included)"});
     r.ratios.push_back({"group_to_assign_records_per_s", rate > 0 ? group_rate / rate : 0,
                         "of one assign() consumer's records/s"});
 }
@@ -311,7 +315,9 @@ result<report> run_group_consume(const options& o) {
     }
     const std::string group = group_id_of(o, "read");
     group_run run;
+    const double cpu_before = process_cpu_s();
     GREGOR_TRY_VOID(read_as_group(o, group, sp, run));
+    const double cpu_s = process_cpu_s() - cpu_before;
     r.parameters = {{"mode", "consume"},
                     {"bootstrap", o.bootstrap},
                     {"topic", o.topic},
@@ -325,6 +331,9 @@ result<report> run_group_consume(const options& o) {
     r.results.push_back({"records_read_by_a_second_member",
                          static_cast<double>(sp.second_readers.load()), "records"});
     r.results.push_back({"errors", static_cast<double>(sp.errors.load()), "consumer errors"});
+    r.results.push_back({"client_cpu_us_per_record",
+                         cpu_s * 1e6 / std::max(r.results[0].value, 1.0),
+                         "us of this process's CPU per record, joining included"});
     auto read = static_cast<std::int64_t>(r.results[0].value);  // "records"
     if (read < sp.target && !o.duration_s) {
         std::string first_error;
@@ -339,6 +348,7 @@ result<report> run_group_consume(const options& o) {
         r.failure = fmt::format("the group read nothing within --duration {} s", *o.duration_s);
         return r;
     }
+    run.members.clear();  // their clients (and librdkafka threads) gone before the next pass
     add_assign_pass(o, read, r);
     return r;
 }
