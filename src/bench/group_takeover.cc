@@ -226,6 +226,8 @@ struct takeover_times {
     std::optional<double> fetched_ms;   // every offset fetched
     int coordinator = -1;
     std::int16_t last_error = 0;
+    std::map<std::int16_t, int> answers;  // OffsetFetch answers of the new coordinator, by error
+    double slowest_fetch_ms = 0;          // its slowest OffsetFetch round trip
 };
 
 double ms_since(group_clock::time_point t) {
@@ -246,11 +248,14 @@ void probe_once(std::map<int, std::unique_ptr<broker_connection>>& survivors, in
     if (t.coordinator < 0) {
         return;
     }
+    auto asked = group_clock::now();
     auto fetched = fetch_offsets(*survivors[t.coordinator], plan);
+    t.slowest_fetch_ms = std::max(t.slowest_fetch_ms, ms_since(asked));
     if (!fetched) {
         return;
     }
     t.last_error = fetched->error_code;
+    ++t.answers[fetched->error_code];
     if (fetched->error_code != not_coordinator) {
         t.answered_ms = t.answered_ms.value_or(ms_since(killed));
     }
@@ -381,6 +386,12 @@ void add_takeover_results(const takeover_times& t, const std::optional<load_line
         r.phases.push_back({"every offset fetched from the new coordinator", *t.fetched_ms});
         r.results.push_back({"takeover_ms", *t.fetched_ms, "ms from the kill to every offset"});
     }
+    for (const auto& [code, n] : t.answers) {
+        r.results.push_back({fmt::format("offset_fetch_error_{}_answers", code),
+                             static_cast<double>(n), "OffsetFetch answers with that error code"});
+    }
+    r.results.push_back({"offset_fetch_slowest_ms", t.slowest_fetch_ms,
+                         "ms, the slowest OffsetFetch to the new coordinator"});
     std::stable_sort(r.phases.begin(), r.phases.end(),
                      [](const phase& a, const phase& b) { return a.at_ms < b.at_ms; });
     if (loaded) {
