@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config python3 git clang libfuzzer-14-dev ccache
+  build-essential cmake ninja-build pkg-config python3 git clang libfuzzer-14-dev ccache lld
   libclang-rt-14-dev
   # libraries
   libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
