@@ -3,7 +3,8 @@
 // client was told is lost: every commit acknowledged before (and after) the kill is read
 // back from the new coordinator (committed offsets only grow), the group re-forms there
 // (Stable with the same three members) and keeps consuming, and every record the producer
-// had acknowledged is consumed at least once.
+// had acknowledged is consumed at least once. The same holds when the killed broker comes
+// back and the coordinator moves back to it (unloaded on one broker, loaded on the other).
 // Method: replication_cluster (real ZooKeeper, three brokers), a 6-partition topic with
 // replication factor 3 and min.insync.replicas 2, `__consumer_offsets` replicated three
 // times; a paced acks=all producer and the members are group_clients.py child processes
@@ -37,7 +38,10 @@ std::map<std::string, std::string> failover_settings() {
     return {{"group.initial.rebalance.delay.ms", "0"},
             {"offsets.topic.replication.factor", "3"},
             {"offsets.topic.num.partitions", "6"},
-            {"auto.create.topics.enable", "false"}};
+            {"auto.create.topics.enable", "false"},
+            // Leadership returns to a restarted broker soon: the coordinator moves back.
+            {"leader.imbalance.check.interval.seconds", "2"},
+            {"leader.imbalance.per.broker.percentage", "0"}};
 }
 
 std::set<int> values_in(const fs::path& file) {
@@ -88,14 +92,13 @@ std::map<int, std::int64_t> acknowledged(const members& group_members) {
                 fetched = fetch_offsets(port, group, topic, partitions);
                 return fetched.has_value();
             },
-                    limit)) {
+            limit)) {
         return ::testing::AssertionFailure() << "OffsetFetch never answered on port " << port;
     }
     for (auto [p, offset] : acked) {
         if ((*fetched)[p] < offset) {
-            return ::testing::AssertionFailure()
-                   << "partition " << p << ": committed " << (*fetched)[p] << " < acknowledged "
-                   << offset;
+            return ::testing::AssertionFailure() << "partition " << p << ": committed "
+                                                 << (*fetched)[p] << " < acknowledged " << offset;
         }
     }
     return ::testing::AssertionSuccess() << acked.size() << " partitions";
@@ -108,13 +111,15 @@ bool stable_with(replication_cluster& c, int coordinator, std::size_t count) {
 
 class paced_producer {
 public:
-    paced_producer(const replication_cluster& c, const fs::path& dir)
-        : acked_(dir / "producer.acked") {
-        pid_ = spawn_child({"/usr/bin/python3", GREGOR_GROUP_CLIENTS, "produce-paced",
-                            c.bootstrap(), topic, std::to_string(prefilled),
-                            std::to_string(streamed), std::to_string(partitions),
-                            std::to_string(streamed_per_second), acked_.string()},
-                           dir / "producer.log", false);
+    // Records first..first+streamed-1, written down in `name`.acked once acknowledged.
+    paced_producer(const replication_cluster& c, const fs::path& dir, const std::string& name,
+                   int first)
+        : acked_(dir / (name + ".acked")) {
+        pid_ = spawn_child(
+            {"/usr/bin/python3", GREGOR_GROUP_CLIENTS, "produce-paced", c.bootstrap(), topic,
+             std::to_string(first), std::to_string(streamed), std::to_string(partitions),
+             std::to_string(streamed_per_second), acked_.string()},
+            dir / (name + ".log"), false);
     }
     ~paced_producer() {
         if (pid_ > 0) {
@@ -161,11 +166,11 @@ TEST(consumer_group_faults, acknowledged_commits_survive_a_coordinator_kill) {
         },
         limit))
         << c.log_lines("group");
-    ASSERT_TRUE(eventually([&] { return read_all(views(group_members), range_of(0, prefilled)); },
-                           limit));
+    ASSERT_TRUE(
+        eventually([&] { return read_all(views(group_members), range_of(0, prefilled)); }, limit));
 
     // Kill the coordinator once the stream is flowing and commits keep coming.
-    paced_producer producer(c, dir.path);
+    paced_producer producer(c, dir.path, "stream1", prefilled);
     ASSERT_TRUE(eventually([&] { return producer.acked().size() >= streamed / 5; }, limit));
     std::size_t commits_before = 0;
     for (const auto& m : group_members) {
@@ -208,14 +213,31 @@ TEST(consumer_group_faults, acknowledged_commits_survive_a_coordinator_kill) {
     EXPECT_GE(acked.size(), static_cast<std::size_t>(streamed) * 9 / 10);
     EXPECT_TRUE(eventually([&] { return read_all(views(group_members), acked); }, limit));
 
+    // (d) The killed broker comes back and leadership returns to it (the preferred replica)
+    // under a second stream: the coordinator moves back by unload and load, not by a crash.
+    c.broker(old_coordinator).restart();
+    ASSERT_TRUE(c.wait_registered(old_coordinator, limit));
+    paced_producer second(c, dir.path, "stream2", prefilled + streamed);
+    ASSERT_TRUE(
+        eventually([&] { return find_coordinator(c, group, live) == old_coordinator; }, limit))
+        << c.log_lines("group");
+    EXPECT_TRUE(commits_read_back(c.broker(old_coordinator).port(), group_members));
+    EXPECT_TRUE(eventually([&] { return stable_with(c, old_coordinator, 3); }, limit))
+        << c.log_lines("group");
+    produced = second.wait(240s);
+    ASSERT_TRUE(produced.has_value());
+    acked = second.acked();
+    EXPECT_GE(acked.size(), static_cast<std::size_t>(streamed) * 9 / 10);
+    EXPECT_TRUE(eventually([&] { return read_all(views(group_members), acked); }, limit));
+
     // (a) again once every member closed: the last acknowledged commits are there too.
     for (auto& m : group_members) {
         EXPECT_TRUE(m->stop());
     }
-    EXPECT_TRUE(commits_read_back(c.broker(new_coordinator).port(), group_members));
+    EXPECT_TRUE(commits_read_back(c.broker(old_coordinator).port(), group_members));
     EXPECT_TRUE(eventually(
         [&] {
-            auto d = describe_group(c.broker(new_coordinator).port(), group);
+            auto d = describe_group(c.broker(old_coordinator).port(), group);
             return d && d->state == "Empty";
         },
         limit));

@@ -93,15 +93,14 @@ std::string create_topic(const replication_cluster& c, const std::string& topic,
     return r.status == 0 ? "" : r.out;
 }
 
-member_process::member_process(const fs::path& dir, const std::string& name,
-                               member_options options)
+member_process::member_process(const fs::path& dir, const std::string& name, member_options options)
     : out_(dir / (name + ".records")), stop_(dir / (name + ".stop")) {
-    pid_ = spawn_child({python, GREGOR_GROUP_CLIENTS, "member", options.bootstrap, options.topic,
-                        options.group, out_.string(), stop_.string(), "600",
-                        std::to_string(options.session_timeout_ms),
-                        std::to_string(options.commit_every),
-                        options.instance_id.empty() ? "-" : options.instance_id},
-                       dir / (name + ".log"), false);
+    pid_ = spawn_child(
+        {python, GREGOR_GROUP_CLIENTS, "member", options.bootstrap, options.topic, options.group,
+         out_.string(), stop_.string(), "600", std::to_string(options.session_timeout_ms),
+         std::to_string(options.commit_every),
+         options.instance_id.empty() ? "-" : options.instance_id},
+        dir / (name + ".log"), false);
 }
 
 member_process::~member_process() {
@@ -260,8 +259,7 @@ std::optional<group_description> describe_group(std::uint16_t port, const std::s
 
 std::optional<std::map<int, std::int64_t>> fetch_offsets(std::uint16_t port,
                                                          const std::string& group,
-                                                         const std::string& topic,
-                                                         int partitions) {
+                                                         const std::string& topic, int partitions) {
     try {
         protocol::offset_fetch_request req;
         req.group_id = group;

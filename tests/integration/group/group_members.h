@@ -122,7 +122,6 @@ std::optional<group_description> describe_group(std::uint16_t port, const std::s
 // committed offset (-1 for none), or nullopt on any error (not the coordinator yet, loading).
 std::optional<std::map<int, std::int64_t>> fetch_offsets(std::uint16_t port,
                                                          const std::string& group,
-                                                         const std::string& topic,
-                                                         int partitions);
+                                                         const std::string& topic, int partitions);
 
 }  // namespace gregor::test

@@ -2,9 +2,11 @@
 // that goes away without leaving (close(), or kill -9) and comes back with the same
 // group.instance.id within its session timeout gets its old partitions back without a
 // rebalance (the other members see no revocation or assignment, keep their member ids, and
-// only the returning member's id changes); and a second process started with an instance
-// id in use takes it over and fences the first (FENCED_INSTANCE_ID is fatal for it), again
-// without a rebalance for the others.
+// only the returning member's id changes); a second process started with an instance id in
+// use takes it over and fences the first (FENCED_INSTANCE_ID is fatal for it), again
+// without a rebalance for the others; and after the coordinator's broker is killed, the new
+// coordinator knows the static members (same member ids, no rebalance, a static restart
+// there is none either).
 // Method: replication_cluster (real ZooKeeper, three brokers) and three confluent_kafka
 // members with instance ids s0..s2 and a 10 s session timeout (group_clients.py `member`,
 // JoinGroup v5), which write down their records and rebalance callbacks; DescribeGroups v4
@@ -44,6 +46,7 @@ struct static_group {
     std::map<std::string, std::unique_ptr<member_process>> members;
     int restarts = 0;
     int produced = 0;
+    std::set<int> live = all_brokers;  // the brokers to ask for the coordinator
 
     std::unique_ptr<member_process> start(const std::string& instance) {
         return std::make_unique<member_process>(
@@ -51,7 +54,7 @@ struct static_group {
             member_options{cluster.bootstrap(), topic, group, instance, session_timeout_ms});
     }
     std::optional<group_description> describe() {
-        int coordinator = find_coordinator(cluster, group, all_brokers);
+        int coordinator = find_coordinator(cluster, group, live);
         return coordinator > 0 ? describe_group(cluster.broker(coordinator).port(), group)
                                : std::nullopt;
     }
@@ -72,9 +75,8 @@ struct static_group {
         return total == partitions && covered.size() == partitions;
     }
     std::string produce_batch() {
-        std::string r = group_client_line(fmt::format("produce {} {} {} {} {}",
-                                                      cluster.bootstrap(), topic, produced,
-                                                      batch, partitions));
+        std::string r = group_client_line(fmt::format("produce {} {} {} {} {}", cluster.bootstrap(),
+                                                      topic, produced, batch, partitions));
         produced += batch;
         return r;
     }
@@ -115,9 +117,9 @@ snapshot take_snapshot(static_group& g) {
 // `instance` came back (or took over) in place: same partitions, a new member id, and the
 // other members saw no rebalance and kept their ids.
 void expect_no_rebalance(static_group& g, const snapshot& before, const std::string& instance) {
-    ASSERT_TRUE(eventually([&] { return g.members.at(instance)->assignment() ==
-                                        before.assignments.at(instance); },
-                           limit))
+    ASSERT_TRUE(eventually(
+        [&] { return g.members.at(instance)->assignment() == before.assignments.at(instance); },
+        limit))
         << "instance " << instance << " never got its partitions back";
     ASSERT_TRUE(eventually([&] { return g.settled(); }, limit));
     // Records flow through every member first, so a rebalance would have shown by then.
@@ -179,6 +181,39 @@ TEST(consumer_group_faults, static_members_rejoin_without_a_rebalance_and_fence_
         << fmt::format("{}", fmt::join(first->events(), "\n")) << c.log_lines("group");
     EXPECT_TRUE(eventually([&] { return first->exited(); }, limit));
     expect_no_rebalance(g, before, "s0");
+    if (HasFatalFailure()) {
+        return;
+    }
+
+    // The coordinator dies: the new one loads the static members from the group record,
+    // keeps every member id, and a static restart there is again no rebalance.
+    before = take_snapshot(g);
+    int old_coordinator = find_coordinator(c, group, all_brokers);
+    ASSERT_GT(old_coordinator, 0);
+    c.broker(old_coordinator).kill_now();
+    std::set<int> live = all_brokers;
+    live.erase(old_coordinator);
+    g.live = live;
+    ASSERT_TRUE(eventually(
+        [&] {
+            int now = find_coordinator(c, group, live);
+            return now > 0 && now != old_coordinator && g.settled();
+        },
+        limit))
+        << c.log_lines("group");
+    ASSERT_EQ(g.produce_batch(), "ok");
+    EXPECT_TRUE(eventually([&] { return g.read_last_batch(); }, limit));
+    auto loaded = g.describe();
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->member_ids_by_instance(), before.member_ids);
+    for (const auto& [instance, m] : g.members) {
+        EXPECT_EQ(m->rebalance_events(), before.rebalances.at(instance)) << instance;
+        EXPECT_FALSE(m->fatal_error_contains("")) << instance;
+    }
+    before = take_snapshot(g);
+    g.members["s1"]->kill_now();
+    g.members["s1"] = g.start("s1");
+    expect_no_rebalance(g, before, "s1");
     for (auto& [instance, m] : g.members) {
         EXPECT_TRUE(m->stop()) << instance;
     }
