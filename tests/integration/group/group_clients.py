@@ -11,6 +11,16 @@ consume BOOTSTRAP TOPIC GROUP OUT STOPFILE SECONDS
     to OUT for every record, then commits that record synchronously; keeps its current
     assignment in OUT.assign (space-separated partitions, "-" while none); leaves the group
     (close) once STOPFILE exists or SECONDS passed
+member BOOTSTRAP TOPIC GROUP OUT STOPFILE SECONDS SESSION_MS COMMIT_EVERY INSTANCE
+    a confluent_kafka group consumer that commits its positions synchronously (commit() with
+    no offsets) after every COMMIT_EVERY records; INSTANCE is its group.instance.id (KIP-345),
+    "-" for a dynamic member. Appends "<partition> <offset> <value>" to OUT for every record
+    and one line per event to OUT.events: "assign <partitions...>", "revoke <partitions...>",
+    "commit <partition> <offset>" for every partition of a commit that returned success,
+    "fatal <error>" (then it stops, as a fenced client must), "closed". close() once STOPFILE
+    exists or SECONDS passed: a static member sends no LeaveGroup then.
+produce-paced BOOTSTRAP TOPIC FIRST COUNT PARTITIONS PER_SECOND OUT
+    like produce, PER_SECOND records a second; appends n to OUT for every record acked
 kafka-python-consume BOOTSTRAP TOPIC GROUP COUNT SECONDS
     a kafka-python KafkaConsumer(group_id=GROUP) from the earliest offsets until COUNT
     distinct values were read or SECONDS passed; commits, closes; prints the count
@@ -80,6 +90,89 @@ def consume(bootstrap, topic, group, out, stopfile, seconds):
     result("closed")
 
 
+def produce_paced(bootstrap, topic, first, count, partitions, per_second, out):
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+                  "message.timeout.ms": 90000})
+    failed = []
+    with open(out, "a") as f:
+        def delivered(err, msg):
+            if err:
+                failed.append(err)
+            else:
+                f.write(msg.value().decode()[1:] + "\n")
+                f.flush()
+        start = time.time()
+        for i, n in enumerate(range(int(first), int(first) + int(count))):
+            while time.time() < start + i / float(per_second):
+                p.poll(0.01)
+            p.produce(topic, ("r%d" % n).encode(), partition=n % int(partitions),
+                      on_delivery=delivered)
+            p.poll(0)
+        left = p.flush(120)
+    result("ok" if not failed and left == 0 else (failed[0].name() if failed else "unflushed"))
+
+
+class event_log:
+    def __init__(self, path):
+        self.f = open(path, "a")
+
+    def __call__(self, *words):
+        self.f.write(" ".join(str(w) for w in words) + "\n")
+        self.f.flush()
+
+
+def is_fatal(error):
+    """confluent_kafka 1.7 delivers librdkafka's fatal error event (FENCED_INSTANCE_ID for a
+    static member) as code _FATAL with fatal() False."""
+    from confluent_kafka import KafkaError
+    return error.fatal() or error.code() == KafkaError._FATAL
+
+
+def member(bootstrap, topic, group, out, stopfile, seconds, session_ms, commit_every, instance):
+    from confluent_kafka import Consumer, KafkaError, KafkaException
+    config = {"bootstrap.servers": bootstrap, "group.id": group,
+              "auto.offset.reset": "earliest", "enable.auto.commit": False,
+              "session.timeout.ms": int(session_ms), "heartbeat.interval.ms": 500}
+    if instance != "-":
+        config["group.instance.id"] = instance
+    c = Consumer(config)
+    event = event_log(out + ".events")
+    c.subscribe([topic], on_assign=lambda _, ps: event("assign", *[p.partition for p in ps]),
+                on_revoke=lambda _, ps: event("revoke", *[p.partition for p in ps]))
+    deadline = time.time() + float(seconds)
+    uncommitted = 0
+    with open(out, "a") as f:
+        while time.time() < deadline and not os.path.exists(stopfile):
+            msg = c.poll(0.2)
+            if msg is not None and msg.error():
+                if is_fatal(msg.error()):
+                    event("fatal", msg.error().str().replace(" ", "_"))
+                    break
+                continue
+            if msg is not None:
+                f.write("%d %d %s\n" % (msg.partition(), msg.offset(), msg.value().decode()))
+                f.flush()
+                uncommitted += 1
+            if uncommitted < int(commit_every) and not (msg is None and uncommitted):
+                continue
+            try:
+                for tp in c.commit(asynchronous=False) or []:
+                    if tp.error is None and tp.offset >= 0:
+                        event("commit", tp.partition, tp.offset)
+                uncommitted = 0
+            except KafkaException as e:
+                if is_fatal(e.args[0]):
+                    event("fatal", e.args[0].str().replace(" ", "_"))
+                    break
+                if e.args[0].code() == KafkaError._NO_OFFSET:
+                    uncommitted = 0  # nothing new (or revoked meanwhile)
+                # Else retried with the next records: the positions only grow.
+    c.close()
+    event("closed")
+    result("closed")
+
+
 def kafka_python_consume(bootstrap, topic, group, count, seconds):
     from kafka import KafkaConsumer
     c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
@@ -124,7 +217,8 @@ def confluent_list(bootstrap):
 
 
 if __name__ == "__main__":
-    commands = {"produce": produce, "consume": consume,
+    commands = {"produce": produce, "consume": consume, "member": member,
+                "produce-paced": produce_paced,
                 "kafka-python-consume": kafka_python_consume,
                 "kafka-python-admin": kafka_python_admin, "confluent-list": confluent_list}
     commands[sys.argv[1]](*sys.argv[2:])
