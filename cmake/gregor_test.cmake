@@ -54,3 +54,17 @@ function(gregor_fuzzer)
   add_dependencies(fuzzers ${ARG_NAME})
   target_compile_options(${ARG_NAME} PRIVATE ${GREGOR_WARNINGS})
 endfunction()
+
+# gregor_use_test_paths(target [PUBLIC|PRIVATE]): the target's files see
+# tests/support/test_paths.h (forced include) and link its paths; macros naming test files
+# are then defined as gregor::test::source_path("relative/path") calls, which keep the
+# clone's directory out of the compile command (see tests/support/CMakeLists.txt).
+function(gregor_use_test_paths target)
+  set(scope PRIVATE)
+  if(ARGN)
+    set(scope ${ARGN})
+  endif()
+  target_link_libraries(${target} ${scope} gregor_test_paths)
+  target_compile_options(${target} ${scope}
+    -include ${PROJECT_SOURCE_DIR}/tests/support/test_paths.h)
+endfunction()
