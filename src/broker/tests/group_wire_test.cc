@@ -6,8 +6,7 @@
 // encoding failure would close the client's connection) and decoded back. No service.
 #include "broker/handlers/group_wire.h"
 
-#include "protocol/reader.h"
-#include "protocol/writer.h"
+#include "broker/tests/wire_round_trip.h"
 
 #include <gtest/gtest.h>
 
@@ -17,24 +16,11 @@ namespace {
 using model::kafka_error;
 namespace ip = net::asio::ip;
 
-constexpr std::int16_t err(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
+using test::round_trip;
 
-// Encodes `m` for `version` and decodes it back; fails the test if either step fails.
-template <class Message>
-Message round_trip(const Message& m, std::int16_t version) {
-    protocol::writer w;
-    m.encode(w, version);
-    EXPECT_TRUE(w.ok()) << "cannot encode for v" << version;
-    if (!w.ok()) {
-        return {};
-    }
-    bytes flat = std::move(w).finish().flatten();
-    protocol::reader r(flat);
-    auto back = Message::decode(r, version);
-    EXPECT_TRUE(back) << back.err().to_string();
-    return back ? std::move(*back) : Message{};
+// Kafka's wire code of an error.
+std::int16_t err(kafka_error e) {
+    return model::to_wire(e);
 }
 
 TEST(kafka_client_host, has_java_inet_address_forms) {

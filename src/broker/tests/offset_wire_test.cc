@@ -6,8 +6,7 @@
 // answers are encoded for their version and decoded back. No service.
 #include "broker/handlers/offset_wire.h"
 
-#include "protocol/reader.h"
-#include "protocol/writer.h"
+#include "broker/tests/wire_round_trip.h"
 
 #include <gtest/gtest.h>
 
@@ -19,23 +18,11 @@ using model::offset;
 using model::partition_id;
 using model::topic_partition;
 
-constexpr std::int16_t err(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
+using test::round_trip;
 
-template <class Message>
-Message round_trip(const Message& m, std::int16_t version) {
-    protocol::writer w;
-    m.encode(w, version);
-    EXPECT_TRUE(w.ok()) << "cannot encode for v" << version;
-    if (!w.ok()) {
-        return {};
-    }
-    bytes flat = std::move(w).finish().flatten();
-    protocol::reader r(flat);
-    auto back = Message::decode(r, version);
-    EXPECT_TRUE(back) << back.err().to_string();
-    return back ? std::move(*back) : Message{};
+// Kafka's wire code of an error.
+std::int16_t err(kafka_error e) {
+    return model::to_wire(e);
 }
 
 // Topic "t" with partitions 0 and 1, topic "u" with partition 0.
