@@ -23,7 +23,6 @@ using model::kafka_error;
 using model::to_wire;
 
 constexpr std::int8_t group_key_type = 0;  // FindCoordinator's KeyType GROUP
-constexpr std::string_view consumer_protocol_type = "consumer";
 
 // The errors that mean "ask again, maybe elsewhere": the coordinator is unknown, still
 // loading the group, or has moved.

@@ -8,9 +8,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gregor::admin {
+
+// The protocol type of groups formed by Kafka consumers (KafkaConsumer, librdkafka).
+inline constexpr std::string_view consumer_protocol_type = "consumer";
 
 struct topic_partition {
     std::string topic;

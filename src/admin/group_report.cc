@@ -19,7 +19,6 @@ using ojson = nlohmann::ordered_json;
 using model::to_wire;
 
 constexpr std::string_view missing = "-";  // Kafka's value of an empty cell
-constexpr std::string_view consumer_protocol_type = "consumer";
 
 // A text table: each column as wide as its widest cell or its minimum, one space
 // apart, the last column unpadded (kafka-consumer-groups.sh's layout).

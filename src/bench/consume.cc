@@ -20,8 +20,6 @@ namespace gregor::bench {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-constexpr std::size_t batch_records_max = 1024;
-constexpr int batch_wait_ms = 100;
 
 }  // namespace
 

@@ -11,6 +11,11 @@
 
 namespace gregor::bench {
 
+// Messages taken from librdkafka per next_batch() call.
+constexpr std::size_t batch_records_max = 1024;
+// How long next_batch() waits for a first message when reading for throughput.
+constexpr int batch_wait_ms = 100;
+
 struct partition_goal {
     std::int64_t low = 0;
     std::int64_t high = 0;  // high watermark at the start: read up to high - 1

@@ -2,6 +2,7 @@
 // record, and the main thread consumes them (assigned at the high watermarks seen at the
 // start, so only this run's records) and measures send-to-receive latency. Both ends use the
 // same monotonic clock, as they run in one process.
+#include "bench/clock.h"
 #include "bench/consume.h"
 #include "bench/errc.h"
 #include "bench/progress.h"
@@ -19,15 +20,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 constexpr double default_duration_s = 10;
-constexpr std::size_t batch_records_max = 1024;
-constexpr int batch_wait_ms = 10;
+constexpr int latency_batch_wait_ms = 10;
 constexpr auto consumer_warm_up = std::chrono::milliseconds(500);
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
-            .count());
-}
 
 // A client_log itself, so the one opaque pointer serves log and delivery callbacks.
 struct sender : client_log {
@@ -39,7 +33,7 @@ struct sender : client_log {
     std::atomic<bool> finished{false};
 };
 
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+void on_e2e_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         static_cast<sender*>(static_cast<client_log*>(opaque))->failed.fetch_add(1);
     }
@@ -52,7 +46,7 @@ result<void> open_sender(const options& o, sender& s) {
         settings.emplace_back("linger.ms", std::to_string(*o.linger_ms));
     }
     GREGOR_TRY(conf_handle conf, make_conf(o, s, settings));
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_e2e_delivery);
     GREGOR_TRY(s.rk, make_client(RD_KAFKA_PRODUCER, std::move(conf)));
     s.topic.reset(rd_kafka_topic_new(s.rk.get(), o.topic.c_str(), nullptr));
     GREGOR_TRY(metadata_handle md, fetch_metadata(s.rk.get(), o.bootstrap, timeout_of(o), s));
@@ -119,7 +113,8 @@ received receive(const options& o, rd_kafka_t* consumer, sender& s) {
     auto last = clock_type::now();
     progress bar("records", s.to_send, std::nullopt);
     while (!(s.finished.load() && got.records >= s.sent.load() - s.failed.load())) {
-        std::size_t n = next_batch(consumer, queue, msgs.data(), msgs.size(), batch_wait_ms);
+        std::size_t n =
+            next_batch(consumer, queue, msgs.data(), msgs.size(), latency_batch_wait_ms);
         if (n > 0) {
             count_batch(msgs.data(), n, got);
             last = clock_type::now();

@@ -17,7 +17,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 constexpr auto wait_step = std::chrono::milliseconds(10);
 
-std::int64_t now_ns() {
+std::int64_t steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                clock_type::now().time_since_epoch())
         .count();
@@ -53,14 +53,14 @@ namespace {
 // itself would be wrong twice: records in flight at the kill (or sent while a kill command
 // or a controlled shutdown is still under way) are acknowledged after it, and the outage only
 // starts once the broker is really gone.
-void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+void on_failover_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* s = static_cast<failover_producer::state*>(static_cast<client_log*>(opaque));
     auto p = static_cast<std::size_t>(m->partition);
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || p >= s->last_ack.size()) {
         ++s->failed;
         return;
     }
-    std::int64_t now = now_ns();
+    std::int64_t now = steady_ns();
     std::int64_t killed = s->killed_ns.load();
     if (s->recovered_flag[p] != 0) {
         return;
@@ -86,7 +86,7 @@ void send_round_robin(failover_producer::state& s) {
             start + std::chrono::duration_cast<clock_type::duration>(
                         std::chrono::duration<double>(static_cast<double>(i) / s.opts.rate)));
         auto partition = static_cast<std::int32_t>(i % partitions);
-        auto sent = reinterpret_cast<void*>(static_cast<std::intptr_t>(now_ns()));
+        auto sent = reinterpret_cast<void*>(static_cast<std::intptr_t>(steady_ns()));
         while (rd_kafka_produce(s.topic.get(), partition, 0, payload.data(), payload.size(),
                                 nullptr, 0, sent) != 0 &&
                !s.stop.load()) {
@@ -116,7 +116,7 @@ result<std::unique_ptr<failover_producer>> failover_producer::start(const option
     s->window.assign(partitions, 0);
     s->recovered_flag.assign(partitions, 0);
     GREGOR_TRY(conf_handle conf, make_conf(o, *s, {{"acks", acks_setting(o.acks)}}));
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_failover_delivery);
     GREGOR_TRY(s->rk, make_client(RD_KAFKA_PRODUCER, std::move(conf)));
     s->topic.reset(rd_kafka_topic_new(s->rk.get(), o.topic.c_str(), nullptr));
     if (!s->topic) {
@@ -134,7 +134,7 @@ void failover_producer::mark_kill(clock_type::time_point killed) {
 
 void failover_producer::finish(report& r) {
     state& s = *state_;
-    s.settled_ns.store(now_ns());
+    s.settled_ns.store(steady_ns());
     auto deadline = clock_type::now() + timeout_of(s.opts);
     while (s.recovered.load() < s.last_ack.size() && clock_type::now() < deadline) {
         std::this_thread::sleep_for(wait_step);

@@ -25,8 +25,6 @@
 namespace gregor::bench {
 namespace {
 
-constexpr std::size_t batch_records_max = 1024;
-constexpr int batch_wait_ms = 100;
 constexpr auto watch_interval = std::chrono::milliseconds(20);
 
 // What the members share; `next` and `reader` are per partition.

@@ -29,12 +29,12 @@
 namespace gregor::bench {
 namespace {
 
-constexpr int default_partitions = 1000;
+constexpr int takeover_default_partitions = 1000;
 constexpr std::int64_t default_offsets = 100'000;
 constexpr int rounds_in_flight = 4;
 constexpr std::int16_t find_coordinator_version = 2;  // key_type, plain encoding
 constexpr std::int16_t offset_fetch_version = 5;      // top-level error code, plain encoding
-constexpr auto poll_interval = std::chrono::milliseconds(10);
+constexpr auto takeover_poll_interval = std::chrono::milliseconds(10);
 constexpr auto call_timeout = std::chrono::milliseconds(1000);
 constexpr auto log_wait = std::chrono::seconds(5);
 constexpr std::int16_t not_coordinator = 16;
@@ -277,7 +277,7 @@ takeover_times watch_takeover(const options& o, const std::map<int, broker_addre
     while (!t.fetched_ms && group_clock::now() - killed < timeout_of(o)) {
         probe_once(survivors, victim, plan, killed, t);
         if (!t.fetched_ms) {
-            std::this_thread::sleep_for(poll_interval);
+            std::this_thread::sleep_for(takeover_poll_interval);
         }
     }
     return t;
@@ -414,7 +414,7 @@ void add_takeover_results(const takeover_times& t, const std::optional<load_line
 
 result<report> run_group_takeover(const options& raw) {
     options o = raw;
-    o.partitions = o.partitions.value_or(default_partitions);
+    o.partitions = o.partitions.value_or(takeover_default_partitions);
     takeover_plan plan{group_id_of(o, "takeover"), o.topic, 0, 0};
     client_log log;
     GREGOR_TRY(conf_handle conf,

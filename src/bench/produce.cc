@@ -2,6 +2,7 @@
 // fixed-size records as fast as librdkafka takes them; the delivery report callback measures
 // each record's acknowledgement latency (produce() call to delivery report) into the
 // thread's own histogram.
+#include "bench/clock.h"
 #include "bench/errc.h"
 #include "bench/kafka.h"
 #include "bench/progress.h"
@@ -21,12 +22,6 @@ using clock_type = std::chrono::steady_clock;
 constexpr int poll_every_records = 1000;
 constexpr auto progress_interval = std::chrono::milliseconds(100);
 
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
-            .count());
-}
-
 // One producer thread's state. The delivery callback runs on this thread (inside poll and
 // flush), so only the atomics are read by others.
 // It is a client_log so that one opaque pointer serves both the log callbacks (which see
@@ -42,7 +37,7 @@ struct producer_slot : client_log {
     std::int64_t quota = 0;  // records to send; 0 = until the deadline
 };
 
-void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
+void on_produce_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
     (void)rk;
     auto* slot = static_cast<producer_slot*>(static_cast<client_log*>(opaque));
     std::uint64_t now = now_ns();
@@ -73,7 +68,7 @@ std::vector<std::pair<std::string, std::string>> producer_settings(const options
 
 result<void> open_slot(const options& o, producer_slot& slot) {
     GREGOR_TRY(conf_handle conf, make_conf(o, slot, producer_settings(o)));
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), on_produce_delivery);
     GREGOR_TRY(slot.rk, make_client(RD_KAFKA_PRODUCER, std::move(conf)));
     slot.topic.reset(rd_kafka_topic_new(slot.rk.get(), o.topic.c_str(), nullptr));
     if (!slot.topic) {

@@ -27,7 +27,7 @@ struct admin_commands {
     std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
 };
 
-admin_commands& commands() {
+admin_commands& admin_registry() {
     static admin_commands c;
     return c;
 }
@@ -37,12 +37,12 @@ void add(CLI::App& parent, const char* name, const char* help, Options& o,
          void (*declare)(CLI::App&, Options&), int (*run)(const Options&)) {
     CLI::App* cmd = parent.add_subcommand(name, help);
     declare(*cmd, o);
-    commands().runners.emplace_back(cmd, [&o, run] { return run(o); });
+    admin_registry().runners.emplace_back(cmd, [&o, run] { return run(o); });
 }
 
 // `gregor groups ...`: kafka-consumer-groups.sh's actions as subcommands.
 void add_group_commands(CLI::App& app) {
-    auto& c = commands();
+    auto& c = admin_registry();
     CLI::App* groups = app.add_subcommand(
         "groups", "Consumer groups: list, describe, reset offsets, delete (kafka-consumer-groups)");
     groups->require_subcommand(1);
@@ -59,7 +59,7 @@ void add_group_commands(CLI::App& app) {
 }  // namespace
 
 void add_admin_commands(CLI::App& app, CLI::App& cluster) {
-    auto& c = commands();
+    auto& c = admin_registry();
     add(cluster, "describe", "Cluster id, brokers, controller (and its epoch via ZooKeeper)",
         c.describe, admin::add_describe_cluster_options, admin::run_describe_cluster);
     add(cluster, "health", "One verdict: brokers up, partitions led, none under-replicated",
@@ -86,7 +86,7 @@ void add_admin_commands(CLI::App& app, CLI::App& cluster) {
 }
 
 std::optional<int> run_admin_command() {
-    for (const auto& [cmd, run] : commands().runners) {
+    for (const auto& [cmd, run] : admin_registry().runners) {
         if (cmd->parsed()) {
             return run();
         }

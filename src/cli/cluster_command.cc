@@ -17,7 +17,7 @@ struct cluster_commands {
     std::array<CLI::App*, 4> control_cmds{};
 };
 
-cluster_commands& commands() {
+cluster_commands& cluster_registry() {
     static cluster_commands c;
     return c;
 }
@@ -32,7 +32,7 @@ constexpr std::array<const char*, 4> action_help{
 }  // namespace
 
 CLI::App* add_cluster_command(CLI::App& app) {
-    auto& c = commands();
+    auto& c = cluster_registry();
     CLI::App* cmd = app.add_subcommand("cluster", "Run a local cluster, or inspect a cluster");
     cmd->require_subcommand(1);
     c.up_cmd = cmd->add_subcommand(
@@ -50,7 +50,7 @@ CLI::App* add_cluster_command(CLI::App& app) {
 }
 
 std::optional<int> run_cluster_command() {
-    auto& c = commands();
+    auto& c = cluster_registry();
     if (c.up_cmd->parsed()) {
         cluster::finish_up_options(*c.up_cmd, c.up);
         return cluster::run_up(c.up);

@@ -19,7 +19,7 @@ using json = nlohmann::json;
 // The state file is small; anything larger is not ours.
 constexpr std::size_t state_bytes_max = 1 << 20;
 // More brokers than any local cluster runs; bounds what a corrupt file can make us do.
-constexpr std::size_t brokers_max = 64;
+constexpr std::size_t listed_brokers_max = 64;
 
 error bad_field(std::string_view field) {
     return error(errc::bad_state_file, fmt::format("cluster.json: bad or missing '{}'", field));
@@ -147,7 +147,7 @@ result<cluster_state> decode_state(std::string_view text) {
     }
     GREGOR_TRY_VOID(decode_zookeeper(*z, s));
     auto bs = j.find("brokers");
-    if (bs == j.end() || !bs->is_array() || bs->empty() || bs->size() > brokers_max) {
+    if (bs == j.end() || !bs->is_array() || bs->empty() || bs->size() > listed_brokers_max) {
         return bad_field("brokers");
     }
     for (const auto& b : *bs) {

@@ -28,18 +28,12 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto broker_stop_grace = 30s;
-constexpr auto zookeeper_stop_grace = 10s;
 constexpr auto readiness_poll = 250ms;
 constexpr auto progress_interval = 10s;
 // Beyond twice the session timeout, for ZooKeeper to notice expired sessions.
 constexpr auto stale_grace = 10s;
 // Bounds the attempts to find N distinct free ports.
 constexpr int free_port_attempts = 100;
-
-void say(const std::string& text) {
-    std::fputs(text.c_str(), stdout);
-    std::fflush(stdout);
-}
 
 void complain(const std::string& text) {
     std::fprintf(stderr, "gregor cluster: %s\n", text.c_str());
@@ -70,6 +64,11 @@ std::string display_command() {
 }
 
 }  // namespace
+
+void say(const std::string& text) {
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+}
 
 supervisor::supervisor(up_options o) : options_(std::move(o)) {}
 

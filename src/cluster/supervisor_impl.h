@@ -16,6 +16,9 @@
 
 namespace gregor::cluster::detail {
 
+// Writes `text` to stdout at once (the user watches the cluster start and stop).
+void say(const std::string& text);
+
 // What one wait on the signalfd saw.
 struct signal_events {
     bool stop = false;      // SIGINT, SIGTERM or SIGHUP

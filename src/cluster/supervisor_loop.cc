@@ -36,11 +36,6 @@ sigset_t supervisor_signals() {
     return set;
 }
 
-void say(const std::string& text) {
-    std::fputs(text.c_str(), stdout);
-    std::fflush(stdout);
-}
-
 }  // namespace
 
 signal_source::signal_source() {

@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::string_view jar_dir = "/usr/share/java";
 constexpr std::string_view classpath = "/usr/share/java/*:/etc/zookeeper/conf";
-constexpr auto zookeeper_stop_grace = std::chrono::seconds(10);
 // A four-letter reply is a few words; `mntr` is the largest we might read.
 constexpr std::size_t four_letter_reply_max = 64 * 1024;
 

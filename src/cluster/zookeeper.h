@@ -15,6 +15,9 @@
 
 namespace gregor::cluster {
 
+// How long a stopping ZooKeeper gets after SIGTERM before SIGKILL.
+inline constexpr auto zookeeper_stop_grace = std::chrono::seconds(10);
+
 // Returns ok iff java is on PATH and the ZooKeeper jars are installed; otherwise
 // errc::zookeeper_missing with a message that says to run scripts/setup.sh.
 result<void> check_zookeeper_installed();

@@ -20,46 +20,44 @@ struct topic_plan {
     coord::config_map config;
 };
 
-admin_error fail(kafka_error code, std::string message) {
-    return admin_error{code, std::move(message)};
-}
-
 admin_result<replica_map> manual_assignment(const create_request::creatable_topic& t,
                                             const controller_context& ctx) {
     if (t.num_partitions != -1 || t.replication_factor != -1) {
-        return fail(kafka_error::invalid_request,
-                    "Both numPartitions or replicationFactor and replicasAssignments were set. "
-                    "Both cannot be used at the same time.");
+        return admin_fail(
+            kafka_error::invalid_request,
+            "Both numPartitions or replicationFactor and replicasAssignments were set. "
+            "Both cannot be used at the same time.");
     }
     replica_map out;
     std::size_t rf = t.assignments.front().broker_ids.size();
     for (const auto& a : t.assignments) {
         std::set<model::node_id> distinct(a.broker_ids.begin(), a.broker_ids.end());
         if (a.broker_ids.empty() || distinct.size() != a.broker_ids.size()) {
-            return fail(kafka_error::invalid_replica_assignment,
-                        "Duplicate or empty replica assignment for partition " +
-                            std::to_string(a.partition_index()));
+            return admin_fail(kafka_error::invalid_replica_assignment,
+                              "Duplicate or empty replica assignment for partition " +
+                                  std::to_string(a.partition_index()));
         }
         if (a.broker_ids.size() != rf) {
-            return fail(kafka_error::invalid_replica_assignment,
-                        "All partitions should have the same number of replicas");
+            return admin_fail(kafka_error::invalid_replica_assignment,
+                              "All partitions should have the same number of replicas");
         }
         for (model::node_id id : a.broker_ids) {
             if (!ctx.brokers.contains(id)) {
-                return fail(kafka_error::invalid_replica_assignment,
-                            "Unknown broker " + std::to_string(id()) + " in replica assignment");
+                return admin_fail(
+                    kafka_error::invalid_replica_assignment,
+                    "Unknown broker " + std::to_string(id()) + " in replica assignment");
             }
         }
         if (!out.emplace(a.partition_index, a.broker_ids).second) {
-            return fail(kafka_error::invalid_replica_assignment,
-                        "Duplicate partition " + std::to_string(a.partition_index()));
+            return admin_fail(kafka_error::invalid_replica_assignment,
+                              "Duplicate partition " + std::to_string(a.partition_index()));
         }
     }
     std::int32_t expect = 0;
     for (const auto& [p, r] : out) {
         if (p() != expect++) {
-            return fail(kafka_error::invalid_replica_assignment,
-                        "Partitions should be a consecutive 0-based integer sequence");
+            return admin_fail(kafka_error::invalid_replica_assignment,
+                              "Partitions should be a consecutive 0-based integer sequence");
         }
     }
     return out;
@@ -72,28 +70,29 @@ static admin_result<topic_plan> plan_topic(const create_request::creatable_topic
                                            const controller_context& ctx,
                                            const controller_config& cfg, std::uint64_t seed) {
     if (auto bad = invalid_topic_name(t.name)) {
-        return fail(kafka_error::invalid_topic_exception, *bad);
+        return admin_fail(kafka_error::invalid_topic_exception, *bad);
     }
     if (auto it = ctx.topics.find(t.name); it != ctx.topics.end()) {
-        return fail(kafka_error::topic_already_exists,
-                    it->second.deleting ? "Topic '" + t.name + "' is marked for deletion."
-                                        : "Topic '" + t.name + "' already exists.");
+        return admin_fail(kafka_error::topic_already_exists,
+                          it->second.deleting ? "Topic '" + t.name + "' is marked for deletion."
+                                              : "Topic '" + t.name + "' already exists.");
     }
     for (const auto& [name, rec] : ctx.topics) {
         if (topic_names_collide(name, t.name)) {
-            return fail(kafka_error::invalid_topic_exception,
-                        "Topic '" + t.name + "' collides with existing topic: " + name);
+            return admin_fail(kafka_error::invalid_topic_exception,
+                              "Topic '" + t.name + "' collides with existing topic: " + name);
         }
     }
     topic_plan plan;
     for (const auto& c : t.configs) {
         if (!c.value) {
-            return fail(kafka_error::invalid_config, "Null value not supported for topic config " + c.name);
+            return admin_fail(kafka_error::invalid_config,
+                              "Null value not supported for topic config " + c.name);
         }
         plan.config[c.name] = *c.value;
     }
     if (auto bad = invalid_topic_configs(plan.config)) {
-        return fail(kafka_error::invalid_config, *bad);
+        return admin_fail(kafka_error::invalid_config, *bad);
     }
     if (!t.assignments.empty()) {
         auto manual = manual_assignment(t, ctx);

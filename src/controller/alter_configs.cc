@@ -27,33 +27,29 @@ constexpr std::int8_t broker_logger_resource = 8;
 // conditional write fail; the edit is recomputed on the fresh value this many times.
 constexpr int config_write_attempts = 3;
 
-admin_error fail(kafka_error e, std::string message) {
-    return admin_error{e, std::move(message)};
-}
-
 const admin_error succeeded{kafka_error::none, {}};
 
 // What a resource of either request may not be, before its configs are looked at.
 std::optional<admin_error> unsupported(std::int8_t type, const std::string& name,
                                        const controller_context& ctx) {
     if (type == broker_resource || type == broker_logger_resource) {
-        return fail(kafka_error::invalid_request,
-                    "dynamic broker configs are not supported: set them in server.properties "
-                    "and restart the broker");
+        return admin_fail(kafka_error::invalid_request,
+                          "dynamic broker configs are not supported: set them in server.properties "
+                          "and restart the broker");
     }
     if (type != topic_resource) {
-        return fail(kafka_error::invalid_request,
-                    fmt::format("AlterConfigs is only supported for topics and brokers, but "
-                                "resource type is {}",
-                                type));
+        return admin_fail(kafka_error::invalid_request,
+                          fmt::format("AlterConfigs is only supported for topics and brokers, but "
+                                      "resource type is {}",
+                                      type));
     }
     if (auto bad = invalid_topic_name(name)) {
-        return fail(kafka_error::invalid_topic_exception, *bad);
+        return admin_fail(kafka_error::invalid_topic_exception, *bad);
     }
     auto it = ctx.topics.find(name);
     if (it == ctx.topics.end() || it->second.deleting) {
-        return fail(kafka_error::unknown_topic_or_partition,
-                    "The topic '" + name + "' does not exist.");
+        return admin_fail(kafka_error::unknown_topic_or_partition,
+                          "The topic '" + name + "' does not exist.");
     }
     return std::nullopt;
 }
@@ -70,11 +66,12 @@ asio::awaitable<std::vector<admin_error>> controller::impl::do_alter_configs(
     }
     for (const auto& a : alterations) {
         if (!is_active) {
-            out.push_back(fail(kafka_error::not_controller, ""));
+            out.push_back(admin_fail(kafka_error::not_controller, ""));
             continue;
         }
         if (seen[{a.resource_type, a.name}] > 1) {
-            out.push_back(fail(kafka_error::invalid_request, "Duplicate resource: " + a.name));
+            out.push_back(
+                admin_fail(kafka_error::invalid_request, "Duplicate resource: " + a.name));
             continue;
         }
         if (auto bad = unsupported(a.resource_type, a.name, ctx)) {
@@ -100,8 +97,8 @@ asio::awaitable<admin_error> controller::impl::alter_topic_config(const config_a
     for (int attempt = 0; attempt < config_write_attempts; ++attempt) {
         auto node = co_await zk::get(zk, path, no_watch);
         if (!node && node.code() != coord::errc::no_node) {
-            co_return fail(kafka_error::unknown_server_error,
-                           "cannot read " + path + ": " + node.err().to_string());
+            co_return admin_fail(kafka_error::unknown_server_error,
+                                 "cannot read " + path + ": " + node.err().to_string());
         }
         config_overrides before;
         if (node) {
@@ -125,15 +122,15 @@ asio::awaitable<admin_error> controller::impl::alter_topic_config(const config_a
             co_return succeeded;
         }
         if (written == config_write::not_controller) {
-            co_return fail(kafka_error::not_controller, "");
+            co_return admin_fail(kafka_error::not_controller, "");
         }
         if (written == config_write::failed) {
-            co_return fail(kafka_error::unknown_server_error,
-                           "writing /config/topics/" + a.name + " failed");
+            co_return admin_fail(kafka_error::unknown_server_error,
+                                 "writing /config/topics/" + a.name + " failed");
         }
     }
-    co_return fail(kafka_error::unknown_server_error,
-                   "/config/topics/" + a.name + " kept changing; try again");
+    co_return admin_fail(kafka_error::unknown_server_error,
+                         "/config/topics/" + a.name + " kept changing; try again");
 }
 
 // One fenced multi: the overrides (conditional on `version`, created when -1) and the change

@@ -9,10 +9,10 @@ namespace gregor::controller {
 namespace {
 
 using model::kafka_error;
-using request = protocol::alter_partition_request;
-using response = protocol::alter_partition_response;
+using alter_request = protocol::alter_partition_request;
+using alter_response = protocol::alter_partition_response;
 
-std::vector<model::node_id> proposed_isr(const request::topic_data::partition_data& p,
+std::vector<model::node_id> proposed_isr(const alter_request::topic_data::partition_data& p,
                                          std::int16_t version) {
     if (version < 3) {
         return p.new_isr;
@@ -24,9 +24,9 @@ std::vector<model::node_id> proposed_isr(const request::topic_data::partition_da
     return out;
 }
 
-response::topic_data::partition_data answer(model::partition_id p, kafka_error e,
-                                             const partition_record* r) {
-    response::topic_data::partition_data out;
+alter_response::topic_data::partition_data answer(model::partition_id p, kafka_error e,
+                                                  const partition_record* r) {
+    alter_response::topic_data::partition_data out;
     out.partition_index = p;
     out.error_code = error_code(e);
     if (e == kafka_error::none && r != nullptr) {
@@ -44,7 +44,7 @@ response::topic_data::partition_data answer(model::partition_id p, kafka_error e
 // Kafka's checks, in Kafka's order (reference: the AlterPartition path of the ZK controller).
 static kafka_error check_proposal(const controller_context& ctx, const model::topic_partition& tp,
                                   const partition_record& r,
-                                  const request::topic_data::partition_data& p,
+                                  const alter_request::topic_data::partition_data& p,
                                   const std::vector<model::node_id>& isr, std::int16_t version,
                                   const std::vector<model::broker_epoch>& epochs) {
     if (p.leader_epoch > r.state.leader_epoch) {
@@ -86,8 +86,9 @@ static kafka_error check_proposal(const controller_context& ctx, const model::to
 
 // Checks every proposed ISR, answers the refused ones in `out`, and lists the accepted ones
 // that change something in `changes` (with their place in `out` in `slots`).
-static void plan_alter(const controller_context& ctx, const request& req, std::int16_t version,
-                       response& out, std::vector<state_change>& changes,
+static void plan_alter(const controller_context& ctx, const alter_request& req,
+                       std::int16_t version, alter_response& out,
+                       std::vector<state_change>& changes,
                        std::vector<std::pair<std::size_t, std::size_t>>& slots) {
     for (const auto& t : req.topics) {
         auto& rt = out.topics.emplace_back();
@@ -128,9 +129,9 @@ static void plan_alter(const controller_context& ctx, const request& req, std::i
     }
 }
 
-asio::awaitable<response> controller::impl::do_alter_partition(const request& req,
-                                                               std::int16_t version) {
-    response out;
+asio::awaitable<alter_response> controller::impl::do_alter_partition(const alter_request& req,
+                                                                     std::int16_t version) {
+    alter_response out;
     if (!is_active) {
         out.error_code = error_code(kafka_error::not_controller);
         co_return out;
@@ -156,7 +157,7 @@ asio::awaitable<response> controller::impl::do_alter_partition(const request& re
     const std::string why = "ISR change asked by leader " + std::to_string(req.broker_id());
     co_await write_changes(changes, why, batch);
     if (!is_active) {
-        response refused;
+        alter_response refused;
         refused.error_code = error_code(kafka_error::not_controller);
         co_return refused;
     }

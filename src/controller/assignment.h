@@ -55,6 +55,10 @@ struct admin_error {
     bool operator==(const admin_error&) const = default;
 };
 
+inline admin_error admin_fail(model::kafka_error code, std::string message) {
+    return admin_error{code, std::move(message)};
+}
+
 // A value or the admin_error that replaces it.
 template <class T>
 class [[nodiscard]] admin_result {

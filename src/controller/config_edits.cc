@@ -1,5 +1,6 @@
 #include "controller/config_edits.h"
 
+#include "base/strings.h"
 #include "controller/topic_rules.h"
 
 #include <fmt/format.h>
@@ -16,16 +17,6 @@ using model::kafka_error;
 
 admin_error invalid_request(std::string message) {
     return admin_error{kafka_error::invalid_request, std::move(message)};
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 // Comma-separated items, trimmed; empty items are dropped (an empty list is "").

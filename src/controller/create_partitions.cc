@@ -11,40 +11,37 @@ namespace gregor::controller {
 namespace {
 
 using model::kafka_error;
-using request = protocol::create_partitions_request;
-using response = protocol::create_partitions_response;
-
-admin_error fail(kafka_error e, std::string message) {
-    return admin_error{e, std::move(message)};
-}
+using partitions_request = protocol::create_partitions_request;
+using partitions_response = protocol::create_partitions_response;
 
 // The explicit assignment of the new partitions: one entry per new partition, each with the
 // topic's replication factor of distinct registered brokers.
-admin_result<replica_map> manual_added(const request::create_partitions_topic& t,
+admin_result<replica_map> manual_added(const partitions_request::create_partitions_topic& t,
                                        const topic_record& topic, const controller_context& ctx) {
     auto current = static_cast<std::int32_t>(topic.partitions.size());
     std::size_t rf = topic.partitions.begin()->second.replicas.size();
     if (static_cast<std::int32_t>(t.assignments->size()) != t.count - current) {
-        return fail(kafka_error::invalid_replica_assignment,
-                    fmt::format("Increasing the number of partitions by {} but {} assignments "
-                                "provided.",
-                                t.count - current, t.assignments->size()));
+        return admin_fail(
+            kafka_error::invalid_replica_assignment,
+            fmt::format("Increasing the number of partitions by {} but {} assignments "
+                        "provided.",
+                        t.count - current, t.assignments->size()));
     }
     replica_map out;
     auto p = current;
     for (const auto& a : *t.assignments) {
         std::set<model::node_id> distinct(a.broker_ids.begin(), a.broker_ids.end());
         if (a.broker_ids.size() != rf || distinct.size() != rf) {
-            return fail(kafka_error::invalid_replica_assignment,
-                        fmt::format("Inconsistent replication factor between partitions, "
-                                    "partition 0 has {} while partition {} has replicas {}.",
-                                    rf, p, fmt::join(a.broker_ids, ",")));
+            return admin_fail(kafka_error::invalid_replica_assignment,
+                              fmt::format("Inconsistent replication factor between partitions, "
+                                          "partition 0 has {} while partition {} has replicas {}.",
+                                          rf, p, fmt::join(a.broker_ids, ",")));
         }
         for (model::node_id b : a.broker_ids) {
             if (!ctx.brokers.contains(b)) {
-                return fail(kafka_error::invalid_replica_assignment,
-                            fmt::format("Unknown broker {} in the assignment of partition {}.",
-                                        b(), p));
+                return admin_fail(
+                    kafka_error::invalid_replica_assignment,
+                    fmt::format("Unknown broker {} in the assignment of partition {}.", b(), p));
             }
         }
         out[model::partition_id(p++)] = a.broker_ids;
@@ -52,21 +49,22 @@ admin_result<replica_map> manual_added(const request::create_partitions_topic& t
     return out;
 }
 
-admin_result<replica_map> plan_added(const request::create_partitions_topic& t,
+admin_result<replica_map> plan_added(const partitions_request::create_partitions_topic& t,
                                      const controller_context& ctx) {
     auto it = ctx.topics.find(t.name);
     if (it == ctx.topics.end() || it->second.deleting || it->second.partitions.empty()) {
-        return fail(kafka_error::unknown_topic_or_partition,
-                    "The topic '" + t.name + "' does not exist.");
+        return admin_fail(kafka_error::unknown_topic_or_partition,
+                          "The topic '" + t.name + "' does not exist.");
     }
     const topic_record& topic = it->second;
     auto current = static_cast<std::int32_t>(topic.partitions.size());
     if (t.assignments && !t.assignments->empty()) {
         if (t.count <= current) {
-            return fail(kafka_error::invalid_partitions,
-                        fmt::format("Topic currently has {} partitions, which is higher than or "
-                                    "equal to the requested {}.",
-                                    current, t.count));
+            return admin_fail(
+                kafka_error::invalid_partitions,
+                fmt::format("Topic currently has {} partitions, which is higher than or "
+                            "equal to the requested {}.",
+                            current, t.count));
         }
         return manual_added(t, topic, ctx);
     }
@@ -85,8 +83,9 @@ admin_result<replica_map> plan_added(const request::create_partitions_topic& t,
 
 }  // namespace
 
-asio::awaitable<response> controller::impl::do_create_partitions(const request& req) {
-    response out;
+asio::awaitable<partitions_response> controller::impl::do_create_partitions(
+    const partitions_request& req) {
+    partitions_response out;
     std::map<std::string, int> seen;
     for (const auto& t : req.topics) {
         ++seen[t.name];
@@ -158,19 +157,19 @@ asio::awaitable<kafka_error> controller::impl::write_added_partitions(const std:
     co_return kafka_error::none;
 }
 
-asio::awaitable<response> controller::create_partitions(const request& req) {
+asio::awaitable<partitions_response> controller::create_partitions(const partitions_request& req) {
     auto self = impl_;
-    std::function<asio::awaitable<response>()> work = [self, req]() {
+    std::function<asio::awaitable<partitions_response>()> work = [self, req]() {
         return self->do_create_partitions(req);
     };
-    std::function<response()> refuse = [req] {
-        response r;
+    std::function<partitions_response()> refuse = [req] {
+        partitions_response r;
         for (const auto& t : req.topics) {
             r.results.push_back({t.name, error_code(kafka_error::not_controller), std::nullopt, {}});
         }
         return r;
     };
-    auto out = co_await self->submit<response>("create_partitions", work, refuse);
+    auto out = co_await self->submit<partitions_response>("create_partitions", work, refuse);
     co_return out;
 }
 

@@ -7,14 +7,15 @@ namespace gregor::controller {
 namespace {
 
 using model::kafka_error;
-using request = protocol::elect_leaders_request;
-using response = protocol::elect_leaders_response;
+using elect_request = protocol::elect_leaders_request;
+using elect_response = protocol::elect_leaders_response;
 
 constexpr std::int8_t preferred_election = 0;
 constexpr std::int8_t unclean_election = 1;
 
 // The partitions asked for; null (v1+) means every partition of every topic.
-std::vector<model::topic_partition> targets(const controller_context& ctx, const request& req) {
+std::vector<model::topic_partition> targets(const controller_context& ctx,
+                                            const elect_request& req) {
     std::vector<model::topic_partition> out;
     if (!req.topic_partitions) {
         for (const auto& [name, t] : ctx.topics) {
@@ -32,7 +33,7 @@ std::vector<model::topic_partition> targets(const controller_context& ctx, const
     return out;
 }
 
-void add_result(response& out, const model::topic_partition& tp, kafka_error e) {
+void add_result(elect_response& out, const model::topic_partition& tp, kafka_error e) {
     if (out.replica_election_results.empty() || out.replica_election_results.back().topic != tp.topic) {
         out.replica_election_results.emplace_back().topic = tp.topic;
     }
@@ -84,9 +85,9 @@ kafka_error controller::impl::plan_election(const model::topic_partition& tp, bo
     return kafka_error::none;
 }
 
-asio::awaitable<response> controller::impl::do_elect_leaders(const request& req,
-                                                             std::int16_t version) {
-    response out;
+asio::awaitable<elect_response> controller::impl::do_elect_leaders(const elect_request& req,
+                                                                   std::int16_t version) {
+    elect_response out;
     std::int8_t type = version == 0 ? preferred_election : req.election_type;
     if (!is_active) {
         out.error_code = error_code(kafka_error::not_controller);
@@ -121,7 +122,7 @@ asio::awaitable<response> controller::impl::do_elect_leaders(const request& req,
         type == preferred_election ? "preferred leader election" : "unclean leader election";
     co_await write_changes(changes, why, batch);
     if (!is_active) {
-        response refused;
+        elect_response refused;
         refused.error_code = error_code(kafka_error::not_controller);
         co_return refused;
     }
@@ -137,17 +138,18 @@ asio::awaitable<response> controller::impl::do_elect_leaders(const request& req,
     co_return out;
 }
 
-asio::awaitable<response> controller::elect_leaders(const request& req, std::int16_t version) {
+asio::awaitable<elect_response> controller::elect_leaders(const elect_request& req,
+                                                          std::int16_t version) {
     auto self = impl_;
-    std::function<asio::awaitable<response>()> work = [self, req, version]() {
+    std::function<asio::awaitable<elect_response>()> work = [self, req, version]() {
         return self->do_elect_leaders(req, version);
     };
-    std::function<response()> refuse = [] {
-        response r;
+    std::function<elect_response()> refuse = [] {
+        elect_response r;
         r.error_code = error_code(kafka_error::not_controller);
         return r;
     };
-    auto out = co_await self->submit<response>("elect_leaders", work, refuse);
+    auto out = co_await self->submit<elect_response>("elect_leaders", work, refuse);
     co_return out;
 }
 

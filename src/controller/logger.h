@@ -3,8 +3,20 @@
 #pragma once
 
 #include "base/log.h"
+#include "model/fundamental.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <string>
+#include <vector>
 
 namespace gregor::controller {
 inline gregor::logger controller_log{"controller"};
 inline gregor::logger journal_log{"controller.journal"};
+
+// A replica list as the journal writes it: "[1,2,3]".
+inline std::string replica_list(const std::vector<model::node_id>& ids) {
+    return fmt::format("[{}]", fmt::join(ids, ","));
+}
 }  // namespace gregor::controller

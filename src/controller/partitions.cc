@@ -14,14 +14,6 @@
 namespace gregor::controller {
 namespace {
 
-std::string ids(const std::vector<model::node_id>& v) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        out += (i == 0 ? "" : ",") + std::to_string(v[i]());
-    }
-    return out + "]";
-}
-
 bool is_true(const std::string& v) {
     return v == "true" || v == "TRUE" || v == "True";
 }
@@ -256,14 +248,14 @@ void controller::impl::journal(const state_change& c, const partition_record& be
         GREGOR_LOG(journal_log, err,
                    "UNCLEAN leader election for {}: broker {} was not in the ISR {}; records "
                    "acknowledged by the old ISR may be lost (unclean elections so far: {})",
-                   c.tp, c.next.leader(), ids(before.state.isr), unclean_elections);
+                   c.tp, c.next.leader(), replica_list(before.state.isr), unclean_elections);
     }
     GREGOR_LOG(journal_log, info,
                "decision topic={} partition={} leader={}->{} isr={}->{} leader_epoch={} "
                "controller_epoch={} reason=\"{}\"",
                c.tp.topic, c.tp.partition(), c.create ? -1 : before.state.leader(), c.next.leader(),
-               c.create ? "[]" : ids(before.state.isr), ids(c.next.isr), c.next.leader_epoch(),
-               c.next.controller_epoch(), why);
+               c.create ? "[]" : replica_list(before.state.isr), replica_list(c.next.isr),
+               c.next.leader_epoch(), c.next.controller_epoch(), why);
 }
 
 void controller::impl::send(const request_batch& batch,

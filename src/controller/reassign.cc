@@ -35,14 +35,6 @@ replicas_t minus(const replicas_t& a, const replicas_t& b) {
     return out;
 }
 
-std::string ids(const replicas_t& v) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        out += (i == 0 ? "" : ",") + std::to_string(v[i]());
-    }
-    return out + "]";
-}
-
 // What a partition's replica lists become when it moves to `target`.
 struct reassignment_plan {
     replicas_t replicas;  // RS
@@ -137,15 +129,15 @@ asio::awaitable<model::kafka_error> controller::impl::start_reassignment(
     w.next.controller_epoch = ctx.epoch;
     const bool at_once = plan.adding.empty() && plan.removing.empty();
     const std::string what = cancel ? "cancelled" : at_once ? "completed" : "started";
-    const std::string why = "reassignment of " + fmt::format("{}", tp) + " to " + ids(target) +
-                            " " + what;
+    const std::string why =
+        "reassignment of " + fmt::format("{}", tp) + " to " + replica_list(target) + " " + what;
     bool written = co_await write_reassignment(w, why);
     if (!written) {
         co_return is_active ? model::kafka_error::unknown_server_error
                             : model::kafka_error::not_controller;
     }
     GREGOR_LOG(journal_log, info, "{} (replicas {}, adding {}, removing {})", why,
-               ids(plan.replicas), ids(plan.adding), ids(plan.removing));
+               replica_list(plan.replicas), replica_list(plan.adding), replica_list(plan.removing));
     for (model::node_id id : plan.replicas) {
         if (ctx.brokers.contains(id)) {
             batch.leader_and_isr(id, tp, contains(plan.adding, id));
@@ -214,8 +206,8 @@ asio::awaitable<void> controller::impl::advance_reassignments(
             continue;
         }
         const replicas_t removing = ctx.partition(tp)->removing;
-        const std::string why =
-            "reassignment of " + fmt::format("{}", tp) + " to " + ids(w->replicas) + " completed";
+        const std::string why = "reassignment of " + fmt::format("{}", tp) + " to " +
+                                replica_list(w->replicas) + " completed";
         bool written = co_await write_reassignment(*w, why);
         if (!is_active) {
             co_return;
@@ -223,7 +215,7 @@ asio::awaitable<void> controller::impl::advance_reassignments(
         if (!written) {
             continue;
         }
-        GREGOR_LOG(journal_log, info, "{} (removed {})", why, ids(removing));
+        GREGOR_LOG(journal_log, info, "{} (removed {})", why, replica_list(removing));
         batch.leader_and_isr_to_replicas(ctx, tp, false);
         for (model::node_id id : removing) {
             if (ctx.brokers.contains(id)) {

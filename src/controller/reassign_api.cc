@@ -11,12 +11,12 @@ namespace gregor::controller {
 namespace {
 
 using model::kafka_error;
-using alter_request = protocol::alter_partition_reassignments_request;
-using alter_response = protocol::alter_partition_reassignments_response;
+using reassign_request = protocol::alter_partition_reassignments_request;
+using reassign_response = protocol::alter_partition_reassignments_response;
 using list_request = protocol::list_partition_reassignments_request;
 using list_response = protocol::list_partition_reassignments_response;
 
-std::string ids(const std::vector<model::node_id>& v) {
+std::string listed_ids(const std::vector<model::node_id>& v) {
     std::string out;
     for (std::size_t i = 0; i < v.size(); ++i) {
         out += (i == 0 ? "" : ", ") + std::to_string(v[i]());
@@ -54,12 +54,13 @@ reassignment_refusal check_reassignment(const controller_context& ctx,
     }
     std::set<model::node_id> distinct(target->begin(), target->end());
     if (distinct.size() != target->size()) {
-        return {kafka_error::invalid_replica_assignment,
-                "Duplicate replica ids in partition reassignment replica list: " + ids(*target)};
+        return {
+            kafka_error::invalid_replica_assignment,
+            "Duplicate replica ids in partition reassignment replica list: " + listed_ids(*target)};
     }
     if ((*distinct.begin())() < 0) {
         return {kafka_error::invalid_replica_assignment,
-                "Invalid broker id in replica list: " + ids(*target)};
+                "Invalid broker id in replica list: " + listed_ids(*target)};
     }
     std::vector<model::node_id> registered;
     for (const auto& [id, b] : ctx.brokers) {
@@ -69,7 +70,7 @@ reassignment_refusal check_reassignment(const controller_context& ctx,
         if (!ctx.brokers.contains(id)) {
             return {kafka_error::invalid_replica_assignment,
                     "Replica assignment has brokers that are not alive. Replica list: " +
-                        ids(*target) + ", live broker list: " + ids(registered)};
+                        listed_ids(*target) + ", live broker list: " + listed_ids(registered)};
         }
     }
     return {};
@@ -77,15 +78,15 @@ reassignment_refusal check_reassignment(const controller_context& ctx,
 
 namespace {
 
-alter_response::reassignable_topic_response& topic_slot(alter_response& out,
-                                                        const std::string& name) {
+reassign_response::reassignable_topic_response& topic_slot(reassign_response& out,
+                                                           const std::string& name) {
     if (out.responses.empty() || out.responses.back().name != name) {
         out.responses.emplace_back().name = name;
     }
     return out.responses.back();
 }
 
-void answer(alter_response& out, const model::topic_partition& tp, const refusal& e) {
+void answer(reassign_response& out, const model::topic_partition& tp, const refusal& e) {
     auto& p = topic_slot(out, tp.topic).partitions.emplace_back();
     p.partition_index = tp.partition;
     p.error_code = error_code(e.code);
@@ -97,8 +98,8 @@ void answer(alter_response& out, const model::topic_partition& tp, const refusal
     }
 }
 
-alter_response refused_alter(const alter_request& req, kafka_error e) {
-    alter_response out;
+reassign_response refused_alter(const reassign_request& req, kafka_error e) {
+    reassign_response out;
     out.error_code = error_code(e);
     out.error_message = std::nullopt;
     for (const auto& t : req.topics) {
@@ -128,12 +129,12 @@ asio::awaitable<list_response> list_now(std::shared_ptr<controller::impl> self,
 
 }  // namespace
 
-asio::awaitable<alter_response> controller::impl::do_alter_reassignments(
-    const alter_request& req) {
+asio::awaitable<reassign_response> controller::impl::do_alter_reassignments(
+    const reassign_request& req) {
     if (!is_active) {
         co_return refused_alter(req, kafka_error::not_controller);
     }
-    alter_response out;
+    reassign_response out;
     out.error_message = std::nullopt;
     request_batch batch;
     for (const auto& t : req.topics) {
@@ -182,16 +183,17 @@ list_response controller::impl::do_list_reassignments(const list_request& req) c
     return out;
 }
 
-asio::awaitable<alter_response> controller::alter_partition_reassignments(
-    const alter_request& req) {
+asio::awaitable<reassign_response> controller::alter_partition_reassignments(
+    const reassign_request& req) {
     auto self = impl_;
-    std::function<asio::awaitable<alter_response>()> work = [self, req]() {
+    std::function<asio::awaitable<reassign_response>()> work = [self, req]() {
         return self->do_alter_reassignments(req);
     };
-    std::function<alter_response()> refuse = [req] {
+    std::function<reassign_response()> refuse = [req] {
         return refused_alter(req, kafka_error::not_controller);
     };
-    auto out = co_await self->submit<alter_response>("alter_partition_reassignments", work, refuse);
+    auto out =
+        co_await self->submit<reassign_response>("alter_partition_reassignments", work, refuse);
     co_return out;
 }
 

@@ -1,6 +1,7 @@
 #include "controller/topic_rules.h"
 
 #include "base/limits.h"
+#include "base/strings.h"
 
 #include <fmt/format.h>
 
@@ -110,15 +111,6 @@ constexpr topic_config_def defs[] = {
 
 static_assert(std::is_sorted(std::begin(defs), std::end(defs),
                              [](const auto& a, const auto& b) { return a.name < b.name; }));
-
-std::string_view trim(std::string_view text) {
-    constexpr std::string_view blanks = " \t\r\n";
-    auto first = text.find_first_not_of(blanks);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return text.substr(first, text.find_last_not_of(blanks) - first + 1);
-}
 
 // The text with every byte outside printable ASCII shown as \xNN, so that a hostile name
 // cannot put control characters or invalid UTF-8 into an error message.

@@ -15,7 +15,7 @@
 namespace gregor::net {
 namespace {
 
-constexpr auto log_interval = std::chrono::seconds(1);
+constexpr auto accept_log_interval = std::chrono::seconds(1);
 // After EMFILE/ENFILE the listening socket stays readable; pause instead of spinning.
 constexpr auto accept_error_pause = std::chrono::milliseconds(100);
 
@@ -131,7 +131,7 @@ asio::awaitable<void> server::impl::accept_loop(std::shared_ptr<impl> self, std:
             break;
         }
         if (ec) {
-            GREGOR_LOG_RATE_LIMITED(net_log, warn, log_interval, "accept on {} failed: {}",
+            GREGOR_LOG_RATE_LIMITED(net_log, warn, accept_log_interval, "accept on {} failed: {}",
                                     l.config.name, ec.message());
             asio::steady_timer pause(self->ex_, accept_error_pause);
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -149,7 +149,7 @@ void server::impl::on_accept(tcp::socket socket, const listener_config& lc) {
     }
     if (connections_.size() >= ctx_->config.connections_max) {
         ++refused_;
-        GREGOR_LOG_RATE_LIMITED(net_log, warn, log_interval,
+        GREGOR_LOG_RATE_LIMITED(net_log, warn, accept_log_interval,
                                 "refusing connection from {} on {}: {} connections open "
                                 "(max.connections); {} refused so far",
                                 peer.address().to_string(), lc.name, connections_.size(), refused_);

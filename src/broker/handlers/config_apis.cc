@@ -2,6 +2,7 @@
 
 #include "broker/broker_call.h"
 #include "broker/config_entries.h"
+#include "broker/handlers/controller_apis.h"
 #include "broker/logger.h"
 #include "broker/topic_configs.h"
 #include "controller/controller.h"
@@ -28,10 +29,6 @@ constexpr std::int8_t broker_resource = 4;
 // the client's own id): a broker never forwards a forwarded request again, so brokers with
 // stale views of the controller cannot bounce a request between them.
 constexpr std::string_view forwarded_prefix = "gregor-forwarded-by-";
-
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
 
 property_map broker_properties(const broker_config& c) {
     property_map out;
@@ -62,7 +59,7 @@ resource_result to_wire(const config_entry& e, std::int16_t version, bool synony
 }
 
 void fail(describe_result& r, kafka_error e, std::string message) {
-    r.error_code = code(e);
+    r.error_code = model::to_wire(e);
     r.error_message = std::move(message);
 }
 
@@ -144,10 +141,6 @@ void describe_broker(const services& s, const protocol::describe_configs_request
     }
 }
 
-bool is_controller(const services& s) {
-    return s.controller != nullptr && s.controller->active();
-}
-
 std::string client_of(const request_context& ctx) {
     return ctx.header.client_id.value_or("");
 }
@@ -184,7 +177,7 @@ Response refused(const Request& req, kafka_error e, const std::string& message) 
     Response out;
     for (const auto& r : req.resources) {
         auto& a = out.responses.emplace_back();
-        a.error_code = code(e);
+        a.error_code = model::to_wire(e);
         a.error_message = message;
         a.resource_type = r.resource_type;
         a.resource_name = r.resource_name;

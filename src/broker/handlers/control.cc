@@ -20,10 +20,6 @@ namespace {
 using model::kafka_error;
 using um_request = protocol::update_metadata_request;
 
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
-
 cached_broker to_cached(const um_request::update_metadata_broker& b, std::int16_t version) {
     cached_broker out{b.id, {}, b.rack};
     if (version == 0) {
@@ -52,7 +48,7 @@ handler_result<protocol::update_metadata_response> handle(services& s, request_c
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
     if (e != kafka_error::none) {
-        out.error_code = code(e);
+        out.error_code = model::to_wire(e);
         co_return out;
     }
     std::vector<cached_broker> brokers;
@@ -174,7 +170,7 @@ handler_result<lai_response> handle(services& s, request_context& ctx, lai_reque
     if (e != kafka_error::none) {
         GREGOR_LOG(broker_log, warn, "refusing LeaderAndIsr from controller {} epoch {}: {}",
                    req.controller_id(), req.controller_epoch(), static_cast<int>(e));
-        out.error_code = code(e);
+        out.error_code = model::to_wire(e);
         co_return out;
     }
     const std::vector<std::string> topics = topics_of(req);
@@ -186,13 +182,16 @@ handler_result<lai_response> handle(services& s, request_context& ctx, lai_reque
     }
     for (const auto& p : req.ungrouped_partition_states) {
         out.partition_errors.push_back(
-            {p.topic_name, p.partition_index, code(apply_state(s, p.topic_name, p)), {}});
+            {p.topic_name, p.partition_index, model::to_wire(apply_state(s, p.topic_name, p)), {}});
     }
     for (const auto& t : req.topic_states) {
         lai_response::leader_and_isr_topic_error te{t.topic_id, {}, {}};
         for (const auto& p : t.partition_states) {
             protocol::leader_and_isr_partition_error pe{
-                t.topic_name, p.partition_index, code(apply_state(s, t.topic_name, p)), {}};
+                t.topic_name,
+                p.partition_index,
+                model::to_wire(apply_state(s, t.topic_name, p)),
+                {}};
             if (ctx.version() >= 5) {
                 te.partition_errors.push_back(std::move(pe));
             } else {
@@ -213,7 +212,7 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
     if (e != kafka_error::none) {
-        out.error_code = code(e);
+        out.error_code = model::to_wire(e);
         co_return out;
     }
     auto stop = [&](const std::string& topic, model::partition_id p, model::leader_epoch epoch,
@@ -228,7 +227,7 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
         if (s.groups != nullptr && topic == group::offsets_topic_name && pe == kafka_error::none) {
             s.groups->resigned(p, epoch() >= 0 ? std::optional(epoch) : std::nullopt);
         }
-        out.partition_errors.push_back({topic, p, code(pe), {}});
+        out.partition_errors.push_back({topic, p, model::to_wire(pe), {}});
     };
     for (const auto& p : req.ungrouped_partitions) {
         stop(p.topic_name, p.partition_index, model::no_leader_epoch, req.delete_partitions);

@@ -12,14 +12,6 @@ namespace {
 using model::kafka_error;
 using namespace std::chrono_literals;
 
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
-
-bool is_controller(const services& s) {
-    return s.controller != nullptr && s.controller->active();
-}
-
 // Polls the metadata cache until `done()` or the deadline (Kafka's delayed operations wait on
 // the metadata cache too). Bounded: at most timeout / 20 ms checks.
 asio::awaitable<void> wait_for_metadata(services& s, std::int32_t timeout_ms,
@@ -51,7 +43,7 @@ handler_result<protocol::create_topics_response> handle(services& s, request_con
         for (const auto& t : req.topics) {
             auto& r = out.topics.emplace_back();
             r.name = t.name;
-            r.error_code = code(kafka_error::not_controller);
+            r.error_code = model::to_wire(kafka_error::not_controller);
             r.error_message = std::nullopt;
             r.configs = std::nullopt;
         }
@@ -75,10 +67,11 @@ handler_result<protocol::delete_topics_response> handle(services& s, request_con
     if (!is_controller(s)) {
         protocol::delete_topics_response out;
         for (const auto& n : req.topic_names) {
-            out.responses.push_back({n, {}, code(kafka_error::not_controller), {}, {}});
+            out.responses.push_back({n, {}, model::to_wire(kafka_error::not_controller), {}, {}});
         }
         for (const auto& t : req.topics) {
-            out.responses.push_back({t.name, t.topic_id, code(kafka_error::not_controller), {}, {}});
+            out.responses.push_back(
+                {t.name, t.topic_id, model::to_wire(kafka_error::not_controller), {}, {}});
         }
         co_return out;
     }
@@ -97,7 +90,7 @@ handler_result<protocol::controlled_shutdown_response> handle(
     services& s, request_context& /*ctx*/, protocol::controlled_shutdown_request req) {
     if (!is_controller(s)) {
         protocol::controlled_shutdown_response out;
-        out.error_code = code(kafka_error::stale_controller_epoch);
+        out.error_code = model::to_wire(kafka_error::stale_controller_epoch);
         co_return out;
     }
     auto out = co_await s.controller->controlled_shutdown(req);
@@ -108,7 +101,7 @@ handler_result<protocol::alter_partition_response> handle(services& s, request_c
                                                           protocol::alter_partition_request req) {
     if (!is_controller(s)) {
         protocol::alter_partition_response out;
-        out.error_code = code(kafka_error::not_controller);
+        out.error_code = model::to_wire(kafka_error::not_controller);
         co_return out;
     }
     std::int16_t version = ctx.version();
@@ -120,7 +113,7 @@ handler_result<protocol::elect_leaders_response> handle(services& s, request_con
                                                         protocol::elect_leaders_request req) {
     if (!is_controller(s)) {
         protocol::elect_leaders_response out;
-        out.error_code = code(kafka_error::not_controller);
+        out.error_code = model::to_wire(kafka_error::not_controller);
         co_return out;
     }
     std::int16_t version = ctx.version();
@@ -133,7 +126,8 @@ handler_result<protocol::create_partitions_response> handle(
     if (!is_controller(s)) {
         protocol::create_partitions_response out;
         for (const auto& t : req.topics) {
-            out.results.push_back({t.name, code(kafka_error::not_controller), std::nullopt, {}});
+            out.results.push_back(
+                {t.name, model::to_wire(kafka_error::not_controller), std::nullopt, {}});
         }
         co_return out;
     }
@@ -145,7 +139,7 @@ handler_result<protocol::alter_partition_reassignments_response> handle(
     services& s, request_context& /*ctx*/, protocol::alter_partition_reassignments_request req) {
     if (!is_controller(s)) {
         protocol::alter_partition_reassignments_response out;
-        out.error_code = code(kafka_error::not_controller);
+        out.error_code = model::to_wire(kafka_error::not_controller);
         out.error_message = std::nullopt;
         co_return out;
     }
@@ -157,12 +151,16 @@ handler_result<protocol::list_partition_reassignments_response> handle(
     services& s, request_context& /*ctx*/, protocol::list_partition_reassignments_request req) {
     if (!is_controller(s)) {
         protocol::list_partition_reassignments_response out;
-        out.error_code = code(kafka_error::not_controller);
+        out.error_code = model::to_wire(kafka_error::not_controller);
         out.error_message = std::nullopt;
         co_return out;
     }
     auto out = co_await s.controller->list_partition_reassignments(req);
     co_return out;
+}
+
+bool is_controller(const services& s) {
+    return s.controller != nullptr && s.controller->active();
 }
 
 }  // namespace gregor::broker

@@ -20,6 +20,9 @@
 
 namespace gregor::broker {
 
+// True iff this broker's controller is the active one.
+bool is_controller(const services& s);
+
 handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
                                                         protocol::create_topics_request req);
 handler_result<protocol::delete_topics_response> handle(services& s, request_context& ctx,

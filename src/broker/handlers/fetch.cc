@@ -10,18 +10,14 @@
 namespace gregor::broker {
 namespace {
 
-using response = protocol::fetch_response;
-using partition_data = response::fetchable_topic_response::partition_data;
+using fetch_response = protocol::fetch_response;
+using partition_data = fetch_response::fetchable_topic_response::partition_data;
 using model::kafka_error;
-
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
 
 partition_data error_partition(const services& s, const model::topic_partition& tp, kafka_error e) {
     partition_data out;
     out.partition_index = tp.partition;
-    out.error_code = code(e);
+    out.error_code = model::to_wire(e);
     out.high_watermark = model::no_offset;
     out.records = protocol::records_ref{};
     if (const cached_partition* p = s.cache.partition(tp)) {
@@ -139,14 +135,14 @@ partition_data read_partition(services& s, request_context& ctx, const model::to
 }
 
 // One pass over every requested partition. Returns the response and its record bytes.
-std::pair<response, std::size_t> read_all(services& s, request_context& ctx,
-                                          const protocol::fetch_request& req) {
+std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ctx,
+                                                const protocol::fetch_request& req) {
     ctx.file_slices.clear();
-    response out;
+    fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(req.max_bytes, 0));
     for (const auto& t : req.topics) {
-        response::fetchable_topic_response rt;
+        fetch_response::fetchable_topic_response rt;
         rt.topic = t.topic;
         rt.topic_id = t.topic_id;
         for (const auto& p : t.partitions) {
@@ -164,7 +160,7 @@ std::pair<response, std::size_t> read_all(services& s, request_context& ctx,
     return {std::move(out), total};
 }
 
-bool has_error(const response& r) {
+bool has_error(const fetch_response& r) {
     return std::any_of(r.responses.begin(), r.responses.end(), [](const auto& t) {
         return std::any_of(t.partitions.begin(), t.partitions.end(),
                            [](const auto& p) { return p.error_code != 0; });
@@ -176,7 +172,8 @@ bool has_error(const response& r) {
 // Long polling: answer at once if MinBytes are available, an error occurred, or MaxWaitMs is
 // zero; otherwise sleep on a timer that an append (or the client going away) wakes early,
 // then read again, until MinBytes arrive or the deadline passes.
-handler_result<response> handle(services& s, request_context& ctx, protocol::fetch_request req) {
+handler_result<fetch_response> handle(services& s, request_context& ctx,
+                                      protocol::fetch_request req) {
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));

@@ -8,7 +8,7 @@ namespace gregor::broker {
 namespace {
 
 using model::kafka_error;
-using response = protocol::find_coordinator_response;
+using find_coordinator_response = protocol::find_coordinator_response;
 
 constexpr std::int8_t group_key_type = 0;
 constexpr std::int8_t transaction_key_type = 1;
@@ -63,9 +63,9 @@ coordinator find_one(services& s, request_context& ctx, std::int8_t key_type,
 }  // namespace
 
 // Advertised from v0 because librdkafka enables lz4 only then (docs/client-compat.md).
-handler_result<response> handle(services& s, request_context& ctx,
-                                protocol::find_coordinator_request req) {
-    response out;
+handler_result<find_coordinator_response> handle(services& s, request_context& ctx,
+                                                 protocol::find_coordinator_request req) {
+    find_coordinator_response out;
     if (ctx.version() < 4) {
         coordinator c = find_one(s, ctx, req.key_type, req.key);
         out.error_code = model::to_wire(c.error);

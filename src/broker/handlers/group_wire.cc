@@ -11,10 +11,6 @@ namespace {
 
 using model::kafka_error;
 
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
-
 std::string java_ipv6_text(const net::asio::ip::address_v6& a) {
     auto b = a.to_bytes();
     std::string out = "/";
@@ -66,7 +62,7 @@ group::join_request to_join_request(protocol::join_group_request req, std::int16
 protocol::join_group_response to_wire(group::join_response r, std::int16_t version) {
     protocol::join_group_response out;
     out.throttle_time_ms = 0;
-    out.error_code = code(r.error);
+    out.error_code = model::to_wire(r.error);
     out.generation_id = r.generation_id;
     out.protocol_type = std::move(r.protocol_type);
     // Not nullable before v7: Kafka writes "" there for a group without a protocol.
@@ -109,7 +105,7 @@ group::sync_request to_sync_request(protocol::sync_group_request req, std::int16
 protocol::sync_group_response to_wire(group::sync_response r, std::int16_t /*version*/) {
     protocol::sync_group_response out;
     out.throttle_time_ms = 0;
-    out.error_code = code(r.error);
+    out.error_code = model::to_wire(r.error);
     // v5+ only, and nullable there; the encoder leaves them out before.
     out.protocol_type = std::move(r.protocol_type);
     out.protocol_name = std::move(r.protocol_name);
@@ -140,18 +136,18 @@ group::leave_request to_leave_request(protocol::leave_group_request req, std::in
 protocol::leave_group_response to_wire(group::leave_response r, std::int16_t version) {
     protocol::leave_group_response out;
     out.throttle_time_ms = 0;
-    out.error_code = code(r.error);
+    out.error_code = model::to_wire(r.error);
     if (version <= 2) {
         // One member was asked for: its error is the answer.
         if (r.error == kafka_error::none && !r.members.empty()) {
-            out.error_code = code(r.members.front().error);
+            out.error_code = model::to_wire(r.members.front().error);
         }
         return out;
     }
     out.members.reserve(r.members.size());
     for (auto& m : r.members) {
         out.members.push_back(
-            {std::move(m.member_id), std::move(m.group_instance_id), code(m.error), {}});
+            {std::move(m.member_id), std::move(m.group_instance_id), model::to_wire(m.error), {}});
     }
     return out;
 }
@@ -159,7 +155,7 @@ protocol::leave_group_response to_wire(group::leave_response r, std::int16_t ver
 protocol::describe_groups_response::described_group to_wire(group::described_group g,
                                                             bool include_authorized_operations) {
     protocol::describe_groups_response::described_group out;
-    out.error_code = code(g.error);
+    out.error_code = model::to_wire(g.error);
     out.group_id = std::move(g.group_id);
     out.group_state = std::move(g.state);
     out.protocol_type = std::move(g.protocol_type);
@@ -190,7 +186,7 @@ group::described_group describe_failure(kafka_error error, std::string group_id)
 protocol::list_groups_response to_wire(group::list_groups_response r) {
     protocol::list_groups_response out;
     out.throttle_time_ms = 0;
-    out.error_code = code(r.error);
+    out.error_code = model::to_wire(r.error);
     out.groups.reserve(r.groups.size());
     for (auto& g : r.groups) {
         out.groups.push_back({std::move(g.group_id),
@@ -207,7 +203,7 @@ protocol::delete_groups_response to_wire(std::vector<group::deleted_group> resul
     out.throttle_time_ms = 0;
     out.results.reserve(results.size());
     for (auto& r : results) {
-        out.results.push_back({std::move(r.group_id), code(r.error), {}});
+        out.results.push_back({std::move(r.group_id), model::to_wire(r.error), {}});
     }
     return out;
 }

@@ -8,16 +8,13 @@
 namespace gregor::broker {
 namespace {
 
-using response = protocol::list_offsets_response;
-using partition_response = response::list_offsets_topic_response::list_offsets_partition_response;
+using list_offsets_response = protocol::list_offsets_response;
+using offsets_partition_response =
+    list_offsets_response::list_offsets_topic_response::list_offsets_partition_response;
 using model::kafka_error;
 
 constexpr model::timestamp_ms latest{-1};
 constexpr model::timestamp_ms earliest{-2};
-
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
 
 // The first record at or after `target` inside the batch the log found (Kafka answers with
 // the exact record, not the batch). Returns nullopt if the batch cannot be read; the caller
@@ -51,26 +48,26 @@ std::optional<std::pair<model::offset, model::timestamp_ms>> first_record_at(
 
 // Consumers see the log up to the high watermark: "latest" is the high watermark for them
 // (the log end offset only for a replica asking, replica_id >= 0).
-partition_response lookup(services& s, const model::topic_partition& tp,
-                          model::timestamp_ms target, model::leader_epoch current_epoch,
-                          bool from_replica) {
-    partition_response out;
+offsets_partition_response lookup(services& s, const model::topic_partition& tp,
+                                  model::timestamp_ms target, model::leader_epoch current_epoch,
+                                  bool from_replica) {
+    offsets_partition_response out;
     out.partition_index = tp.partition;
     replication::partition* part = s.replicas.leader(tp);
     if (s.replicas.offline(tp)) {
-        out.error_code = code(kafka_error::kafka_storage_error);
+        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
         return out;
     }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
-        out.error_code = code(known ? kafka_error::not_leader_or_follower
-                                    : kafka_error::unknown_topic_or_partition);
+        out.error_code = model::to_wire(known ? kafka_error::not_leader_or_follower
+                                              : kafka_error::unknown_topic_or_partition);
         return out;
     }
     model::leader_epoch ours = part->state().leader_epoch;
     if (current_epoch != model::no_leader_epoch && current_epoch != ours) {
-        out.error_code = code(current_epoch < ours ? kafka_error::fenced_leader_epoch
-                                                   : kafka_error::unknown_leader_epoch);
+        out.error_code = model::to_wire(current_epoch < ours ? kafka_error::fenced_leader_epoch
+                                                             : kafka_error::unknown_leader_epoch);
         return out;
     }
     storage::log* log = &part->log();
@@ -85,7 +82,7 @@ partition_response lookup(services& s, const model::topic_partition& tp,
     }
     auto found = log->find_by_timestamp(target);
     if (!found) {
-        out.error_code = code(kafka_error::kafka_storage_error);
+        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
     } else if (*found) {
         auto exact = first_record_at(**found, target);
         out.offset = exact ? exact->first : (*found)->batch_offset;
@@ -100,11 +97,11 @@ partition_response lookup(services& s, const model::topic_partition& tp,
 
 }  // namespace
 
-handler_result<response> handle(services& s, request_context& /*ctx*/,
-                                protocol::list_offsets_request req) {
-    response out;
+handler_result<list_offsets_response> handle(services& s, request_context& /*ctx*/,
+                                             protocol::list_offsets_request req) {
+    list_offsets_response out;
     for (const auto& t : req.topics) {
-        response::list_offsets_topic_response rt;
+        list_offsets_response::list_offsets_topic_response rt;
         rt.name = t.name;
         for (const auto& p : t.partitions) {
             rt.partitions.push_back(lookup(s, {t.name, p.partition_index}, p.timestamp,

@@ -14,24 +14,20 @@
 namespace gregor::broker {
 namespace {
 
-using response = protocol::metadata_response;
+using metadata_response = protocol::metadata_response;
 using model::kafka_error;
-
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
 
 bool valid_topic_name(const std::string& name) {
     return !controller::invalid_topic_name(name).has_value();
 }
 
-response::metadata_response_topic describe_topic(const services& s, request_context& ctx,
-                                                 const std::string& name,
-                                                 const metadata_cache::partition_map& parts) {
-    response::metadata_response_topic t;
+metadata_response::metadata_response_topic describe_topic(
+    const services& s, request_context& ctx, const std::string& name,
+    const metadata_cache::partition_map& parts) {
+    metadata_response::metadata_response_topic t;
     t.name = name;
     for (const auto& [id, p] : parts) {
-        response::metadata_response_topic::metadata_response_partition out;
+        metadata_response::metadata_response_topic::metadata_response_partition out;
         out.partition_index = id;
         out.leader_id = p.leader;
         out.leader_epoch = p.leader_epoch;
@@ -40,10 +36,10 @@ response::metadata_response_topic describe_topic(const services& s, request_cont
         out.offline_replicas = p.offline_replicas;
         const cached_broker* leader = s.cache.broker(p.leader);
         if (leader == nullptr) {
-            out.error_code = code(kafka_error::leader_not_available);
+            out.error_code = model::to_wire(kafka_error::leader_not_available);
             out.leader_id = model::no_node;
         } else if (leader->endpoint_for(ctx.listener()) == nullptr) {
-            out.error_code = code(kafka_error::listener_not_found);
+            out.error_code = model::to_wire(kafka_error::listener_not_found);
             out.leader_id = model::no_node;
         }
         t.partitions.push_back(std::move(out));
@@ -74,25 +70,26 @@ void auto_create(services& s, const std::string& topic) {
                  });
 }
 
-response::metadata_response_topic missing_topic(services& s, const std::string& name,
-                                                bool allow_create) {
-    response::metadata_response_topic t;
+metadata_response::metadata_response_topic missing_topic(services& s, const std::string& name,
+                                                         bool allow_create) {
+    metadata_response::metadata_response_topic t;
     t.name = name;
     if (!valid_topic_name(name)) {
-        t.error_code = code(kafka_error::invalid_topic_exception);
+        t.error_code = model::to_wire(kafka_error::invalid_topic_exception);
     } else if (allow_create && s.config.auto_create_topics_enable && s.zk != nullptr) {
         auto_create(s, name);
-        t.error_code = code(kafka_error::leader_not_available);
+        t.error_code = model::to_wire(kafka_error::leader_not_available);
     } else {
-        t.error_code = code(kafka_error::unknown_topic_or_partition);
+        t.error_code = model::to_wire(kafka_error::unknown_topic_or_partition);
     }
     return t;
 }
 
 }  // namespace
 
-handler_result<response> handle(services& s, request_context& ctx, protocol::metadata_request req) {
-    response out;
+handler_result<metadata_response> handle(services& s, request_context& ctx,
+                                         protocol::metadata_request req) {
+    metadata_response out;
     for (const cached_broker& b : s.cache.brokers()) {
         if (const cached_endpoint* e = b.endpoint_for(ctx.listener())) {
             out.brokers.push_back({b.id, e->host, e->port, b.rack, {}});

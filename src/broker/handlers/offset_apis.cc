@@ -9,7 +9,7 @@ namespace {
 
 using model::kafka_error;
 
-constexpr kafka_error no_coordinator = kafka_error::coordinator_not_available;
+constexpr kafka_error coordinator_unavailable = kafka_error::coordinator_not_available;
 
 }  // namespace
 
@@ -20,7 +20,7 @@ handler_result<protocol::offset_commit_response> handle(services& s, request_con
     if (call.request.partitions.empty()) {
         // Every topic unknown: Kafka answers without asking the coordinator.
     } else if (s.groups == nullptr) {
-        errors = commit_failure(call.request, no_coordinator);
+        errors = commit_failure(call.request, coordinator_unavailable);
     } else {
         // The answer needs only the response slots: the request moves on.
         errors = co_await s.groups->commit(std::move(call.who), std::move(call.request));
@@ -37,7 +37,7 @@ handler_result<protocol::offset_fetch_response> handle(services& s, request_cont
     results.reserve(queries.size());
     for (const offset_fetch_query& q : queries) {
         if (s.groups == nullptr) {
-            results.push_back({no_coordinator, {}});
+            results.push_back({coordinator_unavailable, {}});
         } else {
             results.push_back(s.groups->fetch(q.group_id, q.partitions, require_stable));
         }
@@ -50,7 +50,7 @@ handler_result<protocol::offset_delete_response> handle(services& s, request_con
     offset_delete_call call = to_delete_call(std::move(req), s.cache);
     group::offset_delete_result r;
     if (s.groups == nullptr) {
-        r.error = no_coordinator;
+        r.error = coordinator_unavailable;
     } else {
         r = s.groups->delete_offsets(call.group_id, call.partitions);
     }

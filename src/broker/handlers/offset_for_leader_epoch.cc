@@ -5,8 +5,9 @@
 namespace gregor::broker {
 namespace {
 
-using response = protocol::offset_for_leader_epoch_response;
-using epoch_end_offset = response::offset_for_leader_topic_result::epoch_end_offset;
+using offset_for_leader_epoch_response = protocol::offset_for_leader_epoch_response;
+using epoch_end_offset =
+    offset_for_leader_epoch_response::offset_for_leader_topic_result::epoch_end_offset;
 using model::kafka_error;
 
 // Kafka's answer: the largest epoch <= the requested one that this log knows, and where it
@@ -42,9 +43,9 @@ epoch_end_offset end_of(services& s, const model::topic_partition& tp,
 
 }  // namespace
 
-handler_result<response> handle(services& s, request_context& /*ctx*/,
-                                protocol::offset_for_leader_epoch_request req) {
-    response out;
+handler_result<offset_for_leader_epoch_response> handle(
+    services& s, request_context& /*ctx*/, protocol::offset_for_leader_epoch_request req) {
+    offset_for_leader_epoch_response out;
     for (const auto& t : req.topics) {
         auto& rt = out.topics.emplace_back();
         rt.topic = t.topic;

@@ -10,10 +10,6 @@ namespace {
 
 using model::kafka_error;
 
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
-
 bool known(const metadata_cache& cache, const model::topic_partition& tp) {
     return cache.partition(tp) != nullptr;
 }
@@ -58,7 +54,7 @@ offset_commit_call to_commit_call(protocol::offset_commit_request req, std::int1
             auto& out = out_topic.partitions.emplace_back();
             out.partition_index = p.partition_index;
             if (!known(cache, {topic.name, p.partition_index})) {
-                out.error_code = code(kafka_error::unknown_topic_or_partition);
+                out.error_code = model::to_wire(kafka_error::unknown_topic_or_partition);
                 continue;
             }
             call.slots.push_back(
@@ -75,7 +71,8 @@ protocol::offset_commit_response commit_answer(offset_commit_call call,
                   errors.size(), call.slots.size());
     for (std::size_t i = 0; i < errors.size(); ++i) {
         const response_slot& at = call.slots[i];
-        call.response.topics[at.topic].partitions[at.partition].error_code = code(errors[i].error);
+        call.response.topics[at.topic].partitions[at.partition].error_code =
+            model::to_wire(errors[i].error);
     }
     return std::move(call.response);
 }
@@ -137,7 +134,7 @@ void put_offsets(std::vector<Topic>& topics, std::vector<group::fetched_offset> 
         p.committed_offset = f.offset;
         p.committed_leader_epoch = f.leader_epoch;
         p.metadata = std::move(f.metadata);
-        p.error_code = code(f.error);
+        p.error_code = model::to_wire(f.error);
     }
 }
 
@@ -182,7 +179,7 @@ protocol::offset_fetch_response fetch_answer(std::span<const offset_fetch_query>
         for (std::size_t i = 0; i < results.size(); ++i) {
             auto& g = out.groups.emplace_back();
             g.group_id = queries[i].group_id;
-            g.error_code = code(results[i].error);
+            g.error_code = model::to_wire(results[i].error);
             if (results[i].error == kafka_error::none) {
                 put_offsets(g.topics, std::move(results[i].offsets));
             }
@@ -192,7 +189,7 @@ protocol::offset_fetch_response fetch_answer(std::span<const offset_fetch_query>
     group::offset_fetch_result& r = results.front();
     if (r.error != kafka_error::none) {
         if (version >= 2) {
-            out.error_code = code(r.error);
+            out.error_code = model::to_wire(r.error);
             return out;
         }
         r.offsets = spread_group_error(queries.front(), r.error);
@@ -218,7 +215,7 @@ offset_delete_call to_delete_call(protocol::offset_delete_request req,
             out.partition_index = p.partition_index;
             model::topic_partition tp{topic.name, p.partition_index};
             if (!known(cache, tp)) {
-                out.error_code = code(kafka_error::unknown_topic_or_partition);
+                out.error_code = model::to_wire(kafka_error::unknown_topic_or_partition);
                 continue;
             }
             call.slots.push_back(
@@ -233,7 +230,7 @@ protocol::offset_delete_response delete_answer(offset_delete_call call,
                                                const group::offset_delete_result& result) {
     if (result.error != kafka_error::none) {
         protocol::offset_delete_response out;
-        out.error_code = code(result.error);
+        out.error_code = model::to_wire(result.error);
         out.throttle_time_ms = 0;
         return out;
     }
@@ -243,7 +240,7 @@ protocol::offset_delete_response delete_answer(offset_delete_call call,
     for (std::size_t i = 0; i < call.slots.size(); ++i) {
         const response_slot& at = call.slots[i];
         call.response.topics[at.topic].partitions[at.partition].error_code =
-            code(result.partitions[i].error);
+            model::to_wire(result.partitions[i].error);
     }
     return std::move(call.response);
 }

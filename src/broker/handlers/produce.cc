@@ -7,13 +7,10 @@
 namespace gregor::broker {
 namespace {
 
-using response = protocol::produce_response;
-using partition_response = response::topic_produce_response::partition_produce_response;
+using produce_response = protocol::produce_response;
+using produce_partition_response =
+    produce_response::topic_produce_response::partition_produce_response;
 using model::kafka_error;
-
-std::int16_t code(kafka_error e) {
-    return static_cast<std::int16_t>(e);
-}
 
 // Checks every batch of a produce payload. Returns none iff all are intact v2 batches no
 // larger than message.max.bytes whose record counts match their offset deltas exactly.
@@ -40,7 +37,7 @@ kafka_error validate(bytes_view data, std::int32_t max_batch_bytes) {
 
 // Where a client should go instead (v10+ tagged field), from the metadata cache.
 void set_current_leader(const services& s, const model::topic_partition& tp,
-                        partition_response& out) {
+                        produce_partition_response& out) {
     if (const cached_partition* p = s.cache.partition(tp)) {
         out.current_leader.leader_id = p->leader;
         out.current_leader.leader_epoch = p->leader_epoch;
@@ -53,40 +50,41 @@ struct pending_ack {
     model::topic_partition tp;
     model::offset end;
     model::leader_epoch epoch;
-    partition_response* slot;
+    produce_partition_response* slot;
 };
 
-partition_response append(services& s, request_context& ctx, const model::topic_partition& tp,
-                          const std::optional<protocol::records_ref>& records, std::int16_t acks,
-                          std::optional<pending_ack>& wait) {
-    partition_response out;
+produce_partition_response append(services& s, request_context& ctx,
+                                  const model::topic_partition& tp,
+                                  const std::optional<protocol::records_ref>& records,
+                                  std::int16_t acks, std::optional<pending_ack>& wait) {
+    produce_partition_response out;
     out.index = tp.partition;
     out.base_offset = model::no_offset;
     replication::partition* part = s.replicas.leader(tp);
     if (s.replicas.offline(tp)) {
-        out.error_code = code(kafka_error::kafka_storage_error);
+        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
         return out;
     }
     if (part == nullptr) {
         bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
-        out.error_code = code(known ? kafka_error::not_leader_or_follower
-                                    : kafka_error::unknown_topic_or_partition);
+        out.error_code = model::to_wire(known ? kafka_error::not_leader_or_follower
+                                              : kafka_error::unknown_topic_or_partition);
         set_current_leader(s, tp, out);
         return out;
     }
     if (ctx.version() <= 2) {
         // v0-v2 carry magic 0/1 message sets, which gregor does not store.
-        out.error_code = code(kafka_error::unsupported_for_message_format);
+        out.error_code = model::to_wire(kafka_error::unsupported_for_message_format);
         return out;
     }
     // acks=all needs min.insync.replicas in the ISR before anything is written.
     if (kafka_error e = part->check_append(acks); e != kafka_error::none) {
-        out.error_code = code(e);
+        out.error_code = model::to_wire(e);
         return out;
     }
     bytes_view data = records ? records->data() : bytes_view{};
     if (kafka_error e = validate(data, s.config.message_max_bytes); e != kafka_error::none) {
-        out.error_code = code(e);
+        out.error_code = model::to_wire(e);
         return out;
     }
     // The records point into the request frame, which this request owns: offsets and the
@@ -96,7 +94,7 @@ partition_response append(services& s, request_context& ctx, const model::topic_
     if (!appended) {
         GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1), "append to {} failed: {}",
                                 tp, appended.err().to_string());
-        out.error_code = code(kafka_error::kafka_storage_error);
+        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
         return out;
     }
     out.base_offset = appended->appended.first_offset;
@@ -121,7 +119,7 @@ bool settle(services& s, std::vector<pending_ack>& waits) {
             return false;
         }
         if (*status != kafka_error::none) {
-            w.slot->error_code = code(*status);
+            w.slot->error_code = model::to_wire(*status);
             w.slot->base_offset = model::no_offset;
             if (*status == kafka_error::not_leader_or_follower) {
                 set_current_leader(s, w.tp, *w.slot);
@@ -137,8 +135,9 @@ bool settle(services& s, std::vector<pending_ack>& waits) {
 // acks=all: every partition is appended first, then the answer waits until each one's high
 // watermark passes its records (or its outcome is otherwise known), at most TimeoutMs;
 // partitions still waiting then get REQUEST_TIMED_OUT (their records may yet commit).
-handler_result<response> handle(services& s, request_context& ctx, protocol::produce_request req) {
-    response out;
+handler_result<produce_response> handle(services& s, request_context& ctx,
+                                        protocol::produce_request req) {
+    produce_response out;
     bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
     bool appended = false;
     bool failed = false;
@@ -149,11 +148,11 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
         t.name = topic.name;
         t.partition_responses.reserve(topic.partition_data.size());
         for (auto& p : topic.partition_data) {
-            partition_response& r = t.partition_responses.emplace_back();
+            produce_partition_response& r = t.partition_responses.emplace_back();
             if (!valid_acks) {
                 r.index = p.index;
                 r.base_offset = model::no_offset;
-                r.error_code = code(kafka_error::invalid_required_acks);
+                r.error_code = model::to_wire(kafka_error::invalid_required_acks);
             } else {
                 std::optional<pending_ack> wait;
                 r = append(s, ctx, {topic.name, p.index}, p.records, req.acks, wait);
@@ -178,7 +177,7 @@ handler_result<response> handle(services& s, request_context& ctx, protocol::pro
     while (!settle(s, waits)) {
         if (ctx.request.cancelled() || std::chrono::steady_clock::now() >= deadline) {
             for (pending_ack& w : waits) {
-                w.slot->error_code = code(kafka_error::request_timed_out);
+                w.slot->error_code = model::to_wire(kafka_error::request_timed_out);
                 w.slot->base_offset = model::no_offset;
             }
             break;

@@ -1,0 +1,18 @@
+#pragma once
+// Small text helpers shared by the config parsers.
+
+#include <string_view>
+
+namespace gregor {
+
+// `text` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
+constexpr std::string_view trim(std::string_view text) {
+    constexpr std::string_view blanks = " \t\n\v\f\r";
+    auto first = text.find_first_not_of(blanks);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(blanks) - first + 1);
+}
+
+}  // namespace gregor
