@@ -14,6 +14,11 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # so it is on for clang only.
   list(APPEND GREGOR_WARNINGS -Wno-maybe-uninitialized -Wno-stringop-overflow
     -Wno-array-bounds -Wno-restrict)
+  # A unity batch #includes its .cc files, and GCC then counts a file-local type (anonymous
+  # namespace) used in a coroutine frame as coming from a header.
+  if(GREGOR_UNITY)
+    list(APPEND GREGOR_WARNINGS -Wno-subobject-linkage)
+  endif()
 else()
   list(APPEND GREGOR_WARNINGS -Wnull-dereference)
 endif()
