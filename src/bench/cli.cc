@@ -83,6 +83,8 @@ void add_producer_options(parser& p, CLI::App* sub, bool rate) {
         sub->add_option("--rate", p.o.rate, "Records per second (default 1000)");
     } else {
         sub->add_option("--producers", p.o.producers, "Producer threads, one client each");
+        sub->add_flag("--idempotent", p.o.idempotent,
+                      "Idempotent producers (enable.idempotence=true; needs --acks all)");
         p.batch.push_back(
             sub->add_option("--batch-size", p.v.batch_size, "librdkafka batch.size in bytes"));
     }

@@ -74,6 +74,10 @@ result<void> validate_producer(const options& o) {
         return bad(fmt::format("--compression '{}': expected none, gzip, snappy, lz4 or zstd",
                                o.compression));
     }
+    if (o.idempotent && !one_of(o.acks, {"all", "-1"})) {
+        return bad(fmt::format("--idempotent needs --acks all (got '{}'), as Kafka producers do",
+                               o.acks));
+    }
     if (o.producers < 1 || o.producers > producers_max) {
         return bad(fmt::format("--producers {} is out of range 1..{}", o.producers, producers_max));
     }

@@ -34,6 +34,7 @@ struct options {
     std::optional<int> linger_ms;
     std::optional<int> batch_size;
     std::string compression = "none";
+    bool idempotent = false;  // produce: enable.idempotence (needs acks=all)
     std::optional<int> partitions;
     std::optional<int> replication_factor;       // for a topic we create; default: the broker's
     double rate = 1000;                          // e2e: records per second

@@ -57,6 +57,9 @@ void on_produce_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaq
 std::vector<std::pair<std::string, std::string>> producer_settings(const options& o) {
     std::vector<std::pair<std::string, std::string>> s{{"acks", acks_setting(o.acks)},
                                                        {"compression.type", o.compression}};
+    if (o.idempotent) {
+        s.emplace_back("enable.idempotence", "true");
+    }
     if (o.linger_ms) {
         s.emplace_back("linger.ms", std::to_string(*o.linger_ms));
     }
@@ -194,6 +197,7 @@ nlohmann::ordered_json produce_parameters(const options& o, const topic_layout& 
     p["linger_ms"] = o.linger_ms ? nlohmann::ordered_json(*o.linger_ms) : "librdkafka default";
     p["batch_size"] = o.batch_size ? nlohmann::ordered_json(*o.batch_size) : "librdkafka default";
     p["compression"] = o.compression;
+    p["idempotent"] = o.idempotent;
     return p;
 }
 

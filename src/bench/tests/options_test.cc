@@ -72,6 +72,15 @@ TEST(bench_options, defaults_leave_librdkafka_batching_alone) {
     EXPECT_EQ(acks_setting(p.parsed->acks), "-1");
 }
 
+TEST(bench_options, idempotent_producers_need_acks_all) {
+    parse_outcome p = parse({"produce", "-b", "h:1", "--idempotent"});
+    ASSERT_TRUE(p.parsed) << p.message;
+    EXPECT_TRUE(p.parsed->idempotent);
+    EXPECT_FALSE(parse({"produce", "-b", "h:1"}).parsed->idempotent);
+    expect_refused({"produce", "-b", "h:1", "--idempotent", "--acks", "1"}, "--idempotent");
+    expect_refused({"e2e", "-b", "h:1", "--idempotent"}, "--idempotent");  // produce only
+}
+
 TEST(bench_options, bootstrap_is_required_and_checked) {
     expect_refused({"produce"}, "--bootstrap");
     expect_refused({"consume", "-b", "localhost"}, "--bootstrap");
