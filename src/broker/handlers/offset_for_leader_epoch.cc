@@ -1,5 +1,6 @@
 #include "broker/handlers/offset_for_leader_epoch.h"
 
+#include "broker/handlers/leader_lookup.h"
 #include "model/kafka_error.h"
 
 namespace gregor::broker {
@@ -17,15 +18,9 @@ epoch_end_offset end_of(services& s, const model::topic_partition& tp,
                         model::leader_epoch current, model::leader_epoch requested) {
     epoch_end_offset out;
     out.partition = tp.partition;
-    replication::partition* part = s.replicas.leader(tp);
-    if (s.replicas.offline(tp)) {
-        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
-        return out;
-    }
+    auto [part, error] = lead(s, tp);
     if (part == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
-        out.error_code = model::to_wire(known ? kafka_error::not_leader_or_follower
-                                              : kafka_error::unknown_topic_or_partition);
+        out.error_code = model::to_wire(error);
         return out;
     }
     model::leader_epoch ours = part->state().leader_epoch;

@@ -1,5 +1,6 @@
 #include "broker/handlers/produce.h"
 
+#include "broker/handlers/leader_lookup.h"
 #include "broker/logger.h"
 #include "model/kafka_error.h"
 #include "model/record_batch.h"
@@ -60,16 +61,12 @@ produce_partition_response append(services& s, request_context& ctx,
     produce_partition_response out;
     out.index = tp.partition;
     out.base_offset = model::no_offset;
-    replication::partition* part = s.replicas.leader(tp);
-    if (s.replicas.offline(tp)) {
-        out.error_code = model::to_wire(kafka_error::kafka_storage_error);
-        return out;
-    }
+    auto [part, error] = lead(s, tp);
     if (part == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
-        out.error_code = model::to_wire(known ? kafka_error::not_leader_or_follower
-                                              : kafka_error::unknown_topic_or_partition);
-        set_current_leader(s, tp, out);
+        out.error_code = model::to_wire(error);
+        if (error != kafka_error::kafka_storage_error) {
+            set_current_leader(s, tp, out);
+        }
         return out;
     }
     if (ctx.version() <= 2) {
