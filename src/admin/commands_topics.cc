@@ -1,5 +1,6 @@
 // `gregor topics list|describe|create|delete|alter`.
 #include "admin/commands_common.h"
+#include "admin/producer_report.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -182,6 +183,11 @@ int run_topics_describe(const topics_describe_options& o) {
     auto md = (*c)->metadata(names);
     if (!md) {
         return report_error("topics describe", md.err());
+    }
+    if (o.producers) {
+        auto timeout = std::chrono::seconds(o.common.request_timeout_s);
+        print(render_producers(fetch_producers(*md, timeout), o.common.output()));
+        return topic_errors(*md);
     }
     std::string note;
     min_isr_map min_isr;

@@ -47,8 +47,13 @@ void add_topics_describe_options(CLI::App& cmd, topics_describe_options& o) {
         cmd.add_flag("--unavailable", o.unavailable, "Only partitions without a live leader");
     ur->excludes(um)->excludes(un);
     um->excludes(un);
-    cmd.add_flag("--configs", o.configs,
-                 "Every topic config with its value and source (overrides are always shown)");
+    auto* cf = cmd.add_flag("--configs", o.configs,
+                            "Every topic config with its value and source (overrides are "
+                            "always shown)");
+    auto* pr = cmd.add_flag("--producers", o.producers,
+                            "Each partition's active idempotent producers, asked of its leader "
+                            "(DescribeProducers), instead of the partition lines");
+    pr->excludes(cf)->excludes(ur)->excludes(um)->excludes(un);
 }
 
 void add_topics_create_options(CLI::App& cmd, topics_create_options& o) {

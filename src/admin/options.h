@@ -54,6 +54,7 @@ struct topics_describe_options {
     bool under_min_isr = false;
     bool unavailable = false;
     bool configs = false;  // every config with its value and source, not only overrides
+    bool producers = false;  // each partition's active producers (DescribeProducers) instead
 };
 
 struct topics_create_options {
