@@ -108,7 +108,9 @@ struct closed_log {
         env.drain();
     }
     void remove_snapshots() {
-        for (const auto& name : *env.fs.list_dir("/b/p-0")) {
+        auto names = env.fs.list_dir("/b/p-0");
+        GREGOR_ASSERT(names.has_value(), "list");
+        for (const auto& name : *names) {
             if (parse_snapshot_file_name(name)) {
                 GREGOR_ASSERT(env.fs.remove("/b/p-0/" + name).has_value(), "remove");
             }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <limits>
+#include <optional>
 
 namespace gregor::storage {
 namespace {
@@ -203,13 +204,22 @@ result<std::size_t> log::replay_producers(model::offset from, model::offset end,
         return std::size_t{0};
     }
     std::size_t batches = 0;
+    auto expected = model::offset(-1);  // the least base offset the next batch may have
+    std::optional<model::offset> disordered;
     auto on_batch = [&](const batch_summary& b) {
         // A snapshot is taken between batches: one straddling its offset is not Kafka's
         // and is skipped rather than applied twice. From the log start, the batch holding
         // it counts, as in Kafka.
-        if (b.base_offset >= end || (from_snapshot && b.base_offset < from)) {
+        if (disordered || b.base_offset >= end || (from_snapshot && b.base_offset < from)) {
             return;
         }
+        // Segments a clean shutdown vouched for were never re-validated: offsets that go
+        // back are damage, never something to apply.
+        if (b.base_offset < expected) {
+            disordered = b.base_offset;
+            return;
+        }
+        expected = b.last_offset + 1;
         ++batches;
         if (b.has_producer()) {
             producers_.apply(producer_info_of(b));
@@ -219,8 +229,12 @@ result<std::size_t> log::replay_producers(model::offset from, model::offset end,
     if (it != segments_.begin()) {
         --it;
     }
-    for (; it != segments_.end(); ++it) {
+    for (; it != segments_.end() && !disordered; ++it) {
         GREGOR_TRY_VOID(it->second->scan_batches(from, on_batch));
+    }
+    if (disordered) {
+        return error(errc::corrupt_segment,
+                     fmt::format("{}: batch offsets go back to {}", tp_, *disordered));
     }
     GREGOR_LOG(storage_log, info, "{}: producer state rebuilt from {} batches in [{}, {})", tp_,
                batches, from, end);
@@ -231,7 +245,18 @@ result<std::size_t> log::rebuild_producers(model::offset end, model::timestamp_m
     producers_.clear();
     GREGOR_TRY_VOID(delete_snapshots(end, log_start_));
     GREGOR_TRY(auto from, load_newest_snapshot(end, now));
-    return replay_producers(from, end, /*from_snapshot=*/from > log_start_);
+    auto replayed = replay_producers(from, end, /*from_snapshot=*/from > log_start_);
+    if (!replayed && replayed.err().code == make_error_code(errc::corrupt_segment)) {
+        // A damaged batch header that recovery did not cut (a segment below the recovery
+        // point, or a clean shutdown vouching for it): the log still opens, and every
+        // producer starts unknown, which accepts them at any sequence rather than refusing
+        // them for batches nobody can read.
+        GREGOR_LOG(storage_log, warn, "{}: producer state not rebuilt ({}); all producers "
+                   "start unknown", tp_, replayed.err().to_string());
+        producers_.clear();
+        return std::size_t{0};
+    }
+    return replayed;
 }
 
 result<void> log::load_producers(model::timestamp_ms now) {

@@ -63,10 +63,11 @@ error snapshot_damage(std::string_view why) {
     return error(errc::corrupt_snapshot, std::string(why));
 }
 
-// The values Kafka itself writes; anything else is damage.
+// The values a writer (Kafka or ours) can produce; anything else is damage. Any epoch can:
+// replication records whatever a batch header carries.
 result<void> check_snapshot_entry(const raw_snapshot_entry& r, model::offset end) {
     bool has_batch = r.last_offset >= 0;
-    bool sane = r.producer_id >= 0 && r.epoch >= no_producer_epoch && r.last_offset >= -1 &&
+    bool sane = r.producer_id >= 0 && r.last_offset >= -1 &&
                 r.last_offset < end() && r.coordinator_epoch >= no_coordinator_epoch &&
                 r.txn_first_offset >= -1 && r.txn_first_offset < end();
     if (has_batch) {

@@ -15,8 +15,9 @@
 // that one batch until replayed batches add more, as in Kafka.
 //
 // Decoding trusts nothing: the length, version, CRC and count must agree, and every entry
-// must hold sane values (ids >= 0, offsets below the file's offset, ...) before any entry
-// is delivered; otherwise errc::corrupt_snapshot. Pure functions; any thread.
+// must hold values a writer can produce (ids >= 0, offsets below the file's offset, a
+// sequence only with a batch, ...) before any entry is delivered; otherwise
+// errc::corrupt_snapshot. Pure functions; any thread.
 #pragma once
 
 #include "base/bytes.h"

@@ -240,6 +240,44 @@ TEST_F(producers_fixture, retries_after_rolls_and_a_clean_reopen_need_no_scan) {
     expect_error(send(2, 0, next_seq(2) + 1), errc::out_of_order_sequence);
 }
 
+TEST_F(producers_fixture, unreadable_batches_leave_every_producer_unknown_not_the_log_closed) {
+    cfg.segment_bytes = 700;
+    open();
+    workload(12);
+    ASSERT_TRUE(lg->close());
+    lg.reset();
+    auto names = env.fs.list_dir(dir);
+    ASSERT_TRUE(names);
+    for (const auto& n : *names) {
+        if (parse_snapshot_file_name(n)) {
+            ASSERT_TRUE(env.fs.remove(dir + "/" + n));
+        }
+    }
+    // A clean shutdown vouches for the segments; the first batch's magic is damaged anyway.
+    env.fs.flip_bit(dir + "/" + segment_file_name(off(0), segment_file_kind::log), 16, 0);
+    open({off(1'000'000), off(0), true});
+    EXPECT_EQ(lg->producers().size(), 0U);
+    ASSERT_TRUE(send(1, 0, next_seq(1) + 5)) << "an unknown producer starts anywhere";
+}
+
+TEST_F(producers_fixture, offsets_going_back_in_a_vouched_segment_are_damage_not_state) {
+    ASSERT_TRUE(env.fs.create_dirs(dir));
+    auto a = make_batch({.records = 2, .base_offset = 5, .producer_id = 1, .producer_epoch = 0,
+                         .base_sequence = 0});
+    auto b = make_batch({.records = 1, .base_offset = 2, .producer_id = 1, .producer_epoch = 0,
+                         .base_sequence = 2});
+    auto c = make_batch({.records = 1, .base_offset = 30});
+    a.insert(a.end(), b.begin(), b.end());
+    a.insert(a.end(), c.begin(), c.end());
+    auto f = env.fs.open(dir + "/" + segment_file_name(off(0), segment_file_kind::log),
+                         open_mode::create);
+    ASSERT_TRUE(f);
+    ASSERT_TRUE((*f)->write_at(0, a));
+    open({off(1'000'000), off(0), true});  // found by the fuzzer: no recovery scan
+    ASSERT_EQ(lg->log_end_offset(), off(31));
+    EXPECT_EQ(lg->producers().size(), 0U);
+}
+
 TEST_F(producers_fixture, unclean_reopen_replays_after_the_newest_snapshot) {
     cfg.segment_bytes = 700;
     open();
