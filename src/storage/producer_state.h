@@ -13,6 +13,8 @@
 // several batches), exactly as Kafka 3.x does for a client batch:
 //   1. base sequence < 0                                   -> errc::invalid_record
 //      epoch < 0                                           -> errc::invalid_producer_epoch
+//        (Kafka refuses it only below a known epoch; no client sends one, and stored
+//        it would look like an unknown producer forever)
 //   2. same epoch and [first seq, last seq] equal to one of the retained batches
 //                                                          -> duplicate: the original's
 //                                                             offsets and timestamp
