@@ -27,6 +27,17 @@ inline constexpr std::size_t checkpoint_file_bytes_max = 64 * 1024 * 1024;
 // answers with back-pressure instead of growing.
 inline constexpr std::size_t storage_io_queue_max = 65536;
 
+// Idempotent producers whose de-duplication state one partition keeps (Kafka has no bound).
+// Every producer instance that wrote to the partition within producer.id.expiration.ms (a
+// day) has an entry, and every restart of a client is a new producer id, so a big fleet
+// with rolling restarts reaches tens of thousands; a client that creates a producer per
+// message (KIP-936's flood) would reach millions. At about 250 bytes per entry this caps a
+// partition at ~12 MiB and its .snapshot file at 2.3 MB. When full, the producer with the
+// oldest last timestamp is evicted: it becomes "unknown" (its next batch is accepted with
+// any sequence, as after expiry), which costs de-duplication only if that idlest producer
+// is still retrying.
+inline constexpr std::size_t partition_producers_max = 50'000;
+
 // net: hard caps for the server and the inter-broker client (configs default below them).
 // Accepted connections per server (Kafka's max.connections).
 inline constexpr std::size_t connections_max = 100'000;
@@ -56,6 +67,7 @@ inline constexpr std::size_t group_member_metadata_bytes_max = 1024 * 1024;
 inline constexpr std::size_t group_member_assignment_bytes_max = 1024 * 1024;
 
 static_assert(request_bytes_max > 0);
+static_assert(partition_producers_max >= 20'000);
 static_assert(decompressed_batch_bytes_max >= 1024 * 1024);
 static_assert(server_request_memory_bytes_max >= static_cast<std::size_t>(request_bytes_max));
 static_assert(client_response_bytes_max >= request_bytes_max);

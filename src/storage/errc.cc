@@ -39,6 +39,14 @@ public:
                 return "i/o worker queue full";
             case errc::closed:
                 return "closed";
+            case errc::out_of_order_sequence:
+                return "out of order sequence number";
+            case errc::invalid_producer_epoch:
+                return "invalid producer epoch";
+            case errc::invalid_record:
+                return "invalid record";
+            case errc::corrupt_snapshot:
+                return "corrupt producer state snapshot";
         }
         return "unknown storage error";
     }

@@ -1,7 +1,9 @@
 // Storage error codes: every operating failure of the file-system seam, segments, logs and
 // the log manager. The broker maps them to Kafka codes in one place (io_error and
 // no_space -> KAFKA_STORAGE_ERROR, invalid_batch -> CORRUPT_MESSAGE, offset_out_of_range ->
-// OFFSET_OUT_OF_RANGE, ...). Plain values; any thread.
+// OFFSET_OUT_OF_RANGE, out_of_order_sequence -> OUT_OF_ORDER_SEQUENCE_NUMBER(45),
+// invalid_producer_epoch -> INVALID_PRODUCER_EPOCH(47), invalid_record -> INVALID_RECORD(87),
+// ...). Plain values; any thread.
 #pragma once
 
 #include <system_error>
@@ -23,6 +25,12 @@ enum class errc {
     invalid_config,       // a config key with a malformed or out-of-range value
     queue_full,           // the I/O worker's bounded queue is full (back-pressure)
     closed,               // the log or worker was closed
+    // Producer state (idempotent producers) refusing a leader append; nothing written.
+    out_of_order_sequence,   // sequence gap or reset (broker -> OUT_OF_ORDER_SEQUENCE_NUMBER)
+    invalid_producer_epoch,  // epoch below the partition's (broker -> INVALID_PRODUCER_EPOCH)
+    invalid_record,          // producer id with base sequence < 0, a client control batch
+                             // (broker -> INVALID_RECORD)
+    corrupt_snapshot,        // a producer-state .snapshot file that fails validation
 };
 
 const std::error_category& storage_category();

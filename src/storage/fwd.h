@@ -10,8 +10,10 @@ class io_worker;
 class leader_epoch_cache;
 class log;
 class log_manager;
+class producer_state;
 class segment;
 struct log_config;
 struct file_slice;
+struct producer_entry;
 
 }  // namespace gregor::storage

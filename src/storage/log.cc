@@ -39,8 +39,17 @@ result<std::vector<batch_summary>> scan_record_set(bytes_view records, std::uint
                 errc::batch_too_large,
                 fmt::format("batch of {} bytes, max.message.bytes {}", h.size_bytes(), max_bytes));
         }
-        out.push_back({h.base_offset, h.last_offset(), h.max_timestamp, h.partition_leader_epoch,
-                       static_cast<std::uint32_t>(h.size_bytes())});
+        batch_summary b;
+        b.base_offset = h.base_offset;
+        b.last_offset = h.last_offset();
+        b.max_timestamp = h.max_timestamp;
+        b.epoch = h.partition_leader_epoch;
+        b.size_bytes = static_cast<std::uint32_t>(h.size_bytes());
+        b.producer = h.producer;
+        b.producer_epoch = h.producer_epoch;
+        b.base_sequence = h.base_sequence;
+        b.attributes = h.attributes;
+        out.push_back(b);
     }
 }
 
@@ -117,33 +126,49 @@ segment_options log::seg_options() const {
     return o;
 }
 
+void log::assign_offsets(std::vector<batch_summary>& batches, model::leader_epoch epoch,
+                         model::timestamp_ms now) const {
+    bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
+    auto next = log_end_;
+    for (auto& b : batches) {
+        auto delta = b.last_offset() - b.base_offset();
+        b.base_offset = next;
+        b.last_offset = next + delta;
+        b.epoch = epoch;
+        if (stamp) {
+            b.max_timestamp = now;
+        }
+        next = b.last_offset + 1;
+    }
+}
+
 result<append_result> log::append_as_leader(mutable_bytes_view records, model::leader_epoch epoch,
-                                            model::timestamp_ms now, bool already_validated) {
+                                            model::timestamp_ms now, bool already_validated,
+                                            append_origin origin) {
     assert_owner();
     GREGOR_ASSERT(epoch() >= 0, "leader append with epoch {}", epoch);
     GREGOR_TRY_VOID(check_writable());
     GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
                                              model::count_rule::exact, already_validated));
+    // Offsets first (the producer checks see them), bytes only once every batch passed.
+    assign_offsets(batches, epoch, now);
+    GREGOR_TRY(auto duplicate, check_producers(batches, origin));
+    if (duplicate) {
+        return *duplicate;
+    }
     bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
-    auto next = log_end_;
     std::size_t pos = 0;
-    for (auto& b : batches) {
+    for (const auto& b : batches) {
         auto span = records.subspan(pos, b.size_bytes);
-        auto delta = b.last_offset() - b.base_offset();
-        model::set_base_offset(span, next);
+        model::set_base_offset(span, b.base_offset);
         model::set_partition_leader_epoch(span, epoch);
         if (stamp) {
             model::stamp_log_append_time(span, now);
-            b.max_timestamp = now;
         }
-        b.base_offset = next;
-        b.last_offset = next + delta;
-        b.epoch = epoch;
-        next = b.last_offset + 1;
         pos += b.size_bytes;
     }
     auto start = log_end_;
-    GREGOR_TRY(auto r, append_batches(records, std::move(batches), now));
+    GREGOR_TRY(auto r, append_batches(records, batches, now));
     if (epochs_.assign(epoch, start)) {
         persist_epochs();
     }
@@ -181,7 +206,8 @@ result<append_result> log::append_as_follower(bytes_view records, model::timesta
     return r;
 }
 
-result<append_result> log::append_batches(bytes_view data, std::vector<batch_summary> batches,
+result<append_result> log::append_batches(bytes_view data,
+                                          const std::vector<batch_summary>& batches,
                                           model::timestamp_ms now) {
     GREGOR_TRY_VOID(watched(maybe_roll(data.size(), batches.front(), batches.back(), now)));
     auto w = watched(active().append(data, batches));
@@ -196,6 +222,7 @@ result<append_result> log::append_batches(bytes_view data, std::vector<batch_sum
     r.last_offset = batches.back().last_offset;
     r.batch_count = static_cast<std::uint32_t>(batches.size());
     log_end_ = r.last_offset + 1;
+    apply_producers(batches);
     after_append(r, now);
     return r;
 }
@@ -230,6 +257,14 @@ result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
     }
     GREGOR_LOG(storage_log, debug, "{}: rolled to segment {}", tp_, new_base);
     segments_.emplace(new_base, std::move(fresh));
+    // Kafka snapshots the producer state at every roll, at the new segment's base, so a
+    // restart replays at most one segment; its fsync waits for the worker.
+    auto snapshot = watched(write_snapshot(new_base, /*durable=*/false));
+    if (!snapshot) {
+        GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
+                                "{}: producer snapshot at {} failed: {}", tp_, new_base,
+                                snapshot.err().to_string());
+    }
     // Kafka flushes the finished segment in the background on roll; so do we.
     request_flush();
     return ok();

@@ -13,6 +13,17 @@
 // Maintenance: truncate_to() (followers), set_log_start_offset() (DeleteRecords), and
 // apply_retention() (time and size) delete whole segments, renaming them `.deleted` and
 // removing them on the I/O worker.
+// Idempotent producers: the log keeps the partition's producer_state (producer_state.h).
+// A leader append checks every batch that carries a producer id before anything is
+// written (a retried batch is answered with its original offsets, `duplicate`, and nothing
+// is written; a sequence gap, a stale epoch or a bad base sequence is refused); every
+// appended batch, leader's or follower's, then updates the state. The state is persisted in
+// Kafka's `<offset>.snapshot` files (producer_snapshot.h): one at each segment roll (at the
+// new segment's base; fsync on the I/O worker) and one at close() (at the log end), written
+// to a temp file and renamed. Opening loads the newest valid snapshot <= the log end (a
+// corrupt one is deleted and the previous one tried) and replays the batches after it;
+// truncation deletes the snapshots above the new end and rebuilds the same way; snapshots
+// <= the log start offset go with the segments retention or DeleteRecords remove.
 //
 // Threading: a log is owned by one event loop and every method must be called on the thread
 // that opened it (asserted). Completions of worker jobs come back through the executor.
@@ -26,6 +37,7 @@
 #include "storage/io_worker.h"
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 #include <deque>
@@ -33,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -82,7 +95,11 @@ struct append_result {
     model::offset first_offset;
     model::offset last_offset;
     model::timestamp_ms log_append_time{-1};  // the stamp, when the topic uses LogAppendTime
-    std::uint32_t batch_count = 0;
+    std::uint32_t batch_count = 0;  // batches written (0 for a duplicate)
+    // The payload repeated a batch an idempotent producer already wrote (a retry): nothing
+    // was written; first/last offset are the original batch's, and log_append_time its
+    // timestamp when the topic uses LogAppendTime (else -1). Answer it as a success.
+    bool duplicate = false;
 };
 
 struct timestamp_lookup {
@@ -105,13 +122,21 @@ public:
     log& operator=(const log&) = delete;
 
     // Validates `records` (one or more v2 batches; the CRC pass is skipped iff
-    // `already_validated`), assigns offsets from the log end offset, stamps `epoch` and,
-    // for LogAppendTime topics, `now`, rewriting `records` in place, then appends it.
-    // Returns errc::invalid_batch / batch_too_large (nothing written) or a storage I/O
-    // error (nothing visible, log end offset unchanged).
+    // `already_validated`), assigns offsets from the log end offset, checks the batches
+    // with a producer id against the producer state (all of them before writing any),
+    // stamps `epoch` and, for LogAppendTime topics, `now`, rewriting `records` in place,
+    // then appends it and records its batches in the producer state.
+    // Returns errc::invalid_batch / batch_too_large, errc::out_of_order_sequence /
+    // invalid_producer_epoch / invalid_record (`origin` client: a control batch, or a
+    // producer id with base sequence < 0) with nothing written, a duplicate (see
+    // append_result; nothing written), or a storage I/O error (nothing visible, log end
+    // offset unchanged). A payload with several batches is answered as Kafka does: the
+    // first batch that repeats a retained one makes the whole call a duplicate of it.
     result<append_result> append_as_leader(mutable_bytes_view records, model::leader_epoch epoch,
-                                           model::timestamp_ms now, bool already_validated = false);
-    // Appends replicated batches with their own offsets and epochs. Returns
+                                           model::timestamp_ms now, bool already_validated = false,
+                                           append_origin origin = append_origin::client);
+    // Appends replicated batches with their own offsets and epochs, recording each in the
+    // producer state without any producer check. Returns
     // errc::offset_out_of_order unless the first base offset >= log end offset and each
     // batch starts after the previous one ends.
     result<append_result> append_as_follower(bytes_view records, model::timestamp_ms now,
@@ -143,6 +168,16 @@ public:
     // Deletes the oldest segments past retention.ms / retention.bytes (never the active
     // segment). Returns the number of segments deleted.
     result<std::size_t> apply_retention(model::timestamp_ms now);
+
+    // Drops the producers idle for producer.id.expiration.ms (by their last timestamp) with
+    // no open transaction; returns how many. log_manager::run_retention calls it.
+    std::size_t expire_producers(model::timestamp_ms now);
+    // The partition's idempotent producers (DescribeProducers; find() for one id).
+    const producer_state& producers() const { return producers_; }
+    // Offsets of the `.snapshot` files in the directory, oldest first (tests, tools).
+    std::vector<model::offset> snapshot_offsets() const {
+        return {snapshots_.begin(), snapshots_.end()};
+    }
 
     // Records `epoch` starting at `start` (a new leader that appends nothing yet).
     void assign_epoch(model::leader_epoch epoch, model::offset start);
@@ -188,8 +223,30 @@ private:
     void remove_leftovers(const std::vector<std::string>& names);
     result<void> sync_all();
 
-    result<append_result> append_batches(bytes_view data, std::vector<batch_summary> batches,
+    result<append_result> append_batches(bytes_view data,
+                                         const std::vector<batch_summary>& batches,
                                          model::timestamp_ms now);
+    void assign_offsets(std::vector<batch_summary>& batches, model::leader_epoch epoch,
+                        model::timestamp_ms now) const;
+
+    // Producer state (log_producers.cc).
+    result<std::optional<append_result>> check_producers(const std::vector<batch_summary>& batches,
+                                                         append_origin origin) const;
+    void apply_producers(const std::vector<batch_summary>& batches);
+    result<void> load_producers(model::timestamp_ms now);
+    result<std::size_t> rebuild_producers(model::offset end, model::timestamp_ms now);
+    result<model::offset> load_newest_snapshot(model::offset end, model::timestamp_ms now);
+    result<bool> load_snapshot(model::offset at, model::timestamp_ms now);
+    result<std::size_t> replay_producers(model::offset from, model::offset end,
+                                         bool from_snapshot);
+    // Writes `<at>.snapshot` of the current state (temp file + rename). `durable`: fsync
+    // before the rename and of the directory, on this thread; else the fsyncs go to the
+    // I/O worker.
+    result<void> write_snapshot(model::offset at, bool durable);
+    void sync_snapshot_later(std::shared_ptr<file> f);
+    // Removes the snapshots with offset > `above` or <= `at_or_below`.
+    result<void> delete_snapshots(model::offset above, model::offset at_or_below);
+    std::string snapshot_path(model::offset at) const;
     result<void> maybe_roll(std::size_t incoming_bytes, const batch_summary& first,
                             const batch_summary& last, model::timestamp_ms now);
     result<void> roll(model::offset new_base, model::timestamp_ms now);
@@ -211,6 +268,8 @@ private:
     std::thread::id owner_;
     std::map<model::offset, std::unique_ptr<segment>> segments_;
     leader_epoch_cache epochs_;
+    producer_state producers_;
+    std::set<model::offset> snapshots_;  // the .snapshot files in dir_
     model::offset log_start_{0};
     model::offset log_end_{0};
     model::offset flushed_{0};

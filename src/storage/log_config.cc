@@ -98,6 +98,10 @@ result<log_config> broker_log_defaults(const config_map& p) {
     GREGOR_TRY(auto ret_ms, get_int(p, "log.retention.ms", -1, no_limit));
     GREGOR_TRY(auto ret_min, get_int(p, "log.retention.minutes", -1, no_limit / 60000));
     GREGOR_TRY(auto ret_h, get_int(p, "log.retention.hours", -1, no_limit / hour_ms));
+    // Kafka's producer.id.expiration.ms is an INT, at least 1.
+    GREGOR_TRY(auto producer_exp,
+               get_int(p, "producer.id.expiration.ms", 1, std::numeric_limits<std::int32_t>::max()));
+    c.producer_id_expiration_ms = producer_exp.value_or(c.producer_id_expiration_ms);
     if (ret_ms) {
         c.retention_ms = *ret_ms;
     } else if (ret_min) {

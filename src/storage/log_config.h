@@ -1,9 +1,10 @@
 // The per-log settings, named after Kafka's topic config keys, with Kafka's broker-level
 // defaults. broker_log_defaults() reads the broker keys (log.segment.bytes, log.roll.ms |
-// log.roll.hours, log.retention.ms | minutes | hours, ...); apply_topic_overrides() applies
-// a topic's own keys (segment.bytes, retention.ms, ...) on top. Keys that are not log keys
-// are ignored (other modules own them); a log key with a malformed or out-of-range value is
-// errc::invalid_config naming the key. Value type; any thread.
+// log.roll.hours, log.retention.ms | minutes | hours, producer.id.expiration.ms, ...);
+// apply_topic_overrides() applies a topic's own keys (segment.bytes, retention.ms, ...) on
+// top. Keys that are not log keys are ignored (other modules own them); a log key with a
+// malformed or out-of-range value is errc::invalid_config naming the key. Value type; any
+// thread.
 #pragma once
 
 #include "base/result.h"
@@ -32,6 +33,8 @@ struct log_config {
     std::int64_t flush_ms = no_limit;                      // flush.ms
     model::timestamp_type timestamp_type = model::timestamp_type::create_time;
     std::uint32_t max_message_bytes = 1024 * 1024 + 12;  // max.message.bytes
+    // Broker key only (no topic override, as in Kafka): idle producers' state expires.
+    std::int64_t producer_id_expiration_ms = 24 * hour_ms;  // producer.id.expiration.ms
 };
 
 result<log_config> broker_log_defaults(const config_map& broker_props);

@@ -140,6 +140,8 @@ result<void> log::close() {
         GREGOR_LOG(storage_log, warn, "{}: trimming indexes at close failed: {}", tp_,
                    sealed.err().to_string());
     }
+    // The next open loads the producer state from here instead of replaying the log.
+    GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));
     GREGOR_TRY_VOID(sync_all());
     GREGOR_TRY_VOID(epoch_writer_->write(*ctx_.fs, epoch_path(),
                                          encode_epoch_checkpoint(epochs_.entries()),

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <random>
 
 namespace gregor::storage {
@@ -94,6 +95,10 @@ result<void> log::truncate_to_unwatched(model::offset target) {
     if (epochs_.truncate_from_end(log_end_)) {
         persist_epochs();
     }
+    // Kafka's truncateAndReload: the snapshots above the cut go, and the state is rebuilt
+    // from the newest one left plus the batches up to the new end.
+    GREGOR_TRY(auto replayed, rebuild_producers(log_end_, latest_now_));
+    (void)replayed;
     // Makes the cut durable soon, so a crash does not bring the removed batches back.
     request_flush();
     return ok();
@@ -127,6 +132,8 @@ result<void> log::truncate_fully_unwatched(model::offset start) {
     fail_waiters(model::offset(0), error(errc::offset_out_of_range, "truncated"));
     epochs_.clear();
     persist_epochs();
+    producers_.clear();
+    GREGOR_TRY_VOID(delete_snapshots(model::offset(-1), model::offset(-1)));
     request_flush();
     return ok();
 }
@@ -147,7 +154,7 @@ result<void> log::set_log_start_offset(model::offset start) {
     while (segments_.size() > 1 && std::next(segments_.begin())->first <= start) {
         GREGOR_TRY_VOID(delete_segment(segments_.begin()));
     }
-    return ok();
+    return delete_snapshots(model::offset(std::numeric_limits<std::int64_t>::max()), log_start_);
 }
 
 result<std::size_t> log::apply_retention(model::timestamp_ms now) {
@@ -186,6 +193,8 @@ result<std::size_t> log::apply_retention_unwatched(model::timestamp_ms now) {
         if (epochs_.truncate_from_start(first)) {
             persist_epochs();
         }
+        GREGOR_TRY_VOID(
+            delete_snapshots(model::offset(std::numeric_limits<std::int64_t>::max()), log_start_));
     }
     return deleted;
 }

@@ -250,6 +250,9 @@ result<std::size_t> log_manager::run_retention(model::timestamp_ms now) {
         if (e.log->offline()) {
             continue;
         }
+        // Kafka checks producer expiry on its own timer (producer.id.expiration.check.
+        // interval.ms, 10 min); the retention check (5 min) is as good a cadence.
+        e.log->expire_producers(now);
         auto r = e.log->apply_retention(now);
         if (!r) {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),

@@ -79,7 +79,8 @@ public:
     std::size_t healthy_dir_count() const;
     const std::vector<std::string>& dirs() const { return dirs_; }
 
-    // Applies retention to every log. Returns the number of segments deleted.
+    // Expires every log's idle producers (log::expire_producers), then applies retention.
+    // Returns the number of segments deleted.
     result<std::size_t> run_retention(model::timestamp_ms now);
     // Applies the flush.ms policy to every log.
     void run_flush_checks(model::timestamp_ms now);

@@ -67,6 +67,24 @@ std::optional<parsed_segment_name> parse_segment_file_name(std::string_view name
     return out;
 }
 
+std::string snapshot_file_name(model::offset end) {
+    return format_base_offset(end) + std::string(snapshot_suffix);
+}
+
+std::optional<model::offset> parse_snapshot_file_name(std::string_view name) {
+    constexpr std::size_t digits = 20;
+    if (name.size() != digits + snapshot_suffix.size() || !ends_with(name, snapshot_suffix)) {
+        return std::nullopt;
+    }
+    std::int64_t v = 0;
+    auto num = name.substr(0, digits);
+    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+    if (ec != std::errc{} || p != num.data() + num.size() || v < 0) {
+        return std::nullopt;
+    }
+    return model::offset(v);
+}
+
 std::string partition_dir_name(const model::topic_partition& tp) {
     return fmt::format("{}-{}", tp.topic, tp.partition());
 }

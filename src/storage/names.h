@@ -1,6 +1,6 @@
 // Kafka's on-disk names: partition directories `<topic>-<partition>`, segment files named
 // by their 20-digit zero-padded base offset (`00000000000000000000.log`, `.index`,
-// `.timeindex`), the `.deleted` suffix of segments awaiting removal, the `-delete` suffix of
+// `.timeindex`) and producer-state snapshots (`.snapshot`), the `.deleted` suffix of segments awaiting removal, the `-delete` suffix of
 // partition directories awaiting removal, and the per-dir checkpoint file names. Pure
 // functions; any thread.
 #pragma once
@@ -19,6 +19,7 @@ inline constexpr std::string_view time_index_suffix = ".timeindex";
 inline constexpr std::string_view deleted_suffix = ".deleted";
 inline constexpr std::string_view tmp_suffix = ".tmp";
 inline constexpr std::string_view dir_delete_suffix = "-delete";
+inline constexpr std::string_view snapshot_suffix = ".snapshot";
 
 inline constexpr std::string_view recovery_point_checkpoint_name =
     "recovery-point-offset-checkpoint";
@@ -42,6 +43,11 @@ struct parsed_segment_name {
 };
 // Parses a segment file name; nullopt for anything else (temp files, checkpoints).
 std::optional<parsed_segment_name> parse_segment_file_name(std::string_view name);
+
+// "00000000000000000042.snapshot" for offset 42. REQUIRES: end >= 0.
+std::string snapshot_file_name(model::offset end);
+// The offset of a producer-state snapshot file name; nullopt for anything else.
+std::optional<model::offset> parse_snapshot_file_name(std::string_view name);
 
 // "orders-3" for {orders, 3}.
 std::string partition_dir_name(const model::topic_partition& tp);

@@ -39,6 +39,10 @@ result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes)
     b.epoch = model::leader_epoch(static_cast<std::int32_t>(load_be32(header.data() + 12)));
     b.max_timestamp = model::timestamp_ms(static_cast<std::int64_t>(load_be64(header.data() + 35)));
     b.size_bytes = static_cast<std::uint32_t>(size);
+    b.attributes = static_cast<std::int16_t>((header[21] << 8) | header[22]);
+    b.producer = model::producer_id(static_cast<std::int64_t>(load_be64(header.data() + 43)));
+    b.producer_epoch = static_cast<std::int16_t>((header[51] << 8) | header[52]);
+    b.base_sequence = static_cast<std::int32_t>(load_be32(header.data() + 53));
     return b;
 }
 

@@ -42,6 +42,14 @@ struct batch_summary {
     model::timestamp_ms max_timestamp;
     model::leader_epoch epoch;
     std::uint32_t size_bytes = 0;
+    // The producer fields (producer_state.h); producer -1: none.
+    model::producer_id producer{-1};
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+    std::int16_t attributes = 0;
+
+    bool has_producer() const { return producer() >= 0; }
+    bool is_control() const { return (attributes & 0x20) != 0; }
 };
 
 // A batch found in a segment: its summary and file position.
@@ -104,6 +112,12 @@ public:
     // Drops every batch with last_offset >= target and the index entries pointing at them.
     // Turns the segment active. Returns the bytes removed.
     result<std::uint64_t> truncate_to(model::offset target);
+
+    // Calls `on_batch` with the header of every batch whose last offset >= `from`, in order,
+    // reading headers only (chunked). Returns errc::corrupt_segment at a header that does
+    // not parse.
+    result<void> scan_batches(model::offset from,
+                              const std::function<void(const batch_summary&)>& on_batch);
 
     // Re-validates every batch (lengths, magic, CRC, increasing offsets), truncates at the
     // first bad byte and rebuilds both indexes. `on_batch` sees each valid batch in order.

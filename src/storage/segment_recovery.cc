@@ -15,11 +15,15 @@ namespace {
 // Recovery reads the log in chunks this large (one allocation per segment recovered):
 // big enough that the syscall cost vanishes next to the CRC pass.
 constexpr std::size_t recovery_chunk_bytes = 4 * 1024 * 1024;
+// Header-only scans (producer-state replay) read less ahead: with big batches most of each
+// chunk is record bytes that nobody looks at.
+constexpr std::size_t header_scan_chunk_bytes = 64 * 1024;
 
 // A window onto the log file that rereads only when asked for bytes outside it.
 class chunk_reader {
 public:
-    chunk_reader(file& f, std::uint64_t file_size) : file_(f), file_size_(file_size) {}
+    chunk_reader(file& f, std::uint64_t file_size, std::size_t chunk_bytes = recovery_chunk_bytes)
+        : file_(f), file_size_(file_size), chunk_bytes_(chunk_bytes) {}
 
     // Returns the `len` bytes at `pos`, or an empty view when the file ends first.
     // REQUIRES: len bounded by the caller (max batch bytes).
@@ -28,7 +32,7 @@ public:
             return bytes_view{};
         }
         if (pos < buf_pos_ || pos + len > buf_pos_ + buf_len_) {
-            auto want = std::max(recovery_chunk_bytes, len);
+            auto want = std::max(chunk_bytes_, len);
             want = static_cast<std::size_t>(std::min<std::uint64_t>(want, file_size_ - pos));
             if (buf_.size() < want) {
                 buf_.resize(want);
@@ -46,6 +50,7 @@ public:
 private:
     file& file_;
     std::uint64_t file_size_;
+    std::size_t chunk_bytes_;
     bytes buf_;
     std::uint64_t buf_pos_ = 0;
     std::size_t buf_len_ = 0;
@@ -107,6 +112,30 @@ result<std::uint64_t> segment::recover(const std::function<void(const batch_summ
                    file_size - pos, pos, why);
     }
     return truncate_log(pos);
+}
+
+result<void> segment::scan_batches(model::offset from,
+                                   const std::function<void(const batch_summary&)>& on_batch) {
+    GREGOR_TRY(auto hint, lookup_position(from));
+    chunk_reader reader(*log_, size_, header_scan_chunk_bytes);
+    auto pos = hint.position;
+    while (pos < size_) {
+        GREGOR_TRY(auto hdr, reader.get(pos, model::batch_header_bytes));
+        if (hdr.empty()) {
+            return error(errc::corrupt_segment, fmt::format("segment {}: short header at {}",
+                                                            base_, pos));
+        }
+        GREGOR_TRY(auto b, peek_batch(hdr, opts_.max_batch_bytes));
+        if (pos + b.size_bytes > size_ || b.base_offset < base_) {
+            return error(errc::corrupt_segment,
+                         fmt::format("segment {}: batch at {} overruns it", base_, pos));
+        }
+        if (b.last_offset >= from) {
+            on_batch(b);
+        }
+        pos += b.size_bytes;
+    }
+    return ok();
 }
 
 result<void> segment::rebuild_indexes() {

@@ -38,6 +38,11 @@ struct batch_spec {
     std::int64_t base_offset = 0;
     std::int32_t epoch = -1;
     std::uint8_t fill = 'x';
+    // Idempotent producer fields (-1: none) and raw attributes (0x20: control).
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+    std::uint16_t attributes = 0;
 };
 
 // One v2 batch: `records` records with `value_bytes`-byte values, timestamps
@@ -62,13 +67,13 @@ inline bytes make_batch(const batch_spec& s) {
     put_be(b, static_cast<std::uint32_t>(s.epoch), 4);
     b.push_back(2);
     put_be(b, 0, 4);  // crc, set below
-    put_be(b, 0, 2);  // attributes
+    put_be(b, s.attributes, 2);
     put_be(b, static_cast<std::uint32_t>(s.records - 1), 4);
     put_be(b, static_cast<std::uint64_t>(s.timestamp), 8);
     put_be(b, static_cast<std::uint64_t>(s.timestamp + s.records - 1), 8);
-    put_be(b, static_cast<std::uint64_t>(-1), 8);  // producer id
-    put_be(b, 0xffff, 2);                          // producer epoch
-    put_be(b, 0xffffffff, 4);                      // base sequence
+    put_be(b, static_cast<std::uint64_t>(s.producer_id), 8);
+    put_be(b, static_cast<std::uint16_t>(s.producer_epoch), 2);
+    put_be(b, static_cast<std::uint32_t>(s.base_sequence), 4);
     put_be(b, static_cast<std::uint32_t>(s.records), 4);
     b.insert(b.end(), recs.begin(), recs.end());
     auto crc = crc32c(bytes_view(b).subspan(model::batch_crc_start));
