@@ -86,6 +86,7 @@ constexpr std::string_view used_keys[] = {
     "offsets.commit.required.acks",
     "offsets.load.buffer.size",
     "offset.metadata.max.bytes",
+    "producer.id.expiration.ms",
 };
 
 // Kafka broker keys that gregor accepts but that have no effect: thread pools (gregor runs
@@ -112,6 +113,8 @@ constexpr std::string_view ignored_keys[] = {
     "log.flush.scheduler.interval.ms",
     "log.segment.delete.delay.ms",
     "replica.fetch.min.bytes.override",
+    // Idle producers expire on the retention timer (log.retention.check.interval.ms).
+    "producer.id.expiration.check.interval.ms",
 };
 
 bool is_used(std::string_view key) {

@@ -4,6 +4,7 @@
 #include "broker/logger.h"
 #include "model/kafka_error.h"
 #include "model/record_batch.h"
+#include "storage/errc.h"
 
 namespace gregor::broker {
 namespace {
@@ -34,6 +35,21 @@ kafka_error validate(bytes_view data, std::int32_t max_batch_bytes) {
             return kafka_error::message_too_large;
         }
     }
+}
+
+// Kafka's answer to a batch the partition's producer state refused (nothing was written);
+// none for any other failure.
+kafka_error producer_refusal(const error& e) {
+    if (e.code == storage::errc::out_of_order_sequence) {
+        return kafka_error::out_of_order_sequence_number;
+    }
+    if (e.code == storage::errc::invalid_producer_epoch) {
+        return kafka_error::invalid_producer_epoch;
+    }
+    if (e.code == storage::errc::invalid_record) {
+        return kafka_error::invalid_record;
+    }
+    return kafka_error::none;
 }
 
 // Where a client should go instead (v10+ tagged field), from the metadata cache.
@@ -89,6 +105,10 @@ produce_partition_response append(services& s, request_context& ctx,
     mutable_bytes_view writable(const_cast<std::uint8_t*>(data.data()), data.size());
     auto appended = part->append(writable, s.now(), /*already_validated=*/true);
     if (!appended) {
+        if (kafka_error e = producer_refusal(appended.err()); e != kafka_error::none) {
+            out.error_code = model::to_wire(e);
+            return out;
+        }
         GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1), "append to {} failed: {}",
                                 tp, appended.err().to_string());
         out.error_code = model::to_wire(kafka_error::kafka_storage_error);
