@@ -7,6 +7,7 @@
 #include "broker/handlers/config_apis.h"
 #include "broker/handlers/controller_apis.h"
 #include "broker/handlers/describe_cluster.h"
+#include "broker/handlers/describe_producers.h"
 #include "broker/handlers/fetch.h"
 #include "broker/handlers/find_coordinator.h"
 #include "broker/handlers/group_apis.h"
@@ -31,7 +32,8 @@ using handled_apis =
              protocol::api_versions_api, protocol::describe_cluster_api,
              protocol::create_topics_api, protocol::delete_topics_api,
              protocol::controlled_shutdown_api, protocol::alter_partition_api,
-             protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
+             protocol::offset_for_leader_epoch_api, protocol::describe_producers_api,
+             protocol::elect_leaders_api,
              protocol::create_partitions_api, protocol::alter_partition_reassignments_api,
              protocol::list_partition_reassignments_api, protocol::describe_configs_api,
              protocol::incremental_alter_configs_api, protocol::alter_configs_api,

@@ -204,7 +204,8 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 32u);
+    EXPECT_EQ(got.size(), 33u);
+    EXPECT_EQ(got.at(describe_producers_api::key), std::make_pair(std::int16_t{0}, std::int16_t{0}));
     EXPECT_EQ(got.at(describe_configs_api::key), std::make_pair(std::int16_t{0}, std::int16_t{4}));
     EXPECT_EQ(got.at(incremental_alter_configs_api::key).second, 1);
     EXPECT_EQ(got.at(alter_configs_api::key).second, 2);
@@ -658,6 +659,46 @@ TEST_F(dispatch_fixture, offset_for_leader_epoch_answers_where_each_epoch_ends) 
     EXPECT_EQ(newer.leader_epoch, model::no_leader_epoch);
     EXPECT_EQ(newer.end_offset, model::no_offset);
     EXPECT_EQ(ask(4, 3).error_code, err(model::kafka_error::fenced_leader_epoch));
+}
+
+// An idempotent producer's batch (acks=1, as the leader alone decides): a retry is answered
+// with the offsets it first got and written once; a sequence gap is
+// OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH, neither written;
+// DescribeProducers shows the producer's epoch and last sequence.
+TEST_F(dispatch_fixture, idempotent_produce_is_deduplicated_and_described) {
+    lead_partition();
+    auto batch = [](int records, std::int16_t epoch, std::int32_t sequence) {
+        return storage::test::make_batch(
+            {.records = records, .producer_id = 42, .producer_epoch = epoch, .base_sequence = sequence});
+    };
+    auto produce = [&](const bytes& b) {
+        auto r = call<produce_api>(produce_of(b, 1), 7).responses.at(0).partition_responses.at(0);
+        return std::make_pair(r.error_code, r.base_offset);
+    };
+    using answer = std::pair<std::int16_t, model::offset>;
+    EXPECT_EQ(produce(batch(3, 0, 0)), answer(0, model::offset(0)));
+    EXPECT_EQ(produce(batch(2, 0, 3)), answer(0, model::offset(3)));
+    EXPECT_EQ(produce(batch(3, 0, 0)), answer(0, model::offset(0))) << "retry of the first";
+    EXPECT_EQ(produce(batch(1, 0, 9)).first, err(model::kafka_error::out_of_order_sequence_number));
+    EXPECT_EQ(produce(batch(1, 1, 0)), answer(0, model::offset(5))) << "new epoch from 0";
+    EXPECT_EQ(produce(batch(1, 0, 5)).first, err(model::kafka_error::invalid_producer_epoch));
+    auto f = call<fetch_api>(fetch_from(0, 0, 1), 11);
+    EXPECT_EQ(f.responses.at(0).partitions.at(0).high_watermark, model::offset(6));
+
+    describe_producers_request req;
+    req.topics.push_back({"t", {0, 7}, {}});
+    auto d = call<describe_producers_api>(req, 0);
+    ASSERT_EQ(d.topics.size(), 1u);
+    ASSERT_EQ(d.topics[0].partitions.size(), 2u);
+    const auto& p0 = d.topics[0].partitions[0];
+    EXPECT_EQ(p0.error_code, 0);
+    ASSERT_EQ(p0.active_producers.size(), 1u);
+    EXPECT_EQ(p0.active_producers[0].producer_id, model::producer_id(42));
+    EXPECT_EQ(p0.active_producers[0].producer_epoch, 1);
+    EXPECT_EQ(p0.active_producers[0].last_sequence, 0);
+    EXPECT_EQ(p0.active_producers[0].current_txn_start_offset, -1);
+    EXPECT_EQ(d.topics[0].partitions[1].error_code,
+              err(model::kafka_error::unknown_topic_or_partition));
 }
 
 }  // namespace
