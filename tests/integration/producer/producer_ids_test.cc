@@ -8,6 +8,7 @@
 // Method: a real ZooKeeper and real `gregor broker` processes; InitProducerId frames encoded
 // with the generated structs on blocking sockets; the Python client run with Debian's
 // /usr/bin/python3 (tests/integration/producer/idempotent_producer.py).
+#include "coord/errc.h"
 #include "coord/znode_json.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/all.h"
@@ -23,6 +24,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <utility>
 
 namespace gregor::test {
 namespace {
@@ -33,30 +35,37 @@ using model::kafka_error;
 constexpr std::int16_t init_pid_version = 4;
 constexpr std::int64_t block_ids = 1000;
 
+// One InitProducerId exchange: the error and the id.
+std::pair<kafka_error, std::int64_t> init_producer_id_once(kafka_socket& socket) {
+    protocol::init_producer_id_request req;
+    req.transactional_id = std::nullopt;
+    req.transaction_timeout_ms = -1;
+    bytes body = socket.call(protocol::init_producer_id_api::key, init_pid_version, req);
+    protocol::reader r(body);
+    auto resp = protocol::init_producer_id_response::decode(r, init_pid_version);
+    EXPECT_TRUE(resp);
+    if (!resp) {
+        return {kafka_error::unknown_server_error, -1};
+    }
+    if (resp->error_code == 0) {
+        EXPECT_EQ(resp->producer_epoch, 0);
+    }
+    return {static_cast<kafka_error>(resp->error_code), resp->producer_id()};
+}
+
 // Asks broker at `port` for a producer id as an idempotent producer does, retrying the
 // retriable answers (a block being claimed, a broker not yet registered) for up to 60 s.
 // Returns the id, or -1 after a non-retriable error or the deadline.
 std::int64_t init_producer_id(kafka_socket& socket) {
-    protocol::init_producer_id_request req;
-    req.transactional_id = std::nullopt;
-    req.transaction_timeout_ms = -1;
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (std::chrono::steady_clock::now() < deadline) {
-        bytes body = socket.call(protocol::init_producer_id_api::key, init_pid_version, req);
-        protocol::reader r(body);
-        auto resp = protocol::init_producer_id_response::decode(r, init_pid_version);
-        EXPECT_TRUE(resp);
-        if (!resp) {
-            return -1;
-        }
-        auto e = static_cast<kafka_error>(resp->error_code);
+        auto [e, id] = init_producer_id_once(socket);
         if (e == kafka_error::none) {
-            EXPECT_EQ(resp->producer_epoch, 0);
-            return resp->producer_id();
+            return id;
         }
         if (e != kafka_error::coordinator_load_in_progress &&
             e != kafka_error::coordinator_not_available) {
-            ADD_FAILURE() << "InitProducerId answered error " << resp->error_code;
+            ADD_FAILURE() << "InitProducerId answered error " << static_cast<int>(e);
             return -1;
         }
         std::this_thread::sleep_for(50ms);
@@ -177,6 +186,40 @@ TEST_F(producer_ids_cluster, no_id_is_handed_out_twice_across_brokers_and_restar
     EXPECT_EQ(node->stat.ephemeral_owner, coord::no_session);
 }
 
+// ZooKeeper stops while a broker hands out ids: the ids it holds (the rest of its block and
+// the prefetched one) keep coming, then requests answer COORDINATOR_LOAD_IN_PROGRESS at once
+// (retriable, no hang), and once ZooKeeper is back the broker claims a new block by itself.
+TEST_F(producer_ids_cluster, a_zookeeper_outage_gives_retriable_errors_then_ids_again) {
+    start_brokers(1);
+    take_ids({1}, 950);  // the block after [0, 999] is claimed at id 900
+    {
+        zk_reader zk(zk_server.connect_string());
+        ASSERT_TRUE(zk.wait_for(
+            [&] {
+                auto node = zk.get("/latest_producer_id_block");
+                auto block = node ? coord::decode_producer_id_block(node->data)
+                                  : result<coord::producer_id_block>(coord::errc::no_node);
+                return block && block->block_end() == 1999;
+            },
+            30s));
+    }
+    zk_server.stop();
+    take_ids({1}, 1050);  // ids 950..1999: no ZooKeeper needed
+    EXPECT_EQ(highest_from(1), 1999);
+    for (int i = 0; i < 20; ++i) {
+        auto before = std::chrono::steady_clock::now();
+        auto [e, id] = init_producer_id_once(*sockets[1]);
+        EXPECT_EQ(e, kafka_error::coordinator_load_in_progress) << "id " << id;
+        EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+        std::this_thread::sleep_for(100ms);
+    }
+    zk_server.start();
+    take_ids({1}, 10);  // retried through COORDINATOR_LOAD_IN_PROGRESS until a block arrives
+    EXPECT_GT(highest_from(1), 1999);
+    EXPECT_EQ(handed_out.size(), 2010u);
+    EXPECT_TRUE(brokers[1]->running()) << brokers[1]->log();
+}
+
 TEST_F(producer_ids_cluster, confluent_kafka_idempotent_producer_gets_a_producer_id) {
     start_brokers(1);
     std::string bootstrap = "127.0.0.1:" + std::to_string(brokers[1]->port());
@@ -187,6 +230,7 @@ TEST_F(producer_ids_cluster, confluent_kafka_idempotent_producer_gets_a_producer
     std::string out = run.out.substr(0, run.out.find_last_not_of('\n') + 1);
     auto result = nlohmann::json::parse(out.substr(out.rfind('\n') + 1), nullptr, false);
     ASSERT_FALSE(result.is_discarded()) << run.out;
+    RecordProperty("idempotent_producer", result.dump());
     EXPECT_TRUE(result["fatal"].is_null()) << run.out;
     EXPECT_EQ(run.out.find("not supported"), std::string::npos) << run.out;
     ASSERT_TRUE(result["pid"].is_string()) << run.out << brokers[1]->log();
