@@ -6,6 +6,7 @@
 #include "broker/isr_sender.h"
 #include "broker/log_dir_notifier.h"
 #include "broker/group_wiring.h"
+#include "broker/producer_id_wiring.h"
 #include "group/member_id.h"
 #include "broker/replica_fetchers.h"
 #include "broker/topic_configs.h"
@@ -105,6 +106,7 @@ struct app::impl {
     std::optional<config_change_follower> config_changes;
     std::optional<replica_offsets_log> offsets_log;
     std::optional<group::group_service> groups;
+    std::optional<producer_id_service> producer_ids;
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     int exit_code = exit_ok;
     bool stopping = false;
@@ -128,6 +130,7 @@ struct app::impl {
     void start_controller();
     void follow_config_changes();
     void start_groups();
+    void start_producer_ids();
     asio::awaitable<void> controlled_shutdown();
     asio::awaitable<result<protocol::controlled_shutdown_response>> ask_controller(
         const protocol::controlled_shutdown_request& req);
@@ -374,6 +377,18 @@ void app::impl::start_groups() {
     svc->groups = &*groups;
 }
 
+// Producer ids for InitProducerId, from blocks claimed at /latest_producer_id_block. Started
+// once registered: the top-level paths exist then, and a block claimed before would be
+// wasted if registration failed.
+void app::impl::start_producer_ids() {
+    if (producer_ids || stopping || !zk) {
+        return;
+    }
+    producer_ids.emplace(ioc, *zk, config.broker_id);
+    producer_ids->start();
+    svc->producer_ids = &*producer_ids;
+}
+
 void app::impl::connect_zookeeper() {
     if (auto slash = config.zookeeper_connect.find('/');
         !zk && !chroot_ready && slash != std::string::npos &&
@@ -471,6 +486,7 @@ void app::impl::start_registration() {
             dir_events->notify();
         }
         start_controller();
+        start_producer_ids();
     };
     h.on_lost = [] {
         GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
@@ -594,6 +610,9 @@ asio::awaitable<void> app::impl::shutdown() {
     co_await controlled_shutdown();
     if (groups) {
         groups->stop();  // parked JoinGroup/SyncGroup/OffsetCommit answer NOT_COORDINATOR
+    }
+    if (producer_ids) {
+        producer_ids->stop();
     }
     if (ctl) {
         co_await ctl->stop();

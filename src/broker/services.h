@@ -30,6 +30,7 @@ namespace gregor::broker {
 
 class replica_fetchers;
 class topic_configs;
+class producer_id_service;
 
 namespace asio = boost::asio;
 
@@ -51,6 +52,9 @@ struct services {
     // The group coordinator; nullptr when there is no ZooKeeper (groups answer
     // COORDINATOR_NOT_AVAILABLE then).
     group::group_service* groups = nullptr;
+    // Hands out producer ids (InitProducerId); nullptr when there is no ZooKeeper, and until
+    // the broker is registered (InitProducerId answers COORDINATOR_NOT_AVAILABLE then).
+    producer_id_service* producer_ids = nullptr;
 };
 
 // A record set of the response that lies in a file: dispatch sends the bytes at `data`

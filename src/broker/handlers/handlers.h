@@ -11,6 +11,7 @@
 #include "broker/handlers/fetch.h"
 #include "broker/handlers/find_coordinator.h"
 #include "broker/handlers/group_apis.h"
+#include "broker/handlers/init_producer_id.h"
 #include "broker/handlers/leader_and_isr.h"
 #include "broker/handlers/list_offsets.h"
 #include "broker/handlers/metadata.h"
@@ -32,8 +33,7 @@ using handled_apis =
              protocol::api_versions_api, protocol::describe_cluster_api,
              protocol::create_topics_api, protocol::delete_topics_api,
              protocol::controlled_shutdown_api, protocol::alter_partition_api,
-             protocol::offset_for_leader_epoch_api, protocol::describe_producers_api,
-             protocol::elect_leaders_api,
+             protocol::offset_for_leader_epoch_api, protocol::elect_leaders_api,
              protocol::create_partitions_api, protocol::alter_partition_reassignments_api,
              protocol::list_partition_reassignments_api, protocol::describe_configs_api,
              protocol::incremental_alter_configs_api, protocol::alter_configs_api,
@@ -41,7 +41,9 @@ using handled_apis =
              protocol::join_group_api, protocol::sync_group_api, protocol::heartbeat_api,
              protocol::leave_group_api, protocol::describe_groups_api, protocol::list_groups_api,
              protocol::delete_groups_api, protocol::offset_commit_api, protocol::offset_fetch_api,
-             protocol::offset_delete_api>;
+             protocol::offset_delete_api,
+             // Idempotent producers.
+             protocol::init_producer_id_api, protocol::describe_producers_api>;
 
 // The highest version served, when below the schema's: Fetch v13+ names topics by topic id,
 // which the broker does not assign yet.

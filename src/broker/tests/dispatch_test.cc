@@ -204,8 +204,9 @@ TEST_F(dispatch_fixture, api_versions_lists_exactly_the_handled_apis) {
     for (const auto& a : resp.api_keys) {
         got[a.api_key] = {a.min_version, a.max_version};
     }
-    EXPECT_EQ(got.size(), 33u);
+    EXPECT_EQ(got.size(), 34u);
     EXPECT_EQ(got.at(describe_producers_api::key), std::make_pair(std::int16_t{0}, std::int16_t{0}));
+    EXPECT_EQ(got.at(init_producer_id_api::key), std::make_pair(std::int16_t{0}, std::int16_t{5}));
     EXPECT_EQ(got.at(describe_configs_api::key), std::make_pair(std::int16_t{0}, std::int16_t{4}));
     EXPECT_EQ(got.at(incremental_alter_configs_api::key).second, 1);
     EXPECT_EQ(got.at(alter_configs_api::key).second, 2);
