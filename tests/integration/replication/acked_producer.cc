@@ -27,11 +27,12 @@ acked_producer::acked_producer(producer_options o) : options_(std::move(o)) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", options_.bootstrap);
     set(conf, "acks", "all");
-    set(conf, "enable.idempotence", "false");
-    // One request in flight per connection: librdkafka keeps a partition's records in send
-    // order through retries (the log's order; the order of acknowledgements can still differ
-    // across a leader change, see check_acknowledged).
-    set(conf, "max.in.flight.requests.per.connection", "1");
+    set(conf, "enable.idempotence", options_.idempotent ? "true" : "false");
+    // Without idempotence, one request in flight per connection: librdkafka keeps a
+    // partition's records in send order through retries (the log's order; the order of
+    // acknowledgements can still differ across a leader change, see check_acknowledged).
+    // With it, the broker's sequence checks keep the order with five in flight.
+    set(conf, "max.in.flight.requests.per.connection", options_.idempotent ? "5" : "1");
     set(conf, "retries", "1000000");
     set(conf, "retry.backoff.ms", "100");
     set(conf, "linger.ms", "5");
@@ -43,6 +44,7 @@ acked_producer::acked_producer(producer_options o) : options_(std::move(o)) {
     set(conf, "topic.metadata.refresh.interval.ms", "2000");
     set(conf, "queue.buffering.max.messages", std::to_string(options_.unreported_max + 100));
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_log_cb(conf, quiet_log);
     rd_kafka_conf_set_opaque(conf, this);
     char err[512];
@@ -82,9 +84,12 @@ bool acked_producer::stop(std::chrono::milliseconds limit) {
 void acked_producer::run() {
     auto next = std::chrono::steady_clock::now();
     while (!stop_.load()) {
-        rd_kafka_poll(rk_, 1);
-        if (std::chrono::steady_clock::now() < next ||
-            sent_.load() - reported_.load() >= options_.unreported_max) {
+        bool can_send = sent_.load() != options_.records_max &&
+                        std::chrono::steady_clock::now() >= next &&
+                        sent_.load() - reported_.load() < options_.unreported_max;
+        // Waits (up to 1 ms) for delivery reports only when there is nothing to send.
+        rd_kafka_poll(rk_, can_send ? 0 : 1);
+        if (!can_send) {
             continue;
         }
         if (send_one(sent_.load())) {
@@ -116,6 +121,17 @@ void acked_producer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*
         }
     }
     self->reported_.fetch_add(1);
+}
+
+void acked_producer::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        return;  // transient (a broker down): librdkafka retries on its own
+    }
+    auto* self = static_cast<acked_producer*>(opaque);
+    char fatal[512];
+    rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+    std::lock_guard lock(self->mutex_);
+    ++self->failures_[fmt::format("fatal: {} ({})", fatal, reason)];
 }
 
 std::int64_t acked_producer::acked_count() const {

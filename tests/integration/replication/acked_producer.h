@@ -1,4 +1,5 @@
-// acked_producer: a librdkafka producer (acks=all, no idempotence, one request in flight)
+// acked_producer: a librdkafka producer (acks=all; by default no idempotence and one request
+// in flight)
 // that sends numbered records to one partition from its own thread and remembers which
 // ones the cluster acknowledged and at which offset.
 //
@@ -38,6 +39,11 @@ struct producer_options {
     std::chrono::milliseconds pace{5};
     std::int64_t unreported_max = 2000;
     std::chrono::milliseconds message_timeout{30000};
+    // Stop sending after this many records (-1: until stop()).
+    std::int64_t records_max = -1;
+    // enable.idempotence with up to 5 requests in flight, as Kafka producers run it; a fatal
+    // error of the idempotent producer counts as a failure named "fatal: <reason>".
+    bool idempotent = false;
 };
 
 class acked_producer {
@@ -64,6 +70,7 @@ public:
 
 private:
     static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+    static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
     void run();
     bool send_one(std::int64_t n);
 

@@ -127,4 +127,25 @@ std::int64_t duplicates(const partition_log& log) {
     return std::count_if(times.begin(), times.end(), [](const auto& kv) { return kv.second > 1; });
 }
 
+std::string check_exactly_once_in_order(const partition_log& log, const std::string& prefix,
+                                        std::int64_t sent) {
+    std::int64_t expected = 0;
+    for (const auto& [offset, value] : log) {
+        if (!value.starts_with(prefix + "-")) {
+            continue;
+        }
+        std::string want = fmt::format("{}-{}", prefix, expected);
+        if (value != want) {
+            return fmt::format("offset {} holds {} where {} was due (a duplicate, a gap or a "
+                               "reordering)",
+                               offset, value, want);
+        }
+        ++expected;
+    }
+    if (expected != sent) {
+        return fmt::format("the log holds {} of the {} records sent", expected, sent);
+    }
+    return "";
+}
+
 }  // namespace gregor::test

@@ -52,4 +52,9 @@ std::int64_t send_order_inversions(const std::vector<acked_record>& acked);
 // a retry after a lost acknowledgement writes a record again). For the test's output.
 std::int64_t duplicates(const partition_log& log);
 
+// The idempotent producer's promise: `log` holds "<prefix>-0" .. "<prefix>-<sent-1>" each
+// exactly once, in that order (other prefixes are ignored).
+std::string check_exactly_once_in_order(const partition_log& log, const std::string& prefix,
+                                        std::int64_t sent);
+
 }  // namespace gregor::test

@@ -12,6 +12,17 @@ namespace {
 
 const partition_log three{{0, "r-0"}, {1, "r-1"}, {2, "r-2"}};
 
+TEST(replication_checks, idempotence_means_each_record_once_in_send_order) {
+    EXPECT_EQ(check_exactly_once_in_order(three, "r", 3), "");
+    partition_log mixed{{0, "r-0"}, {1, "probe"}, {2, "r-1"}};
+    EXPECT_EQ(check_exactly_once_in_order(mixed, "r", 2), "") << "other values are ignored";
+    EXPECT_NE(check_exactly_once_in_order({{0, "r-0"}, {1, "r-0"}, {2, "r-1"}}, "r", 2), "")
+        << "duplicate";
+    EXPECT_NE(check_exactly_once_in_order({{0, "r-1"}, {1, "r-0"}}, "r", 2), "") << "reordered";
+    EXPECT_NE(check_exactly_once_in_order({{0, "r-0"}, {1, "r-2"}}, "r", 3), "") << "gap";
+    EXPECT_NE(check_exactly_once_in_order(three, "r", 4), "") << "a record missing at the end";
+}
+
 TEST(replication_checks, acknowledged_records_must_stay_at_their_offsets) {
     EXPECT_EQ(check_acknowledged(three, "r", {{0, 0}, {1, 1}, {2, 2}}), "");
     EXPECT_NE(check_acknowledged({{0, "r-0"}, {1, "r-1"}}, "r", {{2, 2}}), "");

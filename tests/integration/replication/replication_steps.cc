@@ -61,7 +61,10 @@ produce_answer produce_raw(std::uint16_t port, const std::string& topic, const s
 
 // What the leader serves from offset 0 to its high watermark.
 read_back final_log(replication_cluster& c, const std::string& topic) {
-    int leader = c.leader(topic);
+    // Polled: the test's own ZooKeeper session may be re-opening after a long wait, and a
+    // leader may be between elections.
+    int leader = -1;
+    eventually([&] { return (leader = c.leader(topic)) >= 0; }, step_limit);
     if (leader < 0) {
         read_back none;
         none.error = "no leader";
