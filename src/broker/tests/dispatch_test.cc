@@ -9,6 +9,7 @@
 // Method: frames encoded with the generated structs go through dispatch() on an io_context
 // that the test polls; storage is in memory. No sockets, no sleeps.
 #include "broker/dispatch.h"
+#include "broker/tests/broker_parts.h"
 
 #include "protocol/messages/all.h"
 #include "storage/tests/test_batches.h"
@@ -32,17 +33,8 @@ broker_config test_config() {
     return c;
 }
 
-struct dispatch_fixture : ::testing::Test {
-    asio::io_context ioc{1};
-    storage::test::memory_env env;
-    storage::log_manager logs{
-        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
-    broker_config config = test_config();
-    metadata_cache cache;
-    replica_manager rm{node_id(1), logs, [this](const std::string&) {
-                           return replication::replication_config{config.min_insync_replicas,
-                                                                  config.replica_lag_time_max};
-                       }};
+struct dispatch_fixture : ::testing::Test, test::broker_parts {
+    dispatch_fixture() { config = test_config(); }
     services svc{config, ioc, cache, rm, nullptr, nullptr, nullptr, nullptr, "cluster-x", model::broker_epoch(50), [] {
                      return model::timestamp_ms(1000);
                  }};

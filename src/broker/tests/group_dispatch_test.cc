@@ -9,6 +9,7 @@
 // are real (the initial rebalance delay is 0, and its deadline lies 1 ms ahead), so a
 // parked JoinGroup is awaited by running the loop until it answers, with a bound.
 #include "broker/dispatch.h"
+#include "broker/tests/broker_parts.h"
 #include "group/service.h"
 #include "protocol/messages/all.h"
 #include "storage/tests/test_batches.h"
@@ -78,17 +79,7 @@ group::service_config service_settings() {
     return c;
 }
 
-struct group_dispatch_fixture : ::testing::Test {
-    asio::io_context ioc{1};
-    storage::test::memory_env env;
-    storage::log_manager logs{
-        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
-    broker_config config;
-    metadata_cache cache;
-    replica_manager rm{node_id(1), logs, [this](const std::string&) {
-                           return replication::replication_config{config.min_insync_replicas,
-                                                                  config.replica_lag_time_max};
-                       }};
+struct group_dispatch_fixture : ::testing::Test, test::broker_parts {
     memory_offsets_log offsets_log{ioc};
     int uuids = 0;
     group::group_service groups{ioc, service_settings(), offsets_log, wall_clock,

@@ -8,6 +8,7 @@
 // producer_id_service on a fake_client whose ensemble delivers on that loop. The service's
 // retry timer is real (50 ms), so waits run the loop with a bound.
 #include "broker/dispatch.h"
+#include "broker/tests/broker_parts.h"
 #include "broker/producer_id_wiring.h"
 #include "coord/fake_client.h"
 #include "coord/znode_paths.h"
@@ -44,17 +45,7 @@ init_producer_id_request transactional(std::string id, std::int32_t timeout_ms) 
     return req;
 }
 
-struct init_producer_id_fixture : ::testing::Test {
-    asio::io_context ioc{1};
-    storage::test::memory_env env;
-    storage::log_manager logs{
-        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
-    broker_config config;
-    metadata_cache cache;
-    replica_manager rm{node_id(1), logs, [this](const std::string&) {
-                           return replication::replication_config{config.min_insync_replicas,
-                                                                  config.replica_lag_time_max};
-                       }};
+struct init_producer_id_fixture : ::testing::Test, test::broker_parts {
     coord::fake_ensemble ensemble{
         [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); }};
     coord::fake_client zk{ensemble};
