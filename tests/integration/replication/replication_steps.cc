@@ -61,16 +61,23 @@ produce_answer produce_raw(std::uint16_t port, const std::string& topic, const s
 
 // What the leader serves from offset 0 to its high watermark.
 read_back final_log(replication_cluster& c, const std::string& topic) {
-    // Polled: the test's own ZooKeeper session may be re-opening after a long wait, and a
-    // leader may be between elections.
-    int leader = -1;
-    eventually([&] { return (leader = c.leader(topic)) >= 0; }, step_limit);
-    if (leader < 0) {
-        read_back none;
-        none.error = "no leader";
-        return none;
-    }
-    return read_to_high_watermark(c.broker(leader).port(), topic, 0);
+    // Polled: the test's own ZooKeeper session may be re-opening after a long wait, a leader
+    // may be between elections, and leadership may move back to a restarted preferred
+    // replica while the log is read (the read then fails NOT_LEADER_OR_FOLLOWER).
+    read_back out;
+    out.error = "no leader";
+    eventually(
+        [&] {
+            int leader = c.leader(topic);
+            if (leader < 0) {
+                out.error = "no leader";
+                return false;
+            }
+            out = read_to_high_watermark(c.broker(leader).port(), topic, 0);
+            return out.error.empty();
+        },
+        step_limit);
+    return out;
 }
 
 // e: polls until every broker's segment files hold the leader's records below the high
