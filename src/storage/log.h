@@ -233,7 +233,7 @@ private:
     result<std::optional<append_result>> check_producers(const std::vector<batch_summary>& batches,
                                                          append_origin origin) const;
     void apply_producers(const std::vector<batch_summary>& batches);
-    result<void> load_producers(model::timestamp_ms now);
+    result<void> load_producers(model::timestamp_ms now, bool clean_shutdown);
     result<std::size_t> rebuild_producers(model::offset end, model::timestamp_ms now);
     result<model::offset> load_newest_snapshot(model::offset end, model::timestamp_ms now);
     result<bool> load_snapshot(model::offset at, model::timestamp_ms now);

@@ -99,7 +99,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     }
     flushed_ = log_end_;
     last_flush_ms_ = now;
-    return load_producers(now);
+    return load_producers(now, clean);
 }
 
 result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms now) {

@@ -259,13 +259,24 @@ result<std::size_t> log::rebuild_producers(model::offset end, model::timestamp_m
     return replayed;
 }
 
-result<void> log::load_producers(model::timestamp_ms now) {
+result<void> log::load_producers(model::timestamp_ms now, bool clean_shutdown) {
     GREGOR_TRY(auto names, ctx_.fs->list_dir(dir_));
     snapshots_.clear();
     for (const auto& name : names) {
         if (auto at = parse_snapshot_file_name(name)) {
             snapshots_.insert(*at);
         }
+    }
+    if (snapshots_.empty() && clean_shutdown) {
+        // A clean close always leaves a snapshot at the log end, so none means the log was
+        // written before producer state existed (an upgrade): as Kafka does, skip the scan
+        // (no producer ids can be in it) and start from a snapshot at the end, so a broker
+        // with many large logs does not read them all once.
+        producers_.clear();
+        if (log_end_ > log_start_) {
+            GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/false));
+        }
+        return ok();
     }
     GREGOR_TRY(auto replayed, rebuild_producers(log_end_, now));
     if (replayed > 0) {
