@@ -45,20 +45,10 @@ struct dispatch_fixture : ::testing::Test, test::broker_parts {
 
     template <class Api>
     net::request make_request(const typename Api::request_type& body, std::int16_t version) {
-        request_header h{Api::key, version, ++correlation, std::string("test"), {}};
-        writer w;
-        encode_request_header(w, h);
-        body.encode(w, version);
-        return raw_request(std::move(w).finish().flatten());
+        return test::request_of<Api>(body, version, ++correlation);
     }
 
-    net::request raw_request(bytes frame) {
-        auto conn = std::make_shared<net::connection_info>();
-        conn->listener = "PLAINTEXT";
-        auto fixed = net::peek_request_header(frame);
-        return net::request(conn, fixed ? *fixed : net::request_header{}, std::move(frame), {},
-                            std::make_shared<net::cancellation>());
-    }
+    static net::request raw_request(bytes frame) { return test::raw_request(std::move(frame)); }
 
     // Starts dispatch; the reply lands in `out` once the loop has run it.
     void start(net::request req, std::optional<net::reply>& out) {

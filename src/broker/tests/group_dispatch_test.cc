@@ -106,36 +106,14 @@ struct group_dispatch_fixture : ::testing::Test, test::broker_parts {
     void TearDown() override { groups.stop(); }
 
     // Runs the loop until `done` holds, at most 5 s (the service's timers are real).
-    bool run_until(const std::function<bool()>& done) {
-        auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (!done() && std::chrono::steady_clock::now() < deadline) {
-            ioc.restart();
-            ioc.run_one_for(10ms);
-        }
-        return done();
-    }
+    bool run_until(const std::function<bool()>& done) { return test::run_until(ioc, done); }
 
     template <class Api>
     typename Api::response_type call(const typename Api::request_type& body, std::int16_t version) {
-        request_header h{Api::key, version, ++correlation, std::string("java-client"), {}};
-        writer w;
-        encode_request_header(w, h);
-        body.encode(w, version);
-        bytes frame = std::move(w).finish().flatten();
-        auto conn = std::make_shared<net::connection_info>();
-        conn->listener = "PLAINTEXT";
-        conn->peer = net::tcp::endpoint(net::asio::ip::make_address("10.1.2.3"), 5555);
-        auto fixed = net::peek_request_header(frame);
-        net::request req(conn, fixed ? *fixed : net::request_header{}, std::move(frame), {},
-                         std::make_shared<net::cancellation>());
-        std::optional<net::reply> out;
-        asio::co_spawn(
-            ioc,
-            [this, r = std::move(req), &out]() mutable -> asio::awaitable<void> {
-                out = co_await dispatch(svc, std::move(r));
-            },
-            asio::detached);
-        EXPECT_TRUE(run_until([&] { return out.has_value(); })) << Api::name << " never answered";
+        auto peer = net::tcp::endpoint(net::asio::ip::make_address("10.1.2.3"), 5555);
+        auto out = test::dispatch_until_answered(
+            ioc, svc, test::request_of<Api>(body, version, ++correlation, "java-client", peer));
+        EXPECT_TRUE(out.has_value()) << Api::name << " never answered";
         EXPECT_TRUE(out && out->what() == net::reply::kind::send);
         return out && out->what() == net::reply::kind::send ? decode<Api>(*out, version)
                                                             : typename Api::response_type{};

@@ -68,14 +68,7 @@ struct init_producer_id_fixture : ::testing::Test, test::broker_parts {
     }
 
     // Runs the loop until `done` holds, at most 5 s.
-    bool run_until(const std::function<bool()>& done) {
-        auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (!done() && std::chrono::steady_clock::now() < deadline) {
-            ioc.restart();
-            ioc.run_one_for(10ms);
-        }
-        return done();
-    }
+    bool run_until(const std::function<bool()>& done) { return test::run_until(ioc, done); }
 
     void run_for(std::chrono::milliseconds d) {
         auto deadline = std::chrono::steady_clock::now() + d;
@@ -86,25 +79,9 @@ struct init_producer_id_fixture : ::testing::Test, test::broker_parts {
     }
 
     init_producer_id_response call(const init_producer_id_request& body, std::int16_t version) {
-        request_header h{
-            init_producer_id_api::key, version, ++correlation, std::string("test"), {}};
-        writer w;
-        encode_request_header(w, h);
-        body.encode(w, version);
-        bytes frame = std::move(w).finish().flatten();
-        auto conn = std::make_shared<net::connection_info>();
-        conn->listener = "PLAINTEXT";
-        auto fixed = net::peek_request_header(frame);
-        net::request req(conn, fixed ? *fixed : net::request_header{}, std::move(frame), {},
-                         std::make_shared<net::cancellation>());
-        std::optional<net::reply> out;
-        asio::co_spawn(
-            ioc,
-            [this, r = std::move(req), &out]() mutable -> asio::awaitable<void> {
-                out = co_await dispatch(svc, std::move(r));
-            },
-            asio::detached);
-        EXPECT_TRUE(run_until([&] { return out.has_value(); }));
+        auto out = test::dispatch_until_answered(
+            ioc, svc, test::request_of<init_producer_id_api>(body, version, ++correlation));
+        EXPECT_TRUE(out.has_value());
         EXPECT_TRUE(out && out->what() == net::reply::kind::send);
         return out ? decode(*out, version) : init_producer_id_response{};
     }
