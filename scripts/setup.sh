@@ -11,6 +11,8 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libzookeeper-st-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # 128-bit key digests of the log cleaner's offset map
+  libxxhash-dev
   # allocator of the release build (cmake/allocator.cmake)
   libjemalloc-dev
   # the cluster: ZooKeeper server (needs a JRE, pulled in by the package)

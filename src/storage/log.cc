@@ -234,7 +234,7 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
         return ok();
     }
     bool too_big = seg.size_bytes() + incoming_bytes > cfg_.segment_bytes;
-    bool too_old = now() - seg.roll_base()() > cfg_.segment_ms;
+    bool too_old = now() - seg.roll_base()() > cfg_.roll_ms();
     bool offsets_overflow = last.last_offset() - seg.base_offset()() > INT32_MAX;
     if (!too_big && !too_old && !seg.index_full() && !offsets_overflow) {
         return ok();

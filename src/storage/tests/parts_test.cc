@@ -190,5 +190,48 @@ TEST(log_config, topic_overrides_apply_and_bad_values_name_the_key) {
     EXPECT_FALSE(apply_topic_overrides(log_config{}, {{"message.timestamp.type", "Now"}}));
 }
 
+TEST(log_config, cleanup_policy_and_compaction_keys_follow_kafka) {
+    auto broker = broker_log_defaults({{"log.cleanup.policy", "compact"},
+                                       {"log.cleaner.min.cleanable.ratio", "0.25"},
+                                       {"log.cleaner.delete.retention.ms", "1000"}});
+    ASSERT_TRUE(broker);
+    EXPECT_TRUE(broker->compact);
+    EXPECT_FALSE(broker->delete_);
+    EXPECT_DOUBLE_EQ(broker->min_cleanable_dirty_ratio, 0.25);
+    EXPECT_EQ(broker->delete_retention_ms, 1000);
+    auto both = apply_topic_overrides(*broker, {{"cleanup.policy", " delete , compact"},
+                                                {"max.compaction.lag.ms", "60000"},
+                                                {"segment.ms", "3600000"}});
+    ASSERT_TRUE(both);
+    EXPECT_TRUE(both->compact && both->delete_);
+    EXPECT_EQ(both->roll_ms(), 60000) << "max.compaction.lag.ms rolls a compacted log sooner";
+    auto plain = apply_topic_overrides(log_config{}, {{"max.compaction.lag.ms", "60000"}});
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->roll_ms(), plain->segment_ms) << "only compacted logs roll on the lag";
+    EXPECT_FALSE(apply_topic_overrides(log_config{}, {{"cleanup.policy", "compact,remove"}}));
+    EXPECT_FALSE(apply_topic_overrides(log_config{}, {{"min.cleanable.dirty.ratio", "1.5"}}));
+    auto lags = apply_topic_overrides(log_config{}, {{"min.compaction.lag.ms", "10"},
+                                                     {"max.compaction.lag.ms", "5"}});
+    ASSERT_FALSE(lags);
+    EXPECT_NE(lags.err().detail.find("min.compaction.lag.ms"), std::string::npos);
+}
+
+TEST(log_config, cleaner_keys_have_kafka_defaults_and_are_checked) {
+    auto d = broker_cleaner_config({});
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->enable);
+    EXPECT_EQ(d->threads, 1);
+    EXPECT_EQ(d->map_bytes_per_thread(), 128U << 20);
+    auto two = broker_cleaner_config({{"log.cleaner.threads", "2"},
+                                      {"log.cleaner.io.max.bytes.per.second", "1048576.5"}});
+    ASSERT_TRUE(two);
+    EXPECT_EQ(two->map_bytes_per_thread(), 64U << 20);
+    EXPECT_DOUBLE_EQ(two->io_max_bytes_per_second, 1048576.5);
+    EXPECT_FALSE(broker_cleaner_config({{"log.cleaner.enable", "yes"}}));
+    auto tiny = broker_cleaner_config({{"log.cleaner.dedupe.buffer.size", "24"}});
+    ASSERT_FALSE(tiny) << "a map that holds no key is refused at start-up, as in Kafka";
+    EXPECT_NE(tiny.err().detail.find("dedupe"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gregor::storage
