@@ -33,6 +33,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "model/fundamental.h"
+#include "storage/cleaner_pass.h"
 #include "storage/file_system.h"
 #include "storage/io_worker.h"
 #include "storage/leader_epoch_cache.h"
@@ -48,6 +49,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace gregor::storage {
 
@@ -179,6 +181,24 @@ public:
         return {snapshots_.begin(), snapshots_.end()};
     }
 
+    // Log compaction (log_cleaning.cc; the pass itself is cleaner_pass.h). cleanable()
+    // measures the dirty section (from `checkpoint`, the cleaner's first dirty offset) below
+    // min(`upper_bound` (the high watermark), the active segment, min.compaction.lag.ms),
+    // rounded down to a segment boundary. make_clean_job() snapshots the segments a pass over
+    // that range reads. finish_clean() swaps the pass's `.cleaned` outputs in for the
+    // segments they replace (`.cleaned` -> `.swap`, old -> `.deleted`, `.swap` -> final
+    // names; opening a log completes or discards a swap a crash interrupted), or discards
+    // them when the log changed meanwhile (truncated, segments deleted: errc::closed).
+    cleanable_range cleanable(model::offset checkpoint, model::offset upper_bound,
+                              model::timestamp_ms now);
+    clean_job make_clean_job(const cleanable_range& range, model::timestamp_ms now) const;
+    result<void> finish_clean(const clean_job& job, const clean_result& done);
+    // The lowest offset the log was truncated to since the last call (nullopt: none): the
+    // cleaner's checkpoint must not stay above it.
+    std::optional<model::offset> take_truncation_point() {
+        return std::exchange(truncated_to_, std::nullopt);
+    }
+
     // Records `epoch` starting at `start` (a new leader that appends nothing yet).
     void assign_epoch(model::leader_epoch epoch, model::offset start);
     const leader_epoch_cache& epochs() const { return epochs_; }
@@ -218,6 +238,8 @@ private:
 
     result<void> load(const log_open_state& state, model::timestamp_ms now);
     result<void> load_segments(model::timestamp_ms now);
+    // Opening: removes `.cleaned` files, completes every `.swap` segment (log_cleaning.cc).
+    result<void> recover_swaps(const std::vector<std::string>& names);
     result<void> recover_from(model::offset recovery_point, model::timestamp_ms now);
     result<void> delete_segments_after(model::offset base);
     void remove_leftovers(const std::vector<std::string>& names);
@@ -287,6 +309,7 @@ private:
     model::timestamp_ms last_flush_ms_{0};
     model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
     bool closed_ = false;
+    std::optional<model::offset> truncated_to_;
     // Set by a failed fsync. The kernel may have dropped the dirty pages, so a later fsync
     // proves nothing ("fsyncgate"): like Kafka taking the log dir offline, the log then
     // refuses writes until it is reopened (and recovered).

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace gregor::storage {
 
 result<std::unique_ptr<log>> log::open(const log_context& ctx, std::string dir,
@@ -31,17 +33,25 @@ void log::remove_leftovers(const std::vector<std::string>& names) {
 result<void> log::load_segments(model::timestamp_ms now) {
     GREGOR_TRY(auto names, ctx_.fs->list_dir(dir_));
     remove_leftovers(names);
+    bool cleaner_files = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+        auto parsed = parse_segment_file_name(n);
+        return parsed && (parsed->cleaned || parsed->swap);
+    });
+    if (cleaner_files) {
+        GREGOR_TRY_VOID(recover_swaps(names));
+        GREGOR_TRY(names, ctx_.fs->list_dir(dir_));
+    }
     std::map<model::offset, bool> logs;
     std::vector<std::string> orphans;
     for (const auto& name : names) {
         auto parsed = parse_segment_file_name(name);
-        if (parsed && !parsed->deleted && parsed->kind == segment_file_kind::log) {
+        if (parsed && parsed->plain() && parsed->kind == segment_file_kind::log) {
             logs[parsed->base] = true;
         }
     }
     for (const auto& name : names) {
         auto parsed = parse_segment_file_name(name);
-        if (parsed && !parsed->deleted && parsed->kind != segment_file_kind::log &&
+        if (parsed && parsed->plain() && parsed->kind != segment_file_kind::log &&
             !logs.contains(parsed->base)) {
             // An index without its log (a crash during deletion or creation).
             ignore_error(ctx_.fs->remove(path_join(dir_, name)), "orphan index; harmless");

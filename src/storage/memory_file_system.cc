@@ -143,8 +143,24 @@ void crash_file(memory_file_system::node& n, crash_mode mode, std::mt19937_64& r
 
 }  // namespace
 
+void memory_file_system::fail_after(std::optional<std::uint64_t> n) {
+    std::lock_guard lock(mu_);
+    fail_at_ = n ? std::optional(mutating_calls_ + *n) : std::nullopt;
+}
+
+std::uint64_t memory_file_system::mutating_calls() {
+    std::lock_guard lock(mu_);
+    return mutating_calls_;
+}
+
 std::optional<fs_fault> memory_file_system::take_fault(fs_op op, const std::string& path) {
     std::lock_guard lock(mu_);
+    if (op != fs_op::read) {
+        if (fail_at_ && mutating_calls_ >= *fail_at_) {
+            return fs_fault{.op = op, .path_part = path, .code = errc::io_error};
+        }
+        ++mutating_calls_;
+    }
     for (auto it = faults_.begin(); it != faults_.end(); ++it) {
         if (it->op == op && path.find(it->path_part) != std::string::npos) {
             fs_fault f = *it;

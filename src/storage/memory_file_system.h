@@ -68,6 +68,11 @@ public:
     void flip_bit(const std::string& path, std::uint64_t pos, int bit);
     void inject(fs_fault fault);
     void clear_faults();
+    // Crash points: after `n` more calls that are not reads (writes, syncs, truncations,
+    // opens, renames, removes, mkdirs), every such call fails with io_error, as if the
+    // process had died there. nullopt: off. mutating_calls() counts them since start.
+    void fail_after(std::optional<std::uint64_t> n);
+    std::uint64_t mutating_calls();
     // Current (page cache) size of a file; 0 when missing.
     std::uint64_t file_size(const std::string& path);
     // Number of bytes written but not yet synced across all files (tests of flush policy).
@@ -85,6 +90,8 @@ private:
     std::map<std::string, std::shared_ptr<node>> files_;
     std::set<std::string> dirs_;
     std::vector<fs_fault> faults_;
+    std::uint64_t mutating_calls_ = 0;
+    std::optional<std::uint64_t> fail_at_;
     std::uint64_t syncs_ = 0;
 };
 

@@ -39,9 +39,14 @@ std::string segment_file_name(model::offset base, segment_file_kind kind) {
 
 std::optional<parsed_segment_name> parse_segment_file_name(std::string_view name) {
     parsed_segment_name out;
-    if (ends_with(name, deleted_suffix)) {
-        out.deleted = true;
-        name.remove_suffix(deleted_suffix.size());
+    for (auto [suffix, flag] :
+         {std::pair{deleted_suffix, &out.deleted}, std::pair{cleaned_suffix, &out.cleaned},
+          std::pair{swap_suffix, &out.swap}}) {
+        if (ends_with(name, suffix)) {
+            *flag = true;
+            name.remove_suffix(suffix.size());
+            break;
+        }
     }
     constexpr std::size_t digits = 20;
     if (name.size() <= digits) {

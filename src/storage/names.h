@@ -1,6 +1,7 @@
 // Kafka's on-disk names: partition directories `<topic>-<partition>`, segment files named
 // by their 20-digit zero-padded base offset (`00000000000000000000.log`, `.index`,
-// `.timeindex`) and producer-state snapshots (`.snapshot`), the `.deleted` suffix of segments awaiting removal, the `-delete` suffix of
+// `.timeindex`) and producer-state snapshots (`.snapshot`), the `.deleted` suffix of segments
+// awaiting removal, the cleaner's `.cleaned` and `.swap` suffixes, the `-delete` suffix of
 // partition directories awaiting removal, and the per-dir checkpoint file names. Pure
 // functions; any thread.
 #pragma once
@@ -17,6 +18,9 @@ inline constexpr std::string_view log_suffix = ".log";
 inline constexpr std::string_view index_suffix = ".index";
 inline constexpr std::string_view time_index_suffix = ".timeindex";
 inline constexpr std::string_view deleted_suffix = ".deleted";
+// The log cleaner's output while it is written, then while it replaces the old segments.
+inline constexpr std::string_view cleaned_suffix = ".cleaned";
+inline constexpr std::string_view swap_suffix = ".swap";
 inline constexpr std::string_view tmp_suffix = ".tmp";
 inline constexpr std::string_view dir_delete_suffix = "-delete";
 inline constexpr std::string_view snapshot_suffix = ".snapshot";
@@ -40,6 +44,9 @@ struct parsed_segment_name {
     model::offset base;
     segment_file_kind kind;
     bool deleted = false;  // ends with ".deleted"
+    bool cleaned = false;  // ends with ".cleaned"
+    bool swap = false;     // ends with ".swap"
+    bool plain() const { return !deleted && !cleaned && !swap; }
 };
 // Parses a segment file name; nullopt for anything else (temp files, checkpoints).
 std::optional<parsed_segment_name> parse_segment_file_name(std::string_view name);

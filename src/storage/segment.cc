@@ -37,6 +37,8 @@ result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes)
     b.base_offset = model::offset(base);
     b.last_offset = model::offset(base + delta);
     b.epoch = model::leader_epoch(static_cast<std::int32_t>(load_be32(header.data() + 12)));
+    b.first_timestamp =
+        model::timestamp_ms(static_cast<std::int64_t>(load_be64(header.data() + 27)));
     b.max_timestamp = model::timestamp_ms(static_cast<std::int64_t>(load_be64(header.data() + 35)));
     b.size_bytes = static_cast<std::uint32_t>(size);
     b.attributes = static_cast<std::int16_t>((header[21] << 8) | header[22]);
@@ -46,22 +48,27 @@ result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes)
     return b;
 }
 
-segment::segment(file_system& fs, std::string dir, model::offset base, const segment_options& o)
+segment::segment(file_system& fs, std::string dir, model::offset base, const segment_options& o,
+                 std::string_view suffix)
     : fs_(fs),
       dir_(std::move(dir)),
       base_(base),
+      suffix_(suffix),
       opts_(o),
-      offset_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::index)),
-                    offset_index::entry_bytes, o.index_max_bytes),
-      time_index_(fs, path_join(dir_, segment_file_name(base, segment_file_kind::time_index)),
-                  time_index::entry_bytes, o.index_max_bytes) {}
+      offset_index_(fs, path(segment_file_kind::index), offset_index::entry_bytes,
+                    o.index_max_bytes),
+      time_index_(fs, path(segment_file_kind::time_index), time_index::entry_bytes,
+                  o.index_max_bytes) {}
+
+std::string segment::path(segment_file_kind kind) const {
+    return path_join(dir_, segment_file_name(base_, kind) + suffix_);
+}
 
 result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::string& dir,
                                                  model::offset base, const segment_options& o,
-                                                 model::timestamp_ms now) {
-    std::unique_ptr<segment> s(new segment(fs, dir, base, o));
-    auto path = path_join(dir, segment_file_name(base, segment_file_kind::log));
-    GREGOR_TRY(s->log_, fs.open(path, open_mode::create));
+                                                 model::timestamp_ms now, std::string_view suffix) {
+    std::unique_ptr<segment> s(new segment(fs, dir, base, o, suffix));
+    GREGOR_TRY(s->log_, fs.open(s->path(segment_file_kind::log), open_mode::create));
     GREGOR_TRY_VOID(s->log_->truncate(0));
     GREGOR_TRY_VOID(s->offset_index_.create());
     GREGOR_TRY_VOID(s->time_index_.create());
@@ -74,9 +81,9 @@ result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::str
 
 result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::string& dir,
                                                model::offset base, const segment_options& o,
-                                               model::timestamp_ms now) {
-    std::unique_ptr<segment> s(new segment(fs, dir, base, o));
-    auto path = path_join(dir, segment_file_name(base, segment_file_kind::log));
+                                               model::timestamp_ms now, std::string_view suffix) {
+    std::unique_ptr<segment> s(new segment(fs, dir, base, o, suffix));
+    auto path = s->path(segment_file_kind::log);
     GREGOR_TRY(s->log_, fs.open(path, open_mode::read_write));
     GREGOR_TRY(s->size_, s->log_->size());
     if (s->size_ > segment_bytes_max) {
@@ -399,7 +406,7 @@ result<std::vector<std::string>> segment::rename_to_deleted() {
     std::vector<std::string> out;
     for (auto kind :
          {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
-        auto from = path_join(dir_, segment_file_name(base_, kind));
+        auto from = path(kind);
         if (!fs_.exists(from)) {
             continue;
         }

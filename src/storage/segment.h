@@ -15,6 +15,7 @@
 #include "model/record_batch.h"
 #include "storage/file_system.h"
 #include "storage/index_file.h"
+#include "storage/names.h"
 
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace gregor::storage {
 
@@ -40,6 +42,7 @@ struct batch_summary {
     model::offset base_offset;
     model::offset last_offset;
     model::timestamp_ms max_timestamp;
+    model::timestamp_ms first_timestamp{-1};  // the header's base timestamp
     model::leader_epoch epoch;
     std::uint32_t size_bytes = 0;
     // The producer fields (producer_state.h); producer -1: none.
@@ -60,14 +63,19 @@ struct located_batch {
 
 class segment {
 public:
-    // Creates a new, empty, active segment (files created or emptied).
+    // Creates a new, empty, active segment (files created or emptied). `suffix` is appended
+    // to the three file names (the cleaner writes `.cleaned` segments).
     static result<std::unique_ptr<segment>> create(file_system& fs, const std::string& dir,
                                                    model::offset base, const segment_options& o,
-                                                   model::timestamp_ms now);
+                                                   model::timestamp_ms now,
+                                                   std::string_view suffix = {});
     // Opens an existing segment as sealed; size comes from the file.
     static result<std::unique_ptr<segment>> open(file_system& fs, const std::string& dir,
                                                  model::offset base, const segment_options& o,
-                                                 model::timestamp_ms now);
+                                                 model::timestamp_ms now,
+                                                 std::string_view suffix = {});
+    // The path of one of the segment's files (with the segment's suffix).
+    std::string path(segment_file_kind kind) const;
     segment(const segment&) = delete;
     segment& operator=(const segment&) = delete;
 
@@ -140,7 +148,8 @@ public:
     std::vector<std::shared_ptr<file>> files_to_sync();
 
 private:
-    segment(file_system& fs, std::string dir, model::offset base, const segment_options& o);
+    segment(file_system& fs, std::string dir, model::offset base, const segment_options& o,
+            std::string_view suffix);
     result<void> check_indexes();
     void index_batch(const batch_summary& b, std::uint64_t position);
     result<void> rebuild_indexes();
@@ -150,6 +159,7 @@ private:
     file_system& fs_;
     std::string dir_;
     model::offset base_;
+    std::string suffix_;
     segment_options opts_;
     std::shared_ptr<file> log_;
     index_file offset_index_;

@@ -1,0 +1,371 @@
+#include "storage/cleaner_pass.h"
+
+#include "model/record_batch.h"
+#include "protocol/records/batch_records.h"
+#include "storage/batch_filter.h"
+#include "storage/errc.h"
+#include "storage/names.h"
+#include "storage/segment.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace gregor::storage {
+
+io_throttle::io_throttle(double bytes_per_second)
+    : rate_(bytes_per_second), start_(std::chrono::steady_clock::now()) {}
+
+void io_throttle::consume(std::uint64_t bytes) {
+    if (!(rate_ < std::numeric_limits<double>::max() / 2)) {
+        return;  // unlimited (Kafka's default)
+    }
+    std::unique_lock lock(mu_);
+    bytes_ += static_cast<double>(bytes);
+    auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(bytes_ / std::max(rate_, 1.0)));
+    cv_.wait_until(lock, due, [this] { return stopped_; });
+}
+
+void io_throttle::stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    cv_.notify_all();
+}
+
+namespace {
+
+// Reads a segment file from the start, whole batches at a time, CRC-checked.
+class source_reader {
+public:
+    source_reader(const clean_source& src, const clean_buffers& b, io_throttle& throttle)
+        : src_(src), max_batch_(b.max_batch_bytes), throttle_(throttle) {
+        buf_.resize(std::max<std::size_t>(b.io_bytes, model::batch_header_bytes));
+    }
+
+    struct item {
+        model::record_batch_header header;
+        bytes_view bytes;
+        bool last = false;  // the segment's last batch
+    };
+
+    // The next batch; nullopt at the end of the segment.
+    result<std::optional<item>> next() {
+        if (position() >= src_.size) {
+            return std::optional<item>{};
+        }
+        GREGOR_TRY_VOID(fill(model::batch_header_bytes));
+        GREGOR_TRY(auto header, model::parse_batch_header(window(), max_batch_));
+        GREGOR_TRY_VOID(fill(header.size_bytes()));
+        bytes_view whole = window().first(header.size_bytes());
+        auto valid = model::validate_batch(whole, max_batch_, model::count_rule::at_most);
+        if (!valid) {
+            return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
+                                                            position(), valid.err().to_string()));
+        }
+        consumed_ += whole.size();
+        item out{*valid, whole, position() >= src_.size};
+        return std::optional<item>(out);
+    }
+
+private:
+    bytes_view window() const { return bytes_view(buf_).subspan(consumed_, used_ - consumed_); }
+    std::uint64_t position() const { return file_pos_ + consumed_; }
+
+    // Makes at least `n` unread bytes available (fewer only at the end of the segment).
+    result<void> fill(std::size_t n) {
+        if (used_ - consumed_ >= n) {
+            return ok();
+        }
+        if (position() + n > src_.size) {
+            return error(errc::corrupt_segment,
+                         fmt::format("segment {}: batch at {} overruns its {} bytes", src_.base,
+                                     position(), src_.size));
+        }
+        std::memmove(buf_.data(), buf_.data() + consumed_, used_ - consumed_);
+        file_pos_ += consumed_;
+        used_ -= consumed_;
+        consumed_ = 0;
+        if (n > buf_.size()) {
+            buf_.resize(n);
+        }
+        auto want = std::min<std::uint64_t>(buf_.size() - used_, src_.size - file_pos_ - used_);
+        mutable_bytes_view dst(buf_.data() + used_, static_cast<std::size_t>(want));
+        GREGOR_TRY(auto got, src_.log_file->read_at(file_pos_ + used_, dst));
+        throttle_.consume(got);
+        used_ += got;
+        read_ += got;
+        if (used_ < n) {
+            return error(errc::corrupt_segment,
+                         fmt::format("segment {}: short read at {}", src_.base, position()));
+        }
+        return ok();
+    }
+
+public:
+    std::uint64_t bytes_read() const { return read_; }
+
+private:
+    const clean_source& src_;
+    std::size_t max_batch_;
+    io_throttle& throttle_;
+    bytes buf_;
+    std::uint64_t file_pos_ = 0;  // file position of buf_[0]
+    std::size_t used_ = 0;
+    std::size_t consumed_ = 0;
+    std::uint64_t read_ = 0;
+};
+
+result<void> check_abort(const clean_job& job) {
+    if (job.abort->load(std::memory_order_relaxed)) {
+        return error(errc::closed, fmt::format("{}: cleaning aborted", job.tp));
+    }
+    return ok();
+}
+
+// Phase 1: key -> latest offset over the dirty section. Returns the end offset of the pass.
+result<model::offset> build_map(const clean_job& job, key_offset_map& map, const clean_buffers& b,
+                                io_throttle& throttle, clean_stats& stats) {
+    map.clear();
+    map.update_latest_offset(job.first_dirty - 1);
+    bool full = false;
+    for (std::size_t i = 0; i < job.segments.size(); ++i) {
+        const auto& src = job.segments[i];
+        auto next_base =
+            i + 1 < job.segments.size() ? job.segments[i + 1].base : job.first_uncleanable;
+        if (next_base <= job.first_dirty) {
+            continue;
+        }
+        source_reader reader(src, b, throttle);
+        for (;;) {
+            GREGOR_TRY_VOID(check_abort(job));
+            GREGOR_TRY(auto it, reader.next());
+            if (!it) {
+                break;
+            }
+            if (it->header.last_offset() < job.first_dirty) {
+                continue;
+            }
+            if (!it->header.is_control()) {
+                GREGOR_TRY(auto recs, protocol::batch_records::open(it->header, it->bytes,
+                                                                    b.max_batch_bytes * 4));
+                auto rr = recs.records();
+                for (;;) {
+                    GREGOR_TRY(auto r, rr.next());
+                    if (!r) {
+                        break;
+                    }
+                    ++stats.records_read;
+                    auto off = recs.offset_of(*r);
+                    if (r->key && off >= job.first_dirty && !map.put(*r->key, off)) {
+                        full = true;
+                        break;
+                    }
+                }
+            }
+            if (full) {
+                break;
+            }
+            map.update_latest_offset(it->header.last_offset());
+        }
+        stats.dirty_bytes += reader.bytes_read();
+        stats.bytes_read += reader.bytes_read();
+        if (full) {
+            break;
+        }
+        // Offsets between this segment's last batch and the next base hold nothing.
+        map.update_latest_offset(next_base - 1);
+    }
+    stats.keys_indexed = map.size();
+    stats.map_utilization = map.utilization();
+    auto end = map.latest_offset() + 1;
+    if (full && end <= job.first_dirty) {
+        return error(errc::invalid_config,
+                     fmt::format("{}: log.cleaner.dedupe.buffer.size cannot hold the keys of "
+                                 "the batch at {}",
+                                 job.tp, job.first_dirty));
+    }
+    return end;
+}
+
+// Consecutive segments below `end` whose output fits one segment (segment.bytes, the
+// index limits, 32-bit relative offsets), as Kafka's groupSegmentsBySize.
+std::vector<std::vector<std::size_t>> group_segments(const clean_job& job, model::offset end) {
+    std::vector<std::vector<std::size_t>> groups;
+    auto index_entries = [&](std::uint64_t bytes) {
+        auto per = std::max<std::uint64_t>(job.cfg.index_interval_bytes, model::batch_header_bytes);
+        return bytes / per + 2;
+    };
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < job.segments.size() && job.segments[i].base < end; ++i) {
+        const auto& s = job.segments[i];
+        auto next_base =
+            i + 1 < job.segments.size() ? job.segments[i + 1].base : job.first_uncleanable;
+        bool fits = false;
+        if (!groups.empty()) {
+            auto first = job.segments[groups.back().front()].base;
+            fits = bytes + s.size <= job.cfg.segment_bytes &&
+                   index_entries(bytes + s.size) * 12 <= job.cfg.segment_index_bytes &&
+                   next_base() - 1 - first() <= std::numeric_limits<std::int32_t>::max();
+        }
+        if (!fits) {
+            groups.emplace_back();
+            bytes = 0;
+        }
+        groups.back().push_back(i);
+        bytes += s.size;
+    }
+    return groups;
+}
+
+struct group_writer {
+    std::unique_ptr<segment> out;
+    bytes pending;
+    std::vector<batch_summary> summaries;
+    std::size_t flush_at = 0;
+
+    result<void> flush(io_throttle& throttle, clean_stats& stats) {
+        if (pending.empty()) {
+            return ok();
+        }
+        GREGOR_TRY_VOID(out->append(pending, summaries));
+        throttle.consume(pending.size());
+        stats.bytes_written += pending.size();
+        pending.clear();
+        summaries.clear();
+        return ok();
+    }
+};
+
+// Phase 2 for one batch: filters it into `w`.
+result<void> clean_batch(const clean_job& job, const key_offset_map& map,
+                         const source_reader::item& it, bool group_end, group_writer& w,
+                         clean_result& res) {
+    const auto& h = it.header;
+    auto horizon = delete_horizon(h);
+    bool drop_tombstones = horizon && job.now >= *horizon;
+    auto keep = [&](const filter_record& r) {
+        if (r.offset > map.latest_offset()) {
+            return true;
+        }
+        if (!r.key) {
+            return false;  // from before the topic was compacted
+        }
+        if (r.offset < map.get(*r.key)) {
+            return false;
+        }
+        return !r.tombstone || !drop_tombstones;
+    };
+    auto producer = job.producer_last.find(h.producer());
+    bool producer_last = h.producer() >= 0 && producer != job.producer_last.end() &&
+                         producer->second == h.last_offset();
+    filter_options opts;
+    opts.retain_empty = (it.last && group_end) || producer_last;
+    if (!horizon) {
+        opts.stamp_horizon = model::timestamp_ms(job.now() + job.cfg.delete_retention_ms);
+    }
+    opts.decompressed_bytes_max = job.cfg.max_message_bytes * std::size_t{64} + (1 << 20);
+    auto before = w.pending.size();
+    GREGOR_TRY(auto f, filter_batch(h, it.bytes, opts, keep, w.pending));
+    res.stats.records_kept += static_cast<std::uint64_t>(f.records_kept);
+    if (w.pending.size() > before) {
+        GREGOR_TRY(auto sum, peek_batch(bytes_view(w.pending).subspan(before), w.pending.size()));
+        w.summaries.push_back(sum);
+        if (f.kept_tombstone) {
+            ++res.stats.tombstones_kept;
+            auto stamped = opts.stamp_horizon ? *opts.stamp_horizon : *horizon;
+            if (!res.next_horizon || stamped < *res.next_horizon) {
+                res.next_horizon = stamped;
+            }
+        }
+    }
+    return ok();
+}
+
+result<void> clean_group(file_system& fs, const clean_job& job, const key_offset_map& map,
+                         const clean_buffers& b, io_throttle& throttle,
+                         const std::vector<std::size_t>& members, clean_result& res) {
+    segment_options so;
+    so.index_interval_bytes = job.cfg.index_interval_bytes;
+    so.index_max_bytes = job.cfg.segment_index_bytes;
+    so.max_batch_bytes = b.max_batch_bytes;
+    auto base = job.segments[members.front()].base;
+    group_writer w;
+    GREGOR_TRY(w.out, segment::create(fs, job.dir, base, so, job.now, cleaned_suffix));
+    w.flush_at = b.io_bytes;
+    cleaned_group g;
+    g.base = base;
+    for (auto i : members) {
+        const auto& src = job.segments[i];
+        bool group_end = i == members.back();
+        g.replaced.push_back(src.base);
+        source_reader reader(src, b, throttle);
+        for (;;) {
+            GREGOR_TRY_VOID(check_abort(job));
+            GREGOR_TRY(auto it, reader.next());
+            if (!it) {
+                break;
+            }
+            res.stats.records_read += static_cast<std::uint64_t>(it->header.record_count);
+            GREGOR_TRY_VOID(clean_batch(job, map, *it, group_end, w, res));
+            if (w.pending.size() >= w.flush_at) {
+                GREGOR_TRY_VOID(w.flush(throttle, res.stats));
+            }
+        }
+        res.stats.bytes_read += reader.bytes_read();
+    }
+    GREGOR_TRY_VOID(w.flush(throttle, res.stats));
+    GREGOR_TRY_VOID(w.out->seal());
+    for (auto& f : w.out->files_to_sync()) {
+        GREGOR_TRY_VOID(f->sync());
+    }
+    g.size = w.out->size_bytes();
+    res.groups.push_back(std::move(g));
+    return ok();
+}
+
+// Removes every `.cleaned` file the pass may have created.
+void remove_outputs(file_system& fs, const clean_job& job) {
+    for (const auto& s : job.segments) {
+        for (auto kind :
+             {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
+            auto p =
+                path_join(job.dir, segment_file_name(s.base, kind) + std::string(cleaned_suffix));
+            if (fs.exists(p)) {
+                ignore_error(fs.remove(p), "a .cleaned leftover is removed at next open");
+            }
+        }
+    }
+}
+
+}  // namespace
+
+result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset_map& map,
+                               const clean_buffers& b, io_throttle& throttle) {
+    clean_result res;
+    auto t0 = std::chrono::steady_clock::now();
+    auto end = build_map(job, map, b, throttle, res.stats);
+    if (!end) {
+        return end.err();
+    }
+    res.end_offset = *end;
+    auto t1 = std::chrono::steady_clock::now();
+    auto groups = group_segments(job, res.end_offset);
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+        auto r = clean_group(fs, job, map, b, throttle, groups[gi], res);
+        if (!r) {
+            remove_outputs(fs, job);
+            return r.err();
+        }
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    res.stats.index_ms = duration_cast<milliseconds>(t1 - t0).count();
+    res.stats.clean_ms = duration_cast<milliseconds>(t2 - t1).count();
+    return res;
+}
+
+}  // namespace gregor::storage

@@ -1,0 +1,411 @@
+// Goal: compaction keeps, for every key, its latest value at its original offset, in order,
+// removes obsolete records and expired tombstones, never touches what lies beyond the
+// cleaned point, and a crash at any file operation of a clean leaves a valid log with the
+// same latest values.
+// Method: seeded workloads of keyed writes, tombstones, rolls, cleans and reopens on the
+// in-memory file system against a model of every record written; the crash test stops every
+// mutating file call from the k-th on, for every k, then power-cycles the file system.
+// GREGOR_SIM_SEEDS sets the number of workloads.
+#include "model/record_batch.h"
+#include "protocol/records/batch_builder.h"
+#include "protocol/records/batch_records.h"
+#include "storage/batch_filter.h"
+#include "storage/cleaner_pass.h"
+#include "storage/errc.h"
+#include "storage/log.h"
+#include "storage/log_cleaner.h"
+#include "storage/log_manager.h"
+#include "storage/names.h"
+#include "storage/tests/test_batches.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace gregor::storage {
+namespace {
+
+using test::off;
+using test::ts;
+
+const model::topic_partition tp{"table", model::partition_id(0)};
+const std::string dir = "/d/table-0";
+
+struct written {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: tombstone
+};
+
+struct seen {
+    std::int64_t offset;
+    std::string key;
+    std::optional<std::string> value;
+    std::optional<model::timestamp_ms> horizon;  // of its batch
+};
+
+bytes_view view(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT
+}
+std::string text(bytes_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT
+}
+
+bytes keyed_batch(const std::vector<written>& recs, std::int64_t now) {
+    std::vector<protocol::record_input> in;
+    for (const auto& r : recs) {
+        protocol::record_input ri;
+        ri.key = view(r.key);
+        if (r.value) {
+            ri.value = view(*r.value);
+        }
+        ri.timestamp = ts(now);
+        in.push_back(ri);
+    }
+    auto b = protocol::build_batch(in, {});
+    EXPECT_TRUE(b);
+    return std::move(*b);
+}
+
+int seed_count(int fallback) {
+    if (const char* n = std::getenv("GREGOR_SIM_SEEDS")) {
+        return std::max(1, std::atoi(n));
+    }
+    return fallback;
+}
+
+struct cleaner_fixture : ::testing::Test {
+    test::memory_env env;
+    log_config cfg = [] {
+        log_config c;
+        c.segment_bytes = 2048;
+        c.index_interval_bytes = 256;
+        c.segment_index_bytes = 1024;
+        c.compact = true;
+        c.delete_ = false;
+        c.delete_retention_ms = 1000;
+        return c;
+    }();
+    std::unique_ptr<log> lg;
+    std::map<std::int64_t, written> all;  // every record ever written, by offset
+    model::offset checkpoint{0};
+    std::int64_t now = 1'000'000;
+
+    void open(bool clean) {
+        log_open_state st{
+            .recovery_point = off(0), .log_start_offset = off(0), .clean_shutdown = clean};
+        auto r = log::open(env.ctx(), dir, tp, cfg, st, ts(now));
+        ASSERT_TRUE(r) << r.err().to_string();
+        lg = std::move(*r);
+    }
+    void append(const std::vector<written>& recs) {
+        auto b = keyed_batch(recs, now);
+        auto r = lg->append_as_leader(b, model::leader_epoch(1), ts(now));
+        ASSERT_TRUE(r) << r.err().to_string();
+        for (std::size_t i = 0; i < recs.size(); ++i) {
+            all[r->first_offset() + static_cast<std::int64_t>(i)] = recs[i];
+        }
+    }
+    void flush_all() {
+        bool done = false;
+        lg->when_flushed(lg->log_end_offset() - 1, [&](result<void>) { done = true; });
+        env.drain();
+        ASSERT_TRUE(done);
+    }
+    // One pass over everything below the active segment; returns the result.
+    result<clean_result> clean() {
+        auto range = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
+        auto job = lg->make_clean_job(range, ts(now));
+        key_offset_map map(64 * 1024, 0.9);
+        io_throttle unlimited(1e308);
+        GREGOR_TRY(auto res, run_clean(env.fs, job, map, clean_buffers{}, unlimited));
+        GREGOR_TRY_VOID(lg->finish_clean(job, res));
+        checkpoint = res.end_offset;
+        return res;
+    }
+    std::vector<seen> read_all() {
+        std::vector<seen> out;
+        auto at = lg->log_start_offset();
+        while (at < lg->log_end_offset()) {
+            auto r = lg->read(at, 64 * 1024, lg->log_end_offset());
+            EXPECT_TRUE(r) << r.err().to_string();
+            auto data = r->slice.read_all();
+            EXPECT_TRUE(data);
+            model::batch_reader batches(*data, 1 << 20, model::count_rule::at_most);
+            for (;;) {
+                auto b = batches.next();
+                EXPECT_TRUE(b) << b.err().to_string();
+                if (!b || !*b) {
+                    break;
+                }
+                auto recs = protocol::batch_records::open((*b)->header, (*b)->bytes, 1 << 20);
+                EXPECT_TRUE(recs);
+                auto rr = recs->records();
+                while (auto rec = rr.next()) {
+                    if (!*rec) {
+                        break;
+                    }
+                    seen s;
+                    s.offset = recs->offset_of(**rec)();
+                    s.key = text(*(*rec)->key);
+                    if ((*rec)->value) {
+                        s.value = text(*(*rec)->value);
+                    }
+                    s.horizon = delete_horizon((*b)->header);
+                    out.push_back(s);
+                }
+            }
+            EXPECT_GT(r->next_offset, at);
+            at = r->next_offset;
+        }
+        return out;
+    }
+    // What every reader from the start must see (see the file comment).
+    void expect_compacted(model::offset cleaned_to, std::optional<std::int64_t> cleaned_at) {
+        auto got = read_all();
+        std::map<std::string, std::int64_t> latest;
+        for (const auto& [o, w] : all) {
+            latest[w.key] = o;
+        }
+        std::int64_t prev = -1;
+        std::map<std::int64_t, const seen*> by_offset;
+        for (const auto& s : got) {
+            ASSERT_GT(s.offset, prev) << "offsets ascend";
+            prev = s.offset;
+            ASSERT_TRUE(all.contains(s.offset)) << s.offset;
+            const auto& w = all.at(s.offset);
+            ASSERT_EQ(s.key, w.key) << "record at " << s.offset << " unchanged";
+            ASSERT_EQ(s.value, w.value) << "record at " << s.offset << " unchanged";
+            by_offset[s.offset] = &s;
+            if (!s.value && cleaned_at && s.offset < cleaned_to() && s.horizon) {
+                EXPECT_LT(*cleaned_at, (*s.horizon)())
+                    << "a tombstone past its horizon at " << s.offset << " was cleaned away";
+            }
+        }
+        for (const auto& [key, o] : latest) {
+            if (all.at(o).value) {
+                EXPECT_TRUE(by_offset.contains(o)) << key << "'s latest value at " << o;
+            }
+        }
+        for (const auto& [o, w] : all) {
+            if (o >= cleaned_to()) {
+                EXPECT_TRUE(by_offset.contains(o)) << "beyond the cleaned point, " << o << " stays";
+            }
+        }
+    }
+};
+
+TEST_F(cleaner_fixture, a_clean_keeps_the_latest_value_of_every_key_and_drops_the_rest) {
+    open(true);
+    for (int round = 0; round < 120; ++round) {
+        append({{"k" + std::to_string(round % 5), "v" + std::to_string(round)},
+                {"other", "o" + std::to_string(round)}});
+    }
+    ASSERT_GT(lg->segment_count(), 2U);
+    auto before = lg->size_bytes();
+    auto res = clean();
+    ASSERT_TRUE(res) << res.err().to_string();
+    EXPECT_EQ(res->end_offset, lg->segment_bases().back()) << "up to the active segment";
+    EXPECT_LT(lg->size_bytes(), before);
+    expect_compacted(res->end_offset, now);
+    auto got = read_all();
+    std::size_t below = 0;
+    for (const auto& s : got) {
+        below += s.offset < res->end_offset() ? 1U : 0U;
+    }
+    // 6 keys, plus the last batch of each output segment, kept so segments stay contiguous.
+    EXPECT_LE(below, 6U + 2 * lg->segment_count());
+    // Idempotent: nothing new is dirty.
+    auto again = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
+    EXPECT_EQ(again.dirty_bytes, 0U);
+}
+
+TEST_F(cleaner_fixture, tombstones_stay_until_their_delete_horizon_then_go) {
+    open(true);
+    for (int i = 0; i < 30; ++i) {
+        append({{"a", "x" + std::to_string(i)}, {"b", "y" + std::to_string(i)}});
+    }
+    append({{"a", std::nullopt}});
+    for (int i = 0; i < 30; ++i) {
+        append({{"c", "z" + std::to_string(i)}});
+    }
+    auto first = clean();
+    ASSERT_TRUE(first) << first.err().to_string();
+    ASSERT_TRUE(first->next_horizon);
+    EXPECT_EQ((*first->next_horizon)(), now + cfg.delete_retention_ms);
+    auto got = read_all();
+    bool tomb =
+        std::any_of(got.begin(), got.end(), [](const seen& s) { return s.key == "a" && !s.value; });
+    EXPECT_TRUE(tomb) << "a new tombstone is kept (and stamped) on the first pass";
+    EXPECT_FALSE(std::any_of(got.begin(), got.end(), [](const seen& s) {
+        return s.key == "a" && s.value;
+    })) << "the tombstone deletes the older values at once";
+    now += cfg.delete_retention_ms + 1;
+    auto second = clean();
+    ASSERT_TRUE(second) << second.err().to_string();
+    got = read_all();
+    EXPECT_FALSE(std::any_of(got.begin(), got.end(), [](const seen& s) { return s.key == "a"; }))
+        << "past delete.retention.ms the tombstone goes too";
+    expect_compacted(second->end_offset, now);
+}
+
+TEST_F(cleaner_fixture, seeded_workloads_of_writes_tombstones_rolls_cleans_and_reopens) {
+    for (int seed = 0; seed < seed_count(20); ++seed) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
+        ignore_error(env.fs.remove_all(dir), "absent on the first round");
+        all.clear();
+        checkpoint = off(0);
+        open(true);
+        std::optional<std::int64_t> last_clean;
+        model::offset cleaned_to{0};
+        int keys = 3 + static_cast<int>(rng() % 40);
+        for (int step = 0; step < 300; ++step) {
+            now += static_cast<std::int64_t>(rng() % 50);
+            auto op = rng() % 100;
+            if (op < 85) {
+                std::vector<written> recs;
+                for (auto n = 1 + rng() % 4; n > 0; --n) {
+                    written w{"k" + std::to_string(rng() % static_cast<std::uint64_t>(keys)), {}};
+                    if (rng() % 10 != 0) {
+                        w.value = std::string(1 + rng() % 40, static_cast<char>('a' + rng() % 26));
+                    }
+                    recs.push_back(w);
+                }
+                append(recs);
+            } else if (op < 95) {
+                auto r = clean();
+                ASSERT_TRUE(r) << r.err().to_string();
+                last_clean = now;
+                cleaned_to = r->end_offset;
+                expect_compacted(cleaned_to, last_clean);
+            } else {
+                ASSERT_TRUE(lg->close());
+                env.drain();
+                lg.reset();
+                open(true);
+            }
+            if (HasFatalFailure()) {
+                return;
+            }
+        }
+        expect_compacted(cleaned_to, last_clean);
+        ASSERT_TRUE(lg->close());
+        env.drain();
+        lg.reset();
+    }
+}
+
+TEST_F(cleaner_fixture, a_crash_at_any_file_operation_of_a_clean_leaves_the_latest_values) {
+    auto build = [&] {
+        all.clear();
+        checkpoint = off(0);
+        ignore_error(env.fs.remove_all(dir), "absent on the first round");
+        open(true);
+        for (int i = 0; i < 60; ++i) {
+            append({{"k" + std::to_string(i % 7), "v" + std::to_string(i)}});
+        }
+        flush_all();
+    };
+    build();
+    auto calls_before = env.fs.mutating_calls();
+    auto full = clean();
+    ASSERT_TRUE(full);
+    auto cleaned_to = full->end_offset;
+    auto calls = env.fs.mutating_calls() - calls_before;
+    ASSERT_GT(calls, 5U);
+    ASSERT_TRUE(lg->close());
+    lg.reset();
+    for (std::uint64_t k = 0; k <= calls; ++k) {
+        SCOPED_TRACE("crash after " + std::to_string(k) + " of " + std::to_string(calls));
+        build();
+        env.fs.fail_after(k);
+        (void)clean();  // fails from the k-th call on, as a process dying there
+        lg.reset();
+        std::mt19937_64 rng(k);
+        env.crash(crash_mode::drop_unsynced, rng);
+        env.fs.fail_after(std::nullopt);
+        open(false);
+        // Either the old segments or the cleaned ones, never a mix that loses a value.
+        expect_compacted(cleaned_to, std::nullopt);
+        auto again = clean();
+        ASSERT_TRUE(again) << again.err().to_string();
+        expect_compacted(again->end_offset, now);
+        ASSERT_TRUE(lg->close());
+        lg.reset();
+        if (HasFatalFailure()) {
+            return;
+        }
+    }
+}
+
+TEST_F(cleaner_fixture, a_pass_over_a_log_that_changed_meanwhile_is_dropped) {
+    open(true);
+    for (int i = 0; i < 40; ++i) {
+        append({{"k" + std::to_string(i % 3), "v" + std::to_string(i)}});
+    }
+    auto range = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
+    auto job = lg->make_clean_job(range, ts(now));
+    key_offset_map map(64 * 1024, 0.9);
+    io_throttle unlimited(1e308);
+    auto res = run_clean(env.fs, job, map, clean_buffers{}, unlimited);
+    ASSERT_TRUE(res);
+    ASSERT_TRUE(lg->truncate_to(off(20)));
+    for (auto it = all.lower_bound(20); it != all.end();) {
+        it = all.erase(it);
+    }
+    auto swapped = lg->finish_clean(job, *res);
+    ASSERT_FALSE(swapped);
+    EXPECT_EQ(swapped.err().code, make_error_code(errc::closed));
+    expect_compacted(off(0), std::nullopt);
+    auto names = env.fs.list_dir(dir);
+    ASSERT_TRUE(names);
+    for (const auto& n : *names) {
+        EXPECT_EQ(n.find(".cleaned"), std::string::npos) << n << " left behind";
+    }
+}
+
+TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_as_kafka) {
+    std::vector<std::string> dirs{"/d"};
+    auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string& topic) {
+        auto c = cfg;
+        c.compact = topic == "table";
+        return c;
+    });
+    ASSERT_TRUE(mgr->load(ts(now)));
+    cleaner_config cc;
+    cc.dedupe_buffer_size = 1 << 20;
+    log_cleaner cleaner(*mgr, env.fs, *env.worker, env.exec->get(), cc, {},
+                        io_worker::mode::manual);
+    cleaner.load();
+    auto* table = *mgr->get_or_create(tp, ts(now));
+    auto* plain = *mgr->get_or_create({"plain", model::partition_id(0)}, ts(now));
+    for (int i = 0; i < 60; ++i) {
+        auto b = keyed_batch({{"k" + std::to_string(i % 4), "v" + std::to_string(i)}}, now);
+        auto c = b;
+        ASSERT_TRUE(table->append_as_leader(b, model::leader_epoch(1), ts(now)));
+        ASSERT_TRUE(plain->append_as_leader(c, model::leader_epoch(1), ts(now)));
+    }
+    auto plain_size = plain->size_bytes();
+    EXPECT_EQ(cleaner.tick(ts(now)), 1U);
+    EXPECT_EQ(cleaner.run_pending(), 1U);
+    env.drain();
+    auto st = cleaner.status(tp);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->passes, 1U);
+    EXPECT_EQ(st->first_dirty, table->segment_bases().back());
+    EXPECT_EQ(plain->size_bytes(), plain_size) << "a delete-policy log is never compacted";
+    EXPECT_EQ(cleaner.tick(ts(now)), 0U) << "nothing dirty is left";
+    auto file = read_small_file(env.fs, "/d/cleaner-offset-checkpoint", 4096);
+    ASSERT_TRUE(file);
+    EXPECT_EQ(text(*file), fmt::format("0\n1\ntable 0 {}\n", st->first_dirty()));
+    cleaner.stop();
+    ASSERT_TRUE(mgr->shutdown());
+}
+
+}  // namespace
+}  // namespace gregor::storage
