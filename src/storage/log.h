@@ -195,6 +195,8 @@ public:
     result<void> finish_clean(const clean_job& job, const clean_result& done);
     // The lowest offset the log was truncated to since the last call (nullopt: none): the
     // cleaner's checkpoint must not stay above it.
+    // Expires when the log object goes (a cleaner's record of a deleted log is stale).
+    std::weak_ptr<int> lifetime() const { return alive_; }
     std::optional<model::offset> take_truncation_point() {
         return std::exchange(truncated_to_, std::nullopt);
     }

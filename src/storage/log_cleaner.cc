@@ -77,7 +77,16 @@ std::size_t log_cleaner::tick(model::timestamp_ms now) {
             continue;
         }
         auto& st = status_[tp];
-        if (st.in_progress || st.uncleanable) {
+        if (st.in_progress) {
+            continue;
+        }
+        auto lifetime = l->lifetime();
+        if (st.log_seen && st.log.lock() != lifetime.lock()) {
+            st = cleaner_log_status{};  // deleted and created again: nothing is clean
+        }
+        st.log_seen = true;
+        st.log = lifetime;
+        if (st.uncleanable) {
             continue;
         }
         if (auto cut = l->take_truncation_point()) {

@@ -47,6 +47,8 @@ struct cleaner_log_status {
     bool uncleanable = false;
     std::string last_error;
     std::optional<model::timestamp_ms> next_horizon;  // tombstones to drop then
+    std::weak_ptr<int> log;  // the log this is about (a recreated log starts afresh)
+    bool log_seen = false;
 };
 
 class log_cleaner {

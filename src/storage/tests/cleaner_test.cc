@@ -403,6 +403,21 @@ TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_a
     auto file = read_small_file(env.fs, "/d/cleaner-offset-checkpoint", 4096);
     ASSERT_TRUE(file);
     EXPECT_EQ(text(*file), fmt::format("0\n1\ntable 0 {}\n", st->first_dirty()));
+
+    // Deleted and created again: the new log is all dirty, whatever the old checkpoint said.
+    auto cleaned_size = table->size_bytes();
+    ASSERT_TRUE(mgr->remove(tp));
+    env.drain();
+    table = *mgr->get_or_create(tp, ts(now));
+    for (int i = 0; i < 60; ++i) {
+        auto b = keyed_batch({{"k" + std::to_string(i % 4), "v" + std::to_string(i)}}, now);
+        ASSERT_TRUE(table->append_as_leader(b, model::leader_epoch(1), ts(now)));
+    }
+    EXPECT_EQ(cleaner.tick(ts(now)), 1U);
+    EXPECT_EQ(cleaner.run_pending(), 1U);
+    env.drain();
+    EXPECT_EQ(cleaner.status(tp)->passes, 1U);
+    EXPECT_EQ(table->size_bytes(), cleaned_size) << "cleaned from its start, like the first";
     cleaner.stop();
     ASSERT_TRUE(mgr->shutdown());
 }
