@@ -174,9 +174,11 @@ result<std::size_t> log::apply_retention_unwatched(model::timestamp_ms now) {
         bool below_start = std::next(it)->first <= log_start_;
         GREGOR_TRY(auto max_ts, seg.max_timestamp());
         auto newest = max_ts.timestamp() >= 0 ? max_ts.timestamp : seg.roll_base();
-        bool expired = cfg_.retention_ms >= 0 && now() - newest() > cfg_.retention_ms;
+        // Without "delete" in cleanup.policy only the log start offset removes segments.
+        bool expired =
+            cfg_.delete_ && cfg_.retention_ms >= 0 && now() - newest() > cfg_.retention_ms;
         bool oversize =
-            cfg_.retention_bytes >= 0 &&
+            cfg_.delete_ && cfg_.retention_bytes >= 0 &&
             total - seg.size_bytes() >= static_cast<std::uint64_t>(cfg_.retention_bytes);
         if (!below_start && !expired && !oversize) {
             break;

@@ -54,6 +54,14 @@ struct maintenance : ::testing::Test {
             EXPECT_EQ(r->first_offset, off(o - o % 2)) << o;
         }
     }
+    // open() and fill(), then `policy` (fill's keyless records would not go into a
+    // compacted log).
+    void open_filled_then(const log_config& policy) {
+        open();
+        fill();
+        cfg = policy;
+        lg->set_config(cfg);
+    }
     void reopen(bool clean) {
         if (clean) {
             ASSERT_TRUE(lg->close());
@@ -194,6 +202,72 @@ TEST_F(maintenance, retention_by_time_uses_the_newest_timestamp_of_each_segment)
     reopen(true);
     ASSERT_TRUE(lg->apply_retention(ts(1120)));
     EXPECT_EQ(lg->segment_bases().front(), first) << "sealed max timestamps survive a restart";
+    ASSERT_TRUE(lg->apply_retention(ts(100'000)));
+    EXPECT_EQ(lg->segment_count(), 1U);
+}
+
+// Without "delete" in cleanup.policy, retention.ms and retention.bytes delete nothing, but
+// segments wholly below the log start offset still go.
+void expect_only_log_start_removes_segments(maintenance& t, bool compact) {
+    auto policy = t.cfg;
+    policy.retention_ms = 0;
+    policy.retention_bytes = 0;
+    policy.compact = compact;
+    policy.delete_ = false;
+    t.open_filled_then(policy);
+    auto bases = t.lg->segment_bases();
+    auto deleted = t.lg->apply_retention(ts(100'000));
+    ASSERT_TRUE(deleted);
+    EXPECT_EQ(*deleted, 0U) << "retention.ms and retention.bytes need the delete policy";
+    EXPECT_EQ(t.lg->segment_bases(), bases);
+    // A log start offset past whole segments (here: the one read at open) still removes them.
+    ASSERT_TRUE(t.lg->close());
+    t.env.drain();
+    t.lg.reset();
+    t.open({.log_start_offset = off(25), .clean_shutdown = true});
+    deleted = t.lg->apply_retention(ts(100'000));
+    ASSERT_TRUE(deleted);
+    EXPECT_GT(*deleted, 0U);
+    EXPECT_LE(t.lg->segment_bases().front(), off(25));
+    t.expect_readable(25, 80);
+}
+
+TEST_F(maintenance, retention_of_a_compact_policy_only_removes_segments_below_log_start) {
+    expect_only_log_start_removes_segments(*this, true);
+}
+
+TEST_F(maintenance, retention_of_an_empty_policy_only_removes_segments_below_log_start) {
+    expect_only_log_start_removes_segments(*this, false);
+}
+
+TEST_F(maintenance, retention_with_compact_and_delete_policy_applies_both_limits) {
+    auto policy = cfg;
+    policy.compact = true;
+    policy.delete_ = true;
+    policy.retention_bytes = 2500;
+    open_filled_then(policy);
+    auto deleted = lg->apply_retention(ts(1100));
+    ASSERT_TRUE(deleted);
+    EXPECT_GT(*deleted, 0U);
+    EXPECT_LE(lg->size_bytes(), 2500U + cfg.segment_bytes);
+    cfg.retention_bytes = -1;
+    cfg.retention_ms = 100;
+    lg->set_config(cfg);
+    ASSERT_TRUE(lg->apply_retention(ts(100'000)));
+    EXPECT_EQ(lg->segment_count(), 1U);
+}
+
+TEST_F(maintenance, a_policy_change_to_delete_applies_at_the_next_retention_pass) {
+    auto policy = cfg;
+    policy.compact = true;
+    policy.delete_ = false;
+    policy.retention_ms = 100;
+    open_filled_then(policy);
+    auto before = lg->segment_count();
+    ASSERT_TRUE(lg->apply_retention(ts(100'000)));
+    EXPECT_EQ(lg->segment_count(), before);
+    cfg.delete_ = true;
+    lg->set_config(cfg);
     ASSERT_TRUE(lg->apply_retention(ts(100'000)));
     EXPECT_EQ(lg->segment_count(), 1U);
 }
