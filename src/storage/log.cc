@@ -3,6 +3,7 @@
 #include "storage/log.h"
 
 #include "base/limits.h"
+#include "protocol/records/batch_records.h"
 #include "storage/errc.h"
 #include "storage/logger.h"
 #include "storage/names.h"
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <vector>
 
 namespace gregor::storage {
 namespace {
@@ -50,6 +52,62 @@ result<std::vector<batch_summary>> scan_record_set(bytes_view records, std::uint
         b.base_sequence = h.base_sequence;
         b.attributes = h.attributes;
         out.push_back(b);
+    }
+}
+
+// Kafka's message for records refused by validation (LogValidator.processRecordErrors),
+// each named as RecordError(batchIndex=<index in its batch>, message='...').
+std::string keyless_message(const std::vector<std::int32_t>& indexes,
+                            const model::topic_partition& tp) {
+    std::string shown;
+    for (std::size_t i = 0; i < std::min<std::size_t>(indexes.size(), 3); ++i) {
+        shown += fmt::format(
+            "{}RecordError(batchIndex={}, message='Compacted topic cannot accept "
+            "message without key in topic partition {}')",
+            i == 0 ? "" : ", ", indexes[i], tp);
+    }
+    return fmt::format(
+        "One or more records have been rejected due to {} record errors in total, "
+        "and only showing the first three errors at most: [{}]",
+        indexes.size(), shown);
+}
+
+// Kafka's LogValidator.validateKey: a compacted topic refuses the whole record set when a
+// batch holds a record without a key (errc::invalid_record, Kafka's message as detail).
+// Looks inside compressed batches; control batches are left to check_producers.
+// TODO(compaction): use batch_filter's has_record_without_key once both land.
+result<void> check_record_keys(bytes_view records, const model::topic_partition& tp) {
+    model::batch_reader batches(records, records.size(), model::count_rule::exact);
+    for (;;) {
+        auto next = batches.next(/*validate_crc=*/false);
+        if (!next || !*next) {
+            return next ? ok() : error(errc::invalid_batch, next.err().to_string());
+        }
+        if ((*next)->header.is_control()) {
+            continue;
+        }
+        auto batch = protocol::batch_records::open((*next)->header, (*next)->bytes,
+                                                   limits::decompressed_batch_bytes_max);
+        if (!batch) {
+            return error(errc::invalid_batch, batch.err().to_string());
+        }
+        auto reader = batch->records();
+        std::vector<std::int32_t> keyless;
+        for (std::int32_t index = 0;; ++index) {
+            auto r = reader.next();
+            if (!r) {
+                return error(errc::invalid_batch, r.err().to_string());
+            }
+            if (!*r) {
+                break;
+            }
+            if (!(*r)->key) {
+                keyless.push_back(index);
+            }
+        }
+        if (!keyless.empty()) {
+            return error(errc::invalid_record, keyless_message(keyless, tp));
+        }
     }
 }
 
@@ -150,6 +208,9 @@ result<append_result> log::append_as_leader(mutable_bytes_view records, model::l
     GREGOR_TRY_VOID(check_writable());
     GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
                                              model::count_rule::exact, already_validated));
+    if (cfg_.compact && origin == append_origin::client) {
+        GREGOR_TRY_VOID(check_record_keys(records, tp_));
+    }
     // Offsets first (the producer checks see them), bytes only once every batch passed.
     assign_offsets(batches, epoch, now);
     GREGOR_TRY(auto duplicate, check_producers(batches, origin));
