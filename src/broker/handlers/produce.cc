@@ -37,8 +37,8 @@ kafka_error validate(bytes_view data, std::int32_t max_batch_bytes) {
     }
 }
 
-// Kafka's answer to a batch the partition's producer state refused (nothing was written);
-// none for any other failure.
+// Kafka's answer to a batch the partition's producer state or record checks refused (nothing
+// was written); none for any other failure.
 kafka_error producer_refusal(const error& e) {
     if (e.code == storage::errc::out_of_order_sequence) {
         return kafka_error::out_of_order_sequence_number;
@@ -107,6 +107,11 @@ produce_partition_response append(services& s, request_context& ctx,
     if (!appended) {
         if (kafka_error e = producer_refusal(appended.err()); e != kafka_error::none) {
             out.error_code = model::to_wire(e);
+            if (e == kafka_error::invalid_record) {
+                // v8+: why, e.g. Kafka's "One or more records have been rejected ..." for
+                // records without a key in a compacted topic.
+                out.error_message = appended.err().detail;
+            }
             return out;
         }
         GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(1), "append to {} failed: {}",

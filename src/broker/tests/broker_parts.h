@@ -1,6 +1,7 @@
 // The parts of one broker that the dispatch tests drive without sockets: an io_context,
 // logs on the memory file system, the metadata cache and a replica manager that reads its
-// replication settings from `config` (set it before the first LeaderAndIsr). Test fixtures
+// replication settings from `config` (set it before the first LeaderAndIsr), with the log
+// configs of `log_configs`. Test fixtures
 // derive from it and add the services they test.
 #pragma once
 
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 
 namespace gregor::broker::test {
@@ -24,8 +26,13 @@ namespace gregor::broker::test {
 struct broker_parts {
     boost::asio::io_context ioc{1};
     storage::test::memory_env env;
-    storage::log_manager logs{
-        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
+    // Logs' configs by topic (defaults for the rest); logs.reload_configs() applies changes.
+    std::map<std::string, storage::log_config> log_configs;
+    storage::log_manager logs{env.ctx(), {"/data"}, [this](const std::string& topic) {
+                                  auto it = log_configs.find(topic);
+                                  return it == log_configs.end() ? storage::log_config{}
+                                                                 : it->second;
+                              }};
     broker_config config;
     metadata_cache cache;
     replica_manager rm{model::node_id(1), logs, [this](const std::string&) {
