@@ -81,8 +81,17 @@ result<std::string> resolve_bind_host(asio::io_context& ioc, const std::string& 
 
 }  // namespace
 
+result<storage_settings> read_storage_settings(const broker_config& config) {
+    auto props = broker_properties(config);
+    GREGOR_TRY(auto defaults, storage::broker_log_defaults(props));
+    GREGOR_TRY(auto cleaner, storage::broker_cleaner_config(props));
+    return storage_settings{defaults, cleaner};
+}
+
 struct app::impl {
     broker_config config;
+    // Read and checked first thing in run(); `storage.cleaner` is for the log cleaner.
+    storage_settings storage;
     asio::io_context ioc{1};
     storage::io_worker worker{storage::io_worker::mode::thread};
     storage::posix_file_system fs;
@@ -140,15 +149,12 @@ struct app::impl {
 };
 
 result<void> app::impl::open_storage() {
-    auto defaults = storage::broker_log_defaults(broker_properties(config));
-    if (!defaults) {
-        return defaults.err();
-    }
     storage::log_context ctx{&fs, &worker,
                              [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); },
                              {}};
-    topics.emplace(*defaults, replication::replication_config{config.min_insync_replicas,
-                                                              config.replica_lag_time_max});
+    topics.emplace(
+        storage.log_defaults,
+        replication::replication_config{config.min_insync_replicas, config.replica_lag_time_max});
     logs.emplace(ctx, config.log_dirs,
                  [this](const std::string& topic) { return topics->log_config(topic); });
     if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
@@ -655,6 +661,12 @@ app::~app() = default;
 int app::run() {
     impl& m = *impl_;
     GREGOR_LOG(broker_log, info, "starting broker with {}", describe(m.config));
+    auto settings = read_storage_settings(m.config);
+    if (!settings) {
+        GREGOR_LOG(broker_log, critical, "configuration error: {}", settings.err().detail);
+        return exit_config;
+    }
+    m.storage = *settings;
     auto stored = stored_broker_id(m.config.log_dirs, m.config.broker_id);
     if (!stored) {
         GREGOR_LOG(broker_log, critical, "{}", stored.err().to_string());

@@ -12,11 +12,22 @@
 // once), logs are closed with clean-shutdown markers. Construct and run on the main thread.
 #pragma once
 
+#include "base/result.h"
 #include "broker/config.h"
+#include "storage/log_config.h"
 
 #include <memory>
 
 namespace gregor::broker {
+
+// What server.properties says of storage: the logs' defaults (log.*, log.cleanup.policy, the
+// log.cleaner.* topic defaults) and the log cleaner's own settings. Errors are
+// storage::errc::invalid_config naming the key and value.
+struct storage_settings {
+    storage::log_config log_defaults;
+    storage::cleaner_config cleaner;
+};
+result<storage_settings> read_storage_settings(const broker_config& config);
 
 // Process exit codes of `gregor broker`.
 inline constexpr int exit_ok = 0;
@@ -30,7 +41,8 @@ public:
     app(const app&) = delete;
     app& operator=(const app&) = delete;
 
-    // Runs the broker until a signal stops it or a fatal error occurs. Returns the exit code.
+    // Runs the broker until a signal stops it or a fatal error occurs. Returns the exit code
+    // (exit_config at once for a bad storage setting, before anything is opened).
     int run();
 
 private:

@@ -1,9 +1,12 @@
 // Goal: a Kafka server.properties configures a gregor broker: Kafka's key names and
 // defaults, precedence rules (ms over minutes over hours), and one clear error naming the
-// key for unknown keys, bad values and missing required keys.
+// key for unknown keys, bad values and missing required keys; the storage keys (cleanup
+// policy, log cleaner) read into the logs' defaults and the cleaner's settings at start-up.
 #include "broker/config.h"
 
+#include "broker/app.h"
 #include "broker/errc.h"
+#include "storage/errc.h"
 
 #include <gtest/gtest.h>
 
@@ -183,6 +186,66 @@ TEST(config, load_config_reports_missing_file) {
     auto c = load_config("/nonexistent/server.properties", {});
     ASSERT_TRUE(c.has_error());
     EXPECT_EQ(c.code(), errc::config_io);
+}
+
+TEST(config, cleanup_policy_and_log_cleaner_keys_reach_storage) {
+    auto c = from(
+        "zookeeper.connect=z:1\nlog.cleanup.policy=compact,delete\nlog.cleaner.enable=true\n"
+        "log.cleaner.threads=2\nlog.cleaner.dedupe.buffer.size=1048576\n"
+        "log.cleaner.io.buffer.load.factor=0.5\nlog.cleaner.io.buffer.size=65536\n"
+        "log.cleaner.io.max.bytes.per.second=1000000\nlog.cleaner.backoff.ms=100\n"
+        "log.cleaner.min.cleanable.ratio=0.25\nlog.cleaner.min.compaction.lag.ms=5\n"
+        "log.cleaner.max.compaction.lag.ms=600000\nlog.cleaner.delete.retention.ms=7\n");
+    ASSERT_TRUE(c.has_value()) << c.err().to_string();
+    EXPECT_TRUE(c->ignored_keys.empty());
+    auto s = read_storage_settings(*c);
+    ASSERT_TRUE(s) << s.err().to_string();
+    EXPECT_TRUE(s->log_defaults.compact);
+    EXPECT_TRUE(s->log_defaults.delete_);
+    EXPECT_EQ(s->log_defaults.min_cleanable_dirty_ratio, 0.25);
+    EXPECT_EQ(s->log_defaults.min_compaction_lag_ms, 5);
+    EXPECT_EQ(s->log_defaults.max_compaction_lag_ms, 600000);
+    EXPECT_EQ(s->log_defaults.delete_retention_ms, 7);
+    EXPECT_TRUE(s->cleaner.enable);
+    EXPECT_EQ(s->cleaner.threads, 2);
+    EXPECT_EQ(s->cleaner.dedupe_buffer_size, 1048576);
+    EXPECT_EQ(s->cleaner.load_factor, 0.5);
+    EXPECT_EQ(s->cleaner.io_buffer_size, 65536);
+    EXPECT_EQ(s->cleaner.io_max_bytes_per_second, 1e6);
+    EXPECT_EQ(s->cleaner.backoff_ms, 100);
+
+    auto defaults = read_storage_settings(*from("zookeeper.connect=z:1\n"));
+    ASSERT_TRUE(defaults);
+    EXPECT_FALSE(defaults->log_defaults.compact);
+    EXPECT_TRUE(defaults->log_defaults.delete_);
+    EXPECT_EQ(defaults->cleaner.threads, 1);
+}
+
+TEST(config, a_bad_storage_value_is_an_error_naming_the_key) {
+    struct bad_case {
+        std::string line;
+        std::string expected;
+    };
+    const bad_case cases[] = {
+        {"log.cleaner.threads=two", "log.cleaner.threads=two is not valid"},
+        {"log.cleaner.enable=yes", "log.cleaner.enable=yes is not valid"},
+        {"log.cleaner.io.buffer.load.factor=1.5", "log.cleaner.io.buffer.load.factor=1.5"},
+        {"log.cleaner.dedupe.buffer.size=16", "log.cleaner.dedupe.buffer.size=16 holds no key"},
+        {"log.cleanup.policy=compress", "log.cleanup.policy=compress is not valid"},
+        {"log.cleaner.min.cleanable.ratio=2", "log.cleaner.min.cleanable.ratio=2 is not valid"},
+        {"log.cleaner.max.compaction.lag.ms=0", "log.cleaner.max.compaction.lag.ms=0"},
+        {"log.cleaner.min.compaction.lag.ms=10\nlog.cleaner.max.compaction.lag.ms=5",
+         "log.cleaner.min.compaction.lag.ms=10 is greater than "
+         "log.cleaner.max.compaction.lag.ms=5"},
+    };
+    for (const auto& bad : cases) {
+        auto c = from("zookeeper.connect=z:1\n" + bad.line + "\n");
+        ASSERT_TRUE(c.has_value()) << bad.line << ": " << c.err().to_string();
+        auto s = read_storage_settings(*c);
+        ASSERT_FALSE(s) << bad.line;
+        EXPECT_EQ(s.err().code, make_error_code(storage::errc::invalid_config)) << bad.line;
+        EXPECT_NE(s.err().detail.find(bad.expected), std::string::npos) << s.err().detail;
+    }
 }
 
 }  // namespace
