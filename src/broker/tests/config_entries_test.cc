@@ -52,6 +52,26 @@ TEST(config_entries, every_topic_key_is_reported_with_its_source) {
     EXPECT_FALSE(segment.sensitive);
 }
 
+TEST(config_entries, cleanup_policy_and_the_cleaner_defaults_come_from_the_log_cleaner_keys) {
+    property_map broker{{"log.cleanup.policy", "compact"},
+                        {"log.cleaner.min.cleanable.ratio", "0.2"},
+                        {"log.cleaner.delete.retention.ms", "1000"}};
+    auto defaults = topic_config_entries({}, broker, std::nullopt);
+    const auto& policy = find(defaults, "cleanup.policy");
+    EXPECT_EQ(policy.value, "compact");
+    EXPECT_EQ(policy.source, config_source::static_broker);
+    ASSERT_FALSE(policy.synonyms.empty());
+    EXPECT_EQ(policy.synonyms[0].name, "log.cleanup.policy");
+    EXPECT_EQ(find(defaults, "min.cleanable.dirty.ratio").value, "0.2");
+    EXPECT_EQ(find(defaults, "delete.retention.ms").source, config_source::static_broker);
+    EXPECT_EQ(find(defaults, "min.compaction.lag.ms").source, config_source::default_config);
+
+    auto overridden =
+        topic_config_entries({{"cleanup.policy", "compact,delete"}}, broker, std::nullopt);
+    EXPECT_EQ(find(overridden, "cleanup.policy").value, "compact,delete");
+    EXPECT_EQ(find(overridden, "cleanup.policy").source, config_source::dynamic_topic);
+}
+
 TEST(config_entries, only_the_keys_asked_for) {
     key_filter keys = std::vector<std::string>{"retention.ms", "no.such.key"};
     auto entries = topic_config_entries({}, {}, keys);
