@@ -176,5 +176,56 @@ TEST(alter_configs, allowing_unclean_election_elects_an_offline_partition_at_onc
     EXPECT_EQ(f.c.zk_state("u", 0)->leader, b);
 }
 
+TEST(alter_configs, cleanup_policy_and_compaction_keys_are_written_and_checked_together) {
+    fixture f;
+    auto r = f.alter(topic_type, "t",
+                     {{"cleanup.policy", 0, "compact", {}},
+                      {"min.compaction.lag.ms", 0, "10", {}},
+                      {"delete.retention.ms", 0, "1000", {}}});
+    EXPECT_EQ(r.responses[0].error_code, 0) << r.responses[0].error_message.value_or("");
+    EXPECT_EQ(f.topic_config()->at("cleanup.policy"), "compact");
+    auto both = f.alter(topic_type, "t", {{"cleanup.policy", 2, "delete", {}}});  // APPEND
+    EXPECT_EQ(both.responses[0].error_code, 0);
+    EXPECT_EQ(f.topic_config()->at("cleanup.policy"), "compact,delete");
+    auto bad_policy = f.alter(topic_type, "t", {{"cleanup.policy", 0, "compress", {}}});
+    EXPECT_EQ(bad_policy.responses[0].error_code, code(kafka_error::invalid_config));
+    // min.compaction.lag.ms=10 is already set: a smaller max conflicts with the stored key.
+    auto before = f.c.ensemble.peek(coord::paths::topic_config("t"))->data;
+    auto notified = f.notifications().size();
+    auto conflict = f.alter(topic_type, "t", {{"max.compaction.lag.ms", 0, "5", {}}});
+    EXPECT_EQ(conflict.responses[0].error_code, code(kafka_error::invalid_config));
+    EXPECT_EQ(conflict.responses[0].error_message,
+              "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms "
+              "(5)");
+    EXPECT_EQ(f.c.ensemble.peek(coord::paths::topic_config("t"))->data, before);
+    EXPECT_EQ(f.notifications().size(), notified);
+}
+
+TEST(alter_configs, create_topics_refuses_a_min_compaction_lag_above_the_max) {
+    fixture f;
+    protocol::create_topics_request req;
+    protocol::create_topics_request::creatable_topic t;
+    t.name = "compacted";
+    t.num_partitions = 1;
+    t.replication_factor = 1;
+    t.configs = {{"cleanup.policy", "compact", {}},
+                 {"min.compaction.lag.ms", "60000", {}},
+                 {"max.compaction.lag.ms", "1000", {}}};
+    req.topics.push_back(t);
+    std::function<asio::awaitable<protocol::create_topics_response>()> call = [&] {
+        return f.ctl->create_topics(req, 7);
+    };
+    auto refused = await(f.c, call);
+    ASSERT_EQ(refused.topics.size(), 1u);
+    EXPECT_EQ(refused.topics[0].error_code, code(kafka_error::invalid_config));
+    EXPECT_EQ(refused.topics[0].error_message,
+              "conflict topic config setting min.compaction.lag.ms (60000) > "
+              "max.compaction.lag.ms (1000)");
+    EXPECT_FALSE(f.c.ensemble.peek("/brokers/topics/compacted").has_value());
+    req.topics[0].configs.pop_back();
+    auto created = await(f.c, call);
+    EXPECT_EQ(created.topics.at(0).error_code, 0) << created.topics[0].error_message.value_or("");
+}
+
 }  // namespace
 }  // namespace gregor::controller::sim
