@@ -165,6 +165,34 @@ TEST(admin_describe, overrides_end_the_header_and_configs_list_every_source) {
     EXPECT_EQ(j["topics"][0]["all_configs"][1]["source"], "DEFAULT_CONFIG");
 }
 
+TEST(admin_describe, cleanup_policy_shows_as_an_override_and_in_every_config) {
+    auto md = cluster({1}, 1);
+    add_topic(md, "compacted", {partition(0, 1, {1}, {1})});
+    add_topic(md, "plain", {partition(0, 1, {1}, {1})});
+    topic_configs_map configs;
+    configs["compacted"] = {{"cleanup.policy", "compact", 1, false},
+                            {"min.compaction.lag.ms", "0", 5, false}};
+    // The broker's log.cleanup.policy in server.properties: not an override of the topic.
+    configs["plain"] = {{"cleanup.policy", "compact,delete", 4, false}};
+    auto text = render_topic_describe(md, partition_filter::all, {}, output_format::text, "",
+                                      configs, false);
+    EXPECT_NE(text.find("ReplicationFactor: 1\tConfigs: cleanup.policy=compact\n"),
+              std::string::npos)
+        << text;
+    auto all = render_topic_describe(md, partition_filter::all, {}, output_format::text, "",
+                                     configs, true);
+    EXPECT_NE(all.find("\tConfig: cleanup.policy=compact\tsource: DYNAMIC_TOPIC_CONFIG\n"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("\tConfig: cleanup.policy=compact,delete\tsource: STATIC_BROKER_CONFIG\n"),
+              std::string::npos)
+        << all;
+    auto j = nlohmann::json::parse(render_topic_describe(md, partition_filter::all, {},
+                                                         output_format::json, "", configs, true));
+    EXPECT_EQ(j["topics"][0]["configs"]["cleanup.policy"], "compact");
+    EXPECT_EQ(j["topics"][1]["all_configs"][0]["value"], "compact,delete");
+}
+
 TEST(admin_list, names_sorted_and_json_has_counts) {
     auto md = cluster({1}, 1);
     add_topic(md, "b", {partition(0, 1, {1}, {1})});
