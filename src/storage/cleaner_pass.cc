@@ -57,9 +57,14 @@ public:
             return std::optional<item>{};
         }
         GREGOR_TRY_VOID(fill(model::batch_header_bytes));
-        GREGOR_TRY(auto header, model::parse_batch_header(window(), max_batch_));
-        GREGOR_TRY_VOID(fill(header.size_bytes()));
-        bytes_view whole = window().first(header.size_bytes());
+        // The header alone gives the length: the rest of the batch may not be read yet.
+        auto peeked = peek_batch(window().first(model::batch_header_bytes), max_batch_);
+        if (!peeked) {
+            return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
+                                                            position(), peeked.err().to_string()));
+        }
+        GREGOR_TRY_VOID(fill(peeked->size_bytes));
+        bytes_view whole = window().first(peeked->size_bytes);
         auto valid = model::validate_batch(whole, max_batch_, model::count_rule::at_most);
         if (!valid) {
             return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
