@@ -16,8 +16,9 @@
 //
 // The logs are written once per process, synced, and stay in the page cache. A pass is run
 // without log::finish_clean, so the log never changes: its `.cleaned` outputs are deleted
-// after every iteration, untimed. The map is built once (as a cleaner thread keeps its own)
-// and the first iteration's page faults are included, as the cleaner's first pass has them.
+// after every iteration, untimed. The map is built once per benchmark and zeroed once
+// before timing (a cleaner thread keeps its map for life, so after its first pass every page
+// is resident and each pass starts by zeroing the whole table).
 // Values: 40 random printable bytes then a 60-byte fixed text (lz4 roughly halves them).
 // Data lives under GREGOR_BENCH_DIR (default /tmp/gregor-storage-bench) and is removed.
 #include "bench_util.h"
