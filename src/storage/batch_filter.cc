@@ -45,7 +45,11 @@ void append_be(bytes& out, T value) {
 // Appends `h` (its batch_length, magic and CRC recomputed) followed by `body`.
 void append_batch(bytes& out, const model::record_batch_header& h, bytes_view body) {
     const std::size_t start = out.size();
-    out.reserve(start + model::batch_header_bytes + body.size());
+    // Geometric growth: an exact reserve per batch would copy the whole buffer every time.
+    const std::size_t need = start + model::batch_header_bytes + body.size();
+    if (out.capacity() < need) {
+        out.reserve(std::max(need, 2 * out.capacity()));
+    }
     append_be<std::int64_t>(out, h.base_offset());
     const std::size_t length =
         model::batch_header_bytes - model::batch_log_overhead_bytes + body.size();

@@ -2,6 +2,7 @@
 
 #include "model/record_batch.h"
 #include "protocol/records/batch_records.h"
+#include "protocol/records/varint.h"
 #include "storage/batch_filter.h"
 #include "storage/errc.h"
 #include "storage/names.h"
@@ -57,9 +58,14 @@ public:
             return std::optional<item>{};
         }
         GREGOR_TRY_VOID(fill(model::batch_header_bytes));
-        GREGOR_TRY(auto header, model::parse_batch_header(window(), max_batch_));
-        GREGOR_TRY_VOID(fill(header.size_bytes()));
-        bytes_view whole = window().first(header.size_bytes());
+        // The header alone gives the length: the rest of the batch may not be read yet.
+        auto peeked = peek_batch(window().first(model::batch_header_bytes), max_batch_);
+        if (!peeked) {
+            return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
+                                                            position(), peeked.err().to_string()));
+        }
+        GREGOR_TRY_VOID(fill(peeked->size_bytes));
+        bytes_view whole = window().first(peeked->size_bytes);
         auto valid = model::validate_batch(whole, max_batch_, model::count_rule::at_most);
         if (!valid) {
             return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
@@ -125,6 +131,43 @@ result<void> check_abort(const clean_job& job) {
     return ok();
 }
 
+// Phase 1 for one batch: puts the key of every record at or after first_dirty. Reads only
+// each record's length, offset delta and key (bounds-checked): the recopy in phase 2 parses
+// every record of every batch indexed here, so a malformed record still fails the pass
+// before anything is swapped in. Returns false when the map is full.
+result<bool> index_batch(const clean_job& job, const protocol::batch_records& recs,
+                         key_offset_map& map, clean_stats& stats) {
+    using protocol::records_detail::byte_cursor;
+    const auto& h = recs.header();
+    byte_cursor c(recs.section());
+    for (std::int32_t i = 0; i < h.record_count; ++i) {
+        const std::int32_t length = c.read_varint();
+        if (!c.ok() || length < 0 || static_cast<std::size_t>(length) > c.remaining()) {
+            return error(errc::corrupt_segment,
+                         fmt::format("{}: record {} of the batch at {} is truncated", job.tp, i,
+                                     h.base_offset));
+        }
+        byte_cursor r(c.take(static_cast<std::size_t>(length)));
+        r.read_i8();
+        r.read_varlong();
+        const std::int32_t delta = r.read_varint();
+        const auto key = r.read_nullable_bytes();
+        if (!r.ok()) {
+            return error(errc::corrupt_segment,
+                         fmt::format("{}: record {} of the batch at {} does not parse", job.tp, i,
+                                     h.base_offset));
+        }
+        ++stats.records_read;
+        const model::offset off{
+            static_cast<std::int64_t>(static_cast<std::uint64_t>(h.base_offset()) +
+                                      static_cast<std::uint64_t>(std::int64_t{delta}))};
+        if (key && off >= job.first_dirty && !map.put(*key, off)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Phase 1: key -> latest offset over the dirty section. Returns the end offset of the pass.
 result<model::offset> build_map(const clean_job& job, key_offset_map& map, const clean_buffers& b,
                                 io_throttle& throttle, clean_stats& stats) {
@@ -151,19 +194,8 @@ result<model::offset> build_map(const clean_job& job, key_offset_map& map, const
             if (!it->header.is_control()) {
                 GREGOR_TRY(auto recs, protocol::batch_records::open(it->header, it->bytes,
                                                                     b.max_batch_bytes * 4));
-                auto rr = recs.records();
-                for (;;) {
-                    GREGOR_TRY(auto r, rr.next());
-                    if (!r) {
-                        break;
-                    }
-                    ++stats.records_read;
-                    auto off = recs.offset_of(*r);
-                    if (r->key && off >= job.first_dirty && !map.put(*r->key, off)) {
-                        full = true;
-                        break;
-                    }
-                }
+                GREGOR_TRY(auto room, index_batch(job, recs, map, stats));
+                full = !room;
             }
             if (full) {
                 break;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <random>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 namespace gregor::storage {
@@ -27,6 +28,20 @@ std::size_t slot_of(std::uint64_t h, std::size_t n) {
     return static_cast<std::size_t>((static_cast<unsigned __int128>(h) * n) >> 64);
 }
 
+// Asks for huge pages over the 2 MiB-aligned part of a table. Lookups land anywhere in it,
+// and with 4 KiB pages nearly every one misses the TLB (a 128 MiB map spans 32,768 pages);
+// with 2 MiB pages the whole table fits the TLB. Advice only (THP may be off): errors are
+// ignored.
+void advise_huge_pages(void* table, std::size_t bytes) {
+    constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+    const auto at = reinterpret_cast<std::uintptr_t>(table);  // NOLINT: address arithmetic
+    const auto begin = (at + huge - 1) & ~(huge - 1);
+    const auto end = (at + bytes) & ~(huge - 1);
+    if (end > begin) {
+        ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // NOLINT
+    }
+}
+
 }  // namespace
 
 key_offset_map::key_offset_map(std::size_t memory_bytes, double load_factor)
@@ -38,6 +53,7 @@ key_offset_map::key_offset_map(std::size_t memory_bytes, double load_factor)
         // calloc: zeroed (= empty) slots, and a big table's pages stay untouched until used.
         table_.reset(static_cast<slot*>(std::calloc(slots_, sizeof(slot))));  // NOLINT
         GREGOR_ASSERT(table_ != nullptr, "offset map of {} bytes: out of memory", memory_bytes);
+        advise_huge_pages(table_.get(), slots_ * sizeof(slot));
     }
 }
 

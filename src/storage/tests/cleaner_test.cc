@@ -94,6 +94,7 @@ struct cleaner_fixture : ::testing::Test {
     std::map<std::int64_t, written> all;  // every record ever written, by offset
     model::offset checkpoint{0};
     std::int64_t now = 1'000'000;
+    clean_buffers buffers;
 
     void open(bool clean) {
         log_open_state st{
@@ -122,7 +123,7 @@ struct cleaner_fixture : ::testing::Test {
         auto job = lg->make_clean_job(range, ts(now));
         key_offset_map map(64 * 1024, 0.9);
         io_throttle unlimited(1e308);
-        GREGOR_TRY(auto res, run_clean(env.fs, job, map, clean_buffers{}, unlimited));
+        GREGOR_TRY(auto res, run_clean(env.fs, job, map, buffers, unlimited));
         GREGOR_TRY_VOID(lg->finish_clean(job, res));
         checkpoint = res.end_offset;
         return res;
@@ -222,6 +223,25 @@ TEST_F(cleaner_fixture, a_clean_keeps_the_latest_value_of_every_key_and_drops_th
     // Idempotent: nothing new is dirty.
     auto again = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
     EXPECT_EQ(again.dirty_bytes, 0U);
+}
+
+TEST_F(cleaner_fixture, batches_that_straddle_the_read_buffer_are_read_whole) {
+    // Segments far larger than the read buffer: most batches start in one read and end in
+    // the next (the buffer grows only for a batch larger than itself).
+    cfg.segment_bytes = 64 * 1024;
+    cfg.segment_index_bytes = 16 * 1024;
+    buffers.io_bytes = model::batch_header_bytes + 40;
+    open(true);
+    for (int round = 0; round < 2000; ++round) {
+        append({{"k" + std::to_string(round % 50),
+                 std::string(static_cast<std::size_t>(round % 97), 'v')},
+                {"other", "o" + std::to_string(round)}});
+    }
+    ASSERT_GT(lg->segment_count(), 2U);
+    auto res = clean();
+    ASSERT_TRUE(res) << res.err().to_string();
+    EXPECT_EQ(res->end_offset, lg->segment_bases().back());
+    expect_compacted(res->end_offset, now);
 }
 
 TEST_F(cleaner_fixture, tombstones_stay_until_their_delete_horizon_then_go) {
