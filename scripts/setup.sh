@@ -19,6 +19,8 @@ packages=(
   zookeeper
   # real clients used by the integration tests
   kcat python3-kafka python3-confluent-kafka
+  # the codecs kafka-python needs to read lz4 and zstd batches
+  python3-lz4 python3-zstandard
   # process tools used by the cluster scripts and tests (jq: bench/failover.sh reads pids)
   procps iproute2 netcat-openbsd jq
 )

@@ -1,32 +1,33 @@
 #include "broker/app.h"
 
+#include "base/log.h"
 #include "broker/broker_call.h"
 #include "broker/config_changes.h"
 #include "broker/controller_channels.h"
-#include "broker/isr_sender.h"
-#include "broker/log_dir_notifier.h"
-#include "broker/group_wiring.h"
-#include "broker/producer_id_wiring.h"
-#include "group/member_id.h"
-#include "broker/replica_fetchers.h"
-#include "broker/topic_configs.h"
-#include "broker/meta_properties.h"
-#include "base/log.h"
-#include "controller/config_edits.h"
-#include "controller/controller.h"
-#include "net/client.h"
-#include "protocol/frame.h"
-#include "protocol/messages/controlled_shutdown.h"
 #include "broker/dispatch.h"
 #include "broker/errc.h"
+#include "broker/group_wiring.h"
+#include "broker/isr_sender.h"
+#include "broker/log_dir_notifier.h"
 #include "broker/logger.h"
+#include "broker/meta_properties.h"
 #include "broker/metadata_cache.h"
+#include "broker/producer_id_wiring.h"
+#include "broker/replica_fetchers.h"
 #include "broker/replica_manager.h"
 #include "broker/services.h"
+#include "broker/topic_configs.h"
+#include "controller/config_edits.h"
+#include "controller/controller.h"
 #include "coord/broker_registration.h"
 #include "coord/zk_client.h"
+#include "group/member_id.h"
+#include "net/client.h"
 #include "net/send.h"
 #include "net/server.h"
+#include "protocol/frame.h"
+#include "protocol/messages/controlled_shutdown.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_manager.h"
 #include "storage/posix_file_system.h"
 
@@ -96,6 +97,7 @@ struct app::impl {
     storage::io_worker worker{storage::io_worker::mode::thread};
     storage::posix_file_system fs;
     std::optional<storage::log_manager> logs;
+    std::optional<storage::log_cleaner> cleaner;
     metadata_cache cache;
     std::optional<topic_configs> topics;
     std::optional<replica_manager> replicas;
@@ -167,6 +169,15 @@ result<void> app::impl::open_storage() {
         config.broker_id, *logs,
         [this](const std::string& topic) { return topics->replication(topic); },
         [this](model::node_id id) { return cache.alive(id); });
+    // Compacted logs are cleaned only below their high watermark: a record above it may be
+    // truncated away, and must not make an older value of its key look obsolete.
+    cleaner.emplace(*logs, fs, worker, ctx.exec, storage.cleaner,
+                    [this](const model::topic_partition& tp) -> std::optional<model::offset> {
+                        auto* p = replicas->partition(tp);
+                        return p != nullptr ? std::optional(p->high_watermark())
+                                            : std::optional(model::offset(0));
+                    });
+    cleaner->load();
     svc.emplace(services{.config = config,
                          .ioc = ioc,
                          .cache = cache,
@@ -258,7 +269,8 @@ void app::impl::checkpoint_high_watermarks() {
     });
 }
 
-// Every second: the flush.ms policy; every replica.high.watermark.checkpoint.interval.ms:
+// Every second: the flush.ms policy and the log cleaner's look for dirty logs; every
+// replica.high.watermark.checkpoint.interval.ms:
 // the per-dir checkpoints (high watermarks, recovery points, log starts); every
 // log.retention.check.interval.ms: retention.
 asio::awaitable<void> app::impl::maintenance() {
@@ -273,6 +285,7 @@ asio::awaitable<void> app::impl::maintenance() {
         }
         auto now = std::chrono::steady_clock::now();
         logs->run_flush_checks(wall_clock_ms());
+        cleaner->tick(wall_clock_ms());
         if (now >= next_checkpoint) {
             next_checkpoint = now + config.replica_high_watermark_checkpoint_interval;
             checkpoint_high_watermarks();
@@ -645,6 +658,9 @@ asio::awaitable<void> app::impl::shutdown() {
     dir_events.reset();
     if (zk) {
         zk->close();  // the ephemeral registration disappears now, not after the timeout
+    }
+    if (cleaner) {
+        cleaner->stop();  // aborts running passes; writes cleaner-offset-checkpoint
     }
     if (logs) {
         checkpoint_high_watermarks();
