@@ -10,6 +10,8 @@
 // times; a paced acks=all producer and the members are group_clients.py child processes
 // that write down acknowledged records and commits. The coordinator is found with
 // FindCoordinator and the offsets read back with OffsetFetch through the tree's codecs.
+// `__consumer_offsets` has 16 KiB segments, so the log cleaner compacts it during the run
+// and the coordinator that moves back loads the compacted log.
 // Every wait is a poll with a deadline; nothing is timed.
 #include "integration/group/group_members.h"
 #include "support/process.h"
@@ -38,6 +40,9 @@ std::map<std::string, std::string> failover_settings() {
     return {{"group.initial.rebalance.delay.ms", "0"},
             {"offsets.topic.replication.factor", "3"},
             {"offsets.topic.num.partitions", "6"},
+            // Small segments: the offsets partitions roll and the log cleaner compacts them
+            // while the group commits, so the coordinator moving back loads a compacted log.
+            {"offsets.topic.segment.bytes", "16384"},
             {"auto.create.topics.enable", "false"},
             // Leadership returns to a restarted broker soon: the coordinator moves back.
             {"leader.imbalance.check.interval.seconds", "2"},
@@ -241,6 +246,10 @@ TEST(consumer_group_faults, acknowledged_commits_survive_a_coordinator_kill) {
             return d && d->state == "Empty";
         },
         limit));
+    auto cleaned = c.log_lines("__consumer_offsets-");
+    EXPECT_NE(cleaned.find(": cleaned up to"), std::string::npos)
+        << "the offsets topic was never compacted:\n"
+        << cleaned;
 }
 
 }  // namespace
