@@ -29,13 +29,22 @@ storage::log_config topic_configs::log_config(const std::string& topic) const {
         return log_defaults_;
     }
     auto cfg = storage::apply_topic_overrides(log_defaults_, it->second);
-    if (!cfg) {
-        GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(60),
-                                "topic {}: ignoring its log configs: {}", topic,
-                                cfg.err().to_string());
-        return log_defaults_;
+    if (cfg) {
+        return *cfg;
     }
-    return *cfg;
+    // One bad value (say min.compaction.lag.ms above this broker's max) must not drop the
+    // others: losing cleanup.policy=compact would let retention delete a table's data.
+    storage::log_config out = log_defaults_;
+    for (const auto& [key, value] : it->second) {
+        auto one = storage::apply_topic_overrides(out, {{key, value}});
+        if (one) {
+            out = *one;
+        } else {
+            GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(60),
+                                    "topic {}: ignoring {}: {}", topic, key, one.err().to_string());
+        }
+    }
+    return out;
 }
 
 replication::replication_config topic_configs::replication(const std::string& topic) const {

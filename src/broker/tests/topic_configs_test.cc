@@ -41,6 +41,21 @@ TEST(topic_configs, malformed_values_keep_the_broker_defaults) {
     EXPECT_EQ(c.log_config("t").segment_bytes, 1u << 20);
 }
 
+TEST(topic_configs, one_bad_value_does_not_drop_the_others) {
+    storage::log_config logs;
+    logs.max_compaction_lag_ms = 1000;  // the broker's log.cleaner.max.compaction.lag.ms
+    topic_configs c(logs, replication::replication_config{1, std::chrono::milliseconds(30000)});
+    // Valid against Kafka's defaults (the controller's check), not against this broker's max.
+    c.set("t", {{"cleanup.policy", "compact"},
+                {"min.compaction.lag.ms", "5000"},
+                {"segment.bytes", "4096"}});
+    auto cfg = c.log_config("t");
+    EXPECT_TRUE(cfg.compact) << "a compacted topic stays compacted";
+    EXPECT_FALSE(cfg.delete_) << "and retention never deletes its data";
+    EXPECT_EQ(cfg.segment_bytes, 4096u);
+    EXPECT_EQ(cfg.min_compaction_lag_ms, 0) << "the bad key alone falls back";
+}
+
 TEST(topic_configs, a_forgotten_topic_starts_afresh) {
     topic_configs c = make();
     c.set("t", {{"min.insync.replicas", "3"}});
