@@ -170,8 +170,8 @@ log_shape shape_of(std::int64_t compressed, std::int64_t segment_mib = 64) {
     return shape;
 }
 
-// clean_stats summed over the iterations, reported per pass. bytes_read and records_read
-// count both phases (the dirty section is read twice: index, then recopy).
+// clean_stats summed over the iterations, reported per pass. bytes_read counts both phases
+// (the dirty section is read twice: index, then recopy); records_read the recopied records.
 void report_stats(benchmark::State& state, const clean_stats& s) {
     auto avg = [&](const char* name, double v) {
         state.counters[name] = benchmark::Counter(v, benchmark::Counter::kAvgIterations);

@@ -157,7 +157,7 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
                          fmt::format("{}: record {} of the batch at {} does not parse", job.tp, i,
                                      h.base_offset));
         }
-        ++stats.records_read;
+        ++stats.records_indexed;
         const model::offset off{
             static_cast<std::int64_t>(static_cast<std::uint64_t>(h.base_offset()) +
                                       static_cast<std::uint64_t>(std::int64_t{delta}))};

@@ -97,7 +97,8 @@ struct clean_stats {
     std::uint64_t bytes_read = 0;  // both phases
     std::uint64_t bytes_written = 0;
     std::uint64_t dirty_bytes = 0;  // bytes of the dirty section indexed
-    std::uint64_t records_read = 0;
+    std::uint64_t records_indexed = 0;  // phase 1: the dirty section's records
+    std::uint64_t records_read = 0;     // phase 2: the records recopied
     std::uint64_t records_kept = 0;
     std::uint64_t keys_indexed = 0;  // map entries after indexing
     double map_utilization = 0;

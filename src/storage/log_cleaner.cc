@@ -184,17 +184,18 @@ void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,
     st.last_ms = last_now_;
     st.next_horizon = r->next_horizon;
     ++st.passes;
+    auto recopied = s.bytes_read - s.dirty_bytes;
     GREGOR_LOG(storage_log, info,
-               "{}: cleaned up to {}: {} segments, read {} bytes / {} records, kept {} bytes / {} "
-               "records ({:.1f}% smaller), {} keys ({:.1f}% of the map), {} tombstones kept, "
-               "index {} ms, clean {} ms",
-               job->tp, r->end_offset, r->groups.size(), s.bytes_read, s.records_read,
+               "{}: cleaned up to {}: indexed {} bytes ({} records, {} keys, {:.1f}% of the map), "
+               "recopied {} bytes / {} records into {} segments, kept {} bytes / {} records "
+               "({:.1f}% smaller), {} tombstones kept, index {} ms, clean {} ms",
+               job->tp, r->end_offset, s.dirty_bytes, s.records_indexed, s.keys_indexed,
+               100.0 * s.map_utilization, recopied, s.records_read, r->groups.size(),
                s.bytes_written, s.records_kept,
-               s.bytes_read == 0 ? 0.0
-                                 : 100.0 * (1.0 - static_cast<double>(s.bytes_written) /
-                                                      static_cast<double>(s.bytes_read)),
-               s.keys_indexed, 100.0 * s.map_utilization, s.tombstones_kept, s.index_ms,
-               s.clean_ms);
+               recopied == 0 ? 0.0
+                             : 100.0 * (1.0 - static_cast<double>(s.bytes_written) /
+                                                  static_cast<double>(recopied)),
+               s.tombstones_kept, s.index_ms, s.clean_ms);
     write_checkpoint(path_parent(l->dir()));
     tick(last_now_);
 }
