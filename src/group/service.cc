@@ -19,6 +19,7 @@ group_service::group_service(asio::io_context& ioc, service_config config, offse
     : ioc_(ioc),
       config_(std::move(config)),
       log_(log),
+      appends_(log),
       now_(std::move(now)),
       coordinator_(config_.groups, std::move(new_uuid)),
       partitions_(config_.offsets_topic_partitions),
@@ -184,12 +185,12 @@ void group_service::append_group_record_of(const append_group_record& a) {
         });
         return;
     }
-    log_.append(a.partition, std::move(batch).value(), /*wait_for_isr=*/true,
-                config_.commit_timeout, [this, token, alive = alive_](offsets_log::appended r) {
-                    if (*alive && !stopped_) {
-                        run(coordinator_.on_append_done(token, r.error, now_()));
-                    }
-                });
+    appends_.append(a.partition, std::move(batch).value(), /*wait_for_isr=*/true,
+                    config_.commit_timeout, [this, token, alive = alive_](offsets_log::appended r) {
+                        if (*alive && !stopped_) {
+                            run(coordinator_.on_append_done(token, r.error, now_()));
+                        }
+                    });
 }
 
 // Tombstones are written with acks=0, as Kafka's cleanup does: a lost batch is written
@@ -205,13 +206,13 @@ void group_service::append_tombstones(model::partition_id p, std::string_view gr
                    batch.err().to_string());
         return;
     }
-    log_.append(p, std::move(batch).value(), /*wait_for_isr=*/false, config_.commit_timeout,
-                [group = std::string(group)](offsets_log::appended r) {
-                    if (r.error != kafka_error::none) {
-                        GREGOR_LOG(group_log, warn, "group={}: tombstones not written: {}", group,
-                                   model::kafka_error_name(r.error));
-                    }
-                });
+    appends_.append(p, std::move(batch).value(), /*wait_for_isr=*/false, config_.commit_timeout,
+                    [group = std::string(group)](offsets_log::appended r) {
+                        if (r.error != kafka_error::none) {
+                            GREGOR_LOG(group_log, warn, "group={}: tombstones not written: {}",
+                                       group, model::kafka_error_name(r.error));
+                        }
+                    });
 }
 
 }  // namespace gregor::group

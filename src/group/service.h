@@ -18,10 +18,12 @@
 // Threading: the broker's loop only; the offsets_log port is called on it too.
 #pragma once
 
+#include "group/append_queue.h"
 #include "group/config.h"
 #include "group/group_coordinator.h"
 #include "group/messages.h"
 #include "group/offsets.h"
+#include "group/offsets_log.h"
 #include "model/fundamental.h"
 #include "model/kafka_error.h"
 #include "net/asio.h"
@@ -40,35 +42,6 @@
 namespace gregor::group {
 
 namespace asio = boost::asio;
-
-// The broker's replicas of `__consumer_offsets`, as the group service writes and reads them.
-class offsets_log {
-public:
-    struct appended {
-        model::kafka_error error = model::kafka_error::none;
-        model::offset base_offset = model::no_offset;  // set iff error is NONE
-    };
-    using append_done = std::function<void(appended)>;
-
-    virtual ~offsets_log() = default;
-    // Appends `batch` (a v2 batch with base offset 0; offsets and the leader epoch are
-    // assigned here) to partition `p` as its leader. With `wait_for_isr` (acks=all), `done`
-    // runs once the high watermark passed the batch, or the append failed or lost its
-    // leader, or `timeout` passed (REQUEST_TIMED_OUT); without, right after the local
-    // append. `done` runs exactly once, on the loop, never inside this call.
-    virtual void append(model::partition_id p, bytes batch, bool wait_for_isr,
-                        std::chrono::milliseconds timeout, append_done done) = 0;
-    // The bytes of partition `p` from `from` (a batch boundary) on, at most about
-    // `max_bytes` but always at least one whole batch, up to the log end offset; empty at
-    // the end. The log start offset is where a load begins.
-    struct chunk {
-        bytes data;
-        model::offset next{0};  // where the following read starts
-    };
-    virtual result<chunk> read(model::partition_id p, model::offset from,
-                               std::size_t max_bytes) = 0;
-    virtual result<model::offset> log_start_offset(model::partition_id p) = 0;
-};
 
 // The broker configs of the group coordinator, with Kafka's names and 3.8 defaults.
 struct service_config {
@@ -184,6 +157,8 @@ private:
     asio::io_context& ioc_;
     service_config config_;
     offsets_log& log_;
+    // Every append goes through it: coalesced per partition while one waits (group commit).
+    append_queue appends_;
     clock_source now_;
     group_coordinator coordinator_;
     std::int32_t partitions_;

@@ -65,24 +65,24 @@ asio::awaitable<std::vector<partition_error>> group_service::commit(commit_ident
     parked_[token()] = waiter;
     pending_commit_id id = *plan.pending;
     std::uint64_t generation = store_generations_[p];
-    log_.append(p, std::move(plan.batch), /*wait_for_isr=*/true, config_.commit_timeout,
-                [this, p, id, token, generation, alive = alive_](offsets_log::appended r) {
-                    if (!*alive) {
-                        return;
-                    }
-                    auto it = parked_.find(token());
-                    if (it == parked_.end()) {
-                        return;  // stopped: already answered
-                    }
-                    // The store may have been unloaded (and even reloaded) meanwhile.
-                    offset_store* current = store_for(p);
-                    if (current != nullptr && store_generations_[p] == generation) {
-                        it->second->commit = r.error == kafka_error::none
-                                                 ? current->complete_commit(id, r.base_offset)
-                                                 : current->fail_commit(id, r.error);
-                    }
-                    it->second->answer();
-                });
+    appends_.append(p, std::move(plan.batch), /*wait_for_isr=*/true, config_.commit_timeout,
+                    [this, p, id, token, generation, alive = alive_](offsets_log::appended r) {
+                        if (!*alive) {
+                            return;
+                        }
+                        auto it = parked_.find(token());
+                        if (it == parked_.end()) {
+                            return;  // stopped: already answered
+                        }
+                        // The store may have been unloaded (and even reloaded) meanwhile.
+                        offset_store* current = store_for(p);
+                        if (current != nullptr && store_generations_[p] == generation) {
+                            it->second->commit = r.error == kafka_error::none
+                                                     ? current->complete_commit(id, r.base_offset)
+                                                     : current->fail_commit(id, r.error);
+                        }
+                        it->second->answer();
+                    });
     co_await waiter->wait();
     parked_.erase(token());
     // Merge what the append decided into the plan's per-partition answers.
