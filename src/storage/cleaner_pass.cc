@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -131,18 +132,72 @@ result<void> check_abort(const clean_job& job) {
     return ok();
 }
 
+// Phase 1 runs each put this many records behind the parse that found its key, so the slot
+// it needs was prefetched meanwhile (lookups miss the caches once the map's table outgrows
+// them).
+constexpr std::size_t put_lag = 8;
+
+// The puts of one batch, in record order, put_lag behind their prefetches.
+class put_pipeline {
+public:
+    explicit put_pipeline(key_offset_map& map) : map_(map) {}
+
+    // Queues a put. Returns false when an earlier put was refused (the map is full).
+    bool push(bytes_view key, model::offset o) {
+        const auto k = key_offset_map::hash(key);
+        map_.prefetch(k);
+        if (count_ == put_lag && !pop()) {
+            return false;
+        }
+        ring_[(head_ + count_) % put_lag] = {k, o};
+        ++count_;
+        return true;
+    }
+    // Runs the queued puts. Returns false when one was refused.
+    bool drain() {
+        while (count_ > 0) {
+            if (!pop()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+private:
+    struct pending {
+        key_offset_map::hashed_key key;
+        model::offset offset;
+    };
+    bool pop() {
+        const pending& p = ring_[head_];
+        head_ = (head_ + 1) % put_lag;
+        --count_;
+        return map_.put(p.key, p.offset);
+    }
+
+    key_offset_map& map_;
+    std::array<pending, put_lag> ring_{};
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
+
 // Phase 1 for one batch: puts the key of every record at or after first_dirty. Reads only
 // each record's length, offset delta and key (bounds-checked): the recopy in phase 2 parses
 // every record of every batch indexed here, so a malformed record still fails the pass
-// before anything is swapped in. Returns false when the map is full.
+// before anything is swapped in. Returns false when the map is full (also when a record
+// after the one refused is malformed, as if the puts had not lagged).
 result<bool> index_batch(const clean_job& job, const protocol::batch_records& recs,
                          key_offset_map& map, clean_stats& stats) {
     using protocol::records_detail::byte_cursor;
     const auto& h = recs.header();
+    put_pipeline puts(map);
     byte_cursor c(recs.section());
     for (std::int32_t i = 0; i < h.record_count; ++i) {
         const std::int32_t length = c.read_varint();
         if (!c.ok() || length < 0 || static_cast<std::size_t>(length) > c.remaining()) {
+            if (!puts.drain()) {
+                return false;
+            }
             return error(errc::corrupt_segment,
                          fmt::format("{}: record {} of the batch at {} is truncated", job.tp, i,
                                      h.base_offset));
@@ -153,6 +208,9 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
         const std::int32_t delta = r.read_varint();
         const auto key = r.read_nullable_bytes();
         if (!r.ok()) {
+            if (!puts.drain()) {
+                return false;
+            }
             return error(errc::corrupt_segment,
                          fmt::format("{}: record {} of the batch at {} does not parse", job.tp, i,
                                      h.base_offset));
@@ -161,11 +219,11 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
         const model::offset off{
             static_cast<std::int64_t>(static_cast<std::uint64_t>(h.base_offset()) +
                                       static_cast<std::uint64_t>(std::int64_t{delta}))};
-        if (key && off >= job.first_dirty && !map.put(*key, off)) {
+        if (key && off >= job.first_dirty && !puts.push(*key, off)) {
             return false;
         }
     }
-    return true;
+    return puts.drain();
 }
 
 // Phase 1: key -> latest offset over the dirty section. Returns the end offset of the pass.
