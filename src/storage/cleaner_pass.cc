@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -38,11 +39,17 @@ void io_throttle::stop() {
 
 namespace {
 
-// Reads a segment file from the start, whole batches at a time, CRC-checked.
+// Reads a segment file from the start, whole batches at a time, CRC-checked, except the
+// batches that end at or below `crc_checked_below` (phase 2 passes what phase 1 of the
+// same pass read and checked of the same file; every other check still applies).
 class source_reader {
 public:
-    source_reader(const clean_source& src, const clean_buffers& b, io_throttle& throttle)
-        : src_(src), max_batch_(b.max_batch_bytes), throttle_(throttle) {
+    source_reader(const clean_source& src, const clean_buffers& b, io_throttle& throttle,
+                  std::uint64_t crc_checked_below = 0)
+        : src_(src),
+          max_batch_(b.max_batch_bytes),
+          throttle_(throttle),
+          crc_checked_below_(crc_checked_below) {
         buf_.resize(std::max<std::size_t>(b.io_bytes, model::batch_header_bytes));
     }
 
@@ -66,7 +73,9 @@ public:
         }
         GREGOR_TRY_VOID(fill(peeked->size_bytes));
         bytes_view whole = window().first(peeked->size_bytes);
-        auto valid = model::validate_batch(whole, max_batch_, model::count_rule::at_most);
+        const bool check_crc = position() + whole.size() > crc_checked_below_;
+        auto valid =
+            model::validate_batch(whole, max_batch_, model::count_rule::at_most, check_crc);
         if (!valid) {
             return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
                                                             position(), valid.err().to_string()));
@@ -76,9 +85,11 @@ public:
         return std::optional<item>(out);
     }
 
+    // The file position of the next batch.
+    std::uint64_t position() const { return file_pos_ + consumed_; }
+
 private:
     bytes_view window() const { return bytes_view(buf_).subspan(consumed_, used_ - consumed_); }
-    std::uint64_t position() const { return file_pos_ + consumed_; }
 
     // Makes at least `n` unread bytes available (fewer only at the end of the segment).
     result<void> fill(std::size_t n) {
@@ -117,6 +128,7 @@ private:
     const clean_source& src_;
     std::size_t max_batch_;
     io_throttle& throttle_;
+    std::uint64_t crc_checked_below_;
     bytes buf_;
     std::uint64_t file_pos_ = 0;  // file position of buf_[0]
     std::size_t used_ = 0;
@@ -131,18 +143,72 @@ result<void> check_abort(const clean_job& job) {
     return ok();
 }
 
+// Phase 1 runs each put this many records behind the parse that found its key, so the slot
+// it needs was prefetched meanwhile (lookups miss the caches once the map's table outgrows
+// them).
+constexpr std::size_t put_lag = 8;
+
+// The puts of one batch, in record order, put_lag behind their prefetches.
+class put_pipeline {
+public:
+    explicit put_pipeline(key_offset_map& map) : map_(map) {}
+
+    // Queues a put. Returns false when an earlier put was refused (the map is full).
+    bool push(bytes_view key, model::offset o) {
+        const auto k = key_offset_map::hash(key);
+        map_.prefetch(k);
+        if (count_ == put_lag && !pop()) {
+            return false;
+        }
+        ring_[(head_ + count_) % put_lag] = {k, o};
+        ++count_;
+        return true;
+    }
+    // Runs the queued puts. Returns false when one was refused.
+    bool drain() {
+        while (count_ > 0) {
+            if (!pop()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+private:
+    struct pending {
+        key_offset_map::hashed_key key;
+        model::offset offset;
+    };
+    bool pop() {
+        const pending& p = ring_[head_];
+        head_ = (head_ + 1) % put_lag;
+        --count_;
+        return map_.put(p.key, p.offset);
+    }
+
+    key_offset_map& map_;
+    std::array<pending, put_lag> ring_{};
+    std::size_t head_ = 0;
+    std::size_t count_ = 0;
+};
+
 // Phase 1 for one batch: puts the key of every record at or after first_dirty. Reads only
 // each record's length, offset delta and key (bounds-checked): the recopy in phase 2 parses
 // every record of every batch indexed here, so a malformed record still fails the pass
-// before anything is swapped in. Returns false when the map is full.
+// before anything is swapped in. Returns false when the map is full (also when a record
+// after the one refused is malformed, as if the puts had not lagged).
 result<bool> index_batch(const clean_job& job, const protocol::batch_records& recs,
                          key_offset_map& map, clean_stats& stats) {
     using protocol::records_detail::byte_cursor;
     const auto& h = recs.header();
+    put_pipeline puts(map);
     byte_cursor c(recs.section());
     for (std::int32_t i = 0; i < h.record_count; ++i) {
         const std::int32_t length = c.read_varint();
         if (!c.ok() || length < 0 || static_cast<std::size_t>(length) > c.remaining()) {
+            if (!puts.drain()) {
+                return false;
+            }
             return error(errc::corrupt_segment,
                          fmt::format("{}: record {} of the batch at {} is truncated", job.tp, i,
                                      h.base_offset));
@@ -153,6 +219,9 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
         const std::int32_t delta = r.read_varint();
         const auto key = r.read_nullable_bytes();
         if (!r.ok()) {
+            if (!puts.drain()) {
+                return false;
+            }
             return error(errc::corrupt_segment,
                          fmt::format("{}: record {} of the batch at {} does not parse", job.tp, i,
                                      h.base_offset));
@@ -161,16 +230,21 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
         const model::offset off{
             static_cast<std::int64_t>(static_cast<std::uint64_t>(h.base_offset()) +
                                       static_cast<std::uint64_t>(std::int64_t{delta}))};
-        if (key && off >= job.first_dirty && !map.put(*key, off)) {
+        if (key && off >= job.first_dirty && !puts.push(*key, off)) {
             return false;
         }
     }
-    return true;
+    return puts.drain();
 }
+
+// Per segment (as in clean_job::segments), the file position up to which phase 1 read and
+// CRC-checked its batches.
+using crc_checked_map = std::vector<std::uint64_t>;
 
 // Phase 1: key -> latest offset over the dirty section. Returns the end offset of the pass.
 result<model::offset> build_map(const clean_job& job, key_offset_map& map, const clean_buffers& b,
-                                io_throttle& throttle, clean_stats& stats) {
+                                io_throttle& throttle, clean_stats& stats,
+                                crc_checked_map& crc_checked) {
     map.clear();
     map.update_latest_offset(job.first_dirty - 1);
     bool full = false;
@@ -188,6 +262,7 @@ result<model::offset> build_map(const clean_job& job, key_offset_map& map, const
             if (!it) {
                 break;
             }
+            crc_checked[i] = reader.position();
             if (it->header.last_offset() < job.first_dirty) {
                 continue;
             }
@@ -318,7 +393,8 @@ result<void> clean_batch(const clean_job& job, const key_offset_map& map,
 
 result<void> clean_group(file_system& fs, const clean_job& job, const key_offset_map& map,
                          const clean_buffers& b, io_throttle& throttle,
-                         const std::vector<std::size_t>& members, clean_result& res) {
+                         const std::vector<std::size_t>& members,
+                         const crc_checked_map& crc_checked, clean_result& res) {
     segment_options so;
     so.index_interval_bytes = job.cfg.index_interval_bytes;
     so.index_max_bytes = job.cfg.segment_index_bytes;
@@ -333,7 +409,7 @@ result<void> clean_group(file_system& fs, const clean_job& job, const key_offset
         const auto& src = job.segments[i];
         bool group_end = i == members.back();
         g.replaced.push_back(src.base);
-        source_reader reader(src, b, throttle);
+        source_reader reader(src, b, throttle, crc_checked[i]);
         for (;;) {
             GREGOR_TRY_VOID(check_abort(job));
             GREGOR_TRY(auto it, reader.next());
@@ -378,7 +454,8 @@ result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset
                                const clean_buffers& b, io_throttle& throttle) {
     clean_result res;
     auto t0 = std::chrono::steady_clock::now();
-    auto end = build_map(job, map, b, throttle, res.stats);
+    crc_checked_map crc_checked(job.segments.size(), 0);
+    auto end = build_map(job, map, b, throttle, res.stats, crc_checked);
     if (!end) {
         return end.err();
     }
@@ -386,7 +463,7 @@ result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset
     auto t1 = std::chrono::steady_clock::now();
     auto groups = group_segments(job, res.end_offset);
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-        auto r = clean_group(fs, job, map, b, throttle, groups[gi], res);
+        auto r = clean_group(fs, job, map, b, throttle, groups[gi], crc_checked, res);
         if (!r) {
             remove_outputs(fs, job);
             return r.err();

@@ -101,8 +101,47 @@ public:
     }
 
 private:
-    // The little-endian base-128 value before zigzag decoding.
+    // The little-endian base-128 value before zigzag decoding. Most varints of a record
+    // take one or two bytes (zigzag: two from 64, e.g. a 100-byte value's length), and a
+    // record's fields leave at least `max_bytes` bytes behind them most of the time: these
+    // cases skip the per-byte bound check. Value, bytes consumed and errors are those of
+    // the checked loop in every case.
     std::uint64_t read_raw(std::size_t max_bytes) {
+        if (remaining() >= 2) {  // max_bytes >= 2: neither case can be too long
+            const std::uint8_t b0 = data_[pos_];
+            if (b0 < 0x80U) {
+                ++pos_;
+                return b0;
+            }
+            const std::uint8_t b1 = data_[pos_ + 1];
+            if (b1 < 0x80U) {
+                pos_ += 2;
+                return std::uint64_t{b0 & 0x7FU} | (std::uint64_t{b1} << 7);
+            }
+        }
+        return read_raw_long(max_bytes);
+    }
+
+    // Out of line: keeps the one-byte case small enough to inline everywhere.
+    [[gnu::noinline]] std::uint64_t read_raw_long(std::size_t max_bytes) {
+        if (remaining() >= max_bytes) {
+            const std::uint8_t* p = data_.data() + pos_;
+            std::uint64_t v = 0;
+            for (std::size_t i = 0; i < max_bytes; ++i) {
+                const std::uint8_t b = p[i];  // NOLINT: i < max_bytes <= remaining()
+                v |= std::uint64_t{b & 0x7FU} << (7 * i);
+                if ((b & 0x80U) == 0) {
+                    pos_ += i + 1;
+                    return v;
+                }
+            }
+            fail(records_errc::bad_varint);
+            return 0;
+        }
+        return read_raw_checked(max_bytes);
+    }
+
+    std::uint64_t read_raw_checked(std::size_t max_bytes) {
         std::uint64_t v = 0;
         for (std::size_t i = 0; i < max_bytes; ++i) {
             if (pos_ >= data_.size()) {

@@ -1,6 +1,8 @@
 // Goal: the cleaner's offset map keeps the latest offset per key within its fixed memory,
 // refuses new keys once full (but still overwrites present ones), and behaves as a plain
-// hash map would for any key set it can hold (empty keys and megabyte keys included).
+// hash map would for any key set it can hold (empty keys and megabyte keys included), across
+// the rehashes that grow its table and the clears that shrink it back; what it reserves
+// never exceeds its budget.
 // Method: direct checks, and seeded random workloads against std::unordered_map.
 #include "storage/offset_map.h"
 
@@ -9,6 +11,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace gregor::storage {
 namespace {
@@ -140,6 +143,160 @@ TEST(offset_map, random_workloads_match_a_plain_hash_map) {
                 ++next;
                 ASSERT_EQ(m.size(), model.size());
             }
+            for (const auto& [key, o] : model) {
+                ASSERT_EQ(m.get(as_key(key)), offset(o)) << "seed " << seed << " key " << key;
+            }
+            for (int i = 0; i < 1000; ++i) {
+                ASSERT_EQ(m.get(as_key("absent-" + std::to_string(rng()))), offset(-1));
+            }
+            m.clear();
+            model.clear();
+        }
+    }
+}
+
+// Tables of 16, 32, ..., 8,192 slots (each fits in 80,000 / 8), then 80,000 - 8,192.
+TEST(offset_map, tables_double_then_take_the_rest_of_the_budget) {
+    key_offset_map m(24 * 80'000, 0.9, 16);
+    EXPECT_EQ(m.reserved_bytes(), 24U * 80'000);
+    EXPECT_EQ(m.slots(), 80'000U - 8'192);
+    EXPECT_EQ(m.capacity(), (80'000U - 8'192) * 9 / 10);
+    EXPECT_EQ(m.table_slots(), 16U);
+    std::vector<std::size_t> tables{m.table_slots()};
+    for (std::size_t i = 0; i < m.capacity(); ++i) {
+        ASSERT_TRUE(m.put(as_key(std::to_string(i)), offset(static_cast<std::int64_t>(i))));
+        if (m.table_slots() != tables.back()) {
+            // A table grows when half full, by the key that would pass half.
+            EXPECT_EQ(m.size(), tables.back() / 2 + 1);
+            tables.push_back(m.table_slots());
+        }
+    }
+    const std::vector<std::size_t> expected{16,   32,   64,   128,  256,           512,
+                                            1024, 2048, 4096, 8192, 80'000 - 8'192};
+    EXPECT_EQ(tables, expected);
+    EXPECT_TRUE(m.full());
+    EXPECT_EQ(m.table_slots(), m.slots());
+    EXPECT_DOUBLE_EQ(m.utilization(),
+                     static_cast<double>(m.capacity()) / static_cast<double>(m.slots()));
+}
+
+TEST(offset_map, put_and_get_across_a_rehash) {
+    key_offset_map m(24 * 10'000, 0.9, 64);
+    ASSERT_EQ(m.table_slots(), 64U);
+    for (int i = 0; i < 32; ++i) {
+        ASSERT_TRUE(m.put(as_key("k" + std::to_string(i)), offset(i)));
+    }
+    ASSERT_EQ(m.table_slots(), 64U);
+    // Overwrites never grow the table.
+    ASSERT_TRUE(m.put(as_key("k3"), offset(300)));
+    ASSERT_EQ(m.table_slots(), 64U);
+    ASSERT_TRUE(m.put(as_key("k32"), offset(32)));  // the 33rd key: rehash
+    ASSERT_EQ(m.table_slots(), 128U);
+    EXPECT_EQ(m.size(), 33U);
+    for (int i = 0; i <= 32; ++i) {
+        EXPECT_EQ(m.get(as_key("k" + std::to_string(i))), offset(i == 3 ? 300 : i)) << i;
+    }
+    EXPECT_EQ(m.get(as_key("k33")), offset(-1));
+    EXPECT_TRUE(m.put(as_key("k0"), offset(1000)));
+    EXPECT_EQ(m.get(as_key("k0")), offset(1000));
+}
+
+TEST(offset_map, a_full_map_at_its_largest_table_refuses_new_keys) {
+    key_offset_map m(24 * 4'000, 0.75, 8);
+    const std::size_t cap = m.capacity();
+    ASSERT_EQ(m.slots(), 4'000U - 256);  // 8 .. 256 fit in 4,000 / 8 = 500
+    for (std::size_t i = 0; i < cap; ++i) {
+        ASSERT_TRUE(m.put(as_key("k" + std::to_string(i)), offset(1)));
+    }
+    EXPECT_TRUE(m.full());
+    EXPECT_EQ(m.table_slots(), m.slots());
+    EXPECT_FALSE(m.put(as_key("new"), offset(2)));
+    EXPECT_EQ(m.size(), cap);
+    EXPECT_TRUE(m.put(as_key("k5"), offset(9)));
+    EXPECT_EQ(m.get(as_key("k5")), offset(9));
+    EXPECT_EQ(m.get(as_key("new")), offset(-1));
+}
+
+TEST(offset_map, clear_after_growth_goes_back_to_the_first_table) {
+    key_offset_map m(24 * 20'000, 0.9, 32);
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 5'000; ++i) {
+            ASSERT_TRUE(m.put(as_key(std::to_string(round) + "/" + std::to_string(i)), offset(i)));
+        }
+        EXPECT_GT(m.table_slots(), 32U);
+        m.update_latest_offset(offset(4'999));
+        m.clear();
+        EXPECT_EQ(m.table_slots(), 32U);
+        EXPECT_EQ(m.size(), 0U);
+        EXPECT_EQ(m.latest_offset(), offset(-1));
+        for (int i = 0; i < 5'000; i += 7) {
+            EXPECT_EQ(m.get(as_key(std::to_string(round) + "/" + std::to_string(i))), offset(-1));
+        }
+    }
+}
+
+// The region is reserved once and every table lives inside it; so what it reserves is all
+// the map ever uses, rehashes included.
+TEST(offset_map, never_reserves_more_than_its_budget) {
+    for (const std::size_t budget :
+         {std::size_t{0}, std::size_t{23}, std::size_t{24}, std::size_t{4'095},
+          std::size_t{100'003}, (std::size_t{2} << 20) - 1, std::size_t{2} << 20,
+          (std::size_t{2} << 20) + 4'097, std::size_t{12'345'678}, std::size_t{13'000'001},
+          std::size_t{128} << 20}) {
+        key_offset_map m(budget, 0.9);
+        EXPECT_LE(m.reserved_bytes(), budget) << budget;
+        EXPECT_GE(m.reserved_bytes(), m.slots() * key_offset_map::slot_bytes) << budget;
+        EXPECT_GE(m.reserved_bytes() + 4'096 + 24, budget) << budget;  // at most a page lost
+        EXPECT_LE(m.table_slots(), m.slots());
+        if (budget >= key_offset_map::slot_bytes * 8 * key_offset_map::default_initial_slots) {
+            EXPECT_EQ(m.table_slots(), key_offset_map::default_initial_slots) << budget;
+            // The largest table: at least 7/8 of the region.
+            EXPECT_GE(m.slots() * 8, m.reserved_bytes() / key_offset_map::slot_bytes * 7);
+        }
+    }
+    // 128 MiB: 5,592,405 slots; tables of 64 Ki .. 512 Ki slots, then the other 5,068,117.
+    key_offset_map big(std::size_t{128} << 20, 0.9);
+    EXPECT_EQ(big.reserved_bytes(), std::size_t{128} << 20);
+    EXPECT_EQ(big.slots(), 5'592'405U - 524'288);
+    EXPECT_EQ(big.capacity(), (5'592'405U - 524'288) * 9 / 10);
+    for (int i = 0; i < 40'000; ++i) {
+        ASSERT_TRUE(big.put(as_key(std::to_string(i)), offset(i)));
+    }
+    EXPECT_EQ(big.table_slots(), 128U * 1024);
+    EXPECT_EQ(big.get(as_key("39999")), offset(39'999));
+}
+
+// Random workloads through many growths, up to a full map, against std::unordered_map.
+TEST(offset_map, random_workloads_across_growths_match_a_plain_hash_map) {
+    for (std::uint32_t seed = 1; seed <= 10; ++seed) {
+        std::mt19937_64 rng(seed);
+        key_offset_map m(24 * 40'000, 0.9, 1 + seed % 4);
+        std::unordered_map<std::string, std::int64_t> model;
+        std::int64_t next = 0;
+        for (int round = 0; round < 2; ++round) {
+            std::size_t tables = 0;
+            std::size_t last = m.table_slots();
+            for (int i = 0; i < 80'000; ++i) {
+                const auto universe = (rng() % 4 == 0) ? 1'000U : 60'000U;
+                std::string key = "key-" + std::to_string(rng() % universe);
+                const bool present = model.contains(key);
+                const bool stored = m.put(as_key(key), offset(next));
+                ASSERT_EQ(stored, present || model.size() < m.capacity()) << "seed " << seed;
+                if (stored) {
+                    model[key] = next;
+                }
+                ++next;
+                ASSERT_EQ(m.size(), model.size());
+                if (m.table_slots() != last) {
+                    ++tables;
+                    last = m.table_slots();
+                    for (const auto& [k, o] : model) {  // every key survives each rehash
+                        ASSERT_EQ(m.get(as_key(k)), offset(o)) << "seed " << seed;
+                    }
+                }
+            }
+            EXPECT_GE(tables, 10U) << "seed " << seed;
+            EXPECT_TRUE(m.full()) << "seed " << seed;
             for (const auto& [key, o] : model) {
                 ASSERT_EQ(m.get(as_key(key)), offset(o)) << "seed " << seed << " key " << key;
             }

@@ -1,13 +1,17 @@
 // Goal: the zigzag varint reader/writer and byte_cursor behave like Kafka's record format
 // needs: round trips at every boundary, Kafka's 5/10-byte limits, and sticky failures on
 // truncated or oversized input.
-// Method: encode/decode known values and hand-written byte strings.
+// The reader's fast paths (one-byte varints, and no per-byte bound check when the longest
+// varint fits in what remains) give the same values, positions and errors as the checked
+// loop. Method: encode/decode known values and hand-written byte strings; seeded random
+// bytes read at every cut against a reference loop.
 #include "protocol/records/varint.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <limits>
+#include <random>
 
 namespace gregor::protocol::records_detail {
 namespace {
@@ -88,6 +92,64 @@ TEST(varint, nullable_bytes_minus_one_is_null_and_below_is_an_error) {
     byte_cursor c3(past_end);
     c3.read_nullable_bytes();
     EXPECT_EQ(c3.error(), records_errc::truncated);
+}
+
+// The reader as it was before its fast paths: one bound check per byte.
+struct reference_read {
+    std::uint64_t value = 0;
+    std::size_t consumed = 0;
+    records_errc error{};
+};
+reference_read read_reference(bytes_view data, std::size_t max_bytes) {
+    reference_read r;
+    for (std::size_t i = 0; i < max_bytes; ++i) {
+        if (i >= data.size()) {
+            return {0, data.size(), records_errc::truncated};
+        }
+        const std::uint8_t b = data[i];
+        r.value |= std::uint64_t{b & 0x7FU} << (7 * i);
+        if ((b & 0x80U) == 0) {
+            r.consumed = i + 1;
+            return r;
+        }
+    }
+    return {0, data.size(), records_errc::bad_varint};
+}
+
+// Random bytes biased towards continuation bits, cut at every length from 0 to 14, so both
+// the fast paths and the checked loop see valid, oversized and truncated varints.
+TEST(varint, fast_paths_match_the_checked_loop_on_random_bytes) {
+    std::mt19937_64 rng(7);
+    for (int round = 0; round < 20'000; ++round) {
+        bytes whole(14);
+        const auto continuation = rng() % 12;  // how many leading bytes have bit 7 set
+        for (std::size_t i = 0; i < whole.size(); ++i) {
+            const auto low = static_cast<std::uint8_t>(rng() & 0x7FU);
+            whole[i] = i < continuation ? static_cast<std::uint8_t>(low | 0x80U) : low;
+        }
+        if (rng() % 3 == 0) {
+            whole[rng() % whole.size()] ^= 0x80U;
+        }
+        for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
+            const bytes_view data = bytes_view(whole).first(cut);
+            for (const bool is_long : {false, true}) {
+                const auto want =
+                    read_reference(data, is_long ? varlong_bytes_max : varint_bytes_max);
+                byte_cursor c(data);
+                if (is_long) {
+                    EXPECT_EQ(c.read_varlong(),
+                              want.error == records_errc{} ? zigzag_decode(want.value) : 0);
+                } else {
+                    const auto u = static_cast<std::uint32_t>(want.value);
+                    const auto v =
+                        static_cast<std::int32_t>(u >> 1) ^ -static_cast<std::int32_t>(u & 1U);
+                    EXPECT_EQ(c.read_varint(), want.error == records_errc{} ? v : 0);
+                }
+                ASSERT_EQ(c.error(), want.error) << "round " << round << " cut " << cut;
+                ASSERT_EQ(c.position(), want.consumed) << "round " << round << " cut " << cut;
+            }
+        }
+    }
 }
 
 }  // namespace
