@@ -175,8 +175,8 @@ result<record_batch_header> parse_batch_header(bytes_view data, std::size_t max_
 }
 
 result<record_batch_header> validate_batch(bytes_view data, std::size_t max_batch_bytes,
-                                           count_rule rule, bool check_crc) {
-    return check_batch(data, max_batch_bytes, rule, check_crc);
+                                           count_rule rule) {
+    return check_batch(data, max_batch_bytes, rule, true);
 }
 
 void set_base_offset(mutable_bytes_view batch, offset base) {

@@ -97,10 +97,9 @@ result<record_batch_header> parse_batch_header(bytes_view data, std::size_t max_
 
 // parse_batch_header plus the CRC32C over bytes 21..end and the record count rule
 // (record_count >= 0; for uncompressed batches also record_count * 7 <= body bytes,
-// the smallest possible record). Returns the header iff the batch is intact. With
-// check_crc=false, everything but the CRC (for bytes whose CRC the caller already checked).
+// the smallest possible record). Returns the header iff the batch is intact.
 result<record_batch_header> validate_batch(bytes_view data, std::size_t max_batch_bytes,
-                                           count_rule rule, bool check_crc = true);
+                                           count_rule rule);
 
 // Rewrites fields that lie outside the CRC, in place. REQUIRES: batch.size() >= 61.
 void set_base_offset(mutable_bytes_view batch, offset base);

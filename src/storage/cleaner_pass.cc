@@ -39,17 +39,11 @@ void io_throttle::stop() {
 
 namespace {
 
-// Reads a segment file from the start, whole batches at a time, CRC-checked, except the
-// batches that end at or below `crc_checked_below` (phase 2 passes what phase 1 of the
-// same pass read and checked of the same file; every other check still applies).
+// Reads a segment file from the start, whole batches at a time, CRC-checked.
 class source_reader {
 public:
-    source_reader(const clean_source& src, const clean_buffers& b, io_throttle& throttle,
-                  std::uint64_t crc_checked_below = 0)
-        : src_(src),
-          max_batch_(b.max_batch_bytes),
-          throttle_(throttle),
-          crc_checked_below_(crc_checked_below) {
+    source_reader(const clean_source& src, const clean_buffers& b, io_throttle& throttle)
+        : src_(src), max_batch_(b.max_batch_bytes), throttle_(throttle) {
         buf_.resize(std::max<std::size_t>(b.io_bytes, model::batch_header_bytes));
     }
 
@@ -73,9 +67,7 @@ public:
         }
         GREGOR_TRY_VOID(fill(peeked->size_bytes));
         bytes_view whole = window().first(peeked->size_bytes);
-        const bool check_crc = position() + whole.size() > crc_checked_below_;
-        auto valid =
-            model::validate_batch(whole, max_batch_, model::count_rule::at_most, check_crc);
+        auto valid = model::validate_batch(whole, max_batch_, model::count_rule::at_most);
         if (!valid) {
             return error(errc::corrupt_segment, fmt::format("segment {} at {}: {}", src_.base,
                                                             position(), valid.err().to_string()));
@@ -85,11 +77,9 @@ public:
         return std::optional<item>(out);
     }
 
-    // The file position of the next batch.
-    std::uint64_t position() const { return file_pos_ + consumed_; }
-
 private:
     bytes_view window() const { return bytes_view(buf_).subspan(consumed_, used_ - consumed_); }
+    std::uint64_t position() const { return file_pos_ + consumed_; }
 
     // Makes at least `n` unread bytes available (fewer only at the end of the segment).
     result<void> fill(std::size_t n) {
@@ -128,7 +118,6 @@ private:
     const clean_source& src_;
     std::size_t max_batch_;
     io_throttle& throttle_;
-    std::uint64_t crc_checked_below_;
     bytes buf_;
     std::uint64_t file_pos_ = 0;  // file position of buf_[0]
     std::size_t used_ = 0;
@@ -237,14 +226,9 @@ result<bool> index_batch(const clean_job& job, const protocol::batch_records& re
     return puts.drain();
 }
 
-// Per segment (as in clean_job::segments), the file position up to which phase 1 read and
-// CRC-checked its batches.
-using crc_checked_map = std::vector<std::uint64_t>;
-
 // Phase 1: key -> latest offset over the dirty section. Returns the end offset of the pass.
 result<model::offset> build_map(const clean_job& job, key_offset_map& map, const clean_buffers& b,
-                                io_throttle& throttle, clean_stats& stats,
-                                crc_checked_map& crc_checked) {
+                                io_throttle& throttle, clean_stats& stats) {
     map.clear();
     map.update_latest_offset(job.first_dirty - 1);
     bool full = false;
@@ -262,7 +246,6 @@ result<model::offset> build_map(const clean_job& job, key_offset_map& map, const
             if (!it) {
                 break;
             }
-            crc_checked[i] = reader.position();
             if (it->header.last_offset() < job.first_dirty) {
                 continue;
             }
@@ -393,8 +376,7 @@ result<void> clean_batch(const clean_job& job, const key_offset_map& map,
 
 result<void> clean_group(file_system& fs, const clean_job& job, const key_offset_map& map,
                          const clean_buffers& b, io_throttle& throttle,
-                         const std::vector<std::size_t>& members,
-                         const crc_checked_map& crc_checked, clean_result& res) {
+                         const std::vector<std::size_t>& members, clean_result& res) {
     segment_options so;
     so.index_interval_bytes = job.cfg.index_interval_bytes;
     so.index_max_bytes = job.cfg.segment_index_bytes;
@@ -409,7 +391,7 @@ result<void> clean_group(file_system& fs, const clean_job& job, const key_offset
         const auto& src = job.segments[i];
         bool group_end = i == members.back();
         g.replaced.push_back(src.base);
-        source_reader reader(src, b, throttle, crc_checked[i]);
+        source_reader reader(src, b, throttle);
         for (;;) {
             GREGOR_TRY_VOID(check_abort(job));
             GREGOR_TRY(auto it, reader.next());
@@ -454,8 +436,7 @@ result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset
                                const clean_buffers& b, io_throttle& throttle) {
     clean_result res;
     auto t0 = std::chrono::steady_clock::now();
-    crc_checked_map crc_checked(job.segments.size(), 0);
-    auto end = build_map(job, map, b, throttle, res.stats, crc_checked);
+    auto end = build_map(job, map, b, throttle, res.stats);
     if (!end) {
         return end.err();
     }
@@ -463,7 +444,7 @@ result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset
     auto t1 = std::chrono::steady_clock::now();
     auto groups = group_segments(job, res.end_offset);
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-        auto r = clean_group(fs, job, map, b, throttle, groups[gi], crc_checked, res);
+        auto r = clean_group(fs, job, map, b, throttle, groups[gi], res);
         if (!r) {
             remove_outputs(fs, job);
             return r.err();

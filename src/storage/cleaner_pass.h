@@ -18,12 +18,7 @@
 //    and recovery can still tell a cleaned segment from one whose tail vanished), and so
 //    is the last batch of every producer still in the producer state (Kafka's
 //    RETAIN_EMPTY: sequence numbers survive). Tombstones kept for the first time get the
-//    delete horizon now + delete.retention.ms (KIP-534). Every batch is validated again
-//    and every record parsed, but the CRC only of batches phase 1 did not read (the clean
-//    section, and what follows where a full map stopped phase 1): phase 1 checked the
-//    others' bytes in the same files moments before. (Bytes that changed on disk in
-//    between, or a truncation and re-append meanwhile, which discards the output anyway,
-//    are the window this leaves.)
+//    delete horizon now + delete.retention.ms (KIP-534).
 // 3. The outputs are fsynced. The owner swaps them in (log::finish_clean).
 //
 // The pass never touches the live segments' files and never writes outside `.cleaned`
