@@ -389,6 +389,57 @@ TEST_F(cleaner_fixture, a_pass_over_a_log_that_changed_meanwhile_is_dropped) {
     }
 }
 
+// A flipped bit in a record's value (which nothing but the CRC can tell) fails the pass,
+// in the clean section (which only phase 2 reads) as in the dirty one: a rebuilt batch
+// never gets a fresh CRC over bytes nobody checked.
+struct damaged_cleaner_fixture : cleaner_fixture, ::testing::WithParamInterface<bool> {};
+
+TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
+    const bool in_clean_section = GetParam();
+    {
+        open(true);
+        for (int i = 0; i < 120; ++i) {
+            if (i == 60) {
+                ASSERT_TRUE(clean());
+            }
+            append({{"k" + std::to_string(i % 4), "value-" + std::to_string(i)}});
+        }
+        auto job =
+            lg->make_clean_job(lg->cleanable(checkpoint, lg->log_end_offset(), ts(now)), ts(now));
+        ASSERT_GE(job.segments.size(), 3U);
+        // The first batch with records in the section, and its last value's last byte.
+        std::optional<std::pair<std::string, std::uint64_t>> target;
+        for (const auto& seg : job.segments) {
+            const bool clean_segment = seg.base < job.first_dirty;
+            if (target || clean_segment != in_clean_section) {
+                continue;
+            }
+            bytes data(seg.size);
+            ASSERT_EQ(seg.log_file->read_at(0, data).value(), data.size());
+            model::batch_reader batches(data, 1 << 20, model::count_rule::at_most);
+            std::uint64_t at = 0;
+            for (auto b = batches.next(); b && *b && !target; b = batches.next()) {
+                at += (*b)->bytes.size();
+                if ((*b)->header.record_count > 0) {
+                    target.emplace(
+                        path_join(dir, segment_file_name(seg.base, segment_file_kind::log)),
+                        at - 2);
+                }
+            }
+        }
+        ASSERT_TRUE(target) << "a batch with records in the section";
+        env.fs.flip_bit(target->first, target->second, 0);
+        key_offset_map map(64 * 1024, 0.9);
+        io_throttle unlimited(1e308);
+        auto res = run_clean(env.fs, job, map, buffers, unlimited);
+        ASSERT_FALSE(res) << (in_clean_section ? "clean" : "dirty") << " section";
+        EXPECT_EQ(res.err().code, make_error_code(errc::corrupt_segment)) << res.err().to_string();
+        EXPECT_NE(res.err().to_string().find("CRC"), std::string::npos) << res.err().to_string();
+    }
+}
+INSTANTIATE_TEST_SUITE_P(cleaner, damaged_cleaner_fixture, ::testing::Values(true, false),
+                         [](const auto& p) { return p.param ? "clean_section" : "dirty_section"; });
+
 TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_as_kafka) {
     std::vector<std::string> dirs{"/d"};
     auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string& topic) {
