@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace gregor::storage::bench {
@@ -44,6 +45,22 @@ template <class T>
 T must(result<T>&& r) {
     GREGOR_ASSERT(r.has_value(), "bench setup failed: {}", r.err().to_string());
     return std::move(r).value();
+}
+
+// Reads the whole file at `path` with pread in chunks of buf.size() (the raw read baseline);
+// returns the bytes read.
+inline std::uint64_t pread_whole_file(const std::string& path, bytes& buf) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    std::uint64_t pos = 0;
+    for (;;) {
+        auto n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(pos));
+        if (n <= 0) {
+            break;
+        }
+        pos += static_cast<std::uint64_t>(n);
+    }
+    ::close(fd);
+    return pos;
 }
 
 inline std::size_t rss_bytes() {

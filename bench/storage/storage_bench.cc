@@ -144,17 +144,7 @@ void bm_raw_pread_scan(benchmark::State& state) {
     bytes buf(4 << 20);
     std::uint64_t total = 0;
     for (auto _ : state) {
-        int fd = ::open(path.c_str(), O_RDONLY);
-        std::uint64_t pos = 0;
-        for (;;) {
-            auto n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(pos));
-            if (n <= 0) {
-                break;
-            }
-            pos += static_cast<std::uint64_t>(n);
-        }
-        ::close(fd);
-        total += pos;
+        total += pread_whole_file(path, buf);
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(total));
 }

@@ -48,20 +48,13 @@ struct seen {
     std::optional<model::timestamp_ms> horizon;  // of its batch
 };
 
-bytes_view view(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT
-}
-std::string text(bytes_view b) {
-    return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT
-}
-
 bytes keyed_batch(const std::vector<written>& recs, std::int64_t now) {
     std::vector<protocol::record_input> in;
     for (const auto& r : recs) {
         protocol::record_input ri;
-        ri.key = view(r.key);
+        ri.key = test::as_bytes(r.key);
         if (r.value) {
-            ri.value = view(*r.value);
+            ri.value = test::as_bytes(*r.value);
         }
         ri.timestamp = ts(now);
         in.push_back(ri);
@@ -152,9 +145,9 @@ struct cleaner_fixture : ::testing::Test {
                     }
                     seen s;
                     s.offset = recs->offset_of(**rec)();
-                    s.key = text(*(*rec)->key);
+                    s.key = test::as_text(*(*rec)->key);
                     if ((*rec)->value) {
-                        s.value = text(*(*rec)->value);
+                        s.value = test::as_text(*(*rec)->value);
                     }
                     s.horizon = delete_horizon((*b)->header);
                     out.push_back(s);
@@ -473,7 +466,7 @@ TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_a
     EXPECT_EQ(cleaner.tick(ts(now)), 0U) << "nothing dirty is left";
     auto file = read_small_file(env.fs, "/d/cleaner-offset-checkpoint", 4096);
     ASSERT_TRUE(file);
-    EXPECT_EQ(text(*file), fmt::format("0\n1\ntable 0 {}\n", st->first_dirty()));
+    EXPECT_EQ(test::as_text(*file), fmt::format("0\n1\ntable 0 {}\n", st->first_dirty()));
 
     // Deleted and created again: the new log is all dirty, whatever the old checkpoint said.
     auto cleaned_size = table->size_bytes();

@@ -25,10 +25,6 @@ using test::ts;
 const model::topic_partition tp{"kc", model::partition_id(3)};
 const std::string dir = "/k/kc-3";
 
-bytes_view view_of(const std::string& s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 // One batch: a record per entry, keyed "k<i>" unless the entry is false.
 bytes batch_of(const std::vector<bool>& keyed,
                model::compression_type codec = model::compression_type::none,
@@ -43,10 +39,10 @@ bytes batch_of(const std::vector<bool>& keyed,
     for (std::size_t i = 0; i < keyed.size(); ++i) {
         protocol::record_input r;
         if (keyed[i]) {
-            r.key = view_of(keys[i]);
+            r.key = test::as_bytes(keys[i]);
         }
         if (!tombstones) {
-            r.value = view_of(value);
+            r.value = test::as_bytes(value);
         }
         r.timestamp = ts(1000);
         records.push_back(r);

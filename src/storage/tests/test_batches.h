@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gregor::storage::test {
 
@@ -103,6 +104,14 @@ struct memory_env {
         fs.crash(mode, rng);
     }
 };
+
+// Text as bytes and back (keys and values of test records).
+inline bytes_view as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};  // NOLINT
+}
+inline std::string as_text(bytes_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT
+}
 
 inline model::timestamp_ms ts(std::int64_t v) {
     return model::timestamp_ms(v);
