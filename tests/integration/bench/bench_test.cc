@@ -113,6 +113,25 @@ TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
     EXPECT_GT(e.report["latency"]["max"].get<double>(), 0);
 }
 
+TEST_F(bench_against_broker, a_compacted_topic_takes_keyed_records_only) {
+    auto created = run_command(fmt::format(
+        "{} topics create compacted --partitions 1 --config cleanup.policy=compact -b {} 2>&1",
+        GREGOR_BINARY, bootstrap));
+    ASSERT_EQ(created.status, 0) << created.out;
+    auto keyed = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 2000 --keys 100 --format json --no-limits",
+        bootstrap));
+    ASSERT_EQ(keyed.status, 0) << keyed.out << broker->log();
+    EXPECT_EQ(keyed.report["results"]["records"], 2000);
+    EXPECT_EQ(keyed.report["results"]["errors"], 0);
+    EXPECT_EQ(keyed.report["parameters"]["keys"], 100);
+    auto keyless = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 10 --timeout 10 --format json --no-limits",
+        bootstrap));
+    EXPECT_EQ(keyless.status, 1) << keyless.out;
+    EXPECT_GT(keyless.report["results"]["errors"].get<double>(), 0) << keyless.out;
+}
+
 TEST_F(bench_against_broker, a_topic_that_cannot_be_created_fails_naming_it) {
     // Three replicas on a one-broker cluster: CreateTopics refuses.
     auto r =
