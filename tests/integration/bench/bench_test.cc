@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -130,6 +131,16 @@ TEST_F(bench_against_broker, a_compacted_topic_takes_keyed_records_only) {
         bootstrap));
     EXPECT_EQ(keyless.status, 1) << keyless.out;
     EXPECT_GT(keyless.report["results"]["errors"].get<double>(), 0) << keyless.out;
+
+    // After a restart the log, loaded before the topic's overrides are read, gets them too.
+    broker->signal(SIGTERM);
+    ASSERT_TRUE(broker->wait_exit(60s)) << broker->log();
+    broker->restart();
+    ASSERT_TRUE(broker->wait_listening(60s)) << broker->log();
+    auto after = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 10 --timeout 10 --format json --no-limits",
+        bootstrap));
+    EXPECT_EQ(after.status, 1) << after.out << broker->log();
 }
 
 TEST_F(bench_against_broker, a_topic_that_cannot_be_created_fails_naming_it) {
