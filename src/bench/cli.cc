@@ -20,6 +20,7 @@ struct optional_values {
     double duration_s = 0;
     int linger_ms = 0;
     int batch_size = 0;
+    std::int64_t keys = 0;
     int partitions = 0;
     int replication_factor = 0;
     int join_members = 0;
@@ -35,6 +36,7 @@ struct parser {
     optional_values v;
     std::vector<std::pair<CLI::App*, workload>> workloads;
     std::vector<CLI::Option*> records, duration, linger, batch, partitions, replication;
+    CLI::Option* keys = nullptr;
     CLI::Option* join_members = nullptr;
     CLI::Option* initial_delay = nullptr;
     CLI::Option* commits = nullptr;
@@ -87,6 +89,9 @@ void add_producer_options(parser& p, CLI::App* sub, bool rate) {
                       "Idempotent producers (enable.idempotence=true; needs --acks all)");
         p.batch.push_back(
             sub->add_option("--batch-size", p.v.batch_size, "librdkafka batch.size in bytes"));
+        p.keys = sub->add_option("--keys", p.v.keys,
+                                 "Key records with \"key-<i>\", i round-robin over 0..N-1 "
+                                 "(default: no keys; a compacted topic needs them)");
     }
 }
 
@@ -196,6 +201,9 @@ void copy_optionals(parser& p) {
     }
     if (given(p.batch)) {
         p.o.batch_size = p.v.batch_size;
+    }
+    if (p.keys != nullptr && p.keys->count() > 0) {
+        p.o.keys = p.v.keys;
     }
     if (given(p.partitions)) {
         p.o.partitions = p.v.partitions;

@@ -16,6 +16,7 @@ constexpr std::int64_t record_size_max = 1'000'000;  // Kafka's default message.
 constexpr std::int64_t records_max = std::int64_t{1} << 40;
 constexpr double duration_max_s = 86'400;
 constexpr int producers_max = 64;
+constexpr std::int64_t keys_max = 1'000'000'000;
 constexpr int partitions_max = 100'000;
 constexpr std::int64_t disk_bytes_min = std::int64_t{1} << 20;
 constexpr std::int64_t disk_bytes_max = std::int64_t{1} << 40;
@@ -77,6 +78,9 @@ result<void> validate_producer(const options& o) {
     if (o.idempotent && !one_of(o.acks, {"all", "-1"})) {
         return bad(fmt::format("--idempotent needs --acks all (got '{}'), as Kafka producers do",
                                o.acks));
+    }
+    if (o.keys && (*o.keys < 1 || *o.keys > keys_max)) {
+        return bad(fmt::format("--keys {} is out of range 1..{}", *o.keys, keys_max));
     }
     if (o.producers < 1 || o.producers > producers_max) {
         return bad(fmt::format("--producers {} is out of range 1..{}", o.producers, producers_max));

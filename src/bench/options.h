@@ -35,6 +35,7 @@ struct options {
     std::optional<int> batch_size;
     std::string compression = "none";
     bool idempotent = false;  // produce: enable.idempotence (needs acks=all)
+    std::optional<std::int64_t> keys;  // produce: keys "key-<i>" round-robin over this many
     std::optional<int> partitions;
     std::optional<int> replication_factor;       // for a topic we create; default: the broker's
     double rate = 1000;                          // e2e: records per second

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -35,6 +36,7 @@ struct producer_slot : client_log {
     std::uint64_t last_ack_ns = 0;
     std::string first_error;
     std::int64_t quota = 0;  // records to send; 0 = until the deadline
+    std::int64_t first_key = 0;  // --keys: this producer's round-robin starts here
 };
 
 void on_produce_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque) {
@@ -98,14 +100,23 @@ void produce_loop(const options& o, producer_slot& slot, clock_type::time_point 
     std::vector<char> payload =
         make_payload(o.record_size, reinterpret_cast<std::uintptr_t>(&slot));
     std::int64_t sent = 0;
+    std::int64_t key = slot.first_key;
+    std::array<char, 32> key_buf{};
     while (!stop.load(std::memory_order_relaxed)) {
         if (slot.quota > 0 ? sent >= slot.quota : clock_type::now() >= deadline) {
             break;
         }
         void* stamp = reinterpret_cast<void*>(static_cast<std::uintptr_t>(now_ns()));
+        std::size_t key_len = 0;
+        if (o.keys) {  // librdkafka copies the key
+            key_len = static_cast<std::size_t>(
+                fmt::format_to_n(key_buf.data(), key_buf.size(), "key-{}", key).out -
+                key_buf.data());
+        }
         // No copy flag: the payload outlives every message of this producer.
         if (rd_kafka_produce(slot.topic.get(), RD_KAFKA_PARTITION_UA, 0, payload.data(),
-                             payload.size(), nullptr, 0, stamp) != 0) {
+                             payload.size(), o.keys ? key_buf.data() : nullptr, key_len,
+                             stamp) != 0) {
             auto err = rd_kafka_last_error();
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(slot.rk.get(), 1);
@@ -115,6 +126,9 @@ void produce_loop(const options& o, producer_slot& slot, clock_type::time_point 
             if (slot.first_error.empty()) {
                 slot.first_error = rd_kafka_err2str(err);
             }
+        }
+        if (o.keys && ++key == *o.keys) {
+            key = 0;
         }
         if (++sent % poll_every_records == 0) {
             rd_kafka_poll(slot.rk.get(), 0);
@@ -198,6 +212,9 @@ nlohmann::ordered_json produce_parameters(const options& o, const topic_layout& 
     p["batch_size"] = o.batch_size ? nlohmann::ordered_json(*o.batch_size) : "librdkafka default";
     p["compression"] = o.compression;
     p["idempotent"] = o.idempotent;
+    if (o.keys) {
+        p["keys"] = *o.keys;  // "key-<i>", round-robin
+    }
     return p;
 }
 
@@ -217,6 +234,9 @@ result<report> run_produce(const options& raw) {
     std::vector<std::unique_ptr<producer_slot>> slots;
     for (int i = 0; i < o.producers; ++i) {
         slots.push_back(std::make_unique<producer_slot>());
+        if (o.keys) {
+            slots.back()->first_key = *o.keys * i / o.producers;
+        }
         if (o.records) {
             slots.back()->quota = *o.records / o.producers + (i < *o.records % o.producers);
         }

@@ -558,8 +558,7 @@ void app::impl::follow_config_changes() {
         GREGOR_LOG(broker_log, info, "topic {}: configs now {{{}}}", topic,
                    controller::format_overrides(overrides));
         topics->set(topic, std::move(overrides));
-        replicas->reload_configs();
-        logs->reload_configs();
+        replicas->reload_configs();  // and the logs'
         replicas->notify();  // waiting acks=all produces re-check min.insync.replicas
     };
     h.interested = [this](const std::string& topic) { return topics->known(topic); };

@@ -126,6 +126,7 @@ void replica_manager::reload_configs() {
     for (auto& [tp, p] : replicas_) {
         p->set_config(configs_(tp.topic));
     }
+    logs_.reload_configs();
 }
 
 std::uint64_t replica_manager::wait_for_change(std::function<void()> fn) {

@@ -84,7 +84,10 @@ public:
     model::node_id self() const { return self_; }
     // Every hosted partition (checkpoints, ISR checks).
     void for_each(const std::function<void(replication::partition&)>& fn) const;
-    // Re-reads every partition's replication settings (a topic config arrived).
+    // Re-reads every partition's replication settings and every log's settings (a topic
+    // config arrived: also the overrides first read after a restart, which logs loaded from
+    // disk before them must get, or a compacted topic would be cleaned and checked as
+    // cleanup.policy=delete until its next config change).
     void reload_configs();
 
     // Runs `fn` once, after the next notify() or when cancelled by the caller dropping the

@@ -81,6 +81,16 @@ TEST(bench_options, idempotent_producers_need_acks_all) {
     expect_refused({"e2e", "-b", "h:1", "--idempotent"}, "--idempotent");  // produce only
 }
 
+TEST(bench_options, keys_are_for_produce_and_off_by_default) {
+    parse_outcome p = parse({"produce", "-b", "h:1", "--keys", "10000"});
+    ASSERT_TRUE(p.parsed) << p.message;
+    EXPECT_EQ(p.parsed->keys, 10000);
+    EXPECT_FALSE(parse({"produce", "-b", "h:1"}).parsed->keys);
+    expect_refused({"produce", "-b", "h:1", "--keys", "0"}, "--keys");
+    expect_refused({"produce", "-b", "h:1", "--keys", "-3"}, "--keys");
+    expect_refused({"e2e", "-b", "h:1", "--keys", "10"}, "--keys");  // produce only
+}
+
 TEST(bench_options, bootstrap_is_required_and_checked) {
     expect_refused({"produce"}, "--bootstrap");
     expect_refused({"consume", "-b", "localhost"}, "--bootstrap");

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -111,6 +112,35 @@ TEST_F(bench_against_broker, e2e_receives_every_record_it_sends) {
     EXPECT_EQ(e.report["results"]["records"], 1000);
     EXPECT_EQ(e.report["latency"]["count"], 1000);
     EXPECT_GT(e.report["latency"]["max"].get<double>(), 0);
+}
+
+TEST_F(bench_against_broker, a_compacted_topic_takes_keyed_records_only) {
+    auto created = run_command(fmt::format(
+        "{} topics create compacted --partitions 1 --config cleanup.policy=compact -b {} 2>&1",
+        GREGOR_BINARY, bootstrap));
+    ASSERT_EQ(created.status, 0) << created.out;
+    auto keyed = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 2000 --keys 100 --format json --no-limits",
+        bootstrap));
+    ASSERT_EQ(keyed.status, 0) << keyed.out << broker->log();
+    EXPECT_EQ(keyed.report["results"]["records"], 2000);
+    EXPECT_EQ(keyed.report["results"]["errors"], 0);
+    EXPECT_EQ(keyed.report["parameters"]["keys"], 100);
+    auto keyless = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 10 --timeout 10 --format json --no-limits",
+        bootstrap));
+    EXPECT_EQ(keyless.status, 1) << keyless.out;
+    EXPECT_GT(keyless.report["results"]["errors"].get<double>(), 0) << keyless.out;
+
+    // After a restart the log, loaded before the topic's overrides are read, gets them too.
+    broker->signal(SIGTERM);
+    ASSERT_TRUE(broker->wait_exit(60s)) << broker->log();
+    broker->restart();
+    ASSERT_TRUE(broker->wait_listening(60s)) << broker->log();
+    auto after = run_bench(fmt::format(
+        "produce -b {} -t compacted --records 10 --timeout 10 --format json --no-limits",
+        bootstrap));
+    EXPECT_EQ(after.status, 1) << after.out << broker->log();
 }
 
 TEST_F(bench_against_broker, a_topic_that_cannot_be_created_fails_naming_it) {
