@@ -1,9 +1,9 @@
 // Goal: an idempotent producer (librdkafka, enable.idempotence=true, five requests in flight,
 // acks=all) writes every record exactly once and in send order into a replicated partition,
 // with no producer error, while the partition's leader is killed (kill -9) or frozen past
-// its ZooKeeper session timeout. Retries after a lost answer must be recognised as
-// duplicates by whichever broker leads then: the new leader rebuilt the producer's state
-// from the batches it replicated.
+// its ZooKeeper session timeout, or leaves by controlled shutdown. Retries after a lost
+// answer must be recognised as duplicates by whichever broker leads then: the new leader
+// rebuilt the producer's state from the batches it replicated.
 // What is asserted, after every delivery report is in:
 //   - no record failed and no fatal idempotence error was raised;
 //   - the final log holds r-0 .. r-(N-1) exactly once each, in that order;
@@ -84,6 +84,27 @@ TEST(idempotence, each_record_once_in_order_through_a_paused_leader) {
     ASSERT_TRUE(c.wait_registered(old, step_limit)) << c.logs();
     EXPECT_TRUE(c.wait_isr("idem-pause", {1, 2, 3}, step_limit)) << c.log_lines("ISR");
     expect_exactly_once(c, "idem-pause", p);
+}
+
+// The leader leaves by controlled shutdown (SIGTERM): the controller moves leadership to
+// another in-sync replica first, so the producer's requests in flight (up to five) meet
+// NOT_LEADER_OR_FOLLOWER or a closed connection and are retried at the new leader.
+TEST(idempotence, each_record_once_in_order_through_a_controlled_shutdown_of_the_leader) {
+    replication_cluster c;
+    ASSERT_EQ(c.create_topic("idem-moved", min_isr_2), "") << c.logs();
+    acked_producer p(idempotent_options(c, "idem-moved"));
+    ASSERT_TRUE(more_acked(p, progress)) << describe(p) << c.logs();
+    int old = c.leader("idem-moved");
+    c.broker(old).signal(SIGTERM);
+    std::int64_t acked_at_shutdown = p.acked_count();
+    ASSERT_NE(c.wait_new_leader("idem-moved", old, all_but(old), step_limit), -1) << c.logs();
+    ASSERT_TRUE(c.broker(old).wait_exit(step_limit).has_value()) << c.logs();
+    c.broker(old).restart();
+    ASSERT_TRUE(c.wait_registered(old, step_limit)) << c.logs();
+    EXPECT_TRUE(c.wait_isr("idem-moved", {1, 2, 3}, step_limit)) << c.log_lines("ISR");
+    expect_exactly_once(c, "idem-moved", p);
+    EXPECT_LT(acked_at_shutdown, records) << "the leader left after the stream ended";
+    std::cout << acked_at_shutdown << " acknowledged when the leader began its shutdown\n";
 }
 
 }  // namespace
