@@ -17,17 +17,31 @@
 
 namespace gregor::storage {
 
-io_throttle::io_throttle(double bytes_per_second)
-    : rate_(bytes_per_second), start_(std::chrono::steady_clock::now()) {}
+io_throttle::io_throttle(double bytes_per_second) : rate_(bytes_per_second) {}
+
+io_throttle::clock::time_point io_throttle::reserve(std::uint64_t bytes, clock::time_point now) {
+    const double rate = std::max(rate_, 1.0);
+    if (!started_) {
+        started_ = true;
+        start_ = now;
+    }
+    const double credit = std::chrono::duration<double>(now - start_).count() * rate - bytes_;
+    if (credit > rate) {
+        // More than a second unused: keep one second of it, forget the rest.
+        start_ = now - std::chrono::seconds(1);
+        bytes_ = 0;
+    }
+    bytes_ += static_cast<double>(bytes);
+    return start_ + std::chrono::duration_cast<clock::duration>(
+                        std::chrono::duration<double>(bytes_ / rate));
+}
 
 void io_throttle::consume(std::uint64_t bytes) {
-    if (!(rate_ < std::numeric_limits<double>::max() / 2)) {
-        return;  // unlimited (Kafka's default)
+    if (unlimited()) {
+        return;  // Kafka's default
     }
     std::unique_lock lock(mu_);
-    bytes_ += static_cast<double>(bytes);
-    auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(bytes_ / std::max(rate_, 1.0)));
+    auto due = reserve(bytes, clock::now());
     cv_.wait_until(lock, due, [this] { return stopped_; });
 }
 

@@ -37,6 +37,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,18 +49,25 @@ namespace gregor::storage {
 
 // Caps the cleaners' combined read and write rate (log.cleaner.io.max.bytes.per.second):
 // consume() sleeps the calling thread as long as the bytes so far are ahead of the rate.
-// Thread-safe. stop() wakes every sleeper (shutdown).
+// Idle time earns at most one second of credit, so a cleaner that slept an hour does not
+// then run unthrottled. Thread-safe. stop() wakes every sleeper (shutdown).
 class io_throttle {
 public:
+    using clock = std::chrono::steady_clock;
     explicit io_throttle(double bytes_per_second);
     void consume(std::uint64_t bytes);
     void stop();
+    // Accounts `bytes` at `now`; returns when the caller may go on (the pure part of
+    // consume, for tests). REQUIRES: a limited rate.
+    clock::time_point reserve(std::uint64_t bytes, clock::time_point now);
+    bool unlimited() const { return !(rate_ < std::numeric_limits<double>::max() / 2); }
 
 private:
     double rate_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::chrono::steady_clock::time_point start_;
+    clock::time_point start_;  // the rate is counted from here (the first reserve)
+    bool started_ = false;
     double bytes_ = 0;
     bool stopped_ = false;
 };

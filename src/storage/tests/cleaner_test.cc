@@ -433,6 +433,19 @@ TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
 INSTANTIATE_TEST_SUITE_P(cleaner, damaged_cleaner_fixture, ::testing::Values(true, false),
                          [](const auto& p) { return p.param ? "clean_section" : "dirty_section"; });
 
+TEST(io_throttle, holds_the_rate_and_banks_at_most_a_second_of_idle_time) {
+    using namespace std::chrono_literals;
+    io_throttle t(1000.0);  // bytes per second
+    auto t0 = io_throttle::clock::now();
+    EXPECT_EQ(t.reserve(500, t0), t0 + 500ms) << "half a second's bytes at once: wait for them";
+    EXPECT_EQ(t.reserve(500, t0), t0 + 1000ms);
+    // An hour idle, then a burst of three seconds' worth: only one second was banked.
+    auto later = t0 + 3600s;
+    EXPECT_EQ(t.reserve(3000, later), later + 2000ms);
+    EXPECT_FALSE(t.unlimited());
+    EXPECT_TRUE(io_throttle(1.7976931348623157e308).unlimited()) << "Kafka's default";
+}
+
 TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_as_kafka) {
     std::vector<std::string> dirs{"/d"};
     auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string& topic) {
