@@ -20,19 +20,13 @@ records=${RECORDS:-5000000}
 gregor="$build/gregor"
 [[ -x $gregor ]] || { echo "missing $gregor: cmake --build $build --target gregor" >&2; exit 2; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/zookeeper.sh
+source "$(dirname "$0")/zookeeper.sh"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-zk_port=$(free_port)
-mkdir -p "$work/zk"
-printf 'tickTime=2000\ndataDir=%s/zk\nclientPort=%s\nadmin.enableServer=false\n4lw.commands.whitelist=*\n' \
-  "$work" "$zk_port" > "$work/zoo.cfg"
-java -Xmx256m -cp "/usr/share/java/*:/etc/zookeeper/conf" \
-  org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/zoo.cfg" > "$work/zk.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [[ $(echo ruok | nc -q1 127.0.0.1 "$zk_port" 2>/dev/null) == imok ]] && break; sleep 0.2; done
+start_zookeeper "$work"
 
 port=$(free_port)
 printf 'broker.id=1\nlisteners=PLAINTEXT://127.0.0.1:%s\nlog.dirs=%s/data\nzookeeper.connect=127.0.0.1:%s\nauto.create.topics.enable=false\n' \
