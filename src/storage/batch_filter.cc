@@ -207,17 +207,19 @@ result<filter_result> filter_batch(const model::record_batch_header& header, byt
     return res;
 }
 
-result<bool> has_record_without_key(const model::record_batch_header& header, bytes_view batch,
-                                    std::size_t decompressed_bytes_max) {
+result<std::vector<std::int32_t>> records_without_key(const model::record_batch_header& header,
+                                                      bytes_view batch,
+                                                      std::size_t decompressed_bytes_max) {
     GREGOR_TRY(auto records, protocol::batch_records::open(header, batch, decompressed_bytes_max));
     protocol::record_reader reader = records.records();
-    for (;;) {
+    std::vector<std::int32_t> out;
+    for (std::int32_t index = 0;; ++index) {
         GREGOR_TRY(auto next, reader.next());
         if (!next) {
-            return false;
+            return out;
         }
         if (!next->key) {
-            return true;
+            out.push_back(index);
         }
     }
 }

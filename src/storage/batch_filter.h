@@ -40,6 +40,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace gregor::storage {
 
@@ -111,10 +112,11 @@ result<filter_result> filter_batch(const model::record_batch_header& header, byt
                                    const filter_options& options, record_predicate keep,
                                    bytes& out);
 
-// Whether any record of the batch has a null key (Kafka refuses such records in compacted
-// topics: INVALID_RECORD). Stops at the first one: records after it are not checked.
-// Errors: malformed records or compressed bytes (records_errc).
-result<bool> has_record_without_key(const model::record_batch_header& header, bytes_view batch,
-                                    std::size_t decompressed_bytes_max);
+// The indexes (0-based, within the batch) of the records with a null key; empty when every
+// record has one. Kafka refuses such records in compacted topics (INVALID_RECORD, naming
+// the indexes). Errors: malformed records or compressed bytes (records_errc).
+result<std::vector<std::int32_t>> records_without_key(const model::record_batch_header& header,
+                                                      bytes_view batch,
+                                                      std::size_t decompressed_bytes_max);
 
 }  // namespace gregor::storage

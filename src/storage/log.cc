@@ -3,7 +3,7 @@
 #include "storage/log.h"
 
 #include "base/limits.h"
-#include "protocol/records/batch_records.h"
+#include "storage/batch_filter.h"
 #include "storage/errc.h"
 #include "storage/logger.h"
 #include "storage/names.h"
@@ -75,7 +75,6 @@ std::string keyless_message(const std::vector<std::int32_t>& indexes,
 // Kafka's LogValidator.validateKey: a compacted topic refuses the whole record set when a
 // batch holds a record without a key (errc::invalid_record, Kafka's message as detail).
 // Looks inside compressed batches; control batches are left to check_producers.
-// TODO(compaction): use batch_filter's has_record_without_key once both land.
 result<void> check_record_keys(bytes_view records, const model::topic_partition& tp) {
     model::batch_reader batches(records, records.size(), model::count_rule::exact);
     for (;;) {
@@ -86,27 +85,13 @@ result<void> check_record_keys(bytes_view records, const model::topic_partition&
         if ((*next)->header.is_control()) {
             continue;
         }
-        auto batch = protocol::batch_records::open((*next)->header, (*next)->bytes,
-                                                   limits::decompressed_batch_bytes_max);
-        if (!batch) {
-            return error(errc::invalid_batch, batch.err().to_string());
+        auto keyless = records_without_key((*next)->header, (*next)->bytes,
+                                           limits::decompressed_batch_bytes_max);
+        if (!keyless) {
+            return error(errc::invalid_batch, keyless.err().to_string());
         }
-        auto reader = batch->records();
-        std::vector<std::int32_t> keyless;
-        for (std::int32_t index = 0;; ++index) {
-            auto r = reader.next();
-            if (!r) {
-                return error(errc::invalid_batch, r.err().to_string());
-            }
-            if (!*r) {
-                break;
-            }
-            if (!(*r)->key) {
-                keyless.push_back(index);
-            }
-        }
-        if (!keyless.empty()) {
-            return error(errc::invalid_record, keyless_message(keyless, tp));
+        if (!keyless->empty()) {
+            return error(errc::invalid_record, keyless_message(*keyless, tp));
         }
     }
 }
