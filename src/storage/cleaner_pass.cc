@@ -433,18 +433,21 @@ result<void> clean_group(file_system& fs, const clean_job& job, const key_offset
 // Removes every `.cleaned` file the pass may have created.
 void remove_outputs(file_system& fs, const clean_job& job) {
     for (const auto& s : job.segments) {
-        for (auto kind :
-             {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
-            auto p =
-                path_join(job.dir, segment_file_name(s.base, kind) + std::string(cleaned_suffix));
-            if (fs.exists(p)) {
-                ignore_error(fs.remove(p), "a .cleaned leftover is removed at next open");
-            }
-        }
+        remove_cleaned_files(fs, job.dir, s.base);
     }
 }
 
 }  // namespace
+
+void remove_cleaned_files(file_system& fs, const std::string& dir, model::offset base) {
+    for (auto kind :
+         {segment_file_kind::log, segment_file_kind::index, segment_file_kind::time_index}) {
+        auto p = path_join(dir, segment_file_name(base, kind) + std::string(cleaned_suffix));
+        if (fs.exists(p)) {
+            ignore_error(fs.remove(p), "a .cleaned leftover is removed at next open");
+        }
+    }
+}
 
 result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset_map& map,
                                const clean_buffers& b, io_throttle& throttle) {

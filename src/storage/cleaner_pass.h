@@ -143,6 +143,10 @@ struct clean_buffers {
     std::size_t max_batch_bytes = 16 * 1024 * 1024;
 };
 
+// Removes the `.cleaned` files of the output segment at `base` in `dir`, if any (an abandoned
+// or dropped pass; whatever cannot be removed now goes at the next open).
+void remove_cleaned_files(file_system& fs, const std::string& dir, model::offset base);
+
 // Runs the pass (see the file comment). Returns errc::closed when aborted, errc::corrupt_segment
 // for a batch that fails its CRC or does not parse, errc::invalid_config when the map cannot
 // hold the keys of one batch, or the file system's error. `map` is cleared first.

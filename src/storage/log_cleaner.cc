@@ -200,11 +200,6 @@ void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,
     tick(last_now_);
 }
 
-model::offset log_cleaner::checkpoint_of(const model::topic_partition& tp) const {
-    auto it = status_.find(tp);
-    return it == status_.end() ? model::offset(0) : it->second.first_dirty;
-}
-
 void log_cleaner::write_checkpoint(const std::string& log_dir) {
     offset_map entries;
     for (const auto& [tp, st] : status_) {

@@ -92,7 +92,6 @@ private:
                model::timestamp_ms now);
     void finished(std::size_t index, std::shared_ptr<clean_job> job, result<clean_result> r);
     void write_checkpoint(const std::string& log_dir);
-    model::offset checkpoint_of(const model::topic_partition& tp) const;
 
     log_manager& logs_;
     file_system& fs_;

@@ -116,15 +116,6 @@ result<void> rename_segment(file_system& fs, const std::string& dir, model::offs
     return ok();
 }
 
-void remove_cleaned(file_system& fs, const std::string& dir, const clean_result& done) {
-    for (const auto& g : done.groups) {
-        for (auto kind : kinds_log_last) {
-            ignore_error(fs.remove(file_of(dir, g.base, kind, cleaned_suffix)),
-                         "a .cleaned leftover is removed at next open");
-        }
-    }
-}
-
 }  // namespace
 
 result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
@@ -138,7 +129,9 @@ result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
                it->second->size_bytes() == s.size && it->second->log_file() == s.log_file;
     }
     if (!same) {
-        remove_cleaned(*ctx_.fs, dir_, done);
+        for (const auto& g : done.groups) {
+            remove_cleaned_files(*ctx_.fs, dir_, g.base);
+        }
         return error(errc::closed,
                      fmt::format("{}: the log changed while it was cleaned; result dropped", tp_));
     }
