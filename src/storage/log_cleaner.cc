@@ -59,6 +59,36 @@ std::optional<cleaner_log_status> log_cleaner::status(const model::topic_partiti
     return it->second;
 }
 
+std::optional<std::pair<cleanable_range, bool>> log_cleaner::measure(
+    const model::topic_partition& tp, log& l, model::timestamp_ms now) {
+    if (l.offline() || !l.config().compact) {
+        return std::nullopt;
+    }
+    auto& st = status_[tp];
+    if (st.in_progress) {
+        return std::nullopt;
+    }
+    auto lifetime = l.lifetime();
+    if (st.log_seen && st.log.lock() != lifetime.lock()) {
+        st = cleaner_log_status{};  // deleted and created again: nothing is clean
+    }
+    st.log_seen = true;
+    st.log = lifetime;
+    if (st.uncleanable) {
+        return std::nullopt;
+    }
+    if (auto cut = l.take_truncation_point()) {
+        st.first_dirty = std::min(st.first_dirty, *cut);
+    }
+    auto upper = bound_ ? bound_(tp).value_or(l.log_end_offset()) : l.log_end_offset();
+    auto range = l.cleanable(st.first_dirty, upper, now);
+    bool horizon_due = st.next_horizon && now >= *st.next_horizon;
+    bool due = range.dirty_bytes > 0 &&
+               (range.overdue || range.dirty_ratio() > l.config().min_cleanable_dirty_ratio);
+    bool eligible = due || (horizon_due && range.clean_bytes + range.dirty_bytes > 0);
+    return std::pair{range, eligible};
+}
+
 std::size_t log_cleaner::tick(model::timestamp_ms now) {
     last_now_ = now;
     if (stopped_ || slots_.empty()) {
@@ -71,37 +101,14 @@ std::size_t log_cleaner::tick(model::timestamp_ms now) {
     };
     std::vector<candidate> eligible;
     double max_ratio = 0;
-    for (const auto& tp : logs_.partitions()) {
-        auto* l = logs_.get(tp);
-        if (l == nullptr || l->offline() || !l->config().compact) {
-            continue;
+    logs_.for_each_log([&](const model::topic_partition& tp, log& l) {
+        if (auto range = measure(tp, l, now)) {
+            max_ratio = std::max(max_ratio, range->first.dirty_ratio());
+            if (range->second) {
+                eligible.push_back({range->first.dirty_ratio(), tp, range->first});
+            }
         }
-        auto& st = status_[tp];
-        if (st.in_progress) {
-            continue;
-        }
-        auto lifetime = l->lifetime();
-        if (st.log_seen && st.log.lock() != lifetime.lock()) {
-            st = cleaner_log_status{};  // deleted and created again: nothing is clean
-        }
-        st.log_seen = true;
-        st.log = lifetime;
-        if (st.uncleanable) {
-            continue;
-        }
-        if (auto cut = l->take_truncation_point()) {
-            st.first_dirty = std::min(st.first_dirty, *cut);
-        }
-        auto upper = bound_ ? bound_(tp).value_or(l->log_end_offset()) : l->log_end_offset();
-        auto range = l->cleanable(st.first_dirty, upper, now);
-        max_ratio = std::max(max_ratio, range.dirty_ratio());
-        bool horizon_due = st.next_horizon && now >= *st.next_horizon;
-        bool due = range.dirty_bytes > 0 &&
-                   (range.overdue || range.dirty_ratio() > l->config().min_cleanable_dirty_ratio);
-        if (due || (horizon_due && range.clean_bytes + range.dirty_bytes > 0)) {
-            eligible.push_back({range.dirty_ratio(), tp, range});
-        }
-    }
+    });
     max_dirty_ratio_ = max_ratio;
     std::sort(eligible.begin(), eligible.end(),
               [](const candidate& a, const candidate& b) { return a.ratio > b.ratio; });

@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gregor::storage {
@@ -88,6 +89,10 @@ private:
         std::optional<model::topic_partition> busy;
     };
 
+    // A compacted log's dirty section, and whether it is eligible now; nullopt when the log
+    // is not one to look at (not compacted, offline, being cleaned, uncleanable).
+    std::optional<std::pair<cleanable_range, bool>> measure(const model::topic_partition& tp,
+                                                            class log& l, model::timestamp_ms now);
     void start(worker_slot& slot, std::size_t index, class log& l, const cleanable_range& range,
                model::timestamp_ms now);
     void finished(std::size_t index, std::shared_ptr<clean_job> job, result<clean_result> r);

@@ -235,6 +235,13 @@ result<void> log_manager::remove(const model::topic_partition& tp) {
     return ok();
 }
 
+void log_manager::for_each_log(
+    const std::function<void(const model::topic_partition&, storage::log&)>& fn) {
+    for (auto& [tp, e] : logs_) {
+        fn(tp, *e.log);
+    }
+}
+
 std::vector<model::topic_partition> log_manager::partitions() const {
     std::vector<model::topic_partition> out;
     for (const auto& [tp, e] : logs_) {

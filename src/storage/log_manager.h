@@ -68,6 +68,9 @@ public:
     // Removes the log and its directory (topic deletion, StopReplica with delete).
     result<void> remove(const model::topic_partition& tp);
     std::vector<model::topic_partition> partitions() const;
+    // Calls `fn` with every log, in no particular order (no copy, no sort: the cleaner's
+    // per-second look at a broker with many partitions). `fn` must not add or remove logs.
+    void for_each_log(const std::function<void(const model::topic_partition&, storage::log&)>& fn);
 
     void set_dir_failure_listener(dir_failure_listener fn) { on_dir_failure_ = std::move(fn); }
     // Takes `dir_index`'s dir offline because of `cause` (idempotent). Called by the logs'
