@@ -23,17 +23,13 @@ cleanable_range log::cleanable(model::offset checkpoint, model::offset upper_bou
     auto limit = std::min(upper_bound, active().base_offset());
     // min.compaction.lag.ms: records newer than the lag stay as they are.
     if (cfg_.min_compaction_lag_ms > 0) {
-        for (auto& [base, seg] : segments_) {
-            if (base >= limit) {
-                break;
+        for (auto it = segments_.begin(); it != segments_.end() && it->first < limit; ++it) {
+            if (std::next(it)->first <= r.first_dirty) {
+                continue;  // (never the last segment: limit is at most the active one's base)
             }
-            auto next = std::next(segments_.find(base))->first;
-            if (next <= r.first_dirty) {
-                continue;
-            }
-            auto ts = seg->max_timestamp();
+            auto ts = it->second->max_timestamp();
             if (!ts || ts->timestamp() > now() - cfg_.min_compaction_lag_ms) {
-                limit = std::min(limit, base);
+                limit = std::min(limit, it->first);
                 break;
             }
         }

@@ -433,6 +433,32 @@ TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
 INSTANTIATE_TEST_SUITE_P(cleaner, damaged_cleaner_fixture, ::testing::Values(true, false),
                          [](const auto& p) { return p.param ? "clean_section" : "dirty_section"; });
 
+TEST_F(cleaner_fixture, compaction_lags_bound_what_is_cleanable_and_when) {
+    open(true);
+    for (int i = 0; i < 60; ++i) {
+        append({{"k" + std::to_string(i % 3), "old-" + std::to_string(i)}});
+    }
+    now += 10'000;
+    for (int i = 0; i < 60; ++i) {
+        append({{"k" + std::to_string(i % 3), "new-" + std::to_string(i)}});
+    }
+    auto lagged = cfg;
+    lagged.min_compaction_lag_ms = 5'000;
+    lg->set_config(lagged);
+    auto r = lg->cleanable(off(0), lg->log_end_offset(), ts(now));
+    EXPECT_GT(r.first_uncleanable, off(0)) << "the old records are cleanable";
+    EXPECT_LE(r.first_uncleanable, off(60))
+        << "a segment holding a record newer than min.compaction.lag.ms is not";
+    EXPECT_FALSE(r.overdue) << "max.compaction.lag.ms is unlimited by default";
+    auto forced = cfg;
+    forced.max_compaction_lag_ms = 1'000;
+    lg->set_config(forced);
+    r = lg->cleanable(off(0), lg->log_end_offset(), ts(now));
+    EXPECT_EQ(r.first_uncleanable, lg->segment_bases().back());
+    EXPECT_TRUE(r.overdue) << "the oldest dirty record is past max.compaction.lag.ms";
+    EXPECT_FALSE(lg->cleanable(off(0), lg->log_end_offset(), ts(1'000'500)).overdue);
+}
+
 TEST(io_throttle, holds_the_rate_and_banks_at_most_a_second_of_idle_time) {
     using namespace std::chrono_literals;
     io_throttle t(1000.0);  // bytes per second
