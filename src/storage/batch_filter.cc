@@ -9,6 +9,7 @@
 #include "storage/endian.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace gregor::storage {
@@ -72,15 +73,24 @@ void append_batch(bytes& out, const model::record_batch_header& h, bytes_view bo
 
 // Runs `keep` over every record, collecting the survivors and the counts.
 result<void> scan(const protocol::batch_records& records, record_predicate keep,
-                  std::vector<survivor>& kept, filter_result& res) {
+                  bool keep_last, std::vector<survivor>& kept, filter_result& res) {
     protocol::record_reader reader = records.records();
+    std::optional<survivor> last;  // the last record with a value
     for (;;) {
         GREGOR_TRY(auto next, reader.next());
         if (!next) {
+            if (kept.empty() && keep_last && last) {
+                kept.push_back(*last);
+                res.records_kept = 1;
+                --res.records_dropped;
+            }
             return ok();
         }
         const protocol::record_view& r = *next;
         const filter_record view{records.offset_of(r), r.key, !r.value.has_value()};
+        if (!view.tombstone) {
+            last.emplace(survivor{r.wire, r.timestamp_delta});
+        }
         if (keep(view)) {
             kept.push_back(survivor{r.wire, r.timestamp_delta});
             res.kept_tombstone = res.kept_tombstone || view.tombstone;
@@ -182,7 +192,7 @@ result<filter_result> filter_batch(const model::record_batch_header& header, byt
     // The count is not trusted to size memory: the vector grows past this if it must.
     kept.reserve(static_cast<std::size_t>(std::clamp<std::int32_t>(header.record_count, 0, 4096)));
     filter_result res;
-    GREGOR_TRY_VOID(scan(records, keep, kept, res));
+    GREGOR_TRY_VOID(scan(records, keep, options.keep_last_record, kept, res));
     const std::size_t start = out.size();
     if (kept.empty()) {
         res.kind = options.retain_empty ? filter_kind::empty : filter_kind::dropped;

@@ -86,6 +86,12 @@ struct filter_options {
     bool retain_empty = false;
     // The delete horizon to stamp (now + delete.retention.ms), if any.
     std::optional<model::timestamp_ms> stamp_horizon;
+    // When no record survives, keep the batch's last record with a value anyway (the
+    // cleaner's last batch of a segment: a record, not an empty batch, so that no fetch
+    // answers with empty batches alone, which kafka-python 2.0.2's fetcher cannot take).
+    // Never a tombstone (one past its horizon must go); without such a record, retain_empty
+    // decides.
+    bool keep_last_record = false;
     // Stamp it even if no tombstone survives (a removable transaction marker).
     bool stamp_without_tombstone = false;
 };

@@ -366,7 +366,8 @@ result<void> clean_batch(const clean_job& job, const key_offset_map& map,
     bool producer_last = h.producer() >= 0 && producer != job.producer_last.end() &&
                          producer->second == h.last_offset();
     filter_options opts;
-    opts.retain_empty = (it.last && group_end) || producer_last;
+    opts.keep_last_record = it.last && group_end;
+    opts.retain_empty = opts.keep_last_record || producer_last;
     if (!horizon) {
         opts.stamp_horizon = model::timestamp_ms(job.now() + job.cfg.delete_retention_ms);
     }

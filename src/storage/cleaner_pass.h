@@ -13,9 +13,11 @@
 //    segment.bytes and the index limits, into `<base>.log.cleaned` files (plus indexes)
 //    named after each group's first segment. A record survives iff it is the latest of
 //    its key (or beyond what the map covers) and is not a tombstone whose delete horizon
-//    passed; keyless records go. The last batch of every segment is kept, empty if need
-//    be, so every output ends exactly where its successor begins (offsets never change,
-//    and recovery can still tell a cleaned segment from one whose tail vanished), and so
+//    passed; keyless records go. The last batch of every output keeps at least its last
+//    record with a value (a stale one if need be; empty if it holds only tombstones: no fetch then answers with empty batches alone, which
+//    kafka-python 2.0.2 cannot take), so every output ends exactly where its successor
+//    begins (offsets never change, and recovery can still tell a cleaned segment from one
+//    whose tail vanished), and so
 //    is the last batch of every producer still in the producer state (Kafka's
 //    RETAIN_EMPTY: sequence numbers survive). Tombstones kept for the first time get the
 //    delete horizon now + delete.retention.ms (KIP-534).

@@ -265,6 +265,24 @@ TEST(batch_filter, all_dropped_writes_nothing_or_an_empty_batch) {
     }
 }
 
+TEST(batch_filter, keep_last_record_keeps_the_last_one_when_nothing_else_survives) {
+    const auto none = [](const filter_record&) { return false; };
+    for (compression_type codec : all_codecs) {
+        const auto specs = specs_of(12);
+        const bytes batch = protocol::testing::build(specs, options_of(codec));
+        auto opts = opts_with(true);
+        opts.keep_last_record = true;
+        const filtered f = run(batch, none, opts);
+        EXPECT_EQ(f.res.kind, filter_kind::rebuilt);
+        EXPECT_EQ(f.res.records_kept, 1);
+        EXPECT_EQ(f.res.records_dropped, 11);
+        expect_survivors(header_of(batch), f.out, specs, {11});
+        // When some record survives, the option changes nothing.
+        const auto first = [](const filter_record& r) { return r.offset() % 12 == 0; };
+        EXPECT_EQ(run(batch, first, opts).out, run(batch, first, opts_with(true)).out);
+    }
+}
+
 TEST(batch_filter, the_delete_horizon_is_stamped_once_and_keeps_absolute_timestamps) {
     const model::timestamp_ms horizon{1'800'000'000'000};
     const auto specs = specs_of(20);
