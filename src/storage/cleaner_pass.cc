@@ -343,10 +343,30 @@ struct group_writer {
     }
 };
 
+// What phase 2 knows of the records phase 1 left latest: the offsets the map holds, when
+// it could list them (key_offset_map::held_offsets).
+struct latest_records {
+    const key_offset_map& map;
+    std::optional<std::vector<model::offset>> offsets;
+
+    // True when `h` needs no reading: a data batch wholly inside the section the map
+    // indexed (every key there is in the map, at its latest offset) that holds none of
+    // those offsets, so each of its records is obsolete or keyless.
+    bool obsolete(const clean_job& job, const model::record_batch_header& h) const {
+        if (!offsets || h.is_control() || h.base_offset < job.first_dirty ||
+            h.last_offset() > map.latest_offset()) {
+            return false;
+        }
+        auto at = std::lower_bound(offsets->begin(), offsets->end(), h.base_offset);
+        return at == offsets->end() || *at > h.last_offset();
+    }
+};
+
 // Phase 2 for one batch: filters it into `w`.
-result<void> clean_batch(const clean_job& job, const key_offset_map& map,
+result<void> clean_batch(const clean_job& job, const latest_records& latest,
                          const source_reader::item& it, bool group_end, group_writer& w,
                          clean_result& res) {
+    const auto& map = latest.map;
     const auto& h = it.header;
     auto horizon = delete_horizon(h);
     bool drop_tombstones = horizon && job.now >= *horizon;
@@ -368,6 +388,10 @@ result<void> clean_batch(const clean_job& job, const key_offset_map& map,
     filter_options opts;
     opts.keep_last_record = it.last && group_end;
     opts.retain_empty = opts.keep_last_record || producer_last;
+    if (!opts.retain_empty && latest.obsolete(job, h)) {
+        ++res.stats.batches_dropped_unread;  // what filter_batch would drop, undecompressed
+        return ok();
+    }
     if (!horizon) {
         opts.stamp_horizon = model::timestamp_ms(job.now() + job.cfg.delete_retention_ms);
     }
@@ -389,7 +413,7 @@ result<void> clean_batch(const clean_job& job, const key_offset_map& map,
     return ok();
 }
 
-result<void> clean_group(file_system& fs, const clean_job& job, const key_offset_map& map,
+result<void> clean_group(file_system& fs, const clean_job& job, const latest_records& latest,
                          const clean_buffers& b, io_throttle& throttle,
                          const std::vector<std::size_t>& members, clean_result& res) {
     segment_options so;
@@ -414,7 +438,7 @@ result<void> clean_group(file_system& fs, const clean_job& job, const key_offset
                 break;
             }
             res.stats.records_read += static_cast<std::uint64_t>(it->header.record_count);
-            GREGOR_TRY_VOID(clean_batch(job, map, *it, group_end, w, res));
+            GREGOR_TRY_VOID(clean_batch(job, latest, *it, group_end, w, res));
             if (w.pending.size() >= w.flush_at) {
                 GREGOR_TRY_VOID(w.flush(throttle, res.stats));
             }
@@ -461,8 +485,9 @@ result<clean_result> run_clean(file_system& fs, const clean_job& job, key_offset
     res.end_offset = *end;
     auto t1 = std::chrono::steady_clock::now();
     auto groups = group_segments(job, res.end_offset);
+    const latest_records latest{map, map.held_offsets()};
     for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-        auto r = clean_group(fs, job, map, b, throttle, groups[gi], res);
+        auto r = clean_group(fs, job, latest, b, throttle, groups[gi], res);
         if (!r) {
             remove_outputs(fs, job);
             return r.err();

@@ -21,6 +21,9 @@
 //    is the last batch of every producer still in the producer state (Kafka's
 //    RETAIN_EMPTY: sequence numbers survive). Tombstones kept for the first time get the
 //    delete horizon now + delete.retention.ms (KIP-534).
+//    A batch wholly inside the indexed section that holds none of the offsets the map
+//    holds is dropped without being decompressed or parsed (every key there is in the map,
+//    so none of its records is a latest one), when the map can list them.
 // 3. The outputs are fsynced. The owner swaps them in (log::finish_clean).
 //
 // The pass never touches the live segments' files and never writes outside `.cleaned`
@@ -110,6 +113,9 @@ struct clean_stats {
     std::uint64_t records_indexed = 0;  // phase 1: the dirty section's records
     std::uint64_t records_read = 0;     // phase 2: the records recopied
     std::uint64_t records_kept = 0;
+    // Phase 2's batches dropped without decompressing or parsing them: none of their
+    // records was the latest of its key (key_offset_map::held_offsets).
+    std::uint64_t batches_dropped_unread = 0;
     std::uint64_t keys_indexed = 0;  // map entries after indexing
     double map_utilization = 0;
     std::uint64_t tombstones_kept = 0;

@@ -232,6 +232,23 @@ model::offset key_offset_map::get(const hashed_key& k) const {
     return model::offset{s->offset};
 }
 
+std::optional<std::vector<model::offset>> key_offset_map::held_offsets() const {
+    const std::size_t need = table_slots_ * slot_bytes + size_ * sizeof(std::int64_t);
+    if (table_slots_ == max_slots_ || need > reserved_bytes()) {
+        return std::nullopt;
+    }
+    std::vector<model::offset> out;
+    out.reserve(size_);
+    for (std::size_t i = 0; i < table_slots_; ++i) {
+        const slot& s = table_[i];
+        if (s.lo != 0 || s.hi != 0) {
+            out.emplace_back(s.offset);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 double key_offset_map::utilization() const {
     return max_slots_ == 0 ? 0.0 : static_cast<double>(size_) / static_cast<double>(max_slots_);
 }

@@ -48,6 +48,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace gregor::storage {
 
@@ -101,6 +103,12 @@ public:
     // size() / slots() (0 for a map without slots).
     double utilization() const;
     bool full() const { return size_ >= capacity_; }
+
+    // The offsets the map holds, ascending, while the current table is not the largest
+    // (the tables touched so far then take at most 3/16 of the budget, and the list, 8
+    // bytes a key, fits beside them); nullopt once it is. The cleaner uses it to drop a
+    // batch that holds no key's latest record without decompressing it.
+    std::optional<std::vector<model::offset>> held_offsets() const;
 
     // Empties the map, goes back to the first table and resets latest_offset() to -1,
     // keeping the region.

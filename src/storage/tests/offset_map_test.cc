@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -215,6 +217,35 @@ TEST(offset_map, a_full_map_at_its_largest_table_refuses_new_keys) {
     EXPECT_TRUE(m.put(as_key("k5"), offset(9)));
     EXPECT_EQ(m.get(as_key("k5")), offset(9));
     EXPECT_EQ(m.get(as_key("new")), offset(-1));
+}
+
+TEST(offset_map, held_offsets_are_listed_ascending_until_the_largest_table) {
+    key_offset_map m(24 * 4'000, 0.9, 8);  // tables 8 .. 256, then 3,744
+    EXPECT_EQ(m.held_offsets(), std::vector<offset>{});
+    std::mt19937_64 rng(3);
+    std::unordered_map<std::string, std::int64_t> model;
+    for (std::int64_t o = 0; m.table_slots() < m.slots(); ++o) {
+        auto key = "k" + std::to_string(rng() % 400);
+        ASSERT_TRUE(m.put(as_key(key), offset(o)));
+        model[key] = o;
+        if (m.table_slots() == m.slots()) {
+            break;
+        }
+        std::vector<offset> want;
+        for (const auto& [k, v] : model) {
+            want.emplace_back(v);
+        }
+        std::sort(want.begin(), want.end());
+        auto got = m.held_offsets();
+        ASSERT_TRUE(got) << "table " << m.table_slots() << " of " << m.slots();
+        ASSERT_EQ(*got, want);
+    }
+    EXPECT_EQ(m.held_offsets(), std::nullopt) << "no room beside the largest table";
+    m.clear();
+    EXPECT_EQ(m.held_offsets(), std::vector<offset>{});
+    key_offset_map single(64 * 1024, 0.9);  // one table of the whole budget
+    ASSERT_TRUE(single.put(as_key("a"), offset(1)));
+    EXPECT_EQ(single.held_offsets(), std::nullopt);
 }
 
 TEST(offset_map, clear_after_growth_goes_back_to_the_first_table) {
