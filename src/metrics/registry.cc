@@ -1,0 +1,167 @@
+#include "metrics/registry.h"
+
+#include <chrono>
+#include <prometheus/text_serializer.h>
+
+namespace gregor::metrics {
+
+registry::registry() : reg_(std::make_shared<prometheus::Registry>()) {}
+
+prometheus::Family<prometheus::Gauge>& registry::gauge_family(const std::string& name,
+                                                              const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*reg_);
+}
+
+prometheus::Family<prometheus::Counter>& registry::counter_family(const std::string& name,
+                                                                  const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*reg_);
+}
+
+prometheus::Family<prometheus::Summary>& registry::summary_family(const std::string& name,
+                                                                  const std::string& help) {
+    return prometheus::BuildSummary().Name(name).Help(help).Register(*reg_);
+}
+
+prometheus::Gauge& registry::gauge(const std::string& name, const std::string& help) {
+    return gauge_family(name, help).Add({});
+}
+
+prometheus::Counter& registry::counter(const std::string& name, const std::string& help) {
+    return counter_family(name, help).Add({});
+}
+
+void registry::on_scrape(std::function<void()> hook) {
+    hooks_.push_back(std::move(hook));
+}
+
+std::string registry::scrape() {
+    for (const auto& h : hooks_) {
+        h();
+    }
+    return prometheus::TextSerializer().Serialize(reg_->Collect());
+}
+
+prometheus::Summary::Quantiles kafka_quantiles() {
+    return {{0.5, 0.05}, {0.75, 0.02}, {0.95, 0.01}, {0.98, 0.005}, {0.99, 0.001}, {0.999, 0.0001}};
+}
+
+namespace {
+// Kafka's newest API key is below this; a larger key (never dispatched) is not recorded.
+constexpr std::size_t api_keys_max = 128;
+constexpr std::size_t versions_max = 32;
+// Yammer's reservoir favours about the last five minutes.
+constexpr std::chrono::seconds quantile_window{300};
+constexpr int quantile_buckets = 5;
+}  // namespace
+
+request_metrics::request_metrics(registry& r)
+    : requests_(r.counter_family("kafka_network_requestmetrics_requests_total",
+                                 "Requests answered, by API (request) and version")),
+      total_time_(r.summary_family("kafka_network_requestmetrics_totaltimems",
+                                   "Time from a request's arrival to its response, in ms")),
+      by_version_(api_keys_max * versions_max, nullptr),
+      by_api_(api_keys_max, nullptr) {}
+
+void request_metrics::record(std::int16_t api_key, std::string_view api, std::int16_t version,
+                             double total_ms) {
+    if (api_key < 0 || static_cast<std::size_t>(api_key) >= api_keys_max || version < 0 ||
+        static_cast<std::size_t>(version) >= versions_max) {
+        return;
+    }
+    const auto k = static_cast<std::size_t>(api_key);
+    auto& c = by_version_[k * versions_max + static_cast<std::size_t>(version)];
+    if (c == nullptr) {
+        c = &requests_.Add({{"request", std::string(api)}, {"version", std::to_string(version)}});
+    }
+    c->Increment();
+    auto& s = by_api_[k];
+    if (s == nullptr) {
+        s = &total_time_.Add({{"request", std::string(api)}}, kafka_quantiles(), quantile_window,
+                             quantile_buckets);
+    }
+    s->Observe(total_ms);
+}
+
+struct topic_metrics::families {
+    prometheus::Family<prometheus::Counter>& messages_in;
+    prometheus::Family<prometheus::Counter>& bytes_in;
+    prometheus::Family<prometheus::Counter>& bytes_out;
+    prometheus::Family<prometheus::Counter>& replication_bytes_out;
+    prometheus::Family<prometheus::Counter>& produce_requests;
+    prometheus::Family<prometheus::Counter>& failed_produce_requests;
+    prometheus::Family<prometheus::Counter>& fetch_requests;
+    prometheus::Family<prometheus::Counter>& failed_fetch_requests;
+};
+
+topic_metrics::topic_metrics(registry& r)
+    : f_(std::make_shared<families>(families{
+          r.counter_family("kafka_server_brokertopicmetrics_messagesin_total",
+                           "Records appended by this leader from produce requests"),
+          r.counter_family("kafka_server_brokertopicmetrics_bytesin_total",
+                           "Record bytes appended from produce requests"),
+          r.counter_family("kafka_server_brokertopicmetrics_bytesout_total",
+                           "Record bytes sent to consumers (followers excluded)"),
+          r.counter_family("kafka_server_brokertopicmetrics_replicationbytesout_total",
+                           "Record bytes sent to followers"),
+          r.counter_family("kafka_server_brokertopicmetrics_totalproducerequests_total",
+                           "Partitions of produce requests"),
+          r.counter_family("kafka_server_brokertopicmetrics_failedproducerequests_total",
+                           "Partitions of produce requests that failed"),
+          r.counter_family("kafka_server_brokertopicmetrics_totalfetchrequests_total",
+                           "Partitions of consumer fetch requests"),
+          r.counter_family("kafka_server_brokertopicmetrics_failedfetchrequests_total",
+                           "Partitions of consumer fetch requests that failed"),
+      })),
+      all_(make({})) {}
+
+topic_metrics::series topic_metrics::make(const prometheus::Labels& labels) {
+    return series{&f_->messages_in.Add(labels),      &f_->bytes_in.Add(labels),
+                  &f_->bytes_out.Add(labels),        &f_->replication_bytes_out.Add(labels),
+                  &f_->produce_requests.Add(labels), &f_->failed_produce_requests.Add(labels),
+                  &f_->fetch_requests.Add(labels),   &f_->failed_fetch_requests.Add(labels)};
+}
+
+topic_metrics::series& topic_metrics::of(std::string_view topic) {
+    auto it = topics_.find(std::string(topic));
+    if (it == topics_.end()) {
+        it = topics_.emplace(std::string(topic), make({{"topic", std::string(topic)}})).first;
+    }
+    return it->second;
+}
+
+void topic_metrics::produced(std::string_view topic, std::uint64_t records, std::uint64_t bytes) {
+    auto& t = of(topic);
+    for (auto* s : {&all_, &t}) {
+        s->messages_in->Increment(static_cast<double>(records));
+        s->bytes_in->Increment(static_cast<double>(bytes));
+    }
+}
+
+void topic_metrics::produce_request(std::string_view topic, bool failed) {
+    auto& t = of(topic);
+    for (auto* s : {&all_, &t}) {
+        s->produce_requests->Increment();
+        if (failed) {
+            s->failed_produce_requests->Increment();
+        }
+    }
+}
+
+void topic_metrics::fetched(std::string_view topic, std::uint64_t bytes, bool follower) {
+    auto& t = of(topic);
+    for (auto* s : {&all_, &t}) {
+        (follower ? s->replication_bytes_out : s->bytes_out)->Increment(static_cast<double>(bytes));
+    }
+}
+
+void topic_metrics::fetch_request(std::string_view topic, bool failed) {
+    auto& t = of(topic);
+    for (auto* s : {&all_, &t}) {
+        s->fetch_requests->Increment();
+        if (failed) {
+            s->failed_fetch_requests->Increment();
+        }
+    }
+}
+
+}  // namespace gregor::metrics

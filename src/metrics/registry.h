@@ -1,0 +1,105 @@
+// metrics: the broker's Prometheus metrics, named as the Prometheus JMX exporter's Kafka
+// configuration names Kafka's (kafka_server_replicamanager_underreplicatedpartitions,
+// kafka_controller_kafkacontroller_activecontrollercount, ...), so that dashboards and alert
+// rules written for Kafka work unchanged.
+//
+// prometheus-cpp (Debian's prometheus-cpp-dev) holds the families and writes the text
+// exposition format. Counters and summaries are updated where things happen (atomics, any
+// thread). Gauges that describe state (partition counts, the controller's view, groups) are
+// set by hooks the owner registers, run by scrape() on the scraping thread (the broker's
+// loop), so they read loop-owned state without locks and cost nothing between scrapes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/summary.h>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace gregor::metrics {
+
+class registry {
+public:
+    registry();
+
+    // One unlabeled series of a new family. `name` is the whole Prometheus name.
+    prometheus::Gauge& gauge(const std::string& name, const std::string& help);
+    prometheus::Counter& counter(const std::string& name, const std::string& help);
+    prometheus::Family<prometheus::Gauge>& gauge_family(const std::string& name,
+                                                        const std::string& help);
+    prometheus::Family<prometheus::Counter>& counter_family(const std::string& name,
+                                                            const std::string& help);
+    prometheus::Family<prometheus::Summary>& summary_family(const std::string& name,
+                                                            const std::string& help);
+
+    // Runs before every scrape, in registration order.
+    void on_scrape(std::function<void()> hook);
+    // Runs the hooks, then renders every family (Prometheus text format 0.0.4).
+    std::string scrape();
+
+private:
+    std::shared_ptr<prometheus::Registry> reg_;
+    std::vector<std::function<void()>> hooks_;
+};
+
+// Kafka's quantiles for its histograms and timers (50th to 999th percentile), over a
+// sliding window of about five minutes like Yammer's decaying reservoir.
+prometheus::Summary::Quantiles kafka_quantiles();
+
+// kafka.network:type=RequestMetrics: requests by API name and version, and each API's total
+// time (arrival to response ready) as quantiles in ms.
+class request_metrics {
+public:
+    explicit request_metrics(registry& r);
+    // One answered request. `api` is Kafka's ApiKeys name ("Produce", "Metadata", ...).
+    void record(std::int16_t api_key, std::string_view api, std::int16_t version, double total_ms);
+
+private:
+    prometheus::Family<prometheus::Counter>& requests_;
+    prometheus::Family<prometheus::Summary>& total_time_;
+    // Index api_key * versions_max + version; nullptr until first used.
+    std::vector<prometheus::Counter*> by_version_;
+    std::vector<prometheus::Summary*> by_api_;
+};
+
+// kafka.server:type=BrokerTopicMetrics, for all topics (no label) and per topic.
+class topic_metrics {
+public:
+    explicit topic_metrics(registry& r);
+    // A produce request's records appended to a partition this broker leads.
+    void produced(std::string_view topic, std::uint64_t records, std::uint64_t bytes);
+    // One partition of a produce request, failed or not.
+    void produce_request(std::string_view topic, bool failed);
+    // Record bytes sent in a fetch response: to a consumer, or to a follower (replication).
+    void fetched(std::string_view topic, std::uint64_t bytes, bool follower);
+    // One partition of a consumer's fetch request, failed or not.
+    void fetch_request(std::string_view topic, bool failed);
+
+private:
+    struct series {
+        prometheus::Counter* messages_in = nullptr;
+        prometheus::Counter* bytes_in = nullptr;
+        prometheus::Counter* bytes_out = nullptr;
+        prometheus::Counter* replication_bytes_out = nullptr;
+        prometheus::Counter* produce_requests = nullptr;
+        prometheus::Counter* failed_produce_requests = nullptr;
+        prometheus::Counter* fetch_requests = nullptr;
+        prometheus::Counter* failed_fetch_requests = nullptr;
+    };
+    series make(const prometheus::Labels& labels);
+    series& of(std::string_view topic);
+
+    struct families;
+    std::shared_ptr<families> f_;
+    series all_;
+    std::unordered_map<std::string, series> topics_;
+};
+
+}  // namespace gregor::metrics
