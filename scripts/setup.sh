@@ -13,12 +13,16 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # 128-bit key digests of the log cleaner's offset map
   libxxhash-dev
+  # the metrics registry and text format of /metrics
+  prometheus-cpp-dev
   # allocator of the release build (cmake/allocator.cmake)
   libjemalloc-dev
   # the cluster: ZooKeeper server (needs a JRE, pulled in by the package)
   zookeeper
   # real clients used by the integration tests
   kcat python3-kafka python3-confluent-kafka
+  # a real Prometheus server scrapes a cluster in the metrics integration test
+  prometheus
   # the codecs kafka-python needs to read lz4 and zstd batches
   python3-lz4 python3-zstandard
   # process tools used by the cluster scripts and tests (jq: bench/failover.sh reads pids)

@@ -12,6 +12,7 @@
 #include "broker/logger.h"
 #include "broker/meta_properties.h"
 #include "broker/metadata_cache.h"
+#include "broker/observability.h"
 #include "broker/producer_id_wiring.h"
 #include "broker/replica_fetchers.h"
 #include "broker/replica_manager.h"
@@ -22,6 +23,7 @@
 #include "coord/broker_registration.h"
 #include "coord/zk_client.h"
 #include "group/member_id.h"
+#include "http/server.h"
 #include "net/client.h"
 #include "net/send.h"
 #include "net/server.h"
@@ -119,6 +121,12 @@ struct app::impl {
     std::optional<group::group_service> groups;
     std::optional<producer_id_service> producer_ids;
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
+    // Metrics (and /metrics when gregor.http.listener is set); gauges read the parts above.
+    observability obs{metric_sources{
+        [this]() -> const replica_manager* { return replicas ? &*replicas : nullptr; },
+        [this]() -> const controller::controller* { return ctl ? &*ctl : nullptr; },
+        [this]() -> const group::group_service* { return groups ? &*groups : nullptr; },
+        [this]() -> const storage::log_cleaner* { return cleaner ? &*cleaner : nullptr; }}};
     int exit_code = exit_ok;
     bool stopping = false;
 
@@ -189,6 +197,7 @@ result<void> app::impl::open_storage() {
                          .cluster_id = {},
                          .broker_epoch = model::no_broker_epoch,
                          .now = wall_clock_ms});
+    svc->metrics = &obs;
     start_replication();
     if (zk) {
         start_groups();
@@ -251,8 +260,10 @@ void app::impl::start_replication() {
     fs_settings.socket_timeout = config.replica_socket_timeout;
     fetchers.emplace(ioc, *replicas, cache, fs_settings, wall_clock_ms);
     svc->fetchers = &*fetchers;
-    isr_sender_settings is{config.broker_id, config.inter_broker_listener_name,
-                           config.replica_lag_time_max, config.request_timeout};
+    isr_sender_settings is{
+        config.broker_id, config.inter_broker_listener_name, config.replica_lag_time_max,
+        config.request_timeout,
+        [this](std::size_t before, std::size_t after) { obs.isr_changed(before, after); }};
     isr.emplace(
         ioc, *replicas, cache, is, wall_clock_ms,
         [this]() -> controller::controller* { return ctl ? &*ctl : nullptr; },
@@ -323,7 +334,11 @@ result<void> app::impl::start_server() {
         return valid.err();
     }
     server.emplace(ioc, sc, [this](net::request r) { return dispatch(*svc, std::move(r)); });
-    return server->start();
+    GREGOR_TRY_VOID(server->start());
+    if (config.http_listener) {
+        GREGOR_TRY_VOID(obs.start_http(ioc, *config.http_listener));
+    }
+    return ok();
 }
 
 std::vector<coord::broker_endpoint> app::impl::advertised_endpoints() const {
@@ -497,6 +512,7 @@ void app::impl::start_registration() {
         }
         GREGOR_LOG(broker_log, info, "registered broker {} in cluster {} with broker epoch {}",
                    config.broker_id(), svc->cluster_id, epoch());
+        obs.set_state(broker_state::running);
         follow_config_changes();
         if (!dir_events) {
             dir_events.emplace(ioc, *zk, config.broker_id);
@@ -507,7 +523,8 @@ void app::impl::start_registration() {
         start_controller();
         start_producer_ids();
     };
-    h.on_lost = [] {
+    h.on_lost = [this] {
+        obs.zookeeper_expired();
         GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
     };
     h.on_fatal = [this](const error& e) {
@@ -624,6 +641,7 @@ void app::impl::stop(int code) {
 
 asio::awaitable<void> app::impl::shutdown() {
     GREGOR_LOG(broker_log, info, "shutting down");
+    obs.set_state(broker_state::shutting_down);
     signals.cancel();
     co_await controlled_shutdown();
     if (groups) {
@@ -653,6 +671,7 @@ asio::awaitable<void> app::impl::shutdown() {
     if (server) {
         co_await server->shutdown(5000ms);
     }
+    obs.stop_http();
     registration.reset();
     dir_events.reset();
     if (zk) {
@@ -682,6 +701,13 @@ int app::run() {
         return exit_config;
     }
     m.storage = *settings;
+    if (m.config.http_listener) {
+        if (auto l = http::parse_listener(*m.config.http_listener); !l) {
+            GREGOR_LOG(broker_log, critical, "configuration error: gregor.http.listener: {}",
+                       l.err().detail);
+            return exit_config;
+        }
+    }
     auto stored = stored_broker_id(m.config.log_dirs, m.config.broker_id);
     if (!stored) {
         GREGOR_LOG(broker_log, critical, "{}", stored.err().to_string());

@@ -100,6 +100,8 @@ constexpr std::string_view used_keys[] = {
     "offsets.load.buffer.size",
     "offset.metadata.max.bytes",
     "producer.id.expiration.ms",
+    // gregor's own: the operator HTTP listener (/metrics), host:port; off when unset.
+    "gregor.http.listener",
 };
 
 // Kafka broker keys that gregor accepts but that have no effect: thread pools (gregor runs
@@ -332,6 +334,9 @@ result<void> read_identity(const reader& r, broker_config& c) {
     c.broker_id = model::node_id(id);
     if (r.has("broker.rack")) {
         c.rack = r.text("broker.rack", "");
+    }
+    if (r.has("gregor.http.listener")) {
+        c.http_listener = r.text("gregor.http.listener", "");
     }
     std::string dirs =
         r.has("log.dirs") ? r.text("log.dirs", "") : r.text("log.dir", "/tmp/kafka-logs");

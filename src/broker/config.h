@@ -102,6 +102,9 @@ struct broker_config {
     std::int32_t offsets_load_buffer_size = 5242880;
     std::int32_t offset_metadata_max_bytes = 4096;
 
+    // gregor.http.listener: host:port of the operator HTTP listener (/metrics); unset: off.
+    std::optional<std::string> http_listener;
+
     // Keys that were set but have no effect in gregor, for the start-up log.
     std::vector<std::string> ignored_keys;
     // Every key that was set explicitly, with its value, for the start-up log.

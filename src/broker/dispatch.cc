@@ -2,6 +2,7 @@
 
 #include "broker/handlers/handlers.h"
 #include "broker/logger.h"
+#include "broker/observability.h"
 #include "model/kafka_error.h"
 #include "protocol/reader.h"
 #include "protocol/writer.h"
@@ -69,8 +70,13 @@ asio::awaitable<net::reply> process(services& s, net::request& req,
         co_return net::reply::close();
     }
     request_context ctx{req, h};
+    const auto started = std::chrono::steady_clock::now();
     std::optional<typename Api::response_type> response =
         co_await handle(s, ctx, std::move(*decoded));
+    if (s.metrics != nullptr) {
+        std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+        s.metrics->requests().record(Api::key, Api::name, h.api_version, took.count());
+    }
     if (ctx.close_connection) {
         co_return net::reply::close();
     }

@@ -136,9 +136,15 @@ void isr_sender::apply_answer(const protocol::alter_partition_request& req,
             if (e != kafka_error::none) {
                 p->on_isr_refused(e);
                 state_->quiet_until = clock::now() + 100ms;
-            } else if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch, r.isr,
-                                            p->state().replicas})) {
-                replicas_.notify();
+            } else {
+                const std::size_t before = p->state().isr.size();
+                if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch, r.isr,
+                                         p->state().replicas})) {
+                    replicas_.notify();
+                }
+                if (settings_.on_committed) {
+                    settings_.on_committed(before, p->state().isr.size());
+                }
             }
         }
     }

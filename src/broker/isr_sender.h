@@ -34,6 +34,8 @@ struct isr_sender_settings {
     std::string listener;                        // inter.broker.listener.name
     std::chrono::milliseconds lag_time_max{30000};  // replica.lag.time.max.ms
     std::chrono::milliseconds request_timeout{30000};
+    // Told of every committed ISR change of a led partition (sizes before and after).
+    std::function<void(std::size_t, std::size_t)> on_committed;
 };
 
 class isr_sender {

@@ -31,6 +31,7 @@ namespace gregor::broker {
 class replica_fetchers;
 class topic_configs;
 class producer_id_service;
+class observability;
 
 namespace asio = boost::asio;
 
@@ -55,6 +56,8 @@ struct services {
     // Hands out producer ids (InitProducerId); nullptr when there is no ZooKeeper, and until
     // the broker is registered (InitProducerId answers COORDINATOR_NOT_AVAILABLE then).
     producer_id_service* producer_ids = nullptr;
+    // Metrics fed by the request path; nullptr in tests that do not look at them.
+    observability* metrics = nullptr;
 };
 
 // A record set of the response that lies in a file: dispatch sends the bytes at `data`

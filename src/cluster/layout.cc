@@ -26,6 +26,9 @@ std::string server_properties(const broker_settings& b) {
     out += fmt::format("zookeeper.session.timeout.ms={}\n", b.session_timeout.count());
     out += fmt::format("default.replication.factor={}\n", b.replication_factor);
     out += fmt::format("offsets.topic.replication.factor={}\n", b.replication_factor);
+    if (b.http_port != 0) {
+        out += fmt::format("gregor.http.listener=127.0.0.1:{}\n", b.http_port);
+    }
     return out;
 }
 

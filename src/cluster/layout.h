@@ -38,6 +38,7 @@ struct cluster_layout {
 struct broker_settings {
     std::int32_t id = 0;
     std::uint16_t port = 0;
+    std::uint16_t http_port = 0;  // gregor.http.listener on 127.0.0.1; 0: none
     std::filesystem::path data_dir;
     std::string zookeeper_connect;
     std::chrono::milliseconds session_timeout = demo_session_timeout;

@@ -63,6 +63,9 @@ result<broker_entry> decode_broker(const json& b) {
     GREGOR_TRY(e.port, get_int<std::uint16_t>(b, "port"));
     GREGOR_TRY(e.pid, get_int<pid_t>(b, "pid"));
     GREGOR_TRY(e.stopped_by_user, get_bool(b, "stopped_by_user"));
+    if (b.contains("http_port")) {  // absent in clusters created before metrics existed
+        GREGOR_TRY(e.http_port, get_int<std::uint16_t>(b, "http_port"));
+    }
     if (e.id < 0 || e.port == 0 || e.pid < 0) {
         return bad_field("brokers");
     }
@@ -108,7 +111,8 @@ std::string encode_state(const cluster_state& s) {
         brokers.push_back({{"id", b.id},
                            {"port", b.port},
                            {"pid", b.pid},
-                           {"stopped_by_user", b.stopped_by_user}});
+                           {"stopped_by_user", b.stopped_by_user},
+                           {"http_port", b.http_port}});
     }
     nlohmann::ordered_json j = {
         {"version", 1},

@@ -29,6 +29,8 @@ struct broker_entry {
     pid_t pid = 0;
     // True iff the user stopped it with `gregor cluster kill`; it stays down until `restart`.
     bool stopped_by_user = false;
+    // Its operator HTTP listener (gregor.http.listener: /metrics); 0 until assigned.
+    std::uint16_t http_port = 0;
     bool operator==(const broker_entry&) const = default;
 };
 

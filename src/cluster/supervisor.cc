@@ -34,6 +34,8 @@ constexpr auto progress_interval = 10s;
 constexpr auto stale_grace = 10s;
 // Bounds the attempts to find N distinct free ports.
 constexpr int free_port_attempts = 100;
+// With --base-port P, broker N listens on P + N - 1 and serves /metrics on P + 100 + N - 1.
+constexpr int http_port_offset = 100;
 
 void complain(const std::string& text) {
     std::fprintf(stderr, "gregor cluster: %s\n", text.c_str());
@@ -160,13 +162,18 @@ result<void> supervisor::load_or_create_state() {
                                      layout_.dir.string(), state_.zookeeper_connect));
         }
         say(fmt::format("gregor cluster: resuming the cluster in {}\n", layout_.dir.string()));
+        for (auto& b : state_.brokers) {
+            if (b.http_port == 0) {  // a cluster from before metrics: pick a port now
+                GREGOR_TRY(b.http_port, pick_free_port());
+            }
+        }
     } else {
         state_ = cluster_state{};
         state_.session_timeout_ms = static_cast<std::int32_t>(demo_session_timeout.count());
         state_.zookeeper_managed = options_.zookeeper.empty();
         state_.zookeeper_connect = options_.zookeeper;
         for (std::int32_t id = 1; id <= options_.brokers; ++id) {
-            state_.brokers.push_back({id, 0, 0, false});
+            state_.brokers.push_back({id, 0, 0, false, 0});
         }
         GREGOR_TRY_VOID(assign_new_ports());
     }
@@ -194,9 +201,13 @@ result<void> supervisor::assign_new_ports() {
     for (auto& b : state_.brokers) {
         if (options_.base_port == 0) {
             GREGOR_TRY(b.port, fresh());
+            GREGOR_TRY(b.http_port, fresh());
         } else {
             b.port = static_cast<std::uint16_t>(options_.base_port + b.id - 1);
+            b.http_port =
+                static_cast<std::uint16_t>(options_.base_port + http_port_offset + b.id - 1);
             used.insert(b.port);
+            used.insert(b.http_port);
         }
     }
     if (state_.zookeeper_managed) {
@@ -211,6 +222,12 @@ result<void> supervisor::check_ports() const {
     std::string way_out = resumed_ ? "or use another --dir (this cluster's ports are fixed)"
                                    : "or pick another --base-port (0 picks free ports)";
     for (const auto& b : state_.brokers) {
+        if (b.http_port != 0 && !port_free(b.http_port)) {
+            return error(errc::port_in_use,
+                         fmt::format("port {} (broker {}'s /metrics) is in use; stop what listens "
+                                     "there {}",
+                                     b.http_port, b.id, way_out));
+        }
         if (!port_free(b.port)) {
             return error(errc::port_in_use,
                          fmt::format("port {} (broker {}) is in use; stop what listens there {}",
@@ -294,6 +311,7 @@ result<void> supervisor::start_broker(broker_entry& b) {
     broker_settings s;
     s.id = b.id;
     s.port = b.port;
+    s.http_port = b.http_port;
     s.data_dir = layout_.broker_data(b.id);
     s.zookeeper_connect = state_.zookeeper_connect;
     s.session_timeout = std::chrono::milliseconds(state_.session_timeout_ms);

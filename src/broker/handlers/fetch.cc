@@ -1,6 +1,7 @@
 #include "broker/handlers/fetch.h"
 
 #include "broker/logger.h"
+#include "broker/observability.h"
 #include "model/kafka_error.h"
 #include "storage/errc.h"
 
@@ -160,6 +161,25 @@ std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ct
     return {std::move(out), total};
 }
 
+// Record bytes out per topic (to consumers or, for a follower, replication), and consumer
+// fetch requests per topic partition.
+void count(services& s, const protocol::fetch_request& req, const fetch_response& out) {
+    if (s.metrics == nullptr) {
+        return;
+    }
+    const bool follower = fetching_replica(req) >= model::node_id(0);
+    for (const auto& t : out.responses) {
+        for (const auto& p : t.partitions) {
+            if (p.records && p.records->size() > 0) {
+                s.metrics->topics().fetched(t.topic, p.records->size(), follower);
+            }
+            if (!follower) {
+                s.metrics->topics().fetch_request(t.topic, p.error_code != 0);
+            }
+        }
+    }
+}
+
 bool has_error(const fetch_response& r) {
     return std::any_of(r.responses.begin(), r.responses.end(), [](const auto& t) {
         return std::any_of(t.partitions.begin(), t.partitions.end(),
@@ -181,6 +201,7 @@ handler_result<fetch_response> handle(services& s, request_context& ctx,
         auto [out, total] = read_all(s, ctx, req);
         if (total >= min_bytes || has_error(out) || ctx.request.cancelled() ||
             std::chrono::steady_clock::now() >= deadline) {
+            count(s, req, out);
             co_return std::move(out);
         }
         co_await wait_for_change(s, ctx, deadline);

@@ -2,6 +2,7 @@
 
 #include "broker/handlers/leader_lookup.h"
 #include "broker/logger.h"
+#include "broker/observability.h"
 #include "model/kafka_error.h"
 #include "model/record_batch.h"
 #include "storage/errc.h"
@@ -119,6 +120,12 @@ produce_partition_response append(services& s, request_context& ctx,
         out.error_code = model::to_wire(kafka_error::kafka_storage_error);
         return out;
     }
+    if (s.metrics != nullptr) {
+        const auto& a = appended->appended;
+        s.metrics->topics().produced(
+            tp.topic, static_cast<std::uint64_t>(a.last_offset() - a.first_offset() + 1),
+            data.size());
+    }
     out.base_offset = appended->appended.first_offset;
     out.log_append_time_ms = appended->appended.log_append_time;
     out.log_start_offset = part->log().log_start_offset();
@@ -185,6 +192,9 @@ handler_result<produce_response> handle(services& s, request_context& ctx,
                 }
             }
             failed = failed || r.error_code != 0;
+            if (s.metrics != nullptr) {
+                s.metrics->topics().produce_request(topic.name, r.error_code != 0);
+            }
         }
     }
     if (appended) {

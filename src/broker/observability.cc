@@ -1,0 +1,157 @@
+#include "broker/observability.h"
+
+#include "broker/logger.h"
+#include "broker/replica_manager.h"
+#include "controller/context.h"
+#include "controller/controller.h"
+#include "group/service.h"
+#include "storage/log_cleaner.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace gregor::broker {
+
+observability::observability(metric_sources sources)
+    : sources_(std::move(sources)),
+      requests_(registry_),
+      topics_(registry_),
+      isr_shrinks_(registry_.counter("kafka_server_replicamanager_isrshrinks_total",
+                                     "ISR shrinks of partitions this broker leads")),
+      isr_expands_(registry_.counter("kafka_server_replicamanager_isrexpands_total",
+                                     "ISR expansions of partitions this broker leads")),
+      zk_expires_(registry_.counter("kafka_server_sessionexpirelistener_zookeeperexpires_total",
+                                    "ZooKeeper session expirations")) {
+    add_replica_gauges();
+    add_controller_gauges();
+    add_other_gauges();
+}
+
+void observability::isr_changed(std::size_t before, std::size_t after) {
+    if (after < before) {
+        isr_shrinks_.Increment();
+    } else if (after > before) {
+        isr_expands_.Increment();
+    }
+}
+
+void observability::add_replica_gauges() {
+    auto g = [this](const char* name, const char* help) -> prometheus::Gauge* {
+        return &registry_.gauge(fmt::format("kafka_server_replicamanager_{}", name), help);
+    };
+    std::array<prometheus::Gauge*, 6> gs{
+        g("partitioncount", "Partitions with a replica on this broker"),
+        g("leadercount", "Partitions this broker leads"),
+        g("underreplicatedpartitions", "Led partitions whose ISR is smaller than their replicas"),
+        g("underminisrpartitioncount", "Led partitions whose ISR is below min.insync.replicas"),
+        g("atminisrpartitioncount", "Led partitions whose ISR is exactly min.insync.replicas"),
+        g("offlinereplicacount", "Replicas in an offline log dir"),
+    };
+    registry_.on_scrape([this, gs] {
+        std::array<double, 6> v{};
+        if (const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr) {
+            rm->for_each([&](replication::partition& p) {
+                v[0] += 1;
+                if (rm->offline(p.tp())) {
+                    v[5] += 1;
+                }
+                if (!p.is_leader()) {
+                    return;
+                }
+                const auto& st = p.state();
+                auto isr = static_cast<std::int64_t>(st.isr.size());
+                auto min = static_cast<std::int64_t>(p.config().min_insync_replicas);
+                v[1] += 1;
+                v[2] += isr < static_cast<std::int64_t>(st.replicas.size()) ? 1 : 0;
+                v[3] += isr < min ? 1 : 0;
+                v[4] += isr == min ? 1 : 0;
+            });
+        }
+        for (std::size_t i = 0; i < gs.size(); ++i) {
+            gs[i]->Set(v[i]);
+        }
+    });
+}
+
+void observability::add_controller_gauges() {
+    auto g = [this](const char* name, const char* help) -> prometheus::Gauge* {
+        return &registry_.gauge(fmt::format("kafka_controller_kafkacontroller_{}", name), help);
+    };
+    std::array<prometheus::Gauge*, 6> gs{
+        g("activecontrollercount", "1 on the active controller, 0 elsewhere"),
+        g("offlinepartitionscount", "Partitions without a live leader (active controller only)"),
+        g("globaltopiccount", "Topics in the cluster (active controller only)"),
+        g("globalpartitioncount", "Partitions in the cluster (active controller only)"),
+        g("activebrokercount", "Registered brokers (active controller only)"),
+        g("preferredreplicaimbalancecount",
+          "Partitions not led by their preferred replica (active controller only)"),
+    };
+    registry_.on_scrape([this, gs] {
+        std::array<double, 6> v{};
+        const controller::controller* c = sources_.controller ? sources_.controller() : nullptr;
+        if (c != nullptr && c->active()) {
+            const auto& ctx = c->context();
+            v[0] = 1;
+            v[2] = static_cast<double>(ctx.topics.size());
+            v[4] = static_cast<double>(ctx.brokers.size());
+            for (const auto& [name, t] : ctx.topics) {
+                for (const auto& [id, p] : t.partitions) {
+                    v[3] += 1;
+                    model::node_id leader = p.state.leader;
+                    model::topic_partition tp{name, id};
+                    if (!t.deleting &&
+                        (leader < model::node_id(0) || !ctx.replica_online(leader, tp))) {
+                        v[1] += 1;
+                    }
+                    if (!p.replicas.empty() && leader != p.replicas.front()) {
+                        v[5] += 1;
+                    }
+                }
+            }
+        }
+        for (std::size_t i = 0; i < gs.size(); ++i) {
+            gs[i]->Set(v[i]);
+        }
+    });
+}
+
+void observability::add_other_gauges() {
+    auto& groups = registry_.gauge("kafka_coordinator_group_groupmetadatamanager_numgroups",
+                                   "Groups this broker coordinates");
+    auto& offsets = registry_.gauge("kafka_coordinator_group_groupmetadatamanager_numoffsets",
+                                    "Committed offsets this broker holds as coordinator");
+    auto& dirty = registry_.gauge("kafka_log_logcleanermanager_max_dirty_percent",
+                                  "Dirty share of the dirtiest compacted log at the last look, %");
+    auto& state = registry_.gauge("kafka_server_kafkaserver_brokerstate",
+                                  "1 starting, 3 running, 7 shutting down (Kafka's BrokerState)");
+    registry_.on_scrape([this, &groups, &offsets, &dirty, &state] {
+        const group::group_service* gs = sources_.groups ? sources_.groups() : nullptr;
+        groups.Set(gs != nullptr ? static_cast<double>(gs->coordinator().group_count()) : 0);
+        offsets.Set(gs != nullptr ? static_cast<double>(gs->committed_offsets()) : 0);
+        const storage::log_cleaner* lc = sources_.cleaner ? sources_.cleaner() : nullptr;
+        dirty.Set(lc != nullptr ? 100.0 * lc->max_dirty_ratio() : 0);
+        state.Set(static_cast<int>(state_));
+    });
+}
+
+result<std::string> observability::start_http(net::asio::io_context& ioc,
+                                              const std::string& listener) {
+    GREGOR_TRY(auto cfg, http::parse_listener(listener));
+    http_.emplace(ioc, cfg);
+    http_->add_route("/metrics", [this](const http::request&) {
+        return http::response{200, "text/plain; version=0.0.4; charset=utf-8", scrape()};
+    });
+    GREGOR_TRY_VOID(http_->start());
+    auto where = fmt::format("{}:{}", cfg.host, http_->port());
+    GREGOR_LOG(broker_log, info, "metrics at http://{}/metrics", where);
+    return where;
+}
+
+void observability::stop_http() {
+    if (http_) {
+        http_->stop();
+    }
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,80 @@
+// The broker's metrics and its operator HTTP listener (gregor.http.listener), wired to the
+// broker's parts. Counters are fed by the request path (dispatch, Produce, Fetch, the ISR
+// sender, the ZooKeeper registration); gauges are computed at each scrape, on the loop, from
+// what the sources return at that moment (a part that does not exist yet reads as absent):
+//   kafka_server_replicamanager_{partitioncount,leadercount,underreplicatedpartitions,
+//     underminisrpartitioncount,atminisrpartitioncount,offlinereplicacount}
+//   kafka_controller_kafkacontroller_{activecontrollercount,offlinepartitionscount,
+//     globaltopiccount,globalpartitioncount,activebrokercount,preferredreplicaimbalancecount}
+//     (non-zero only on the active controller, as in Kafka, so cluster sums work)
+//   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
+//   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
+// plus the request and topic metrics of metrics/registry.h. Loop thread only.
+#pragma once
+
+#include "base/result.h"
+#include "http/server.h"
+#include "metrics/registry.h"
+#include "net/asio.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace gregor::controller {
+class controller;
+}
+namespace gregor::group {
+class group_service;
+}
+namespace gregor::storage {
+class log_cleaner;
+}
+
+namespace gregor::broker {
+
+class replica_manager;
+
+// What the gauges read at a scrape; any may return nullptr.
+struct metric_sources {
+    std::function<const replica_manager*()> replicas;
+    std::function<const controller::controller*()> controller;
+    std::function<const group::group_service*()> groups;
+    std::function<const storage::log_cleaner*()> cleaner;
+};
+
+// Kafka's BrokerState values.
+enum class broker_state : int { starting = 1, running = 3, shutting_down = 7 };
+
+class observability {
+public:
+    explicit observability(metric_sources sources);
+
+    metrics::request_metrics& requests() { return requests_; }
+    metrics::topic_metrics& topics() { return topics_; }
+    void isr_changed(std::size_t before, std::size_t after);
+    void zookeeper_expired() { zk_expires_.Increment(); }
+    void set_state(broker_state s) { state_ = s; }
+    std::string scrape() { return registry_.scrape(); }
+
+    // Serves /metrics on `listener` ("host:port"). Returns the bound "host:port".
+    result<std::string> start_http(net::asio::io_context& ioc, const std::string& listener);
+    void stop_http();
+
+private:
+    void add_replica_gauges();
+    void add_controller_gauges();
+    void add_other_gauges();
+
+    metric_sources sources_;
+    metrics::registry registry_;
+    metrics::request_metrics requests_;
+    metrics::topic_metrics topics_;
+    prometheus::Counter& isr_shrinks_;
+    prometheus::Counter& isr_expands_;
+    prometheus::Counter& zk_expires_;
+    broker_state state_ = broker_state::starting;
+    std::optional<http::server> http_;
+};
+
+}  // namespace gregor::broker

@@ -1,0 +1,159 @@
+// Goal: operators alert on gregor as they do on Kafka. A real Prometheus server (Debian's
+// `prometheus`) scrapes every broker's /metrics; the PromQL of Kafka's usual alert rules
+// (active controller count, under-replicated and offline partitions) answers right on a
+// healthy cluster and after the controller is killed with kill -9.
+// Method: a real ZooKeeper and three `gregor broker` processes with gregor.http.listener on
+// port 0 (each logs the bound address); kcat auto-creates a 6-partition topic with
+// replication factor 3; Prometheus scrapes every second; `promtool query instant` asks it.
+#include "support/broker_process.h"
+#include "support/process.h"
+#include "support/zookeeper_server.h"
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+
+namespace gregor::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uint16_t free_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(
+        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    return a.local_endpoint().port();
+}
+
+// The port in the broker's "metrics at http://127.0.0.1:<port>/metrics" line, or 0.
+std::uint16_t metrics_port(const broker_process& b) {
+    static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
+    std::smatch m;
+    auto log = b.log();
+    return std::regex_search(log, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
+}
+
+struct prometheus_server {
+    std::filesystem::path dir;
+    std::uint16_t port = free_port();
+    pid_t pid = -1;
+
+    explicit prometheus_server(const std::vector<std::string>& targets)
+        : dir(std::filesystem::temp_directory_path() /
+              fmt::format("gregor-prometheus-{}-{}", ::getpid(), port)) {
+        std::filesystem::create_directories(dir);
+        std::ofstream(dir / "prometheus.yml")
+            << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            << "scrape_configs:\n  - job_name: gregor\n    static_configs:\n"
+            << fmt::format("      - targets: ['{}']\n", fmt::join(targets, "', '"));
+        pid = spawn_child(
+            {"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
+             "--storage.tsdb.path=" + (dir / "data").string(),
+             fmt::format("--web.listen-address=127.0.0.1:{}", port)},
+            dir / "prometheus.log", false);
+    }
+    ~prometheus_server() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            wait_child(pid, 10s);
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    // Raw promtool output for an instant query.
+    std::string query(const std::string& expr) const {
+        return run_command(
+                   fmt::format("/usr/bin/promtool query instant http://127.0.0.1:{} '{}' 2>&1",
+                               port, expr))
+            .out;
+    }
+    // The value of a query that yields one series ("{...} => v @[t]"), else nullopt.
+    std::optional<double> value(const std::string& expr) const {
+        static const std::regex one(
+            R"(^[a-zA-Z_:0-9]*\{[^\n]*\} => ([-+0-9.eE]+) @\[[^\n]*\]\n?$)");
+        std::smatch m;
+        auto out = query(expr);
+        return std::regex_match(out, m, one) ? std::optional(std::stod(m[1])) : std::nullopt;
+    }
+    // Waits until `expr` equals `want`; on failure, returns what it last saw.
+    ::testing::AssertionResult reaches(const std::string& expr, double want,
+                                       std::chrono::milliseconds limit) const {
+        if (eventually([&] { return value(expr) == want; }, limit)) {
+            return ::testing::AssertionSuccess();
+        }
+        return ::testing::AssertionFailure()
+               << expr << " did not reach " << want << "; last answer: " << query(expr)
+               << "\n--- prometheus log ---\n"
+               << slurp(dir / "prometheus.log");
+    }
+};
+
+TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controller) {
+    zookeeper_server zk;
+    std::vector<std::unique_ptr<broker_process>> brokers;
+    for (int id = 1; id <= 3; ++id) {
+        brokers.push_back(std::make_unique<broker_process>(
+            std::map<std::string, std::string>{{"broker.id", std::to_string(id)},
+                                               {"zookeeper.connect", zk.connect_string()},
+                                               {"zookeeper.session.timeout.ms", "6000"},
+                                               {"default.replication.factor", "3"},
+                                               {"num.partitions", "6"},
+                                               {"gregor.http.listener", "127.0.0.1:0"}}));
+    }
+    std::vector<std::string> targets;
+    std::map<std::string, broker_process*> by_target;
+    for (auto& b : brokers) {
+        ASSERT_TRUE(b->wait_listening(60s)) << b->log();
+        ASSERT_TRUE(eventually([&] { return metrics_port(*b) != 0; }, 30s)) << b->log();
+        targets.push_back(fmt::format("127.0.0.1:{}", metrics_port(*b)));
+        by_target[targets.back()] = b.get();
+    }
+    auto produced =
+        run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t alerts -X "
+                                "topic.request.required.acks=-1 "
+                                "2>&1",
+                                brokers[0]->port()));
+    ASSERT_EQ(produced.status, 0) << produced.out;
+
+    prometheus_server prom(targets);
+    ASSERT_TRUE(prom.reaches("count(up == 1)", 3, 60s));
+    EXPECT_TRUE(
+        prom.reaches("sum(kafka_controller_kafkacontroller_activecontrollercount)", 1, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_controller_kafkacontroller_globalpartitioncount)", 6, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_server_replicamanager_leadercount)", 6, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_server_replicamanager_partitioncount)", 18, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_server_replicamanager_underreplicatedpartitions)", 0, 30s));
+    EXPECT_TRUE(prom.reaches(
+        R"(sum(kafka_server_brokertopicmetrics_messagesin_total{topic="alerts"}))", 3, 30s));
+    EXPECT_TRUE(prom.reaches(
+        R"(sum(kafka_network_requestmetrics_requests_total{request="Produce"}) > bool 0)", 1, 30s));
+
+    // Kill the controller: a new one takes over (the sum stays 1, on another broker) and
+    // every partition (each has a replica on every broker) becomes under-replicated once
+    // the dead broker leaves the ISRs.
+    auto who = prom.query("kafka_controller_kafkacontroller_activecontrollercount == 1");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(who, m, std::regex(R"(instance="([0-9.:]+)\")"))) << who;
+    const std::string killed = m[1];
+    ASSERT_TRUE(by_target.contains(killed)) << who;
+    by_target[killed]->kill_now();
+    EXPECT_TRUE(prom.reaches(fmt::format(R"(up{{instance="{}"}})", killed), 0, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_server_replicamanager_underreplicatedpartitions)", 6, 60s));
+    EXPECT_TRUE(
+        prom.reaches("sum(kafka_controller_kafkacontroller_activecontrollercount)", 1, 60s));
+    EXPECT_TRUE(
+        prom.reaches("sum(kafka_controller_kafkacontroller_offlinepartitionscount)", 0, 30s));
+    EXPECT_TRUE(prom.reaches("sum(kafka_controller_kafkacontroller_activebrokercount)", 2, 30s));
+    auto now_active = prom.query("kafka_controller_kafkacontroller_activecontrollercount == 1");
+    EXPECT_EQ(now_active.find(killed), std::string::npos) << now_active;
+}
+
+}  // namespace
+}  // namespace gregor::test
