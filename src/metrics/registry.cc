@@ -1,5 +1,7 @@
 #include "metrics/registry.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <prometheus/text_serializer.h>
 
@@ -15,11 +17,6 @@ prometheus::Family<prometheus::Gauge>& registry::gauge_family(const std::string&
 prometheus::Family<prometheus::Counter>& registry::counter_family(const std::string& name,
                                                                   const std::string& help) {
     return prometheus::BuildCounter().Name(name).Help(help).Register(*reg_);
-}
-
-prometheus::Family<prometheus::Summary>& registry::summary_family(const std::string& name,
-                                                                  const std::string& help) {
-    return prometheus::BuildSummary().Name(name).Help(help).Register(*reg_);
 }
 
 prometheus::Gauge& registry::gauge(const std::string& name, const std::string& help) {
@@ -41,29 +38,41 @@ std::string registry::scrape() {
     return prometheus::TextSerializer().Serialize(reg_->Collect());
 }
 
-prometheus::Summary::Quantiles kafka_quantiles() {
-    return {{0.5, 0.05}, {0.75, 0.02}, {0.95, 0.01}, {0.98, 0.005}, {0.99, 0.001}, {0.999, 0.0001}};
-}
-
 namespace {
 // Kafka's newest API key is below this; a larger key (never dispatched) is not recorded.
 constexpr std::size_t api_keys_max = 128;
 constexpr std::size_t versions_max = 32;
-// Yammer's reservoir favours about the last five minutes.
-constexpr std::chrono::seconds quantile_window{300};
-constexpr int quantile_buckets = 5;
 }  // namespace
 
 request_metrics::request_metrics(registry& r)
     : requests_(r.counter_family("kafka_network_requestmetrics_requests_total",
                                  "Requests answered, by API (request) and version")),
-      total_time_(r.summary_family("kafka_network_requestmetrics_totaltimems",
-                                   "Time from a request's arrival to its response, in ms")),
+      time_quantiles_(r.gauge_family(
+          "kafka_network_requestmetrics_totaltimems",
+          "Time from a request's arrival to its response, ms, quantiles of the last 5 minutes")),
+      time_count_(r.counter_family("kafka_network_requestmetrics_totaltimems_count",
+                                   "Requests timed, by API (request)")),
       by_version_(api_keys_max * versions_max, nullptr),
-      by_api_(api_keys_max, nullptr) {}
+      by_api_(api_keys_max) {
+    r.on_scrape([this] { refresh(std::chrono::steady_clock::now()); });
+}
+
+void request_metrics::refresh(std::chrono::steady_clock::time_point now) {
+    for (auto& t : by_api_) {
+        if (!t) {
+            continue;
+        }
+        auto values = t->window.quantiles(kafka_quantiles, now);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            t->gauges[i]->Set(values[i]);
+        }
+        t->count->Increment(static_cast<double>(t->window.count() - t->exported));
+        t->exported = t->window.count();
+    }
+}
 
 void request_metrics::record(std::int16_t api_key, std::string_view api, std::int16_t version,
-                             double total_ms) {
+                             double total_ms, std::chrono::steady_clock::time_point now) {
     if (api_key < 0 || static_cast<std::size_t>(api_key) >= api_keys_max || version < 0 ||
         static_cast<std::size_t>(version) >= versions_max) {
         return;
@@ -74,12 +83,17 @@ void request_metrics::record(std::int16_t api_key, std::string_view api, std::in
         c = &requests_.Add({{"request", std::string(api)}, {"version", std::to_string(version)}});
     }
     c->Increment();
-    auto& s = by_api_[k];
-    if (s == nullptr) {
-        s = &total_time_.Add({{"request", std::string(api)}}, kafka_quantiles(), quantile_window,
-                             quantile_buckets);
+    auto& t = by_api_[k];
+    if (!t) {
+        t = std::make_unique<api_time>();
+        const std::string name(api);
+        for (std::size_t i = 0; i < kafka_quantiles.size(); ++i) {
+            t->gauges[i] = &time_quantiles_.Add(
+                {{"request", name}, {"quantile", fmt::format("{}", kafka_quantiles[i])}});
+        }
+        t->count = &time_count_.Add({{"request", name}});
     }
-    s->Observe(total_ms);
+    t->window.record(total_ms, now);
 }
 
 struct topic_metrics::families {

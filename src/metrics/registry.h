@@ -4,12 +4,16 @@
 // rules written for Kafka work unchanged.
 //
 // prometheus-cpp (Debian's prometheus-cpp-dev) holds the families and writes the text
-// exposition format. Counters and summaries are updated where things happen (atomics, any
-// thread). Gauges that describe state (partition counts, the controller's view, groups) are
+// exposition format. Counters and request timers are updated where things happen (counters
+// are atomic; timers are loop-only). Gauges that describe state (partition counts, the controller's view, groups) are
 // set by hooks the owner registers, run by scrape() on the scraping thread (the broker's
 // loop), so they read loop-owned state without locks and cost nothing between scrapes.
 #pragma once
 
+#include "metrics/quantiles.h"
+
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,7 +21,6 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
-#include <prometheus/summary.h>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,8 +39,6 @@ public:
                                                         const std::string& help);
     prometheus::Family<prometheus::Counter>& counter_family(const std::string& name,
                                                             const std::string& help);
-    prometheus::Family<prometheus::Summary>& summary_family(const std::string& name,
-                                                            const std::string& help);
 
     // Runs before every scrape, in registration order.
     void on_scrape(std::function<void()> hook);
@@ -49,24 +50,36 @@ private:
     std::vector<std::function<void()>> hooks_;
 };
 
-// Kafka's quantiles for its histograms and timers (50th to 999th percentile), over a
-// sliding window of about five minutes like Yammer's decaying reservoir.
-prometheus::Summary::Quantiles kafka_quantiles();
+// The quantiles Kafka's histograms and timers export (50th to 999th percentile).
+inline constexpr std::array<double, 6> kafka_quantiles{0.5, 0.75, 0.95, 0.98, 0.99, 0.999};
 
 // kafka.network:type=RequestMetrics: requests by API name and version, and each API's total
-// time (arrival to response ready) as quantiles in ms.
+// time (arrival to response ready) in ms, as Kafka's exporter shows a timer:
+// kafka_network_requestmetrics_totaltimems{request,quantile} over the last five minutes and
+// kafka_network_requestmetrics_totaltimems_count{request}. Recording costs a few tens of ns
+// (windowed_quantiles); the quantiles are computed at scrape time.
 class request_metrics {
 public:
     explicit request_metrics(registry& r);
     // One answered request. `api` is Kafka's ApiKeys name ("Produce", "Metadata", ...).
-    void record(std::int16_t api_key, std::string_view api, std::int16_t version, double total_ms);
+    void record(std::int16_t api_key, std::string_view api, std::int16_t version, double total_ms,
+                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
 private:
+    struct api_time {
+        windowed_quantiles window;
+        std::array<prometheus::Gauge*, kafka_quantiles.size()> gauges{};
+        prometheus::Counter* count = nullptr;
+        std::uint64_t exported = 0;  // of window.count(), added to `count` so far
+    };
+    void refresh(std::chrono::steady_clock::time_point now);
+
     prometheus::Family<prometheus::Counter>& requests_;
-    prometheus::Family<prometheus::Summary>& total_time_;
+    prometheus::Family<prometheus::Gauge>& time_quantiles_;
+    prometheus::Family<prometheus::Counter>& time_count_;
     // Index api_key * versions_max + version; nullptr until first used.
     std::vector<prometheus::Counter*> by_version_;
-    std::vector<prometheus::Summary*> by_api_;
+    std::vector<std::unique_ptr<api_time>> by_api_;
 };
 
 // kafka.server:type=BrokerTopicMetrics, for all topics (no label) and per topic.
