@@ -5,9 +5,10 @@
 //
 // prometheus-cpp (Debian's prometheus-cpp-dev) holds the families and writes the text
 // exposition format. Counters and request timers are updated where things happen (counters
-// are atomic; timers are loop-only). Gauges that describe state (partition counts, the controller's view, groups) are
-// set by hooks the owner registers, run by scrape() on the scraping thread (the broker's
-// loop), so they read loop-owned state without locks and cost nothing between scrapes.
+// are atomic; timers are for the loop only). Gauges that describe state (partition counts,
+// the controller's view, groups) are set by hooks the owner registers, run by scrape() on
+// the scraping thread (the broker's loop), so they read loop-owned state without locks and
+// cost nothing between scrapes.
 #pragma once
 
 #include "metrics/quantiles.h"
