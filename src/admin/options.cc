@@ -14,6 +14,19 @@ void add_common_options(CLI::App& cmd, common_options& o) {
         ->check(CLI::Range(1, 3600));
 }
 
+void add_journal_options(CLI::App& cmd, journal_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("--http", o.http,
+                   "host:port[,...] of brokers' gregor.http.listener (default: --dir's brokers)");
+    cmd.add_option("--topic", o.topic, "Only this topic's decisions");
+    cmd.add_option("--partition", o.partition, "Only this partition (with --topic)")
+        ->check(CLI::Range(0, INT32_MAX));
+    cmd.add_option("--since-minutes", o.since_minutes, "Only the last N minutes")
+        ->check(CLI::Range(1, INT32_MAX));
+    cmd.add_option("--limit", o.limit, "At most the newest N decisions")
+        ->check(CLI::Range(1, 10'000'000));
+}
+
 void add_describe_cluster_options(CLI::App& cmd, describe_cluster_options& o) {
     add_common_options(cmd, o.common);
     cmd.add_option("--zookeeper", o.zookeeper,

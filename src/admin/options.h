@@ -94,7 +94,17 @@ struct leaders_elect_options {
     std::vector<std::string> partitions;  // topic or topic:partition
 };
 
+struct journal_options {
+    common_options common;
+    std::string http;  // host:port[,...] of brokers' gregor.http.listener; default from --dir
+    std::string topic;
+    std::int32_t partition = -1;     // -1: every partition
+    std::int32_t since_minutes = 0;  // 0: the whole journal
+    std::int32_t limit = 1000;       // the newest this many
+};
+
 void add_common_options(CLI::App& cmd, common_options& o);
+void add_journal_options(CLI::App& cmd, journal_options& o);
 void add_describe_cluster_options(CLI::App& cmd, describe_cluster_options& o);
 void add_health_options(CLI::App& cmd, health_options& o);
 void add_topics_list_options(CLI::App& cmd, topics_list_options& o);

@@ -8,8 +8,11 @@
 #include "storage/log_cleaner.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
+#include <charconv>
+#include <variant>
 
 namespace gregor::broker {
 
@@ -135,6 +138,62 @@ void observability::add_other_gauges() {
     });
 }
 
+namespace {
+
+// A non-negative integer query parameter; nullopt when absent, an error text when bad.
+std::variant<std::monostate, std::int64_t, std::string> int_param(const http::request& r,
+                                                                  const std::string& name) {
+    auto it = r.query.find(name);
+    if (it == r.query.end() || it->second.empty()) {
+        return std::monostate{};
+    }
+    std::int64_t v = 0;
+    const auto& s = it->second;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v < 0) {
+        return fmt::format("{}={}: expected a non-negative integer", name, s);
+    }
+    return v;
+}
+
+http::response json_error(int status, const std::string& message, std::int32_t controller) {
+    nlohmann::json body = {{"error", message}, {"controller", controller}};
+    return http::response{status, "application/json", body.dump() + "\n"};
+}
+
+}  // namespace
+
+// /api/journal?topic=&partition=&since=&limit=: the active controller's decisions, oldest
+// first. Other brokers answer 503 naming the controller they know of.
+http::response observability::journal_page(const http::request& r) const {
+    const controller::controller* c = sources_.controller ? sources_.controller() : nullptr;
+    if (c == nullptr || !c->active()) {
+        return json_error(503, "this broker is not the active controller",
+                          c != nullptr ? c->known_controller()() : -1);
+    }
+    controller::journal_query q;
+    if (auto t = r.query.find("topic"); t != r.query.end() && !t->second.empty()) {
+        q.topic = t->second;
+    }
+    for (const char* name : {"partition", "since", "limit"}) {
+        auto v = int_param(r, name);
+        if (const auto* bad = std::get_if<std::string>(&v)) {
+            return json_error(400, *bad, c->known_controller()());
+        }
+        if (const auto* n = std::get_if<std::int64_t>(&v)) {
+            if (std::string_view(name) == "partition") {
+                q.partition = model::partition_id(static_cast<std::int32_t>(*n));
+            } else if (std::string_view(name) == "since") {
+                q.since = model::timestamp_ms(*n);
+            } else {
+                q.limit = static_cast<std::size_t>(*n);
+            }
+        }
+    }
+    return http::response{200, "application/json",
+                          controller::to_json(c->journal().find(q), c->journal()) + "\n"};
+}
+
 result<std::string> observability::start_http(net::asio::io_context& ioc,
                                               const std::string& listener) {
     GREGOR_TRY(auto cfg, http::parse_listener(listener));
@@ -142,6 +201,7 @@ result<std::string> observability::start_http(net::asio::io_context& ioc,
     http_->add_route("/metrics", [this](const http::request&) {
         return http::response{200, "text/plain; version=0.0.4; charset=utf-8", scrape()};
     });
+    http_->add_route("/api/journal", [this](const http::request& r) { return journal_page(r); });
     GREGOR_TRY_VOID(http_->start());
     auto where = fmt::format("{}:{}", cfg.host, http_->port());
     GREGOR_LOG(broker_log, info, "metrics at http://{}/metrics", where);

@@ -9,7 +9,9 @@
 //     (non-zero only on the active controller, as in Kafka, so cluster sums work)
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
 //   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
-// plus the request and topic metrics of metrics/registry.h. Loop thread only.
+// plus the request and topic metrics of metrics/registry.h. The same listener serves the
+// active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=;
+// other brokers answer 503 naming the controller). Loop thread only.
 #pragma once
 
 #include "base/result.h"
@@ -65,6 +67,7 @@ private:
     void add_replica_gauges();
     void add_controller_gauges();
     void add_other_gauges();
+    http::response journal_page(const http::request& r) const;
 
     metric_sources sources_;
     metrics::registry registry_;

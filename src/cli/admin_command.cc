@@ -12,6 +12,7 @@ namespace {
 struct admin_commands {
     admin::describe_cluster_options describe;
     admin::health_options health;
+    admin::journal_options journal;
     admin::topics_list_options list;
     admin::topics_describe_options topics_describe;
     admin::topics_create_options create;
@@ -64,6 +65,8 @@ void add_admin_commands(CLI::App& app, CLI::App& cluster) {
         c.describe, admin::add_describe_cluster_options, admin::run_describe_cluster);
     add(cluster, "health", "One verdict: brokers up, partitions led, none under-replicated",
         c.health, admin::add_health_options, admin::run_health);
+    add(cluster, "journal", "The controller's leader/ISR decisions and their reasons", c.journal,
+        admin::add_journal_options, admin::run_cluster_journal);
     CLI::App* topics = app.add_subcommand("topics", "List, describe, create, delete, alter topics");
     topics->require_subcommand(1);
     add(*topics, "list", "Topic names", c.list, admin::add_topics_list_options,

@@ -376,6 +376,9 @@ model::controller_epoch controller::epoch() const {
 const controller_context& controller::context() const {
     return impl_->ctx;
 }
+const decision_journal& controller::journal() const {
+    return impl_->decisions;
+}
 
 asio::awaitable<protocol::controlled_shutdown_response> controller::controlled_shutdown(
     const protocol::controlled_shutdown_request& req) {

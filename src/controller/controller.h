@@ -32,17 +32,18 @@
 
 #include "controller/channels.h"
 #include "controller/context.h"
+#include "controller/journal.h"
 #include "coord/client.h"
 #include "protocol/messages/alter_configs.h"
 #include "protocol/messages/alter_partition.h"
 #include "protocol/messages/alter_partition_reassignments.h"
-#include "protocol/messages/list_partition_reassignments.h"
-#include "protocol/messages/incremental_alter_configs.h"
-#include "protocol/messages/create_partitions.h"
-#include "protocol/messages/elect_leaders.h"
 #include "protocol/messages/controlled_shutdown.h"
+#include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
+#include "protocol/messages/elect_leaders.h"
+#include "protocol/messages/incremental_alter_configs.h"
+#include "protocol/messages/list_partition_reassignments.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -114,6 +115,8 @@ public:
     model::controller_epoch epoch() const;
     // Read-only view for tests and introspection (meaningful while active).
     const controller_context& context() const;
+    // Every leader/ISR decision this broker made as controller (the newest 10,000).
+    const decision_journal& journal() const;
 
     // Requests forwarded by the broker's handlers. Each is handled as one controller event;
     // a broker that is not the controller answers as Kafka does (NOT_CONTROLLER, or

@@ -17,6 +17,7 @@
 #include "controller/config_edits.h"
 #include "controller/controller.h"
 #include "controller/election.h"
+#include "controller/journal.h"
 #include "controller/request_batch.h"
 #include "controller/timeline.h"
 #include "controller/zk_await.h"
@@ -91,6 +92,7 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // Topic deletion in progress: the replicas that still have to confirm StopReplica(delete).
     std::map<std::string, std::set<std::pair<model::node_id, model::partition_id>>> deleting;
     std::uint64_t unclean_elections = 0;
+    decision_journal decisions;  // the journal's queryable ring
     // When this broker saw /controller deleted (the start of a failover's timeline).
     std::optional<timeline::time_point> controller_gone_seen;
     // The automatic leader rebalance's next check (armed while active).

@@ -250,6 +250,18 @@ void controller::impl::journal(const state_change& c, const partition_record& be
                    "acknowledged by the old ISR may be lost (unclean elections so far: {})",
                    c.tp, c.next.leader(), replica_list(before.state.isr), unclean_elections);
     }
+    decisions.add(decision{.seq = 0,
+                           .time = cfg.now(),
+                           .controller_epoch = c.next.controller_epoch,
+                           .topic = c.tp.topic,
+                           .partition = c.tp.partition,
+                           .old_leader = c.create ? model::no_node : before.state.leader,
+                           .new_leader = c.next.leader,
+                           .old_isr = c.create ? std::vector<model::node_id>{} : before.state.isr,
+                           .new_isr = c.next.isr,
+                           .leader_epoch = c.next.leader_epoch,
+                           .unclean = c.unclean,
+                           .reason = why});
     GREGOR_LOG(journal_log, info,
                "decision topic={} partition={} leader={}->{} isr={}->{} leader_epoch={} "
                "controller_epoch={} reason=\"{}\"",

@@ -103,6 +103,10 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
         EXPECT_TRUE(c) << "broker " << b.id << ": " << (c ? "" : c.err().detail);
     }
     EXPECT_NE(up->output().find("kcat -b 127.0.0.1:"), std::string::npos);
+    EXPECT_NE(up->output().find("metrics http://127.0.0.1:"), std::string::npos) << up->output();
+    auto created = gregor("topics create journalled --partitions 2 --replication-factor 3 --dir " +
+                          dir_.string());
+    ASSERT_EQ(created.status, 0) << created.out;
 
     // A second `up` on the same directory while it runs is a clear error.
     auto busy = gregor("cluster up --dir " + dir_.string());
@@ -118,6 +122,18 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
             return registered(v, {1, 3});
         },
         step_limit));
+
+    // The controller's journal names each decision: two creations, then broker 2 leaving
+    // the ISRs (the controller is asked over its HTTP listener, found through --dir).
+    EXPECT_TRUE(eventually(
+        [&] {
+            auto j = gregor("cluster journal --topic journalled --dir " + dir_.string());
+            return j.status == 0 && j.out.find("topic created") != std::string::npos &&
+                   j.out.find("broker session ended (2)") != std::string::npos &&
+                   j.out.find("4 shown") != std::string::npos;
+        },
+        step_limit))
+        << gregor("cluster journal --dir " + dir_.string()).out;
 
     auto restarted = gregor("cluster restart 2 --dir " + dir_.string());
     ASSERT_EQ(restarted.status, 0) << restarted.out;
@@ -147,6 +163,8 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(second.brokers[i].id, first.brokers[i].id);
         EXPECT_EQ(second.brokers[i].port, first.brokers[i].port);
+        EXPECT_NE(second.brokers[i].http_port, 0);
+        EXPECT_EQ(second.brokers[i].http_port, first.brokers[i].http_port);
     }
     EXPECT_EQ(second.zookeeper_connect, first.zookeeper_connect);
 

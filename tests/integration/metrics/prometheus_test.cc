@@ -1,7 +1,8 @@
 // Goal: operators alert on gregor as they do on Kafka. A real Prometheus server (Debian's
 // `prometheus`) scrapes every broker's /metrics; the PromQL of Kafka's usual alert rules
 // (active controller count, under-replicated and offline partitions) answers right on a
-// healthy cluster and after the controller is killed with kill -9.
+// healthy cluster and after the controller is killed with kill -9; the new controller's
+// decision journal (/api/journal) says what moved and why.
 // Method: a real ZooKeeper and three `gregor broker` processes with gregor.http.listener on
 // port 0 (each logs the bound address); kcat auto-creates a 6-partition topic with
 // replication factor 3; Prometheus scrapes every second; `promtool query instant` asks it.
@@ -19,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 
 namespace gregor::test {
 namespace {
@@ -38,6 +40,33 @@ std::uint16_t metrics_port(const broker_process& b) {
     std::smatch m;
     auto log = b.log();
     return std::regex_search(log, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
+}
+
+// GET http://127.0.0.1:<port><target>: the status code and the body ("" if unreachable).
+std::pair<int, std::string> http_get(std::uint16_t port, const std::string& target) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket s(ioc);
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) {
+        return {0, ""};
+    }
+    auto req = fmt::format("GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target);
+    boost::asio::write(s, boost::asio::buffer(req), ec);
+    std::string all;
+    std::array<char, 4096> buf{};
+    for (;;) {
+        auto n = s.read_some(boost::asio::buffer(buf), ec);
+        all.append(buf.data(), n);
+        if (ec) {
+            break;
+        }
+    }
+    auto body = all.find("\r\n\r\n");
+    if (all.size() < 12 || body == std::string::npos) {
+        return {0, all};
+    }
+    return {std::stoi(all.substr(9, 3)), all.substr(body + 4)};
 }
 
 struct prometheus_server {
@@ -109,11 +138,13 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     }
     std::vector<std::string> targets;
     std::map<std::string, broker_process*> by_target;
+    std::map<std::string, int> id_of;
     for (auto& b : brokers) {
         ASSERT_TRUE(b->wait_listening(60s)) << b->log();
         ASSERT_TRUE(eventually([&] { return metrics_port(*b) != 0; }, 30s)) << b->log();
         targets.push_back(fmt::format("127.0.0.1:{}", metrics_port(*b)));
         by_target[targets.back()] = b.get();
+        id_of[targets.back()] = static_cast<int>(targets.size());
     }
     auto produced =
         run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t alerts -X "
@@ -153,6 +184,45 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     EXPECT_TRUE(prom.reaches("sum(kafka_controller_kafkacontroller_activebrokercount)", 2, 30s));
     auto now_active = prom.query("kafka_controller_kafkacontroller_activecontrollercount == 1");
     EXPECT_EQ(now_active.find(killed), std::string::npos) << now_active;
+
+    // The new controller's decision journal says what happened to each partition and why;
+    // the other live broker points at it.
+    ASSERT_TRUE(std::regex_search(now_active, m, std::regex(R"(instance="([0-9.:]+)\")")))
+        << now_active;
+    const std::string active = m[1];
+    const auto port_of = [](const std::string& target) {
+        return static_cast<std::uint16_t>(std::stoi(target.substr(target.rfind(':') + 1)));
+    };
+    auto [status, body] = http_get(port_of(active), "/api/journal?topic=alerts");
+    ASSERT_EQ(status, 200) << body;
+    const int dead = id_of[killed];
+    std::set<int> moved;  // partitions whose new state leaves the dead broker out
+    for (const std::string& line : std::vector<std::string>{body}) {
+        std::regex entry(
+            R"re("partition":(\d+),"old_leader":(-?\d+),"new_leader":(-?\d+),"old_isr":\[([0-9,]*)\],"new_isr":\[([0-9,]*)\].*?"reason":"([^"]+)")re");
+        for (auto it = std::sregex_iterator(line.begin(), line.end(), entry);
+             it != std::sregex_iterator(); ++it) {
+            const auto& e = *it;
+            auto isr = "," + e[5].str() + ",";
+            if (std::stoi(e[3]) != dead &&
+                isr.find("," + std::to_string(dead) + ",") == std::string::npos &&
+                !e[6].str().empty()) {
+                moved.insert(std::stoi(e[1]));
+            }
+        }
+    }
+    EXPECT_EQ(moved.size(), 6U) << "a decision per partition drops broker " << dead << ": " << body;
+    for (const auto& t : targets) {
+        if (t != active && t != killed) {
+            auto [other_status, other_body] = http_get(port_of(t), "/api/journal");
+            EXPECT_EQ(other_status, 503) << other_body;
+            EXPECT_NE(other_body.find(fmt::format("\"controller\":{}", id_of[active])),
+                      std::string::npos)
+                << other_body;
+        }
+    }
+    auto [bad_status, bad_body] = http_get(port_of(active), "/api/journal?partition=x");
+    EXPECT_EQ(bad_status, 400) << bad_body;
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+// The controller's decision journal, queryable: every leader/ISR decision (partition, old
+// and new leader and ISR, epochs, reason, time) in a bounded ring, oldest dropped first.
+// The log keeps the same lines ("decision topic=... reason=..."); the ring answers "what
+// happened to partition p since t" without grepping broker logs (/api/journal, `gregor
+// cluster journal`). Sans-IO value type; the controller's loop only.
+#pragma once
+
+#include "model/fundamental.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gregor::controller {
+
+struct decision {
+    std::uint64_t seq = 0;  // 1, 2, ... in the order decided (across controller epochs)
+    model::timestamp_ms time{0};
+    model::controller_epoch controller_epoch{0};
+    std::string topic;
+    model::partition_id partition{0};
+    model::node_id old_leader = model::no_node;  // -1 for a new partition
+    model::node_id new_leader = model::no_node;
+    std::vector<model::node_id> old_isr;
+    std::vector<model::node_id> new_isr;
+    model::leader_epoch leader_epoch{0};
+    bool unclean = false;
+    std::string reason;
+};
+
+struct journal_query {
+    std::optional<std::string> topic;
+    std::optional<model::partition_id> partition;
+    std::optional<model::timestamp_ms> since;  // decisions at or after this time
+    std::size_t limit = 1000;                  // the newest `limit` matches
+};
+
+class decision_journal {
+public:
+    static constexpr std::size_t default_capacity = 10'000;
+    explicit decision_journal(std::size_t capacity = default_capacity) : capacity_(capacity) {}
+
+    // Appends `d` (its seq is assigned here), dropping the oldest beyond capacity.
+    void add(decision d);
+    // Matches of `q`, oldest first.
+    std::vector<decision> find(const journal_query& q) const;
+    std::size_t size() const { return ring_.size(); }
+    // Decisions ever added (including those dropped).
+    std::uint64_t total() const { return next_seq_ - 1; }
+
+private:
+    std::size_t capacity_;
+    std::deque<decision> ring_;
+    std::uint64_t next_seq_ = 1;
+};
+
+// The journal as JSON: {"decisions": [{...}], "total": n, "kept": m}.
+std::string to_json(const std::vector<decision>& ds, const decision_journal& j);
+
+}  // namespace gregor::controller
