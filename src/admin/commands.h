@@ -18,6 +18,7 @@ namespace gregor::admin {
 int run_describe_cluster(const describe_cluster_options& o);
 int run_health(const health_options& o);
 int run_cluster_journal(const journal_options& o);
+int run_cluster_can_stop(const can_stop_options& o);
 int run_topics_list(const topics_list_options& o);
 int run_topics_describe(const topics_describe_options& o);
 int run_topics_create(const topics_create_options& o);

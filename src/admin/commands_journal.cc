@@ -1,5 +1,6 @@
-// `gregor cluster journal`: the active controller's decision journal (/api/journal on the
-// brokers' gregor.http.listener), as a table or as the JSON the broker serves.
+// The commands that ask the active controller over the brokers' HTTP listener
+// (gregor.http.listener): `gregor cluster journal` (/api/journal) and `gregor cluster
+// can-stop N` (/api/can-stop), as tables or as the JSON the broker serves.
 #include "admin/commands.h"
 #include "admin/commands_common.h"
 #include "admin/errc.h"
@@ -19,10 +20,11 @@ using detail::print;
 using detail::report_error;
 
 // The operator listeners to ask: --http, else every broker of --dir's cluster.
-result<std::vector<std::string>> listeners_of(const journal_options& o) {
+result<std::vector<std::string>> listeners_of(const common_options& common,
+                                              const std::string& http) {
     std::vector<std::string> out;
-    if (!o.http.empty()) {
-        std::string_view rest = o.http;
+    if (!http.empty()) {
+        std::string_view rest = http;
         while (!rest.empty()) {
             auto comma = rest.find(',');
             out.emplace_back(rest.substr(0, comma));
@@ -30,18 +32,18 @@ result<std::vector<std::string>> listeners_of(const journal_options& o) {
         }
         return out;
     }
-    if (o.common.dir.empty()) {
+    if (common.dir.empty()) {
         return error(errc::bad_usage,
                      "give --http host:port (a broker's gregor.http.listener) or --dir");
     }
-    GREGOR_TRY(auto s, cluster::read_state(o.common.dir));
+    GREGOR_TRY(auto s, cluster::read_state(common.dir));
     for (const auto& b : s.brokers) {
         if (b.http_port != 0) {
             out.push_back(fmt::format("127.0.0.1:{}", b.http_port));
         }
     }
     if (out.empty()) {
-        return error(errc::bad_usage, fmt::format("--dir {}: no broker serves HTTP", o.common.dir));
+        return error(errc::bad_usage, fmt::format("--dir {}: no broker serves HTTP", common.dir));
     }
     return out;
 }
@@ -99,17 +101,16 @@ std::string render_text(const nlohmann::json& doc) {
     return out;
 }
 
-}  // namespace
-
-int run_cluster_journal(const journal_options& o) {
-    auto where = listeners_of(o);
-    if (!where) {
-        return report_error("cluster journal", where.err());
-    }
-    const auto target = query_of(o);
+// GETs `target` from the active controller: the first listener that answers 200 (the
+// others answer 503); the body, parsed, must hold `field`.
+result<std::pair<std::string, nlohmann::json>> ask_controller(const common_options& common,
+                                                              const std::string& http,
+                                                              const std::string& target,
+                                                              const char* field) {
+    GREGOR_TRY(auto where, listeners_of(common, http));
     std::string last = "no broker answered";
-    for (const auto& hp : *where) {
-        auto r = http_get(hp, target, std::chrono::seconds(o.common.request_timeout_s));
+    for (const auto& hp : where) {
+        auto r = http_get(hp, target, std::chrono::seconds(common.request_timeout_s));
         if (!r) {
             last = r.err().detail;
             continue;
@@ -119,26 +120,67 @@ int run_cluster_journal(const journal_options& o) {
             continue;  // another broker is the controller
         }
         if (r->status != 200) {
-            return report_error("cluster journal",
-                                error(errc::request_failed,
-                                      fmt::format("{} answered {}: {}", hp, r->status, r->body)));
+            return error(errc::request_failed,
+                         fmt::format("{} answered {}: {}", hp, r->status, r->body));
         }
         auto doc = nlohmann::json::parse(r->body, nullptr, false);
-        if (doc.is_discarded() || !doc.contains("decisions")) {
-            return report_error("cluster journal",
-                                error(errc::request_failed, fmt::format("{}: not a journal", hp)));
+        if (doc.is_discarded() || !doc.contains(field)) {
+            return error(errc::request_failed,
+                         fmt::format("{}: unexpected answer {}", hp, r->body));
         }
-        try {
-            print(o.common.output() == output_format::json ? r->body : render_text(doc));
-        } catch (const nlohmann::json::exception& e) {
-            return report_error("cluster journal",
-                                error(errc::request_failed, fmt::format("{}: {}", hp, e.what())));
-        }
-        return exit_ok;
+        return std::pair{r->body, std::move(doc)};
     }
-    return report_error("cluster journal",
-                        error(errc::connect_failed, fmt::format("no active controller among {}: {}",
-                                                                fmt::join(*where, ", "), last)));
+    return error(errc::connect_failed,
+                 fmt::format("no active controller among {}: {}", fmt::join(where, ", "), last));
+}
+
+std::string render_can_stop(const nlohmann::json& doc) {
+    const int broker = doc.at("broker").get<int>();
+    const auto checked = doc.at("partitions_checked").get<std::uint64_t>();
+    if (doc.at("can_stop").get<bool>()) {
+        return fmt::format(
+            "broker {} can stop: each of its {} partitions keeps enough in-sync "
+            "replicas\n",
+            broker, checked);
+    }
+    std::string out = fmt::format(
+        "broker {} cannot stop now: {} of its {} partitions would be "
+        "hurt\n",
+        broker, doc.at("blockers").size(), checked);
+    for (const auto& b : doc.at("blockers")) {
+        out += fmt::format("  {}-{}: {}\n", b.at("topic").get<std::string>(),
+                           b.at("partition").get<int>(), b.at("reason").get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+int run_cluster_journal(const journal_options& o) {
+    auto r = ask_controller(o.common, o.http, query_of(o), "decisions");
+    if (!r) {
+        return report_error("cluster journal", r.err());
+    }
+    try {
+        print(o.common.output() == output_format::json ? r->first : render_text(r->second));
+    } catch (const nlohmann::json::exception& e) {
+        return report_error("cluster journal", error(errc::request_failed, e.what()));
+    }
+    return exit_ok;
+}
+
+int run_cluster_can_stop(const can_stop_options& o) {
+    auto r = ask_controller(o.common, o.http, fmt::format("/api/can-stop?broker={}", o.broker),
+                            "can_stop");
+    if (!r) {
+        return report_error("cluster can-stop", r.err());
+    }
+    try {
+        print(o.common.output() == output_format::json ? r->first : render_can_stop(r->second));
+        return r->second.at("can_stop").get<bool>() ? exit_ok : exit_cannot_stop;
+    } catch (const nlohmann::json::exception& e) {
+        return report_error("cluster can-stop", error(errc::request_failed, e.what()));
+    }
 }
 
 }  // namespace gregor::admin

@@ -27,6 +27,15 @@ void add_journal_options(CLI::App& cmd, journal_options& o) {
         ->check(CLI::Range(1, 10'000'000));
 }
 
+void add_can_stop_options(CLI::App& cmd, can_stop_options& o) {
+    add_common_options(cmd, o.common);
+    cmd.add_option("broker", o.broker, "The broker id to ask about")
+        ->required()
+        ->check(CLI::Range(0, INT32_MAX));
+    cmd.add_option("--http", o.http,
+                   "host:port[,...] of brokers' gregor.http.listener (default: --dir's brokers)");
+}
+
 void add_describe_cluster_options(CLI::App& cmd, describe_cluster_options& o) {
     add_common_options(cmd, o.common);
     cmd.add_option("--zookeeper", o.zookeeper,

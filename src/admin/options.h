@@ -103,8 +103,17 @@ struct journal_options {
     std::int32_t limit = 1000;       // the newest this many
 };
 
+struct can_stop_options {
+    common_options common;
+    std::string http;  // as journal_options
+    std::int32_t broker = -1;
+};
+// `gregor cluster can-stop N`: exit 0 = it can, exit_cannot_stop = it cannot (listed).
+inline constexpr int exit_cannot_stop = 3;
+
 void add_common_options(CLI::App& cmd, common_options& o);
 void add_journal_options(CLI::App& cmd, journal_options& o);
+void add_can_stop_options(CLI::App& cmd, can_stop_options& o);
 void add_describe_cluster_options(CLI::App& cmd, describe_cluster_options& o);
 void add_health_options(CLI::App& cmd, health_options& o);
 void add_topics_list_options(CLI::App& cmd, topics_list_options& o);

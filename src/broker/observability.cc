@@ -194,6 +194,26 @@ http::response observability::journal_page(const http::request& r) const {
                           controller::to_json(c->journal().find(q), c->journal()) + "\n"};
 }
 
+// /api/can-stop?broker=N: the active controller's answer (controller/can_stop.h).
+http::response observability::can_stop_page(const http::request& r) const {
+    const controller::controller* c = sources_.controller ? sources_.controller() : nullptr;
+    if (c == nullptr || !c->active()) {
+        return json_error(503, "this broker is not the active controller",
+                          c != nullptr ? c->known_controller()() : -1);
+    }
+    auto v = int_param(r, "broker");
+    if (const auto* bad = std::get_if<std::string>(&v)) {
+        return json_error(400, *bad, c->known_controller()());
+    }
+    const auto* id = std::get_if<std::int64_t>(&v);
+    if (id == nullptr || *id > INT32_MAX) {
+        return json_error(400, "broker=<id> is required", c->known_controller()());
+    }
+    return http::response{
+        200, "application/json",
+        controller::to_json(c->can_stop(model::node_id(static_cast<std::int32_t>(*id)))) + "\n"};
+}
+
 result<std::string> observability::start_http(net::asio::io_context& ioc,
                                               const std::string& listener) {
     GREGOR_TRY(auto cfg, http::parse_listener(listener));
@@ -202,6 +222,7 @@ result<std::string> observability::start_http(net::asio::io_context& ioc,
         return http::response{200, "text/plain; version=0.0.4; charset=utf-8", scrape()};
     });
     http_->add_route("/api/journal", [this](const http::request& r) { return journal_page(r); });
+    http_->add_route("/api/can-stop", [this](const http::request& r) { return can_stop_page(r); });
     GREGOR_TRY_VOID(http_->start());
     auto where = fmt::format("{}:{}", cfg.host, http_->port());
     GREGOR_LOG(broker_log, info, "metrics at http://{}/metrics", where);

@@ -10,8 +10,9 @@
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
 //   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
 // plus the request and topic metrics of metrics/registry.h. The same listener serves the
-// active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=;
-// other brokers answer 503 naming the controller). Loop thread only.
+// active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=)
+// and its answer to "can broker N stop now?" (/api/can-stop?broker=N); other brokers answer
+// both with 503 naming the controller. Loop thread only.
 #pragma once
 
 #include "base/result.h"
@@ -68,6 +69,7 @@ private:
     void add_controller_gauges();
     void add_other_gauges();
     http::response journal_page(const http::request& r) const;
+    http::response can_stop_page(const http::request& r) const;
 
     metric_sources sources_;
     metrics::registry registry_;

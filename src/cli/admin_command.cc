@@ -13,6 +13,7 @@ struct admin_commands {
     admin::describe_cluster_options describe;
     admin::health_options health;
     admin::journal_options journal;
+    admin::can_stop_options can_stop;
     admin::topics_list_options list;
     admin::topics_describe_options topics_describe;
     admin::topics_create_options create;
@@ -67,6 +68,10 @@ void add_admin_commands(CLI::App& app, CLI::App& cluster) {
         c.health, admin::add_health_options, admin::run_health);
     add(cluster, "journal", "The controller's leader/ISR decisions and their reasons", c.journal,
         admin::add_journal_options, admin::run_cluster_journal);
+    add(cluster, "can-stop",
+        "Whether stopping a broker now keeps every partition led and at min.insync.replicas "
+        "(exit 0 yes, 3 no)",
+        c.can_stop, admin::add_can_stop_options, admin::run_cluster_can_stop);
     CLI::App* topics = app.add_subcommand("topics", "List, describe, create, delete, alter topics");
     topics->require_subcommand(1);
     add(*topics, "list", "Topic names", c.list, admin::add_topics_list_options,

@@ -379,6 +379,9 @@ const controller_context& controller::context() const {
 const decision_journal& controller::journal() const {
     return impl_->decisions;
 }
+can_stop_answer controller::can_stop(model::node_id broker) const {
+    return check_can_stop(impl_->ctx, broker, impl_->cfg.broker_properties);
+}
 
 asio::awaitable<protocol::controlled_shutdown_response> controller::controlled_shutdown(
     const protocol::controlled_shutdown_request& req) {

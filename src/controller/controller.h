@@ -30,6 +30,7 @@
 // tests run the same code over the in-memory ensemble and channels.
 #pragma once
 
+#include "controller/can_stop.h"
 #include "controller/channels.h"
 #include "controller/context.h"
 #include "controller/journal.h"
@@ -117,6 +118,9 @@ public:
     const controller_context& context() const;
     // Every leader/ISR decision this broker made as controller (the newest 10,000).
     const decision_journal& journal() const;
+    // Whether `broker` can stop without a partition going offline or under its
+    // min.insync.replicas (meaningful while active).
+    can_stop_answer can_stop(model::node_id broker) const;
 
     // Requests forwarded by the broker's handlers. Each is handled as one controller event;
     // a broker that is not the controller answers as Kafka does (NOT_CONTROLLER, or

@@ -104,9 +104,16 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     }
     EXPECT_NE(up->output().find("kcat -b 127.0.0.1:"), std::string::npos);
     EXPECT_NE(up->output().find("metrics http://127.0.0.1:"), std::string::npos) << up->output();
-    auto created = gregor("topics create journalled --partitions 2 --replication-factor 3 --dir " +
-                          dir_.string());
+    auto created = gregor(
+        "topics create journalled --partitions 2 --replication-factor 3 "
+        "--config min.insync.replicas=2 --dir " +
+        dir_.string());
     ASSERT_EQ(created.status, 0) << created.out;
+    // Healthy: any one broker may stop (two in-sync replicas stay).
+    EXPECT_TRUE(
+        eventually([&] { return gregor("cluster can-stop 2 --dir " + dir_.string()).status == 0; },
+                   step_limit))
+        << gregor("cluster can-stop 2 --dir " + dir_.string()).out;
 
     // A second `up` on the same directory while it runs is a clear error.
     auto busy = gregor("cluster up --dir " + dir_.string());
@@ -134,6 +141,15 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
         },
         step_limit))
         << gregor("cluster journal --dir " + dir_.string()).out;
+    // With broker 2 down, stopping broker 1 would leave one in-sync replica: refused (exit 3),
+    // naming the partitions.
+    auto blocked = gregor("cluster can-stop 1 --dir " + dir_.string());
+    EXPECT_EQ(blocked.status, 3) << blocked.out;
+    EXPECT_NE(
+        blocked.out.find("journalled-0: the ISR would shrink to 1, below min.insync.replicas=2"),
+        std::string::npos)
+        << blocked.out;
+    EXPECT_NE(blocked.out.find("journalled-1"), std::string::npos) << blocked.out;
 
     auto restarted = gregor("cluster restart 2 --dir " + dir_.string());
     ASSERT_EQ(restarted.status, 0) << restarted.out;
