@@ -2,6 +2,7 @@
 
 #include "http/logger.h"
 #include "net/errc.h"
+#include "net/server.h"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -246,18 +247,8 @@ result<void> server::start() {
                      fmt::format("gregor.http.listener: '{}' is not an IP address: {}",
                                  impl_->config.host, ec.message()));
     }
-    tcp::endpoint ep(address, impl_->config.port);
-    auto& a = impl_->acceptor;
-    if (a.open(ep.protocol(), ec); !ec) {
-        a.set_option(tcp::acceptor::reuse_address(true), ec);
-    }
-    if (!ec) {
-        a.bind(ep, ec);
-    }
-    if (!ec) {
-        a.listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
+    if (ec = net::bind_and_listen(impl_->acceptor, tcp::endpoint(address, impl_->config.port));
+        ec) {
         return error(net::errc::socket_error,
                      fmt::format("gregor.http.listener {}:{}: {}", impl_->config.host,
                                  impl_->config.port, ec.message()));

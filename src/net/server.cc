@@ -92,16 +92,8 @@ result<void> server::impl::start() {
     return ok();
 }
 
-result<void> server::impl::listen(const listener_config& lc) {
+error_code bind_and_listen(tcp::acceptor& a, const tcp::endpoint& ep) {
     error_code ec;
-    auto address = asio::ip::make_address(lc.host, ec);
-    if (ec) {
-        return error(errc::invalid_config, fmt::format("listener {}: bad address '{}': {}", lc.name,
-                                                       lc.host, ec.message()));
-    }
-    auto l = std::make_unique<listener>(listener{lc, tcp::acceptor(ex_)});
-    tcp::endpoint ep(address, lc.port);
-    auto& a = l->acceptor;
     if (a.open(ep.protocol(), ec); !ec) {
         a.set_option(tcp::acceptor::reuse_address(true), ec);
     }
@@ -111,7 +103,19 @@ result<void> server::impl::listen(const listener_config& lc) {
     if (!ec) {
         a.listen(asio::socket_base::max_listen_connections, ec);
     }
+    return ec;
+}
+
+result<void> server::impl::listen(const listener_config& lc) {
+    error_code ec;
+    auto address = asio::ip::make_address(lc.host, ec);
     if (ec) {
+        return error(errc::invalid_config, fmt::format("listener {}: bad address '{}': {}", lc.name,
+                                                       lc.host, ec.message()));
+    }
+    auto l = std::make_unique<listener>(listener{lc, tcp::acceptor(ex_)});
+    auto& a = l->acceptor;
+    if (ec = bind_and_listen(a, tcp::endpoint(address, lc.port)); ec) {
         return error(errc::socket_error, fmt::format("listener {} on {}:{}: {}", lc.name, lc.host,
                                                      lc.port, ec.message()));
     }

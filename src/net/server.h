@@ -26,6 +26,10 @@
 
 namespace gregor::net {
 
+// Opens `a` on `ep` with SO_REUSEADDR, binds and listens (the system's backlog). Used by
+// every listener gregor opens (the Kafka listeners here, the operator HTTP listener).
+error_code bind_and_listen(tcp::acceptor& a, const tcp::endpoint& ep);
+
 class server {
 public:
     // REQUIRES: validate(config) succeeded; `on_request` is callable.
