@@ -151,9 +151,11 @@ void topic_metrics::produced(std::string_view topic, std::uint64_t records, std:
     }
 }
 
-void topic_metrics::produce_request(std::string_view topic, bool failed) {
-    auto& t = of(topic);
-    for (auto* s : {&all_, &t}) {
+void topic_metrics::produce_request(std::string_view topic, bool failed, bool hosted) {
+    for (auto* s : {&all_, hosted ? &of(topic) : nullptr}) {
+        if (s == nullptr) {
+            continue;
+        }
         s->produce_requests->Increment();
         if (failed) {
             s->failed_produce_requests->Increment();
@@ -168,9 +170,11 @@ void topic_metrics::fetched(std::string_view topic, std::uint64_t bytes, bool fo
     }
 }
 
-void topic_metrics::fetch_request(std::string_view topic, bool failed) {
-    auto& t = of(topic);
-    for (auto* s : {&all_, &t}) {
+void topic_metrics::fetch_request(std::string_view topic, bool failed, bool hosted) {
+    for (auto* s : {&all_, hosted ? &of(topic) : nullptr}) {
+        if (s == nullptr) {
+            continue;
+        }
         s->fetch_requests->Increment();
         if (failed) {
             s->failed_fetch_requests->Increment();

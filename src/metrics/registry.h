@@ -89,12 +89,14 @@ public:
     explicit topic_metrics(registry& r);
     // A produce request's records appended to a partition this broker leads.
     void produced(std::string_view topic, std::uint64_t records, std::uint64_t bytes);
-    // One partition of a produce request, failed or not.
-    void produce_request(std::string_view topic, bool failed);
+    // One partition of a produce request, failed or not. `hosted`: the partition is on this
+    // broker; only then is the topic's own series counted (so requests naming topics that do
+    // not exist here cannot create series without bound), the all-topics one always.
+    void produce_request(std::string_view topic, bool failed, bool hosted = true);
     // Record bytes sent in a fetch response: to a consumer, or to a follower (replication).
     void fetched(std::string_view topic, std::uint64_t bytes, bool follower);
-    // One partition of a consumer's fetch request, failed or not.
-    void fetch_request(std::string_view topic, bool failed);
+    // One partition of a consumer's fetch request, failed or not; `hosted` as above.
+    void fetch_request(std::string_view topic, bool failed, bool hosted = true);
 
 private:
     struct series {

@@ -174,7 +174,9 @@ void count(services& s, const protocol::fetch_request& req, const fetch_response
                 s.metrics->topics().fetched(t.topic, p.records->size(), follower);
             }
             if (!follower) {
-                s.metrics->topics().fetch_request(t.topic, p.error_code != 0);
+                s.metrics->topics().fetch_request(
+                    t.topic, p.error_code != 0,
+                    s.replicas.partition({t.topic, p.partition_index}) != nullptr);
             }
         }
     }

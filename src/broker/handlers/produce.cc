@@ -193,7 +193,9 @@ handler_result<produce_response> handle(services& s, request_context& ctx,
             }
             failed = failed || r.error_code != 0;
             if (s.metrics != nullptr) {
-                s.metrics->topics().produce_request(topic.name, r.error_code != 0);
+                s.metrics->topics().produce_request(
+                    topic.name, r.error_code != 0,
+                    s.replicas.partition({topic.name, p.index}) != nullptr);
             }
         }
     }

@@ -40,6 +40,7 @@ TEST(metrics_registry, topic_counters_have_an_all_topics_series_and_one_per_topi
     t.produce_request("orders", false);
     t.produce_request("orders", true);
     t.fetch_request("audit", true);
+    t.produce_request("no-such-topic", true, /*hosted=*/false);  // all-topics series only
     auto text = r.scrape();
     EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_messagesin_total 6")) << text;
     EXPECT_TRUE(
@@ -52,8 +53,9 @@ TEST(metrics_registry, topic_counters_have_an_all_topics_series_and_one_per_topi
         has_line(text, R"(kafka_server_brokertopicmetrics_bytesout_total{topic="orders"} 400)"));
     EXPECT_TRUE(has_line(
         text, R"(kafka_server_brokertopicmetrics_replicationbytesout_total{topic="orders"} 500)"));
-    EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_totalproducerequests_total 2"));
-    EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_failedproducerequests_total 1"));
+    EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_totalproducerequests_total 3"));
+    EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_failedproducerequests_total 2"));
+    EXPECT_EQ(text.find("no-such-topic"), std::string::npos) << "no series for unhosted topics";
     EXPECT_TRUE(has_line(
         text, R"(kafka_server_brokertopicmetrics_failedfetchrequests_total{topic="audit"} 1)"));
     EXPECT_TRUE(has_line(text, "# TYPE kafka_server_brokertopicmetrics_messagesin_total counter"))
