@@ -6,11 +6,12 @@
 // Method: a real ZooKeeper and three `gregor broker` processes with gregor.http.listener on
 // port 0 (each logs the bound address); kcat auto-creates a 6-partition topic with
 // replication factor 3; Prometheus scrapes every second; `promtool query instant` asks it.
+#include "admin/http_get.h"
+#include "cluster/process.h"
 #include "support/broker_process.h"
 #include "support/process.h"
 #include "support/zookeeper_server.h"
 
-#include <boost/asio.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -27,13 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::uint16_t free_port() {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::acceptor a(
-        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-    return a.local_endpoint().port();
-}
-
 // The port in the broker's "metrics at http://127.0.0.1:<port>/metrics" line, or 0.
 std::uint16_t metrics_port(const broker_process& b) {
     static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
@@ -42,36 +36,9 @@ std::uint16_t metrics_port(const broker_process& b) {
     return std::regex_search(log, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
 }
 
-// GET http://127.0.0.1:<port><target>: the status code and the body ("" if unreachable).
-std::pair<int, std::string> http_get(std::uint16_t port, const std::string& target) {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::socket s(ioc);
-    boost::system::error_code ec;
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (ec) {
-        return {0, ""};
-    }
-    auto req = fmt::format("GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target);
-    boost::asio::write(s, boost::asio::buffer(req), ec);
-    std::string all;
-    std::array<char, 4096> buf{};
-    for (;;) {
-        auto n = s.read_some(boost::asio::buffer(buf), ec);
-        all.append(buf.data(), n);
-        if (ec) {
-            break;
-        }
-    }
-    auto body = all.find("\r\n\r\n");
-    if (all.size() < 12 || body == std::string::npos) {
-        return {0, all};
-    }
-    return {std::stoi(all.substr(9, 3)), all.substr(body + 4)};
-}
-
 struct prometheus_server {
     std::filesystem::path dir;
-    std::uint16_t port = free_port();
+    std::uint16_t port = *cluster::pick_free_port();
     pid_t pid = -1;
 
     explicit prometheus_server(const std::vector<std::string>& targets)
@@ -190,10 +157,11 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     ASSERT_TRUE(std::regex_search(now_active, m, std::regex(R"(instance="([0-9.:]+)\")")))
         << now_active;
     const std::string active = m[1];
-    const auto port_of = [](const std::string& target) {
-        return static_cast<std::uint16_t>(std::stoi(target.substr(target.rfind(':') + 1)));
+    const auto get = [](const std::string& host_port, const std::string& target) {
+        auto r = admin::http_get(host_port, target, 10s);
+        return r ? std::pair{r->status, r->body} : std::pair{0, r.err().to_string()};
     };
-    auto [status, body] = http_get(port_of(active), "/api/journal?topic=alerts");
+    auto [status, body] = get(active, "/api/journal?topic=alerts");
     ASSERT_EQ(status, 200) << body;
     const int dead = id_of[killed];
     std::set<int> moved;  // partitions whose new state leaves the dead broker out
@@ -214,14 +182,14 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     EXPECT_EQ(moved.size(), 6U) << "a decision per partition drops broker " << dead << ": " << body;
     for (const auto& t : targets) {
         if (t != active && t != killed) {
-            auto [other_status, other_body] = http_get(port_of(t), "/api/journal");
+            auto [other_status, other_body] = get(t, "/api/journal");
             EXPECT_EQ(other_status, 503) << other_body;
             EXPECT_NE(other_body.find(fmt::format("\"controller\":{}", id_of[active])),
                       std::string::npos)
                 << other_body;
         }
     }
-    auto [bad_status, bad_body] = http_get(port_of(active), "/api/journal?partition=x");
+    auto [bad_status, bad_body] = get(active, "/api/journal?partition=x");
     EXPECT_EQ(bad_status, 400) << bad_body;
 }
 
