@@ -74,8 +74,9 @@ asio::awaitable<net::reply> process(services& s, net::request& req,
     std::optional<typename Api::response_type> response =
         co_await handle(s, ctx, std::move(*decoded));
     if (s.metrics != nullptr) {
-        std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-        s.metrics->requests().record(Api::key, Api::name, h.api_version, took.count());
+        const auto done = std::chrono::steady_clock::now();
+        std::chrono::duration<double, std::milli> took = done - started;
+        s.metrics->requests().record(Api::key, Api::name, h.api_version, took.count(), done);
     }
     if (ctx.close_connection) {
         co_return net::reply::close();

@@ -136,7 +136,7 @@ topic_metrics::series topic_metrics::make(const prometheus::Labels& labels) {
 }
 
 topic_metrics::series& topic_metrics::of(std::string_view topic) {
-    auto it = topics_.find(std::string(topic));
+    auto it = topics_.find(topic);
     if (it == topics_.end()) {
         it = topics_.emplace(std::string(topic), make({{"topic", std::string(topic)}})).first;
     }

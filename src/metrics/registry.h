@@ -115,7 +115,14 @@ private:
     struct families;
     std::shared_ptr<families> f_;
     series all_;
-    std::unordered_map<std::string, series> topics_;
+    // Looked up by string_view without building a std::string (one per produced partition).
+    struct name_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, series, name_hash, std::equal_to<>> topics_;
 };
 
 }  // namespace gregor::metrics
