@@ -180,14 +180,25 @@ std::optional<model::timestamp_ms> delete_horizon(const model::record_batch_head
 }
 
 result<filter_result> filter_batch(const model::record_batch_header& header, bytes_view batch,
-                                   const filter_options& options, record_predicate keep,
-                                   bytes& out) {
+                                   const filter_options& options, record_predicate keep, bytes& out,
+                                   bytes* scratch) {
     using namespace batch_filter_impl;  // NOLINT: this file's own helpers
     GREGOR_ASSERT(header.magic == model::batch_magic_v2 && batch.size() >= header.size_bytes(),
                   "filter of a batch of {} bytes, magic {}, header says {}", batch.size(),
                   header.magic, header.size_bytes());
     GREGOR_TRY(auto records,
-               protocol::batch_records::open(header, batch, options.decompressed_bytes_max));
+               protocol::batch_records::open(header, batch, options.decompressed_bytes_max,
+                                             scratch != nullptr ? std::move(*scratch) : bytes{}));
+    // Gives the buffer back on every return below (the survivors' views die with `records`).
+    struct give_back {
+        protocol::batch_records& records;
+        bytes* scratch;
+        ~give_back() {
+            if (scratch != nullptr) {
+                *scratch = std::move(records).release_storage();
+            }
+        }
+    } give_back_scratch{records, scratch};
     std::vector<survivor> kept;
     // The count is not trusted to size memory: the vector grows past this if it must.
     kept.reserve(static_cast<std::size_t>(std::clamp<std::int32_t>(header.record_count, 0, 4096)));

@@ -113,10 +113,11 @@ struct filter_result {
 };
 
 // Filters `batch` (a whole batch described by `header`) through `keep`, appending the
-// result to `out`. On error nothing is appended.
+// result to `out`. On error nothing is appended. `scratch`, when given, is the buffer a
+// compressed batch is decompressed into, kept for the next call (one allocation per pass).
 result<filter_result> filter_batch(const model::record_batch_header& header, bytes_view batch,
-                                   const filter_options& options, record_predicate keep,
-                                   bytes& out);
+                                   const filter_options& options, record_predicate keep, bytes& out,
+                                   bytes* scratch = nullptr);
 
 // The indexes (0-based, within the batch) of the records with a null key; empty when every
 // record has one. Kafka refuses such records in compacted topics (INVALID_RECORD, naming

@@ -246,6 +246,7 @@ result<model::offset> build_map(const clean_job& job, key_offset_map& map, const
     map.clear();
     map.update_latest_offset(job.first_dirty - 1);
     bool full = false;
+    bytes scratch;  // decompression buffer, reused batch after batch
     for (std::size_t i = 0; i < job.segments.size(); ++i) {
         const auto& src = job.segments[i];
         auto next_base =
@@ -264,9 +265,11 @@ result<model::offset> build_map(const clean_job& job, key_offset_map& map, const
                 continue;
             }
             if (!it->header.is_control()) {
-                GREGOR_TRY(auto recs, protocol::batch_records::open(it->header, it->bytes,
-                                                                    b.max_batch_bytes * 4));
+                GREGOR_TRY(auto recs,
+                           protocol::batch_records::open(
+                               it->header, it->bytes, b.max_batch_bytes * 4, std::move(scratch)));
                 GREGOR_TRY(auto room, index_batch(job, recs, map, stats));
+                scratch = std::move(recs).release_storage();
                 full = !room;
             }
             if (full) {
@@ -327,6 +330,7 @@ std::vector<std::vector<std::size_t>> group_segments(const clean_job& job, model
 struct group_writer {
     std::unique_ptr<segment> out;
     bytes pending;
+    bytes scratch;  // decompression buffer, reused batch after batch
     std::vector<batch_summary> summaries;
     std::size_t flush_at = 0;
 
@@ -397,7 +401,7 @@ result<void> clean_batch(const clean_job& job, const latest_records& latest,
     }
     opts.decompressed_bytes_max = job.cfg.max_message_bytes * std::size_t{64} + (1 << 20);
     auto before = w.pending.size();
-    GREGOR_TRY(auto f, filter_batch(h, it.bytes, opts, keep, w.pending));
+    GREGOR_TRY(auto f, filter_batch(h, it.bytes, opts, keep, w.pending, &w.scratch));
     res.stats.records_kept += static_cast<std::uint64_t>(f.records_kept);
     if (w.pending.size() > before) {
         GREGOR_TRY(auto sum, peek_batch(bytes_view(w.pending).subspan(before), w.pending.size()));

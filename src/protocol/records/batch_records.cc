@@ -6,15 +6,18 @@
 namespace gregor::protocol {
 
 result<batch_records> batch_records::open(const model::record_batch_header& header,
-                                          bytes_view batch, std::size_t decompressed_bytes_max) {
+                                          bytes_view batch, std::size_t decompressed_bytes_max,
+                                          bytes storage) {
     GREGOR_ASSERT(batch.size() >= header.size_bytes(), "batch of {} bytes, header says {}",
                   batch.size(), header.size_bytes());
     const bytes_view body =
         batch.subspan(model::batch_header_bytes, header.size_bytes() - model::batch_header_bytes);
     batch_records out(header, body);
+    out.decompressed_ = std::move(storage);
     if (header.compression() != model::compression_type::none) {
-        GREGOR_TRY(out.decompressed_,
-                   decompress(header.compression(), body, decompressed_bytes_max));
+        GREGOR_TRY(
+            out.decompressed_size_,
+            decompress_into(header.compression(), body, decompressed_bytes_max, out.decompressed_));
         out.owned_ = true;
     }
     return out;

@@ -22,8 +22,10 @@ public:
     // `batch`: a whole batch that passed model::validate_batch (or parse_batch_header when the
     // CRC is known good), `header` its parsed header. Decompresses the records section with
     // at most `decompressed_bytes_max` bytes of output. Errors are records_errc values.
+    // `storage`: a buffer to decompress into (protocol::decompress_into), so a caller opening
+    // batch after batch reuses one allocation: pass back what release_storage() returned.
     static result<batch_records> open(const model::record_batch_header& header, bytes_view batch,
-                                      std::size_t decompressed_bytes_max);
+                                      std::size_t decompressed_bytes_max, bytes storage = {});
 
     batch_records(batch_records&&) = default;
     batch_records& operator=(batch_records&&) = default;
@@ -32,13 +34,18 @@ public:
 
     const model::record_batch_header& header() const { return header_; }
     // The (decompressed) records section.
-    bytes_view section() const { return owned_ ? bytes_view(decompressed_) : body_; }
+    bytes_view section() const {
+        return owned_ ? bytes_view(decompressed_).first(decompressed_size_) : body_;
+    }
     record_reader records() const { return {section(), header_.record_count}; }
 
     // A record's absolute offset and timestamp (Kafka's rules: log-append-time batches give
     // every record the batch's max_timestamp).
     model::offset offset_of(const record_view& r) const;
     model::timestamp_ms timestamp_of(const record_view& r) const;
+
+    // The decompression buffer, for the next open(); the views into it end here.
+    bytes release_storage() && { return std::move(decompressed_); }
 
 private:
     batch_records(const model::record_batch_header& header, bytes_view body)
@@ -47,6 +54,7 @@ private:
     model::record_batch_header header_;
     bytes_view body_;
     bytes decompressed_;
+    std::size_t decompressed_size_ = 0;
     bool owned_ = false;
 };
 

@@ -74,7 +74,7 @@ error corrupt(const char* what, const z_stream& zs) {
 
 }  // namespace
 
-result<bytes> gzip_decompress(bytes_view input, std::size_t limit) {
+result<std::size_t> gzip_decompress(bytes_view input, std::size_t limit, bytes& storage) {
     if (input.empty() || input.size() > UINT_MAX) {
         return error(records_errc::corrupt_compressed_data, "gzip: empty input");
     }
@@ -84,7 +84,7 @@ result<bytes> gzip_decompress(bytes_view input, std::size_t limit) {
     }
     zs->next_in = input.data();
     zs->avail_in = static_cast<uInt>(input.size());
-    bounded_output out(limit, input.size(), gzip_size_hint(input));
+    bounded_output out(storage, limit, input.size(), gzip_size_hint(input));
     for (;;) {
         const mutable_bytes_view space = out.space();
         if (space.empty()) {
@@ -100,7 +100,7 @@ result<bytes> gzip_decompress(bytes_view input, std::size_t limit) {
         }
         if (rc == Z_STREAM_END) {
             if (zs->avail_in == 0) {
-                return std::move(out).finish();
+                return out.size();
             }
             if (!at_gzip_magic(*zs) || inflateReset(zs) != Z_OK) {
                 return corrupt("bytes after the end of the stream", *zs);

@@ -46,7 +46,7 @@ LZ4F_preferences_t kafka_preferences() {
 
 }  // namespace
 
-result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
+result<std::size_t> lz4_decompress(bytes_view input, std::size_t limit, bytes& storage) {
     if (input.empty()) {
         return corrupt("empty input");
     }
@@ -54,7 +54,7 @@ result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
     if (ctx == nullptr) {
         return error(records_errc::compression_failed, "lz4: context");
     }
-    bounded_output out(limit, input.size());
+    bounded_output out(storage, limit, input.size());
     std::size_t pos = 0;
     for (;;) {
         const mutable_bytes_view space = out.space();
@@ -75,7 +75,7 @@ result<bytes> lz4_decompress(bytes_view input, std::size_t limit) {
         }
         const bool input_done = pos == input.size();
         if (input_done && hint == 0) {
-            return std::move(out).finish();
+            return out.size();
         }
         // Out of input mid-frame, with room left to write: the frame is cut short.
         if (input_done && produced < space.size()) {

@@ -91,7 +91,7 @@ result<void> for_each_xerial_block(bytes_view input, F&& f) {
 
 // Two passes: the declared lengths are summed and checked against the limit first, so the
 // output is allocated once and only within the limit.
-result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
+result<std::size_t> xerial_decompress(bytes_view input, std::size_t limit, bytes& out) {
     std::size_t total = 0;
     const auto sum_lengths = [&](bytes_view block) -> result<void> {
         GREGOR_TRY(const std::size_t length, block_length(block));
@@ -102,7 +102,9 @@ result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
         return ok();
     };
     GREGOR_TRY_VOID(for_each_xerial_block(input, sum_lengths));
-    bytes out(total);
+    if (out.size() < total) {
+        out.resize(total);
+    }
     std::size_t at = 0;
     const auto fill = [&](bytes_view block) -> result<void> {
         GREGOR_TRY(const std::size_t length, block_length(block));
@@ -111,22 +113,24 @@ result<bytes> xerial_decompress(bytes_view input, std::size_t limit) {
         return uncompress_block(block, dst);
     };
     GREGOR_TRY_VOID(for_each_xerial_block(input, fill));
-    return out;
+    return total;
 }
 
 }  // namespace
 
-result<bytes> snappy_decompress(bytes_view input, std::size_t limit) {
+result<std::size_t> snappy_decompress(bytes_view input, std::size_t limit, bytes& out) {
     if (is_xerial(input)) {
-        return xerial_decompress(input, limit);
+        return xerial_decompress(input, limit, out);
     }
     GREGOR_TRY(const std::size_t length, block_length(input));
     if (length > limit) {
         return error(records_errc::decompressed_too_large, fmt::format("limit {}", limit));
     }
-    bytes out(length);
-    GREGOR_TRY_VOID(uncompress_block(input, out));
-    return out;
+    if (out.size() < length) {
+        out.resize(length);
+    }
+    GREGOR_TRY_VOID(uncompress_block(input, mutable_bytes_view(out).first(length)));
+    return length;
 }
 
 result<bytes> snappy_xerial_compress(bytes_view input) {

@@ -37,7 +37,7 @@ error corrupt(const char* what) {
 
 }  // namespace
 
-result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
+result<std::size_t> zstd_decompress(bytes_view input, std::size_t limit, bytes& storage) {
     if (input.empty()) {
         return corrupt("empty input");
     }
@@ -51,7 +51,7 @@ result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
         declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR
             ? 0
             : static_cast<std::size_t>(std::min<unsigned long long>(declared, SIZE_MAX - 1));
-    bounded_output out(limit, input.size(), hint);
+    bounded_output out(storage, limit, input.size(), hint);
     ZSTD_inBuffer in{input.data(), input.size(), 0};
     for (;;) {
         const mutable_bytes_view space = out.space();
@@ -71,7 +71,7 @@ result<bytes> zstd_decompress(bytes_view input, std::size_t limit) {
         const bool input_done = in.pos == in.size;
         // rc == 0: a frame ended and everything is flushed.
         if (input_done && rc == 0) {
-            return std::move(out).finish();
+            return out.size();
         }
         if (input_done && o.pos < o.size) {
             return corrupt("truncated frame");

@@ -26,29 +26,25 @@ std::size_t first_buffer_bytes(std::size_t input_bytes, std::size_t size_hint) {
 }
 }  // namespace
 
-bounded_output::bounded_output(std::size_t limit, std::size_t input_bytes, std::size_t size_hint)
-    : limit_(limit), first_bytes_(first_buffer_bytes(input_bytes, size_hint)) {}
+bounded_output::bounded_output(bytes& storage, std::size_t limit, std::size_t input_bytes,
+                               std::size_t size_hint)
+    : buf_(storage), limit_(limit), first_bytes_(first_buffer_bytes(input_bytes, size_hint)) {}
 
 mutable_bytes_view bounded_output::space() {
     const std::size_t cap = limit_ + 1;
-    if (size_ == buf_.size()) {
-        if (buf_.size() >= cap) {
+    if (size_ >= std::min(cap, buf_.size())) {
+        if (size_ >= cap) {
             return {};
         }
-        const std::size_t grown = buf_.empty() ? first_bytes_ : buf_.size() * 2;
+        const std::size_t grown = std::max(first_bytes_, buf_.size() * 2);
         buf_.resize(std::min(cap, grown));
     }
-    return mutable_bytes_view(buf_).subspan(size_);
+    return mutable_bytes_view(buf_).subspan(size_, std::min(cap, buf_.size()) - size_);
 }
 
 void bounded_output::commit(std::size_t n) {
     GREGOR_ASSERT(n <= buf_.size() - size_, "commit {} past space {}", n, buf_.size() - size_);
     size_ += n;
-}
-
-bytes bounded_output::finish() && {
-    buf_.resize(size_);
-    return std::move(buf_);
 }
 
 }  // namespace records_detail
@@ -71,8 +67,8 @@ result<bytes> compress(model::compression_type codec, bytes_view input) {
                  fmt::format("codec {}", static_cast<int>(codec)));
 }
 
-result<bytes> decompress(model::compression_type codec, bytes_view input,
-                         std::size_t decompressed_bytes_max) {
+result<std::size_t> decompress_into(model::compression_type codec, bytes_view input,
+                                    std::size_t decompressed_bytes_max, bytes& out) {
     using model::compression_type;
     const std::size_t limit =
         std::min(decompressed_bytes_max, limits::decompressed_batch_bytes_max);
@@ -82,18 +78,30 @@ result<bytes> decompress(model::compression_type codec, bytes_view input,
                 return error(records_errc::decompressed_too_large,
                              fmt::format("{} bytes, limit {}", input.size(), limit));
             }
-            return bytes(input.begin(), input.end());
+            if (out.size() < input.size()) {
+                out.resize(input.size());
+            }
+            std::copy(input.begin(), input.end(), out.begin());
+            return input.size();
         case compression_type::gzip:
-            return records_detail::gzip_decompress(input, limit);
+            return records_detail::gzip_decompress(input, limit, out);
         case compression_type::snappy:
-            return records_detail::snappy_decompress(input, limit);
+            return records_detail::snappy_decompress(input, limit, out);
         case compression_type::lz4:
-            return records_detail::lz4_decompress(input, limit);
+            return records_detail::lz4_decompress(input, limit, out);
         case compression_type::zstd:
-            return records_detail::zstd_decompress(input, limit);
+            return records_detail::zstd_decompress(input, limit, out);
     }
     return error(records_errc::unsupported_compression,
                  fmt::format("codec {}", static_cast<int>(codec)));
+}
+
+result<bytes> decompress(model::compression_type codec, bytes_view input,
+                         std::size_t decompressed_bytes_max) {
+    bytes out;
+    GREGOR_TRY(const std::size_t n, decompress_into(codec, input, decompressed_bytes_max, out));
+    out.resize(n);
+    return out;
 }
 
 }  // namespace gregor::protocol

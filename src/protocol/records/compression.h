@@ -29,4 +29,12 @@ result<bytes> compress(model::compression_type codec, bytes_view input);
 result<bytes> decompress(model::compression_type codec, bytes_view input,
                          std::size_t decompressed_bytes_max);
 
+// As decompress, into `out` from its start, reusing its storage: a buffer passed again for
+// every batch is allocated once and not zero-filled again (and lz4 then decodes each block
+// straight into it, not through a staging copy). Returns the output's size; `out` may be
+// larger, and its bytes past the output are unspecified. On error `out`'s contents are
+// unspecified.
+result<std::size_t> decompress_into(model::compression_type codec, bytes_view input,
+                                    std::size_t decompressed_bytes_max, bytes& out);
+
 }  // namespace gregor::protocol

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <snappy.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -168,6 +169,37 @@ TEST(compression, exact_limit_is_accepted_one_below_is_not) {
         EXPECT_TRUE(decompress(codec, packed, input.size()).has_value());
         EXPECT_EQ(decompress(codec, packed, input.size() - 1).code(),
                   records_errc::decompressed_too_large);
+    }
+}
+
+// decompress_into reuses the caller's buffer: one buffer serves batch after batch of every
+// codec and size, the output is its first n bytes, and a buffer already larger than the
+// limit does not lift the limit.
+TEST(compression, a_reused_buffer_decodes_every_batch_and_keeps_the_limit) {
+    bytes buffer;
+    for (std::size_t n : {70'000U, 100U, 200'000U, 0U, 5'000U}) {
+        for (compression_type codec : all_codecs) {
+            const bytes input = sample(n, static_cast<std::uint32_t>(n) + 3);
+            const bytes packed = must(compress(codec, input));
+            auto got = decompress_into(codec, packed, 1 << 20, buffer);
+            ASSERT_TRUE(got.has_value()) << got.err().to_string();
+            ASSERT_GE(buffer.size(), *got);
+            EXPECT_TRUE(std::equal(input.begin(), input.end(), buffer.begin(),
+                                   buffer.begin() + static_cast<std::ptrdiff_t>(*got)))
+                << "codec " << static_cast<int>(codec) << ", " << n << " bytes";
+            EXPECT_EQ(*got, n);
+        }
+    }
+    ASSERT_GE(buffer.size(), 200'000U);
+    const bytes zeros(150'000, 0);
+    for (compression_type codec : all_codecs) {
+        const bytes packed = must(compress(codec, zeros));
+        EXPECT_EQ(decompress_into(codec, packed, 1000, buffer).code(),
+                  records_errc::decompressed_too_large)
+            << static_cast<int>(codec);
+        EXPECT_EQ(decompress_into(codec, packed, zeros.size() - 1, buffer).code(),
+                  records_errc::decompressed_too_large)
+            << static_cast<int>(codec);
     }
 }
 
