@@ -25,6 +25,10 @@ can_stop_answer check_can_stop(const controller_context& ctx, model::node_id bro
                                const std::map<std::string, std::string>& broker_props) {
     can_stop_answer out;
     out.broker = broker;
+    if (!ctx.live(broker)) {
+        out.running = false;
+        return out;
+    }
     const auto* def = find_topic_config("min.insync.replicas");
     const std::string broker_min = def != nullptr ? topic_config_default(*def, broker_props) : "1";
     for (const auto& [name, t] : ctx.topics) {
@@ -68,6 +72,7 @@ std::string to_json(const can_stop_answer& a) {
     nlohmann::ordered_json j = {{"broker", a.broker()},
                                 {"can_stop", a.can_stop},
                                 {"partitions_checked", a.partitions_checked},
+                                {"running", a.running},
                                 {"blockers", blockers}};
     return j.dump();
 }

@@ -21,10 +21,12 @@ struct can_stop_answer {
     model::node_id broker = model::no_node;
     bool can_stop = true;
     std::size_t partitions_checked = 0;  // partitions with a replica on the broker
+    bool running = true;  // false: the broker is not live; stopping it changes nothing
     std::vector<stop_blocker> blockers;
 };
 
-// Checks every partition with a replica on `broker` (topics being deleted aside): the ISR
+// A broker that is not live can always "stop" (restarting a dead broker is never refused).
+// Otherwise checks every partition with a replica on `broker` (topics being deleted aside): the ISR
 // without `broker` and without replicas that are not live must keep a member, and at least
 // the topic's min.insync.replicas (its override, else the broker default in `broker_props`,
 // else 1).

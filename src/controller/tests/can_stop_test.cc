@@ -79,5 +79,16 @@ TEST_F(can_stop_fixture, a_topic_override_wins_and_a_sole_replica_would_go_offli
     EXPECT_EQ(doc["blockers"][0]["partition"], 0);
 }
 
+TEST_F(can_stop_fixture, a_broker_that_is_not_running_can_always_stop) {
+    live({1, 3});  // 2 is down, and the partition only it holds is already offline
+    partition("single", 0, {2}, {2});
+    partition("t", 0, {1, 2, 3}, {1, 3});
+    auto a = check_can_stop(ctx, node_id(2), {{"min.insync.replicas", "3"}});
+    EXPECT_TRUE(a.can_stop) << "restarting a dead broker is never refused";
+    EXPECT_FALSE(a.running);
+    EXPECT_EQ(nlohmann::json::parse(to_json(a))["running"], false);
+    EXPECT_TRUE(check_can_stop(ctx, node_id(1), {}).running);
+}
+
 }  // namespace
 }  // namespace gregor::controller
