@@ -19,6 +19,12 @@ int run_describe_cluster(const describe_cluster_options& o);
 int run_health(const health_options& o);
 int run_cluster_journal(const journal_options& o);
 int run_cluster_can_stop(const can_stop_options& o);
+// Before `gregor cluster kill|pause|restart N --dir D` stops broker N: asks the active
+// controller (/api/can-stop) and, if stopping N would leave a partition under
+// min.insync.replicas or without a leader, prints the partitions and returns
+// exit_cannot_stop. nullopt: go ahead (also, with a warning, when no controller answers).
+std::optional<int> refuse_unsafe_stop(const std::string& dir, std::int32_t broker,
+                                      std::string_view action);
 int run_topics_list(const topics_list_options& o);
 int run_topics_describe(const topics_describe_options& o);
 int run_topics_create(const topics_create_options& o);

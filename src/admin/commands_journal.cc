@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace gregor::admin {
@@ -137,6 +138,9 @@ result<std::pair<std::string, nlohmann::json>> ask_controller(const common_optio
 std::string render_can_stop(const nlohmann::json& doc) {
     const int broker = doc.at("broker").get<int>();
     const auto checked = doc.at("partitions_checked").get<std::uint64_t>();
+    if (!doc.value("running", true)) {
+        return fmt::format("broker {} is not running: stopping it changes nothing\n", broker);
+    }
     if (doc.at("can_stop").get<bool>()) {
         return fmt::format(
             "broker {} can stop: each of its {} partitions keeps enough in-sync "
@@ -180,6 +184,35 @@ int run_cluster_can_stop(const can_stop_options& o) {
         return r->second.at("can_stop").get<bool>() ? exit_ok : exit_cannot_stop;
     } catch (const nlohmann::json::exception& e) {
         return report_error("cluster can-stop", error(errc::request_failed, e.what()));
+    }
+}
+
+std::optional<int> refuse_unsafe_stop(const std::string& dir, std::int32_t broker,
+                                      std::string_view action) {
+    const auto warn = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
+    common_options common;
+    common.dir = dir;
+    common.request_timeout_s = 10;
+    auto r = ask_controller(common, "", fmt::format("/api/can-stop?broker={}", broker), "can_stop");
+    if (!r) {
+        // No answer is no evidence of danger (no HTTP listener, no controller yet): say so.
+        warn(fmt::format(
+            "gregor cluster {}: could not ask the controller whether broker {} can stop ({}); "
+            "going ahead",
+            action, broker, r.err().to_string()));
+        return std::nullopt;
+    }
+    try {
+        if (r->second.at("can_stop").get<bool>()) {
+            return std::nullopt;
+        }
+        warn(fmt::format("gregor cluster {}: refused, {}Add --force to {} it anyway.", action,
+                         render_can_stop(r->second), action));
+        return exit_cannot_stop;
+    } catch (const nlohmann::json::exception& e) {
+        warn(fmt::format("gregor cluster {}: unexpected can-stop answer ({}); going ahead", action,
+                         e.what()));
+        return std::nullopt;
     }
 }
 

@@ -1,5 +1,6 @@
 #include "cli/cluster_command.h"
 
+#include "admin/commands.h"
 #include "cluster/options.h"
 #include "cluster/supervisor.h"
 
@@ -60,7 +61,14 @@ std::optional<int> run_cluster_command() {
     }
     for (std::size_t i = 0; i < actions.size(); ++i) {
         if (c.control_cmds[i]->parsed()) {
-            return cluster::run_control(c.control[i]);
+            const auto& o = c.control[i];
+            if (o.action != cluster::control_action::resume && !o.force) {
+                if (auto refused = admin::refuse_unsafe_stop(o.dir, o.broker,
+                                                             cluster::action_name(o.action))) {
+                    return refused;
+                }
+            }
+            return cluster::run_control(o);
         }
     }
     return std::nullopt;

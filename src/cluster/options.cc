@@ -34,6 +34,11 @@ void add_control_options(CLI::App& cmd, control_options& o) {
     cmd.add_option("--dir,-d", o.dir, "Cluster directory");
     cmd.add_option("--timeout", o.timeout_s, "Seconds to wait for the supervisor's answer")
         ->check(CLI::Range(1, 3600));
+    if (o.action != control_action::resume) {
+        cmd.add_flag("--force", o.force,
+                     "Stop the broker even if the controller says that would leave partitions "
+                     "under min.insync.replicas or without a leader");
+    }
 }
 
 }  // namespace gregor::cluster

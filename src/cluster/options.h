@@ -38,6 +38,8 @@ struct control_options {
     std::int32_t broker = 0;
     std::string dir = "./gregor-cluster";
     std::int32_t timeout_s = 90;
+    // kill, pause, restart: skip the "can broker N stop now?" check (cli/cluster_command.cc).
+    bool force = false;
 };
 
 void add_up_options(CLI::App& cmd, up_options& o);
