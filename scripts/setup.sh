@@ -15,6 +15,8 @@ packages=(
   libxxhash-dev
   # the metrics registry and text format of /metrics
   prometheus-cpp-dev
+  # Chart.js, compiled into the broker's dashboard (src/dashboard)
+  libjs-chart.js
   # allocator of the release build (cmake/allocator.cmake)
   libjemalloc-dev
   # the cluster: ZooKeeper server (needs a JRE, pulled in by the package)
@@ -23,6 +25,8 @@ packages=(
   kcat python3-kafka python3-confluent-kafka
   # a real Prometheus server scrapes a cluster in the metrics integration test
   prometheus
+  # a real browser (headless) loads the dashboard in its integration test
+  chromium
   # the codecs kafka-python needs to read lz4 and zstd batches
   python3-lz4 python3-zstandard
   # process tools used by the cluster scripts and tests (jq: bench/failover.sh reads pids)

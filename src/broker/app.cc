@@ -126,7 +126,8 @@ struct app::impl {
         [this]() -> const replica_manager* { return replicas ? &*replicas : nullptr; },
         [this]() -> const controller::controller* { return ctl ? &*ctl : nullptr; },
         [this]() -> const group::group_service* { return groups ? &*groups : nullptr; },
-        [this]() -> const storage::log_cleaner* { return cleaner ? &*cleaner : nullptr; }}};
+        [this]() -> const storage::log_cleaner* { return cleaner ? &*cleaner : nullptr; },
+        [this]() -> const metadata_cache* { return &cache; }}};
     int exit_code = exit_ok;
     bool stopping = false;
 

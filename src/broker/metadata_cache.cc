@@ -32,6 +32,18 @@ void metadata_cache::update_partition(const std::string& topic, model::partition
     topics_[topic][p] = std::move(s);
 }
 
+void metadata_cache::set_controller(model::node_id id, model::controller_epoch epoch,
+                                    model::timestamp_ms now) {
+    controller_ = id;
+    if (!history_.empty() && history_.back().id == id && history_.back().epoch == epoch) {
+        return;
+    }
+    history_.push_back(controller_change{id, epoch, now});
+    if (history_.size() > history_max) {
+        history_.pop_front();
+    }
+}
+
 const cached_broker* metadata_cache::broker(model::node_id id) const {
     auto it = std::lower_bound(brokers_.begin(), brokers_.end(), id,
                                [](const cached_broker& b, model::node_id v) { return b.id < v; });

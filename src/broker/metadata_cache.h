@@ -10,7 +10,9 @@
 
 #include "model/fundamental.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +46,14 @@ struct cached_partition {
     std::int32_t zk_version = 0;
 };
 
+// One controller as this broker first heard of it (UpdateMetadata names the controller and
+// its epoch).
+struct controller_change {
+    model::node_id id;
+    model::controller_epoch epoch;
+    model::timestamp_ms seen;
+};
+
 // Leader id the controller sends for a partition of a topic being deleted.
 inline constexpr model::node_id leader_during_delete{-2};
 
@@ -53,11 +63,15 @@ public:
 
     // Replaces the live broker set (UpdateMetadata always carries all of them).
     void set_brokers(std::vector<cached_broker> brokers);
-    void set_controller(model::node_id id) { controller_ = id; }
+    // Records the controller `id` of `epoch`; a new (id, epoch) pair joins the history.
+    void set_controller(model::node_id id, model::controller_epoch epoch, model::timestamp_ms now);
     // Adds, replaces, or (leader == leader_during_delete) removes one partition.
     void update_partition(const std::string& topic, model::partition_id p, cached_partition s);
 
     model::node_id controller() const { return controller_; }
+    // The controllers this broker has heard of, oldest first, at most history_max.
+    const std::deque<controller_change>& controller_history() const { return history_; }
+    static constexpr std::size_t history_max = 64;
     const std::vector<cached_broker>& brokers() const { return brokers_; }
     const cached_broker* broker(model::node_id id) const;
     bool alive(model::node_id id) const { return broker(id) != nullptr; }
@@ -69,6 +83,7 @@ public:
 private:
     std::vector<cached_broker> brokers_;
     model::node_id controller_ = model::no_node;
+    std::deque<controller_change> history_;
     std::map<std::string, partition_map> topics_;
 };
 

@@ -1,10 +1,14 @@
 #include "broker/observability.h"
 
+#include "broker/dashboard_api.h"
 #include "broker/logger.h"
+#include "broker/metadata_cache.h"
 #include "broker/replica_manager.h"
 #include "controller/context.h"
 #include "controller/controller.h"
+#include "dashboard/assets.h"
 #include "group/service.h"
+#include "replication/partition.h"
 #include "storage/log_cleaner.h"
 
 #include <fmt/format.h>
@@ -214,6 +218,48 @@ http::response observability::can_stop_page(const http::request& r) const {
         controller::to_json(c->can_stop(model::node_id(static_cast<std::int32_t>(*id)))) + "\n"};
 }
 
+// /api/cluster?limit=N: this broker's metadata cache (broker/dashboard_api.h).
+http::response observability::cluster_page(const http::request& r) const {
+    const metadata_cache* cache = sources_.cache ? sources_.cache() : nullptr;
+    const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr;
+    if (cache == nullptr || rm == nullptr) {
+        return json_error(503, "the broker is starting", -1);
+    }
+    auto v = int_param(r, "limit");
+    if (const auto* bad = std::get_if<std::string>(&v)) {
+        return json_error(400, *bad, cache->controller()());
+    }
+    const auto* limit = std::get_if<std::int64_t>(&v);
+    const std::size_t n = limit != nullptr ? static_cast<std::size_t>(*limit) : partitions_max;
+    return http::response{200, "application/json", cluster_json(*cache, rm->self(), n) + "\n"};
+}
+
+// /api/groups: the groups this broker coordinates, with lag where it hosts the partition.
+http::response observability::groups_page() const {
+    const group::group_service* g = sources_.groups ? sources_.groups() : nullptr;
+    const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr;
+    if (g == nullptr || rm == nullptr) {
+        return json_error(503, "this broker has no group coordinator (no ZooKeeper yet)", -1);
+    }
+    auto hw = [rm](const model::topic_partition& tp) -> std::optional<model::offset> {
+        const replication::partition* p = rm->partition(tp);
+        return p != nullptr ? std::optional(p->high_watermark()) : std::nullopt;
+    };
+    return http::response{200, "application/json", groups_json(*g, hw) + "\n"};
+}
+
+// The page and its files (src/dashboard), and the JSON it reads.
+void observability::add_dashboard_routes() {
+    for (const std::string& path : dashboard::paths()) {
+        http_->add_route(path, [path](const http::request&) {
+            const auto a = dashboard::find(path);
+            return http::response{200, std::string(a->content_type), std::string(a->body)};
+        });
+    }
+    http_->add_route("/api/cluster", [this](const http::request& r) { return cluster_page(r); });
+    http_->add_route("/api/groups", [this](const http::request&) { return groups_page(); });
+}
+
 result<std::string> observability::start_http(net::asio::io_context& ioc,
                                               const std::string& listener) {
     GREGOR_TRY(auto cfg, http::parse_listener(listener));
@@ -223,9 +269,11 @@ result<std::string> observability::start_http(net::asio::io_context& ioc,
     });
     http_->add_route("/api/journal", [this](const http::request& r) { return journal_page(r); });
     http_->add_route("/api/can-stop", [this](const http::request& r) { return can_stop_page(r); });
+    add_dashboard_routes();
     GREGOR_TRY_VOID(http_->start());
     auto where = fmt::format("{}:{}", cfg.host, http_->port());
-    GREGOR_LOG(broker_log, info, "metrics at http://{}/metrics", where);
+    GREGOR_LOG(broker_log, info, "metrics at http://{}/metrics, the dashboard at http://{}/", where,
+               where);
     return where;
 }
 

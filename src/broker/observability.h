@@ -12,7 +12,8 @@
 // plus the request and topic metrics of metrics/registry.h. The same listener serves the
 // active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=)
 // and its answer to "can broker N stop now?" (/api/can-stop?broker=N); other brokers answer
-// both with 503 naming the controller. Loop thread only.
+// both with 503 naming the controller. And the dashboard (src/dashboard) at / with the JSON
+// it reads (broker/dashboard_api.h): /api/cluster?limit=N and /api/groups. Loop thread only.
 #pragma once
 
 #include "base/result.h"
@@ -36,6 +37,7 @@ class log_cleaner;
 
 namespace gregor::broker {
 
+class metadata_cache;
 class replica_manager;
 
 // What the gauges read at a scrape; any may return nullptr.
@@ -44,6 +46,7 @@ struct metric_sources {
     std::function<const controller::controller*()> controller;
     std::function<const group::group_service*()> groups;
     std::function<const storage::log_cleaner*()> cleaner;
+    std::function<const metadata_cache*()> cache;  // the dashboard's cluster view
 };
 
 // Kafka's BrokerState values.
@@ -70,6 +73,9 @@ private:
     void add_other_gauges();
     http::response journal_page(const http::request& r) const;
     http::response can_stop_page(const http::request& r) const;
+    http::response cluster_page(const http::request& r) const;
+    http::response groups_page() const;
+    void add_dashboard_routes();
 
     metric_sources sources_;
     metrics::registry registry_;

@@ -16,7 +16,10 @@ std::string broker_lines(const cluster_state& s) {
         out += fmt::format("  broker {}: 127.0.0.1:{}  pid {}  log {}  data {}\n", b.id, b.port,
                            b.pid, l.broker_log(b.id).string(), l.broker_data(b.id).string());
         if (b.http_port != 0) {
-            out += fmt::format("            metrics http://127.0.0.1:{}/metrics\n", b.http_port);
+            out += fmt::format(
+                "            dashboard http://127.0.0.1:{0}/  metrics "
+                "http://127.0.0.1:{0}/metrics\n",
+                b.http_port);
         }
     }
     return out;

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <fstream>
 #include <poll.h>
+#include <regex>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
@@ -113,6 +114,13 @@ bool broker_process::wait_listening(std::chrono::milliseconds limit) const {
 
 std::string broker_process::log() const {
     return slurp(dir_ / "broker.log");
+}
+
+std::uint16_t broker_process::http_port() const {
+    static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
+    std::smatch m;
+    auto text = log();
+    return std::regex_search(text, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
 }
 
 kafka_socket::kafka_socket(std::uint16_t port, std::chrono::milliseconds io_timeout)

@@ -65,6 +65,9 @@ public:
     bool wait_listening(std::chrono::milliseconds limit) const;
     // The broker's output so far, over every start.
     std::string log() const;
+    // The port of the HTTP listener (gregor.http.listener=127.0.0.1:0) as the broker logged
+    // it; 0 until it has.
+    std::uint16_t http_port() const;
 
 private:
     void start();

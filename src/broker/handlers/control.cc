@@ -56,7 +56,8 @@ handler_result<protocol::update_metadata_response> handle(services& s, request_c
         brokers.push_back(to_cached(b, ctx.version()));
     }
     s.cache.set_brokers(std::move(brokers));
-    s.cache.set_controller(req.controller_id);
+    s.cache.set_controller(req.controller_id, req.controller_epoch,
+                           s.now ? s.now() : model::timestamp_ms(0));
     for (const auto& p : req.ungrouped_partition_states) {
         apply_partition(s.cache, p.topic_name, p);
     }

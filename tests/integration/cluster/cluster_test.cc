@@ -105,6 +105,7 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     }
     EXPECT_NE(up->output().find("kcat -b 127.0.0.1:"), std::string::npos);
     EXPECT_NE(up->output().find("metrics http://127.0.0.1:"), std::string::npos) << up->output();
+    EXPECT_NE(up->output().find("dashboard http://127.0.0.1:"), std::string::npos) << up->output();
     auto created = gregor(
         "topics create journalled --partitions 2 --replication-factor 3 "
         "--config min.insync.replicas=2 --dir " +
@@ -162,6 +163,14 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
         std::string::npos)
         << blocked.out;
     EXPECT_NE(blocked.out.find("journalled-1"), std::string::npos) << blocked.out;
+    // `cluster kill` runs the same check first and refuses; broker 1 keeps running. (--force
+    // would kill it anyway.) Restarting the dead broker 2 is never refused.
+    auto refused = gregor("cluster kill 1 --dir " + dir_.string());
+    EXPECT_EQ(refused.status, 3) << refused.out;
+    EXPECT_NE(refused.out.find("refused, broker 1 cannot stop now"), std::string::npos)
+        << refused.out;
+    EXPECT_NE(refused.out.find("--force"), std::string::npos) << refused.out;
+    EXPECT_TRUE(process_alive(first.brokers[0].pid));
 
     auto restarted = gregor("cluster restart 2 --dir " + dir_.string());
     ASSERT_EQ(restarted.status, 0) << restarted.out;

@@ -28,14 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The port in the broker's "metrics at http://127.0.0.1:<port>/metrics" line, or 0.
-std::uint16_t metrics_port(const broker_process& b) {
-    static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
-    std::smatch m;
-    auto log = b.log();
-    return std::regex_search(log, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
-}
-
 struct prometheus_server {
     std::filesystem::path dir;
     std::uint16_t port = *cluster::pick_free_port();
@@ -108,8 +100,8 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     std::map<std::string, int> id_of;
     for (auto& b : brokers) {
         ASSERT_TRUE(b->wait_listening(60s)) << b->log();
-        ASSERT_TRUE(eventually([&] { return metrics_port(*b) != 0; }, 30s)) << b->log();
-        targets.push_back(fmt::format("127.0.0.1:{}", metrics_port(*b)));
+        ASSERT_TRUE(eventually([&] { return b->http_port() != 0; }, 30s)) << b->log();
+        targets.push_back(fmt::format("127.0.0.1:{}", b->http_port()));
         by_target[targets.back()] = b.get();
         id_of[targets.back()] = static_cast<int>(targets.size());
     }
