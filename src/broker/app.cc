@@ -557,7 +557,9 @@ void app::impl::start_controller() {
     cc.leader_imbalance_first_check = std::min<std::chrono::milliseconds>(
         std::chrono::seconds(5), config.leader_imbalance_check_interval);
     channels.emplace(ioc);
-    ctl.emplace(ioc, *zk, *channels, std::move(cc));
+    controller::controller_hooks hooks;
+    hooks.on_round_done = [this](const controller::timeline& t) { obs.controller_round(t); };
+    ctl.emplace(ioc, *zk, *channels, std::move(cc), std::move(hooks));
     svc->controller = &*ctl;
     ctl->start();
 }

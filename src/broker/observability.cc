@@ -6,6 +6,7 @@
 #include "broker/replica_manager.h"
 #include "controller/context.h"
 #include "controller/controller.h"
+#include "controller/timeline.h"
 #include "dashboard/assets.h"
 #include "group/service.h"
 #include "replication/partition.h"
@@ -14,8 +15,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <string_view>
+#include <utility>
 #include <variant>
 
 namespace gregor::broker {
@@ -29,7 +33,11 @@ observability::observability(metric_sources sources)
       isr_expands_(registry_.counter("kafka_server_replicamanager_isrexpands_total",
                                      "ISR expansions of partitions this broker leads")),
       zk_expires_(registry_.counter("kafka_server_sessionexpirelistener_zookeeperexpires_total",
-                                    "ZooKeeper session expirations")) {
+                                    "ZooKeeper session expirations")),
+      round_phases_(registry_.histogram_family(
+          "gregor_controller_round_phase_seconds",
+          "The active controller's rounds (failover, broker_failure, controlled_shutdown), "
+          "phase by phase (elect, load, write, send, propagate) and in total")) {
     add_replica_gauges();
     add_controller_gauges();
     add_other_gauges();
@@ -216,6 +224,43 @@ http::response observability::can_stop_page(const http::request& r) const {
     return http::response{
         200, "application/json",
         controller::to_json(c->can_stop(model::node_id(static_cast<std::int32_t>(*id)))) + "\n"};
+}
+
+namespace {
+// A mark names the phase that ends at it.
+std::string_view phase_of(std::string_view mark) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> names{{
+        {"elected", "elect"},
+        {"loaded", "load"},
+        {"written", "write"},
+        {"sent", "send"},
+        {"answered", "propagate"},
+    }};
+    for (const auto& [m, phase] : names) {
+        if (m == mark) {
+            return phase;
+        }
+    }
+    return mark;
+}
+}  // namespace
+
+void observability::controller_round(const controller::timeline& t) {
+    // Milliseconds marks, so buckets from 1 ms; a failover at 100,000 partitions is ~2 s.
+    static const prometheus::Histogram::BucketBoundaries buckets{
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    const auto& marks = t.marks();
+    if (marks.size() < 2) {
+        return;
+    }
+    auto observe = [&](std::string_view phase, std::int64_t ms) {
+        round_phases_.Add({{"round", t.kind()}, {"phase", std::string(phase)}}, buckets)
+            .Observe(static_cast<double>(std::max<std::int64_t>(0, ms)) / 1000.0);
+    };
+    for (std::size_t i = 1; i < marks.size(); ++i) {
+        observe(phase_of(marks[i].first), marks[i].second - marks[i - 1].second);
+    }
+    observe("total", marks.back().second - marks.front().second);
 }
 
 // /api/cluster?limit=N: this broker's metadata cache (broker/dashboard_api.h).

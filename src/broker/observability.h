@@ -9,6 +9,11 @@
 //     (non-zero only on the active controller, as in Kafka, so cluster sums work)
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
 //   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
+//   gregor_controller_round_phase_seconds{round,phase}: what Kafka lacks, the active
+//     controller's rounds (failover, broker_failure, controlled_shutdown) phase by phase:
+//     elect (the old controller's znode gone -> this broker won), load (state read from
+//     ZooKeeper), write (elections and their ZooKeeper writes), send (requests queued),
+//     propagate (every broker answered), and total
 // plus the request and topic metrics of metrics/registry.h. The same listener serves the
 // active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=)
 // and its answer to "can broker N stop now?" (/api/can-stop?broker=N); other brokers answer
@@ -27,6 +32,7 @@
 
 namespace gregor::controller {
 class controller;
+class timeline;
 }
 namespace gregor::group {
 class group_service;
@@ -60,6 +66,9 @@ public:
     metrics::topic_metrics& topics() { return topics_; }
     void isr_changed(std::size_t before, std::size_t after);
     void zookeeper_expired() { zk_expires_.Increment(); }
+    // A controller round finished (controller_hooks::on_round_done): its phases go into
+    // gregor_controller_round_phase_seconds{round,phase}.
+    void controller_round(const controller::timeline& t);
     void set_state(broker_state s) { state_ = s; }
     std::string scrape() { return registry_.scrape(); }
 
@@ -84,6 +93,7 @@ private:
     prometheus::Counter& isr_shrinks_;
     prometheus::Counter& isr_expands_;
     prometheus::Counter& zk_expires_;
+    prometheus::Family<prometheus::Histogram>& round_phases_;
     broker_state state_ = broker_state::starting;
     std::optional<http::server> http_;
 };

@@ -34,6 +34,7 @@
 #include "controller/channels.h"
 #include "controller/context.h"
 #include "controller/journal.h"
+#include "controller/timeline.h"
 #include "coord/client.h"
 #include "protocol/messages/alter_configs.h"
 #include "protocol/messages/alter_partition.h"
@@ -94,6 +95,9 @@ struct controller_config {
 struct controller_hooks {
     // This broker became controller (epoch) or stopped being it (no_controller_epoch).
     std::function<void(model::controller_epoch)> on_role_change;
+    // A round (failover, broker_failure, controlled_shutdown) had every request answered;
+    // its marks time the phases (controller/timeline.h). Called on the loop.
+    std::function<void(const timeline&)> on_round_done;
 };
 
 class controller {

@@ -297,12 +297,16 @@ void controller::impl::send(const request_batch& batch,
 }
 
 std::shared_ptr<answer_tracker> controller::impl::log_when_answered(std::shared_ptr<timeline> t) {
-    return std::make_shared<answer_tracker>([t](std::size_t requests, std::size_t failed) {
-        t->mark("answered");
-        t->count("requests", requests);
-        t->count("failed", failed);
-        GREGOR_LOG(controller_log, info, "{}", t->line());
-    });
+    return std::make_shared<answer_tracker>(
+        [t, done = hooks.on_round_done](std::size_t requests, std::size_t failed) {
+            t->mark("answered");
+            t->count("requests", requests);
+            t->count("failed", failed);
+            GREGOR_LOG(controller_log, info, "{}", t->line());
+            if (done) {
+                done(*t);
+            }
+        });
 }
 
 void controller::impl::on_response(const outgoing_request& req, result<bytes> r) {

@@ -33,6 +33,9 @@ public:
     void count(std::string_view name, std::size_t n);
     // "timeline <kind> <labels> name_ms=ms ... name=n ..." (marks in the order made).
     std::string line() const;
+    const std::string& kind() const { return kind_; }
+    // (name, Unix ms) in the order made.
+    const std::vector<std::pair<std::string, std::int64_t>>& marks() const { return marks_; }
 
 private:
     std::string kind_;

@@ -19,6 +19,11 @@ prometheus::Family<prometheus::Counter>& registry::counter_family(const std::str
     return prometheus::BuildCounter().Name(name).Help(help).Register(*reg_);
 }
 
+prometheus::Family<prometheus::Histogram>& registry::histogram_family(const std::string& name,
+                                                                      const std::string& help) {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(*reg_);
+}
+
 prometheus::Gauge& registry::gauge(const std::string& name, const std::string& help) {
     return gauge_family(name, help).Add({});
 }

@@ -21,6 +21,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ public:
                                                         const std::string& help);
     prometheus::Family<prometheus::Counter>& counter_family(const std::string& name,
                                                             const std::string& help);
+    prometheus::Family<prometheus::Histogram>& histogram_family(const std::string& name,
+                                                                const std::string& help);
 
     // Runs before every scrape, in registration order.
     void on_scrape(std::function<void()> hook);

@@ -2,7 +2,8 @@
 // `prometheus`) scrapes every broker's /metrics; the PromQL of Kafka's usual alert rules
 // (active controller count, under-replicated and offline partitions) answers right on a
 // healthy cluster and after the controller is killed with kill -9; the new controller's
-// decision journal (/api/journal) says what moved and why.
+// decision journal (/api/journal) says what moved and why, and its failover shows up phase by
+// phase (gregor_controller_round_phase_seconds).
 // Method: a real ZooKeeper and three `gregor broker` processes with gregor.http.listener on
 // port 0 (each logs the bound address); kcat auto-creates a 6-partition topic with
 // replication factor 3; Prometheus scrapes every second; `promtool query instant` asks it.
@@ -149,6 +150,18 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     ASSERT_TRUE(std::regex_search(now_active, m, std::regex(R"(instance="([0-9.:]+)\")")))
         << now_active;
     const std::string active = m[1];
+    // Its failover, phase by phase (gregor's own histogram; Kafka has none): one round, and
+    // the state load is one of its phases.
+    EXPECT_TRUE(prom.reaches(
+        fmt::format(
+            R"(gregor_controller_round_phase_seconds_count{{instance="{}",round="failover",phase="total"}})",
+            active),
+        1, 60s));
+    EXPECT_TRUE(prom.reaches(
+        fmt::format(
+            R"(gregor_controller_round_phase_seconds_count{{instance="{}",round="failover",phase="load"}})",
+            active),
+        1, 30s));
     const auto get = [](const std::string& host_port, const std::string& target) {
         auto r = admin::http_get(host_port, target, 10s);
         return r ? std::pair{r->status, r->body} : std::pair{0, r.err().to_string()};

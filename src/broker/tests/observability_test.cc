@@ -1,0 +1,62 @@
+// Goal: an operator graphs the controller's failover phase by phase from Prometheus: each
+// finished round's marks become one observation per phase (named for the work it ends) and
+// one for the whole round, and nothing else is needed from the broker's parts.
+// Method: an observability with no sources, a hand-made timeline, the scrape's text.
+#include "broker/observability.h"
+
+#include "controller/timeline.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace gregor::broker {
+namespace {
+
+using namespace std::chrono_literals;
+
+double sample(const std::string& text, const std::string& series) {
+    std::smatch m;
+    const std::regex line(
+        "\n" + std::regex_replace(series, std::regex(R"([{}\[\]().+*?^$|\\])"), R"(\$&)") +
+        R"( ([-+0-9.eE]+)\n)");
+    const std::string padded = "\n" + text;
+    return std::regex_search(padded, m, line) ? std::stod(m[1]) : -1;
+}
+
+TEST(observability, a_failover_round_is_observed_phase_by_phase_and_in_total) {
+    observability obs{metric_sources{}};
+    controller::timeline t("failover", "epoch=3");
+    const auto t0 = std::chrono::system_clock::time_point(1'000'000ms);
+    t.mark_at("controller_gone_seen", t0);
+    t.mark_at("elected", t0 + 20ms);
+    t.mark_at("loaded", t0 + 1'520ms);
+    t.mark_at("written", t0 + 1'900ms);
+    t.mark_at("sent", t0 + 1'901ms);
+    t.mark_at("answered", t0 + 2'100ms);
+    obs.controller_round(t);
+    const std::string text = obs.scrape();
+    const std::string family = "gregor_controller_round_phase_seconds";
+    auto sum = [&](const char* phase) {
+        return sample(text, family + "_sum{phase=\"" + phase + "\",round=\"failover\"}");
+    };
+    EXPECT_DOUBLE_EQ(sum("elect"), 0.020) << text;
+    EXPECT_DOUBLE_EQ(sum("load"), 1.5);
+    EXPECT_DOUBLE_EQ(sum("write"), 0.38);
+    EXPECT_DOUBLE_EQ(sum("send"), 0.001);
+    EXPECT_DOUBLE_EQ(sum("propagate"), 0.199);
+    EXPECT_DOUBLE_EQ(sum("total"), 2.1);
+    EXPECT_EQ(sample(text, family + "_count{phase=\"load\",round=\"failover\"}"), 1);
+    // The load took 1.5 s: in the 2.5 s bucket, not in the 1 s one.
+    EXPECT_EQ(sample(text, family + "_bucket{phase=\"load\",round=\"failover\",le=\"1\"}"), 0)
+        << text;
+    EXPECT_EQ(sample(text, family + "_bucket{phase=\"load\",round=\"failover\",le=\"2.5\"}"), 1);
+
+    controller::timeline only_one("broker_failure", "");
+    only_one.mark_at("noticed", t0);
+    obs.controller_round(only_one);  // one mark: no phase to observe
+    EXPECT_EQ(obs.scrape().find("round=\"broker_failure\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gregor::broker
