@@ -32,6 +32,36 @@ prometheus::Counter& registry::counter(const std::string& name, const std::strin
     return counter_family(name, help).Add({});
 }
 
+timer::timer(prometheus::Family<prometheus::Gauge>& quantiles,
+             prometheus::Family<prometheus::Counter>& count, const prometheus::Labels& labels)
+    : count_(&count.Add(labels)) {
+    for (std::size_t i = 0; i < kafka_quantiles.size(); ++i) {
+        prometheus::Labels with = labels;
+        with["quantile"] = fmt::format("{}", kafka_quantiles[i]);
+        gauges_[i] = &quantiles.Add(with);
+    }
+}
+
+void timer::record(double ms, std::chrono::steady_clock::time_point now) {
+    window_.record(ms, now);
+}
+
+void timer::refresh(std::chrono::steady_clock::time_point now) {
+    auto values = window_.quantiles(kafka_quantiles, now);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        gauges_[i]->Set(values[i]);
+    }
+    count_->Increment(static_cast<double>(window_.count() - exported_));
+    exported_ = window_.count();
+}
+
+timer& registry::timer_ms(const std::string& name, const std::string& help) {
+    timers_.push_back(std::make_unique<timer>(
+        gauge_family(name, help + ", quantiles of the last 5 minutes"),
+        counter_family(name + "_count", help + ", count"), prometheus::Labels{}));
+    return *timers_.back();
+}
+
 void registry::on_scrape(std::function<void()> hook) {
     hooks_.push_back(std::move(hook));
 }
@@ -39,6 +69,10 @@ void registry::on_scrape(std::function<void()> hook) {
 std::string registry::scrape() {
     for (const auto& h : hooks_) {
         h();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& t : timers_) {
+        t->refresh(now);
     }
     return prometheus::TextSerializer().Serialize(reg_->Collect());
 }
@@ -64,15 +98,9 @@ request_metrics::request_metrics(registry& r)
 
 void request_metrics::refresh(std::chrono::steady_clock::time_point now) {
     for (auto& t : by_api_) {
-        if (!t) {
-            continue;
+        if (t) {
+            t->refresh(now);
         }
-        auto values = t->window.quantiles(kafka_quantiles, now);
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            t->gauges[i]->Set(values[i]);
-        }
-        t->count->Increment(static_cast<double>(t->window.count() - t->exported));
-        t->exported = t->window.count();
     }
 }
 
@@ -90,15 +118,10 @@ void request_metrics::record(std::int16_t api_key, std::string_view api, std::in
     c->Increment();
     auto& t = by_api_[k];
     if (!t) {
-        t = std::make_unique<api_time>();
-        const std::string name(api);
-        for (std::size_t i = 0; i < kafka_quantiles.size(); ++i) {
-            t->gauges[i] = &time_quantiles_.Add(
-                {{"request", name}, {"quantile", fmt::format("{}", kafka_quantiles[i])}});
-        }
-        t->count = &time_count_.Add({{"request", name}});
+        t = std::make_unique<timer>(time_quantiles_, time_count_,
+                                    prometheus::Labels{{"request", std::string(api)}});
     }
-    t->window.record(total_ms, now);
+    t->record(total_ms, now);
 }
 
 struct topic_metrics::families {

@@ -30,6 +30,26 @@
 
 namespace gregor::metrics {
 
+// The quantiles Kafka's histograms and timers export (50th to 999th percentile).
+inline constexpr std::array<double, 6> kafka_quantiles{0.5, 0.75, 0.95, 0.98, 0.99, 0.999};
+
+// One Kafka timer or histogram as the JMX exporter shows it: `<name>{labels, quantile}` gauges
+// over the last five minutes and `<name>_count{labels}`. record() costs a few tens of ns
+// (windowed_quantiles); refresh() computes the quantiles (at scrape time). One thread.
+class timer {
+public:
+    timer(prometheus::Family<prometheus::Gauge>& quantiles,
+          prometheus::Family<prometheus::Counter>& count, const prometheus::Labels& labels);
+    void record(double ms, std::chrono::steady_clock::time_point now);
+    void refresh(std::chrono::steady_clock::time_point now);
+
+private:
+    windowed_quantiles window_;
+    std::array<prometheus::Gauge*, kafka_quantiles.size()> gauges_{};
+    prometheus::Counter* count_;
+    std::uint64_t exported_ = 0;  // of window_.count(), added to count_ so far
+};
+
 class registry {
 public:
     registry();
@@ -44,6 +64,9 @@ public:
     prometheus::Family<prometheus::Histogram>& histogram_family(const std::string& name,
                                                                 const std::string& help);
 
+    // An unlabeled timer (`name` in ms), refreshed at every scrape; lives as long as this.
+    timer& timer_ms(const std::string& name, const std::string& help);
+
     // Runs before every scrape, in registration order.
     void on_scrape(std::function<void()> hook);
     // Runs the hooks, then renders every family (Prometheus text format 0.0.4).
@@ -52,10 +75,8 @@ public:
 private:
     std::shared_ptr<prometheus::Registry> reg_;
     std::vector<std::function<void()>> hooks_;
+    std::vector<std::unique_ptr<timer>> timers_;
 };
-
-// The quantiles Kafka's histograms and timers export (50th to 999th percentile).
-inline constexpr std::array<double, 6> kafka_quantiles{0.5, 0.75, 0.95, 0.98, 0.99, 0.999};
 
 // kafka.network:type=RequestMetrics: requests by API name and version, and each API's total
 // time (arrival to response ready) in ms, as Kafka's exporter shows a timer:
@@ -70,12 +91,6 @@ public:
                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
 private:
-    struct api_time {
-        windowed_quantiles window;
-        std::array<prometheus::Gauge*, kafka_quantiles.size()> gauges{};
-        prometheus::Counter* count = nullptr;
-        std::uint64_t exported = 0;  // of window.count(), added to `count` so far
-    };
     void refresh(std::chrono::steady_clock::time_point now);
 
     prometheus::Family<prometheus::Counter>& requests_;
@@ -83,7 +98,7 @@ private:
     prometheus::Family<prometheus::Counter>& time_count_;
     // Index api_key * versions_max + version; nullptr until first used.
     std::vector<prometheus::Counter*> by_version_;
-    std::vector<std::unique_ptr<api_time>> by_api_;
+    std::vector<std::unique_ptr<timer>> by_api_;
 };
 
 // kafka.server:type=BrokerTopicMetrics, for all topics (no label) and per topic.

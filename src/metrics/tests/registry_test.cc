@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 namespace gregor::metrics {
@@ -91,6 +92,38 @@ TEST(metrics_registry, request_metrics_count_by_api_and_version_and_time_by_api)
     double median = std::stod(text.substr(text.find('}', at) + 2));
     EXPECT_NEAR(median, 50, 50 * 0.05);
     EXPECT_NE(text.find(R"(quantile="0.999")"), std::string::npos);
+}
+
+TEST(metrics_registry, an_unlabeled_timer_exports_kafkas_quantiles_and_a_count_at_each_scrape) {
+    registry r;
+    auto& t = r.timer_ms("kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms",
+                         "ZooKeeper request latency, ms");
+    auto empty = r.scrape();
+    EXPECT_TRUE(
+        has_line(empty, "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms_count 0"))
+        << empty;
+    const auto now = std::chrono::steady_clock::now();
+    for (int i = 0; i < 99; ++i) {
+        t.record(2, now);
+    }
+    t.record(400, now);
+    auto text = r.scrape();
+    EXPECT_TRUE(
+        has_line(text, "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms_count 100"))
+        << text;
+    auto value = [&](const char* q) {
+        const std::string key =
+            std::string(
+                R"(kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms{quantile=")") +
+            q + "\"} ";
+        auto at = text.find(key);
+        return at == std::string::npos ? -1.0 : std::stod(text.substr(at + key.size()));
+    };
+    EXPECT_NEAR(value("0.5"), 2, 2 * 0.05);
+    EXPECT_NEAR(value("0.999"), 400, 400 * 0.05);  // the one slow request
+    EXPECT_TRUE(has_line(r.scrape(),
+                         "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms_count 100"))
+        << "the count is not added twice";
 }
 
 }  // namespace
