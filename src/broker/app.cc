@@ -160,9 +160,11 @@ struct app::impl {
 };
 
 result<void> app::impl::open_storage() {
-    storage::log_context ctx{&fs, &worker,
+    storage::log_context ctx{&fs,
+                             &worker,
                              [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); },
-                             {}};
+                             {},
+                             [this](std::chrono::steady_clock::duration d) { obs.log_flushed(d); }};
     topics.emplace(
         storage.log_defaults,
         replication::replication_config{config.min_insync_replicas, config.replica_lag_time_max});
@@ -437,6 +439,9 @@ void app::impl::connect_zookeeper() {
     zc.connect = config.zookeeper_connect;
     zc.session_timeout = config.zookeeper_session_timeout;
     zc.connection_timeout = config.zookeeper_connection_timeout;
+    zc.on_request_done = [this](std::chrono::steady_clock::duration d) {
+        obs.zookeeper_request(d);
+    };
     zk.emplace(ioc, zc);
     if (svc) {
         svc->zk = &*zk;

@@ -34,6 +34,11 @@ observability::observability(metric_sources sources)
                                      "ISR expansions of partitions this broker leads")),
       zk_expires_(registry_.counter("kafka_server_sessionexpirelistener_zookeeperexpires_total",
                                     "ZooKeeper session expirations")),
+      zk_latency_(
+          registry_.timer_ms("kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms",
+                             "ZooKeeper request latency, ms")),
+      log_flush_(registry_.timer_ms("kafka_log_logflushstats_logflushrateandtimems",
+                                    "Log flush (fsync) time, ms")),
       round_phases_(registry_.histogram_family(
           "gregor_controller_round_phase_seconds",
           "The active controller's rounds (failover, broker_failure, controlled_shutdown), "

@@ -26,6 +26,7 @@
 #include "metrics/registry.h"
 #include "net/asio.h"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -66,6 +67,18 @@ public:
     metrics::topic_metrics& topics() { return topics_; }
     void isr_changed(std::size_t before, std::size_t after);
     void zookeeper_expired() { zk_expires_.Increment(); }
+    // One ZooKeeper request answered after `d` (kafka_server_zookeeperclientmetrics_
+    // zookeeperrequestlatencyms{quantile} and _count).
+    void zookeeper_request(std::chrono::steady_clock::duration d) {
+        zk_latency_.record(std::chrono::duration<double, std::milli>(d).count(),
+                           std::chrono::steady_clock::now());
+    }
+    // One log flush (fsync of a partition's segments) that took `d`
+    // (kafka_log_logflushstats_logflushrateandtimems{quantile} and _count).
+    void log_flushed(std::chrono::steady_clock::duration d) {
+        log_flush_.record(std::chrono::duration<double, std::milli>(d).count(),
+                          std::chrono::steady_clock::now());
+    }
     // A controller round finished (controller_hooks::on_round_done): its phases go into
     // gregor_controller_round_phase_seconds{round,phase}.
     void controller_round(const controller::timeline& t);
@@ -93,6 +106,8 @@ private:
     prometheus::Counter& isr_shrinks_;
     prometheus::Counter& isr_expands_;
     prometheus::Counter& zk_expires_;
+    metrics::timer& zk_latency_;
+    metrics::timer& log_flush_;
     prometheus::Family<prometheus::Histogram>& round_phases_;
     broker_state state_ = broker_state::starting;
     std::optional<http::server> http_;

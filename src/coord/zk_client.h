@@ -26,6 +26,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,9 @@ struct zk_config {
     std::chrono::milliseconds connection_timeout{18000};
     std::size_t in_flight_max = limits::in_flight_ops_max;
     std::size_t queued_max = limits::queued_ops_max;
+    // Each completed request's latency, from its hand-off to the library to its answer
+    // (Kafka's ZooKeeperRequestLatencyMs). Called on the loop; optional.
+    std::function<void(std::chrono::steady_clock::duration)> on_request_done;
 };
 
 // What identifies a session to the server; lets tests force an expiry from outside.

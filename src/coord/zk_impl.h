@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <zookeeper/zookeeper.h>
 
+#include <chrono>
 #include <deque>
 #include <map>
 
@@ -26,6 +27,7 @@ struct zk_task {
     std::weak_ptr<zk_client::impl> owner;
     std::uint64_t generation = 0;  // the handle it was sent on
     std::uint64_t watch_id = 0;    // its watch registration, if any
+    std::chrono::steady_clock::time_point sent;  // handed to the library (request latency)
     std::function<int(zhandle_t*, zk_task*)> submit;
     std::function<void(std::error_code)> fail;
     std::function<void(const zk_raw&)> on_result;

@@ -139,6 +139,9 @@ void zk_client::impl::finish(zk_task& t, std::function<void()> deliver) {
     if (t.generation == generation_ && in_flight_ > 0) {
         --in_flight_;
     }
+    if (cfg_.on_request_done) {
+        cfg_.on_request_done(std::chrono::steady_clock::now() - t.sent);
+    }
     boost::asio::post(ioc_, [weak = weak_from_this(), gen = t.generation,
                              deliver = std::move(deliver), fail = std::move(t.fail)] {
         auto self = weak.lock();
@@ -196,6 +199,7 @@ void zk_client::impl::pump() {
         auto t = std::move(queued_.front());
         queued_.pop_front();
         t->generation = generation_;
+        t->sent = std::chrono::steady_clock::now();
         int rc = t->submit(zh_, t.get());
         if (rc != ZOK) {
             if (t->watch_id != 0) {

@@ -41,6 +41,7 @@
 #include "storage/producer_state.h"
 #include "storage/segment.h"
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -62,6 +63,9 @@ struct log_context {
     // roll, flush, truncation or checkpoint); the log_manager takes the log's whole dir
     // offline. Empty: a failure only fails the call that hit it.
     std::function<void(const error&)> on_disk_failure;
+    // Told, on the owner's loop, how long each successful flush took on the I/O worker (the
+    // fsyncs of the log's files and directory): Kafka's LogFlushRateAndTimeMs. Optional.
+    std::function<void(std::chrono::steady_clock::duration)> on_flushed;
 };
 
 // Whether `e` says the disk under a log failed (EIO, ENOSPC, files or directories vanished),

@@ -71,6 +71,7 @@ void log::start_flush() {
     auto generation = flush_generation_;
     auto task = [fs = ctx_.fs, dir = dir_, files = std::move(files), exec = ctx_.exec,
                  token = std::weak_ptr<int>(alive_), this, target, generation] {
+        const auto began = std::chrono::steady_clock::now();
         result<void> r = ok();
         for (const auto& f : files) {
             r = f->sync();
@@ -81,8 +82,11 @@ void log::start_flush() {
         if (r) {
             r = fs->sync_dir(dir);  // new segment files' directory entries
         }
-        exec([token, this, target, generation, r] {
+        exec([token, this, target, generation, r, took = std::chrono::steady_clock::now() - began] {
             if (token.lock()) {
+                if (r && ctx_.on_flushed) {
+                    ctx_.on_flushed(took);
+                }
                 on_flush_done(target, generation, r);
             }
         });

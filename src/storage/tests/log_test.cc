@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 
 namespace gregor::storage {
@@ -29,6 +30,8 @@ struct log_fixture : ::testing::Test {
     test::memory_env env;
     log_config cfg = small_indexes();
     std::unique_ptr<log> lg;
+    std::vector<std::chrono::steady_clock::duration>
+        flushes;  // as log_context::on_flushed saw them
 
     static log_config small_indexes() {
         log_config c;
@@ -37,7 +40,9 @@ struct log_fixture : ::testing::Test {
     }
 
     void open(log_open_state st = {}, std::int64_t now = 1000) {
-        auto r = log::open(env.ctx(), dir, tp, cfg, st, ts(now));
+        auto ctx = env.ctx();
+        ctx.on_flushed = [this](std::chrono::steady_clock::duration d) { flushes.push_back(d); };
+        auto r = log::open(ctx, dir, tp, cfg, st, ts(now));
         ASSERT_TRUE(r) << r.err().to_string();
         lg = std::move(*r);
     }
@@ -294,6 +299,12 @@ TEST_F(log_fixture, flush_per_message_group_commits_with_one_fsync) {
     // The first fsync covers batch 0; batches 1..4 arrived meanwhile and share the second.
     auto per_flush = 4U;  // log + 2 indexes + dir
     EXPECT_LE(env.fs.sync_count() - syncs_before, 2 * per_flush);
+    // Each flush is timed once (LogFlushRateAndTimeMs).
+    EXPECT_GE(flushes.size(), 1U);
+    EXPECT_LE(flushes.size(), 2U);
+    for (auto d : flushes) {
+        EXPECT_GE(d.count(), 0);
+    }
 }
 
 TEST_F(log_fixture, fsync_failure_fails_waiters_and_refuses_further_writes) {
@@ -305,6 +316,7 @@ TEST_F(log_fixture, fsync_failure_fails_waiters_and_refuses_further_writes) {
     lg->when_flushed(a.last_offset, [&](result<void> r) { failed = !r; });
     env.drain();
     EXPECT_TRUE(failed);
+    EXPECT_TRUE(flushes.empty()) << "a failed flush is not timed as one";
     EXPECT_EQ(lg->recovery_point(), off(0)) << "a later fsync must not vouch for lost pages";
     auto b = make_batch({.records = 1});
     auto r = lg->append_as_leader(b, model::leader_epoch(1), ts(1000));

@@ -70,7 +70,7 @@ struct posix_fixture : ::testing::Test {
         std::filesystem::remove_all(root);
     }
     void open(log_open_state st = {}) {
-        log_context ctx{&fs, &worker, owner.exec(), {}};
+        log_context ctx{&fs, &worker, owner.exec(), {}, {}};
         auto r = log::open(ctx, root + "/p-0", tp, cfg, st, ts(1000));
         ASSERT_TRUE(r) << r.err().to_string();
         lg = std::move(*r);

@@ -125,6 +125,15 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
         R"(sum(kafka_server_brokertopicmetrics_messagesin_total{topic="alerts"}))", 3, 30s));
     EXPECT_TRUE(prom.reaches(
         R"(sum(kafka_network_requestmetrics_requests_total{request="Produce"}) > bool 0)", 1, 30s));
+    // Every broker has talked to ZooKeeper (registration, watches) and timed it, as Kafka's
+    // ZooKeeperRequestLatencyMs; the log flush timer is exported by each (Kafka's default
+    // flush policy leaves flushing to the OS, so its count may stay 0).
+    EXPECT_TRUE(prom.reaches(
+        "count(kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms_count > 0)", 3, 30s));
+    EXPECT_TRUE(prom.reaches(
+        R"(count(kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms{quantile="0.99"} > 0))",
+        3, 30s));
+    EXPECT_TRUE(prom.reaches("count(kafka_log_logflushstats_logflushrateandtimems_count)", 3, 30s));
 
     // Kill the controller: a new one takes over (the sum stays 1, on another broker) and
     // every partition (each has a replica on every broker) becomes under-replicated once
