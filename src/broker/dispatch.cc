@@ -76,7 +76,13 @@ asio::awaitable<net::reply> process(services& s, net::request& req,
     if (s.metrics != nullptr) {
         const auto done = std::chrono::steady_clock::now();
         std::chrono::duration<double, std::milli> took = done - started;
-        s.metrics->requests().record(Api::key, Api::name, h.api_version, took.count(), done);
+        std::int16_t key = Api::key;
+        std::string_view name = Api::name;
+        if constexpr (Api::key == protocol::fetch_api::key) {
+            key = ctx.follower_fetch ? metrics::request_metrics::fetch_follower_key : Api::key;
+            name = ctx.follower_fetch ? "FetchFollower" : "FetchConsumer";
+        }
+        s.metrics->requests().record(key, name, h.api_version, took.count(), done);
     }
     if (ctx.close_connection) {
         co_return net::reply::close();

@@ -77,6 +77,9 @@ struct request_context {
     // Set by a handler that answers nothing but wants the connection closed (an acks=0
     // produce that failed: closing is the only way to tell the client, as in Kafka).
     bool close_connection = false;
+    // Set by the Fetch handler for a follower's fetch: request metrics name it FetchFollower
+    // (a client's is FetchConsumer), as Kafka does.
+    bool follower_fetch = false;
 
     std::int16_t version() const { return header.api_version; }
     const std::string& listener() const { return request.connection().listener; }

@@ -86,7 +86,12 @@ private:
 class request_metrics {
 public:
     explicit request_metrics(registry& r);
-    // One answered request. `api` is Kafka's ApiKeys name ("Produce", "Metadata", ...).
+    // Kafka splits Fetch by who asks: request="FetchConsumer" (api key 1) and
+    // request="FetchFollower", which is recorded under this key (no API uses it).
+    static constexpr std::int16_t fetch_follower_key = 127;
+
+    // One answered request. `api` is Kafka's name for it: the ApiKeys name ("Produce",
+    // "Metadata", ...), or FetchConsumer / FetchFollower (key fetch_follower_key).
     void record(std::int16_t api_key, std::string_view api, std::int16_t version, double total_ms,
                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 

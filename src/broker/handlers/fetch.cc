@@ -196,6 +196,7 @@ bool has_error(const fetch_response& r) {
 // then read again, until MinBytes arrive or the deadline passes.
 handler_result<fetch_response> handle(services& s, request_context& ctx,
                                       protocol::fetch_request req) {
+    ctx.follower_fetch = fetching_replica(req) >= model::node_id(0);
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));

@@ -185,7 +185,7 @@ function showMetrics(text, now) {
             Math.max(0, (counters[k] - previous.c[k]) / s);
         push(charts.throughput, label, [rate('records'), rate('bytesIn'), rate('bytesOut')]);
     }
-    push(charts.latency, label, [p99('Produce'), p99('Fetch')]);
+    push(charts.latency, label, [p99('Produce'), p99('FetchConsumer'), p99('FetchFollower')]);
     previous = {now, c: counters};
 }
 
@@ -211,7 +211,8 @@ async function refresh() {
 
 charts.throughput =
     makeChart('chart-throughput', ['records in/s', 'bytes in/s', 'bytes out/s'], 'records/s');
-charts.latency = makeChart('chart-latency', ['Produce p99', 'Fetch p99'], 'ms');
+charts.latency =
+    makeChart('chart-latency', ['Produce p99', 'FetchConsumer p99', 'FetchFollower p99'], 'ms');
 if (!charts.throughput) {
     document.getElementById('charts-note').textContent =
         'Charts need chart.min.js, which is missing.';

@@ -125,6 +125,14 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
         R"(sum(kafka_server_brokertopicmetrics_messagesin_total{topic="alerts"}))", 3, 30s));
     EXPECT_TRUE(prom.reaches(
         R"(sum(kafka_network_requestmetrics_requests_total{request="Produce"}) > bool 0)", 1, 30s));
+    // Fetch is split as Kafka splits it: followers' fetches are FetchFollower (RF 3: every
+    // broker follows), and there is no plain "Fetch" series.
+    EXPECT_TRUE(prom.reaches(
+        R"(count(kafka_network_requestmetrics_totaltimems_count{request="FetchFollower"} > 0))", 3,
+        30s));
+    EXPECT_EQ(
+        prom.query(R"(kafka_network_requestmetrics_requests_total{request="Fetch"})").find("=>"),
+        std::string::npos);
     // Every broker has talked to ZooKeeper (registration, watches) and timed it, as Kafka's
     // ZooKeeperRequestLatencyMs; the log flush timer is exported by each (Kafka's default
     // flush policy leaves flushing to the OS, so its count may stay 0).
