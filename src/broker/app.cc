@@ -263,10 +263,12 @@ void app::impl::start_replication() {
     fs_settings.socket_timeout = config.replica_socket_timeout;
     fetchers.emplace(ioc, *replicas, cache, fs_settings, wall_clock_ms);
     svc->fetchers = &*fetchers;
-    isr_sender_settings is{
-        config.broker_id, config.inter_broker_listener_name, config.replica_lag_time_max,
-        config.request_timeout,
-        [this](std::size_t before, std::size_t after) { obs.isr_changed(before, after); }};
+    isr_sender_settings is{config.broker_id, config.inter_broker_listener_name,
+                           config.replica_lag_time_max, config.request_timeout,
+                           [this](std::size_t before, std::size_t after,
+                                  const std::vector<replication::isr_leave>& leaves) {
+                               obs.isr_changed(before, after, leaves);
+                           }};
     isr.emplace(
         ioc, *replicas, cache, is, wall_clock_ms,
         [this]() -> controller::controller* { return ctl ? &*ctl : nullptr; },

@@ -142,8 +142,9 @@ void isr_sender::apply_answer(const protocol::alter_partition_request& req,
                                          p->state().replicas})) {
                     replicas_.notify();
                 }
+                auto leaves = p->take_isr_leaves();
                 if (settings_.on_committed) {
-                    settings_.on_committed(before, p->state().isr.size());
+                    settings_.on_committed(before, p->state().isr.size(), leaves);
                 }
             }
         }

@@ -34,8 +34,10 @@ struct isr_sender_settings {
     std::string listener;                        // inter.broker.listener.name
     std::chrono::milliseconds lag_time_max{30000};  // replica.lag.time.max.ms
     std::chrono::milliseconds request_timeout{30000};
-    // Told of every committed ISR change of a led partition (sizes before and after).
-    std::function<void(std::size_t, std::size_t)> on_committed;
+    // Told of every committed ISR change of a led partition (sizes before and after, and
+    // the replicas a shrink removed with why).
+    std::function<void(std::size_t, std::size_t, const std::vector<replication::isr_leave>&)>
+        on_committed;
 };
 
 class isr_sender {

@@ -39,21 +39,77 @@ observability::observability(metric_sources sources)
                              "ZooKeeper request latency, ms")),
       log_flush_(registry_.timer_ms("kafka_log_logflushstats_logflushrateandtimems",
                                     "Log flush (fsync) time, ms")),
+      isr_leaves_(registry_.counter_family(
+          "gregor_replica_isr_leaves_total",
+          "Replicas this leader removed from an ISR, by reason (never fetched, not fetching, "
+          "behind)")),
+      lag_offsets_(registry_.gauge_family(
+          "gregor_replica_follower_lag_offsets",
+          "On a leader: a follower's offsets behind the log end, while it is out of the ISR or "
+          "has not been caught up for over a second")),
+      lag_seconds_(registry_.gauge_family(
+          "gregor_replica_follower_lag_seconds",
+          "On a leader: seconds since the follower last reached the log end (0: never), while "
+          "it is out of the ISR or has not been caught up for over a second")),
       round_phases_(registry_.histogram_family(
           "gregor_controller_round_phase_seconds",
           "The active controller's rounds (failover, broker_failure, controlled_shutdown), "
           "phase by phase (elect, load, write, send, propagate) and in total")) {
     add_replica_gauges();
+    add_follower_lag_gauges();
     add_controller_gauges();
     add_other_gauges();
 }
 
-void observability::isr_changed(std::size_t before, std::size_t after) {
+void observability::isr_changed(std::size_t before, std::size_t after,
+                                const std::vector<replication::isr_leave>& leaves) {
     if (after < before) {
         isr_shrinks_.Increment();
     } else if (after > before) {
         isr_expands_.Increment();
     }
+    for (const auto& l : leaves) {
+        isr_leaves_.Add({{"reason", std::string(replication::to_string(l.reason))}}).Increment();
+    }
+}
+
+void observability::add_follower_lag_gauges() {
+    registry_.on_scrape([this] {
+        using namespace std::chrono;
+        const model::timestamp_ms now{
+            duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
+        auto stale = std::move(lag_series_);
+        lag_series_.clear();
+        const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr;
+        if (rm != nullptr) {
+            rm->for_each([&](replication::partition& p) {
+                for (const auto& l : p.follower_lags(now)) {
+                    if (l.in_isr && l.since_caught_up_ms <= 1000) {
+                        continue;  // caught up within the last second: no series
+                    }
+                    auto key = std::tuple(p.tp().topic, p.tp().partition(), l.replica());
+                    auto it = stale.find(key);
+                    std::pair<prometheus::Gauge*, prometheus::Gauge*> g;
+                    if (it != stale.end()) {
+                        g = it->second;
+                        stale.erase(it);
+                    } else {
+                        prometheus::Labels labels{{"topic", p.tp().topic},
+                                                  {"partition", std::to_string(p.tp().partition())},
+                                                  {"follower", std::to_string(l.replica())}};
+                        g = {&lag_offsets_.Add(labels), &lag_seconds_.Add(labels)};
+                    }
+                    g.first->Set(static_cast<double>(l.offsets));
+                    g.second->Set(static_cast<double>(l.since_caught_up_ms) / 1000.0);
+                    lag_series_.emplace(std::move(key), g);
+                }
+            });
+        }
+        for (const auto& [key, g] : stale) {
+            lag_offsets_.Remove(g.first);
+            lag_seconds_.Remove(g.second);
+        }
+    });
 }
 
 void observability::add_replica_gauges() {

@@ -9,6 +9,10 @@
 //     (non-zero only on the active controller, as in Kafka, so cluster sums work)
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
 //   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
+//   gregor_replica_follower_lag_offsets / _seconds{topic,partition,follower}: on a leader,
+//     each follower out of the ISR or not caught up for over a second (the series goes
+//     when it catches up), and gregor_replica_isr_leaves_total{reason}: replicas removed
+//     from an ISR by this leader, by why (never fetched, not fetching, behind)
 //   gregor_controller_round_phase_seconds{round,phase}: what Kafka lacks, the active
 //     controller's rounds (failover, broker_failure, controlled_shutdown) phase by phase:
 //     elect (the old controller's znode gone -> this broker won), load (state read from
@@ -25,11 +29,16 @@
 #include "http/server.h"
 #include "metrics/registry.h"
 #include "net/asio.h"
+#include "replication/partition.h"
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace gregor::controller {
 class controller;
@@ -65,7 +74,9 @@ public:
 
     metrics::request_metrics& requests() { return requests_; }
     metrics::topic_metrics& topics() { return topics_; }
-    void isr_changed(std::size_t before, std::size_t after);
+    // A committed ISR change of a led partition; `leaves` are the replicas a shrink removed.
+    void isr_changed(std::size_t before, std::size_t after,
+                     const std::vector<replication::isr_leave>& leaves = {});
     void zookeeper_expired() { zk_expires_.Increment(); }
     // One ZooKeeper request answered after `d` (kafka_server_zookeeperclientmetrics_
     // zookeeperrequestlatencyms{quantile} and _count).
@@ -93,6 +104,7 @@ private:
     void add_replica_gauges();
     void add_controller_gauges();
     void add_other_gauges();
+    void add_follower_lag_gauges();
     http::response journal_page(const http::request& r) const;
     http::response can_stop_page(const http::request& r) const;
     http::response cluster_page(const http::request& r) const;
@@ -108,6 +120,13 @@ private:
     prometheus::Counter& zk_expires_;
     metrics::timer& zk_latency_;
     metrics::timer& log_flush_;
+    prometheus::Family<prometheus::Counter>& isr_leaves_;
+    prometheus::Family<prometheus::Gauge>& lag_offsets_;
+    prometheus::Family<prometheus::Gauge>& lag_seconds_;
+    // The follower lag series exported at the last scrape, by (topic, partition, follower).
+    std::map<std::tuple<std::string, std::int32_t, std::int32_t>,
+             std::pair<prometheus::Gauge*, prometheus::Gauge*>>
+        lag_series_;
     prometheus::Family<prometheus::Histogram>& round_phases_;
     broker_state state_ = broker_state::starting;
     std::optional<http::server> http_;

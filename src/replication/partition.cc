@@ -29,6 +29,7 @@ void partition::become_leader(const partition_state& s, model::timestamp_ms now)
     state_ = s;
     leader_ = true;
     pending_.reset();
+    pending_leaves_.clear();
     pending_sent_ = false;
     log_.assign_epoch(s.leader_epoch, log_.log_end_offset());
     epoch_start_ = log_.log_end_offset();
@@ -50,6 +51,7 @@ void partition::become_follower(const partition_state& s, model::timestamp_ms /*
     state_ = s;
     leader_ = false;
     pending_.reset();
+    pending_leaves_.clear();
     pending_sent_ = false;
     followers_.clear();
     hw_ = std::min(hw_, log_.log_end_offset());
@@ -194,6 +196,7 @@ void partition::maybe_expand_isr(model::node_id replica) {
     GREGOR_LOG(replication_log, info, "{}: proposing ISR [{}] (replica {} caught up at {})",
                tp(), fmt::join(next, ","), replica(), st.end_offset());
     pending_ = std::move(next);
+    pending_leaves_.clear();
     pending_sent_ = false;
 }
 
@@ -202,21 +205,32 @@ void partition::maybe_shrink_isr(model::timestamp_ms now) {
         return;
     }
     std::vector<model::node_id> next;
-    std::vector<model::node_id> out_of_sync;
+    std::vector<isr_leave> out_of_sync;
+    std::vector<std::string> described;
+    const std::int64_t max = cfg_.lag_time_max.count();
     for (model::node_id id : state_.isr) {
         auto it = followers_.find(id);
-        bool lagging = id != self_ && (it == followers_.end() ||
-                                       now() - it->second.last_caught_up() >
-                                           cfg_.lag_time_max.count());
-        (lagging ? out_of_sync : next).push_back(id);
+        bool lagging =
+            id != self_ && (it == followers_.end() || now() - it->second.last_caught_up() > max);
+        if (!lagging) {
+            next.push_back(id);
+            continue;
+        }
+        auto reason = it == followers_.end() || it->second.last_fetch() == 0
+                          ? isr_leave_reason::never_fetched
+                      : now() - it->second.last_fetch() > max ? isr_leave_reason::not_fetching
+                                                              : isr_leave_reason::behind;
+        out_of_sync.push_back({id, reason});
+        described.push_back(fmt::format("{} ({})", id(), to_string(reason)));
     }
     if (out_of_sync.empty()) {
         return;
     }
     GREGOR_LOG(replication_log, info,
-               "{}: proposing ISR [{}]: replicas [{}] not caught up for over {} ms", tp(),
-               fmt::join(next, ","), fmt::join(out_of_sync, ","), cfg_.lag_time_max.count());
+               "{}: proposing ISR [{}]: replicas {} not caught up for over {} ms", tp(),
+               fmt::join(next, ","), fmt::join(described, ", "), max);
     pending_ = std::move(next);
+    pending_leaves_ = std::move(out_of_sync);
     pending_sent_ = false;
 }
 
@@ -235,16 +249,60 @@ bool partition::on_isr_committed(const partition_state& committed) {
     if (committed.leader_epoch != state_.leader_epoch) {
         // Decided for another leader epoch: not ours to apply; a LeaderAndIsr follows.
         pending_.reset();
+        pending_leaves_.clear();
         pending_sent_ = false;
         return false;
     }
     state_.isr = committed.isr;
     state_.partition_epoch = committed.partition_epoch;
+    for (const isr_leave& l : pending_leaves_) {
+        if (!in_isr(l.replica)) {
+            leaves_.push_back(l);
+        }
+    }
+    pending_leaves_.clear();
     pending_.reset();
     pending_sent_ = false;
     GREGOR_LOG(replication_log, info, "{}: ISR now [{}] (partition epoch {})", tp(),
                fmt::join(state_.isr, ","), state_.partition_epoch);
     return maybe_advance_hw();
+}
+
+std::string_view to_string(isr_leave_reason r) {
+    switch (r) {
+        case isr_leave_reason::never_fetched:
+            return "never fetched";
+        case isr_leave_reason::not_fetching:
+            return "not fetching";
+        case isr_leave_reason::behind:
+            return "behind";
+    }
+    return "unknown";
+}
+
+std::vector<follower_lag> partition::follower_lags(model::timestamp_ms now) const {
+    std::vector<follower_lag> out;
+    if (!leader_) {
+        return out;
+    }
+    const model::offset leo = log_.log_end_offset();
+    for (model::node_id id : state_.replicas) {
+        if (id == self_) {
+            continue;
+        }
+        follower_lag l{id, leo(), 0, in_isr(id)};
+        if (auto it = followers_.find(id); it != followers_.end()) {
+            if (it->second.end_offset >= model::offset(0)) {
+                l.offsets = std::max<std::int64_t>(0, leo() - it->second.end_offset());
+            }
+            if (it->second.last_caught_up() > 0) {
+                l.since_caught_up_ms =
+                    std::max<std::int64_t>(0, now() - it->second.last_caught_up());
+            }
+        }
+        out.push_back(l);
+    }
+    return out;
 }
 
 void partition::on_isr_refused(kafka_error error) {
@@ -256,6 +314,7 @@ void partition::on_isr_refused(kafka_error error) {
     // Asked again when still warranted: at the next fetch (expand) or check (shrink). A
     // stale partition epoch is fixed by the LeaderAndIsr the controller sends.
     pending_.reset();
+    pending_leaves_.clear();
     pending_sent_ = false;
 }
 

@@ -42,6 +42,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gregor::replication {
@@ -111,6 +113,27 @@ struct isr_proposal {
     std::vector<model::node_id> isr;
 };
 
+// Why the leader proposed removing a replica from the ISR (replica.lag.time.max.ms passed):
+// it never fetched in this leader epoch, it stopped fetching (a dead, paused or cut-off
+// broker), or it fetches but does not reach the log end (a slow disk or network).
+enum class isr_leave_reason { never_fetched, not_fetching, behind };
+std::string_view to_string(isr_leave_reason r);
+
+struct isr_leave {
+    model::node_id replica;
+    isr_leave_reason reason;
+};
+
+// A follower as its leader sees it (follower_lags()).
+struct follower_lag {
+    model::node_id replica;
+    std::int64_t offsets = 0;  // log end offset - the follower's (all if unknown)
+    // Since it last reached the log end (an ISR member: at the latest since this leader's
+    // election); 0 if it never has.
+    std::int64_t since_caught_up_ms = 0;
+    bool in_isr = false;
+};
+
 struct leader_append {
     storage::append_result appended;
     bool high_watermark_advanced = false;
@@ -168,6 +191,10 @@ public:
     // `error` (dropped; proposed again when still warranted). Returns true iff the high
     // watermark advanced.
     bool on_isr_committed(const partition_state& committed);
+    // The replicas the last committed shrink removed, with why (empty after the call).
+    std::vector<isr_leave> take_isr_leaves() { return std::exchange(leaves_, {}); }
+    // Leader only: every follower's lag at `now` (empty when not leading).
+    std::vector<follower_lag> follower_lags(model::timestamp_ms now) const;
     void on_isr_refused(model::kafka_error error);
     // ISR plus a proposed (uncommitted) addition.
     std::vector<model::node_id> maximal_isr() const;
@@ -209,6 +236,8 @@ private:
     model::leader_epoch leading_since_ = model::no_leader_epoch;
     std::map<model::node_id, follower_state> followers_;
     std::optional<std::vector<model::node_id>> pending_;  // proposed ISR
+    std::vector<isr_leave> pending_leaves_;  // why the proposed shrink removes each replica
+    std::vector<isr_leave> leaves_;          // removed by the last committed shrink
     bool pending_sent_ = false;
 };
 

@@ -222,6 +222,62 @@ TEST_F(partition_fixture, shrink_after_lag_time_max_counts_once_committed) {
     EXPECT_FALSE(p(1).isr_change_pending());
 }
 
+// An operator sees why each replica left the ISR and how far behind each follower is.
+TEST_F(partition_fixture, a_shrink_says_why_each_replica_left_and_lags_are_reported) {
+    elect(1, 1, {1, 2, 3}, 4);
+    produce(1, 2);
+    catch_up(2);
+    fetch(2);
+    catch_up(3);
+    fetch(3);  // both caught up at t0
+    clock += 500;
+    produce(1, 2);
+    // 2 keeps asking for offset 2 and never gets further (a slow follower): behind. 3 does
+    // not fetch any more: not fetching.
+    auto stuck_at_2 = [&] {
+        (void)p(1).on_follower_fetch(fetch_of(node_id(2), p(2).next_fetch()), now());
+    };
+    stuck_at_2();
+    clock += 1001;
+    stuck_at_2();
+    auto lags = p(1).follower_lags(now());
+    ASSERT_EQ(lags.size(), 2U);
+    EXPECT_EQ(lags[0].replica, node_id(2));
+    EXPECT_EQ(lags[0].offsets, 2);
+    EXPECT_EQ(lags[0].since_caught_up_ms, 1501);
+    EXPECT_TRUE(lags[0].in_isr);
+    EXPECT_EQ(lags[1].replica, node_id(3));
+    EXPECT_EQ(lags[1].offsets, 2);
+    p(1).maybe_shrink_isr(now());
+    ASSERT_TRUE(p(1).take_isr_proposal());
+    EXPECT_TRUE(p(1).take_isr_leaves().empty()) << "nothing has left before the commit";
+    p(1).on_isr_committed(state(1, 1, {1}, 5));
+    auto leaves = p(1).take_isr_leaves();
+    ASSERT_EQ(leaves.size(), 2U);
+    EXPECT_EQ(leaves[0].replica, node_id(2));
+    EXPECT_EQ(leaves[0].reason, replication::isr_leave_reason::behind);
+    EXPECT_EQ(leaves[1].replica, node_id(3));
+    EXPECT_EQ(leaves[1].reason, replication::isr_leave_reason::not_fetching);
+    EXPECT_EQ(to_string(leaves[1].reason), "not fetching");
+    EXPECT_TRUE(p(1).take_isr_leaves().empty()) << "each leave is told once";
+    EXPECT_FALSE(p(1).follower_lags(now())[0].in_isr);
+    EXPECT_TRUE(p(2).follower_lags(now()).empty()) << "only a leader knows its followers";
+}
+
+TEST_F(partition_fixture, a_replica_that_never_fetched_leaves_for_that_reason) {
+    elect(1, 1, {1, 2}, 1);
+    clock += 1001;
+    p(1).maybe_shrink_isr(now());
+    ASSERT_TRUE(p(1).take_isr_proposal());
+    p(1).on_isr_committed(state(1, 1, {1}, 2));
+    auto leaves = p(1).take_isr_leaves();
+    ASSERT_EQ(leaves.size(), 1U);
+    EXPECT_EQ(leaves[0].reason, replication::isr_leave_reason::never_fetched);
+    auto lags = p(1).follower_lags(now());
+    EXPECT_EQ(lags[0].since_caught_up_ms, 1001) << "an ISR member counts from the election";
+    EXPECT_EQ(lags[1].since_caught_up_ms, 0) << "3 was never in sync: 0, never";
+}
+
 TEST_F(partition_fixture, only_one_isr_change_is_in_flight) {
     elect(1, 1, {1, 2});
     produce(1, 2);

@@ -154,6 +154,12 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     by_target[killed]->kill_now();
     EXPECT_TRUE(prom.reaches(fmt::format(R"(up{{instance="{}"}})", killed), 0, 30s));
     EXPECT_TRUE(prom.reaches("sum(kafka_server_replicamanager_underreplicatedpartitions)", 6, 60s));
+    // The leaders show the dead follower's lag, one series per partition, while it is out of
+    // the ISR.
+    EXPECT_TRUE(
+        prom.reaches(fmt::format(R"(count(gregor_replica_follower_lag_offsets{{follower="{}"}}))",
+                                 id_of[killed]),
+                     6, 30s));
     EXPECT_TRUE(
         prom.reaches("sum(kafka_controller_kafkacontroller_activecontrollercount)", 1, 60s));
     EXPECT_TRUE(
