@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <set>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -127,7 +128,9 @@ void observability::add_replica_gauges() {
     registry_.on_scrape([this, gs] {
         std::array<double, 6> v{};
         if (const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr) {
+            std::set<std::string_view, std::less<>> hosted;  // views into the partitions' names
             rm->for_each([&](replication::partition& p) {
+                hosted.insert(p.tp().topic);
                 v[0] += 1;
                 if (rm->offline(p.tp())) {
                     v[5] += 1;
@@ -143,6 +146,8 @@ void observability::add_replica_gauges() {
                 v[3] += isr < min ? 1 : 0;
                 v[4] += isr == min ? 1 : 0;
             });
+            // A topic this broker no longer hosts (deleted, moved away) loses its series.
+            topics_.retain([&](std::string_view t) { return hosted.contains(t); });
         }
         for (std::size_t i = 0; i < gs.size(); ++i) {
             gs[i]->Set(v[i]);

@@ -210,4 +210,23 @@ void topic_metrics::fetch_request(std::string_view topic, bool failed, bool host
     }
 }
 
+void topic_metrics::retain(const std::function<bool(std::string_view)>& hosted) {
+    for (auto it = topics_.begin(); it != topics_.end();) {
+        if (hosted(it->first)) {
+            ++it;
+            continue;
+        }
+        const series& s = it->second;
+        f_->messages_in.Remove(s.messages_in);
+        f_->bytes_in.Remove(s.bytes_in);
+        f_->bytes_out.Remove(s.bytes_out);
+        f_->replication_bytes_out.Remove(s.replication_bytes_out);
+        f_->produce_requests.Remove(s.produce_requests);
+        f_->failed_produce_requests.Remove(s.failed_produce_requests);
+        f_->fetch_requests.Remove(s.fetch_requests);
+        f_->failed_fetch_requests.Remove(s.failed_fetch_requests);
+        it = topics_.erase(it);
+    }
+}
+
 }  // namespace gregor::metrics

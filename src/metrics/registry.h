@@ -120,6 +120,11 @@ public:
     void fetched(std::string_view topic, std::uint64_t bytes, bool follower);
     // One partition of a consumer's fetch request, failed or not; `hosted` as above.
     void fetch_request(std::string_view topic, bool failed, bool hosted = true);
+    // Removes the series of every topic `hosted` says no: as Kafka drops a topic's
+    // BrokerTopicMetrics when the broker stops hosting it (deleted or moved away), so the
+    // series do not outlive the topic. The all-topics series stay.
+    void retain(const std::function<bool(std::string_view)>& hosted);
+    std::size_t topics() const { return topics_.size(); }
 
 private:
     struct series {

@@ -63,6 +63,25 @@ TEST(metrics_registry, topic_counters_have_an_all_topics_series_and_one_per_topi
         << text;
 }
 
+TEST(metrics_registry, a_topic_no_longer_hosted_loses_its_series_and_the_totals_stay) {
+    registry r;
+    topic_metrics t(r);
+    t.produced("orders", 3, 300);
+    t.produced("gone", 1, 10);
+    t.fetched("gone", 40, true);
+    t.retain([](std::string_view topic) { return topic == "orders"; });
+    EXPECT_EQ(t.topics(), 1U);
+    auto text = r.scrape();
+    EXPECT_EQ(text.find("topic=\"gone\""), std::string::npos) << text;
+    EXPECT_TRUE(
+        has_line(text, R"(kafka_server_brokertopicmetrics_messagesin_total{topic="orders"} 3)"));
+    EXPECT_TRUE(has_line(text, "kafka_server_brokertopicmetrics_messagesin_total 4"))
+        << "the all-topics series keeps what it counted";
+    t.produced("gone", 2, 20);  // hosted again: a fresh series
+    EXPECT_TRUE(has_line(r.scrape(),
+                         R"(kafka_server_brokertopicmetrics_messagesin_total{topic="gone"} 2)"));
+}
+
 TEST(metrics_registry, request_metrics_count_by_api_and_version_and_time_by_api) {
     registry r;
     request_metrics m(r);
