@@ -116,6 +116,21 @@ std::string broker_process::log() const {
     return slurp(dir_ / "broker.log");
 }
 
+std::vector<std::unique_ptr<broker_process>> start_http_brokers(
+    const std::string& zookeeper_connect, int count, int partitions) {
+    std::vector<std::unique_ptr<broker_process>> out;
+    for (int id = 1; id <= count; ++id) {
+        out.push_back(std::make_unique<broker_process>(std::map<std::string, std::string>{
+            {"broker.id", std::to_string(id)},
+            {"zookeeper.connect", zookeeper_connect},
+            {"zookeeper.session.timeout.ms", "6000"},
+            {"default.replication.factor", std::to_string(count)},
+            {"num.partitions", std::to_string(partitions)},
+            {"gregor.http.listener", "127.0.0.1:0"}}));
+    }
+    return out;
+}
+
 std::uint16_t broker_process::http_port() const {
     static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
     std::smatch m;

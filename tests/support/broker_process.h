@@ -80,6 +80,12 @@ private:
     pid_t pid_ = -1;
 };
 
+// Brokers 1..count on `zookeeper_connect`, each with its HTTP listener on a free port
+// (gregor.http.listener=127.0.0.1:0; see http_port()), a 6 s session timeout, and
+// auto-created topics of `partitions` partitions with replication factor `count`.
+std::vector<std::unique_ptr<broker_process>> start_http_brokers(
+    const std::string& zookeeper_connect, int count, int partitions);
+
 // A blocking connection that sends request frames and reads response frames. Connecting to
 // a port nobody listens on, and a response that does not arrive within `io_timeout` (a
 // paused broker), throw; the socket is then unusable.

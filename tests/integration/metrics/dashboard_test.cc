@@ -52,16 +52,7 @@ std::string text_of(const std::string& dom, const std::string& id) {
 
 TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_under_replicated) {
     zookeeper_server zk;
-    std::vector<std::unique_ptr<broker_process>> brokers;
-    for (int id = 1; id <= 3; ++id) {
-        brokers.push_back(std::make_unique<broker_process>(
-            std::map<std::string, std::string>{{"broker.id", std::to_string(id)},
-                                               {"zookeeper.connect", zk.connect_string()},
-                                               {"zookeeper.session.timeout.ms", "6000"},
-                                               {"default.replication.factor", "3"},
-                                               {"num.partitions", "3"},
-                                               {"gregor.http.listener", "127.0.0.1:0"}}));
-    }
+    auto brokers = start_http_brokers(zk.connect_string(), 3, 3);
     for (auto& b : brokers) {
         ASSERT_TRUE(b->wait_listening(60s)) << b->log();
         ASSERT_TRUE(eventually([&] { return b->http_port() != 0; }, 30s)) << b->log();

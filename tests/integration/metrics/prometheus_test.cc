@@ -86,16 +86,7 @@ struct prometheus_server {
 
 TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controller) {
     zookeeper_server zk;
-    std::vector<std::unique_ptr<broker_process>> brokers;
-    for (int id = 1; id <= 3; ++id) {
-        brokers.push_back(std::make_unique<broker_process>(
-            std::map<std::string, std::string>{{"broker.id", std::to_string(id)},
-                                               {"zookeeper.connect", zk.connect_string()},
-                                               {"zookeeper.session.timeout.ms", "6000"},
-                                               {"default.replication.factor", "3"},
-                                               {"num.partitions", "6"},
-                                               {"gregor.http.listener", "127.0.0.1:0"}}));
-    }
+    auto brokers = start_http_brokers(zk.connect_string(), 3, 6);
     std::vector<std::string> targets;
     std::map<std::string, broker_process*> by_target;
     std::map<std::string, int> id_of;
