@@ -105,6 +105,9 @@ std::string groups_json(const group::group_service& groups,
     const auto listed = groups.list({}, {});
     json arr = json::array();
     for (const auto& g : listed.groups) {
+        if (arr.size() == groups_max) {
+            break;  // the answer stays bounded; groups_total says how many there are
+        }
         const auto d = groups.describe(g.group_id);
         const auto committed = groups.fetch(g.group_id, std::nullopt, false);
         json parts = json::array();
@@ -133,7 +136,7 @@ std::string groups_json(const group::group_service& groups,
                        {"lag", lag_sum ? json(*lag_sum) : json(nullptr)},
                        {"partitions", parts}});
     }
-    return json{{"groups", arr}}.dump();
+    return json{{"groups_total", listed.groups.size()}, {"groups", arr}}.dump();
 }
 
 }  // namespace gregor::broker

@@ -4,9 +4,9 @@
 //                         ISR and a state (offline, under-replicated, ok), problems first
 //                         and at most N of them (default and cap partitions_max), with
 //                         totals over all of them;
-//   /api/groups           the groups this broker coordinates, with committed offsets and
-//                         lag (high watermark - committed) where this broker hosts the
-//                         partition.
+//   /api/groups           the groups this broker coordinates (at most groups_max, with the
+//                         total), with committed offsets and lag (high watermark -
+//                         committed) where this broker hosts the partition.
 // Pure functions of their inputs; the loop thread calls them.
 #pragma once
 
@@ -25,6 +25,7 @@ class group_service;
 namespace gregor::broker {
 
 inline constexpr std::size_t partitions_max = 10'000;
+inline constexpr std::size_t groups_max = 1'000;
 
 std::string cluster_json(const metadata_cache& cache, model::node_id self, std::size_t limit);
 

@@ -2,11 +2,12 @@
 // which broker is the controller, the live brokers, and, after a broker is killed, the
 // partitions it left under-replicated, listed first.
 // Method: a real ZooKeeper and three `gregor broker` processes with gregor.http.listener on
-// port 0; kcat auto-creates a 3-partition topic with replication factor 3; headless Chromium
-// (Debian's `chromium`) loads http://<broker 1>/, runs the page's JavaScript (which fetches
-// /api/cluster, /api/groups, /api/journal and /metrics) and dumps the rendered DOM, which the
-// test reads. A screenshot after the kill is kept as dashboard-after-kill.png in the test's
-// working directory (build/debug/tests/integration/metrics/).
+// port 0; kcat auto-creates a 3-partition topic with replication factor 3; a confluent-kafka
+// consumer group commits two of its three records (the coordinator's /api/groups shows them);
+// headless Chromium (Debian's `chromium`) loads http://<broker 1>/, runs the page's JavaScript
+// (which fetches /api/cluster, /api/groups, /api/journal and /metrics) and dumps the rendered DOM,
+// which the test reads. A screenshot after the kill is kept as dashboard-after-kill.png in the
+// test's working directory (build/debug/tests/integration/metrics/).
 #include "admin/http_get.h"
 #include "support/broker_process.h"
 #include "support/process.h"
@@ -80,6 +81,46 @@ TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_
         << cluster().dump();
     const int controller = cluster()["controller"];
 
+    // A consumer group (confluent-kafka) reads 2 of the 3 records and commits: the broker
+    // that coordinates it lists it in /api/groups with its committed offset and lag.
+    auto consumed = run_command(fmt::format(
+        "/usr/bin/python3 -c \"from confluent_kafka import Consumer\n"
+        "c = Consumer({{'bootstrap.servers': '127.0.0.1:{}', 'group.id': 'shown-readers', "
+        "'auto.offset.reset': 'earliest', 'enable.auto.commit': False}})\n"
+        "c.subscribe(['shown'])\n"
+        "n = 0\n"
+        "for _ in range(60):\n"
+        "    m = c.poll(1.0)\n"
+        "    if m is not None and not m.error():\n"
+        "        n += 1\n"
+        "        c.commit(message=m, asynchronous=False)\n"
+        "    if n == 2: break\n"
+        "c.close()\n"
+        "print('consumed', n)\" 2>&1",
+        brokers[0]->port()));
+    ASSERT_NE(consumed.out.find("consumed 2"), std::string::npos) << consumed.out;
+    int listing = 0;
+    std::string coordinator_http;
+    for (auto& b : brokers) {
+        const std::string where = fmt::format("127.0.0.1:{}", b->http_port());
+        auto r = admin::http_get(where, "/api/groups", 10s);
+        ASSERT_TRUE(r && r->status == 200);
+        auto g = nlohmann::json::parse(r->body);
+        if (g["groups"].empty()) {
+            continue;
+        }
+        ++listing;
+        coordinator_http = where;
+        ASSERT_EQ(g["groups"][0]["group"], "shown-readers") << r->body;
+        std::int64_t committed = 0;
+        for (const auto& p : g["groups"][0]["partitions"]) {
+            committed += p["committed"].get<std::int64_t>();
+        }
+        EXPECT_EQ(committed, 2) << r->body;
+        EXPECT_EQ(g["groups"][0]["lag"], 1) << r->body;  // every broker hosts every partition
+    }
+    EXPECT_EQ(listing, 1) << "exactly the coordinator lists the group";
+
     const std::string url = "http://" + http + "/";
     auto dom = chromium(url, "--dump-dom");
     EXPECT_EQ(text_of(dom, "controller").rfind(fmt::format("broker {} (epoch", controller), 0), 0)
@@ -90,19 +131,30 @@ TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_
     }
     EXPECT_NE(dom.find("0 under-replicated, 0 offline"), std::string::npos)
         << text_of(dom, "partition-summary");
+    // The coordinator's dashboard shows the group.
+    auto group_dom = chromium("http://" + coordinator_http + "/", "--dump-dom");
+    EXPECT_NE(group_dom.find("data-group=\"shown-readers\""), std::string::npos)
+        << text_of(group_dom, "groups");
 
     // Kill broker 3 (the controller or not): its partitions' ISRs shrink, and broker 1's
     // dashboard lists them as under-replicated, first.
     brokers[2]->kill_now();
+    // Every partition (the topic's and __consumer_offsets', all with replication factor 3)
+    // has a replica on broker 3.
+    int total = 0;
     ASSERT_TRUE(eventually(
         [&] {
             auto c = cluster();
-            return c.is_object() && c["brokers"].size() == 2 && c["under_replicated"] == 3;
+            if (!c.is_object() || c["brokers"].size() != 2) {
+                return false;
+            }
+            total = c["partitions_total"].get<int>();
+            return total > 3 && c["under_replicated"] == total;
         },
         60s))
         << cluster().dump();
     dom = chromium(url, "--dump-dom");
-    EXPECT_NE(dom.find("3 under-replicated, 0 offline"), std::string::npos)
+    EXPECT_NE(dom.find(fmt::format("{} under-replicated, 0 offline", total)), std::string::npos)
         << text_of(dom, "partition-summary") << "\n"
         << dom;
     EXPECT_TRUE(std::regex_search(
