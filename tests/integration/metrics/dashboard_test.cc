@@ -59,7 +59,7 @@ TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_
         ASSERT_TRUE(eventually([&] { return b->http_port() != 0; }, 30s)) << b->log();
     }
     auto produced =
-        run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t shown -X "
+        run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t shown -p 0 -X "
                                 "topic.request.required.acks=-1 2>&1",
                                 brokers[0]->port()));
     ASSERT_EQ(produced.status, 0) << produced.out;
@@ -81,8 +81,9 @@ TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_
         << cluster().dump();
     const int controller = cluster()["controller"];
 
-    // A consumer group (confluent-kafka) reads 2 of the 3 records and commits: the broker
-    // that coordinates it lists it in /api/groups with its committed offset and lag.
+    // A consumer group (confluent-kafka) reads 2 of the 3 records (all in partition 0) and
+    // commits: the broker that coordinates it lists it in /api/groups with its committed
+    // offset and lag.
     auto consumed = run_command(fmt::format(
         "/usr/bin/python3 -c \"from confluent_kafka import Consumer\n"
         "c = Consumer({{'bootstrap.servers': '127.0.0.1:{}', 'group.id': 'shown-readers', "
