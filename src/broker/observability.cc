@@ -195,6 +195,18 @@ void observability::add_controller_gauges() {
             gs[i]->Set(v[i]);
         }
     });
+    // A counter kept by this broker's controller (its journal lives as long as the broker,
+    // like Kafka's meter): what it counted since the last scrape is added.
+    auto& unclean =
+        registry_.counter("kafka_controller_controllerstats_uncleanleaderelections_total",
+                          "Unclean leader elections made by this broker's controller");
+    registry_.on_scrape([this, &unclean, exported = std::uint64_t{0}]() mutable {
+        const controller::controller* c = sources_.controller ? sources_.controller() : nullptr;
+        if (c != nullptr && c->journal().unclean_total() > exported) {
+            unclean.Increment(static_cast<double>(c->journal().unclean_total() - exported));
+            exported = c->journal().unclean_total();
+        }
+    });
 }
 
 void observability::add_other_gauges() {

@@ -7,6 +7,7 @@
 //   kafka_controller_kafkacontroller_{activecontrollercount,offlinepartitionscount,
 //     globaltopiccount,globalpartitioncount,activebrokercount,preferredreplicaimbalancecount}
 //     (non-zero only on the active controller, as in Kafka, so cluster sums work)
+//   kafka_controller_controllerstats_uncleanleaderelections_total (this broker's controller)
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
 //   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
 //   gregor_replica_follower_lag_offsets / _seconds{topic,partition,follower}: on a leader,

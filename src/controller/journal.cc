@@ -8,6 +8,7 @@ namespace gregor::controller {
 
 void decision_journal::add(decision d) {
     d.seq = next_seq_++;
+    unclean_total_ += d.unclean ? 1 : 0;
     ring_.push_back(std::move(d));
     while (ring_.size() > capacity_) {
         ring_.pop_front();

@@ -50,11 +50,14 @@ public:
     std::size_t size() const { return ring_.size(); }
     // Decisions ever added (including those dropped).
     std::uint64_t total() const { return next_seq_ - 1; }
+    // Unclean elections ever added (Kafka's ControllerStats UncleanLeaderElectionsPerSec).
+    std::uint64_t unclean_total() const { return unclean_total_; }
 
 private:
     std::size_t capacity_;
     std::deque<decision> ring_;
     std::uint64_t next_seq_ = 1;
+    std::uint64_t unclean_total_ = 0;
 };
 
 // The journal as JSON: {"decisions": [{...}], "total": n, "kept": m}.

@@ -52,6 +52,17 @@ TEST(decision_journal, keeps_the_newest_up_to_its_capacity_in_order) {
     EXPECT_EQ(all[2].reason, "r4");
 }
 
+TEST(decision_journal, counts_unclean_elections_even_after_they_are_dropped) {
+    decision_journal j(2);
+    for (int i = 0; i < 5; ++i) {
+        auto d = at(100 + i, "t", 0, "r");
+        d.unclean = i % 2 == 0;
+        j.add(d);
+    }
+    EXPECT_EQ(j.unclean_total(), 3U);
+    EXPECT_EQ(j.size(), 2U);
+}
+
 TEST(decision_journal, filters_by_topic_partition_time_and_limit) {
     decision_journal j;
     j.add(at(10, "a", 0, "one"));

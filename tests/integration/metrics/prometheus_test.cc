@@ -156,6 +156,10 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
     EXPECT_TRUE(
         prom.reaches("sum(kafka_controller_kafkacontroller_offlinepartitionscount)", 0, 30s));
     EXPECT_TRUE(prom.reaches("sum(kafka_controller_kafkacontroller_activebrokercount)", 2, 30s));
+    // A clean failover: Kafka's data-loss alert (increase of unclean elections) stays quiet,
+    // and every broker exports the counter.
+    EXPECT_TRUE(prom.reaches(
+        "count(kafka_controller_controllerstats_uncleanleaderelections_total == 0)", 2, 30s));
     auto now_active = prom.query("kafka_controller_kafkacontroller_activecontrollercount == 1");
     EXPECT_EQ(now_active.find(killed), std::string::npos) << now_active;
 
