@@ -48,12 +48,10 @@ std::string cluster_json(const metadata_cache& cache, model::node_id self, std::
     };
     std::vector<row> rows;
     std::array<std::size_t, 3> counts{};
-    std::size_t total = 0;
     for (const auto& [topic, parts] : cache.topics()) {
         for (const auto& [p, s] : parts) {
             const health h = health_of(cache, s);
             ++counts[static_cast<std::size_t>(h)];
-            ++total;
             rows.push_back(row{h, &topic, p, &s});
         }
     }
@@ -93,7 +91,7 @@ std::string cluster_json(const metadata_cache& cache, model::node_id self, std::
                 {"controllers", controllers},
                 {"brokers", brokers},
                 {"topics_total", cache.topics().size()},
-                {"partitions_total", total},
+                {"partitions_total", rows.size()},
                 {"offline", counts[0]},
                 {"under_replicated", counts[1]},
                 {"partitions", partitions}};
