@@ -155,7 +155,9 @@ std::uint64_t memory_file_system::mutating_calls() {
 
 std::optional<fs_fault> memory_file_system::take_fault(fs_op op, const std::string& path) {
     std::lock_guard lock(mu_);
-    if (op != fs_op::read) {
+    if (op == fs_op::read) {
+        ++read_calls_;
+    } else {
         if (fail_at_ && mutating_calls_ >= *fail_at_) {
             return fs_fault{.op = op, .path_part = path, .code = errc::io_error};
         }
@@ -374,6 +376,11 @@ std::uint64_t memory_file_system::unsynced_bytes() {
 std::uint64_t memory_file_system::sync_count() {
     std::lock_guard lock(mu_);
     return syncs_;
+}
+
+std::uint64_t memory_file_system::read_calls() {
+    std::lock_guard lock(mu_);
+    return read_calls_;
 }
 
 }  // namespace gregor::storage

@@ -78,6 +78,8 @@ public:
     // Number of bytes written but not yet synced across all files (tests of flush policy).
     std::uint64_t unsynced_bytes();
     std::uint64_t sync_count();
+    // read_at calls on every file since start (tests of how much a lookup reads).
+    std::uint64_t read_calls();
 
     // Used by the file handles; returns the error to fail with, if any (and the number of
     // bytes a failing write lands first).
@@ -93,6 +95,7 @@ private:
     std::uint64_t mutating_calls_ = 0;
     std::optional<std::uint64_t> fail_at_;
     std::uint64_t syncs_ = 0;
+    std::uint64_t read_calls_ = 0;
 };
 
 }  // namespace gregor::storage

@@ -97,13 +97,55 @@ result<std::unique_ptr<segment>> segment::open(file_system& fs, const std::strin
     return s;
 }
 
+// Batch headers read through one window onto the log file: a walk over small batches (from
+// an index entry to a fetch offset, up to index.interval.bytes apart) costs one read per
+// window instead of one per batch. Lives on the stack of one lookup.
+class segment::header_window {
+public:
+    // Covers the default index interval (4 KiB) with room for the batch that crosses it.
+    static constexpr std::size_t window_bytes = 8 * 1024;
+
+    header_window(file& f, std::uint64_t end) : file_(f), end_(end) {}
+
+    // The header bytes at `pos`; fewer than a header's bytes when the file ends first.
+    result<bytes_view> header_at(std::uint64_t pos) {
+        constexpr std::size_t len = model::batch_header_bytes;
+        if (pos < pos_ || pos + len > pos_ + len_) {
+            auto want = static_cast<std::size_t>(
+                std::min<std::uint64_t>(window_bytes, std::max<std::uint64_t>(end_ - pos, len)));
+            GREGOR_TRY(len_, file_.read_at(pos, mutable_bytes_view(buf_.data(), want)));
+            pos_ = pos;
+        }
+        return bytes_view(buf_.data() + (pos - pos_), std::min(len, pos_ + len_ - pos));
+    }
+
+private:
+    file& file_;
+    std::uint64_t end_;
+    std::array<std::uint8_t, window_bytes> buf_;
+    std::uint64_t pos_ = 0;
+    std::size_t len_ = 0;
+};
+
 result<std::optional<batch_summary>> segment::batch_at(std::uint64_t pos) {
     if (pos >= size_) {
         return std::optional<batch_summary>{};
     }
     std::array<std::uint8_t, model::batch_header_bytes> hdr{};
     GREGOR_TRY(auto n, log_->read_at(pos, hdr));
-    if (n < hdr.size()) {
+    return summary_at(pos, bytes_view(hdr.data(), n));
+}
+
+result<std::optional<batch_summary>> segment::batch_at(header_window& w, std::uint64_t pos) {
+    if (pos >= size_) {
+        return std::optional<batch_summary>{};
+    }
+    GREGOR_TRY(auto hdr, w.header_at(pos));
+    return summary_at(pos, hdr);
+}
+
+result<std::optional<batch_summary>> segment::summary_at(std::uint64_t pos, bytes_view hdr) {
+    if (hdr.size() < model::batch_header_bytes) {
         return error(errc::corrupt_segment, fmt::format("short header at {}", pos));
     }
     GREGOR_TRY(auto b, peek_batch(hdr, opts_.max_batch_bytes));
@@ -168,20 +210,21 @@ result<segment::extent> segment::read_extent(const located_batch& first, std::ui
             hi = mid;
         }
     }
+    header_window w(*log_, size_);
     std::optional<batch_summary> b;
     if (lo > 0 && offset_index::entry_at(entries, base_, lo - 1).position > pos) {
         pos = offset_index::entry_at(entries, base_, lo - 1).position;
-        GREGOR_TRY(b, batch_at(pos));
+        GREGOR_TRY(b, batch_at(w, pos));
         if (b) {
             next = b->base_offset;
         }
     } else {
-        GREGOR_TRY(b, batch_at(pos));
+        GREGOR_TRY(b, batch_at(w, pos));
     }
     while (b && b->last_offset < upper && pos + b->size_bytes <= limit) {
         pos += b->size_bytes;
         next = b->last_offset + 1;
-        GREGOR_TRY(b, batch_at(pos));
+        GREGOR_TRY(b, batch_at(w, pos));
     }
     return extent{pos - start, next};
 }
@@ -211,8 +254,9 @@ result<std::optional<located_batch>> segment::find(model::offset target) {
         }
     }
     auto pos = lo > 0 ? offset_index::entry_at(entries, base_, lo - 1).position : 0;
+    header_window w(*log_, size_);
     for (;;) {
-        GREGOR_TRY(auto b, batch_at(pos));
+        GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
             return std::optional<located_batch>{};
         }
@@ -230,8 +274,9 @@ result<std::optional<located_batch>> segment::find_by_timestamp(model::timestamp
     auto hint = time_index::lookup(tentries, base_, target).offset;
     GREGOR_TRY(auto oentries, offset_index_.entries());
     auto pos = offset_index::lookup(oentries, base_, std::max(hint, min_offset)).position;
+    header_window w(*log_, size_);
     for (;;) {
-        GREGOR_TRY(auto b, batch_at(pos));
+        GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
             return std::optional<located_batch>{};
         }
@@ -293,8 +338,9 @@ result<void> segment::scan_tail() {
     last_time_entry_ = max_ts_->timestamp;
     next_offset_ = base_;
     auto pos = hint.position;
+    header_window w(*log_, size_);
     for (;;) {
-        GREGOR_TRY(auto b, batch_at(pos));
+        GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
             return ok();
         }

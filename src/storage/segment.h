@@ -155,6 +155,10 @@ private:
     result<void> rebuild_indexes();
     result<void> scan_tail();
     result<std::uint64_t> truncate_log(std::uint64_t valid_bytes);
+    // The header at `pos` checked against this segment; nullopt at its end.
+    result<std::optional<batch_summary>> summary_at(std::uint64_t pos, bytes_view header);
+    class header_window;
+    result<std::optional<batch_summary>> batch_at(header_window& w, std::uint64_t pos);
 
     file_system& fs_;
     std::string dir_;

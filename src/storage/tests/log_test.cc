@@ -198,6 +198,43 @@ TEST_F(log_fixture, indexed_reads_match_a_batch_by_batch_walk) {
     }
 }
 
+// A follower or a consumer reads from an offset somewhere between two offset-index entries
+// (index.interval.bytes, 4 KiB, apart), often in the unindexed tail. Finding its batch and
+// the extent of the read takes a few file reads, not one per batch header walked over (up
+// to ~60 batches of ~70 bytes here); the same after a reopen and a truncation.
+TEST_F(log_fixture, reads_between_index_entries_take_a_few_file_reads) {
+    open();
+    for (int i = 0; i < 200; ++i) {
+        append(i % 7 == 0 ? 3 : 1, 1000, 10);
+    }
+    auto check = [&](const char* when) {
+        auto end = lg->log_end_offset()();
+        for (std::int64_t start = 0; start < end; ++start) {
+            auto before = env.fs.read_calls();
+            auto r = lg->read(off(start), 1 << 20, lg->log_end_offset());
+            ASSERT_TRUE(r) << when;
+            EXPECT_LE(env.fs.read_calls() - before, 3U) << when << ", read from " << start;
+            EXPECT_EQ(r->next_offset, off(end)) << when;
+            auto bases = read_bases(start);
+            ASSERT_FALSE(bases.empty()) << when;
+            EXPECT_LE(bases.front(), start) << when;
+            EXPECT_GT(bases.size() > 1 ? bases[1] : end, start) << when;
+        }
+    };
+    check("after appends");
+    ASSERT_TRUE(lg->close());
+    env.drain();
+    lg.reset();
+    open({.recovery_point = off(258), .log_start_offset = off(0), .clean_shutdown = true});
+    ASSERT_EQ(lg->log_end_offset(), off(258));
+    check("after a reopen");
+    ASSERT_TRUE(lg->truncate_to(off(130)));
+    EXPECT_EQ(lg->log_end_offset(), off(130));
+    append(2, 1000, 10);
+    check("after a truncation");
+    EXPECT_EQ(read_bases(129).back(), 130);
+}
+
 TEST_F(log_fixture, rolls_on_segment_bytes_and_reads_across_segments) {
     cfg.segment_bytes = 1024;
     open();
