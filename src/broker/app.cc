@@ -540,7 +540,19 @@ void app::impl::start_registration() {
                    e.to_string());
         stop(exit_failure);
     };
-    registration.emplace(*zk, config.broker_id, std::move(info), random_bytes, std::move(h));
+    h.after = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
+        auto t = std::make_shared<asio::steady_timer>(ioc, delay);
+        t->async_wait([t, fn = std::move(fn)](const boost::system::error_code& ec) {
+            if (!ec) {
+                fn();
+            }
+        });
+    };
+    // A node left by an earlier run of this broker (kill -9, a crash) goes when its session
+    // times out: the same configured timeout, plus slack for ZooKeeper's expiry tick (the
+    // server checks sessions once per tickTime, 2 s by default).
+    const auto wait = config.zookeeper_session_timeout + std::chrono::seconds(4);
+    registration.emplace(*zk, config.broker_id, std::move(info), random_bytes, std::move(h), wait);
     registration->start();
 }
 

@@ -6,13 +6,15 @@
 namespace gregor::coord {
 
 broker_registration::broker_registration(client& c, model::node_id id, broker_info info,
-                                         random_fn random, registration_handlers handlers)
+                                         random_fn random, registration_handlers handlers,
+                                         std::chrono::milliseconds foreign_owner_wait)
     : client_(c),
       id_(id),
       path_(paths::broker(id)),
       payload_(encode_broker(info)),
       random_(std::move(random)),
-      handlers_(std::move(handlers)) {}
+      handlers_(std::move(handlers)),
+      foreign_owner_wait_(foreign_owner_wait) {}
 
 broker_registration::~broker_registration() {
     if (listener_ != 0) {
@@ -144,12 +146,7 @@ void broker_registration::on_node_exists() {
                         return handlers_.on_registered(epoch_);
                     }
                     if (!previous_sessions_.contains(owner)) {
-                        return fatal(
-                            error(errc::fatal_registration,
-                                  fmt::format("{} is registered by ZooKeeper session {:#x}, not by "
-                                              "this broker (session {:#x}); is another broker "
-                                              "running with broker.id={}?",
-                                              path_, owner(), client_.session()(), id_)));
+                        return on_foreign_owner(owner);
                     }
                     GREGOR_LOG(coord_log, info, "removing stale {} of our previous session {:#x}",
                                path_, owner());
@@ -162,6 +159,62 @@ void broker_registration::on_node_exists() {
                                        run_phase();
                                    }));
                 }));
+}
+
+void broker_registration::on_foreign_owner(session_id owner) {
+    bool can_wait = handlers_.after && foreign_owner_wait_.count() > 0;
+    if (!can_wait || wait_over_ || (waited_for_ && *waited_for_ != owner)) {
+        std::string held =
+            waited_for_ == owner
+                ? fmt::format(
+                      "{} is still registered by ZooKeeper session {:#x} after waiting {} "
+                      "ms for that session to expire (this broker's session is {:#x})",
+                      path_, owner(), foreign_owner_wait_.count(), client_.session()())
+                : fmt::format(
+                      "{} is registered by ZooKeeper session {:#x}, not by this broker "
+                      "(session {:#x})",
+                      path_, owner(), client_.session()());
+        return fatal(
+            error(errc::fatal_registration,
+                  fmt::format("{}; is another broker running with broker.id={}?", held, id_)));
+    }
+    if (!waited_for_) {
+        waited_for_ = owner;
+        GREGOR_LOG(coord_log, warn,
+                   "{} is registered by ZooKeeper session {:#x}, not by this broker (session "
+                   "{:#x}): waiting up to {} ms for that session to expire, as it does when an "
+                   "earlier run of broker {} ended without closing it (kill -9, a crash, a "
+                   "power loss); if another broker runs with broker.id={}, this ends in an error",
+                   path_, owner(), client_.session()(), foreign_owner_wait_.count(), id_, id_);
+        handlers_.after(foreign_owner_wait_, [weak = std::weak_ptr<int>(alive_), this] {
+            if (weak.expired() || phase_ != phase::registering) {
+                return;
+            }
+            wait_over_ = true;
+            run_phase();  // registers if the node went; else fatal above
+        });
+    }
+    // Register again as soon as the node is deleted (or already was).
+    auto retry = [weak = std::weak_ptr<int>(alive_), this] {
+        if (!weak.expired() && phase_ == phase::registering && !waiting_for_connection_) {
+            run_phase();
+        }
+    };
+    client_.exists(
+        path_,
+        [retry](const watch_event& ev) {
+            if (ev.type == watch_event_type::deleted) {
+                retry();
+            }
+        },
+        guard([this, retry](result<std::optional<znode_stat>> r) {
+            if (r.has_error()) {
+                return on_error(r.err(), "watching the existing registration");
+            }
+            if (!r->has_value()) {
+                retry();  // deleted between the read and the watch
+            }
+        }));
 }
 
 void broker_registration::on_session(const session_event& ev) {

@@ -8,7 +8,11 @@
 //      read: owned by our current session means an earlier attempt applied (its response
 //      was lost) and counts as success; owned by one of our previous sessions means a stale
 //      node ZooKeeper has not removed yet (ZOOKEEPER-2985): delete it and register again;
-//      owned by anyone else is fatal (another broker runs with the same broker.id).
+//      owned by any other session is first waited for: a broker restarted (by systemd, say)
+//      soon after a crash finds the node of its dead run, which ZooKeeper deletes only when
+//      that session times out. It watches the node and registers as soon as it goes; the
+//      id is called taken (fatal) only if the same session still holds it after `wait`
+//      (the session timeout plus slack), or a different session holds it after that one.
 // The broker epoch is the registration node's czxid. When the session expires the broker
 // registers again as soon as a new session connects and the owner hears the new epoch.
 // Transient failures (connection loss, expiry) are retried when the next session event
@@ -22,8 +26,10 @@
 #include "coord/znode_json.h"
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -36,6 +42,9 @@ struct registration_handlers {
     std::function<void()> on_lost;
     // Registration cannot succeed (another owner, malformed /cluster/id, ...).
     std::function<void(const error&)> on_fatal;
+    // Runs `fn` on the loop after `delay` (the owner's timer). Empty: a node held by another
+    // session is fatal at once, without waiting.
+    std::function<void(std::chrono::milliseconds delay, std::function<void()> fn)> after;
 };
 
 class broker_registration {
@@ -43,8 +52,11 @@ public:
     using random_fn = std::function<std::array<std::uint8_t, 16>()>;
 
     // `random` supplies the bytes of a new cluster id (tests pass a fixed one).
+    // `foreign_owner_wait`: how long a node held by another session is waited for before the
+    // id is called taken (the broker passes its session timeout plus slack).
     broker_registration(client& c, model::node_id id, broker_info info, random_fn random,
-                        registration_handlers handlers);
+                        registration_handlers handlers,
+                        std::chrono::milliseconds foreign_owner_wait = {});
     broker_registration(const broker_registration&) = delete;
     broker_registration& operator=(const broker_registration&) = delete;
     ~broker_registration();
@@ -68,6 +80,9 @@ private:
     void create_cluster_id();
     void register_broker();
     void on_node_exists();
+    // The node is held by `owner`, neither this session nor one of ours: waits for it to go
+    // (first time) or gives up.
+    void on_foreign_owner(session_id owner);
     void on_session(const session_event& ev);
     // Handles an error of the current phase: transient ones wait for reconnection.
     void on_error(const error& e, std::string_view during);
@@ -91,6 +106,11 @@ private:
     model::broker_epoch epoch_ = model::no_broker_epoch;
     session_id registered_session_;
     std::set<session_id> previous_sessions_;
+    std::chrono::milliseconds foreign_owner_wait_;
+    // The other session waited for (at most one per broker_registration), and whether the
+    // wait is over.
+    std::optional<session_id> waited_for_;
+    bool wait_over_ = false;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -35,7 +35,9 @@ struct registration_fixture : ::testing::Test {
     broker_registration reg{
         broker, model::node_id{1}, sample_info(), fixed_bytes,
         registration_handlers{[this](model::broker_epoch e) { epochs.push_back(e); },
-                              [this] { ++lost; }, [this](const error& e) { fatal = e; }}};
+                              [this] { ++lost; },
+                              [this](const error& e) { fatal = e; },
+                              {}}};
 
     void drain() { ensemble.run_pending(); }
 };
@@ -110,6 +112,82 @@ TEST_F(registration_fixture, another_sessions_registration_is_fatal) {
     EXPECT_TRUE(reg.failed());
     EXPECT_TRUE(epochs.empty());
     EXPECT_EQ(ensemble.peek("/brokers/ids/1")->stat.ephemeral_owner, other.session());
+}
+
+// A broker restarted soon after a crash finds /brokers/ids/<id> still held by the session of
+// its dead run. It waits (watching the node) rather than exiting, and registers as soon as
+// that session expires; the id is taken only if the node outlives the wait.
+struct waiting_registration_fixture : ::testing::Test {
+    fake_ensemble ensemble;
+    fake_client broker{ensemble};
+    fake_client dead_run{ensemble};  // the crashed run's session, not yet expired
+    std::vector<model::broker_epoch> epochs;
+    std::optional<error> fatal;
+    std::vector<std::pair<std::chrono::milliseconds, std::function<void()>>> timers;
+    std::optional<broker_registration> reg;
+
+    waiting_registration_fixture() {
+        registration_handlers h{[this](model::broker_epoch e) { epochs.push_back(e); },
+                                [] {},
+                                [this](const error& e) { fatal = e; },
+                                {}};
+        h.after = [this](std::chrono::milliseconds d, std::function<void()> fn) {
+            timers.emplace_back(d, std::move(fn));
+        };
+        reg.emplace(broker, model::node_id{1}, sample_info(), fixed_bytes, std::move(h),
+                    std::chrono::milliseconds(20000));
+        dead_run.create("/brokers", "", create_mode::persistent, [](auto) {});
+        dead_run.create("/brokers/ids", "", create_mode::persistent, [](auto) {});
+        dead_run.create("/brokers/ids/1", "{}", create_mode::ephemeral, [](auto) {});
+    }
+    void drain() { ensemble.run_pending(); }
+};
+
+TEST_F(waiting_registration_fixture, registers_once_the_dead_runs_session_expires) {
+    reg->start();
+    drain();
+    EXPECT_FALSE(fatal);
+    EXPECT_FALSE(reg->registered());
+    ASSERT_EQ(timers.size(), 1U);
+    EXPECT_EQ(timers[0].first, std::chrono::milliseconds(20000));
+    dead_run.expire_session();  // ZooKeeper deletes the ephemeral: the watch fires
+    drain();
+    ASSERT_TRUE(reg->registered());
+    ASSERT_EQ(epochs.size(), 1U);
+    EXPECT_EQ(ensemble.peek("/brokers/ids/1")->stat.ephemeral_owner, broker.session());
+    timers[0].second();  // the wait's end, after registering: nothing happens
+    drain();
+    EXPECT_FALSE(fatal);
+    EXPECT_TRUE(reg->registered());
+}
+
+TEST_F(waiting_registration_fixture, a_node_that_outlives_the_wait_means_the_id_is_taken) {
+    reg->start();
+    drain();
+    ASSERT_EQ(timers.size(), 1U);
+    EXPECT_FALSE(fatal);
+    timers[0].second();
+    drain();
+    ASSERT_TRUE(fatal.has_value());
+    EXPECT_EQ(fatal->code, errc::fatal_registration);
+    EXPECT_NE(fatal->detail.find("after waiting 20000 ms"), std::string::npos) << fatal->detail;
+    EXPECT_NE(fatal->detail.find(fmt::format("{:#x}", dead_run.session()())), std::string::npos)
+        << fatal->detail;
+    EXPECT_TRUE(reg->failed());
+    EXPECT_EQ(ensemble.peek("/brokers/ids/1")->stat.ephemeral_owner, dead_run.session());
+}
+
+TEST_F(waiting_registration_fixture, another_session_taking_the_id_meanwhile_is_fatal_at_once) {
+    reg->start();
+    drain();
+    dead_run.expire_session();
+    fake_client rival{ensemble};
+    rival.create("/brokers/ids/1", "{}", create_mode::ephemeral, [](auto) {});
+    drain();
+    ASSERT_TRUE(fatal.has_value());
+    EXPECT_NE(fatal->detail.find(fmt::format("{:#x}", rival.session()())), std::string::npos)
+        << fatal->detail;
+    EXPECT_EQ(ensemble.peek("/brokers/ids/1")->stat.ephemeral_owner, rival.session());
 }
 
 TEST_F(registration_fixture, a_connection_loss_mid_way_is_retried_on_reconnect) {

@@ -2,7 +2,9 @@
 // /brokers/ids/<id> holds the v5 registration JSON with the advertised listener, owned by an
 // ephemeral session; it registers again after its session expires; a clean stop removes the
 // registration at once (the session is closed, not left to time out); configuration errors
-// and an unreachable ZooKeeper make it exit non-zero with a message naming the cause.
+// and an unreachable ZooKeeper make it exit non-zero with a message naming the cause. A
+// broker restarted right after kill -9 waits for its old registration to expire; a second
+// live broker with the same id still makes the newcomer exit, after that bounded wait.
 // Metadata for an unknown topic auto-creates it in ZooKeeper as Kafka does.
 // Method: a real ZooKeeper (tests/support) and the real gregor binary as a child process;
 // the session is expired by freezing the process (SIGSTOP) past the session timeout.
@@ -81,6 +83,51 @@ TEST(broker_registration, registers_again_with_a_new_epoch_after_session_expiry)
         << broker.log();
     EXPECT_NE(second->stat.czxid, first->stat.czxid);  // a new broker epoch
     EXPECT_NE(second->stat.ephemeral_owner, first->stat.ephemeral_owner);
+}
+
+// A supervisor (systemd's Restart=on-failure) restarts a crashed broker at once, while
+// ZooKeeper still holds the dead run's registration: the new run waits for that session to
+// expire, says so, and registers, instead of exiting because the id looks taken.
+TEST(broker_registration, a_broker_restarted_right_after_kill_9_waits_for_its_old_session) {
+    broker_process broker(zk_settings("6000"));
+    zk_reader zk(zk_server().connect_string());
+    std::optional<coord::node_data> first;
+    ASSERT_TRUE(zk.wait_for([&] { return (first = zk.get("/brokers/ids/1")).has_value(); }, 60s))
+        << broker.log();
+    broker.kill_now();
+    ASSERT_TRUE(zk.get("/brokers/ids/1").has_value()) << "the dead run's node went at once";
+    broker.restart();
+    std::optional<coord::node_data> second;
+    ASSERT_TRUE(zk.wait_for(
+        [&] {
+            second = zk.get("/brokers/ids/1");
+            return second && second->stat.ephemeral_owner != first->stat.ephemeral_owner;
+        },
+        60s))
+        << broker.log();
+    EXPECT_TRUE(broker.running()) << broker.log();
+    EXPECT_FALSE(broker.wait_exit(1s).has_value()) << broker.log();
+    EXPECT_NE(broker.log().find("waiting up to 10000 ms for that session to expire"),
+              std::string::npos)
+        << broker.log();
+    EXPECT_NE(second->stat.czxid, first->stat.czxid);
+}
+
+// The wait is bounded: a node that another live broker holds with the same broker.id
+// outlives it, and the newcomer exits naming the id.
+TEST(broker_registration, a_live_broker_with_the_same_id_makes_the_newcomer_exit) {
+    broker_process first(zk_settings("2000"));
+    zk_reader zk(zk_server().connect_string());
+    ASSERT_TRUE(zk.wait_for([&] { return zk.get("/brokers/ids/1").has_value(); }, 60s))
+        << first.log();
+    broker_process second(zk_settings("2000"));
+    auto code = second.wait_exit(60s);
+    ASSERT_TRUE(code.has_value()) << second.log();
+    EXPECT_NE(*code, 0);
+    EXPECT_NE(second.log().find("is still registered by ZooKeeper session"), std::string::npos)
+        << second.log();
+    EXPECT_NE(second.log().find("broker.id=1?"), std::string::npos) << second.log();
+    EXPECT_TRUE(first.running());
 }
 
 TEST(broker_registration, a_config_error_exits_2_naming_the_key) {

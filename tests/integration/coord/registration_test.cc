@@ -24,7 +24,8 @@ TEST(zk_registration, registration_json_owner_and_reregistration_after_expiry) {
         *broker, model::node_id{7}, info(), [] { return std::array<std::uint8_t, 16>{}; },
         registration_handlers{[&](model::broker_epoch e) { epochs.push_back(e); },
                               {},
-                              [&](const error& e) { fatal = e; }}};
+                              [&](const error& e) { fatal = e; },
+                              {}}};
     reg.start();
     ASSERT_TRUE(env.run_until([&] { return !epochs.empty() || fatal; }));
     ASSERT_FALSE(fatal) << fatal->to_string();
