@@ -3,15 +3,19 @@
 //   D/cluster.json                 state file (state.h)
 //   D/cluster.lock                 flock held by the running supervisor
 //   D/control/                     control requests and replies (control.h)
-//   D/zookeeper/zoo.cfg, data/, zookeeper.log
+//   D/zookeeper/zoo.cfg, data/, zookeeper.log      a standalone ZooKeeper
+//   D/zookeeper-<n>/zoo.cfg, data/myid, ...        member n of a local ensemble
 //   D/broker-<id>/server.properties, data/, broker.log
 //
 // Pure functions; any thread.
 #pragma once
 
+#include "cluster/state.h"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 
 namespace gregor::cluster {
@@ -25,10 +29,17 @@ struct cluster_layout {
 
     std::filesystem::path lock_file() const { return dir / "cluster.lock"; }
     std::filesystem::path control_dir() const { return dir / "control"; }
-    std::filesystem::path zookeeper_dir() const { return dir / "zookeeper"; }
-    std::filesystem::path zookeeper_config() const { return zookeeper_dir() / "zoo.cfg"; }
-    std::filesystem::path zookeeper_data() const { return zookeeper_dir() / "data"; }
-    std::filesystem::path zookeeper_log() const { return zookeeper_dir() / "zookeeper.log"; }
+    // Server `id` of an ensemble, or the standalone server (id 0).
+    std::filesystem::path zookeeper_dir(std::int32_t id = 0) const;
+    std::filesystem::path zookeeper_config(std::int32_t id = 0) const {
+        return zookeeper_dir(id) / "zoo.cfg";
+    }
+    std::filesystem::path zookeeper_data(std::int32_t id = 0) const {
+        return zookeeper_dir(id) / "data";
+    }
+    std::filesystem::path zookeeper_log(std::int32_t id = 0) const {
+        return zookeeper_dir(id) / "zookeeper.log";
+    }
     std::filesystem::path broker_dir(std::int32_t id) const;
     std::filesystem::path broker_config(std::int32_t id) const;
     std::filesystem::path broker_data(std::int32_t id) const;
@@ -49,7 +60,11 @@ struct broker_settings {
 // The server.properties of one broker (Kafka's keys).
 std::string server_properties(const broker_settings& b);
 
-// A standalone ZooKeeper's zoo.cfg on 127.0.0.1:`port` keeping its data in `data_dir`.
-std::string zoo_cfg(const std::filesystem::path& data_dir, std::uint16_t port);
+// The zoo.cfg of a ZooKeeper on 127.0.0.1:`port` keeping its data in `data_dir`: standalone
+// when `ensemble` is empty, else one member of it (every member listed as server.<id>).
+std::string zoo_cfg(const std::filesystem::path& data_dir, std::uint16_t port,
+                    std::span<const zookeeper_entry> ensemble = {});
+// "127.0.0.1:p1,127.0.0.1:p2,...": the connect string of the servers `up` runs.
+std::string zookeeper_connect_string(std::span<const zookeeper_entry> servers);
 
 }  // namespace gregor::cluster

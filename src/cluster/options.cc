@@ -8,6 +8,11 @@ void add_up_options(CLI::App& cmd, up_options& o) {
     cmd.add_option("--dir,-d", o.dir, "Cluster directory (state, configs, data, logs)");
     cmd.add_option("--zookeeper", o.zookeeper,
                    "Use this ZooKeeper (host:port[/chroot]) instead of starting one");
+    cmd.add_option("--zookeepers", o.zookeepers,
+                   "ZooKeeper servers to run: 1, or a local ensemble of 3, 5 or 7 (each its own "
+                   "process, data and ports on 127.0.0.1)")
+        ->check(CLI::IsMember({1, 3, 5, 7}))
+        ->excludes("--zookeeper");
     cmd.add_option("--base-port", o.base_port,
                    "First broker port (brokers use P..P+N-1; 0 picks free ports)")
         ->check(CLI::Range(0, 65535 - brokers_max));
@@ -19,6 +24,7 @@ void add_up_options(CLI::App& cmd, up_options& o) {
 
 void finish_up_options(const CLI::App& cmd, up_options& o) {
     o.brokers_given = cmd.count("--brokers") > 0;
+    o.zookeepers_given = cmd.count("--zookeepers") > 0;
 }
 
 void add_down_options(CLI::App& cmd, down_options& o) {

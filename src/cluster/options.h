@@ -22,6 +22,9 @@ struct up_options {
     bool brokers_given = false;  // set by finish_up_options(): --brokers was on the command line
     std::string dir = "./gregor-cluster";
     std::string zookeeper;  // empty: run a ZooKeeper in D/zookeeper
+    // ZooKeeper servers to run: 1 (standalone) or an ensemble of 3, 5 or 7.
+    std::int32_t zookeepers = 1;
+    bool zookeepers_given = false;  // set by finish_up_options()
     // Brokers listen on base_port, base_port+1, ...; 0 picks free ports.
     std::int32_t base_port = default_base_port;
     std::string gregor;  // the gregor binary the brokers run; empty: this executable

@@ -72,15 +72,50 @@ result<broker_entry> decode_broker(const json& b) {
     return e;
 }
 
+result<zookeeper_entry> decode_zookeeper_server(const json& z) {
+    if (!z.is_object()) {
+        return bad_field("zookeeper");
+    }
+    zookeeper_entry e;
+    GREGOR_TRY(e.id, get_int<std::int32_t>(z, "id"));
+    GREGOR_TRY(e.port, get_int<std::uint16_t>(z, "port"));
+    GREGOR_TRY(e.quorum_port, get_int<std::uint16_t>(z, "quorum_port"));
+    GREGOR_TRY(e.election_port, get_int<std::uint16_t>(z, "election_port"));
+    GREGOR_TRY(e.pid, get_int<pid_t>(z, "pid"));
+    if (e.id < 0 || e.id > zookeepers_max || e.pid < 0) {
+        return bad_field("zookeeper");
+    }
+    return e;
+}
+
 result<void> decode_zookeeper(const json& z, cluster_state& s) {
     if (!z.is_object()) {
         return bad_field("zookeeper");
     }
     GREGOR_TRY(s.zookeeper_connect, get_string(z, "connect"));
     GREGOR_TRY(s.zookeeper_managed, get_bool(z, "managed"));
-    GREGOR_TRY(s.zookeeper_port, get_int<std::uint16_t>(z, "port"));
-    GREGOR_TRY(s.zookeeper_pid, get_int<pid_t>(z, "pid"));
-    if (s.zookeeper_connect.empty() || s.zookeeper_pid < 0) {
+    if (s.zookeeper_connect.empty()) {
+        return bad_field("zookeeper");
+    }
+    if (auto servers = z.find("servers"); servers != z.end()) {
+        if (!servers->is_array() || servers->size() > static_cast<std::size_t>(zookeepers_max)) {
+            return bad_field("zookeeper");
+        }
+        for (const auto& e : *servers) {
+            GREGOR_TRY(auto entry, decode_zookeeper_server(e));
+            s.zookeepers.push_back(entry);
+        }
+    } else if (s.zookeeper_managed) {
+        // A cluster from before ensembles: one standalone server as "port" and "pid".
+        zookeeper_entry e;
+        GREGOR_TRY(e.port, get_int<std::uint16_t>(z, "port"));
+        GREGOR_TRY(e.pid, get_int<pid_t>(z, "pid"));
+        if (e.pid < 0) {
+            return bad_field("zookeeper");
+        }
+        s.zookeepers.push_back(e);
+    }
+    if (s.zookeeper_managed == s.zookeepers.empty()) {
         return bad_field("zookeeper");
     }
     return ok();
@@ -114,16 +149,21 @@ std::string encode_state(const cluster_state& s) {
                            {"stopped_by_user", b.stopped_by_user},
                            {"http_port", b.http_port}});
     }
+    nlohmann::ordered_json zks = nlohmann::ordered_json::array();
+    for (const auto& z : s.zookeepers) {
+        zks.push_back({{"id", z.id},
+                       {"port", z.port},
+                       {"quorum_port", z.quorum_port},
+                       {"election_port", z.election_port},
+                       {"pid", z.pid}});
+    }
     nlohmann::ordered_json j = {
         {"version", 1},
         {"dir", s.dir},
         {"supervisor_pid", s.supervisor_pid},
         {"session_timeout_ms", s.session_timeout_ms},
         {"zookeeper",
-         {{"connect", s.zookeeper_connect},
-          {"managed", s.zookeeper_managed},
-          {"port", s.zookeeper_port},
-          {"pid", s.zookeeper_pid}}},
+         {{"connect", s.zookeeper_connect}, {"managed", s.zookeeper_managed}, {"servers", zks}}},
         {"brokers", brokers},
     };
     return j.dump(2) + "\n";

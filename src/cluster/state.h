@@ -22,6 +22,8 @@
 namespace gregor::cluster {
 
 inline constexpr std::string_view state_file_name = "cluster.json";
+// The largest local ZooKeeper ensemble `up --zookeepers` runs.
+inline constexpr std::int32_t zookeepers_max = 7;
 
 struct broker_entry {
     std::int32_t id = 0;
@@ -34,12 +36,22 @@ struct broker_entry {
     bool operator==(const broker_entry&) const = default;
 };
 
+// One ZooKeeper server `up` runs: a standalone one (id 0), or member `id` (its myid, 1..N)
+// of a local ensemble, which also listens on a quorum and a leader-election port.
+struct zookeeper_entry {
+    std::int32_t id = 0;
+    std::uint16_t port = 0;  // clientPort, on 127.0.0.1
+    std::uint16_t quorum_port = 0;
+    std::uint16_t election_port = 0;
+    pid_t pid = 0;
+    bool operator==(const zookeeper_entry&) const = default;
+};
+
 struct cluster_state {
     std::string dir;                // absolute path of the cluster directory
-    std::string zookeeper_connect;  // host:port the brokers use
-    bool zookeeper_managed = true;  // true iff `up` runs the ZooKeeper itself
-    std::uint16_t zookeeper_port = 0;
-    pid_t zookeeper_pid = 0;
+    std::string zookeeper_connect;  // host:port[,host:port...] the brokers use
+    bool zookeeper_managed = true;  // true iff `up` runs the ZooKeeper server(s) itself
+    std::vector<zookeeper_entry> zookeepers;  // the servers `up` runs (none when external)
     pid_t supervisor_pid = 0;  // the `gregor cluster up` process, 0 once it stopped
     std::int32_t session_timeout_ms = 0;
     std::vector<broker_entry> brokers;

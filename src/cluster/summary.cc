@@ -54,10 +54,19 @@ std::string summary_text(const cluster_state& s, const cluster_view& v,
     cluster_layout l{s.dir};
     std::string out = fmt::format("gregor cluster: {} broker(s) in {}\n", s.brokers.size(), s.dir);
     out += fmt::format("  bootstrap servers: {}\n", s.bootstrap_servers());
-    out += fmt::format("  zookeeper:         {}{}\n", s.zookeeper_connect,
-                       s.zookeeper_managed ? fmt::format(" (pid {}, log {})", s.zookeeper_pid,
-                                                         l.zookeeper_log().string())
-                                           : std::string(" (external)"));
+    if (!s.zookeeper_managed) {
+        out += fmt::format("  zookeeper:         {} (external)\n", s.zookeeper_connect);
+    } else if (s.zookeepers.size() == 1) {
+        out += fmt::format("  zookeeper:         {} (pid {}, log {})\n", s.zookeeper_connect,
+                           s.zookeepers[0].pid, l.zookeeper_log(s.zookeepers[0].id).string());
+    } else {
+        out += fmt::format("  zookeeper:         {} (an ensemble of {})\n", s.zookeeper_connect,
+                           s.zookeepers.size());
+        for (const auto& z : s.zookeepers) {
+            out += fmt::format("    server {}: 127.0.0.1:{}  pid {}  log {}\n", z.id, z.port, z.pid,
+                               l.zookeeper_log(z.id).string());
+        }
+    }
     out += fmt::format(
         "  controller:        {}\n",
         v.controller ? fmt::format("broker {} (controller epoch {})", *v.controller,

@@ -156,6 +156,14 @@ result<void> supervisor::load_or_create_state() {
                 fmt::format("{} holds a cluster of {} brokers, not {}; use another --dir",
                             layout_.dir.string(), state_.brokers.size(), options_.brokers));
         }
+        if (options_.zookeepers_given && state_.zookeeper_managed &&
+            static_cast<std::size_t>(options_.zookeepers) != state_.zookeepers.size()) {
+            return error(
+                errc::bad_request,
+                fmt::format("{} holds a cluster with {} ZooKeeper server(s), not {}; use "
+                            "another --dir",
+                            layout_.dir.string(), state_.zookeepers.size(), options_.zookeepers));
+        }
         if (!options_.zookeeper.empty() && options_.zookeeper != state_.zookeeper_connect) {
             return error(errc::bad_request,
                          fmt::format("{} holds a cluster on ZooKeeper {}; use another --dir",
@@ -172,6 +180,11 @@ result<void> supervisor::load_or_create_state() {
         state_.session_timeout_ms = static_cast<std::int32_t>(demo_session_timeout.count());
         state_.zookeeper_managed = options_.zookeeper.empty();
         state_.zookeeper_connect = options_.zookeeper;
+        if (state_.zookeeper_managed) {
+            for (std::int32_t id = 1; id <= options_.zookeepers; ++id) {
+                state_.zookeepers.push_back({options_.zookeepers == 1 ? 0 : id, 0, 0, 0, 0});
+            }
+        }
         for (std::int32_t id = 1; id <= options_.brokers; ++id) {
             state_.brokers.push_back({id, 0, 0, false, 0});
         }
@@ -179,7 +192,9 @@ result<void> supervisor::load_or_create_state() {
     }
     state_.dir = layout_.dir.string();
     state_.supervisor_pid = ::getpid();
-    state_.zookeeper_pid = 0;
+    for (auto& z : state_.zookeepers) {
+        z.pid = 0;
+    }
     for (auto& b : state_.brokers) {
         b.pid = 0;
         b.stopped_by_user = false;
@@ -211,8 +226,14 @@ result<void> supervisor::assign_new_ports() {
         }
     }
     if (state_.zookeeper_managed) {
-        GREGOR_TRY(state_.zookeeper_port, fresh());
-        state_.zookeeper_connect = fmt::format("127.0.0.1:{}", state_.zookeeper_port);
+        for (auto& z : state_.zookeepers) {
+            GREGOR_TRY(z.port, fresh());
+            if (z.id != 0) {
+                GREGOR_TRY(z.quorum_port, fresh());
+                GREGOR_TRY(z.election_port, fresh());
+            }
+        }
+        state_.zookeeper_connect = zookeeper_connect_string(state_.zookeepers);
     }
     return ok();
 }
@@ -234,11 +255,15 @@ result<void> supervisor::check_ports() const {
                                      b.port, b.id, way_out));
         }
     }
-    if (state_.zookeeper_managed && !port_free(state_.zookeeper_port)) {
-        return error(errc::port_in_use,
-                     fmt::format("port {} (ZooKeeper) is in use; stop what listens there or use "
-                                 "another --dir",
-                                 state_.zookeeper_port));
+    for (const auto& z : state_.zookeepers) {
+        for (std::uint16_t port : {z.port, z.quorum_port, z.election_port}) {
+            if (port != 0 && !port_free(port)) {
+                return error(errc::port_in_use,
+                             fmt::format("port {} (ZooKeeper{}) is in use; stop what listens "
+                                         "there or use another --dir",
+                                         port, z.id == 0 ? "" : fmt::format(" server {}", z.id)));
+            }
+        }
     }
     return ok();
 }
@@ -247,12 +272,20 @@ result<void> supervisor::start_all() {
     save_state();
     if (state_.zookeeper_managed) {
         GREGOR_TRY_VOID(check_zookeeper_installed());
-        say(fmt::format("gregor cluster: starting ZooKeeper on {} (log {})\n",
-                        state_.zookeeper_connect, layout_.zookeeper_log().string()));
-        GREGOR_TRY(state_.zookeeper_pid,
-                   start_zookeeper(layout_, state_.zookeeper_port,
-                                   std::chrono::seconds(options_.start_timeout_s)));
+        if (state_.zookeepers.size() == 1) {
+            say(fmt::format("gregor cluster: starting ZooKeeper on {} (log {})\n",
+                            state_.zookeeper_connect,
+                            layout_.zookeeper_log(state_.zookeepers[0].id).string()));
+        } else {
+            say(fmt::format(
+                "gregor cluster: starting a ZooKeeper ensemble of {} on {} (logs "
+                "{}/zookeeper-*/zookeeper.log)\n",
+                state_.zookeepers.size(), state_.zookeeper_connect, layout_.dir.string()));
+        }
+        auto started = start_zookeepers(layout_, state_.zookeepers,
+                                        std::chrono::seconds(options_.start_timeout_s));
         save_state();
+        GREGOR_TRY_VOID(started);
     }
     GREGOR_TRY_VOID(wait_stale_registrations_gone());
     for (auto& b : state_.brokers) {
@@ -335,12 +368,14 @@ result<void> supervisor::start_broker(broker_entry& b) {
 }
 
 result<void> supervisor::check_children_while_starting() {
-    if (state_.zookeeper_managed) {
-        if (auto st = try_reap(state_.zookeeper_pid)) {
-            state_.zookeeper_pid = 0;
-            return error(errc::start_failed,
-                         fmt::format("ZooKeeper {} while the cluster was starting; see {}",
-                                     describe_wait_status(*st), layout_.zookeeper_log().string()));
+    for (auto& z : state_.zookeepers) {
+        if (auto st = try_reap(z.pid)) {
+            z.pid = 0;
+            return error(
+                errc::start_failed,
+                fmt::format("ZooKeeper{} {} while the cluster was starting; see {}",
+                            z.id == 0 ? "" : fmt::format(" server {}", z.id),
+                            describe_wait_status(*st), layout_.zookeeper_log(z.id).string()));
         }
     }
     for (auto& b : state_.brokers) {
@@ -415,10 +450,13 @@ void supervisor::stop_all() {
         }
         b.pid = 0;
     }
-    if (state_.zookeeper_pid > 0) {
-        say("gregor cluster: stopping ZooKeeper\n");
-        stop_child(state_.zookeeper_pid, zookeeper_stop_grace);
-        state_.zookeeper_pid = 0;
+    for (auto& z : state_.zookeepers) {
+        if (z.pid > 0) {
+            say(z.id == 0 ? std::string("gregor cluster: stopping ZooKeeper\n")
+                          : fmt::format("gregor cluster: stopping ZooKeeper server {}\n", z.id));
+            stop_child(z.pid, zookeeper_stop_grace);
+            z.pid = 0;
+        }
     }
     state_.supervisor_pid = 0;
     save_state();

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -96,13 +97,28 @@ int supervisor::supervise() {
 }
 
 bool supervisor::reap_children() {
-    if (state_.zookeeper_pid > 0) {
-        if (auto st = try_reap(state_.zookeeper_pid)) {
-            state_.zookeeper_pid = 0;
+    for (auto& z : state_.zookeepers) {
+        auto st = try_reap(z.pid);
+        if (!st) {
+            continue;
+        }
+        z.pid = 0;
+        save_state();
+        if (z.id == 0) {
             std::fprintf(stderr, "gregor cluster: ZooKeeper %s; see %s; stopping the cluster\n",
                          describe_wait_status(*st).c_str(), layout_.zookeeper_log().c_str());
             return false;
         }
+        // An ensemble serves on while a majority runs; the brokers ride it out (or, without
+        // a majority, wait for it).
+        auto running = std::count_if(state_.zookeepers.begin(), state_.zookeepers.end(),
+                                     [](const zookeeper_entry& e) { return e.pid > 0; });
+        say(fmt::format("gregor cluster: ZooKeeper server {} {} (log {}); {} of {} servers run{}\n",
+                        z.id, describe_wait_status(*st), layout_.zookeeper_log(z.id).string(),
+                        running, state_.zookeepers.size(),
+                        2 * static_cast<std::size_t>(running) > state_.zookeepers.size()
+                            ? ", still a majority"
+                            : ": no majority, so ZooKeeper serves nobody"));
     }
     for (auto& b : state_.brokers) {
         if (auto st = try_reap(b.pid)) {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace gregor::cluster {
 namespace {
@@ -91,38 +93,73 @@ std::string four_letter_word(std::uint16_t port, const std::string& cmd) {
     return reply;
 }
 
-result<pid_t> start_zookeeper(const cluster_layout& layout, std::uint16_t port,
+result<void> start_zookeepers(const cluster_layout& layout, std::span<zookeeper_entry> servers,
                               std::chrono::milliseconds deadline) {
-    std::error_code ec;
-    std::filesystem::create_directories(layout.zookeeper_data(), ec);
-    {
-        std::ofstream cfg(layout.zookeeper_config(), std::ios::trunc);
-        cfg << zoo_cfg(layout.zookeeper_data(), port);
-        if (!cfg) {
-            return error(errc::io_error, "cannot write " + layout.zookeeper_config().string());
+    const bool ensemble = servers.size() > 1;
+    auto stop_all = [&] {
+        for (auto& z : servers) {
+            if (z.pid > 0) {
+                stop_child(z.pid, zookeeper_stop_grace);
+                z.pid = 0;
+            }
         }
+    };
+    for (auto& z : servers) {
+        std::error_code ec;
+        std::filesystem::create_directories(layout.zookeeper_data(z.id), ec);
+        std::ofstream cfg(layout.zookeeper_config(z.id), std::ios::trunc);
+        cfg << zoo_cfg(layout.zookeeper_data(z.id), z.port,
+                       ensemble ? std::span<const zookeeper_entry>(servers)
+                                : std::span<const zookeeper_entry>());
+        std::ofstream myid;
+        if (ensemble) {
+            myid.open(layout.zookeeper_data(z.id) / "myid", std::ios::trunc);
+            myid << z.id << "\n";
+        }
+        if (!cfg || (ensemble && !myid)) {
+            stop_all();
+            return error(errc::io_error, "cannot write the configuration in " +
+                                             layout.zookeeper_dir(z.id).string());
+        }
+        spawn_spec spec{
+            {"java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+             std::string(classpath), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+             layout.zookeeper_config(z.id).string()},
+            layout.zookeeper_log(z.id)};
+        auto pid = spawn(spec);
+        if (!pid) {
+            stop_all();
+            return pid.err();
+        }
+        z.pid = *pid;
     }
-    spawn_spec spec{{"java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-                     std::string(classpath), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-                     layout.zookeeper_config().string()},
-                    layout.zookeeper_log()};
-    GREGOR_TRY(pid_t pid, spawn(spec));
     auto end = std::chrono::steady_clock::now() + deadline;
+    std::vector<bool> serving(servers.size(), false);
     while (std::chrono::steady_clock::now() < end) {
-        if (four_letter_word(port, "ruok") == "imok") {
-            return pid;
+        for (std::size_t i = 0; i < servers.size(); ++i) {
+            auto& z = servers[i];
+            if (auto status = try_reap(z.pid)) {
+                z.pid = 0;
+                stop_all();
+                return error(errc::start_failed,
+                             fmt::format("ZooKeeper{} {}; see {}",
+                                         ensemble ? fmt::format(" server {}", z.id) : "",
+                                         describe_wait_status(*status),
+                                         layout.zookeeper_log(z.id).string()));
+            }
+            serving[i] =
+                serving[i] || four_letter_word(z.port, "srvr").find("Mode: ") != std::string::npos;
         }
-        if (auto status = try_reap(pid)) {
-            return error(errc::start_failed,
-                         fmt::format("ZooKeeper {}; see {}", describe_wait_status(*status),
-                                     layout.zookeeper_log().string()));
+        if (std::all_of(serving.begin(), serving.end(), [](bool b) { return b; })) {
+            return ok();
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    stop_child(pid, zookeeper_stop_grace);
-    return error(errc::timed_out,
-                 fmt::format("ZooKeeper did not answer `ruok` within {} s; see {}",
-                             deadline.count() / 1000, layout.zookeeper_log().string()));
+    stop_all();
+    return error(
+        errc::timed_out,
+        fmt::format("ZooKeeper did not serve clients within {} s; see {}", deadline.count() / 1000,
+                    layout.zookeeper_log(servers.empty() ? 0 : servers[0].id).string()));
 }
 
 }  // namespace gregor::cluster

@@ -38,12 +38,27 @@ TEST(cluster_layout, zoo_cfg_is_a_standalone_loopback_server) {
     EXPECT_NE(c.find("tickTime="), std::string::npos);
 }
 
+TEST(cluster_layout, zoo_cfg_of_an_ensemble_member_lists_every_server) {
+    std::vector<zookeeper_entry> ensemble{
+        {1, 2181, 2881, 3881, 0}, {2, 2182, 2882, 3882, 0}, {3, 2183, 2883, 3883, 0}};
+    auto c = zoo_cfg("/d/zookeeper-2/data", 2182, ensemble);
+    EXPECT_TRUE(has_line(c, "clientPort=2182"));
+    EXPECT_TRUE(has_line(c, "dataDir=/d/zookeeper-2/data"));
+    EXPECT_TRUE(has_line(c, "server.1=127.0.0.1:2881:3881"));
+    EXPECT_TRUE(has_line(c, "server.2=127.0.0.1:2882:3882"));
+    EXPECT_TRUE(has_line(c, "server.3=127.0.0.1:2883:3883"));
+    EXPECT_EQ(zookeeper_connect_string(ensemble), "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183");
+    EXPECT_EQ(zoo_cfg("/d", 1).find("server."), std::string::npos);
+}
+
 TEST(cluster_layout, paths_live_under_the_cluster_directory) {
     cluster_layout l{"/d"};
     EXPECT_EQ(l.broker_config(3), "/d/broker-3/server.properties");
     EXPECT_EQ(l.broker_log(3), "/d/broker-3/broker.log");
     EXPECT_EQ(l.broker_data(3), "/d/broker-3/data");
     EXPECT_EQ(l.zookeeper_config(), "/d/zookeeper/zoo.cfg");
+    EXPECT_EQ(l.zookeeper_config(2), "/d/zookeeper-2/zoo.cfg");
+    EXPECT_EQ(l.zookeeper_log(3), "/d/zookeeper-3/zookeeper.log");
 }
 
 }  // namespace

@@ -48,6 +48,28 @@ TEST(cluster_options, out_of_range_is_a_usage_error) {
     EXPECT_THROW(app.parse("--base-port -1", false), CLI::ValidationError);
 }
 
+// An ensemble has an odd size (a majority of 2 of 3 survives one loss; 2 or 4 servers add
+// nothing), and it is ours or external, not both.
+TEST(cluster_options, zookeepers_takes_an_odd_ensemble_size_and_excludes_an_external_one) {
+    CLI::App app;
+    up_options o;
+    add_up_options(app, o);
+    app.parse("--zookeepers 3", false);
+    finish_up_options(app, o);
+    EXPECT_EQ(o.zookeepers, 3);
+    EXPECT_TRUE(o.zookeepers_given);
+    for (const char* bad : {"--zookeepers 2", "--zookeepers 0", "--zookeepers 9"}) {
+        CLI::App a;
+        up_options u;
+        add_up_options(a, u);
+        EXPECT_THROW(a.parse(bad, false), CLI::ValidationError) << bad;
+    }
+    CLI::App both;
+    up_options b;
+    add_up_options(both, b);
+    EXPECT_THROW(both.parse("--zookeepers 3 --zookeeper h:1", false), CLI::ExcludesError);
+}
+
 TEST(cluster_options, control_needs_a_broker_id) {
     CLI::App app;
     control_options o;

@@ -18,8 +18,7 @@ cluster_state sample() {
     s.dir = "/tmp/some dir";
     s.zookeeper_connect = "127.0.0.1:2181";
     s.zookeeper_managed = true;
-    s.zookeeper_port = 2181;
-    s.zookeeper_pid = 100;
+    s.zookeepers = {{0, 2181, 0, 0, 100}};
     s.supervisor_pid = 99;
     s.session_timeout_ms = 6000;
     s.brokers = {{1, 9092, 101, false}, {2, 9093, 0, true}, {3, 9094, 103, false}};
@@ -31,6 +30,28 @@ TEST(cluster_state, round_trips_every_field) {
     auto back = decode_state(encode_state(s));
     ASSERT_TRUE(back) << back.err().to_string();
     EXPECT_EQ(*back, s);
+}
+
+TEST(cluster_state, round_trips_an_ensemble) {
+    auto s = sample();
+    s.zookeepers = {
+        {1, 2181, 2881, 3881, 100}, {2, 2182, 2882, 3882, 0}, {3, 2183, 2883, 3883, 102}};
+    s.zookeeper_connect = "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183";
+    auto back = decode_state(encode_state(s));
+    ASSERT_TRUE(back) << back.err().to_string();
+    EXPECT_EQ(*back, s);
+}
+
+// cluster.json written before ensembles kept one server as "port" and "pid": a cluster
+// directory from then still resumes.
+TEST(cluster_state, reads_the_single_server_form_of_older_files) {
+    auto back = decode_state(R"({"version": 1, "dir": "/d", "supervisor_pid": 0,
+        "session_timeout_ms": 6000,
+        "zookeeper": {"connect": "127.0.0.1:2181", "managed": true, "port": 2181, "pid": 0},
+        "brokers": [{"id": 1, "port": 9092, "pid": 0, "stopped_by_user": false}]})");
+    ASSERT_TRUE(back) << back.err().to_string();
+    ASSERT_EQ(back->zookeepers.size(), 1U);
+    EXPECT_EQ(back->zookeepers[0], (zookeeper_entry{0, 2181, 0, 0, 0}));
 }
 
 TEST(cluster_state, bootstrap_servers_list_every_broker) {

@@ -12,7 +12,7 @@ TEST(cluster_summary, shows_everything_a_user_needs) {
     cluster_state s;
     s.dir = "/d";
     s.zookeeper_connect = "127.0.0.1:2999";
-    s.zookeeper_pid = 10;
+    s.zookeepers = {{0, 2999, 0, 0, 10}};
     s.session_timeout_ms = 6000;
     s.brokers = {{1, 9092, 11, false}, {2, 9093, 12, false}};
     cluster_view v;

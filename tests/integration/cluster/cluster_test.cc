@@ -2,7 +2,8 @@
 // itself: ZooKeeper and 3 brokers come up and register, every broker answers ApiVersions,
 // `kill` and `restart` act on one broker, a second `up` on the same directory resumes the
 // same ids, ports and ZooKeeper data, a busy directory and a taken port are clear errors,
-// and neither SIGTERM to `up` nor `cluster down` leaves a process behind.
+// and neither SIGTERM to `up` nor `cluster down` leaves a process behind. With
+// --zookeepers 3 it runs a real ensemble that outlives its leader.
 // Method: the real gregor binary as child processes in a temp directory, ZooKeeper read
 // through coord::zk_client, polling with deadlines of tens of seconds (a loaded 2-core CI
 // machine), never a sleep used as an assertion.
@@ -221,7 +222,9 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
     for (const auto& b : third.brokers) {
         EXPECT_FALSE(process_alive(b.pid)) << "broker " << b.id;
     }
-    EXPECT_FALSE(process_alive(third.zookeeper_pid));
+    for (const auto& z : third.zookeepers) {
+        EXPECT_FALSE(process_alive(z.pid)) << "zookeeper " << z.id;
+    }
 
     // After a crash the next `up` waits out the dead run's registrations and resumes.
     up = std::make_unique<up_process>(dir_, std::vector<std::string>{});
@@ -281,6 +284,84 @@ TEST_F(cluster_up_test, an_external_zookeeper_is_used_and_left_running) {
     EXPECT_EQ(down.status, 0) << down.out;
     EXPECT_TRUE(up->wait_exit(step_limit));
     EXPECT_EQ(test::four_letter_word(zk.port(), "ruok"), "imok");
+}
+
+// `up --zookeepers 3` runs a real ensemble: three servers, one leader, the brokers on all
+// three. Killing the ZooKeeper leader leaves a majority: the supervisor says so, a new leader
+// is elected, and the cluster still creates topics and elects a new controller.
+TEST_F(cluster_up_test, an_ensemble_of_three_survives_the_loss_of_its_leader) {
+    auto up = std::make_unique<up_process>(
+        dir_, std::vector<std::string>{"--brokers", "2", "--base-port", "0", "--zookeepers", "3"});
+    ASSERT_TRUE(up->wait_output("\nready\n", start_limit)) << up->output();
+    auto s = state();
+    ASSERT_EQ(s.zookeepers.size(), 3u);
+    std::vector<std::string> modes;
+    for (const auto& z : s.zookeepers) {
+        EXPECT_TRUE(process_alive(z.pid)) << "zookeeper " << z.id;
+        EXPECT_NE(s.zookeeper_connect.find(fmt::format("127.0.0.1:{}", z.port)), std::string::npos)
+            << s.zookeeper_connect;
+        auto srvr = test::four_letter_word(z.port, "srvr");
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(srvr, m, std::regex("Mode: (\\w+)"))) << srvr;
+        modes.push_back(m[1]);
+    }
+    std::string all_modes;
+    for (const auto& m : modes) {
+        all_modes += m + " ";
+    }
+    ASSERT_EQ(std::count(modes.begin(), modes.end(), "leader"), 1) << all_modes;
+    EXPECT_EQ(std::count(modes.begin(), modes.end(), "follower"), 2);
+    for (std::int32_t id : {1, 2}) {
+        std::ifstream props(dir_ / fmt::format("broker-{}", id) / "server.properties");
+        std::stringstream text;
+        text << props.rdbuf();
+        EXPECT_NE(text.str().find("zookeeper.connect=" + s.zookeeper_connect), std::string::npos)
+            << text.str();
+    }
+    EXPECT_NE(up->output().find("(an ensemble of 3)"), std::string::npos) << up->output();
+
+    auto leader = s.zookeepers[static_cast<std::size_t>(
+        std::find(modes.begin(), modes.end(), "leader") - modes.begin())];
+    ::kill(leader.pid, SIGKILL);
+    ASSERT_TRUE(up->wait_output(fmt::format("ZooKeeper server {} killed by SIGKILL", leader.id),
+                                step_limit))
+        << up->output();
+    EXPECT_NE(up->output().find("2 of 3 servers run, still a majority"), std::string::npos)
+        << up->output();
+    EXPECT_TRUE(eventually(
+        [&] {
+            for (const auto& z : s.zookeepers) {
+                if (z.id != leader.id &&
+                    test::four_letter_word(z.port, "srvr").find("Mode: leader") !=
+                        std::string::npos) {
+                    return true;
+                }
+            }
+            return false;
+        },
+        step_limit));
+    auto created = gregor(
+        "topics create after-leader-loss --partitions 2 --replication-factor 2 "
+        "--dir " +
+        dir_.string());
+    EXPECT_EQ(created.status, 0) << created.out;
+    // The controller moves on the survivors' ZooKeeper: kill it, the other broker takes over.
+    std::optional<std::int32_t> controller;
+    ASSERT_TRUE(zk_eventually(
+        [&](const cluster_view& v) { return (controller = v.controller).has_value(); },
+        step_limit));
+    auto killed =
+        gregor(fmt::format("cluster kill {} --force --dir {}", *controller, dir_.string()));
+    ASSERT_EQ(killed.status, 0) << killed.out;
+    EXPECT_TRUE(zk_eventually(
+        [&](const cluster_view& v) { return v.controller && *v.controller != *controller; },
+        step_limit));
+    auto down = gregor("cluster down --dir " + dir_.string());
+    EXPECT_EQ(down.status, 0) << down.out;
+    EXPECT_TRUE(up->wait_exit(step_limit));
+    for (const auto& z : state().zookeepers) {
+        EXPECT_EQ(z.pid, 0) << "zookeeper " << z.id;
+    }
 }
 
 TEST_F(cluster_up_test, a_broker_that_exits_at_start_is_named_with_its_log) {
