@@ -31,6 +31,9 @@ packages=(
   python3-lz4 python3-zstandard
   # process tools used by the cluster scripts and tests (jq: bench/failover.sh reads pids)
   procps iproute2 netcat-openbsd jq
+  # the fault suite (tests/faults): partitions and packet loss as nftables rules inside the
+  # hosts' network namespaces; its checker reads ZooKeeper with kazoo
+  nftables python3-kazoo
 )
 
 sudo_cmd=()
