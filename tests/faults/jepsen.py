@@ -795,6 +795,9 @@ def main():
         if shutil.which(tool) is None:
             print(f"jepsen.py: no `{tool}`; run scripts/setup.sh", file=sys.stderr)
             return 2
+    # SIGTERM (a ctest timeout, Ctrl-C's cousins) unwinds like an exception, so the schedule's
+    # finally block kills its processes, unmounts its tmpfs and removes its namespaces.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.gregor = os.path.abspath(args.gregor)
     if args.work:
         os.makedirs(args.work, exist_ok=True)
