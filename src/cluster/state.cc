@@ -115,9 +115,6 @@ result<void> decode_zookeeper(const json& z, cluster_state& s) {
         }
         s.zookeepers.push_back(e);
     }
-    if (s.zookeeper_managed == s.zookeepers.empty()) {
-        return bad_field("zookeeper");
-    }
     return ok();
 }
 

@@ -156,6 +156,12 @@ result<void> supervisor::load_or_create_state() {
                 fmt::format("{} holds a cluster of {} brokers, not {}; use another --dir",
                             layout_.dir.string(), state_.brokers.size(), options_.brokers));
         }
+        if (state_.zookeeper_managed && state_.zookeepers.empty()) {
+            return error(errc::bad_state_file,
+                         fmt::format("{}: the cluster runs its own ZooKeeper but lists no "
+                                     "server; use another --dir",
+                                     state_path(layout_.dir).string()));
+        }
         if (options_.zookeepers_given && state_.zookeeper_managed &&
             static_cast<std::size_t>(options_.zookeepers) != state_.zookeepers.size()) {
             return error(
