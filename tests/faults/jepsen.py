@@ -296,12 +296,12 @@ class Cluster:
 
 
 class Workload:
-    """Two producers (plain and idempotent, acks=all) and a tailing consumer."""
+    """Two producers (plain and idempotent, acks=all), a tailing consumer and a group member
+    that commits what it reads."""
 
     def __init__(self, bootstrap):
         from confluent_kafka import Producer, Consumer, TopicPartition
         self.TopicPartition = TopicPartition
-        self.bootstrap = bootstrap
         self.acked = {}  # value -> (partition, offset)
         self.failed = 0
         self.seen = {}  # (partition, offset) -> value, as the consumer read them
@@ -456,7 +456,7 @@ def read_all(bootstrap, deadline_s=120):
                 done.add(m.partition())
         if len(done) < PARTITIONS:
             raise RuntimeError(f"could not read every partition to its end: {ends}, done {done}")
-        return out, ends
+        return out
     finally:
         c.close()
 
@@ -484,7 +484,7 @@ def committed_offsets(bootstrap, deadline_s=60):
 def controller_claims(cluster):
     """(epoch, broker id) for every 'is now the controller with epoch' line of every log."""
     claims = []
-    for i, b in enumerate(cluster.brokers, 1):
+    for b in cluster.brokers:
         for m in re.finditer(r"broker (\d+) is now the controller with epoch (\d+)",
                              cluster.broker_log(b)):
             claims.append((int(m.group(2)), int(m.group(1))))
@@ -754,7 +754,7 @@ def run_schedule(args, index, seed):
         if not healthy:
             result["violations"].append("the cluster did not heal: a partition lacks a leader "
                                         "or a full ISR 120 s after the faults")
-        final, ends = read_all(cluster.bootstrap)
+        final = read_all(cluster.bootstrap)
         zk_state = read_zk_state(cluster.connect)
         committed = committed_offsets(cluster.bootstrap)
         violations, figures = check(workload, final, cluster, zk_state, committed)
