@@ -121,6 +121,7 @@ struct clean_stats {
     std::uint64_t tombstones_kept = 0;
     std::int64_t index_ms = 0;
     std::int64_t clean_ms = 0;
+    bool read_on_thread = false;  // phase 1 read and decompressed on a thread of its own
 };
 
 struct clean_result {
@@ -149,6 +150,11 @@ struct cleanable_range {
 struct clean_buffers {
     std::size_t io_bytes = 256 * 1024;  // read buffer; grows to the largest batch
     std::size_t max_batch_bytes = 16 * 1024 * 1024;
+    // Phase 1 reads and decompresses on a thread of its own when the dirty section has at
+    // least read_thread_bytes_min bytes, at most read_ahead_bytes of records ahead of the
+    // indexing (and one batch more when a single one is larger).
+    std::size_t read_ahead_bytes = 2 * 1024 * 1024;
+    std::uint64_t read_thread_bytes_min = 1024 * 1024;
 };
 
 // Removes the `.cleaned` files of the output segment at `base` in `dir`, if any (an abandoned

@@ -139,6 +139,7 @@ void log_cleaner::start(worker_slot& slot, std::size_t index, log& l, const clea
     buffers.io_bytes = std::max<std::size_t>(
         static_cast<std::size_t>(cfg_.io_buffer_size) / slots_.size() / 2, 4096);
     buffers.max_batch_bytes = static_cast<std::size_t>(limits::request_bytes_max);
+    buffers.read_ahead_bytes = buffers.io_bytes * 8;
     GREGOR_LOG(storage_log, info,
                "{}: cleaning from {} to {} ({} clean, {} dirty bytes, ratio {:.2f})", job->tp,
                range.first_dirty, range.first_uncleanable, range.clean_bytes, range.dirty_bytes,

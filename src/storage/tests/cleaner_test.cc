@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -93,7 +94,9 @@ struct cleaner_fixture : ::testing::Test {
     // reads every batch; a small one leaves room for the held offsets, so it can drop obsolete
     // batches unread.
     std::size_t map_first_table = key_offset_map::default_initial_slots;
+    std::size_t map_bytes = 64 * 1024;
     std::uint64_t dropped_unread = 0;                                     // over every clean()
+    std::uint64_t passes_read_on_thread = 0;                              // over every clean()
     model::compression_type compression = model::compression_type::none;  // of append()
 
     void open(bool clean) {
@@ -121,10 +124,11 @@ struct cleaner_fixture : ::testing::Test {
     result<clean_result> clean() {
         auto range = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
         auto job = lg->make_clean_job(range, ts(now));
-        key_offset_map map(64 * 1024, 0.9, map_first_table);
+        key_offset_map map(map_bytes, 0.9, map_first_table);
         io_throttle unlimited(1e308);
         GREGOR_TRY(auto res, run_clean(env.fs, job, map, buffers, unlimited));
         dropped_unread += res.stats.batches_dropped_unread;
+        passes_read_on_thread += res.stats.read_on_thread ? 1U : 0U;
         GREGOR_TRY_VOID(lg->finish_clean(job, res));
         checkpoint = res.end_offset;
         return res;
@@ -278,8 +282,11 @@ TEST_F(cleaner_fixture, seeded_workloads_of_writes_tombstones_rolls_cleans_and_r
     for (int seed = 0; seed < seed_count(20); ++seed) {
         SCOPED_TRACE("seed " + std::to_string(seed));
         std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
-        // Even seeds drop obsolete batches unread, odd ones read every batch.
+        // Even seeds drop obsolete batches unread, odd ones read every batch. Seeds 2 and 3
+        // of every 4 read phase 1 on a thread of its own, from 1 byte to 4 KiB ahead.
         map_first_table = seed % 2 == 0 ? 16 : key_offset_map::default_initial_slots;
+        buffers.read_thread_bytes_min = seed % 4 >= 2 ? 0 : clean_buffers{}.read_thread_bytes_min;
+        buffers.read_ahead_bytes = 1 + rng() % 4096;
         ignore_error(env.fs.remove_all(dir), "absent on the first round");
         all.clear();
         checkpoint = off(0);
@@ -322,19 +329,23 @@ TEST_F(cleaner_fixture, seeded_workloads_of_writes_tombstones_rolls_cleans_and_r
         lg.reset();
     }
     EXPECT_GT(dropped_unread, 0U) << "the even seeds took phase 2's shortcut";
+    EXPECT_GT(passes_read_on_thread, 0U) << "seeds 2 and 3 of 4 read on a thread";
 }
 
-// The same writes, cleaned once reading every batch and once dropping the obsolete ones
-// unread, give the same log, byte for byte.
-TEST_F(cleaner_fixture, dropping_obsolete_batches_unread_changes_no_byte) {
+// The same writes, cleaned once reading every batch, once dropping the obsolete ones unread
+// and once reading phase 1 on a thread of its own, give the same log, byte for byte.
+TEST_F(cleaner_fixture, dropping_obsolete_batches_unread_or_reading_ahead_changes_no_byte) {
     compression = model::compression_type::lz4;
-    auto run = [&](std::size_t first_table) {
+    auto run = [&](std::size_t first_table, bool threaded) {
         ignore_error(env.fs.remove_all(dir), "absent on the first run");
         now = 1'000'000;
         all.clear();
         checkpoint = off(0);
         dropped_unread = 0;
+        passes_read_on_thread = 0;
         map_first_table = first_table;
+        buffers.read_thread_bytes_min = threaded ? 0 : clean_buffers{}.read_thread_bytes_min;
+        buffers.read_ahead_bytes = 512;
         open(true);
         std::mt19937_64 rng(7);
         for (int round = 0; round < 600; ++round) {
@@ -368,15 +379,58 @@ TEST_F(cleaner_fixture, dropping_obsolete_batches_unread_changes_no_byte) {
         std::sort(files.begin(), files.end());
         return files;
     };
-    auto reading = run(key_offset_map::default_initial_slots);
+    auto reading = run(key_offset_map::default_initial_slots, false);
     EXPECT_EQ(dropped_unread, 0U);
-    auto shortcut = run(16);
+    EXPECT_EQ(passes_read_on_thread, 0U);
+    auto shortcut = run(16, false);
     EXPECT_GT(dropped_unread, 0U);
-    ASSERT_EQ(reading.size(), shortcut.size());
-    for (std::size_t i = 0; i < reading.size(); ++i) {
-        EXPECT_EQ(reading[i].first, shortcut[i].first);
-        EXPECT_TRUE(reading[i].second == shortcut[i].second) << reading[i].first << " differs";
+    auto ahead = run(16, true);
+    EXPECT_EQ(passes_read_on_thread, 4U);
+    for (const auto* other : {&shortcut, &ahead}) {
+        ASSERT_EQ(reading.size(), other->size());
+        for (std::size_t i = 0; i < reading.size(); ++i) {
+            EXPECT_EQ(reading[i].first, (*other)[i].first);
+            EXPECT_TRUE(reading[i].second == (*other)[i].second) << reading[i].first << " differs";
+        }
     }
+}
+
+// A map too small for the dirty section's keys ends the pass at the last batch it covers,
+// whether or not phase 1 read ahead on a thread (the reader is then stopped mid-segment).
+TEST_F(cleaner_fixture, a_full_map_ends_the_pass_at_the_same_offset_when_reading_ahead) {
+    map_bytes = 64 * key_offset_map::slot_bytes;  // room for 57 keys
+    map_first_table = 64;
+    auto run = [&](bool threaded) {
+        ignore_error(env.fs.remove_all(dir), "absent on the first run");
+        all.clear();
+        checkpoint = off(0);
+        passes_read_on_thread = 0;
+        buffers.read_thread_bytes_min = threaded ? 0 : clean_buffers{}.read_thread_bytes_min;
+        buffers.read_ahead_bytes = 256;
+        open(true);
+        for (int i = 0; i < 400; ++i) {
+            append({{"k" + std::to_string(i), "v" + std::to_string(i)}});
+        }
+        std::vector<model::offset> ends;
+        while (checkpoint < lg->segment_bases().back()) {
+            auto r = clean();
+            EXPECT_TRUE(r) << r.err().to_string();
+            if (!r) {
+                break;
+            }
+            expect_compacted(r->end_offset, now);
+            ends.push_back(r->end_offset);
+        }
+        EXPECT_TRUE(lg->close());
+        env.drain();
+        lg.reset();
+        return ends;
+    };
+    auto inline_ends = run(false);
+    auto ahead_ends = run(true);
+    ASSERT_GT(inline_ends.size(), 2U) << "several passes, each ended by the full map";
+    EXPECT_EQ(ahead_ends, inline_ends);
+    EXPECT_EQ(passes_read_on_thread, ahead_ends.size());
 }
 
 TEST_F(cleaner_fixture, a_crash_at_any_file_operation_of_a_clean_leaves_the_latest_values) {
@@ -451,10 +505,12 @@ TEST_F(cleaner_fixture, a_pass_over_a_log_that_changed_meanwhile_is_dropped) {
 // A flipped bit in a record's value (which nothing but the CRC can tell) fails the pass,
 // in the clean section (which only phase 2 reads) as in the dirty one: a rebuilt batch
 // never gets a fresh CRC over bytes nobody checked.
-struct damaged_cleaner_fixture : cleaner_fixture, ::testing::WithParamInterface<bool> {};
+struct damaged_cleaner_fixture : cleaner_fixture, ::testing::WithParamInterface<int> {};
 
 TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
-    const bool in_clean_section = GetParam();
+    const bool in_clean_section = GetParam() == 0;
+    // Phase 1 finds it in the dirty section, inline (1) or reading on its own thread (2).
+    buffers.read_thread_bytes_min = GetParam() == 2 ? 0 : clean_buffers{}.read_thread_bytes_min;
     {
         open(true);
         for (int i = 0; i < 120; ++i) {
@@ -496,8 +552,13 @@ TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
         EXPECT_NE(res.err().to_string().find("CRC"), std::string::npos) << res.err().to_string();
     }
 }
-INSTANTIATE_TEST_SUITE_P(cleaner, damaged_cleaner_fixture, ::testing::Values(true, false),
-                         [](const auto& p) { return p.param ? "clean_section" : "dirty_section"; });
+std::string damage_place(const ::testing::TestParamInfo<int>& p) {
+    static constexpr std::array<const char*, 3> names{"clean_section", "dirty_section",
+                                                      "dirty_section_read_ahead"};
+    return names.at(static_cast<std::size_t>(p.param));
+}
+INSTANTIATE_TEST_SUITE_P(cleaner, damaged_cleaner_fixture, ::testing::Values(0, 1, 2),
+                         damage_place);
 
 TEST_F(cleaner_fixture, compaction_lags_bound_what_is_cleanable_and_when) {
     open(true);
