@@ -117,8 +117,10 @@ covered = start <= t0 and end is not None and end >= t1
 print(f"  pass {start} -> {end}: {'spans' if covered else 'does NOT span'} the produce run {t0} -> {t1}")
 r = {"start": start, "end": end, "covers": covered}
 if done:
-    m = re.search(r"read (\d+) bytes.*kept (\d+) bytes.*index (\d+) ms, clean (\d+) ms", done[0])
-    read, kept, index_ms, clean_ms = map(int, m.groups())
+    m = re.search(r"indexed (\d+) bytes.*recopied (\d+) bytes.*kept (\d+) bytes.*"
+                  r"index (\d+) ms, clean (\d+) ms", done[0])
+    indexed, recopied, kept, index_ms, clean_ms = map(int, m.groups())
+    read = indexed + recopied  # both phases' reads
     r.update(read=read, kept=kept, index_ms=index_ms, clean_ms=clean_ms,
              mb_per_s=read / 1e6 / ((index_ms + clean_ms) / 1e3))
     print(f"  cleaner: read {read / 1e6:.0f} MB (index and clean phases), kept {kept / 1e6:.1f} MB, "
