@@ -261,6 +261,10 @@ void app::impl::start_replication() {
     fs_settings.min_bytes = config.replica_fetch_min_bytes;
     fs_settings.backoff = config.replica_fetch_backoff;
     fs_settings.socket_timeout = config.replica_socket_timeout;
+    fs_settings.on_committed_truncated = [this](const model::topic_partition&,
+                                                std::int64_t records) {
+        obs.committed_truncated(records);
+    };
     fetchers.emplace(ioc, *replicas, cache, fs_settings, wall_clock_ms);
     svc->fetchers = &*fetchers;
     isr_sender_settings is{config.broker_id, config.inter_broker_listener_name,

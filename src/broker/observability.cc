@@ -33,6 +33,10 @@ observability::observability(metric_sources sources)
                                      "ISR shrinks of partitions this broker leads")),
       isr_expands_(registry_.counter("kafka_server_replicamanager_isrexpands_total",
                                      "ISR expansions of partitions this broker leads")),
+      committed_truncated_(registry_.counter(
+          "gregor_replica_committed_records_truncated_total",
+          "Acknowledged records this broker cut from its logs as the follower of a leader "
+          "elected uncleanly: what unclean elections lost")),
       zk_expires_(registry_.counter("kafka_server_sessionexpirelistener_zookeeperexpires_total",
                                     "ZooKeeper session expirations")),
       zk_latency_(

@@ -13,7 +13,9 @@
 //   gregor_replica_follower_lag_offsets / _seconds{topic,partition,follower}: on a leader,
 //     each follower out of the ISR or not caught up for over a second (the series goes
 //     when it catches up), and gregor_replica_isr_leaves_total{reason}: replicas removed
-//     from an ISR by this leader, by why (never fetched, not fetching, behind)
+//     from an ISR by this leader, by why (never fetched, not fetching, behind);
+//     gregor_replica_committed_records_truncated_total: acknowledged records this broker
+//     cut as the follower of a leader elected uncleanly (what such an election lost)
 //   gregor_controller_round_phase_seconds{round,phase}: what Kafka lacks, the active
 //     controller's rounds (failover, broker_failure, controlled_shutdown) phase by phase:
 //     elect (the old controller's znode gone -> this broker won), load (state read from
@@ -78,6 +80,10 @@ public:
     // A committed ISR change of a led partition; `leaves` are the replicas a shrink removed.
     void isr_changed(std::size_t before, std::size_t after,
                      const std::vector<replication::isr_leave>& leaves = {});
+    // A truncation cut `records` acknowledged records (an unclean election's loss).
+    void committed_truncated(std::int64_t records) {
+        committed_truncated_.Increment(static_cast<double>(records));
+    }
     void zookeeper_expired() { zk_expires_.Increment(); }
     // One ZooKeeper request answered after `d` (kafka_server_zookeeperclientmetrics_
     // zookeeperrequestlatencyms{quantile} and _count).
@@ -118,6 +124,7 @@ private:
     metrics::topic_metrics topics_;
     prometheus::Counter& isr_shrinks_;
     prometheus::Counter& isr_expands_;
+    prometheus::Counter& committed_truncated_;
     prometheus::Counter& zk_expires_;
     metrics::timer& zk_latency_;
     metrics::timer& log_flush_;

@@ -40,6 +40,8 @@ struct fetcher_settings {
     std::int32_t min_bytes = 1;                         // replica.fetch.min.bytes
     std::chrono::milliseconds backoff{1000};            // replica.fetch.backoff.ms
     std::chrono::milliseconds socket_timeout{30000};    // replica.socket.timeout.ms
+    // Called with the acknowledged records a truncation cut (follower_progress).
+    std::function<void(const model::topic_partition&, std::int64_t)> on_committed_truncated;
 };
 
 class replica_fetchers {

@@ -60,8 +60,8 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
                                                           alive_);
         it = replicas_.emplace(a.tp, std::move(p)).first;
     }
-    replication::partition_state s{a.leader, a.leader_epoch, a.partition_epoch, a.isr,
-                                   a.replicas};
+    replication::partition_state s{a.leader, a.leader_epoch, a.partition_epoch,
+                                   a.isr,    a.replicas,     a.recovering};
     if (a.leader == self_) {
         it->second->become_leader(s, now);
     } else {

@@ -43,6 +43,7 @@ struct partition_assignment {
     std::vector<model::node_id> replicas;
     bool is_new = false;
     std::int32_t partition_epoch = -1;  // zk version of the state znode
+    bool recovering = false;            // LeaderRecoveryState 1: elected uncleanly
 };
 
 class replica_manager {

@@ -26,6 +26,16 @@ void partition::become_leader(const partition_state& s, model::timestamp_ms now)
     if (!leader_) {
         leading_since_ = s.leader_epoch;  // a follower may have truncated until now
     }
+    if (s.recovering && (!leader_ || s.leader_epoch != state_.leader_epoch)) {
+        // The receipt of an unclean election, as far as the new leader can give it: what it
+        // holds ends at its log end; the old leader acknowledged at least up to the high
+        // watermark known here, maybe more. Each old replica that returns logs what it cuts.
+        GREGOR_LOG(replication_log, warn,
+                   "{}: leader by unclean election at leader epoch {}: the log ends at {} (high "
+                   "watermark known here {}); records the previous leader acknowledged from {} "
+                   "on are lost",
+                   tp(), s.leader_epoch(), log_.log_end_offset()(), hw_(), log_.log_end_offset()());
+    }
     state_ = s;
     leader_ = true;
     pending_.reset();
@@ -328,7 +338,7 @@ fetch_position partition::next_fetch() const {
 // Kafka's truncation rule for a diverging epoch (KIP-101, KIP-279): find our own end of the
 // epoch the leader named; if we never had that epoch, truncate to the end of our largest
 // epoch below it and let the next fetch compare again.
-result<void> partition::truncate_divergent(const storage::epoch_entry& diverging) {
+result<std::int64_t> partition::truncate_divergent(const storage::epoch_entry& diverging) {
     model::offset leo = log_.log_end_offset();
     model::offset target;
     if (diverging.epoch == model::no_leader_epoch || diverging.start_offset < model::offset{0}) {
@@ -348,14 +358,26 @@ result<void> partition::truncate_divergent(const storage::epoch_entry& diverging
     if (target >= leo) {
         // Nothing to cut, but an empty epoch of ours at the log end must go (the log drops
         // it), or the next fetch reports it again and diverges forever.
-        return log_.truncate_to(leo);
+        GREGOR_TRY_VOID(log_.truncate_to(leo));
+        return std::int64_t{0};
     }
-    GREGOR_LOG(replication_log, info,
-               "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),
-               target(), diverging.epoch(), diverging.start_offset());
+    std::int64_t committed = 0;
+    if (target < hw_) {
+        // Below the high watermark every record was acknowledged: only a leader elected
+        // uncleanly can lack them. The receipt: these are gone.
+        committed = hw_() - target();
+        GREGOR_LOG(replication_log, err,
+                   "{}: truncating {} acknowledged records [{}, {}) (and what followed them up "
+                   "to {}): the leader of epoch {} lacks them, it was elected uncleanly",
+                   tp(), committed, target(), hw_(), leo(), diverging.epoch());
+    } else {
+        GREGOR_LOG(replication_log, info,
+                   "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),
+                   target(), diverging.epoch(), diverging.start_offset());
+    }
     GREGOR_TRY_VOID(log_.truncate_to(target));
     hw_ = std::min(hw_, log_.log_end_offset());
-    return ok();
+    return committed;
 }
 
 result<follower_progress> partition::on_leader_reply(const leader_reply& r,
@@ -378,7 +400,7 @@ result<follower_progress> partition::on_leader_reply(const leader_reply& r,
     if (r.diverging) {
         model::offset before = log_.log_end_offset();
         auto epoch_before = log_.epochs().latest();
-        GREGOR_TRY_VOID(truncate_divergent(*r.diverging));
+        GREGOR_TRY(out.committed_truncated, truncate_divergent(*r.diverging));
         // An empty epoch dropped at the log end counts: the next fetch asks differently.
         out.truncated =
             log_.log_end_offset() != before || log_.epochs().latest() != epoch_before;

@@ -56,6 +56,9 @@ struct partition_state {
     std::int32_t partition_epoch = -1;  // version of the state znode
     std::vector<model::node_id> isr;
     std::vector<model::node_id> replicas;
+    // LeaderRecoveryState RECOVERING (KIP-704): the leader was elected from outside the ISR
+    // (an unclean election), so records the previous leader acknowledged may be lost.
+    bool recovering = false;
 };
 
 struct replication_config {
@@ -93,6 +96,9 @@ struct leader_reply {
 struct follower_progress {
     std::uint64_t appended_bytes = 0;
     bool truncated = false;
+    // Records below this replica's high watermark that the truncation cut: acknowledged
+    // records, which only an unclean election can take back.
+    std::int64_t committed_truncated = 0;
     // The reply carried an error the follower waits out (back off, then fetch again).
     model::kafka_error error = model::kafka_error::none;
 };
@@ -221,7 +227,8 @@ private:
     bool in_isr(model::node_id id) const;
     bool maybe_advance_hw();
     void maybe_expand_isr(model::node_id replica);
-    result<void> truncate_divergent(const storage::epoch_entry& diverging);
+    // Returns how many records below the high watermark it cut (see follower_progress).
+    result<std::int64_t> truncate_divergent(const storage::epoch_entry& diverging);
 
     model::node_id self_;
     storage::log& log_;

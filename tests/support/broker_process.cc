@@ -133,9 +133,13 @@ std::vector<std::unique_ptr<broker_process>> start_http_brokers(
 
 std::uint16_t broker_process::http_port() const {
     static const std::regex line(R"(metrics at http://127\.0\.0\.1:(\d+)/metrics)");
-    std::smatch m;
     auto text = log();
-    return std::regex_search(text, m, line) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
+    // The last one: a restarted broker logs the port it listens on now after the old one.
+    std::uint16_t port = 0;
+    for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
+        port = static_cast<std::uint16_t>(std::stoi((*it)[1]));
+    }
+    return port;
 }
 
 kafka_socket::kafka_socket(std::uint16_t port, std::chrono::milliseconds io_timeout)

@@ -66,7 +66,7 @@ public:
     // The broker's output so far, over every start.
     std::string log() const;
     // The port of the HTTP listener (gregor.http.listener=127.0.0.1:0) as the broker logged
-    // it; 0 until it has.
+    // it (the last logged: a restarted broker listens on a new port); 0 until it has.
     std::uint16_t http_port() const;
 
 private:

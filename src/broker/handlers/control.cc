@@ -94,8 +94,14 @@ void follow_offsets_leadership(services& s, const partition_assignment& a) {
 
 kafka_error apply_state(services& s, const std::string& topic,
                         const protocol::leader_and_isr_partition_state& p) {
-    partition_assignment a{{topic, p.partition_index}, p.leader, p.leader_epoch, p.isr,
-                           p.replicas, p.is_new, p.partition_epoch};
+    partition_assignment a{{topic, p.partition_index},
+                           p.leader,
+                           p.leader_epoch,
+                           p.isr,
+                           p.replicas,
+                           p.is_new,
+                           p.partition_epoch,
+                           p.leader_recovery_state == 1};
     kafka_error e = s.replicas.apply(a, s.now());
     if (e == kafka_error::none) {
         follow_offsets_leadership(s, a);

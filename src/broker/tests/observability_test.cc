@@ -1,6 +1,7 @@
 // Goal: an operator graphs the controller's failover phase by phase from Prometheus: each
 // finished round's marks become one observation per phase (named for the work it ends) and
-// one for the whole round, and nothing else is needed from the broker's parts.
+// one for the whole round, and nothing else is needed from the broker's parts; the loss an
+// unclean election caused is there under its name.
 // Method: an observability with no sources, a hand-made timeline, the scrape's text.
 #include "broker/observability.h"
 
@@ -56,6 +57,16 @@ TEST(observability, a_failover_round_is_observed_phase_by_phase_and_in_total) {
     only_one.mark_at("noticed", t0);
     obs.controller_round(only_one);  // one mark: no phase to observe
     EXPECT_EQ(obs.scrape().find("round=\"broker_failure\""), std::string::npos);
+}
+
+// Kafka's alert on data loss after unclean elections has a gregor counterpart that counts the
+// records.
+TEST(observability, the_unclean_loss_counter_is_exported) {
+    observability obs{metric_sources{}};
+    obs.committed_truncated(4);
+    obs.committed_truncated(1);
+    const std::string text = obs.scrape();
+    EXPECT_EQ(sample(text, "gregor_replica_committed_records_truncated_total"), 5) << text;
 }
 
 }  // namespace

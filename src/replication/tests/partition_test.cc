@@ -431,6 +431,7 @@ TEST_F(partition_fixture, diverging_epoch_truncates_the_follower_suffix) {
     EXPECT_FALSE(p(1).follower_end_offset(node_id(2))) << "a diverging follower is not counted";
     auto prog = fetch(2);
     EXPECT_TRUE(prog.truncated);
+    EXPECT_EQ(prog.committed_truncated, 0) << "only records above its high watermark went";
     EXPECT_EQ(p(2).log_end_offset(), offset(5));
     catch_up(2);
     EXPECT_EQ(layout(*n(2).log), layout(*n(1).log));
@@ -454,6 +455,31 @@ TEST_F(partition_fixture,
     EXPECT_EQ(truncations, 2) << "8 -> 6 (end of its epoch 2), then 6 -> 3 (end of epoch 1)";
     EXPECT_EQ(layout(*n(2).log), layout(*n(1).log));
     EXPECT_EQ(p(2).log().epochs().entries(), p(1).log().epochs().entries());
+}
+
+TEST_F(partition_fixture, a_follower_counts_the_acknowledged_records_an_unclean_leader_lacked) {
+    elect(1, 1, {1, 2});
+    produce(1, 2);
+    produce(1, 2);
+    produce(1, 2);
+    catch_up(2);
+    fetch(2);
+    ASSERT_EQ(p(2).high_watermark(), offset(6)) << "replica 2 knows all 6 were acknowledged";
+    fetch(3, 1);
+    ASSERT_EQ(p(3).log_end_offset(), offset(2)) << "replica 3, out of the ISR, has 2";
+    // Replicas 1 and 2 are gone; 3 is elected from outside the ISR (leader_recovery_state 1).
+    auto s = state(3, 2, {3});
+    s.recovering = true;
+    p(3).become_leader(s, now());
+    p(2).become_follower(s, now());
+    produce(3, 1);
+    auto prog = fetch(2);
+    EXPECT_TRUE(prog.truncated);
+    EXPECT_EQ(prog.committed_truncated, 4) << "offsets 2 to 5 were acknowledged and are gone";
+    EXPECT_EQ(p(2).log_end_offset(), offset(2));
+    catch_up(2);
+    EXPECT_EQ(layout(*n(2).log), layout(*n(3).log));
+    EXPECT_EQ(fetch(2).committed_truncated, 0);
 }
 
 TEST_F(partition_fixture, follower_high_watermark_is_capped_by_its_own_log_end) {

@@ -41,6 +41,7 @@
 // thread, a consumer made of raw Fetch requests on another thread that follows the leader,
 // partition state read from ZooKeeper, and the brokers' segment files read from disk.
 // Every wait is a poll with a deadline; no assertion depends on timing.
+#include "admin/http_get.h"
 #include "integration/replication/acked_producer.h"
 #include "integration/replication/partition_reader.h"
 #include "integration/replication/replication_checks.h"
@@ -53,8 +54,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <set>
 
 namespace gregor::test {
@@ -134,6 +137,67 @@ TEST(replication, a_paused_leader_acknowledges_nothing_that_is_lost) {
             << "the resumed old leader acknowledged zombie-probe at offset " << zombie.base_offset
             << " with acks=all, and it is gone";
     }
+}
+
+// e: with unclean.leader.election.enable, a replica from outside the ISR may be elected, and
+// what the ISR acknowledged beyond its log is lost. gregor gives the receipt: the new leader
+// logs where its log ends, and an old ISR member that returns logs the acknowledged range it
+// cuts and counts it in gregor_replica_committed_records_truncated_total.
+TEST(replication, an_unclean_election_names_the_acknowledged_records_it_lost) {
+    replication_cluster c({{"gregor.http.listener", "127.0.0.1:0"},
+                           {"replica.high.watermark.checkpoint.interval.ms", "200"}});
+    ASSERT_EQ(c.create_topic("e", {{"unclean.leader.election.enable", "true"}}), "") << c.logs();
+    const int leader = c.leader("e");
+    ASSERT_NE(leader, -1) << c.logs();
+    const int lagging = leader % 3 + 1;
+    const int other = lagging % 3 + 1;
+    c.broker(lagging).signal(SIGSTOP);
+    ASSERT_TRUE(c.wait_isr("e", {leader, other}, step_limit)) << c.log_lines("ISR");
+    // Acknowledged by the shrunk ISR; the frozen replica never gets them.
+    constexpr int lost = 5;
+    for (int i = 0; i < lost; ++i) {
+        auto answer = produce_raw(c.broker(leader).port(), "e", fmt::format("lost-{}", i), -1);
+        ASSERT_EQ(answer.error, 0) << c.logs();
+    }
+    // The leader's high watermark on disk (Kafka's replication-offset-checkpoint: "e 0 5"),
+    // which is what it knows of its acknowledged records after kill -9.
+    const auto checkpoint = c.broker(leader).log_dirs().front() / "replication-offset-checkpoint";
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::ifstream in(checkpoint);
+            std::string text((std::istreambuf_iterator<char>(in)), {});
+            return text.find(fmt::format("e 0 {}", lost)) != std::string::npos;
+        },
+        step_limit))
+        << checkpoint;
+    c.broker(other).kill_now();
+    c.broker(leader).kill_now();
+    c.broker(lagging).signal(SIGCONT);
+    ASSERT_TRUE(c.wait_registered(lagging, step_limit)) << c.logs();
+    ASSERT_EQ(c.wait_new_leader("e", leader, {lagging}, step_limit), lagging) << c.logs();
+    EXPECT_NE(c.log_lines("leader by unclean election").find(fmt::format("[broker {}]", lagging)),
+              std::string::npos)
+        << c.log_lines("unclean");
+    ASSERT_EQ(produce_raw(c.broker(lagging).port(), "e", "after", -1).error, 0) << c.logs();
+    c.broker(leader).restart();
+    ASSERT_TRUE(c.wait_registered(leader, step_limit)) << c.logs();
+    // The returning old leader follows the new one and cuts what it had acknowledged.
+    std::string metrics;
+    bool counted = eventually(
+        [&] {
+            auto r = admin::http_get(fmt::format("127.0.0.1:{}", c.broker(leader).http_port()),
+                                     "/metrics", 5s);
+            metrics = r ? r->body : r.err().to_string();
+            std::smatch m;
+            static const std::regex total(
+                R"(gregor_replica_committed_records_truncated_total ([0-9.e+]+))");
+            return std::regex_search(metrics, m, total) && std::stod(m[1]) >= lost;
+        },
+        step_limit);
+    EXPECT_TRUE(counted) << metrics << c.log_lines("truncat");
+    EXPECT_NE(c.log_lines("acknowledged records").find(fmt::format("[broker {}]", leader)),
+              std::string::npos)
+        << c.log_lines("truncat");
 }
 
 TEST(replication, acks_all_is_refused_without_min_insync_replicas_and_works_again) {
