@@ -220,6 +220,7 @@ void observability::add_other_gauges() {
                                     "Committed offsets this broker holds as coordinator");
     auto& dirty = registry_.gauge("kafka_log_logcleanermanager_max_dirty_percent",
                                   "Dirty share of the dirtiest compacted log at the last look, %");
+    add_cleaner_gauges();
     auto& state = registry_.gauge("kafka_server_kafkaserver_brokerstate",
                                   "1 starting, 3 running, 7 shutting down (Kafka's BrokerState)");
     registry_.on_scrape([this, &groups, &offsets, &dirty, &state] {
@@ -229,6 +230,43 @@ void observability::add_other_gauges() {
         const storage::log_cleaner* lc = sources_.cleaner ? sources_.cleaner() : nullptr;
         dirty.Set(lc != nullptr ? 100.0 * lc->max_dirty_ratio() : 0);
         state.Set(static_cast<int>(state_));
+    });
+}
+
+void observability::add_cleaner_gauges() {
+    auto& buffer = registry_.gauge(
+        "kafka_log_logcleaner_max_buffer_utilization_percent",
+        "The fullest offset map (log.cleaner.dedupe.buffer.size) over the threads' last passes, %");
+    auto& recopy = registry_.gauge(
+        "kafka_log_logcleaner_cleaner_recopy_percent",
+        "Bytes written against bytes recopied over the cleaner threads' last passes, %");
+    auto& clean_time = registry_.gauge("kafka_log_logcleaner_max_clean_time_secs",
+                                       "The longest of the cleaner threads' last passes, s");
+    auto& since = registry_.gauge("kafka_log_logcleanermanager_time_since_last_run_ms",
+                                  "Time since the cleaner last looked for logs to clean, ms");
+    auto& partitions = registry_.gauge_family(
+        "kafka_log_logcleanermanager_uncleanable_partitions_count",
+        "Logs the cleaner gave up on until restart (a pass failed), per log dir");
+    auto& bytes =
+        registry_.gauge_family("kafka_log_logcleanermanager_uncleanable_bytes",
+                               "Dirty bytes of the logs the cleaner gave up on, per log dir");
+    registry_.on_scrape([this, &buffer, &recopy, &clean_time, &since, &partitions, &bytes] {
+        const storage::log_cleaner* lc = sources_.cleaner ? sources_.cleaner() : nullptr;
+        const storage::cleaner_summary s =
+            lc != nullptr ? lc->summary() : storage::cleaner_summary{};
+        buffer.Set(100.0 * s.max_buffer_utilization);
+        recopy.Set(100.0 * s.recopy_ratio);
+        clean_time.Set(s.max_clean_time_s);
+        using namespace std::chrono;
+        const std::int64_t now =
+            duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+        since.Set(s.last_look() < 0 ? 0.0 : static_cast<double>(now - s.last_look()));
+        for (const auto& [dir, u] : s.uncleanable) {
+            // The JMX exporter keeps the quotes Kafka puts around a path in the ObjectName.
+            const prometheus::Labels labels{{"logDirectory", "\"" + dir + "\""}};
+            partitions.Add(labels).Set(static_cast<double>(u.partitions));
+            bytes.Add(labels).Set(static_cast<double>(u.bytes));
+        }
     });
 }
 

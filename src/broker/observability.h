@@ -9,7 +9,10 @@
 //     (non-zero only on the active controller, as in Kafka, so cluster sums work)
 //   kafka_controller_controllerstats_uncleanleaderelections_total (this broker's controller)
 //   kafka_coordinator_group_groupmetadatamanager_{numgroups,numoffsets}
-//   kafka_log_logcleanermanager_max_dirty_percent, kafka_server_kafkaserver_brokerstate
+//   kafka_log_logcleanermanager_{max_dirty_percent,time_since_last_run_ms,
+//     uncleanable_partitions_count{logDirectory},uncleanable_bytes{logDirectory}},
+//   kafka_log_logcleaner_{max_buffer_utilization_percent,cleaner_recopy_percent,
+//     max_clean_time_secs}, kafka_server_kafkaserver_brokerstate
 //   gregor_replica_follower_lag_offsets / _seconds{topic,partition,follower}: on a leader,
 //     each follower out of the ISR or not caught up for over a second (the series goes
 //     when it catches up), and gregor_replica_isr_leaves_total{reason}: replicas removed
@@ -111,6 +114,7 @@ private:
     void add_replica_gauges();
     void add_controller_gauges();
     void add_other_gauges();
+    void add_cleaner_gauges();
     void add_follower_lag_gauges();
     http::response journal_page(const http::request& r) const;
     http::response can_stop_page(const http::request& r) const;

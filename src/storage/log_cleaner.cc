@@ -132,6 +132,7 @@ void log_cleaner::start(worker_slot& slot, std::size_t index, log& l, const clea
     slot.abort = job->abort;
     slot.busy = job->tp;
     status_[job->tp].in_progress = true;
+    status_[job->tp].dirty_bytes = range.dirty_bytes;
     if (!slot.map) {
         slot.map = std::make_unique<key_offset_map>(cfg_.map_bytes_per_thread(), cfg_.load_factor);
     }
@@ -187,6 +188,7 @@ void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,
         return;
     }
     const auto& s = r->stats;
+    slots_[index].last = s;
     st.first_dirty = r->end_offset;
     st.last = s;
     st.last_ms = last_now_;
@@ -206,6 +208,42 @@ void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,
                s.tombstones_kept, s.index_ms, s.clean_ms);
     write_checkpoint(path_parent(l->dir()));
     tick(last_now_);
+}
+
+cleaner_summary log_cleaner::summary() const {
+    cleaner_summary out;
+    std::uint64_t written = 0;
+    std::uint64_t recopied = 0;
+    for (const auto& slot : slots_) {
+        if (!slot.last) {
+            continue;
+        }
+        const clean_stats& s = *slot.last;
+        out.max_buffer_utilization = std::max(out.max_buffer_utilization, s.map_utilization);
+        out.max_clean_time_s =
+            std::max(out.max_clean_time_s, static_cast<double>(s.index_ms + s.clean_ms) / 1e3);
+        written += s.bytes_written;
+        recopied += s.bytes_read - std::min(s.bytes_read, s.dirty_bytes);
+    }
+    out.recopy_ratio =
+        recopied == 0 ? 0.0 : static_cast<double>(written) / static_cast<double>(recopied);
+    out.last_look = last_now_() > 0 ? last_now_ : model::timestamp_ms{-1};
+    for (const auto& d : logs_.dirs()) {
+        out.uncleanable[d];
+    }
+    for (const auto& d : logs_.offline_dirs()) {
+        out.uncleanable.erase(d);
+    }
+    for (const auto& [tp, st] : status_) {
+        const auto* l = st.uncleanable ? logs_.get(tp) : nullptr;
+        if (l == nullptr) {
+            continue;
+        }
+        auto& dir = out.uncleanable[path_parent(l->dir())];
+        ++dir.partitions;
+        dir.bytes += st.dirty_bytes;
+    }
+    return out;
 }
 
 void log_cleaner::write_checkpoint(const std::string& log_dir) {

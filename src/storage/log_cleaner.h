@@ -48,8 +48,26 @@ struct cleaner_log_status {
     bool uncleanable = false;
     std::string last_error;
     std::optional<model::timestamp_ms> next_horizon;  // tombstones to drop then
+    std::uint64_t dirty_bytes = 0;  // the dirty section when the last pass started
     std::weak_ptr<int> log;  // the log this is about (a recreated log starts afresh)
     bool log_seen = false;
+};
+
+// What Kafka's LogCleaner and LogCleanerManager gauges report (kafka.log:type=LogCleaner and
+// type=LogCleanerManager).
+struct cleaner_summary {
+    // Over each thread's last finished pass (0 before any):
+    double max_buffer_utilization = 0;  // the fullest offset map, 0..1
+    double recopy_ratio = 0;            // bytes written / bytes recopied (read in phase 2)
+    double max_clean_time_s = 0;        // the longest pass (index + clean)
+    model::timestamp_ms last_look{-1};  // the last tick (-1: none yet)
+    // Per log dir (every online one, zeros included): logs given up on until restart, and
+    // their dirty bytes when their failed pass started.
+    struct uncleanable_dir {
+        std::size_t partitions = 0;
+        std::uint64_t bytes = 0;
+    };
+    std::map<std::string, uncleanable_dir> uncleanable;
 };
 
 class log_cleaner {
@@ -80,6 +98,7 @@ public:
     std::optional<cleaner_log_status> status(const model::topic_partition& tp) const;
     // The dirty ratio of the dirtiest compacted log at the last tick (Kafka's max-dirty-percent).
     double max_dirty_ratio() const { return max_dirty_ratio_; }
+    cleaner_summary summary() const;
 
 private:
     struct worker_slot {
@@ -87,6 +106,7 @@ private:
         std::unique_ptr<key_offset_map> map;  // created on the first pass
         std::shared_ptr<std::atomic<bool>> abort;
         std::optional<model::topic_partition> busy;
+        std::optional<clean_stats> last;  // of its last finished pass
     };
 
     // A compacted log's dirty section, and whether it is eligible now; nullopt when the log

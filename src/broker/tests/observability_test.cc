@@ -1,7 +1,7 @@
 // Goal: an operator graphs the controller's failover phase by phase from Prometheus: each
 // finished round's marks become one observation per phase (named for the work it ends) and
 // one for the whole round, and nothing else is needed from the broker's parts; the loss an
-// unclean election caused is there under its name.
+// unclean election caused and the cleaner's gauges are there under their names.
 // Method: an observability with no sources, a hand-made timeline, the scrape's text.
 #include "broker/observability.h"
 
@@ -60,13 +60,19 @@ TEST(observability, a_failover_round_is_observed_phase_by_phase_and_in_total) {
 }
 
 // Kafka's alert on data loss after unclean elections has a gregor counterpart that counts the
-// records.
-TEST(observability, the_unclean_loss_counter_is_exported) {
+// records; the cleaner's gauges carry the JMX exporter's names (zeros without a cleaner).
+TEST(observability, the_unclean_loss_counter_and_the_cleaner_gauges_are_exported) {
     observability obs{metric_sources{}};
     obs.committed_truncated(4);
     obs.committed_truncated(1);
     const std::string text = obs.scrape();
     EXPECT_EQ(sample(text, "gregor_replica_committed_records_truncated_total"), 5) << text;
+    for (const char* g :
+         {"kafka_log_logcleaner_max_buffer_utilization_percent",
+          "kafka_log_logcleaner_cleaner_recopy_percent", "kafka_log_logcleaner_max_clean_time_secs",
+          "kafka_log_logcleanermanager_time_since_last_run_ms"}) {
+        EXPECT_EQ(sample(text, g), 0) << g;
+    }
 }
 
 }  // namespace

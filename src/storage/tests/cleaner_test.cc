@@ -633,6 +633,15 @@ TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_a
     auto file = read_small_file(env.fs, "/d/cleaner-offset-checkpoint", 4096);
     ASSERT_TRUE(file);
     EXPECT_EQ(test::as_text(*file), fmt::format("0\n1\ntable 0 {}\n", st->first_dirty()));
+    // Kafka's LogCleaner gauges, from that pass.
+    auto sum = cleaner.summary();
+    EXPECT_DOUBLE_EQ(sum.max_buffer_utilization, st->last->map_utilization);
+    EXPECT_GT(sum.max_buffer_utilization, 0.0);
+    EXPECT_GT(sum.recopy_ratio, 0.0) << "the 4 latest values were written";
+    EXPECT_LT(sum.recopy_ratio, 0.5) << "of 60 values recopied";
+    EXPECT_EQ(sum.last_look, ts(now));
+    ASSERT_EQ(sum.uncleanable.size(), 1U);
+    EXPECT_EQ(sum.uncleanable.at("/d").partitions, 0U);
 
     // Deleted and created again: the new log is all dirty, whatever the old checkpoint said.
     auto cleaned_size = table->size_bytes();
@@ -648,6 +657,41 @@ TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_a
     env.drain();
     EXPECT_EQ(cleaner.status(tp)->passes, 1U);
     EXPECT_EQ(table->size_bytes(), cleaned_size) << "cleaned from its start, like the first";
+    cleaner.stop();
+    ASSERT_TRUE(mgr->shutdown());
+}
+
+TEST_F(cleaner_fixture, a_failed_pass_is_counted_uncleanable_in_its_log_dir) {
+    std::vector<std::string> dirs{"/d", "/e"};
+    auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string&) {
+        return cfg;  // compacted
+    });
+    ASSERT_TRUE(mgr->load(ts(now)));
+    log_cleaner cleaner(*mgr, env.fs, *env.worker, env.exec->get(), cleaner_config{}, {},
+                        io_worker::mode::manual);
+    cleaner.load();
+    auto* table = *mgr->get_or_create(tp, ts(now));
+    for (int i = 0; i < 60; ++i) {
+        auto b = keyed_batch({{"k" + std::to_string(i % 4), "v" + std::to_string(i)}}, now);
+        ASSERT_TRUE(table->append_as_leader(b, model::leader_epoch(1), ts(now)));
+    }
+    // A flipped bit in the first batch's records: its CRC fails, the pass fails.
+    auto first = path_join(
+        table->dir(), segment_file_name(table->segment_bases().front(), segment_file_kind::log));
+    env.fs.flip_bit(first, model::batch_header_bytes + 4, 0);
+    EXPECT_EQ(cleaner.tick(ts(now)), 1U);
+    EXPECT_EQ(cleaner.run_pending(), 1U);
+    env.drain();
+    ASSERT_TRUE(cleaner.status(tp));
+    EXPECT_TRUE(cleaner.status(tp)->uncleanable);
+    auto sum = cleaner.summary();
+    const auto home = path_parent(table->dir());
+    ASSERT_EQ(sum.uncleanable.size(), 2U) << "every log dir, zeros included";
+    EXPECT_EQ(sum.uncleanable.at(home).partitions, 1U);
+    EXPECT_GT(sum.uncleanable.at(home).bytes, 0U);
+    EXPECT_EQ(sum.uncleanable.at(home == "/d" ? "/e" : "/d").partitions, 0U);
+    EXPECT_EQ(sum.max_buffer_utilization, 0.0) << "no pass finished";
+    EXPECT_EQ(cleaner.tick(ts(now)), 0U) << "not tried again until restart";
     cleaner.stop();
     ASSERT_TRUE(mgr->shutdown());
 }
