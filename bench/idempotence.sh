@@ -23,14 +23,9 @@ records=${RECORDS:-3000000}
 gregor="$build/gregor"
 [[ -x $gregor ]] || { echo "missing $gregor: cmake --build $build --target gregor" >&2; exit 2; }
 
-cluster="$work/cluster"
-"$gregor" cluster up --dir "$cluster" --base-port 0 > "$work/cluster.out" 2>&1 &
-up=$!
-cleanup() { "$gregor" cluster down --dir "$cluster" > /dev/null 2>&1 || kill "$up" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT
-for _ in $(seq 300); do grep -q "bootstrap servers:" "$work/cluster.out" && break; sleep 0.2; done
-bootstrap=$(awk '/bootstrap servers:/ {print $3}' "$work/cluster.out")
-[[ -n $bootstrap ]] || { echo "the cluster did not start:" >&2; cat "$work/cluster.out" >&2; exit 1; }
+# shellcheck source=bench/cluster.sh
+source "$(dirname "$0")/cluster.sh"
+start_cluster "$gregor" "$work"
 mapfile -t brokers < <(grep -oP 'pid \K[0-9]+(?=  log)' "$work/cluster.out")
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); broker pids ${brokers[*]}"
 
