@@ -368,8 +368,9 @@ result<std::int64_t> partition::truncate_divergent(const storage::epoch_entry& d
         committed = hw_() - target();
         GREGOR_LOG(replication_log, err,
                    "{}: truncating {} acknowledged records [{}, {}) (and what followed them up "
-                   "to {}): the leader of epoch {} lacks them, it was elected uncleanly",
-                   tp(), committed, target(), hw_(), leo(), diverging.epoch());
+                   "to {}): the current leader ends epoch {} at {}, it was elected uncleanly",
+                   tp(), committed, target(), hw_(), leo(), diverging.epoch(),
+                   diverging.start_offset());
     } else {
         GREGOR_LOG(replication_log, info,
                    "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),

@@ -685,6 +685,7 @@ result<void> clean_group(file_system& fs, const clean_job& job, const latest_rec
             }
         }
         res.stats.bytes_read += reader.bytes_read();
+        res.stats.bytes_recopied += reader.bytes_read();
     }
     GREGOR_TRY_VOID(w.flush(throttle, res.stats));
     GREGOR_TRY_VOID(w.out->seal());

@@ -107,7 +107,8 @@ struct cleaned_group {
 };
 
 struct clean_stats {
-    std::uint64_t bytes_read = 0;  // both phases
+    std::uint64_t bytes_read = 0;      // both phases
+    std::uint64_t bytes_recopied = 0;  // read by phase 2
     std::uint64_t bytes_written = 0;
     std::uint64_t dirty_bytes = 0;  // bytes of the dirty section indexed
     std::uint64_t records_indexed = 0;  // phase 1: the dirty section's records

@@ -194,7 +194,7 @@ void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,
     st.last_ms = last_now_;
     st.next_horizon = r->next_horizon;
     ++st.passes;
-    auto recopied = s.bytes_read - s.dirty_bytes;
+    auto recopied = s.bytes_recopied;
     GREGOR_LOG(storage_log, info,
                "{}: cleaned up to {}: indexed {} bytes ({} records, {} keys, {:.1f}% of the map), "
                "recopied {} bytes / {} records into {} segments, kept {} bytes / {} records "
@@ -223,7 +223,7 @@ cleaner_summary log_cleaner::summary() const {
         out.max_clean_time_s =
             std::max(out.max_clean_time_s, static_cast<double>(s.index_ms + s.clean_ms) / 1e3);
         written += s.bytes_written;
-        recopied += s.bytes_read - std::min(s.bytes_read, s.dirty_bytes);
+        recopied += s.bytes_recopied;
     }
     out.recopy_ratio =
         recopied == 0 ? 0.0 : static_cast<double>(written) / static_cast<double>(recopied);
