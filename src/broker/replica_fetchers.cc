@@ -23,8 +23,11 @@ constexpr std::int16_t fetch_version = 12;
 struct replica_fetchers::fetcher {
     fetcher(asio::io_context& ioc, model::node_id l) : leader(l), timer(ioc) {}
     model::node_id leader;
-    // Followed partitions and when each may be fetched again (after an error).
-    std::map<model::topic_partition, clock::time_point> partitions;
+    struct followed {
+        clock::time_point ready = clock::time_point::min();  // fetched again from then on
+        clock::time_point since;                             // followed from this leader
+    };
+    std::map<model::topic_partition, followed> partitions;
     std::unique_ptr<net::client> client;
     std::string host;
     std::int32_t port = 0;
@@ -52,7 +55,7 @@ void replica_fetchers::follow(const model::topic_partition& tp, model::node_id l
         f = std::make_shared<fetcher>(ioc_, leader);
         asio::co_spawn(ioc_, run(this, f), asio::detached);
     }
-    f->partitions[tp] = clock::time_point::min();
+    f->partitions[tp] = fetcher::followed{clock::time_point::min(), clock::now()};
     following_[tp] = leader;
     f->timer.cancel();
 }
@@ -152,6 +155,22 @@ asio::awaitable<void> replica_fetchers::rest(const std::shared_ptr<fetcher>& f,
     co_await f->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// The controller sends LeaderAndIsr to the leader and the followers at once, so a follower's
+// first fetches may reach the leader before it knows it leads. Answers that say so, in the
+// first second of following, are retried after leader_catch_up_retry instead of
+// replica.fetch.backoff.ms (which kept a new topic's first records invisible for up to 1 s).
+namespace {
+constexpr std::chrono::milliseconds leader_catch_up_window{1000};
+constexpr std::chrono::milliseconds leader_catch_up_retry{20};
+
+bool leader_may_catch_up(kafka_error e, clock::time_point since) {
+    return (e == kafka_error::unknown_topic_or_partition ||
+            e == kafka_error::not_leader_or_follower || e == kafka_error::unknown_leader_epoch) &&
+           clock::now() - since < leader_catch_up_window;
+}
+
+}  // namespace
+
 // Hands each partition's answer to its replica, if it still follows this leader in the epoch
 // the fetch was sent with (a LeaderAndIsr may have come meanwhile).
 void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
@@ -196,7 +215,9 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
                 GREGOR_LOG_RATE_LIMITED(broker_log, info, std::chrono::seconds(5),
                                         "fetching {} from leader {}: {}; retrying", tp,
                                         f.leader(), model::kafka_error_name(progress->error));
-                slot->second = rest_until;
+                slot->second.ready = leader_may_catch_up(progress->error, slot->second.since)
+                                         ? clock::now() + leader_catch_up_retry
+                                         : rest_until;
             }
         }
     }
@@ -222,8 +243,8 @@ protocol::fetch_request replica_fetchers::build_request(
             it = f.partitions.erase(it);
             continue;
         }
-        if (it->second > now) {
-            next_ready = std::min(next_ready, it->second);
+        if (it->second.ready > now) {
+            next_ready = std::min(next_ready, it->second.ready);
             ++it;
             continue;
         }
