@@ -64,6 +64,10 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
                                    a.isr,    a.replicas,     a.recovering};
     if (a.leader == self_) {
         it->second->become_leader(s, now);
+        if (recent_.size() == recent_leaderships_max) {
+            recent_.pop_front();
+        }
+        recent_.push_back({a.tp, std::chrono::steady_clock::now(), a.replicas});
     } else {
         it->second->become_follower(s, now);
     }
@@ -137,6 +141,18 @@ std::uint64_t replica_manager::wait_for_change(std::function<void()> fn) {
 
 void replica_manager::cancel_wait(std::uint64_t id) {
     waiters_.erase(id);
+}
+
+bool replica_manager::lacks_recent_leadership(
+    model::node_id follower, const std::function<bool(const model::topic_partition&)>& fetched,
+    std::chrono::steady_clock::time_point now) {
+    while (!recent_.empty() && now - recent_.front().since >= recent_leadership_window) {
+        recent_.pop_front();
+    }
+    return std::any_of(recent_.begin(), recent_.end(), [&](const recent_leadership& r) {
+        return std::find(r.replicas.begin(), r.replicas.end(), follower) != r.replicas.end() &&
+               leader(r.tp) != nullptr && !fetched(r.tp);
+    });
 }
 
 void replica_manager::notify() {

@@ -23,7 +23,9 @@
 #include "replication/partition.h"
 #include "storage/log_manager.h"
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -97,6 +99,17 @@ public:
     void cancel_wait(std::uint64_t id);
     void notify();
 
+    // True when this broker began leading, less than recent_leadership_window ago, a partition
+    // that `follower` replicates and whose fetch (`fetched` says which partitions it holds)
+    // lacks. Its parked fetch is then answered early, so that the next one can carry the
+    // partition instead of waiting out replica.fetch.wait.max.ms (a new topic's first records
+    // would stay invisible that long).
+    bool lacks_recent_leadership(model::node_id follower,
+                                 const std::function<bool(const model::topic_partition&)>& fetched,
+                                 std::chrono::steady_clock::time_point now);
+    static constexpr std::chrono::milliseconds recent_leadership_window{1000};
+    static constexpr std::size_t recent_leaderships_max = 65536;
+
     // A leader has an ISR proposal ready (replication::partition::take_isr_proposal).
     void mark_isr_change(const model::topic_partition& tp) {
         isr_changes_.insert(tp);
@@ -119,6 +132,12 @@ private:
     std::uint64_t next_waiter_ = 1;
     std::set<model::topic_partition> isr_changes_;
     std::function<void()> on_isr_change_;
+    struct recent_leadership {
+        model::topic_partition tp;
+        std::chrono::steady_clock::time_point since;
+        std::vector<model::node_id> replicas;
+    };
+    std::deque<recent_leadership> recent_;  // oldest first, at most recent_leaderships_max
 };
 
 }  // namespace gregor::broker

@@ -195,6 +195,21 @@ bool has_error(const fetch_response& r) {
     });
 }
 
+// True when `req` holds partition `tp`.
+bool fetches(const protocol::fetch_request& req, const model::topic_partition& tp) {
+    return std::any_of(req.topics.begin(), req.topics.end(), [&](const auto& t) {
+        return t.topic == tp.topic &&
+               std::any_of(t.partitions.begin(), t.partitions.end(),
+                           [&](const auto& p) { return p.partition == tp.partition; });
+    });
+}
+
+// A follower's parked fetch that lacks a partition this broker just began leading with it as
+// a replica is answered this soon: its next fetch carries the partition (a new topic's
+// first records then become visible in milliseconds, not at replica.fetch.wait.max.ms).
+// Not at once: a follower that has not applied its LeaderAndIsr yet would fetch in a loop.
+constexpr std::chrono::milliseconds lacking_answer_after{5};
+
 }  // namespace
 
 // Long polling: answer at once if MinBytes are available, an error occurred, or MaxWaitMs is
@@ -202,14 +217,20 @@ bool has_error(const fetch_response& r) {
 // then read again, until MinBytes arrive or the deadline passes.
 handler_result<fetch_response> handle(services& s, request_context& ctx,
                                       protocol::fetch_request req) {
-    ctx.follower_fetch = fetching_replica(req) >= model::node_id(0);
+    const model::node_id replica = fetching_replica(req);
+    ctx.follower_fetch = replica >= model::node_id(0);
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));
     while (true) {
         auto [out, total] = read_all(s, ctx, req);
-        if (total >= min_bytes || has_error(out) || ctx.request.cancelled() ||
-            std::chrono::steady_clock::now() >= deadline) {
+        const auto now = std::chrono::steady_clock::now();
+        if (ctx.follower_fetch &&
+            s.replicas.lacks_recent_leadership(
+                replica, [&](const model::topic_partition& tp) { return fetches(req, tp); }, now)) {
+            deadline = std::min(deadline, now + lacking_answer_after);
+        }
+        if (total >= min_bytes || has_error(out) || ctx.request.cancelled() || now >= deadline) {
             count(s, req, out);
             co_return std::move(out);
         }

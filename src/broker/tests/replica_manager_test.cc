@@ -15,6 +15,7 @@ namespace {
 
 using model::kafka_error;
 using model::node_id;
+using namespace std::chrono_literals;
 
 struct replica_fixture : ::testing::Test {
     storage::test::memory_env env;
@@ -55,6 +56,23 @@ TEST_F(replica_fixture, refuses_requests_meant_for_an_older_incarnation_of_the_b
     EXPECT_EQ(rm.check_control_request(c, model::no_broker_epoch, ours), kafka_error::none);
     EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(100), ours), kafka_error::none);
     EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(101), ours), kafka_error::none);
+}
+
+// A follower's parked fetch that lacks a partition this broker just began leading (with that
+// follower as a replica) is to be answered early, for a second after the leadership began.
+TEST_F(replica_fixture, a_fetch_lacking_a_new_leadership_is_flagged_for_a_second) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto with = [](bool has) { return [has](const model::topic_partition&) { return has; }; };
+    EXPECT_FALSE(rm.lacks_recent_leadership(node_id(2), with(false), t0)) << "nothing led yet";
+    ASSERT_EQ(rm.apply(assignment(1, 1, {1, 2}), now), kafka_error::none);
+    EXPECT_TRUE(rm.lacks_recent_leadership(node_id(2), with(false), t0));
+    EXPECT_FALSE(rm.lacks_recent_leadership(node_id(2), with(true), t0)) << "it fetches it";
+    EXPECT_FALSE(rm.lacks_recent_leadership(node_id(3), with(false), t0)) << "not a replica";
+    EXPECT_FALSE(rm.lacks_recent_leadership(node_id(2), with(false),
+                                            t0 + replica_manager::recent_leadership_window + 1s))
+        << "a second later the fetch waits as usual";
+    ASSERT_EQ(rm.apply(assignment(2, 2, {1, 2}), now), kafka_error::none);
+    EXPECT_FALSE(rm.lacks_recent_leadership(node_id(2), with(false), t0)) << "no longer leads";
 }
 
 TEST_F(replica_fixture, becoming_leader_creates_the_log) {
