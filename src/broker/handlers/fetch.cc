@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <set>
 
 namespace gregor::broker {
 namespace {
@@ -195,15 +197,6 @@ bool has_error(const fetch_response& r) {
     });
 }
 
-// True when `req` holds partition `tp`.
-bool fetches(const protocol::fetch_request& req, const model::topic_partition& tp) {
-    return std::any_of(req.topics.begin(), req.topics.end(), [&](const auto& t) {
-        return t.topic == tp.topic &&
-               std::any_of(t.partitions.begin(), t.partitions.end(),
-                           [&](const auto& p) { return p.partition == tp.partition; });
-    });
-}
-
 // A follower's parked fetch that lacks a partition this broker just began leading with it as
 // a replica is answered this soon: its next fetch carries the partition (a new topic's
 // first records then become visible in milliseconds, not at replica.fetch.wait.max.ms).
@@ -222,12 +215,24 @@ handler_result<fetch_response> handle(services& s, request_context& ctx,
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));
+    // The request's partitions, gathered the first time a recent leadership is checked
+    // against them (a new topic may bring thousands of both).
+    std::optional<std::set<model::topic_partition>> held;
+    auto fetched = [&](const model::topic_partition& tp) {
+        if (!held) {
+            held.emplace();
+            for (const auto& t : req.topics) {
+                for (const auto& p : t.partitions) {
+                    held->insert({t.topic, p.partition});
+                }
+            }
+        }
+        return held->contains(tp);
+    };
     while (true) {
         auto [out, total] = read_all(s, ctx, req);
         const auto now = std::chrono::steady_clock::now();
-        if (ctx.follower_fetch &&
-            s.replicas.lacks_recent_leadership(
-                replica, [&](const model::topic_partition& tp) { return fetches(req, tp); }, now)) {
+        if (ctx.follower_fetch && s.replicas.lacks_recent_leadership(replica, fetched, now)) {
             deadline = std::min(deadline, now + lacking_answer_after);
         }
         if (total >= min_bytes || has_error(out) || ctx.request.cancelled() || now >= deadline) {
