@@ -96,6 +96,16 @@ struct partition_fixture : ::testing::Test {
         }
         ASSERT_EQ(p(follower).log_end_offset(), leader.log_end_offset());
     }
+    // Leader 1 (epoch 1, ISR {1, 2}) writes 3 batches of 2; replica 2 gets them all and
+    // learns the high watermark 6.
+    void six_records_replicated_to_2() {
+        elect(1, 1, {1, 2});
+        produce(1, 2);
+        produce(1, 2);
+        produce(1, 2);
+        catch_up(2);
+        fetch(2);
+    }
     // Appends a replicated batch straight into a replica's log (builds histories).
     void put(std::int32_t id, std::int64_t base, int records, std::int32_t epoch) {
         auto b = storage::test::make_batch({.records = records,
@@ -458,12 +468,7 @@ TEST_F(partition_fixture,
 }
 
 TEST_F(partition_fixture, a_follower_counts_the_acknowledged_records_an_unclean_leader_lacked) {
-    elect(1, 1, {1, 2});
-    produce(1, 2);
-    produce(1, 2);
-    produce(1, 2);
-    catch_up(2);
-    fetch(2);
+    six_records_replicated_to_2();
     ASSERT_EQ(p(2).high_watermark(), offset(6)) << "replica 2 knows all 6 were acknowledged";
     fetch(3, 1);
     ASSERT_EQ(p(3).log_end_offset(), offset(2)) << "replica 3, out of the ISR, has 2";
@@ -483,12 +488,7 @@ TEST_F(partition_fixture, a_follower_counts_the_acknowledged_records_an_unclean_
 }
 
 TEST_F(partition_fixture, follower_high_watermark_is_capped_by_its_own_log_end) {
-    elect(1, 1, {1, 2});
-    produce(1, 2);
-    produce(1, 2);
-    produce(1, 2);
-    catch_up(2);
-    fetch(2);
+    six_records_replicated_to_2();
     ASSERT_EQ(p(1).high_watermark(), offset(6));
     // Replica 3 joins late and gets one batch per fetch while the leader's HW is 6.
     fetch(3, 1);
