@@ -198,17 +198,27 @@ zk_reader::~zk_reader() {
     ioc_.poll();
 }
 
+// The client is driven only inside these calls, so a test busy elsewhere for longer than the
+// session timeout comes back to a lost connection or an expired session, which the client
+// replaces by itself once driven again. Reads wait for that and retry; they are idempotent.
 std::optional<coord::node_data> zk_reader::get(const std::string& path) {
-    std::optional<result<coord::node_data>> got;
-    client_->get(path, {}, [&](result<coord::node_data> r) { got.emplace(std::move(r)); });
-    wait_for([&] { return got.has_value(); }, 30s);
-    if (!got || !*got) {
-        return std::nullopt;
+    auto end = std::chrono::steady_clock::now() + 30s;
+    while (true) {
+        await_session();
+        std::optional<result<coord::node_data>> got;
+        client_->get(path, {}, [&](result<coord::node_data> r) { got.emplace(std::move(r)); });
+        wait_for([&] { return got.has_value(); }, 30s);
+        if (got && *got) {
+            return std::move(**got);
+        }
+        if (!got || !coord::is_transient(got->code()) || std::chrono::steady_clock::now() > end) {
+            return std::nullopt;
+        }
     }
-    return std::move(**got);
 }
 
 std::string zk_reader::create(const std::string& path, const std::string& data) {
+    await_session();
     std::optional<result<std::string>> done;
     client_->create(path, data, coord::create_mode::persistent,
                     [&](result<std::string> r) { done.emplace(std::move(r)); });
@@ -217,6 +227,14 @@ std::string zk_reader::create(const std::string& path, const std::string& data) 
         return "no answer from ZooKeeper";
     }
     return *done ? "" : done->err().to_string();
+}
+
+void zk_reader::await_session() {
+    // Runs what is due first: after a long idle stretch that is the library noticing that the
+    // server has not been heard from, which drops the connection before a call goes out.
+    ioc_.restart();
+    ioc_.poll();
+    wait_for([&] { return client_->is_connected(); }, 30s);
 }
 
 bool zk_reader::wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit) {

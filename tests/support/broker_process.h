@@ -131,6 +131,9 @@ public:
     bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit);
 
 private:
+    // Drives the client until it has a connected session (a fresh one after an expiry).
+    void await_session();
+
     boost::asio::io_context ioc_;
     std::unique_ptr<coord::zk_client> client_;
 };
