@@ -7,6 +7,10 @@
 #include "net/errc.h"
 #include "protocol/messages/alter_partition.h"
 
+#include <algorithm>
+#include <optional>
+#include <set>
+
 namespace gregor::broker {
 
 using namespace std::chrono_literals;
@@ -26,6 +30,9 @@ struct isr_sender::state {
     // After a failed or refused send, nothing is sent before this (wake-ups included), so a
     // controller that keeps saying no is not asked at the rate followers fetch.
     clock::time_point quiet_until = clock::time_point::min();
+    // The last request that got no answer, or was refused as a whole: sent again (see
+    // send_once), with whatever else is waiting.
+    std::optional<protocol::alter_partition_request> unanswered;
 };
 
 isr_sender::isr_sender(asio::io_context& ioc, replica_manager& replicas,
@@ -86,6 +93,7 @@ asio::awaitable<void> isr_sender::run(isr_sender* self, std::shared_ptr<state> s
         bool sent = co_await self->send_once();
         if (!sent) {
             st->quiet_until = std::max(st->quiet_until, clock::now() + 500ms);
+            st->woken = true;  // the unanswered request goes again after the rest
         }
     }
 }
@@ -95,39 +103,57 @@ namespace {
 using request = protocol::alter_partition_request;
 using response = protocol::alter_partition_response;
 
-// The proposals waiting in `tps`, grouped by topic.
-request build(replica_manager& replicas, const std::set<model::topic_partition>& tps) {
-    request req;
-    for (const auto& tp : tps) {
-        replication::partition* p = replicas.leader(tp);
-        std::optional<replication::isr_proposal> prop = p ? p->take_isr_proposal() : std::nullopt;
-        if (!prop) {
-            continue;
-        }
-        if (req.topics.empty() || req.topics.back().topic_name != tp.topic) {
-            req.topics.emplace_back().topic_name = tp.topic;
-        }
-        auto& e = req.topics.back().partitions.emplace_back();
-        e.partition_index = tp.partition;
-        e.leader_epoch = prop->leader_epoch;
-        e.new_isr = prop->isr;
-        e.partition_epoch = prop->partition_epoch;
+void add_proposal(request& req, const model::topic_partition& tp, model::leader_epoch leader_epoch,
+                  std::int32_t partition_epoch, const std::vector<model::node_id>& isr) {
+    auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                          [&](const auto& e) { return e.topic_name == tp.topic; });
+    if (t == req.topics.end()) {
+        t = req.topics.emplace(req.topics.end());
+        t->topic_name = tp.topic;
     }
-    return req;
+    auto& e = t->partitions.emplace_back();
+    e.partition_index = tp.partition;
+    e.leader_epoch = leader_epoch;
+    e.new_isr = isr;
+    e.partition_epoch = partition_epoch;
 }
 
 }  // namespace
 
-// Commits or refuses each proposal of `req` by the controller's `answer` (nullptr: the
-// whole request failed with `whole`); proposals it does not mention are refused.
-void isr_sender::apply_answer(const protocol::alter_partition_request& req,
-                              const protocol::alter_partition_response* answer,
-                              model::kafka_error whole) {
+request build_alter_partition(replica_manager& replicas, const std::optional<request>& retry,
+                              const std::set<model::topic_partition>& tps) {
+    request req;
+    std::set<model::topic_partition> carried;
+    for (const auto& t : retry ? retry->topics : decltype(retry->topics){}) {
+        for (const auto& e : t.partitions) {
+            model::topic_partition tp{t.topic_name, e.partition_index};
+            replication::partition* p = replicas.leader(tp);
+            if (p == nullptr || p->state().leader_epoch != e.leader_epoch ||
+                !p->isr_change_pending()) {
+                continue;  // superseded by a LeaderAndIsr
+            }
+            add_proposal(req, tp, e.leader_epoch, e.partition_epoch, e.new_isr);
+            carried.insert(tp);
+        }
+    }
+    for (const auto& tp : tps) {
+        replication::partition* p = carried.contains(tp) ? nullptr : replicas.leader(tp);
+        std::optional<replication::isr_proposal> prop = p ? p->take_isr_proposal() : std::nullopt;
+        if (prop) {
+            add_proposal(req, tp, prop->leader_epoch, prop->partition_epoch, prop->isr);
+        }
+    }
+    return req;
+}
+
+bool apply_alter_partition_answer(replica_manager& replicas, const request& req,
+                                  const response& answer, const isr_committed_fn& on_committed) {
+    bool refused = false;
     std::set<model::topic_partition> answered;
-    for (const auto& t : answer ? answer->topics : decltype(answer->topics){}) {
+    for (const auto& t : answer.topics) {
         for (const auto& r : t.partitions) {
             model::topic_partition tp{t.topic_name, r.partition_index};
-            replication::partition* p = replicas_.leader(tp);
+            replication::partition* p = replicas.leader(tp);
             answered.insert(tp);
             if (p == nullptr) {
                 continue;
@@ -135,35 +161,37 @@ void isr_sender::apply_answer(const protocol::alter_partition_request& req,
             auto e = static_cast<kafka_error>(r.error_code);
             if (e != kafka_error::none) {
                 p->on_isr_refused(e);
-                state_->quiet_until = clock::now() + 100ms;
-            } else {
-                const std::size_t before = p->state().isr.size();
-                if (p->on_isr_committed({r.leader_id, r.leader_epoch, r.partition_epoch, r.isr,
-                                         p->state().replicas})) {
-                    replicas_.notify();
-                }
-                auto leaves = p->take_isr_leaves();
-                if (settings_.on_committed) {
-                    settings_.on_committed(before, p->state().isr.size(), leaves);
-                }
+                refused = true;
+                continue;
+            }
+            const std::size_t before = p->state().isr.size();
+            if (p->on_isr_committed(
+                    {r.leader_id, r.leader_epoch, r.partition_epoch, r.isr, p->state().replicas})) {
+                replicas.notify();
+            }
+            auto leaves = p->take_isr_leaves();
+            if (on_committed) {
+                on_committed(before, p->state().isr.size(), leaves);
             }
         }
     }
     for (const auto& t : req.topics) {
         for (const auto& r : t.partitions) {
             model::topic_partition tp{t.topic_name, r.partition_index};
-            replication::partition* p = replicas_.leader(tp);
+            replication::partition* p = replicas.leader(tp);
             if (p != nullptr && !answered.contains(tp)) {
-                p->on_isr_refused(whole == kafka_error::none ? kafka_error::unknown_server_error
-                                                             : whole);
+                p->on_isr_refused(kafka_error::unknown_server_error);
+                refused = true;
             }
         }
     }
+    return refused;
 }
 
 // Sends the waiting proposals once. Returns false iff the request failed as a whole.
 asio::awaitable<bool> isr_sender::send_once() {
-    request req = build(replicas_, replicas_.take_isr_changes());
+    request req = build_alter_partition(replicas_, std::exchange(state_->unanswered, std::nullopt),
+                                        replicas_.take_isr_changes());
     if (req.topics.empty()) {
         co_return true;
     }
@@ -191,10 +219,18 @@ asio::awaitable<bool> isr_sender::send_once() {
                                 "AlterPartition to controller {} failed: {}", cache_.controller()(),
                                 !answer ? answer.err().to_string()
                                         : std::string(model::kafka_error_name(whole)));
+        // The controller may have written these changes and only the answer be lost. As
+        // Kafka's AlterPartitionManager does, the same proposals go again (a retry of what is
+        // written is answered with it); refusing them instead would leave the leader's ISR
+        // and ZooKeeper's apart for good once the change is no longer warranted.
+        state_->unanswered = std::move(req);
+        co_return false;
     }
-    apply_answer(req, whole == kafka_error::none ? &*answer : nullptr, whole);
+    if (apply_alter_partition_answer(replicas_, req, *answer, settings_.on_committed)) {
+        state_->quiet_until = clock::now() + 100ms;
+    }
     replicas_.notify();  // waiting acks=all producers re-check (an ISR may have shrunk)
-    co_return whole == kafka_error::none;
+    co_return true;
 }
 
 }  // namespace gregor::broker

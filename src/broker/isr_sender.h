@@ -6,8 +6,10 @@
 // (v1) at a time, as soon as there is one; the answer commits each partition's new ISR
 // (and partition epoch) or refuses it, and a refused change is proposed again when still
 // warranted. When this broker is the active controller the request goes to it directly;
-// otherwise over TCP to the controller the metadata cache names. A failed send refuses
-// the whole batch and the sender rests 500 ms before the next; after a refused partition it
+// otherwise over TCP to the controller the metadata cache names. A request that gets no
+// answer, or is refused as a whole (NOT_CONTROLLER, STALE_BROKER_EPOCH), is sent again after
+// a 500 ms rest, as Kafka's AlterPartitionManager does: the controller may have written it
+// (a retry of what is written is answered with it). After a refused partition the sender
 // rests 100 ms. Loop thread only.
 #pragma once
 
@@ -19,7 +21,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace gregor::controller {
 class controller;
@@ -29,15 +34,31 @@ namespace gregor::broker {
 
 namespace asio = boost::asio;
 
+// Told of every committed ISR change of a led partition (sizes before and after, and the
+// replicas a shrink removed with why).
+using isr_committed_fn =
+    std::function<void(std::size_t, std::size_t, const std::vector<replication::isr_leave>&)>;
+
+// The AlterPartition request (broker id and epoch left to the caller) for the proposals of
+// `retry` still in flight (their partition still led in that leader epoch with the change
+// pending), then those waiting in `tps` (taken from their partitions), grouped by topic.
+protocol::alter_partition_request build_alter_partition(
+    replica_manager& replicas, const std::optional<protocol::alter_partition_request>& retry,
+    const std::set<model::topic_partition>& tps);
+
+// Commits or refuses each proposal of `req` by the controller's `answer` (proposals it does
+// not mention are refused). Returns true iff it refused any.
+bool apply_alter_partition_answer(replica_manager& replicas,
+                                  const protocol::alter_partition_request& req,
+                                  const protocol::alter_partition_response& answer,
+                                  const isr_committed_fn& on_committed);
+
 struct isr_sender_settings {
     model::node_id self = model::no_node;
     std::string listener;                        // inter.broker.listener.name
     std::chrono::milliseconds lag_time_max{30000};  // replica.lag.time.max.ms
     std::chrono::milliseconds request_timeout{30000};
-    // Told of every committed ISR change of a led partition (sizes before and after, and
-    // the replicas a shrink removed with why).
-    std::function<void(std::size_t, std::size_t, const std::vector<replication::isr_leave>&)>
-        on_committed;
+    isr_committed_fn on_committed;
 };
 
 class isr_sender {
@@ -61,8 +82,6 @@ private:
     struct state;
     static asio::awaitable<void> run(isr_sender* self, std::shared_ptr<state> st);
     asio::awaitable<bool> send_once();
-    void apply_answer(const protocol::alter_partition_request& req,
-                      const protocol::alter_partition_response* answer, model::kafka_error whole);
 
     asio::io_context& ioc_;
     replica_manager& replicas_;
