@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds gregor with AddressSanitizer and UndefinedBehaviorSanitizer and runs every test that
 # decides correctness: the unit, compat and integration tiers (ctest labels), then each fuzzer
-# (clang, -O2) for a bounded time, one per core at once. Warnings are errors in both builds.
+# (clang, -O2) for a bounded time, one per core at once, then the whole-cluster simulation
+# (src/sim) in the release build for a bounded time on every core (scripts/simulate.sh).
+# Warnings are errors in the debug and fuzz builds.
 # Compiles go through ccache when it is installed (cmake/ccache.cmake), so a second run, even
 # in another clone, recompiles only what changed. The fuzz build overlaps the integration
 # tier at low priority. Prints how long each phase took at the end.
@@ -9,12 +11,14 @@
 #   scripts/test.sh            the default tiers and fuzzing (what CI runs)
 #   scripts/test.sh --long     also the long tier: simulation seeds far beyond CI's count
 #   GREGOR_FUZZ_SECONDS=0      skip the fuzzing step
+#   GREGOR_SIM_SECONDS=0       skip the release-build simulation step (default 30 s)
 # Benchmarks are not built here: scripts/bench.sh builds and runs them (release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc)
 fuzz_seconds=${GREGOR_FUZZ_SECONDS:-20}
+sim_seconds=${GREGOR_SIM_SECONDS:-30}
 labels=(unit compat integration)
 if [ "${1:-}" = "--long" ]; then
   labels+=(long)
@@ -58,10 +62,25 @@ start_fuzz_build() {
     >"$fuzz_bg_log" 2>&1 &
   fuzz_bg_pid=$!
 }
-on_exit() {
-  if [ -n "$fuzz_bg_pid" ] && kill -0 "$fuzz_bg_pid" 2>/dev/null; then
-    kill -- "-$fuzz_bg_pid" 2>/dev/null || kill "$fuzz_bg_pid" 2>/dev/null || true
+# The release build of the simulation overlaps the integration tier the same way.
+sim_bg_pid=""
+sim_bg_log=build/sim-background.log
+start_sim_build() {
+  if [ "$sim_seconds" = "0" ] || [ -n "$sim_bg_pid" ]; then
+    return
   fi
+  mkdir -p build
+  setsid -w bash -c 'cmake --preset release >/dev/null &&
+    exec nice -n 19 cmake --build --preset release -j "$1" --target cluster_sim_test' _ "$jobs" \
+    >"$sim_bg_log" 2>&1 &
+  sim_bg_pid=$!
+}
+on_exit() {
+  for pid in "$fuzz_bg_pid" "$sim_bg_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    fi
+  done
   print_times
 }
 trap on_exit EXIT
@@ -92,6 +111,7 @@ for label in "${labels[@]}"; do
   if [ "$label" = "integration" ]; then
     label_jobs=$((2 * jobs))
     start_fuzz_build
+    start_sim_build
   fi
   set +e
   ctest --test-dir build/debug --output-on-failure -j "$label_jobs" --timeout 300 \
@@ -124,5 +144,18 @@ if [ "$fuzz_seconds" != "0" ]; then
   echo "== fuzz (${fuzz_seconds}s per target)"
   scripts/fuzz.sh "$fuzz_seconds"
   phase_end "fuzz"
+fi
+if [ "$sim_seconds" != "0" ]; then
+  echo "== build (release: the whole-cluster simulation)"
+  if [ -n "$sim_bg_pid" ]; then
+    wait "$sim_bg_pid" || echo "test.sh: the background release build failed ($sim_bg_log); building again"
+    sim_bg_pid=""
+  fi
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$jobs" --target cluster_sim_test
+  phase_end "build release (the rest of it, after the part overlapped with integration)"
+  echo "== whole-cluster simulation (${sim_seconds}s on each of $jobs cores)"
+  scripts/simulate.sh "$sim_seconds"
+  phase_end "simulation"
 fi
 echo "== all tests passed"
