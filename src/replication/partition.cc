@@ -256,11 +256,11 @@ bool partition::on_isr_committed(const partition_state& committed) {
     if (!leader_) {
         return false;
     }
-    if (committed.leader_epoch != state_.leader_epoch) {
-        // Decided for another leader epoch: not ours to apply; a LeaderAndIsr follows.
-        pending_.reset();
-        pending_leaves_.clear();
-        pending_sent_ = false;
+    if (committed.leader_epoch != state_.leader_epoch ||
+        committed.partition_epoch < state_.partition_epoch) {
+        // Decided for another leader epoch (or older than what we hold): not ours to apply.
+        // The proposal stays pending, its addition counting for the high watermark, until
+        // the LeaderAndIsr that follows: the controller may have written it.
         return false;
     }
     state_.isr = committed.isr;
@@ -321,11 +321,31 @@ void partition::on_isr_refused(kafka_error error) {
     }
     GREGOR_LOG(replication_log, warn, "{}: ISR change to [{}] refused: {}", tp(),
                fmt::join(*pending_, ","), model::kafka_error_name(error));
-    // Asked again when still warranted: at the next fetch (expand) or check (shrink). A
-    // stale partition epoch is fixed by the LeaderAndIsr the controller sends.
-    pending_.reset();
-    pending_leaves_.clear();
-    pending_sent_ = false;
+    switch (error) {
+        case kafka_error::operation_not_attempted:
+        case kafka_error::ineligible_replica:
+            // The controller says the partition epoch is current and nothing was written (no
+            // controller, past or future, can have written it): back to the committed ISR,
+            // asked again when still warranted (the next fetch expands, the next check
+            // shrinks).
+            pending_.reset();
+            pending_leaves_.clear();
+            pending_sent_ = false;
+            return;
+        case kafka_error::fenced_leader_epoch:
+        case kafka_error::invalid_update_version:
+        case kafka_error::unknown_topic_or_partition:
+        case kafka_error::unknown_topic_id:
+        case kafka_error::invalid_request:
+        case kafka_error::new_leader_elected:
+            // Our state is out of date and the change may have been written (an earlier
+            // attempt whose answer was lost): it stays pending, its addition counting for the
+            // high watermark, until the LeaderAndIsr the controller sends.
+            return;
+        default:
+            pending_sent_ = false;  // sent again as it is (Kafka's retry)
+            return;
+    }
 }
 
 fetch_position partition::next_fetch() const {

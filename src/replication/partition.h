@@ -192,10 +192,15 @@ public:
     void maybe_shrink_isr(model::timestamp_ms now);
     // The proposal waiting to be sent (once: it is then in flight), if any.
     std::optional<isr_proposal> take_isr_proposal();
-    // The controller's answer to the proposal in flight: accepted with `committed` (applied
-    // iff its leader epoch is ours; otherwise the proposal is dropped), or refused with
-    // `error` (dropped; proposed again when still warranted). Returns true iff the high
-    // watermark advanced.
+    // The controller's answer to the proposal in flight, as Kafka's Partition takes it:
+    // accepted with `committed` (applied iff its leader epoch is ours and its partition epoch
+    // not older; otherwise the proposal stays pending until a LeaderAndIsr), or refused with
+    // `error`: dropped only when the controller says nothing was written
+    // (OPERATION_NOT_ATTEMPTED, INELIGIBLE_REPLICA; proposed again when still warranted),
+    // kept pending until a LeaderAndIsr when our state is stale (FENCED_LEADER_EPOCH,
+    // INVALID_UPDATE_VERSION, unknown partition, INVALID_REQUEST), else sent again. A pending
+    // expansion keeps counting for the high watermark: the controller may have written it.
+    // on_isr_committed returns true iff the high watermark advanced.
     bool on_isr_committed(const partition_state& committed);
     // The replicas the last committed shrink removed, with why (empty after the call).
     std::vector<isr_leave> take_isr_leaves() { return std::exchange(leaves_, {}); }

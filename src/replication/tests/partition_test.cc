@@ -307,15 +307,54 @@ TEST_F(partition_fixture, only_one_isr_change_is_in_flight) {
     EXPECT_EQ(shrink->isr, std::vector<node_id>{node_id(1)});
 }
 
-TEST_F(partition_fixture, refused_expansion_is_proposed_again_at_the_next_fetch) {
+TEST_F(partition_fixture, expansion_refused_as_not_written_is_proposed_again_at_the_next_fetch) {
+    elect(1, 1, {1, 2});
+    catch_up(3);
+    fetch(3);
+    ASSERT_TRUE(p(1).take_isr_proposal());
+    p(1).on_isr_refused(kafka_error::ineligible_replica);
+    EXPECT_EQ(p(1).maximal_isr().size(), 2U) << "back to the committed ISR";
+    EXPECT_FALSE(p(1).isr_change_pending());
+    fetch(3);
+    EXPECT_TRUE(p(1).take_isr_proposal());
+}
+
+// The controller may have written an earlier attempt whose answer was lost: a stale epoch
+// leaves the expansion counting for the high watermark until the next LeaderAndIsr, or a
+// leader elected from a ZooKeeper ISR that holds replica 3 could lack committed records.
+TEST_F(partition_fixture, expansion_refused_for_a_stale_epoch_stays_pending_until_leader_and_isr) {
     elect(1, 1, {1, 2});
     catch_up(3);
     fetch(3);
     ASSERT_TRUE(p(1).take_isr_proposal());
     p(1).on_isr_refused(kafka_error::invalid_update_version);
-    EXPECT_EQ(p(1).maximal_isr().size(), 2U);
+    EXPECT_TRUE(p(1).isr_change_pending());
+    EXPECT_EQ(p(1).maximal_isr().size(), 3U);
     fetch(3);
-    EXPECT_TRUE(p(1).take_isr_proposal());
+    EXPECT_FALSE(p(1).take_isr_proposal()) << "nothing new until the LeaderAndIsr";
+    auto a = produce(1, 2);
+    catch_up(2);
+    fetch(2);
+    EXPECT_LT(p(1).high_watermark(), a.appended.last_offset + 1)
+        << "replica 3 lacks the records: the high watermark waits for it";
+    catch_up(3);
+    fetch(3);
+    EXPECT_EQ(p(1).high_watermark(), a.appended.last_offset + 1);
+    elect(1, 2, {1, 2, 3});
+    EXPECT_FALSE(p(1).isr_change_pending()) << "the LeaderAndIsr settles it";
+}
+
+TEST_F(partition_fixture, expansion_refused_for_an_unknown_reason_is_sent_again_as_it_is) {
+    elect(1, 1, {1, 2});
+    catch_up(3);
+    fetch(3);
+    auto first = p(1).take_isr_proposal();
+    ASSERT_TRUE(first);
+    p(1).on_isr_refused(kafka_error::unknown_server_error);
+    auto again = p(1).take_isr_proposal();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->isr, first->isr);
+    EXPECT_EQ(again->partition_epoch, first->partition_epoch);
 }
 
 TEST_F(partition_fixture, committed_answer_for_another_leader_epoch_is_not_applied) {
@@ -326,9 +365,10 @@ TEST_F(partition_fixture, committed_answer_for_another_leader_epoch_is_not_appli
     EXPECT_FALSE(p(1).on_isr_committed(state(1, 1, {1, 2, 3}, 9)));
     EXPECT_EQ(p(1).state().isr.size(), 2U);
     EXPECT_EQ(p(1).state().partition_epoch, 0);
-    EXPECT_FALSE(p(1).isr_change_pending()) << "the proposal is dropped";
-    fetch(3);
-    EXPECT_TRUE(p(1).take_isr_proposal()) << "and proposed again while still warranted";
+    EXPECT_TRUE(p(1).isr_change_pending()) << "pending until the LeaderAndIsr that follows";
+    EXPECT_EQ(p(1).maximal_isr().size(), 3U);
+    elect(1, 3, {1, 2, 3});
+    EXPECT_FALSE(p(1).isr_change_pending());
 }
 
 TEST_F(partition_fixture, acks_all_waits_for_the_high_watermark_then_succeeds) {
