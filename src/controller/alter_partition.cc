@@ -155,7 +155,8 @@ asio::awaitable<alter_response> controller::impl::do_alter_partition(const alter
         before.push_back(ctx.partition(tp)->version);
     }
     const std::string why = "ISR change asked by leader " + std::to_string(req.broker_id());
-    co_await write_changes(changes, why, batch);
+    std::vector<std::error_code> failures;
+    co_await write_changes(changes, why, batch, &failures);
     if (!is_active) {
         alter_response refused;
         refused.error_code = error_code(kafka_error::not_controller);
@@ -165,8 +166,17 @@ asio::awaitable<alter_response> controller::impl::do_alter_partition(const alter
         const partition_record* r = ctx.partition(tps[i]);
         auto& slot = out.topics[slots[i].first].partitions[slots[i].second];
         bool written = r != nullptr && r->version != before[i];
-        slot = answer(slot.partition_index,
-                      written ? kafka_error::none : kafka_error::invalid_update_version, r);
+        // A version conflict says the proposal's partition epoch is stale (the leader waits
+        // for a LeaderAndIsr); any other failure (a lost connection) leaves the outcome
+        // unknown, so the leader asks again, as Kafka's ZooKeeper controller answers a failed
+        // update with the exception's error.
+        kafka_error e = kafka_error::none;
+        if (!written) {
+            e = i < failures.size() && failures[i] == coord::errc::bad_version
+                    ? kafka_error::invalid_update_version
+                    : kafka_error::unknown_server_error;
+        }
+        slot = answer(slot.partition_index, e, r);
     }
     // Leaders learn from the response: only UpdateMetadata goes out, no LeaderAndIsr.
     request_batch um;

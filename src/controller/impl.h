@@ -159,9 +159,11 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // Writes the changes (fenced, conditional on each state znode's version), applies the
     // successful ones to the context, journals them and adds LeaderAndIsr (to the live
     // replicas) and UpdateMetadata (to every broker) to `batch`. Returns false iff fenced
-    // or no longer the controller.
+    // or no longer the controller. `failures` (optional) gets each change's write error
+    // (none when written).
     asio::awaitable<bool> write_changes(const std::vector<state_change>& changes,
-                                        const std::string& why, request_batch& batch);
+                                        const std::string& why, request_batch& batch,
+                                        std::vector<std::error_code>* failures = nullptr);
     void journal(const state_change& c, const partition_record& before, const std::string& why);
     // Hands the batch's requests to the channels; `answers` (optional) counts their completions.
     void send(const request_batch& batch, const std::shared_ptr<answer_tracker>& answers = {});

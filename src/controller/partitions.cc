@@ -196,8 +196,8 @@ controller::impl::write_states(const std::vector<state_change>& changes) {
 }
 
 asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_change>& changes,
-                                                      const std::string& why,
-                                                      request_batch& batch) {
+                                                      const std::string& why, request_batch& batch,
+                                                      std::vector<std::error_code>* failures) {
     if (changes.empty() || !is_active) {
         co_return is_active;
     }
@@ -223,6 +223,9 @@ asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_ch
     broker_set everyone = ctx.registered_set();
     for (std::size_t i = 0; i < changes.size(); ++i) {
         const write_outcome& r = (*outcomes)[i];
+        if (failures != nullptr) {
+            failures->push_back(r.error);
+        }
         partition_record* rec = ctx.partition(changes[i].tp);
         if (r.error || rec == nullptr) {
             GREGOR_LOG(controller_log, warn, "partition {}: state write failed ({}); retried on the "
