@@ -8,6 +8,8 @@
 #include "coord/znode_paths.h"
 #include "sim/control_channels.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -38,6 +40,11 @@ coord::broker_info info_for(node_id id) {
     b.timestamp = model::timestamp_ms(1);
     b.endpoints.push_back({"PLAINTEXT", "127.0.0.1", 9090 + id(), "PLAINTEXT"});
     return b;
+}
+
+asio::awaitable<protocol::controlled_shutdown_response> ask_shutdown(
+    controller::controller* ctl, std::shared_ptr<const protocol::controlled_shutdown_request> req) {
+    co_return co_await ctl->controlled_shutdown(*req);
 }
 
 }  // namespace
@@ -94,11 +101,15 @@ void cluster::after(std::int64_t delay_ms, std::function<void()> fn) {
                    std::move(fn));
 }
 
-void cluster::send(std::function<void()> fn) {
-    if (faults_ && chance(knobs_.drop_percent)) {
+void cluster::send(node_id from, node_id to, std::function<void()> fn) {
+    if (cut(from, to) || (faults_ && chance(knobs_.drop_percent))) {
         return;
     }
     after(net_delay(), std::move(fn));
+}
+
+bool cluster::cut(node_id a, node_id b) const {
+    return cut_links_.contains({a(), b()});
 }
 
 std::int64_t cluster::pick(std::int64_t lo, std::int64_t hi) {
@@ -160,6 +171,7 @@ std::string cluster::run(std::int64_t fault_ms) {
         if (!healing && now_ms_ >= fault_ms) {
             healing = true;
             faults_ = false;  // no more drops or faults; the broken parts come back
+            cut_links_.clear();
         }
         fn();
         after_event();
@@ -205,10 +217,10 @@ void cluster::start(node& n) {
     n.replicas = std::make_unique<broker::replica_manager>(
         n.id, *n.logs, [rc](const std::string&) { return rc; },
         [np](node_id b) { return np->live.contains(b); });
-    if (!n.zk) {
-        n.zk = std::make_unique<coord::fake_client>(ensemble_);
-        n.zk_cut = false;
-    }
+    n.zk = std::make_unique<coord::fake_client>(ensemble_);
+    n.zk_cut = false;
+    n.stopping = false;
+    n.shutdown_attempt = -1;
     n.channels = std::make_unique<control_channels>(*this, n.id);
     controller::controller_hooks hooks;
     hooks.on_role_change = [this, id = n.id](model::controller_epoch e) {
@@ -236,6 +248,9 @@ void cluster::start(node& n) {
             np->ctl->start();
         }
     };
+    h.after = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
+        after(delay.count(), std::move(fn));
+    };
     h.on_fatal = [this, np](const error& e) {
         fail(fmt::format("broker {} cannot register: {}", np->id(), e.to_string()));
     };
@@ -244,7 +259,7 @@ void cluster::start(node& n) {
         [] {
             return std::array<std::uint8_t, 16>{1, 2, 3};
         },
-        std::move(h));
+        std::move(h), std::chrono::milliseconds(knobs_.session_timeout_ms + 100));
     n.registration->start();
     const std::uint64_t inc = n.incarnation;
     after(knobs_.lag_time_max_ms / 2, [this, id = n.id, inc] { shrink_tick(id, inc); });
@@ -257,6 +272,7 @@ void cluster::start(node& n) {
 void cluster::kill(node& n) {
     trace(fmt::format("broker {} killed", n.id()));
     n.running = false;
+    n.stopping = false;
     n.registration.reset();
     n.ctl.reset();
     settle();
@@ -269,22 +285,132 @@ void cluster::kill(node& n) {
     n.alter = 0;
     n.unanswered.reset();
     n.alter_quiet_until_ms = 0;
+    n.old_zk = std::move(n.zk);  // the session outlives the process
+    n.old_zk_incarnation = n.incarnation;
 }
 
-void cluster::restart_after_session(node_id id, std::uint64_t incarnation) {
+// The killed process's session ends at its timeout; the broker starts again after it, or
+// (as under a supervisor that restarts at once) before it, when its registration has to
+// wait for the old one to go.
+void cluster::schedule_restart(node_id id, std::uint64_t incarnation) {
     after(knobs_.session_timeout_ms, [this, id, incarnation] {
         node& n = at(id);
-        if (n.incarnation != incarnation || n.running) {
+        if (n.old_zk && n.old_zk_incarnation == incarnation) {
+            trace(fmt::format("broker {}'s old session timed out", id()));
+            n.old_zk.reset();  // its ephemerals (registration, maybe /controller) go
+            settle();
+        }
+    });
+    const bool early = chance(30);
+    stats_.early_restarts += early ? 1 : 0;
+    const std::int64_t delay =
+        early ? pick(5, knobs_.session_timeout_ms / 2) : knobs_.session_timeout_ms + pick(10, 300);
+    after(delay, [this, id, incarnation] {
+        if (at(id).incarnation == incarnation && !at(id).running) {
+            start(at(id));
+        }
+    });
+}
+
+// SIGTERM: Kafka's controlled shutdown (the controller moves this broker's leaderships
+// away; up to 3 attempts, each timing out after 300 ms), then a clean stop.
+void cluster::controlled_shutdown(node& n, int attempt) {
+    if (!n.running || !n.stopping) {
+        return;
+    }
+    const node_id id = n.id;
+    const std::uint64_t inc = n.incarnation;
+    n.shutdown_attempt = attempt;
+    // The attempt's end: an answer (done or not) or its timeout, whichever comes first.
+    auto finish = [this, id, inc, attempt](bool done) {
+        node& m = at(id);
+        if (!m.running || m.incarnation != inc || !m.stopping || m.shutdown_attempt != attempt) {
             return;
         }
-        trace(fmt::format("broker {}'s session timed out", id()));
-        n.zk.reset();  // its ephemerals (registration, maybe /controller) go
-        settle();
-        after(pick(10, 300), [this, id, incarnation] {
-            if (at(id).incarnation == incarnation && !at(id).running) {
-                start(at(id));
+        m.shutdown_attempt = -1;
+        if (done || attempt >= 3) {
+            stop_cleanly(m);
+            return;
+        }
+        after(pick(20, 100), [this, id, inc, attempt] {
+            if (at(id).incarnation == inc) {
+                controlled_shutdown(at(id), attempt + 1);
             }
         });
+    };
+    after(300, [finish] { finish(false); });
+    const node_id to = n.known_controller;
+    if (to() < 1) {
+        return;
+    }
+    auto req = std::make_shared<protocol::controlled_shutdown_request>();
+    req->broker_id = id;
+    req->broker_epoch = n.epoch;
+    send(id, to, [this, id, to, req, finish] {
+        node& c = at(to);
+        if (!c.running || !c.ctl) {
+            return;
+        }
+        asio::co_spawn(ioc_, ask_shutdown(c.ctl.get(), req),
+                       [this, id, to, finish](std::exception_ptr ep,
+                                              protocol::controlled_shutdown_response r) {
+                           if (ep) {
+                               return;
+                           }
+                           const bool done = r.error_code == 0 && r.remaining_partitions.empty();
+                           send(to, id, [finish, done] { finish(done); });
+                       });
+    });
+}
+
+// The rest of a clean stop: the controller resigns, logs close with their clean-shutdown
+// markers and checkpoints, the session closes (its ephemerals go at once); a restart follows.
+void cluster::stop_cleanly(node& n) {
+    trace(fmt::format("broker {} stops cleanly", n.id()));
+    n.running = false;
+    n.stopping = false;
+    n.registration.reset();
+    asio::co_spawn(ioc_, n.ctl->stop(), asio::detached);
+    settle();
+    n.ctl.reset();
+    settle();
+    n.channels.reset();
+    n.replicas->for_each([&n](replication::partition& p) {
+        n.logs->set_replication_offset(p.tp(), p.high_watermark());
+    });
+    n.replicas.reset();
+    if (auto closed = n.logs->shutdown(); !closed) {
+        fail(fmt::format("broker {}: clean shutdown failed: {}", n.id(), closed.err().to_string()));
+    }
+    n.logs.reset();
+    n.env.drain();
+    n.following.clear();
+    n.alter = 0;
+    n.unanswered.reset();
+    n.zk.reset();
+    settle();
+    const std::uint64_t inc = n.incarnation;
+    after(pick(10, 300), [this, id = n.id, inc] {
+        if (at(id).incarnation == inc && !at(id).running) {
+            start(at(id));
+        }
+    });
+}
+
+// The broker keeps ZooKeeper but reaches no other broker for a while.
+void cluster::isolate(node& n) {
+    ++stats_.isolations;
+    trace(fmt::format("broker {} cut off from the other brokers", n.id()));
+    for (auto& m : nodes_) {
+        if (m->id != n.id) {
+            cut_links_.insert({n.id(), m->id()});
+            cut_links_.insert({m->id(), n.id()});
+        }
+    }
+    after(pick(50, 2 * knobs_.lag_time_max_ms), [this, id = n.id] {
+        std::erase_if(cut_links_,
+                      [id](const auto& l) { return l.first == id() || l.second == id(); });
+        trace(fmt::format("broker {} reaches the other brokers again", id()));
     });
 }
 
@@ -345,13 +471,26 @@ void cluster::fault_tick() {
     if (v == nullptr) {
         return;
     }
-    switch (rng_() % 4) {
+    switch (rng_() % 6) {
         case 0:
-            if (down == 0) {  // at most one process down: every partition keeps 2 of 3
+            if (down == 0 && !v->stopping) {  // one process down at most: 2 of 3 replicas stay
                 ++stats_.crashes;
                 const std::uint64_t inc = v->incarnation;
                 kill(*v);
-                restart_after_session(v->id, inc);
+                schedule_restart(v->id, inc);
+            }
+            break;
+        case 3:
+            if (down == 0 && !v->stopping) {
+                ++stats_.controlled_shutdowns;
+                v->stopping = true;
+                trace(fmt::format("broker {}: controlled shutdown", v->id()));
+                controlled_shutdown(*v, 1);
+            }
+            break;
+        case 4:
+            if (cut_links_.empty()) {
+                isolate(*v);
             }
             break;
         case 1:

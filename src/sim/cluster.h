@@ -13,7 +13,10 @@
 //   - a broker cut off from ZooKeeper for a while, reconnecting to its session or to an
 //     expired one;
 //   - lost and delayed fetches, AlterPartitions and controller requests (the controller's
-//     channel resends until answered, as Kafka's does; a lost AlterPartition times out).
+//     channel resends until answered, as Kafka's does; a lost AlterPartition times out);
+//   - a broker cut off from the other brokers (not from ZooKeeper) for a while;
+//   - a controlled shutdown (leaderships moved away first, then a clean stop and a restart);
+//   - a restart before the killed process's session has timed out (the registration waits).
 // Load: acks=all producers sending to the leader their metadata names (sometimes a stale
 // one). Checked after every event (cluster_checks.cc): at most one controller per
 // controller epoch; committed batches (below a leader's high watermark, so every
@@ -34,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,8 +66,11 @@ struct sim_stats {
     std::int64_t isr_commits = 0;
     std::int64_t truncations = 0;
     std::int64_t crashes = 0;
+    std::int64_t early_restarts = 0;  // before the dead process's session timed out
     std::int64_t expiries = 0;
     std::int64_t zk_cuts = 0;
+    std::int64_t controlled_shutdowns = 0;
+    std::int64_t isolations = 0;
     std::int64_t events = 0;
     std::int64_t heal_ms = 0;  // virtual time from the end of the faults to convergence
 };
@@ -102,8 +109,10 @@ private:
 
     // ---- Event queue and randomness (cluster.cc).
     void after(std::int64_t delay_ms, std::function<void()> fn);
-    // After a network delay; lost with the knobs' drop chance while faults run.
-    void send(std::function<void()> fn);
+    // From broker `from` to broker `to` after a network delay; lost with the knobs' drop
+    // chance while faults run, and always while the link between them is cut.
+    void send(model::node_id from, model::node_id to, std::function<void()> fn);
+    bool cut(model::node_id a, model::node_id b) const;
     std::int64_t net_delay();
     std::int64_t pick(std::int64_t lo, std::int64_t hi);
     bool chance(int percent);
@@ -117,7 +126,10 @@ private:
     // ---- Broker processes and faults (cluster.cc).
     void start(node& n);
     void kill(node& n);
-    void restart_after_session(model::node_id id, std::uint64_t incarnation);
+    void schedule_restart(model::node_id id, std::uint64_t incarnation);
+    void controlled_shutdown(node& n, int attempt);
+    void stop_cleanly(node& n);
+    void isolate(node& n);
     void expire(node& n);
     void cut_from_zookeeper(node& n);
     void fault_tick();
@@ -152,6 +164,7 @@ private:
 
     // ---- After every event: invariants (cluster_checks.cc).
     void after_event();
+    void trace_zk_states();
     void observe_controllers();
     void observe_leaders();
     void check_new_leader(node& n, replication::partition& p);
@@ -181,10 +194,13 @@ private:
     // Controller requests in flight per (controller, broker) link: the time the last one
     // arrives, so that a link delivers in order.
     std::map<std::pair<std::int32_t, std::int32_t>, std::int64_t> link_clock_;
+    // Links between brokers that carry nothing now (both directions listed).
+    std::set<std::pair<std::int32_t, std::int32_t>> cut_links_;
     std::vector<pending_produce> produces_;
     std::vector<pending_produce> acked_;
     // Per partition, every batch once below some leader's high watermark, by base offset.
     std::map<tp_t, std::map<std::int64_t, batch>> committed_;
+    std::map<tp_t, model::zk_version> traced_versions_;  // trace_zk_states
     // Every controller activation: epoch -> broker.
     std::map<model::controller_epoch, model::node_id> activations_;
 };

@@ -35,12 +35,32 @@ std::string describe(const replication::test::stored_batch& b) {
 
 void cluster::after_event() {
     settle();
+    if (tracing_) {
+        trace_zk_states();
+    }
     for (auto& n : nodes_) {
         send_isr_changes(*n);
     }
     settle();
     observe_leaders();
     settle_produces();
+}
+
+// Every write of a partition state znode, with its version (the partition epoch).
+void cluster::trace_zk_states() {
+    for (int i = 0; i < knobs_.partitions; ++i) {
+        tp_t tp{"events", model::partition_id(i)};
+        auto node = ensemble_.peek(coord::paths::partition_state(tp.topic, tp.partition));
+        if (!node) {
+            continue;
+        }
+        auto [it, fresh] = traced_versions_.try_emplace(tp, model::zk_version(-1));
+        if (fresh || it->second != node->stat.version) {
+            it->second = node->stat.version;
+            trace(fmt::format("zookeeper: {} state version {}: {}", tp, node->stat.version(),
+                              node->data));
+        }
+    }
 }
 
 std::optional<coord::partition_state> cluster::zk_state(const tp_t& tp) const {

@@ -41,7 +41,7 @@ void cluster::deliver_control(node_id from, node_id to, std::shared_ptr<bytes> r
             return;
         }
         node& t = at(to);
-        if (lost || !t.running) {
+        if (lost || !t.running || cut(from, to)) {
             after(pick(50, 150), [=, this, done = std::move(done)]() mutable {
                 deliver_control(from, to, request, std::move(done), channel_alive);
             });
@@ -53,7 +53,7 @@ void cluster::deliver_control(node_id from, node_id to, std::shared_ptr<bytes> r
             if (channel_alive.expired()) {
                 return;
             }
-            if (answer_lost) {
+            if (answer_lost || cut(from, to)) {
                 deliver_control(from, to, request, std::move(done), channel_alive);
                 return;
             }

@@ -40,7 +40,8 @@ void cluster::start_fetch(node& n, const tp_t& tp) {
     const std::uint64_t inc = n.incarnation;
     const std::uint64_t leader_inc = at(leader).incarnation;
     f->second = fetch;
-    send([=, this, id = n.id] { serve_fetch(leader, leader_inc, id, inc, fetch, tp, pos); });
+    send(n.id, leader,
+         [=, this, id = n.id] { serve_fetch(leader, leader_inc, id, inc, fetch, tp, pos); });
     after(fetch_timeout_ms, [this, id = n.id, inc, fetch, tp] {
         node& m = at(id);
         auto it = m.following.find(tp);
@@ -75,7 +76,8 @@ void cluster::serve_fetch(node_id leader, std::uint64_t leader_inc, node_id foll
             std::make_shared<const replication::test::fetch_reply>(replication::test::serve_fetch(
                 *p, replication::test::fetch_of(follower, pos), now(), max_bytes));
     }
-    send([=, this] { on_fetch_reply(follower, follower_inc, fetch, tp, leader, pos, reply); });
+    send(leader, follower,
+         [=, this] { on_fetch_reply(follower, follower_inc, fetch, tp, leader, pos, reply); });
 }
 
 void cluster::on_fetch_reply(node_id follower, std::uint64_t incarnation, std::uint64_t fetch,
@@ -171,6 +173,17 @@ void cluster::send_isr_changes(node& n) {
     if (req->topics.empty()) {
         return;
     }
+    if (tracing_) {
+        for (const auto& t : req->topics) {
+            for (const auto& e : t.partitions) {
+                trace(
+                    fmt::format("broker {} asks controller {}: {}-{} isr [{}] (leader epoch {}, "
+                                "partition epoch {})",
+                                n.id(), n.known_controller(), t.topic_name, e.partition_index(),
+                                fmt::join(e.new_isr, ","), e.leader_epoch(), e.partition_epoch));
+            }
+        }
+    }
     const std::uint64_t alter = n.alter = ++next_id_;
     const std::uint64_t inc = n.incarnation;
     const node_id to = n.known_controller;
@@ -180,21 +193,22 @@ void cluster::send_isr_changes(node& n) {
     if (to() < 1) {
         return;  // no controller known: the request times out
     }
-    send([this, id, inc, alter, req, to] {
+    send(id, to, [this, id, inc, alter, req, to] {
         node& c = at(to);
         if (!c.running || !c.ctl) {
             return;  // connection refused: times out
         }
         asio::co_spawn(
             ioc_, ask_controller(c.ctl.get(), req),
-            [this, id, inc, alter, req](std::exception_ptr ep,
-                                        protocol::alter_partition_response answer) {
+            [this, id, inc, alter, req, to](std::exception_ptr ep,
+                                            protocol::alter_partition_response answer) {
                 if (ep) {
                     return;
                 }
                 auto a =
                     std::make_shared<const protocol::alter_partition_response>(std::move(answer));
-                send([this, id, inc, alter, req, a] { on_alter_answer(id, inc, alter, req, a); });
+                send(to, id,
+                     [this, id, inc, alter, req, a] { on_alter_answer(id, inc, alter, req, a); });
             });
     });
 }
@@ -207,6 +221,21 @@ void cluster::on_alter_answer(node_id id, std::uint64_t incarnation, std::uint64
         return;  // answered already, or the process is gone
     }
     n.alter = 0;
+    if (tracing_) {
+        std::string what =
+            !answer ? std::string("no answer") : fmt::format("error {}", answer->error_code);
+        if (answer && answer->error_code == 0) {
+            what.clear();
+            for (const auto& t : answer->topics) {
+                for (const auto& r : t.partitions) {
+                    what += fmt::format("{}-{}: error {} isr [{}] partition epoch {}; ",
+                                        t.topic_name, r.partition_index(), r.error_code,
+                                        fmt::join(r.isr, ","), r.partition_epoch);
+                }
+            }
+        }
+        trace(fmt::format("broker {}'s AlterPartition answered: {}", id(), what));
+    }
     if (!answer || answer->error_code != 0) {
         n.unanswered = std::move(req);
         n.alter_quiet_until_ms = now_ms_ + alter_rest_ms;

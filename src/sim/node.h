@@ -37,8 +37,13 @@ struct node {
     storage::test::memory_env env;  // the disk: survives a kill, loses queued work
     std::unique_ptr<storage::log_manager> logs;
     std::unique_ptr<broker::replica_manager> replicas;
-    // The session outlives a killed process until ZooKeeper times it out.
     std::unique_ptr<coord::fake_client> zk;
+    // A killed process's session, alive until ZooKeeper times it out (a restarted process
+    // may meet it: its registration then waits for it to go).
+    std::unique_ptr<coord::fake_client> old_zk;
+    std::uint64_t old_zk_incarnation = 0;
+    bool stopping = false;      // a controlled shutdown is under way
+    int shutdown_attempt = -1;  // the ControlledShutdown attempt in flight (-1: none)
     bool zk_cut = false;  // the link to ZooKeeper is down
     std::unique_ptr<coord::broker_registration> registration;
     std::unique_ptr<control_channels> channels;

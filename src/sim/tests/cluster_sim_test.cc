@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "sim/cluster.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,6 +29,16 @@ constexpr std::int64_t fault_ms = 1000;  // virtual time with faults, per seed
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
     const char* v = std::getenv(name);
     return v != nullptr ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+std::string describe(const sim_stats& t) {
+    return fmt::format(
+        "acked={} failed={} controller_elections={} leader_changes={} isr_commits={} "
+        "truncations={} crashes={} early_restarts={} controlled_shutdowns={} expiries={} "
+        "zk_cuts={} isolations={} events={} slowest_heal_ms={}",
+        t.acked, t.produce_failed, t.controller_elections, t.leader_changes, t.isr_commits,
+        t.truncations, t.crashes, t.early_restarts, t.controlled_shutdowns, t.expiries, t.zk_cuts,
+        t.isolations, t.events, t.heal_ms);
 }
 
 TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
@@ -65,22 +76,15 @@ TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
         total.crashes += s.crashes;
         total.expiries += s.expiries;
         total.zk_cuts += s.zk_cuts;
+        total.early_restarts += s.early_restarts;
+        total.controlled_shutdowns += s.controlled_shutdowns;
+        total.isolations += s.isolations;
         total.events += s.events;
         total.heal_ms = std::max(total.heal_ms, s.heal_ms);
     }
-    std::printf(
-        "seeds=%llu (%llu..%llu step %llu) acked=%lld failed=%lld controller_elections=%lld "
-        "leader_changes=%lld "
-        "isr_commits=%lld truncations=%lld crashes=%lld expiries=%lld zk_cuts=%lld events=%lld "
-        "slowest_heal_ms=%lld\n",
-        static_cast<unsigned long long>(ran), static_cast<unsigned long long>(first),
-        static_cast<unsigned long long>(last), static_cast<unsigned long long>(stride),
-        static_cast<long long>(total.acked), static_cast<long long>(total.produce_failed),
-        static_cast<long long>(total.controller_elections),
-        static_cast<long long>(total.leader_changes), static_cast<long long>(total.isr_commits),
-        static_cast<long long>(total.truncations), static_cast<long long>(total.crashes),
-        static_cast<long long>(total.expiries), static_cast<long long>(total.zk_cuts),
-        static_cast<long long>(total.events), static_cast<long long>(total.heal_ms));
+    std::printf("seeds=%llu (%llu..%llu step %llu) %s\n", static_cast<unsigned long long>(ran),
+                static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
+                static_cast<unsigned long long>(stride), describe(total).c_str());
     if (ran < 50) {
         return;  // a seed alone (a replay) need not have every fault
     }
@@ -89,6 +93,9 @@ TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
     EXPECT_GT(total.controller_elections, static_cast<std::int64_t>(ran));
     EXPECT_GT(total.isr_commits, 0);
     EXPECT_GT(total.crashes, 0);
+    EXPECT_GT(total.early_restarts, 0);
+    EXPECT_GT(total.controlled_shutdowns, 0);
+    EXPECT_GT(total.isolations, 0);
 }
 
 }  // namespace
