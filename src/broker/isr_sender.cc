@@ -228,6 +228,17 @@ asio::awaitable<bool> isr_sender::send_once() {
     }
     if (apply_alter_partition_answer(replicas_, req, *answer, settings_.on_committed)) {
         state_->quiet_until = clock::now() + 100ms;
+        // A proposal refused for a reason that calls for sending it again is ready to go
+        // (take_isr_proposal gives it once more) after the rest, not at the next check.
+        for (const auto& t : req.topics) {
+            for (const auto& e : t.partitions) {
+                model::topic_partition tp{t.topic_name, e.partition_index};
+                replication::partition* p = replicas_.leader(tp);
+                if (p != nullptr && p->isr_change_pending()) {
+                    replicas_.mark_isr_change(tp);
+                }
+            }
+        }
     }
     replicas_.notify();  // waiting acks=all producers re-check (an ISR may have shrunk)
     co_return true;
