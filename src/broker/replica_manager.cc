@@ -22,8 +22,13 @@ kafka_error replica_manager::check_control_request(model::controller_epoch contr
     if (controller_epoch < controller_epoch_) {
         return kafka_error::stale_controller_epoch;
     }
-    // A larger epoch is accepted: the controller may see our new registration first.
-    if (requested != model::no_broker_epoch && requested < ours) {
+    // A larger epoch is accepted: the controller may see our new registration first. Before
+    // this process has registered it knows no epoch of its own, and a request stamped with
+    // one was meant for an earlier run of this broker (a restart while the dead run's
+    // registration lingers, which Kafka avoids by registering before it serves): refused,
+    // so that the controller's channel sends again once it knows this run.
+    if (requested != model::no_broker_epoch &&
+        (requested < ours || ours == model::no_broker_epoch)) {
         return kafka_error::stale_broker_epoch;
     }
     controller_epoch_ = controller_epoch;

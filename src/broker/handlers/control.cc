@@ -12,7 +12,13 @@
 #include "group/partitioner.h"
 #include "group/service.h"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
+#include <chrono>
 
 namespace gregor::broker {
 namespace {
@@ -33,6 +39,25 @@ cached_broker to_cached(const um_request::update_metadata_broker& b, std::int16_
     return out;
 }
 
+// Kafka registers a broker before it serves requests; here the listeners open first (their
+// ports go into the registration). A control request stamped with a broker epoch that
+// reaches this run before it has registered waits for the registration (at most
+// registration_wait_max) before the epoch check: one for this run then passes, one for an
+// earlier run (whose registration may linger after a kill -9) is refused.
+constexpr auto registration_poll = std::chrono::milliseconds(20);
+constexpr int registration_polls_max = 1500;  // 30 s
+
+asio::awaitable<void> await_registration(services& s, model::broker_epoch requested) {
+    if (requested == model::no_broker_epoch) {
+        co_return;
+    }
+    for (int i = 0; i < registration_polls_max && s.broker_epoch == model::no_broker_epoch; ++i) {
+        asio::steady_timer t(co_await asio::this_coro::executor, registration_poll);
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
 void apply_partition(metadata_cache& cache, const std::string& topic,
                      const protocol::update_metadata_partition_state& p) {
     cache.update_partition(topic, p.partition_index,
@@ -45,6 +70,7 @@ void apply_partition(metadata_cache& cache, const std::string& topic,
 handler_result<protocol::update_metadata_response> handle(services& s, request_context& ctx,
                                                           protocol::update_metadata_request req) {
     protocol::update_metadata_response out;
+    co_await await_registration(s, req.broker_epoch);
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
     if (e != kafka_error::none) {
@@ -172,6 +198,7 @@ asio::awaitable<void> load_topic_configs(services& s, const std::vector<std::str
 
 handler_result<lai_response> handle(services& s, request_context& ctx, lai_request req) {
     lai_response out;
+    co_await await_registration(s, req.broker_epoch);
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
     if (e != kafka_error::none) {
@@ -216,6 +243,7 @@ handler_result<lai_response> handle(services& s, request_context& ctx, lai_reque
 handler_result<protocol::stop_replica_response> handle(services& s, request_context& /*ctx*/,
                                                        protocol::stop_replica_request req) {
     protocol::stop_replica_response out;
+    co_await await_registration(s, req.broker_epoch);
     kafka_error e =
         s.replicas.check_control_request(req.controller_epoch, req.broker_epoch, s.broker_epoch);
     if (e != kafka_error::none) {

@@ -58,6 +58,18 @@ TEST_F(replica_fixture, refuses_requests_meant_for_an_older_incarnation_of_the_b
     EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(101), ours), kafka_error::none);
 }
 
+// A process restarted while its dead run's registration lingers is not registered yet: a
+// request stamped with any broker epoch was meant for that earlier run (the controller's
+// channel sends again once it has seen the new registration).
+TEST_F(replica_fixture, refuses_epoch_stamped_requests_before_this_run_registered) {
+    auto c = model::controller_epoch(1);
+    EXPECT_EQ(rm.check_control_request(c, model::broker_epoch(99), model::no_broker_epoch),
+              kafka_error::stale_broker_epoch);
+    EXPECT_EQ(rm.check_control_request(c, model::no_broker_epoch, model::no_broker_epoch),
+              kafka_error::none)
+        << "a request without a broker epoch (older versions) is not fenced by it";
+}
+
 // A follower's parked fetch that lacks a partition this broker just began leading (with that
 // follower as a replica) is to be answered early, for a second after the leadership began.
 TEST_F(replica_fixture, a_fetch_lacking_a_new_leadership_is_flagged_for_a_second) {
