@@ -26,6 +26,27 @@ void controller::impl::add_channel(const live_broker& b) {
     channels.add_broker(b.id, ep->host, ep->port);
 }
 
+// A broker that died or registered again forgets its offline log dirs (Kafka's
+// onBrokerFailure/onBrokerStartup): after a restart its dirs are checked anew. A bounced
+// broker's channel starts afresh, toward its new run.
+void controller::impl::update_channels(const broker_set& fresh, const broker_set& dead,
+                                       const broker_set& bounced) {
+    for (model::node_id id : dead) {
+        channels.remove_broker(id);
+        ctx.shutting_down.erase(id);
+        ctx.offline_replicas.erase(id);
+    }
+    for (model::node_id id : bounced) {
+        channels.remove_broker(id);
+        ctx.shutting_down.erase(id);
+        ctx.offline_replicas.erase(id);
+        add_channel(ctx.brokers.at(id));
+    }
+    for (model::node_id id : fresh) {
+        add_channel(ctx.brokers.at(id));
+    }
+}
+
 asio::awaitable<void> controller::impl::on_broker_change() {
     if (!is_active) {
         co_return;
@@ -57,28 +78,26 @@ asio::awaitable<void> controller::impl::on_broker_change() {
     }
     GREGOR_LOG(controller_log, info, "brokers changed: new {}, dead {}, bounced {}",
                fmt::join(fresh, ","), fmt::join(dead, ","), fmt::join(bounced, ","));
-    // A broker that died or registered again forgets its offline log dirs (Kafka's
-    // onBrokerFailure/onBrokerStartup): after a restart its dirs are checked anew.
-    for (model::node_id id : dead) {
-        channels.remove_broker(id);
-        ctx.shutting_down.erase(id);
-        ctx.offline_replicas.erase(id);
-    }
-    for (model::node_id id : bounced) {
-        channels.remove_broker(id);
-        ctx.shutting_down.erase(id);
-        ctx.offline_replicas.erase(id);
-        add_channel(ctx.brokers.at(id));
-    }
-    for (model::node_id id : fresh) {
-        add_channel(ctx.brokers.at(id));
-    }
+    update_channels(fresh, dead, bounced);
     broker_set failed = dead;
     failed.insert(bounced.begin(), bounced.end());
     if (!failed.empty()) {
         std::string why = dead.empty() ? "broker bounced" : "broker session ended";
         const std::string reason = why + " (" + fmt::format("{}", fmt::join(failed, ",")) + ")";
+        // As Kafka handles a bounce: the brokers are not live while their partitions are
+        // handled, so what they led gets a new leader and leader epoch (the new run's log may
+        // lack what the old one had; the same epoch would hide the divergence), then they
+        // start as new brokers below.
+        std::map<model::node_id, live_broker> returning;
+        for (model::node_id id : bounced) {
+            returning.emplace(id, ctx.brokers.at(id));
+            ctx.brokers.erase(id);
+        }
         co_await on_broker_failure(failed, reason);
+        if (generation != gen) {
+            co_return;  // resigned meanwhile: the next activation loads the brokers afresh
+        }
+        ctx.brokers.insert(returning.begin(), returning.end());
     }
     broker_set up = fresh;
     up.insert(bounced.begin(), bounced.end());

@@ -129,6 +129,8 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<void> resume_pending_work(std::uint64_t gen);
 
     // brokers.cc
+    void update_channels(const broker_set& fresh, const broker_set& dead,
+                         const broker_set& bounced);
     asio::awaitable<void> on_broker_change();
     asio::awaitable<void> on_broker_failure(const broker_set& dead, const std::string& why);
     asio::awaitable<void> on_broker_startup(const broker_set& fresh);

@@ -216,6 +216,29 @@ TEST(controller, partition_without_live_isr_member_goes_offline_and_returns_with
     EXPECT_EQ(s->leader_epoch, model::leader_epoch(2));
 }
 
+// A broker whose session ended and who registered again before the controller looked (a
+// restart while the old run's node lingered) comes back with a new broker epoch: a bounce.
+// What it led gets a new leader epoch, as in Kafka, since the new run's log may lack what
+// the old one had and the same epoch would hide that from the followers.
+TEST(controller, a_bounced_leader_loses_its_leaderships_to_a_new_leader_epoch) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}}));
+    c.run();
+    auto before = c.zk_state("t", 0);
+    ASSERT_EQ(before->leader, victim);
+    model::broker_epoch old_epoch = c.node(victim()).model.epoch;
+    c.expire(victim());
+    c.run();
+    ASSERT_NE(c.node(victim()).model.epoch, old_epoch) << "registered again";
+    auto after = c.zk_state("t", 0);
+    EXPECT_GT(after->leader_epoch, before->leader_epoch);
+    EXPECT_EQ(after->leader, other) << "the other ISR member took over";
+}
+
 TEST(controller, session_expiry_of_the_controller_moves_the_role_and_fences_the_old_epoch) {
     sim_cluster c(3);
     c.run();
