@@ -41,7 +41,9 @@ void cluster::deliver_control(node_id from, node_id to, std::shared_ptr<bytes> r
             return;
         }
         node& t = at(to);
-        if (lost || !t.running || cut(from, to)) {
+        // A broker holds a control request until it has registered (broker/handlers/
+        // control.cc): the same as delivering it later.
+        if (lost || !t.running || cut(from, to) || t.epoch == model::no_broker_epoch) {
             after(pick(50, 150), [=, this, done = std::move(done)]() mutable {
                 deliver_control(from, to, request, std::move(done), channel_alive);
             });
