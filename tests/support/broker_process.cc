@@ -1,5 +1,6 @@
 #include "support/broker_process.h"
 
+#include "protocol/messages/metadata.h"
 #include "support/zookeeper_server.h"
 
 #include <gtest/gtest.h>
@@ -129,6 +130,29 @@ std::vector<std::unique_ptr<broker_process>> start_http_brokers(
             {"gregor.http.listener", "127.0.0.1:0"}}));
     }
     return out;
+}
+
+bool wait_brokers_known(const std::vector<std::unique_ptr<broker_process>>& brokers,
+                        std::chrono::milliseconds limit) {
+    auto known = [&](const broker_process& b) {
+        try {
+            kafka_socket s(b.port(), std::chrono::seconds(10));
+            protocol::metadata_request req;
+            req.topics = std::vector<protocol::metadata_request::metadata_request_topic>{};
+            bytes raw = s.call(protocol::metadata_api::key, 4, req);
+            protocol::reader r(raw);
+            auto resp = protocol::metadata_response::decode(r, 4);
+            return resp && resp->brokers.size() == brokers.size();
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    return eventually(
+        [&] {
+            return std::all_of(brokers.begin(), brokers.end(),
+                               [&](const auto& b) { return known(*b); });
+        },
+        limit);
 }
 
 std::uint16_t broker_process::http_port() const {

@@ -86,6 +86,12 @@ private:
 std::vector<std::unique_ptr<broker_process>> start_http_brokers(
     const std::string& zookeeper_connect, int count, int partitions);
 
+// Waits until every broker's Metadata lists all of them. A topic auto-created before that
+// gets the replication factor of the brokers the asked one knows (so a test that produces
+// to a new topic at once, on a loaded machine, may get fewer replicas than it set).
+bool wait_brokers_known(const std::vector<std::unique_ptr<broker_process>>& brokers,
+                        std::chrono::milliseconds limit);
+
 // A blocking connection that sends request frames and reads response frames. Connecting to
 // a port nobody listens on, and a response that does not arrive within `io_timeout` (a
 // paused broker), throw; the socket is then unusable.

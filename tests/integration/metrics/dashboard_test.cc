@@ -58,6 +58,8 @@ TEST(dashboard, a_browser_shows_the_controller_the_brokers_and_a_partition_left_
         ASSERT_TRUE(b->wait_listening(60s)) << b->log();
         ASSERT_TRUE(eventually([&] { return b->http_port() != 0; }, 30s)) << b->log();
     }
+    // Every broker knows the others before the topic is auto-created with replication factor 3.
+    ASSERT_TRUE(wait_brokers_known(brokers, 60s));
     auto produced =
         run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t shown -p 0 -X "
                                 "topic.request.required.acks=-1 2>&1",

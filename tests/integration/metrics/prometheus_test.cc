@@ -97,6 +97,8 @@ TEST(prometheus, kafka_alert_queries_see_a_healthy_cluster_and_a_killed_controll
         by_target[targets.back()] = b.get();
         id_of[targets.back()] = static_cast<int>(targets.size());
     }
+    // Every broker knows the others before the topic is auto-created with replication factor 3.
+    ASSERT_TRUE(wait_brokers_known(brokers, 60s));
     auto produced =
         run_command(fmt::format("printf 'a\\nb\\nc\\n' | kcat -b 127.0.0.1:{} -P -t alerts -X "
                                 "topic.request.required.acks=-1 "
