@@ -45,39 +45,37 @@ print_times() {
   done
   echo "   total (this script) $((SECONDS - started))s"
 }
-# The fuzz build (clang) starts in the background, at the lowest CPU priority, when the
-# integration tier starts: those tests mostly wait for brokers and ZooKeeper and leave about
-# 0.8 of 2 cores idle, which the compiler then uses (a cold fuzz build is ~140 s of 2 cores).
-# The fuzz phase waits for it and finishes whatever is left in the foreground.
-fuzz_bg_pid=""
-fuzz_bg_log=build/fuzz-background.log
-start_fuzz_build() {
-  if [ "$fuzz_seconds" = "0" ] || [ -n "$fuzz_bg_pid" ]; then
+# The fuzz build (clang) and the simulation's release build start in the background, at the
+# lowest CPU priority, when the integration tier starts: those tests mostly wait for brokers
+# and ZooKeeper and leave about 0.8 of 2 cores idle, which the compilers then use (a cold
+# fuzz build is ~140 s of 2 cores). Each later phase waits for its build and finishes
+# whatever is left in the foreground.
+declare -A bg_pid=()
+start_background_build() {  # start_background_build <preset> <target>
+  if [ -n "${bg_pid[$1]:-}" ]; then
     return
   fi
   mkdir -p build
   # Its own process group (setsid), so that an early exit stops the compilers too.
-  setsid -w bash -c 'cmake --preset fuzz >/dev/null &&
-    exec nice -n 19 cmake --build --preset fuzz -j "$1" --target fuzzers' _ "$jobs" \
-    >"$fuzz_bg_log" 2>&1 &
-  fuzz_bg_pid=$!
+  setsid -w bash -c 'cmake --preset "$1" >/dev/null &&
+    exec nice -n 19 cmake --build --preset "$1" -j "$3" --target "$2"' _ "$1" "$2" "$jobs" \
+    >"build/$1-background.log" 2>&1 &
+  bg_pid[$1]=$!
 }
-# The release build of the simulation overlaps the integration tier the same way.
-sim_bg_pid=""
-sim_bg_log=build/sim-background.log
-start_sim_build() {
-  if [ "$sim_seconds" = "0" ] || [ -n "$sim_bg_pid" ]; then
-    return
+finish_build() {  # finish_build <preset> <target>: waits for the background part, then the rest
+  if [ -n "${bg_pid[$1]:-}" ]; then
+    # Its result does not matter: the build below redoes whatever failed and shows why.
+    wait "${bg_pid[$1]}" ||
+      echo "test.sh: the background $1 build failed (build/$1-background.log); building again"
+    unset "bg_pid[$1]"
   fi
-  mkdir -p build
-  setsid -w bash -c 'cmake --preset release >/dev/null &&
-    exec nice -n 19 cmake --build --preset release -j "$1" --target cluster_sim_test' _ "$jobs" \
-    >"$sim_bg_log" 2>&1 &
-  sim_bg_pid=$!
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1" -j "$jobs" --target "$2"
+  phase_end "build $1 (the rest of it, after the part overlapped with integration)"
 }
 on_exit() {
-  for pid in "$fuzz_bg_pid" "$sim_bg_pid"; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  for pid in "${bg_pid[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
       kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     fi
   done
@@ -110,8 +108,8 @@ for label in "${labels[@]}"; do
   label_jobs=$jobs
   if [ "$label" = "integration" ]; then
     label_jobs=$((2 * jobs))
-    start_fuzz_build
-    start_sim_build
+    [ "$fuzz_seconds" = "0" ] || start_background_build fuzz fuzzers
+    [ "$sim_seconds" = "0" ] || start_background_build release cluster_sim_test
   fi
   set +e
   ctest --test-dir build/debug --output-on-failure -j "$label_jobs" --timeout 300 \
@@ -133,27 +131,14 @@ fi
 
 if [ "$fuzz_seconds" != "0" ]; then
   echo "== build (fuzz: clang, only the fuzz targets)"
-  if [ -n "$fuzz_bg_pid" ]; then
-    # Its result does not matter: the build below redoes whatever failed and shows why.
-    wait "$fuzz_bg_pid" || echo "test.sh: the background fuzz build failed ($fuzz_bg_log); building again"
-    fuzz_bg_pid=""
-  fi
-  cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs" --target fuzzers
-  phase_end "build fuzz (the rest of it, after the part overlapped with integration)"
+  finish_build fuzz fuzzers
   echo "== fuzz (${fuzz_seconds}s per target)"
   scripts/fuzz.sh "$fuzz_seconds"
   phase_end "fuzz"
 fi
 if [ "$sim_seconds" != "0" ]; then
   echo "== build (release: the whole-cluster simulation)"
-  if [ -n "$sim_bg_pid" ]; then
-    wait "$sim_bg_pid" || echo "test.sh: the background release build failed ($sim_bg_log); building again"
-    sim_bg_pid=""
-  fi
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j "$jobs" --target cluster_sim_test
-  phase_end "build release (the rest of it, after the part overlapped with integration)"
+  finish_build release cluster_sim_test
   echo "== whole-cluster simulation (${sim_seconds}s on each of $jobs cores)"
   scripts/simulate.sh "$sim_seconds"
   phase_end "simulation"
