@@ -41,9 +41,9 @@ cached_broker to_cached(const um_request::update_metadata_broker& b, std::int16_
 
 // Kafka registers a broker before it serves requests; here the listeners open first (their
 // ports go into the registration). A control request stamped with a broker epoch that
-// reaches this run before it has registered waits for the registration (at most
-// registration_wait_max) before the epoch check: one for this run then passes, one for an
-// earlier run (whose registration may linger after a kill -9) is refused.
+// reaches this run before it has registered waits for the registration (polled, at most
+// 30 s) before the epoch check: one for this run then passes, one for an earlier run (whose
+// registration may linger after a kill -9) is refused.
 constexpr auto registration_poll = std::chrono::milliseconds(20);
 constexpr int registration_polls_max = 1500;  // 30 s
 
