@@ -2,6 +2,7 @@
 // LeaderAndIsr, UpdateMetadata and StopReplica as the broker's handlers apply them
 // (broker/handlers/control.cc): the real replica_manager's fencing and state changes, then
 // the fetchers follow the new leaders.
+#include "broker/handlers/leader_and_isr.h"
 #include "coord/errc.h"
 #include "protocol/frame.h"
 #include "protocol/messages/leader_and_isr.h"
@@ -86,14 +87,7 @@ bytes cluster::apply_leader_and_isr(node& n, protocol::reader& r, std::int16_t v
         return respond<protocol::leader_and_isr_api>(version, out);
     }
     auto apply = [&](const std::string& topic, const protocol::leader_and_isr_partition_state& p) {
-        broker::partition_assignment a{{topic, p.partition_index},
-                                       p.leader,
-                                       p.leader_epoch,
-                                       p.isr,
-                                       p.replicas,
-                                       p.is_new,
-                                       p.partition_epoch,
-                                       p.leader_recovery_state == 1};
+        broker::partition_assignment a = broker::to_assignment(topic, p);
         kafka_error pe = n.replicas->apply(a, now());
         if (pe == kafka_error::none) {
             trace(fmt::format("broker {} {} {} epoch {} isr [{}] (controller epoch {})", n.id(),

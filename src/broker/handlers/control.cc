@@ -120,14 +120,7 @@ void follow_offsets_leadership(services& s, const partition_assignment& a) {
 
 kafka_error apply_state(services& s, const std::string& topic,
                         const protocol::leader_and_isr_partition_state& p) {
-    partition_assignment a{{topic, p.partition_index},
-                           p.leader,
-                           p.leader_epoch,
-                           p.isr,
-                           p.replicas,
-                           p.is_new,
-                           p.partition_epoch,
-                           p.leader_recovery_state == 1};
+    partition_assignment a = to_assignment(topic, p);
     kafka_error e = s.replicas.apply(a, s.now());
     if (e == kafka_error::none) {
         follow_offsets_leadership(s, a);
@@ -195,6 +188,18 @@ asio::awaitable<void> load_topic_configs(services& s, const std::vector<std::str
 }
 
 }  // namespace
+
+partition_assignment to_assignment(const std::string& topic,
+                                   const protocol::leader_and_isr_partition_state& p) {
+    return partition_assignment{{topic, p.partition_index},
+                                p.leader,
+                                p.leader_epoch,
+                                p.isr,
+                                p.replicas,
+                                p.is_new,
+                                p.partition_epoch,
+                                p.leader_recovery_state == 1};
+}
 
 handler_result<lai_response> handle(services& s, request_context& ctx, lai_request req) {
     lai_response out;

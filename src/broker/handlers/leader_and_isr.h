@@ -7,6 +7,10 @@
 
 namespace gregor::broker {
 
+// One partition state of a LeaderAndIsr request in the replica manager's terms.
+partition_assignment to_assignment(const std::string& topic,
+                                   const protocol::leader_and_isr_partition_state& p);
+
 handler_result<protocol::leader_and_isr_response> handle(services& s, request_context& ctx,
                                                          protocol::leader_and_isr_request req);
 
