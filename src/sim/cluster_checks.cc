@@ -10,9 +10,7 @@
 //     logs holding every acknowledged produce at its offsets.
 #include "coord/znode_json.h"
 #include "coord/znode_paths.h"
-#include "model/record_batch.h"
 #include "sim/cluster.h"
-#include "storage/errc.h"
 
 #include <fmt/format.h>
 
@@ -131,38 +129,20 @@ void cluster::check_new_leader(node& n, replication::partition& p) {
 }
 
 void cluster::commit_range(node& n, replication::partition& p, offset from, offset to) {
-    storage::log& lg = p.log();
     auto& committed = committed_[p.tp()];
-    offset next = std::max(from, lg.log_start_offset());
-    while (next < to && broken_.empty()) {
-        auto read = lg.read(next, 1 << 20, to);
-        auto data = read ? read->slice.read_all() : result<bytes>(storage::errc::io_error);
-        if (!data || data->empty()) {
-            fail(fmt::format("leader {}: cannot read {} of {} below its high watermark {}", n.id(),
-                             next, p.tp(), to));
-            return;
+    bool complete = false;
+    for (const batch& b : replication::test::read_batches(p.log(), from, to, &complete)) {
+        auto [it, fresh] = committed.emplace(b.base(), b);
+        if (!fresh && it->second != b) {
+            fail(
+                fmt::format("{} offset {} committed as {} is now {} below leader {}'s high "
+                            "watermark",
+                            p.tp(), b.base(), describe(it->second), describe(b), n.id()));
         }
-        model::batch_reader reader(*data, 1 << 24, model::count_rule::at_most);
-        for (;;) {
-            auto e = reader.next();
-            if (!e || !*e) {
-                break;
-            }
-            const auto& h = (*e)->header;
-            if (h.base_offset < next) {
-                continue;
-            }
-            batch b{h.base_offset, h.last_offset(), h.partition_leader_epoch, h.crc,
-                    bytes((*e)->bytes.begin(), (*e)->bytes.end())};
-            auto [it, fresh] = committed.emplace(b.base(), b);
-            if (!fresh && it->second != b) {
-                fail(
-                    fmt::format("{} offset {} committed as {} is now {} below leader {}'s high "
-                                "watermark",
-                                p.tp(), b.base(), describe(it->second), describe(b), n.id()));
-            }
-        }
-        next = read->next_offset;
+    }
+    if (!complete) {
+        fail(fmt::format("leader {}: cannot read {} below its high watermark {}", n.id(), p.tp(),
+                         to));
     }
 }
 

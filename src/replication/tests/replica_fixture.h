@@ -8,6 +8,7 @@
 #include "replication/partition.h"
 #include "storage/tests/test_batches.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,17 +41,18 @@ struct stored_batch {
     bool operator==(const stored_batch&) const = default;
 };
 
-// Every batch of `lg` from its start to its end offset.
-inline std::vector<stored_batch> read_batches(storage::log& lg) {
+// Every batch of `lg` that starts in [from, to), read up to `to`. `complete` (optional) is
+// set to whether everything up to `to` could be read.
+inline std::vector<stored_batch> read_batches(storage::log& lg, model::offset from,
+                                              model::offset to, bool* complete = nullptr) {
     std::vector<stored_batch> out;
-    auto next = lg.log_start_offset();
-    while (next < lg.log_end_offset()) {
-        auto r = lg.read(next, 1 << 20, lg.log_end_offset());
-        if (!r || r->slice.length == 0) {
-            break;
-        }
-        auto data = r->slice.read_all();
-        if (!data) {
+    auto next = std::max(from, lg.log_start_offset());
+    bool whole = true;
+    while (next < to) {
+        auto r = lg.read(next, 1 << 20, to);
+        auto data = r && r->slice.length > 0 ? r->slice.read_all() : result<bytes>(bytes{});
+        if (!data || data->empty()) {
+            whole = false;
             break;
         }
         model::batch_reader reader(*data, 1 << 24, model::count_rule::at_most);
@@ -60,12 +62,22 @@ inline std::vector<stored_batch> read_batches(storage::log& lg) {
                 break;
             }
             const auto& h = (*e)->header;
-            out.push_back(stored_batch{h.base_offset, h.last_offset(), h.partition_leader_epoch,
-                                       h.crc, bytes((*e)->bytes.begin(), (*e)->bytes.end())});
+            if (h.base_offset >= from) {
+                out.push_back(stored_batch{h.base_offset, h.last_offset(), h.partition_leader_epoch,
+                                           h.crc, bytes((*e)->bytes.begin(), (*e)->bytes.end())});
+            }
         }
         next = r->next_offset;
     }
+    if (complete != nullptr) {
+        *complete = whole;
+    }
     return out;
+}
+
+// Every batch of `lg` from its start to its end offset.
+inline std::vector<stored_batch> read_batches(storage::log& lg) {
+    return read_batches(lg, lg.log_start_offset(), lg.log_end_offset());
 }
 
 // What a leader sends back for one follower fetch, owning its bytes (it may sit in a
