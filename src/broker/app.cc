@@ -535,9 +535,12 @@ void app::impl::start_registration() {
         start_controller();
         start_producer_ids();
     };
-    h.on_lost = [this] {
-        obs.zookeeper_expired();
-        GREGOR_LOG(broker_log, warn, "ZooKeeper session expired; registering again");
+    h.on_lost = [this](bool expired) {
+        if (expired) {
+            obs.zookeeper_expired();
+        }
+        GREGOR_LOG(broker_log, warn, "{}; registering again",
+                   expired ? "ZooKeeper session expired" : "registration deleted");
     };
     h.on_fatal = [this](const error& e) {
         GREGOR_LOG(broker_log, critical, "cannot register broker {}: {}", config.broker_id(),

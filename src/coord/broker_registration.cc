@@ -120,6 +120,7 @@ void broker_registration::register_broker() {
                           phase_ = phase::registered;
                           GREGOR_LOG(coord_log, info, "registered broker {} at {} epoch {}", id_,
                                      path_, epoch_);
+                          watch_own_node(epoch_);
                           return handlers_.on_registered(epoch_);
                       }
                       if (resp.error == errc::node_exists && resp.failed_index() == 0) {
@@ -143,6 +144,7 @@ void broker_registration::on_node_exists() {
                         epoch_ = model::broker_epoch{r->stat.czxid()};
                         registered_session_ = owner;
                         phase_ = phase::registered;
+                        watch_own_node(epoch_);
                         return handlers_.on_registered(epoch_);
                     }
                     if (!previous_sessions_.contains(owner)) {
@@ -217,6 +219,49 @@ void broker_registration::on_foreign_owner(session_id owner) {
         }));
 }
 
+void broker_registration::watch_own_node(model::broker_epoch epoch) {
+    auto deleted = [weak = std::weak_ptr<int>(alive_), this, epoch] {
+        if (!weak.expired()) {
+            on_own_node_deleted(epoch);
+        }
+    };
+    client_.exists(
+        path_,
+        [weak = std::weak_ptr<int>(alive_), this, epoch, deleted](const watch_event& ev) {
+            if (ev.type == watch_event_type::deleted) {
+                deleted();
+            } else if (!weak.expired() && phase_ == phase::registered && epoch_ == epoch) {
+                watch_own_node(epoch);  // a data change: watches fire once, so watch again
+            }
+        },
+        [weak = std::weak_ptr<int>(alive_), this, epoch,
+         deleted](result<std::optional<znode_stat>> r) {
+            if (weak.expired() || r.has_error()) {
+                return;  // a lost connection or an expiry: the session events take over
+            }
+            if (!r->has_value() || (*r)->czxid() != epoch()) {
+                deleted();  // deleted (or replaced) between the registration and the watch
+            }
+        });
+}
+
+void broker_registration::on_own_node_deleted(model::broker_epoch epoch) {
+    if (phase_ != phase::registered || epoch_ != epoch) {
+        return;  // expired meanwhile, or already registered again
+    }
+    GREGOR_LOG(coord_log, warn,
+               "{} (epoch {}) was deleted by another ZooKeeper client while this broker's session "
+               "{:#x} lives (the controller found this broker's process gone, or an operator "
+               "removed it): registering again with a new broker epoch",
+               path_, epoch, client_.session()());
+    epoch_ = model::no_broker_epoch;
+    phase_ = phase::registering;
+    if (handlers_.on_lost) {
+        handlers_.on_lost(/*expired=*/false);
+    }
+    run_phase();
+}
+
 void broker_registration::on_session(const session_event& ev) {
     if (phase_ == phase::failed || phase_ == phase::idle) {
         return;
@@ -228,7 +273,7 @@ void broker_registration::on_session(const session_event& ev) {
             epoch_ = model::no_broker_epoch;
             phase_ = phase::registering;
             if (handlers_.on_lost) {
-                handlers_.on_lost();
+                handlers_.on_lost(/*expired=*/true);
             }
         }
         waiting_for_connection_ = true;

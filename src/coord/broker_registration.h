@@ -15,6 +15,10 @@
 //      (the session timeout plus slack), or a different session holds it after that one.
 // The broker epoch is the registration node's czxid. When the session expires the broker
 // registers again as soon as a new session connects and the owner hears the new epoch.
+// While registered it watches its own node: if another client deletes it while the session
+// lives (the controller, having found this broker's process gone, or an operator), the
+// broker is no longer a member, so it registers again at once, with a new epoch, as after an
+// expiry (on_lost, then on_registered).
 // Transient failures (connection loss, expiry) are retried when the next session event
 // says the client is connected again. Sans-IO-ish: it only talks to coord::client.
 //
@@ -38,8 +42,9 @@ namespace gregor::coord {
 struct registration_handlers {
     // Each successful registration (the first and every one after a session expiry).
     std::function<void(model::broker_epoch)> on_registered;
-    // The registration was lost with its session (a new attempt follows by itself).
-    std::function<void()> on_lost;
+    // The registration was lost: with its session (`expired`), or deleted by another client
+    // while the session lives. A new attempt follows by itself.
+    std::function<void(bool expired)> on_lost;
     // Registration cannot succeed (another owner, malformed /cluster/id, ...).
     std::function<void(const error&)> on_fatal;
     // Runs `fn` on the loop after `delay` (the owner's timer). Empty: a node held by another
@@ -84,6 +89,9 @@ private:
     // (first time) or gives up.
     void on_foreign_owner(session_id owner);
     void on_session(const session_event& ev);
+    // Watches the node registered with `epoch` (see the header comment).
+    void watch_own_node(model::broker_epoch epoch);
+    void on_own_node_deleted(model::broker_epoch epoch);
     // Handles an error of the current phase: transient ones wait for reconnection.
     void on_error(const error& e, std::string_view during);
     void fatal(error e);

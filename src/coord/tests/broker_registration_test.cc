@@ -35,7 +35,7 @@ struct registration_fixture : ::testing::Test {
     broker_registration reg{
         broker, model::node_id{1}, sample_info(), fixed_bytes,
         registration_handlers{[this](model::broker_epoch e) { epochs.push_back(e); },
-                              [this] { ++lost; },
+                              [this](bool) { ++lost; },
                               [this](const error& e) { fatal = e; },
                               {}}};
 
@@ -83,6 +83,35 @@ TEST_F(registration_fixture, registers_again_with_a_new_epoch_after_session_expi
     EXPECT_EQ(ensemble.peek("/brokers/ids/1")->stat.ephemeral_owner, broker.session());
 }
 
+// The controller deletes the registration of a broker whose process it found gone. A broker
+// that is alive after all must not stay out of the cluster while its session lives.
+TEST_F(registration_fixture, registers_again_when_another_client_deletes_its_node) {
+    reg.start();
+    drain();
+    ASSERT_EQ(epochs.size(), 1U);
+    fake_client controller{ensemble};
+    controller.remove("/brokers/ids/1", model::zk_version{1}, [](auto) {});
+    drain();
+    EXPECT_EQ(lost, 1);
+    ASSERT_EQ(epochs.size(), 2U);
+    EXPECT_GT(epochs[1], epochs[0]);
+    auto node = ensemble.peek("/brokers/ids/1");
+    ASSERT_TRUE(node.has_value());
+    EXPECT_EQ(node->stat.ephemeral_owner, broker.session());
+    EXPECT_EQ(epochs[1], model::broker_epoch{node->stat.czxid()});
+    EXPECT_EQ(reg.epoch(), epochs[1]);
+
+    // The new node is watched too; a data change alone does not re-register.
+    controller.set("/brokers/ids/1", node->data, node->stat.version, [](auto) {});
+    drain();
+    EXPECT_EQ(epochs.size(), 2U);
+    controller.remove("/brokers/ids/1", any_version, [](auto) {});
+    drain();
+    EXPECT_EQ(lost, 2);
+    EXPECT_EQ(epochs.size(), 3U);
+    EXPECT_FALSE(fatal);
+}
+
 TEST_F(registration_fixture, replaces_a_stale_node_left_by_its_previous_session) {
     reg.start();
     drain();
@@ -128,7 +157,7 @@ struct waiting_registration_fixture : ::testing::Test {
 
     waiting_registration_fixture() {
         registration_handlers h{[this](model::broker_epoch e) { epochs.push_back(e); },
-                                [] {},
+                                [](bool) {},
                                 [this](const error& e) { fatal = e; },
                                 {}};
         h.after = [this](std::chrono::milliseconds d, std::function<void()> fn) {
