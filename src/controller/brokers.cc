@@ -81,8 +81,16 @@ asio::awaitable<void> controller::impl::on_broker_change() {
     update_channels(fresh, dead, bounced);
     broker_set failed = dead;
     failed.insert(bounced.begin(), bounced.end());
+    const bool all_gone = !dead.empty() && std::all_of(dead.begin(), dead.end(), [&](auto id) {
+        return processes_gone.contains(id);
+    });
+    for (model::node_id id : dead) {
+        processes_gone.erase(id);
+    }
     if (!failed.empty()) {
-        std::string why = dead.empty() ? "broker bounced" : "broker session ended";
+        std::string why = dead.empty() ? "broker bounced"
+                          : all_gone   ? "broker process gone"
+                                       : "broker session ended";
         const std::string reason = why + " (" + fmt::format("{}", fmt::join(failed, ",")) + ")";
         // As Kafka handles a bounce: the brokers are not live while their partitions are
         // handled, so what they led gets a new leader and leader epoch (the new run's log may
@@ -103,6 +111,52 @@ asio::awaitable<void> controller::impl::on_broker_change() {
     up.insert(bounced.begin(), bounced.end());
     if (!up.empty() && is_active && generation == gen) {
         co_await on_broker_startup(up);
+    }
+}
+
+// The channel's report names a broker id; the run it is about is the one this controller
+// knows now (the channels are re-targeted when a broker bounces, before a report of the new
+// run can come).
+void controller::impl::report_process_gone(model::node_id id) {
+    auto b = ctx.brokers.find(id);
+    if (!is_active || b == ctx.brokers.end() || id == cfg.self) {
+        return;
+    }
+    auto self = shared_from_this();
+    const model::broker_epoch epoch = b->second.epoch;
+    enqueue(
+        fmt::format("process_gone_{}", id()),
+        [self, id, epoch] { return self->on_process_gone(id, epoch); }, {}, true);
+}
+
+// Deletes the registration of a broker whose process is gone, exactly the one it knew (same
+// czxid), fenced by the controller epoch. ZooKeeper then tells this controller the broker is
+// gone, and the usual failure round elects new leaders from the ISRs (README.md argues why
+// this is safe even if the broker were alive; it then registers again with a new epoch).
+asio::awaitable<void> controller::impl::on_process_gone(model::node_id id,
+                                                        model::broker_epoch epoch) {
+    auto b = ctx.brokers.find(id);
+    if (!is_active || b == ctx.brokers.end() || b->second.epoch != epoch) {
+        co_return;  // already gone, or registered again since the report
+    }
+    const std::string path = coord::paths::broker(id);
+    const coord::watch_fn no_watch;
+    auto node = co_await zk::get(zk, path, no_watch);
+    if (!node || node->stat.czxid() != epoch() || !is_active) {
+        co_return;  // deleted (its session ended) or replaced meanwhile
+    }
+    GREGOR_LOG(controller_log, warn,
+               "broker {}'s process is gone (its connection closed and its host refuses "
+               "connections to its listener): deleting its registration (broker epoch {}) "
+               "instead of waiting for its ZooKeeper session to expire",
+               id(), epoch());
+    processes_gone[id] = epoch;
+    const coord::op remove = coord::remove_op{path, node->stat.version};
+    auto r = co_await fenced_op(remove);
+    if (r.error && !fenced_out(r)) {
+        processes_gone.erase(id);
+        GREGOR_LOG(controller_log, info, "registration of broker {} not deleted: {}", id(),
+                   r.error.message());
     }
 }
 

@@ -36,6 +36,14 @@ public:
     virtual void send(model::node_id id, bytes message, completion done) = 0;
     // Requests queued or in flight to `id` (bounded by the implementation).
     virtual std::size_t pending(model::node_id id) const = 0;
+
+    // Asks to hear when a channel's broker process is provably gone: its host refused a new
+    // connection to the listener after an established connection to it closed (the kernel of
+    // a live host answers so only when nothing listens there; a paused, slow or unreachable
+    // broker never causes it). Set once; `gone` runs on the loop with the broker's id, for
+    // the run the channel was added for. Implementations that cannot tell never call it.
+    using process_gone = std::function<void(model::node_id)>;
+    virtual void watch_processes(process_gone gone) { (void)gone; }
 };
 
 }  // namespace gregor::controller

@@ -239,6 +239,7 @@ void controller::impl::resign(const std::string& why) {
     }
     ctx.clear();
     deleting.clear();
+    processes_gone.clear();
     if (rebalance_timer) {
         rebalance_timer->cancel();
     }
@@ -335,6 +336,13 @@ void controller::start() {
         }
     });
     impl_->last_session = impl_->zk.session();
+    if (impl_->cfg.fast_crash_detection) {
+        impl_->channels.watch_processes([weak](model::node_id id) {
+            if (auto self = weak.lock()) {
+                self->report_process_gone(id);
+            }
+        });
+    }
     auto self = impl_;
     impl_->enqueue("elect", [self] { return self->elect(); }, {}, true);
     asio::co_spawn(impl_->ioc, impl::run_loop(impl_), asio::detached);

@@ -89,6 +89,10 @@ struct controller_config {
     std::int32_t leader_imbalance_percentage = 10;
     std::chrono::milliseconds leader_imbalance_check_interval{std::chrono::seconds(300)};
     std::chrono::milliseconds leader_imbalance_first_check{std::chrono::seconds(5)};
+    // Fast crash detection (README.md, "A crashed broker without the session wait"): when the
+    // channels prove a broker's process gone, the active controller deletes that broker's
+    // registration (the one it knew, by czxid) instead of waiting for its session to expire.
+    bool fast_crash_detection = true;
 };
 
 // What the controller reports to its owner (all optional).

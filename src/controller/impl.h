@@ -92,6 +92,9 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // Topic deletion in progress: the replicas that still have to confirm StopReplica(delete).
     std::map<std::string, std::set<std::pair<model::node_id, model::partition_id>>> deleting;
     std::uint64_t unclean_elections = 0;
+    // Registrations this controller deleted because their process was gone (the reason of
+    // the failure round that follows), by broker id.
+    std::map<model::node_id, model::broker_epoch> processes_gone;
     decision_journal decisions;  // the journal's queryable ring
     // When this broker saw /controller deleted (the start of a failover's timeline).
     std::optional<timeline::time_point> controller_gone_seen;
@@ -134,6 +137,9 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<void> on_broker_change();
     asio::awaitable<void> on_broker_failure(const broker_set& dead, const std::string& why);
     asio::awaitable<void> on_broker_startup(const broker_set& fresh);
+    // Fast crash detection: the channels proved `id`'s process gone (README.md).
+    void report_process_gone(model::node_id id);
+    asio::awaitable<void> on_process_gone(model::node_id id, model::broker_epoch epoch);
     void add_channel(const live_broker& b);
     std::optional<state_change> shutdown_change(const model::topic_partition& tp,
                                                 model::node_id id, request_batch& batch) const;

@@ -239,6 +239,81 @@ TEST(controller, a_bounced_leader_loses_its_leaderships_to_a_new_leader_epoch) {
     EXPECT_EQ(after->leader, other) << "the other ISR member took over";
 }
 
+// Fast crash detection: a crashed broker's ZooKeeper session lingers, but once the channels
+// prove its process gone the controller deletes its registration and moves its leaders at
+// once, without waiting for the session to expire.
+TEST(controller, leaders_of_a_broker_whose_process_is_proven_gone_move_before_its_session_ends) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}}));
+    c.run();
+    c.crash(victim());
+    c.run();
+    ASSERT_EQ(c.zk_state("t", 0)->leader, victim) << "the session lingers: nothing moved yet";
+    ASSERT_TRUE(c.ensemble.peek(coord::paths::broker(victim)).has_value());
+
+    c.report_gone(ctl(), victim());
+    c.run();
+    EXPECT_FALSE(c.ensemble.peek(coord::paths::broker(victim)).has_value());
+    auto s = c.zk_state("t", 0);
+    EXPECT_EQ(s->leader, other);
+    EXPECT_EQ(s->leader_epoch, model::leader_epoch(1));
+    EXPECT_EQ(s->isr, std::vector<node_id>{other});
+    auto moved = c.node(ctl()).ctl->journal().find({});
+    ASSERT_FALSE(moved.empty());
+    EXPECT_EQ(moved.back().reason, "broker process gone (" + std::to_string(victim()) + ")");
+
+    // The session's end later changes nothing more.
+    c.expire_crashed(victim());
+    c.run();
+    EXPECT_EQ(c.zk_state("t", 0)->leader_epoch, model::leader_epoch(1));
+}
+
+// A report about a live broker (a firewall answering for it, say) costs it a bounce, not its
+// membership: it registers again with a new epoch and the controller takes it back.
+TEST(controller, a_live_broker_wrongly_reported_gone_registers_again_and_is_taken_back) {
+    sim_cluster c(3);
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}}));
+    c.run();
+    model::broker_epoch before = c.node(victim()).model.epoch;
+    c.report_gone(ctl(), victim());
+    c.run();
+    auto node = c.ensemble.peek(coord::paths::broker(victim));
+    ASSERT_TRUE(node.has_value()) << "registered again";
+    EXPECT_GT(model::broker_epoch{node->stat.czxid()}, before);
+    EXPECT_EQ(c.node(victim()).model.epoch, model::broker_epoch{node->stat.czxid()})
+        << "the controller addresses the new run";
+    const auto& known = c.node(ctl()).ctl->context().brokers;
+    ASSERT_TRUE(known.contains(victim));
+    EXPECT_EQ(known.at(victim).epoch, model::broker_epoch{node->stat.czxid()});
+    EXPECT_EQ(c.zk_state("t", 0)->leader, other) << "its leaderships moved, as in a bounce";
+}
+
+TEST(controller, fast_crash_detection_off_leaves_a_crashed_broker_to_its_session_timeout) {
+    sim_cluster c(3, 1, [](controller_config& cfg) { cfg.fast_crash_detection = false; });
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}}));
+    c.run();
+    c.crash(victim());
+    c.report_gone(ctl(), victim());
+    c.run();
+    EXPECT_TRUE(c.ensemble.peek(coord::paths::broker(victim)).has_value());
+    EXPECT_EQ(c.zk_state("t", 0)->leader, victim);
+    c.expire_crashed(victim());
+    c.run();
+    EXPECT_EQ(c.zk_state("t", 0)->leader, other);
+}
+
 TEST(controller, session_expiry_of_the_controller_moves_the_role_and_fences_the_old_epoch) {
     sim_cluster c(3);
     c.run();

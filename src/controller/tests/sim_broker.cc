@@ -39,6 +39,7 @@ public:
         net_.in_flight.push_back({from_, id, std::move(message), std::move(done)});
     }
     std::size_t pending(model::node_id) const override { return 0; }
+    void watch_processes(process_gone gone) override { net_.gone[from_] = std::move(gone); }
 
 private:
     asio::io_context& ioc_;

@@ -71,6 +71,8 @@ public:
         broker_channels::completion done;
     };
     std::deque<message> in_flight;
+    // Each broker's controller's listener for processes proven gone (watch_processes).
+    std::map<model::node_id, broker_channels::process_gone> gone;
 
     // Delivers every message queued now (and not ones they cause), in the given order.
     void deliver(std::vector<sim_node*>& nodes, std::mt19937_64* shuffle);

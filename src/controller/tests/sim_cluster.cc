@@ -93,6 +93,29 @@ void sim_cluster::kill(int id) {
     kill_node(node(id), [this] { settle(); });
 }
 
+void sim_cluster::crash(int id) {
+    sim_node& n = node(id);
+    n.alive = false;
+    n.registration.reset();
+    n.ctl.reset();
+    settle();
+    n.model = broker_model{};
+    n.model.id = n.id;
+}
+
+void sim_cluster::expire_crashed(int id) {
+    static_cast<coord::fake_client&>(*node(id).zk).expire_session();
+    node(id).zk.reset();
+    settle();
+}
+
+void sim_cluster::report_gone(int from, int id) {
+    auto it = net.gone.find(model::node_id(from));
+    if (it != net.gone.end() && it->second) {
+        it->second(model::node_id(id));
+    }
+}
+
 void sim_cluster::restart(int id) {
     start(node(id));
 }

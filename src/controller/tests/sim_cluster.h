@@ -50,6 +50,11 @@ public:
     std::vector<model::node_id> active_controllers() const;
     // The broker process dies: its session ends (ephemerals go), nothing it does counts.
     void kill(int id);
+    // The broker process dies (kill -9) but its session lives on until expire_crashed().
+    void crash(int id);
+    void expire_crashed(int id);
+    // The channels of broker `from` report `id`'s process gone (its controller hears it).
+    void report_gone(int from, int id);
     // The broker starts again with a new session (a new broker epoch).
     void restart(int id);
     // Its ZooKeeper session expires (ephemerals go); the process lives on and reconnects.
