@@ -577,6 +577,7 @@ void app::impl::start_controller() {
     cc.broker_properties = broker_properties(config);
     cc.now = wall_clock_ms;
     cc.auto_leader_rebalance = config.auto_leader_rebalance_enable;
+    cc.fast_crash_detection = config.fast_crash_detection;
     cc.leader_imbalance_percentage = config.leader_imbalance_per_broker_percentage;
     cc.leader_imbalance_check_interval = config.leader_imbalance_check_interval;
     // Kafka's first check comes 5 s after winning; a shorter interval (tests) comes sooner.

@@ -102,6 +102,9 @@ constexpr std::string_view used_keys[] = {
     "producer.id.expiration.ms",
     // gregor's own: the operator HTTP listener (/metrics), host:port; off when unset.
     "gregor.http.listener",
+    // gregor's own: the controller replaces a broker whose process is provably gone without
+    // waiting for its ZooKeeper session to expire (src/controller/README.md).
+    "gregor.controller.fast.crash.detection.enable",
 };
 
 // Kafka broker keys that gregor accepts but that have no effect: thread pools (gregor runs
@@ -467,6 +470,8 @@ result<void> read_controller_and_groups(const reader& r, broker_config& c) {
     GREGOR_TRY(c.controlled_shutdown_retry_backoff,
                r.ms("controlled.shutdown.retry.backoff.ms", c.controlled_shutdown_retry_backoff));
     GREGOR_TRY(c.auto_leader_rebalance_enable, r.boolean("auto.leader.rebalance.enable", true));
+    GREGOR_TRY(c.fast_crash_detection,
+               r.boolean("gregor.controller.fast.crash.detection.enable", true));
     GREGOR_TRY(c.leader_imbalance_per_broker_percentage,
                r.number<std::int32_t>("leader.imbalance.per.broker.percentage", 10, 0, 100));
     GREGOR_TRY(std::int64_t check_s,

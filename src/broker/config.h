@@ -84,6 +84,8 @@ struct broker_config {
     std::int32_t controlled_shutdown_max_retries = 3;
     std::chrono::milliseconds controlled_shutdown_retry_backoff{5000};
     bool auto_leader_rebalance_enable = true;
+    // gregor.controller.fast.crash.detection.enable: see controller_config::fast_crash_detection.
+    bool fast_crash_detection = true;
     std::int32_t leader_imbalance_per_broker_percentage = 10;
     std::chrono::seconds leader_imbalance_check_interval{300};
     std::chrono::milliseconds controller_socket_timeout{30000};

@@ -44,9 +44,20 @@ void controller_channels::add_broker(model::node_id id, const std::string& host,
     cc.reconnect_backoff_max = 2000ms;
     ch->client = std::make_unique<net::client>(ioc_, cc);
     channels_[id] = std::move(ch);
+    if (watch_) {
+        watch_->watch(id, host, static_cast<std::uint16_t>(port));
+    }
+}
+
+void controller_channels::watch_processes(process_gone gone) {
+    // The controller asks before it adds any channel (it adds them only once elected).
+    watch_ = std::make_unique<process_watch>(ioc_, std::move(gone));
 }
 
 void controller_channels::remove_broker(model::node_id id) {
+    if (watch_) {
+        watch_->unwatch(id);
+    }
     auto it = channels_.find(id);
     if (it == channels_.end()) {
         return;

@@ -6,9 +6,11 @@
 // from 100 ms up to 2 s, for as long as the broker stays in the channel set; remove_broker()
 // drops everything queued for it. At most queued_max requests wait per broker; beyond that a
 // request fails at once with net::errc::queue_full and an error line (the controller's
-// per-round batching keeps this far from reached). Loop thread only.
+// per-round batching keeps this far from reached). With watch_processes(), each channel's
+// broker is also watched by a process_watch. Loop thread only.
 #pragma once
 
+#include "broker/process_watch.h"
 #include "controller/channels.h"
 #include "net/asio.h"
 
@@ -31,6 +33,7 @@ public:
     void remove_broker(model::node_id id) override;
     void send(model::node_id id, bytes message, completion done) override;
     std::size_t pending(model::node_id id) const override;
+    void watch_processes(process_gone gone) override;
 
 private:
     struct channel;
@@ -38,6 +41,7 @@ private:
 
     asio::io_context& ioc_;
     std::map<model::node_id, std::shared_ptr<channel>> channels_;
+    std::unique_ptr<process_watch> watch_;  // set by watch_processes()
 };
 
 }  // namespace gregor::broker

@@ -100,8 +100,10 @@ std::string zookeeper_server::connect_string() const {
 
 void zookeeper_server::write_config() const {
     std::ofstream cfg(dir_ / "zoo.cfg");
-    // A short tick keeps session expiry fast: sessions may last 2..20 ticks.
+    // A short tick keeps session expiry fast: sessions may be as short as 2 ticks, and as
+    // long as Kafka's 18 s default (ZooKeeper's own cap would be 20 ticks).
     cfg << "tickTime=500\n"
+        << "maxSessionTimeout=60000\n"
         << "dataDir=" << (dir_ / "data").string() << "\n"
         << "clientPort=" << port_ << "\n"
         << "clientPortAddress=127.0.0.1\n"

@@ -134,7 +134,7 @@ TEST_F(cluster_up_test, starts_kills_restarts_stops_and_resumes) {
         step_limit));
 
     // The controller's journal names each decision: for both partitions, one that drops
-    // broker 2 from the ISR, with its reason ("broker session ended (2)", or "controller
+    // broker 2 from the ISR, with its reason ("broker process gone (2)", or "controller
     // failover" when broker 2 was the controller and the journal is its successor's). The
     // controller is asked over its HTTP listener, found through --dir.
     const auto drops_broker_2 = [](const std::string& out, int partition) {

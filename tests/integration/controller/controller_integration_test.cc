@@ -7,6 +7,8 @@
 //     broker;
 //   - a controller frozen (SIGSTOP) past its session timeout is replaced; when it wakes it
 //     resigns and nothing it decided afterwards reaches ZooKeeper;
+//   - kill -9 of a broker moves its leaderships at once, long before its 18 s session ends
+//     (fast crash detection), while a paused broker (SIGSTOP) is left to its session;
 //   - SIGTERM of a broker moves its leaderships away before it exits (controlled shutdown);
 //   - after a broker is killed and restarted, its preferred leaderships come back by
 //     themselves (auto.leader.rebalance.enable, with a 1 s check interval), or, with the
@@ -288,6 +290,66 @@ TEST(controller_integration, frozen_controller_is_fenced_and_resigns_when_it_wak
     for (int p = 0; p < partitions; ++p) {
         EXPECT_LE(c.state(p)->controller_epoch(), epoch);
     }
+}
+
+// Fast crash detection (src/controller/README.md): with Kafka's default 18 s session, kill -9
+// of a broker would leave what it led without a leader for 18 s. Its process is provably
+// gone (the controller's watch connection closed and its listener refuses), so the
+// controller deletes its registration and moves its leaders at once, saying why.
+TEST(controller_integration, a_killed_brokers_leaders_move_without_waiting_for_its_session) {
+    cluster c(std::map<std::string, std::string>{{"zookeeper.session.timeout.ms", "18000"}});
+    node_id ctl = bring_up(c);
+    const int victim = ctl() % 3 + 1;
+    const std::string registration = "/brokers/ids/" + std::to_string(victim);
+    ASSERT_TRUE(c.zk->get(registration).has_value());
+    c.brokers[victim]->kill_now();
+    std::set<int> live{1, 2, 3};
+    live.erase(victim);
+    ASSERT_TRUE(c.zk->wait_for([&] { return metadata_agrees(c, live, ctl); }, 60s))
+        << disagreement << "\n"
+        << c.logs();
+    EXPECT_TRUE(log_shows(c, ctl(), "broker " + std::to_string(victim) + "'s process is gone"))
+        << c.logs();
+    EXPECT_TRUE(
+        log_shows(c, ctl(), "reason=\"broker process gone (" + std::to_string(victim) + ")\""))
+        << "its leaders moved because its process was gone, not at its session's end\n"
+        << c.logs();
+    EXPECT_FALSE(c.zk->get(registration).has_value());
+
+    // Restarted, it registers at once (no old node to wait for) and takes its replicas back.
+    c.brokers[victim]->restart();
+    ASSERT_TRUE(c.zk->wait_for(
+        [&] {
+            return metadata_agrees(c, {1, 2, 3}, ctl);
+        },
+        60s))
+        << disagreement << "\n"
+        << c.logs();
+}
+
+// A paused broker is not a dead one: its connections stay open and its kernel still accepts
+// on its listener, so nothing is decided before its session times out.
+TEST(controller_integration, a_paused_broker_is_not_taken_for_a_crashed_one) {
+    cluster c(std::map<std::string, std::string>{{"zookeeper.session.timeout.ms", "18000"}});
+    node_id ctl = bring_up(c);
+    const int victim = ctl() % 3 + 1;
+    const std::string registration = "/brokers/ids/" + std::to_string(victim);
+    auto before = c.zk->get(registration);
+    ASSERT_TRUE(before.has_value());
+    c.brokers[victim]->signal(SIGSTOP);
+    std::this_thread::sleep_for(3s);  // the killed broker's leaders moved within this, above
+    auto during = c.zk->get(registration);
+    c.brokers[victim]->signal(SIGCONT);
+    ASSERT_TRUE(during.has_value()) << c.logs();
+    EXPECT_EQ(during->stat.czxid, before->stat.czxid);
+    EXPECT_EQ(c.brokers[ctl()]->log().find("process is gone"), std::string::npos) << c.logs();
+    ASSERT_TRUE(c.zk->wait_for(
+        [&] {
+            return metadata_agrees(c, {1, 2, 3}, ctl);
+        },
+        60s))
+        << disagreement << "\n"
+        << c.logs();
 }
 
 TEST(controller_integration, controlled_shutdown_moves_leadership_before_the_broker_exits) {
