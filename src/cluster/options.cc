@@ -20,6 +20,10 @@ void add_up_options(CLI::App& cmd, up_options& o) {
     cmd.add_option("--start-timeout", o.start_timeout_s,
                    "Seconds to wait for ZooKeeper, registrations and a controller")
         ->check(CLI::Range(1, 3600));
+    cmd.add_option("--session-timeout-ms", o.session_timeout_ms,
+                   "zookeeper.session.timeout.ms of every broker (default 6000, so failures show "
+                   "quickly; Kafka's default is 18000); kept when the cluster is resumed")
+        ->check(CLI::Range(1000, 60000));
 }
 
 void finish_up_options(const CLI::App& cmd, up_options& o) {

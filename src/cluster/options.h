@@ -29,6 +29,9 @@ struct up_options {
     std::int32_t base_port = default_base_port;
     std::string gregor;  // the gregor binary the brokers run; empty: this executable
     std::int32_t start_timeout_s = 120;
+    // zookeeper.session.timeout.ms of every broker; 0: the demo's 6 s for a new cluster, the
+    // stored one for a resumed cluster.
+    std::int32_t session_timeout_ms = 0;
 };
 
 struct down_options {

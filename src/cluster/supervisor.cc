@@ -196,6 +196,9 @@ result<void> supervisor::load_or_create_state() {
         }
         GREGOR_TRY_VOID(assign_new_ports());
     }
+    if (options_.session_timeout_ms > 0) {  // for a new cluster, and a resumed one too
+        state_.session_timeout_ms = options_.session_timeout_ms;
+    }
     state_.dir = layout_.dir.string();
     state_.supervisor_pid = ::getpid();
     for (auto& z : state_.zookeepers) {

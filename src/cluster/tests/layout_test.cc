@@ -36,6 +36,8 @@ TEST(cluster_layout, zoo_cfg_is_a_standalone_loopback_server) {
     EXPECT_TRUE(has_line(c, "admin.enableServer=false"));
     EXPECT_TRUE(has_line(c, "4lw.commands.whitelist=*"));
     EXPECT_NE(c.find("tickTime="), std::string::npos);
+    // Sessions as long as `up --session-timeout-ms` allows (Kafka's 18 s default among them).
+    EXPECT_TRUE(has_line(c, "maxSessionTimeout=60000"));
 }
 
 TEST(cluster_layout, zoo_cfg_of_an_ensemble_member_lists_every_server) {

@@ -20,6 +20,7 @@ TEST(cluster_options, up_defaults) {
     EXPECT_EQ(o.dir, "./gregor-cluster");
     EXPECT_EQ(o.base_port, 9092);
     EXPECT_TRUE(o.zookeeper.empty());
+    EXPECT_EQ(o.session_timeout_ms, 0) << "the demo's 6 s, or a resumed cluster's own";
 }
 
 TEST(cluster_options, up_flags) {
@@ -27,8 +28,10 @@ TEST(cluster_options, up_flags) {
     up_options o;
     add_up_options(app, o);
     // CLI11 parses a reversed vector (argv order is last-to-first).
-    std::vector<std::string> args{"--brokers",   "5",   "--dir",       "/x",
-                                  "--zookeeper", "h:1", "--base-port", "0"};
+    std::vector<std::string> args{"--brokers",   "5",           "--dir",
+                                  "/x",          "--zookeeper", "h:1",
+                                  "--base-port", "0",           "--session-timeout-ms",
+                                  "18000"};
     std::reverse(args.begin(), args.end());
     app.parse(args);
     finish_up_options(app, o);
@@ -37,6 +40,7 @@ TEST(cluster_options, up_flags) {
     EXPECT_EQ(o.dir, "/x");
     EXPECT_EQ(o.zookeeper, "h:1");
     EXPECT_EQ(o.base_port, 0);
+    EXPECT_EQ(o.session_timeout_ms, 18000);
 }
 
 TEST(cluster_options, out_of_range_is_a_usage_error) {
@@ -46,6 +50,7 @@ TEST(cluster_options, out_of_range_is_a_usage_error) {
     EXPECT_THROW(app.parse("--brokers 0", false), CLI::ValidationError);
     EXPECT_THROW(app.parse("--brokers 99", false), CLI::ValidationError);
     EXPECT_THROW(app.parse("--base-port -1", false), CLI::ValidationError);
+    EXPECT_THROW(app.parse("--session-timeout-ms 500", false), CLI::ValidationError);
 }
 
 // An ensemble has an odd size (a majority of 2 of 3 survives one loss; 2 or 4 servers add
