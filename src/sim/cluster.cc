@@ -271,6 +271,7 @@ void cluster::start(node& n) {
 // ZooKeeper session lives on until the session timeout, then the broker starts again.
 void cluster::kill(node& n) {
     trace(fmt::format("broker {} killed", n.id()));
+    report_process_gone(n);
     n.running = false;
     n.stopping = false;
     n.registration.reset();
@@ -287,6 +288,34 @@ void cluster::kill(node& n) {
     n.alter_quiet_until_ms = 0;
     n.old_zk = std::move(n.zk);  // the session outlives the process
     n.old_zk_incarnation = n.incarnation;
+}
+
+// Fast crash detection (src/controller/README.md): a controller whose channel to `n` was up
+// when `n` died sees the watch connection end and the listener refuse a moment later and
+// reports it, unless the link between them is cut (the connection's end never arrives) or
+// `n` runs again by then (its new listener accepts).
+void cluster::report_process_gone(node& n) {
+    for (auto& m : nodes_) {
+        if (m->id == n.id || !m->running || !m->channels || cut(m->id, n.id)) {
+            continue;
+        }
+        std::weak_ptr<int> watch = m->channels->watch_of(n.id);
+        if (watch.expired()) {
+            continue;
+        }
+        after(pick(1, 20), [this, mid = m->id, minc = m->incarnation, nid = n.id,
+                            ninc = n.incarnation, watch] {
+            node& w = at(mid);
+            node& dead = at(nid);
+            if (!w.running || w.incarnation != minc || watch.expired() || dead.running ||
+                dead.incarnation != ninc) {
+                return;
+            }
+            ++stats_.gone_reports;
+            trace(fmt::format("broker {}'s watch: broker {}'s process is gone", mid(), nid()));
+            w.channels->report_gone(nid);
+        });
+    }
 }
 
 // The killed process's session ends at its timeout; the broker starts again after it, or
@@ -501,6 +530,20 @@ void cluster::fault_tick() {
         case 2:
             if (!v->zk_cut) {
                 cut_from_zookeeper(*v);
+            }
+            break;
+        case 5:
+            // A wrong report about a live broker (a firewall answering for it, say): it must
+            // cost a bounce at most, never an acknowledged write.
+            for (auto& m : nodes_) {
+                if (m->running && m->ctl && m->ctl->active() && m->id != v->id && m->channels &&
+                    !m->channels->watch_of(v->id).expired()) {
+                    ++stats_.false_gone_reports;
+                    trace(fmt::format("broker {}'s watch wrongly reports broker {} gone", m->id(),
+                                      v->id()));
+                    m->channels->report_gone(v->id);
+                    break;
+                }
             }
             break;
         default:

@@ -16,7 +16,9 @@
 //     channel resends until answered, as Kafka's does; a lost AlterPartition times out);
 //   - a broker cut off from the other brokers (not from ZooKeeper) for a while;
 //   - a controlled shutdown (leaderships moved away first, then a clean stop and a restart);
-//   - a restart before the killed process's session has timed out (the registration waits).
+//   - a restart before the killed process's session has timed out (the registration waits);
+//   - fast crash detection: the controller hears of a killed process at once (and deletes
+//     its registration), and sometimes wrongly of a live one (which registers again).
 // Load: acks=all producers sending to the leader their metadata names (sometimes a stale
 // one). Checked after every event (cluster_checks.cc): at most one controller per
 // controller epoch; committed batches (below a leader's high watermark, so every
@@ -71,6 +73,8 @@ struct sim_stats {
     std::int64_t zk_cuts = 0;
     std::int64_t controlled_shutdowns = 0;
     std::int64_t isolations = 0;
+    std::int64_t gone_reports = 0;        // fast crash detection: a dead process reported
+    std::int64_t false_gone_reports = 0;  // a live one reported (it must cost a bounce only)
     std::int64_t events = 0;
     std::int64_t heal_ms = 0;  // virtual time from the end of the faults to convergence
 };
@@ -126,6 +130,7 @@ private:
     // ---- Broker processes and faults (cluster.cc).
     void start(node& n);
     void kill(node& n);
+    void report_process_gone(node& n);
     void schedule_restart(model::node_id id, std::uint64_t incarnation);
     void controlled_shutdown(node& n, int attempt);
     void stop_cleanly(node& n);

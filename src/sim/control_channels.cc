@@ -33,6 +33,17 @@ void control_channels::send(model::node_id id, bytes message, completion done) {
     pump(id);
 }
 
+std::weak_ptr<int> control_channels::watch_of(model::node_id id) const {
+    auto it = links_.find(id);
+    return it == links_.end() ? std::weak_ptr<int>() : std::weak_ptr<int>(it->second.alive);
+}
+
+void control_channels::report_gone(model::node_id id) const {
+    if (gone_ && links_.contains(id)) {
+        gone_(id);
+    }
+}
+
 std::size_t control_channels::pending(model::node_id id) const {
     auto it = links_.find(id);
     return it == links_.end() ? 0 : it->second.queue.size();

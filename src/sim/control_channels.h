@@ -27,6 +27,13 @@ public:
     void remove_broker(model::node_id id) override;
     void send(model::node_id id, bytes message, completion done) override;
     std::size_t pending(model::node_id id) const override;
+    void watch_processes(process_gone gone) override { gone_ = std::move(gone); }
+
+    // The process watch of the channel to `id` (broker/process_watch.h): empty without a
+    // channel, expired once the channel is removed or re-added.
+    std::weak_ptr<int> watch_of(model::node_id id) const;
+    // The watch proved `id`'s process gone: tells the controller (if it asked).
+    void report_gone(model::node_id id) const;
 
 private:
     struct queued {
@@ -44,6 +51,7 @@ private:
     cluster& cluster_;
     model::node_id self_;
     std::map<model::node_id, link> links_;
+    process_gone gone_;
 };
 
 }  // namespace gregor::sim

@@ -35,10 +35,11 @@ std::string describe(const sim_stats& t) {
     return fmt::format(
         "acked={} failed={} controller_elections={} leader_changes={} isr_commits={} "
         "truncations={} crashes={} early_restarts={} controlled_shutdowns={} expiries={} "
-        "zk_cuts={} isolations={} events={} slowest_heal_ms={}",
+        "zk_cuts={} isolations={} gone_reports={} false_gone_reports={} events={} "
+        "slowest_heal_ms={}",
         t.acked, t.produce_failed, t.controller_elections, t.leader_changes, t.isr_commits,
         t.truncations, t.crashes, t.early_restarts, t.controlled_shutdowns, t.expiries, t.zk_cuts,
-        t.isolations, t.events, t.heal_ms);
+        t.isolations, t.gone_reports, t.false_gone_reports, t.events, t.heal_ms);
 }
 
 TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
@@ -79,6 +80,8 @@ TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
         total.early_restarts += s.early_restarts;
         total.controlled_shutdowns += s.controlled_shutdowns;
         total.isolations += s.isolations;
+        total.gone_reports += s.gone_reports;
+        total.false_gone_reports += s.false_gone_reports;
         total.events += s.events;
         total.heal_ms = std::max(total.heal_ms, s.heal_ms);
     }
@@ -96,6 +99,8 @@ TEST(cluster_sim, committed_records_survive_faults_and_the_cluster_converges) {
     EXPECT_GT(total.early_restarts, 0);
     EXPECT_GT(total.controlled_shutdowns, 0);
     EXPECT_GT(total.isolations, 0);
+    EXPECT_GT(total.gone_reports, 0);
+    EXPECT_GT(total.false_gone_reports, 0);
 }
 
 }  // namespace
