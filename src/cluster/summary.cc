@@ -77,8 +77,9 @@ std::string summary_text(const cluster_state& s, const cluster_view& v,
     }
     out += broker_lines(s);
     out += fmt::format(
-        "  zookeeper.session.timeout.ms={}: a killed broker leaves /brokers/ids within about "
-        "{} s,\n  so failovers show quickly (Kafka's default is 18 s)\n",
+        "  zookeeper.session.timeout.ms={}: a paused broker (or a killed controller) leaves\n"
+        "  /brokers/ids within about {} s (Kafka's default is 18 s; `up --session-timeout-ms`);\n"
+        "  another killed broker is replaced at once, its process seen gone\n",
         s.session_timeout_ms, s.session_timeout_ms / 1000);
     if (s.brokers.size() < 3) {
         out += fmt::format(
