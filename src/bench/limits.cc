@@ -23,6 +23,7 @@ constexpr std::size_t direct_alignment = 4096;
 constexpr std::size_t fsync_append_bytes = 100;
 constexpr std::int64_t fsync_ops_max = 1'000'000;
 constexpr double bytes_per_mb = 1e6;
+constexpr int round_trip_rate = 1000;  // a second: each request finds the server asleep
 
 error io_fail(const std::string& what) {
     return {errc::io_error, fmt::format("{}: {}", what, std::strerror(errno))};
@@ -189,6 +190,9 @@ result<machine_limits> measure_limits(const limits_plan& plan) {
     GREGOR_TRY(l.fsync_per_s, std::move(f));
     GREGOR_TRY(l.loopback_mb_per_s,
                loopback_bandwidth(plan.timed_test, block.data.get(), block_bytes));
+    GREGOR_TRY(round_trips rt, loopback_round_trips(plan.timed_test, round_trip_rate));
+    l.round_trip_cpu_us = rt.server_cpu_us;
+    l.round_trip_us = rt.p50_us;
     return l;
 }
 
@@ -198,6 +202,8 @@ nlohmann::ordered_json limits_to_json(const machine_limits& l) {
             {"read_method", l.read_method},
             {"fsync_per_s", l.fsync_per_s},
             {"loopback_mb_per_s", l.loopback_mb_per_s},
+            {"round_trip_cpu_us", l.round_trip_cpu_us},
+            {"round_trip_us", l.round_trip_us},
             {"bytes", l.bytes},
             {"dir", l.dir}};
 }
@@ -213,6 +219,8 @@ result<machine_limits> limits_from_json(const nlohmann::json& j) {
         l.read_method = j.value("read_method", "");
         l.fsync_per_s = j.at("fsync_per_s").get<double>();
         l.loopback_mb_per_s = j.at("loopback_mb_per_s").get<double>();
+        l.round_trip_cpu_us = j.value("round_trip_cpu_us", 0.0);
+        l.round_trip_us = j.value("round_trip_us", 0.0);
         l.bytes = j.value("bytes", std::int64_t{0});
         l.dir = j.value("dir", "");
     } catch (const nlohmann::json::exception& e) {
@@ -241,7 +249,10 @@ std::vector<figure> limit_figures(const machine_limits& l) {
     return {{"disk_write_mb_per_s", l.disk_write_mb_per_s, "MB/s (write + fdatasync)"},
             {"disk_read_mb_per_s", l.disk_read_mb_per_s, "MB/s (" + l.read_method + ")"},
             {"fsync_per_s", l.fsync_per_s, "fdatasync'd 100-byte appends/s"},
-            {"loopback_mb_per_s", l.loopback_mb_per_s, "MB/s (TCP 127.0.0.1)"}};
+            {"loopback_mb_per_s", l.loopback_mb_per_s, "MB/s (TCP 127.0.0.1)"},
+            {"round_trip_cpu_us", l.round_trip_cpu_us,
+             "us of server CPU per 100-byte request and answer (epoll, 1,000/s, 127.0.0.1)"},
+            {"round_trip_us", l.round_trip_us, "us per round trip, median"}};
 }
 
 }  // namespace gregor::bench

@@ -105,6 +105,15 @@ result<void> add_limits(const options& o, report& r, const std::optional<machine
     }
     r.ratios.push_back(
         {"mb_per_s_to_loopback", ratio(mb->value, l.loopback_mb_per_s), "of loopback TCP"});
+    // e2e, one record per request: a record costs the leader a produce, a consumer fetch and
+    // a fetch per follower, each at least what a minimal server pays for one round trip.
+    const figure* cpu = find_figure(r.results, "broker_cpu_us_per_record");
+    if (o.kind == workload::e2e && cpu != nullptr && l.round_trip_cpu_us > 0) {
+        r.ratios.push_back({"broker_cpu_per_record_to_round_trip",
+                            ratio(cpu->value, l.round_trip_cpu_us),
+                            "times a minimal server's CPU per loopback round trip (a record is "
+                            "a produce, a consumer fetch and a fetch per follower)"});
+    }
     return ok();
 }
 

@@ -19,6 +19,8 @@ machine_limits sample_limits() {
     l.read_method = "O_DIRECT";
     l.fsync_per_s = 2000;
     l.loopback_mb_per_s = 4000;
+    l.round_trip_cpu_us = 12.5;
+    l.round_trip_us = 30;
     l.bytes = 1 << 20;
     l.dir = "/tmp/x";
     return l;
@@ -105,6 +107,20 @@ TEST(bench_report, limits_load_back_from_a_report_or_alone) {
     auto alone = limits_from_json(nlohmann::json::parse(limits_to_json(sample_limits()).dump()));
     ASSERT_TRUE(alone);
     EXPECT_DOUBLE_EQ(alone->fsync_per_s, 2000);
+    EXPECT_DOUBLE_EQ(alone->round_trip_cpu_us, 12.5);
+    EXPECT_DOUBLE_EQ(alone->round_trip_us, 30);
+}
+
+// A limits file saved before the round-trip figures existed still loads; they read as 0
+// (not measured), and no ratio is drawn from them.
+TEST(bench_report, limits_from_before_the_round_trip_figures_load_without_them) {
+    auto j = nlohmann::json::parse(limits_to_json(sample_limits()).dump());
+    j.erase("round_trip_cpu_us");
+    j.erase("round_trip_us");
+    auto l = limits_from_json(j);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->round_trip_cpu_us, 0);
+    EXPECT_DOUBLE_EQ(l->loopback_mb_per_s, 4000);
 }
 
 TEST(bench_report, limits_without_a_figure_are_refused) {
