@@ -674,6 +674,10 @@ asio::awaitable<void> app::impl::shutdown() {
     obs.set_state(broker_state::shutting_down);
     signals.cancel();
     co_await controlled_shutdown();
+    // From here the broker is leaving: once its listener closes, the controller may find its
+    // process gone and delete its registration, which must not be taken for a reason to
+    // register again (the node itself goes with the session, closed below).
+    registration.reset();
     if (groups) {
         groups->stop();  // parked JoinGroup/SyncGroup/OffsetCommit answer NOT_COORDINATOR
     }
@@ -702,7 +706,6 @@ asio::awaitable<void> app::impl::shutdown() {
         co_await server->shutdown(5000ms);
     }
     obs.stop_http();
-    registration.reset();
     dir_events.reset();
     if (zk) {
         zk->close();  // the ephemeral registration disappears now, not after the timeout
