@@ -318,6 +318,7 @@ TEST(controller_integration, a_killed_brokers_leaders_move_without_waiting_for_i
 
     // Restarted, it registers at once (no old node to wait for) and takes its replicas back.
     c.brokers[victim]->restart();
+    ASSERT_TRUE(c.brokers[victim]->wait_listening(60s)) << c.logs();
     ASSERT_TRUE(c.zk->wait_for(
         [&] {
             return metadata_agrees(c, {1, 2, 3}, ctl);
