@@ -117,7 +117,10 @@ asio::awaitable<void> process_watch::run(process_watch* self, std::shared_ptr<ta
                        "it closed: its process is gone",
                        t->id(), t->host, t->port);
             self->gone_(t->id);
-            co_return;  // reported once; the controller removes or re-adds the watch
+            // Normally the controller acts and removes the watch at once. If it could not
+            // (ZooKeeper unreachable, say), the next refusal reports again.
+            co_await rest(t->timer, retry_after);
+            continue;
         }
         if (a != attempt::connected) {
             co_await rest(t->timer, retry_after);

@@ -5,7 +5,8 @@
 // broker never writes on a connection unasked, so the read pending on it completes only
 // when the connection ends. Then it connects again at once: if the broker's host refuses
 // (ECONNREFUSED, the kernel's answer when nothing listens on the port), the process that
-// listened there is gone, and `gone` is called once for the broker. A connection that is
+// listened there is gone, and `gone` is called for the broker (again after retry_after while
+// the listener keeps refusing and the watch is not removed). A connection that is
 // accepted means the listener lives (a restarted process, or an idle connection the broker
 // closed): the watch goes on over it. A connect that times out or finds no route proves
 // nothing (a paused or partitioned broker, a host that is down): the watch tries again
