@@ -236,8 +236,14 @@ void broker_registration::watch_own_node(model::broker_epoch epoch) {
         },
         [weak = std::weak_ptr<int>(alive_), this, epoch,
          deleted](result<std::optional<znode_stat>> r) {
-            if (weak.expired() || r.has_error()) {
-                return;  // a lost connection or an expiry: the session events take over
+            if (weak.expired()) {
+                return;
+            }
+            if (r.has_error()) {
+                // No watch was left: set it again once connected (an expiry instead
+                // registers anew, and watches the new node then).
+                watch_on_connect_ = true;
+                return;
             }
             if (!r->has_value() || (*r)->czxid() != epoch()) {
                 deleted();  // deleted (or replaced) between the registration and the watch
@@ -281,6 +287,10 @@ void broker_registration::on_session(const session_event& ev) {
     }
     if (ev.state == session_state::connected && waiting_for_connection_) {
         run_phase();
+    } else if (ev.state == session_state::connected && watch_on_connect_ &&
+               phase_ == phase::registered) {
+        watch_on_connect_ = false;
+        watch_own_node(epoch_);
     }
 }
 

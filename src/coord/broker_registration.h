@@ -118,6 +118,7 @@ private:
     // The other session waited for (at most one per broker_registration), and whether the
     // wait is over.
     std::optional<session_id> waited_for_;
+    bool watch_on_connect_ = false;  // the watch of our own node failed to be set
     bool wait_over_ = false;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
