@@ -7,6 +7,7 @@
 // the connection unanswered or commits what it was asked.
 #include "broker/isr_sender.h"
 
+#include "net/frame.h"
 #include "protocol/frame.h"
 #include "protocol/headers.h"
 #include "storage/tests/test_batches.h"
@@ -59,8 +60,12 @@ struct fake_controller {
         if (ec) {
             co_return false;
         }
-        bytes frame((std::size_t{size[0]} << 24) | (std::size_t{size[1]} << 16) |
-                    (std::size_t{size[2]} << 8) | size[3]);
+        auto length = net::decode_frame_size(size, 1, 1 << 20);
+        if (!length) {
+            ADD_FAILURE() << "the fake controller got a bad frame size";
+            co_return false;
+        }
+        bytes frame(static_cast<std::size_t>(*length));
         co_await asio::async_read(s, asio::buffer(frame),
                                   asio::redirect_error(asio::use_awaitable, ec));
         protocol::reader r{bytes_view(frame)};
