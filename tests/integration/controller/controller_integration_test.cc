@@ -296,11 +296,18 @@ TEST(controller_integration, frozen_controller_is_fenced_and_resigns_when_it_wak
 // of a broker would leave what it led without a leader for 18 s. Its process is provably
 // gone (the controller's watch connection closed and its listener refuses), so the
 // controller deletes its registration and moves its leaders at once, saying why.
-TEST(controller_integration, a_killed_brokers_leaders_move_without_waiting_for_its_session) {
-    cluster c(std::map<std::string, std::string>{{"zookeeper.session.timeout.ms", "18000"}});
+// Kafka's default 18 s session, so nothing that moves within seconds was its expiry; the
+// victim is a broker that is not the controller.
+struct crash_setup {
+    cluster c{std::map<std::string, std::string>{{"zookeeper.session.timeout.ms", "18000"}}};
     node_id ctl = bring_up(c);
-    const int victim = ctl() % 3 + 1;
-    const std::string registration = "/brokers/ids/" + std::to_string(victim);
+    int victim = ctl() % 3 + 1;
+    std::string registration = "/brokers/ids/" + std::to_string(victim);
+};
+
+TEST(controller_integration, a_killed_brokers_leaders_move_without_waiting_for_its_session) {
+    crash_setup s;
+    auto& [c, ctl, victim, registration] = s;
     ASSERT_TRUE(c.zk->get(registration).has_value());
     c.brokers[victim]->kill_now();
     std::set<int> live{1, 2, 3};
@@ -331,10 +338,8 @@ TEST(controller_integration, a_killed_brokers_leaders_move_without_waiting_for_i
 // A paused broker is not a dead one: its connections stay open and its kernel still accepts
 // on its listener, so nothing is decided before its session times out.
 TEST(controller_integration, a_paused_broker_is_not_taken_for_a_crashed_one) {
-    cluster c(std::map<std::string, std::string>{{"zookeeper.session.timeout.ms", "18000"}});
-    node_id ctl = bring_up(c);
-    const int victim = ctl() % 3 + 1;
-    const std::string registration = "/brokers/ids/" + std::to_string(victim);
+    crash_setup s;
+    auto& [c, ctl, victim, registration] = s;
     auto before = c.zk->get(registration);
     ASSERT_TRUE(before.has_value());
     c.brokers[victim]->signal(SIGSTOP);
