@@ -33,6 +33,23 @@ coord::replica_map replicas(std::initializer_list<std::vector<node_id>> parts) {
     return out;
 }
 
+struct roles {
+    node_id ctl;
+    node_id victim;  // not the controller
+    node_id other;
+};
+
+// Runs the cluster and creates topic t, one partition on [victim, other], led by victim.
+roles topic_led_by_a_plain_broker(sim_cluster& c) {
+    c.run();
+    node_id ctl = c.active_controllers().at(0);
+    node_id victim = node_id(ctl() % 3 + 1);
+    node_id other = node_id(victim() % 3 + 1);
+    c.create_topic_znode("t", replicas({{victim, other}}));
+    c.run();
+    return {ctl, victim, other};
+}
+
 TEST(controller, exactly_one_broker_wins_the_first_election_with_epoch_1) {
     sim_cluster c(3);
     c.run();
@@ -87,12 +104,7 @@ TEST(controller, controller_death_elects_another_with_a_higher_epoch_and_it_keep
 
 TEST(controller, leaders_of_a_dead_broker_move_to_live_isr_members_with_epoch_plus_one) {
     sim_cluster c(3);
-    c.run();
-    node_id ctl = c.active_controllers().at(0);
-    node_id victim = node_id(ctl() % 3 + 1);  // not the controller
-    node_id other = node_id(victim() % 3 + 1);
-    c.create_topic_znode("t", replicas({{victim, other}}));
-    c.run();
+    auto [ctl, victim, other] = topic_led_by_a_plain_broker(c);
     c.kill(victim());
     c.run();
     auto s = c.zk_state("t", 0);
@@ -222,12 +234,7 @@ TEST(controller, partition_without_live_isr_member_goes_offline_and_returns_with
 // the old one had and the same epoch would hide that from the followers.
 TEST(controller, a_bounced_leader_loses_its_leaderships_to_a_new_leader_epoch) {
     sim_cluster c(3);
-    c.run();
-    node_id ctl = c.active_controllers().at(0);
-    node_id victim = node_id(ctl() % 3 + 1);
-    node_id other = node_id(victim() % 3 + 1);
-    c.create_topic_znode("t", replicas({{victim, other}}));
-    c.run();
+    auto [ctl, victim, other] = topic_led_by_a_plain_broker(c);
     auto before = c.zk_state("t", 0);
     ASSERT_EQ(before->leader, victim);
     model::broker_epoch old_epoch = c.node(victim()).model.epoch;
@@ -244,12 +251,7 @@ TEST(controller, a_bounced_leader_loses_its_leaderships_to_a_new_leader_epoch) {
 // once, without waiting for the session to expire.
 TEST(controller, leaders_of_a_broker_whose_process_is_proven_gone_move_before_its_session_ends) {
     sim_cluster c(3);
-    c.run();
-    node_id ctl = c.active_controllers().at(0);
-    node_id victim = node_id(ctl() % 3 + 1);
-    node_id other = node_id(victim() % 3 + 1);
-    c.create_topic_znode("t", replicas({{victim, other}}));
-    c.run();
+    auto [ctl, victim, other] = topic_led_by_a_plain_broker(c);
     c.crash(victim());
     c.run();
     ASSERT_EQ(c.zk_state("t", 0)->leader, victim) << "the session lingers: nothing moved yet";
@@ -276,12 +278,7 @@ TEST(controller, leaders_of_a_broker_whose_process_is_proven_gone_move_before_it
 // membership: it registers again with a new epoch and the controller takes it back.
 TEST(controller, a_live_broker_wrongly_reported_gone_registers_again_and_is_taken_back) {
     sim_cluster c(3);
-    c.run();
-    node_id ctl = c.active_controllers().at(0);
-    node_id victim = node_id(ctl() % 3 + 1);
-    node_id other = node_id(victim() % 3 + 1);
-    c.create_topic_znode("t", replicas({{victim, other}}));
-    c.run();
+    auto [ctl, victim, other] = topic_led_by_a_plain_broker(c);
     model::broker_epoch before = c.node(victim()).model.epoch;
     c.report_gone(ctl(), victim());
     c.run();
@@ -298,12 +295,7 @@ TEST(controller, a_live_broker_wrongly_reported_gone_registers_again_and_is_take
 
 TEST(controller, fast_crash_detection_off_leaves_a_crashed_broker_to_its_session_timeout) {
     sim_cluster c(3, 1, [](controller_config& cfg) { cfg.fast_crash_detection = false; });
-    c.run();
-    node_id ctl = c.active_controllers().at(0);
-    node_id victim = node_id(ctl() % 3 + 1);
-    node_id other = node_id(victim() % 3 + 1);
-    c.create_topic_znode("t", replicas({{victim, other}}));
-    c.run();
+    auto [ctl, victim, other] = topic_led_by_a_plain_broker(c);
     c.crash(victim());
     c.report_gone(ctl(), victim());
     c.run();

@@ -217,12 +217,14 @@ void start_node(sim_node& n, asio::io_context& ioc, sim_network& net,
     n.registration->start();
 }
 
-void kill_node(sim_node& n, const std::function<void()>& settle) {
+void kill_node(sim_node& n, const std::function<void()>& settle, bool keep_session) {
     n.alive = false;
     n.registration.reset();
     n.ctl.reset();
     settle();
-    n.zk.reset();  // closing the session removes its ephemerals
+    if (!keep_session) {
+        n.zk.reset();  // closing the session removes its ephemerals
+    }
     n.model = broker_model{};
     n.model.id = n.id;
 }

@@ -90,8 +90,9 @@ void start_node(sim_node& n, boost::asio::io_context& ioc, sim_network& net,
                 const controller_config& cfg, const controller_hooks& hooks);
 
 // The broker process dies: nothing it does counts any more, its controller stops, and its
-// session closes (its ephemerals go). `settle` runs the loop's ready handlers so that the
-// controller's event loop ends before the session it uses goes.
-void kill_node(sim_node& n, const std::function<void()>& settle);
+// session closes (its ephemerals go), unless `keep_session` (a kill -9 whose session lives
+// until it times out). `settle` runs the loop's ready handlers so that the controller's event
+// loop ends before the session it uses goes.
+void kill_node(sim_node& n, const std::function<void()>& settle, bool keep_session = false);
 
 }  // namespace gregor::controller::sim

@@ -94,13 +94,8 @@ void sim_cluster::kill(int id) {
 }
 
 void sim_cluster::crash(int id) {
-    sim_node& n = node(id);
-    n.alive = false;
-    n.registration.reset();
-    n.ctl.reset();
-    settle();
-    n.model = broker_model{};
-    n.model.id = n.id;
+    kill_node(
+        node(id), [this] { settle(); }, /*keep_session=*/true);
 }
 
 void sim_cluster::expire_crashed(int id) {
