@@ -29,9 +29,11 @@ result<void> index_file::ensure_open() {
 }
 
 result<void> index_file::create() {
-    GREGOR_TRY(file_, fs_.open(path_, open_mode::create));
-    GREGOR_TRY_VOID(file_->truncate(0));
-    GREGOR_TRY_VOID(file_->truncate(max_bytes_));
+    GREGOR_TRY(auto f, fs_.open(path_, open_mode::create));
+    GREGOR_TRY_VOID(f->truncate(0));
+    GREGOR_TRY_VOID(f->truncate(max_bytes_));
+    file_.reset();  // the active entries live in buffer_ until seal()
+    unsynced_ = false;
     active_ = true;
     buffer_.clear();
     written_bytes_ = 0;
@@ -40,16 +42,18 @@ result<void> index_file::create() {
 }
 
 result<void> index_file::open_active() {
-    GREGOR_TRY(file_, fs_.open(path_, open_mode::create));
-    GREGOR_TRY(auto size, file_->size());
+    GREGOR_TRY(auto f, fs_.open(path_, open_mode::create));
+    GREGOR_TRY(auto size, f->size());
     if (size % entry_bytes_ != 0 || size > max_bytes_) {
         return error(errc::corrupt_index, fmt::format("{}: size {}", path_, size));
     }
     buffer_.assign(static_cast<std::size_t>(size), 0);
-    GREGOR_TRY(auto n, file_->read_at(0, buffer_));
+    GREGOR_TRY(auto n, f->read_at(0, buffer_));
     buffer_.resize(n);
     written_bytes_ = buffer_.size();
-    GREGOR_TRY_VOID(file_->truncate(max_bytes_));
+    GREGOR_TRY_VOID(f->truncate(max_bytes_));
+    file_.reset();
+    unsynced_ = false;  // active entries need no fsync: recovery rebuilds them
     active_ = true;
     mapping_.reset();
     return ok();
@@ -86,6 +90,9 @@ result<bytes_view> index_file::entries() {
             return error(errc::corrupt_index, fmt::format("{}: size {}", path_, size));
         }
         GREGOR_TRY(mapping_, file_->map_readonly(size));
+        if (!unsynced_) {
+            file_.reset();  // a mapping outlives its descriptor, as Kafka's indexes do
+        }
     }
     return mapping_->data();
 }
@@ -98,7 +105,16 @@ result<void> index_file::write_pending() {
     bytes_view pending(buffer_.data() + written_bytes_, buffer_.size() - written_bytes_);
     GREGOR_TRY_VOID(file_->write_at(written_bytes_, pending));
     written_bytes_ = buffer_.size();
+    unsynced_ = true;
     return ok();
+}
+
+std::shared_ptr<file> index_file::take_unsynced() {
+    if (!unsynced_) {
+        return nullptr;
+    }
+    unsynced_ = false;
+    return std::move(file_);
 }
 
 result<void> index_file::seal() {
@@ -109,6 +125,7 @@ result<void> index_file::seal() {
     // Zero the preallocated area first: a stale entry beyond the trimmed size could
     // otherwise reappear if the file were later grown again.
     GREGOR_TRY_VOID(file_->truncate(buffer_.size()));
+    unsynced_ = true;
     written_bytes_ = std::min(written_bytes_, buffer_.size());
     GREGOR_TRY_VOID(write_pending());
     active_ = false;
@@ -133,7 +150,6 @@ result<void> index_file::replace(bytes entries_bytes) {
     if (buffer_.size() > max_bytes_) {
         buffer_.resize(max_bytes_);
     }
-    GREGOR_TRY_VOID(write_pending());
     if (!was_active) {
         return seal();
     }

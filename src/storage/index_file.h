@@ -7,9 +7,12 @@
 //
 // An index is either active (its segment takes appends) or sealed. Active: the entries live
 // in a memory buffer and reach the file, preallocated to `max_bytes` like Kafka's, when the
-// segment flushes or seals (write_pending); the active segment's index is rebuilt from the
-// log after a crash anyway. Sealed: the file is trimmed to its entries and mapped read-only
-// on first lookup, so idle partitions cost no memory for old segments.
+// segment seals; a crash makes recovery rebuild the active segment's indexes from the log,
+// so nothing before the seal is worth an fsync. Sealed: the file is trimmed to its entries,
+// its descriptor kept only until the next flush takes it for fsync (take_unsynced), and it
+// is mapped read-only on first lookup, the mapping outliving the descriptor as Kafka's
+// indexes do. So a partition holds one descriptor per log segment and none for its
+// indexes, and idle partitions cost no memory for old segments.
 // Owned by a segment; the log's loop thread only.
 #pragma once
 
@@ -48,20 +51,22 @@ public:
     void truncate_entries(std::size_t count);
     // The entries; maps the file on first use when sealed.
     result<bytes_view> entries();
-    // Writes buffered entries to the file (page cache).
-    result<void> write_pending();
     // Writes pending entries, trims the file to them and turns sealed.
     result<void> seal();
     // Turns a sealed index active again (truncation made its segment the last one).
     result<void> reactivate();
     // Replaces all entries (after a rebuild from the log) and writes them.
     result<void> replace(bytes entries_bytes);
-    std::shared_ptr<file> handle() { return file_; }
+    // The file written since the last call, for the caller to fsync, or null: the index
+    // keeps no descriptor for it any more.
+    std::shared_ptr<file> take_unsynced();
     const std::string& path() const { return path_; }
     std::size_t entry_bytes() const { return entry_bytes_; }
 
 private:
     result<void> ensure_open();
+    // Writes buffered entries to the file (page cache).
+    result<void> write_pending();
 
     file_system& fs_;
     std::string path_;
@@ -69,6 +74,7 @@ private:
     std::size_t max_bytes_;
     std::shared_ptr<file> file_;
     bool active_ = false;
+    bool unsynced_ = false;                   // file_ written since it was last taken
     bytes buffer_;                            // active: all entries
     std::size_t written_bytes_ = 0;           // active: prefix of buffer_ already in the file
     std::unique_ptr<mapped_region> mapping_;  // sealed: lazily mapped entries

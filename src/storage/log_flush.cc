@@ -50,18 +50,14 @@ void log::request_flush() {
 void log::start_flush() {
     GREGOR_ASSERT(!flush_in_flight_, "{}: two flushes in flight", tp_);
     auto target = log_end_;
-    auto first = segments_.upper_bound(flushed_);
+    // From the segment holding the last flushed offset: a segment sealed since, even one
+    // ending exactly where the last flush did, gives its index files to this fsync.
+    auto first = segments_.upper_bound(flushed_ - 1);
     if (first != segments_.begin()) {
         --first;
     }
     std::vector<std::shared_ptr<file>> files;
     for (auto it = first; it != segments_.end(); ++it) {
-        auto w = watched(it->second->flush_indexes());
-        if (!w) {
-            // Indexes of unflushed segments are rebuilt by recovery; the log data matters.
-            GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
-                                    "{}: index write failed: {}", tp_, w.err().to_string());
-        }
         auto f = it->second->files_to_sync();
         files.insert(files.end(), f.begin(), f.end());
     }
@@ -162,7 +158,6 @@ result<void> log::close() {
 
 result<void> log::sync_all() {
     for (auto& [base, seg] : segments_) {
-        GREGOR_TRY_VOID(seg->flush_indexes());
         for (auto& f : seg->files_to_sync()) {
             GREGOR_TRY_VOID(f->sync());
         }

@@ -143,7 +143,6 @@ result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms
             GREGOR_TRY_VOID(seg.seal());
         }
         // What recovery kept (and cut) is made durable before anyone relies on it.
-        GREGOR_TRY_VOID(seg.flush_indexes());
         for (auto& f : seg.files_to_sync()) {
             GREGOR_TRY_VOID(f->sync());
         }

@@ -429,11 +429,6 @@ result<std::uint64_t> segment::truncate_log(std::uint64_t valid_bytes) {
     return removed;
 }
 
-result<void> segment::flush_indexes() {
-    GREGOR_TRY_VOID(offset_index_.write_pending());
-    return time_index_.write_pending();
-}
-
 result<void> segment::seal() {
     if (!active()) {
         return ok();
@@ -466,7 +461,7 @@ result<std::vector<std::string>> segment::rename_to_deleted() {
 std::vector<std::shared_ptr<file>> segment::files_to_sync() {
     std::vector<std::shared_ptr<file>> out{log_};
     for (auto* idx : {&offset_index_, &time_index_}) {
-        if (auto h = idx->handle()) {
+        if (auto h = idx->take_unsynced()) {
             out.push_back(std::move(h));
         }
     }

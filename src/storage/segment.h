@@ -136,15 +136,14 @@ public:
     // when missing or insane), learns its next offset and max timestamp, and starts the
     // roll clock at its first batch's timestamp (or `now` when empty or in the future).
     result<void> activate(model::timestamp_ms now);
-    // Writes buffered index entries to the index files (page cache).
-    result<void> flush_indexes();
     // Rolled: writes the final time-index entry, trims and seals both indexes.
     result<void> seal();
     // Renames the three files with the `.deleted` suffix; returns their new paths.
     result<std::vector<std::string>> rename_to_deleted();
 
     std::shared_ptr<file> log_file() const { return log_; }
-    // Every file of this segment that a flush must fsync.
+    // Every file of this segment that a flush must fsync: the log, and each index file
+    // written since the last call (whose descriptor the index then gives up).
     std::vector<std::shared_ptr<file>> files_to_sync();
 
 private:

@@ -148,6 +148,55 @@ TEST_F(posix_fixture, segments_roll_in_kafka_layout_and_reopen) {
     EXPECT_EQ((*t)->batch_offset, off(58)) << "batch 29 holds timestamps 1029..1030";
 }
 
+// This process's open descriptors for files under `dir`.
+std::size_t open_descriptors(const std::string& dir) {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (std::filesystem::read_symlink(e.path(), ec).string().starts_with(dir + "/")) {
+            ++n;
+        }
+    }
+    return n;
+}
+
+// A broker's partition count is bounded by its open-file limit: Kafka's indexes are mapped
+// and hold no descriptor, and neither do these once flushed.
+TEST_F(posix_fixture, a_partition_holds_one_descriptor_per_log_segment) {
+    cfg.segment_bytes = 4096;
+    cfg.index_interval_bytes = 512;
+    open();
+    EXPECT_EQ(open_descriptors(root), 1U) << "a new log: its active segment only";
+    for (int i = 0; i < 50; ++i) {
+        auto b = make_batch({.records = 2, .value_bytes = 300, .timestamp = 1000 + i});
+        ASSERT_TRUE(lg->append_as_leader(b, model::leader_epoch(1), ts(1000)));
+    }
+    bool flushed = false;
+    lg->when_flushed(off(99), [&](result<void> r) { flushed = r.has_value(); });
+    owner.run_until([&] { return flushed; });
+    const auto segments = lg->segment_bases().size();
+    ASSERT_GT(segments, 5U);
+    EXPECT_EQ(open_descriptors(root), segments);
+    {
+        // Lookups map the sealed indexes; the mappings need no descriptor.
+        auto t = lg->find_by_timestamp(ts(1003));
+        ASSERT_TRUE(t && *t);
+        auto r = lg->read(off(4), 1, lg->log_end_offset());
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->first_offset, off(4));
+        EXPECT_EQ(open_descriptors(root), segments);
+    }  // the slice read holds its segment's file, as an fd keeps an unlinked file
+    ASSERT_TRUE(lg->close());
+    lg.reset();
+    open();
+    EXPECT_EQ(lg->log_end_offset(), off(100));
+    EXPECT_EQ(open_descriptors(root), segments) << "after a clean reopen";
+    lg.reset();
+    open({.recovery_point = off(0)});
+    EXPECT_EQ(lg->log_end_offset(), off(100));
+    EXPECT_EQ(open_descriptors(root), segments) << "after recovering every segment";
+}
+
 TEST_F(posix_fixture, threaded_group_commit_acknowledges_every_waiter) {
     cfg.flush_messages = 1;
     open();
