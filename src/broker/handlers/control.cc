@@ -11,6 +11,7 @@
 #include "coord/znode_paths.h"
 #include "group/partitioner.h"
 #include "group/service.h"
+#include "net/loop_budget.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -219,18 +220,32 @@ handler_result<lai_response> handle(services& s, request_context& ctx, lai_reque
             s.fetchers->set_endpoint(l.broker_id, l.host_name, l.port);
         }
     }
+    // Thousands of partitions take seconds (each new one creates a log): the loop is given
+    // back between them, and a newer controller heard meanwhile makes the rest stale.
+    net::loop_budget budget;
+    bool stale = false;
+    auto apply_one = [&](const std::string& topic,
+                         const protocol::leader_and_isr_partition_state& p) {
+        return model::to_wire(stale ? kafka_error::stale_controller_epoch
+                                    : apply_state(s, topic, p));
+    };
+    auto give_way = [&]() -> asio::awaitable<void> {
+        if (budget.due()) {
+            co_await budget.yield();
+            stale = stale || s.replicas.controller_epoch() != req.controller_epoch;
+        }
+    };
     for (const auto& p : req.ungrouped_partition_states) {
         out.partition_errors.push_back(
-            {p.topic_name, p.partition_index, model::to_wire(apply_state(s, p.topic_name, p)), {}});
+            {p.topic_name, p.partition_index, apply_one(p.topic_name, p), {}});
+        co_await give_way();
     }
     for (const auto& t : req.topic_states) {
         lai_response::leader_and_isr_topic_error te{t.topic_id, {}, {}};
         for (const auto& p : t.partition_states) {
             protocol::leader_and_isr_partition_error pe{
-                t.topic_name,
-                p.partition_index,
-                model::to_wire(apply_state(s, t.topic_name, p)),
-                {}};
+                t.topic_name, p.partition_index, apply_one(t.topic_name, p), {}};
+            co_await give_way();
             if (ctx.version() >= 5) {
                 te.partition_errors.push_back(std::move(pe));
             } else {
@@ -255,8 +270,15 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
         out.error_code = model::to_wire(e);
         co_return out;
     }
+    net::loop_budget budget;
+    bool stale = false;
     auto stop = [&](const std::string& topic, model::partition_id p, model::leader_epoch epoch,
                     bool remove) {
+        if (stale) {
+            out.partition_errors.push_back(
+                {topic, p, model::to_wire(kafka_error::stale_controller_epoch), {}});
+            return;
+        }
         if (s.fetchers != nullptr) {
             s.fetchers->unfollow({topic, p});
         }
@@ -269,17 +291,28 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
         }
         out.partition_errors.push_back({topic, p, model::to_wire(pe), {}});
     };
+    // As LeaderAndIsr does: the loop is given back between partitions (each deletion renames
+    // a directory), and a newer controller heard meanwhile makes the rest stale.
+    auto give_way = [&]() -> asio::awaitable<void> {
+        if (budget.due()) {
+            co_await budget.yield();
+            stale = stale || s.replicas.controller_epoch() != req.controller_epoch;
+        }
+    };
     for (const auto& p : req.ungrouped_partitions) {
         stop(p.topic_name, p.partition_index, model::no_leader_epoch, req.delete_partitions);
+        co_await give_way();
     }
     for (const auto& t : req.topics) {
         for (model::partition_id p : t.partition_indexes) {
             stop(t.name, p, model::no_leader_epoch, req.delete_partitions);
+            co_await give_way();
         }
     }
     for (const auto& t : req.topic_states) {
         for (const auto& p : t.partition_states) {
             stop(t.topic_name, p.partition_index, p.leader_epoch, p.delete_partition);
+            co_await give_way();
         }
     }
     s.replicas.notify();
