@@ -121,6 +121,32 @@ inline constexpr std::int32_t log_dir_failure_event = 1;
 std::string encode_log_dir_event(model::node_id broker);
 result<model::node_id> decode_log_dir_event(std::string_view json);
 
+// gregor's own, beside Kafka's notifications (Kafka's tools ignore it):
+// /gregor/unclean_receipts/receipt_N, a replica's receipt of what an unclean election cost,
+// folded into the controller's decision journal. {"version":1,"broker":N,"topic":"t",
+// "partition":p,"leader_epoch":e,"kind":"takeover"|"truncation","log_end_offset":o,
+// "high_watermark":h[,"truncated_to":t]}.
+//   takeover: `broker` became leader from outside the ISR with its log ending at
+//     log_end_offset; whatever the old leader acknowledged from there on is gone (it had
+//     acknowledged at least up to high_watermark, the high watermark known to `broker`).
+//   truncation: `broker`, following the leader of leader_epoch, cut its log from
+//     log_end_offset back to truncated_to, below its high watermark: the acknowledged
+//     records [truncated_to, high_watermark) are gone.
+struct unclean_receipt {
+    model::node_id broker = model::no_node;
+    model::topic_partition tp;
+    model::leader_epoch leader_epoch{0};
+    bool takeover = true;
+    model::offset log_end_offset{0};
+    model::offset high_watermark{0};
+    model::offset truncated_to = model::no_offset;  // truncation only
+    bool operator==(const unclean_receipt&) const = default;
+};
+std::string encode_unclean_receipt(const unclean_receipt& r);
+// Checks the offsets' order too: takeover high_watermark <= log_end_offset; truncation
+// truncated_to < high_watermark <= log_end_offset.
+result<unclean_receipt> decode_unclean_receipt(std::string_view json);
+
 // /feature: versions 1 and 2; status 0 disabled, 1 enabled; v2 drops min_version_level.
 struct finalized_feature {
     std::int16_t max_version_level = 0;

@@ -110,6 +110,57 @@ result<model::node_id> decode_log_dir_event(std::string_view text) {
     return model::node_id{broker};
 }
 
+std::string encode_unclean_receipt(const unclean_receipt& r) {
+    ordered_json j;
+    j["version"] = 1;
+    j["broker"] = r.broker();
+    j["topic"] = r.tp.topic;
+    j["partition"] = r.tp.partition();
+    j["leader_epoch"] = r.leader_epoch();
+    j["kind"] = r.takeover ? "takeover" : "truncation";
+    j["log_end_offset"] = r.log_end_offset();
+    j["high_watermark"] = r.high_watermark();
+    if (!r.takeover) {
+        j["truncated_to"] = r.truncated_to();
+    }
+    return detail::dump(j);
+}
+
+result<unclean_receipt> decode_unclean_receipt(std::string_view text) {
+    constexpr std::string_view what = "unclean election receipt";
+    GREGOR_TRY(json j, detail::parse_object(text, what));
+    GREGOR_TRY_VOID(detail::get_version(j, what, 1, 1));
+    unclean_receipt r;
+    GREGOR_TRY(auto broker, detail::get_int<std::int32_t>(j, what, "broker"));
+    GREGOR_TRY(r.tp, decode_tp(j, what));
+    GREGOR_TRY(auto epoch, detail::get_int<std::int32_t>(j, what, "leader_epoch"));
+    GREGOR_TRY(auto kind, detail::get_string(j, what, "kind"));
+    GREGOR_TRY(auto leo, detail::get_int<std::int64_t>(j, what, "log_end_offset"));
+    GREGOR_TRY(auto hw, detail::get_int<std::int64_t>(j, what, "high_watermark"));
+    if (broker < 0 || r.tp.topic.empty() || r.tp.partition() < 0 || epoch < 0) {
+        return detail::malformed(what, "broker, topic, partition or leader_epoch");
+    }
+    if (kind != "takeover" && kind != "truncation") {
+        return detail::malformed(what, "kind");
+    }
+    r.broker = model::node_id{broker};
+    r.leader_epoch = model::leader_epoch{epoch};
+    r.takeover = kind == "takeover";
+    r.log_end_offset = model::offset{leo};
+    r.high_watermark = model::offset{hw};
+    if (hw < 0 || hw > leo) {
+        return detail::malformed(what, "high_watermark");
+    }
+    if (!r.takeover) {
+        GREGOR_TRY(auto to, detail::get_int<std::int64_t>(j, what, "truncated_to"));
+        if (to < 0 || to >= hw) {
+            return detail::malformed(what, "truncated_to");
+        }
+        r.truncated_to = model::offset{to};
+    }
+    return r;
+}
+
 std::string encode_feature(const feature_znode& f) {
     ordered_json j;
     j["version"] = f.version;

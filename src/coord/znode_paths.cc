@@ -10,7 +10,7 @@
 namespace gregor::coord::paths {
 
 std::span<const std::string_view> top_level_paths() {
-    static constexpr std::array<std::string_view, 17> all{
+    static constexpr std::array<std::string_view, 19> all{
         "/consumers",
         "/brokers",
         "/brokers/ids",
@@ -29,6 +29,8 @@ std::span<const std::string_view> top_level_paths() {
         "/config/users",
         "/config/brokers",
         "/config/ips",
+        "/gregor",
+        "/gregor/unclean_receipts",
     };
     return all;
 }
@@ -65,6 +67,9 @@ std::string isr_change_sequential() {
 }
 std::string log_dir_event_sequential() {
     return fmt::format("{}/{}", log_dir_event_notification, log_dir_event_prefix);
+}
+std::string unclean_receipt_sequential() {
+    return fmt::format("{}/{}", unclean_receipts, unclean_receipt_prefix);
 }
 
 namespace {

@@ -32,11 +32,14 @@ inline constexpr std::string_view isr_change_notification = "/isr_change_notific
 inline constexpr std::string_view log_dir_event_notification = "/log_dir_event_notification";
 inline constexpr std::string_view feature = "/feature";
 inline constexpr std::string_view latest_producer_id_block = "/latest_producer_id_block";
+// gregor's own (see decode_unclean_receipt); Kafka's tools ignore it.
+inline constexpr std::string_view unclean_receipts = "/gregor/unclean_receipts";
 
 // Prefixes of persistent-sequential children (ZooKeeper appends a 10-digit counter).
 inline constexpr std::string_view config_change_prefix = "config_change_";
 inline constexpr std::string_view isr_change_prefix = "isr_change_";
 inline constexpr std::string_view log_dir_event_prefix = "log_dir_event_";
+inline constexpr std::string_view unclean_receipt_prefix = "receipt_";
 
 // The paths every broker ensures at start (Kafka's createTopLevelPaths), each preceded by
 // its missing ancestors, so creating them in order never hits a missing parent.
@@ -54,6 +57,7 @@ std::string delete_topic(std::string_view topic);  // /admin/delete_topics/<t>
 std::string config_change_sequential();
 std::string isr_change_sequential();
 std::string log_dir_event_sequential();
+std::string unclean_receipt_sequential();
 
 // Parses a child name of /brokers/ids ("3") into a broker id: plain decimal, no sign, no
 // leading zeros, within int32. Returns errc::malformed_data otherwise.

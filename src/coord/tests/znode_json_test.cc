@@ -150,6 +150,47 @@ TEST(znode_json, admin_and_notification_znodes) {
     EXPECT_EQ(decode_producer_id_block(encode_producer_id_block(b)).value(), b);
 }
 
+// An unclean election's receipts: both kinds round-trip, and offsets out of order (which no
+// replica writes) are refused rather than journalled.
+TEST(znode_json, unclean_receipts) {
+    unclean_receipt takeover{node_id{2},
+                             {"e", model::partition_id{0}},
+                             model::leader_epoch{3},
+                             true,
+                             model::offset{10},
+                             model::offset{8},
+                             model::no_offset};
+    EXPECT_EQ(encode_unclean_receipt(takeover),
+              R"({"version":1,"broker":2,"topic":"e","partition":0,"leader_epoch":3,)"
+              R"("kind":"takeover","log_end_offset":10,"high_watermark":8})");
+    EXPECT_EQ(decode_unclean_receipt(encode_unclean_receipt(takeover)).value(), takeover);
+    unclean_receipt cut{node_id{1},
+                        {"e", model::partition_id{0}},
+                        model::leader_epoch{3},
+                        false,
+                        model::offset{16},
+                        model::offset{15},
+                        model::offset{10}};
+    EXPECT_EQ(decode_unclean_receipt(encode_unclean_receipt(cut)).value(), cut);
+    for (std::string_view bad : {
+             R"({"version":1,"broker":1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"truncation","log_end_offset":16,"high_watermark":15,"truncated_to":15})",
+             R"({"version":1,"broker":1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"truncation","log_end_offset":16,"high_watermark":15})",
+             R"({"version":1,"broker":1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"takeover","log_end_offset":10,"high_watermark":11})",
+             R"({"version":1,"broker":1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"lost","log_end_offset":10,"high_watermark":8})",
+             R"({"version":2,"broker":1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"takeover","log_end_offset":10,"high_watermark":8})",
+             R"({"version":1,"broker":-1,"topic":"e","partition":0,"leader_epoch":3,)"
+             R"("kind":"takeover","log_end_offset":10,"high_watermark":8})",
+         }) {
+        EXPECT_TRUE(decode_unclean_receipt(bad).has_error()) << bad;
+    }
+    EXPECT_EQ(paths::unclean_receipt_sequential(), "/gregor/unclean_receipts/receipt_");
+}
+
 TEST(znode_json, feature_versions) {
     auto v1 = decode_feature(
         R"({"version":1,"status":1,"features":)"
