@@ -35,6 +35,7 @@ void partition::become_leader(const partition_state& s, model::timestamp_ms now)
                    "watermark known here {}); records the previous leader acknowledged from {} "
                    "on are lost",
                    tp(), s.leader_epoch(), log_.log_end_offset()(), hw_(), log_.log_end_offset()());
+        add_receipt({true, s.leader_epoch, log_.log_end_offset(), hw_, model::no_offset});
     }
     state_ = s;
     leader_ = true;
@@ -65,6 +66,13 @@ void partition::become_follower(const partition_state& s, model::timestamp_ms /*
     pending_sent_ = false;
     followers_.clear();
     hw_ = std::min(hw_, log_.log_end_offset());
+}
+
+void partition::add_receipt(const loss_receipt& r) {
+    if (receipts_.size() == receipts_max) {
+        receipts_.erase(receipts_.begin());  // unread for long: the log lines keep them
+    }
+    receipts_.push_back(r);
 }
 
 bool partition::in_isr(model::node_id id) const {
@@ -391,6 +399,7 @@ result<std::int64_t> partition::truncate_divergent(const storage::epoch_entry& d
                    "to {}): the current leader ends epoch {} at {}, it was elected uncleanly",
                    tp(), committed, target(), hw_(), leo(), diverging.epoch(),
                    diverging.start_offset());
+        add_receipt({false, state_.leader_epoch, leo, hw_, target});
     } else {
         GREGOR_LOG(replication_log, info,
                    "{}: truncating from {} to {} (leader's epoch {} ends at {})", tp(), leo(),

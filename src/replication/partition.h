@@ -103,6 +103,22 @@ struct follower_progress {
     model::kafka_error error = model::kafka_error::none;
 };
 
+// What an unclean election cost, as this replica can tell (the controller journals it).
+//   takeover: this replica became leader from outside the ISR; its log ends at log_end and
+//     the high watermark it knew was high_watermark: whatever the previous leader
+//     acknowledged from log_end on is gone.
+//   truncation: following the leader of leader_epoch, this replica cut its log from log_end
+//     back to truncated_to, below its high watermark: the acknowledged records
+//     [truncated_to, high_watermark) are gone.
+struct loss_receipt {
+    bool takeover = true;
+    model::leader_epoch leader_epoch = model::no_leader_epoch;
+    model::offset log_end{0};
+    model::offset high_watermark{0};
+    model::offset truncated_to = model::no_offset;  // truncation only
+    bool operator==(const loss_receipt&) const = default;
+};
+
 // Where a follower fetches from next.
 struct fetch_position {
     model::offset fetch_offset{0};
@@ -210,6 +226,10 @@ public:
     // ISR plus a proposed (uncommitted) addition.
     std::vector<model::node_id> maximal_isr() const;
     bool isr_change_pending() const { return pending_.has_value(); }
+    // Receipts of unclean elections since the last call, oldest first (at most
+    // receipts_max are kept; each is also logged when made).
+    static constexpr std::size_t receipts_max = 16;
+    std::vector<loss_receipt> take_loss_receipts() { return std::exchange(receipts_, {}); }
     // A follower's last known log end offset (tests, describe); nullopt if unknown.
     std::optional<model::offset> follower_end_offset(model::node_id replica) const;
 
@@ -230,6 +250,7 @@ private:
     };
 
     bool in_isr(model::node_id id) const;
+    void add_receipt(const loss_receipt& r);
     bool maybe_advance_hw();
     void maybe_expand_isr(model::node_id replica);
     // Returns how many records below the high watermark it cut (see follower_progress).
@@ -251,6 +272,7 @@ private:
     std::vector<isr_leave> pending_leaves_;  // why the proposed shrink removes each replica
     std::vector<isr_leave> leaves_;          // removed by the last committed shrink
     bool pending_sent_ = false;
+    std::vector<loss_receipt> receipts_;
 };
 
 }  // namespace gregor::replication

@@ -513,18 +513,33 @@ TEST_F(partition_fixture, a_follower_counts_the_acknowledged_records_an_unclean_
     fetch(3, 1);
     ASSERT_EQ(p(3).log_end_offset(), offset(2)) << "replica 3, out of the ISR, has 2";
     // Replicas 1 and 2 are gone; 3 is elected from outside the ISR (leader_recovery_state 1).
+    const auto hw_known_to_3 = p(3).high_watermark();
     auto s = state(3, 2, {3});
     s.recovering = true;
     p(3).become_leader(s, now());
     p(2).become_follower(s, now());
+    // The receipts the controller journals: 3 took over at its log end of 2 ...
+    EXPECT_EQ(p(3).take_loss_receipts(),
+              (std::vector<loss_receipt>{
+                  {true, s.leader_epoch, offset(2), hw_known_to_3, model::no_offset}}));
+    EXPECT_TRUE(p(3).take_loss_receipts().empty()) << "each receipt is taken once";
     produce(3, 1);
     auto prog = fetch(2);
     EXPECT_TRUE(prog.truncated);
     EXPECT_EQ(prog.committed_truncated, 4) << "offsets 2 to 5 were acknowledged and are gone";
     EXPECT_EQ(p(2).log_end_offset(), offset(2));
+    // ... and 2 cut [2, 6), all acknowledged, from its log ending at 6.
+    EXPECT_EQ(
+        p(2).take_loss_receipts(),
+        (std::vector<loss_receipt>{{false, s.leader_epoch, offset(6), offset(6), offset(2)}}));
     catch_up(2);
     EXPECT_EQ(layout(*n(2).log), layout(*n(3).log));
     EXPECT_EQ(fetch(2).committed_truncated, 0);
+    EXPECT_TRUE(p(2).take_loss_receipts().empty()) << "an ordinary follower gives none";
+    // A clean re-election of the same leader gives no receipt.
+    auto clean = state(3, 3, {3, 2});
+    p(3).become_leader(clean, now());
+    EXPECT_TRUE(p(3).take_loss_receipts().empty());
 }
 
 TEST_F(partition_fixture, follower_high_watermark_is_capped_by_its_own_log_end) {
