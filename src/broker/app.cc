@@ -8,7 +8,6 @@
 #include "broker/errc.h"
 #include "broker/group_wiring.h"
 #include "broker/isr_sender.h"
-#include "broker/log_dir_notifier.h"
 #include "broker/logger.h"
 #include "broker/meta_properties.h"
 #include "broker/metadata_cache.h"
@@ -18,6 +17,7 @@
 #include "broker/replica_manager.h"
 #include "broker/services.h"
 #include "broker/topic_configs.h"
+#include "broker/znode_notifier.h"
 #include "controller/config_edits.h"
 #include "controller/controller.h"
 #include "coord/broker_registration.h"
@@ -112,7 +112,7 @@ struct app::impl {
     std::optional<coord::zk_client> chroot_maker;  // only while creating the chroot
     bool chroot_ready = false;
     std::optional<coord::broker_registration> registration;
-    std::optional<log_dir_notifier> dir_events;
+    std::optional<znode_notifier> notices;  // log dir events, unclean election receipts
     int unsent_dir_events = 0;  // dir failures before the ZooKeeper session existed
     std::optional<controller_channels> channels;
     std::optional<controller::controller> ctl;
@@ -138,6 +138,7 @@ struct app::impl {
                             const std::vector<model::topic_partition>& partitions,
                             std::size_t healthy_dirs);
     std::vector<std::string> healthy_log_dirs() const;
+    znode_notifier& notifier();  // REQUIRES: zk
     void start_replication();
     asio::awaitable<void> maintenance();
     void checkpoint_high_watermarks();
@@ -230,10 +231,14 @@ void app::impl::on_log_dir_failure(const std::string& dir,
         ++unsent_dir_events;
         return;
     }
-    if (!dir_events) {
-        dir_events.emplace(ioc, *zk, config.broker_id);
+    notifier().log_dir_failed(config.broker_id);
+}
+
+znode_notifier& app::impl::notifier() {
+    if (!notices) {
+        notices.emplace(ioc, *zk);
     }
-    dir_events->notify();
+    return *notices;
 }
 
 std::vector<std::string> app::impl::healthy_log_dirs() const {
@@ -278,6 +283,12 @@ void app::impl::start_replication() {
         [this]() -> controller::controller* { return ctl ? &*ctl : nullptr; },
         [this] { return svc->broker_epoch; });
     replicas->set_isr_change_hook([this] { isr->wake(); });
+    replicas->set_receipt_sink(
+        [this](const model::topic_partition& tp, const replication::loss_receipt& r) {
+            if (zk) {  // LeaderAndIsr and fetching come after the session anyway
+                notifier().unclean_receipt(config.broker_id, tp, r);
+            }
+        });
     isr->start();
     maintenance_timer.emplace(ioc);
     asio::co_spawn(ioc, maintenance(), asio::detached);
@@ -526,11 +537,8 @@ void app::impl::start_registration() {
                    config.broker_id(), svc->cluster_id, epoch());
         obs.set_state(broker_state::running);
         follow_config_changes();
-        if (!dir_events) {
-            dir_events.emplace(ioc, *zk, config.broker_id);
-        }
         for (; unsent_dir_events > 0; --unsent_dir_events) {
-            dir_events->notify();
+            notifier().log_dir_failed(config.broker_id);
         }
         start_controller();
         start_producer_ids();
@@ -706,7 +714,7 @@ asio::awaitable<void> app::impl::shutdown() {
         co_await server->shutdown(5000ms);
     }
     obs.stop_http();
-    dir_events.reset();
+    notices.reset();
     if (zk) {
         zk->close();  // the ephemeral registration disappears now, not after the timeout
     }

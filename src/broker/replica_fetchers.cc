@@ -208,8 +208,11 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
                 f.partitions.erase(slot);
                 continue;
             }
-            if (progress->committed_truncated > 0 && settings_.on_committed_truncated) {
-                settings_.on_committed_truncated(tp, progress->committed_truncated);
+            if (progress->committed_truncated > 0) {
+                if (settings_.on_committed_truncated) {
+                    settings_.on_committed_truncated(tp, progress->committed_truncated);
+                }
+                replicas_.forward_receipts(tp);
             }
             if (progress->error != kafka_error::none) {
                 GREGOR_LOG_RATE_LIMITED(broker_log, info, std::chrono::seconds(5),

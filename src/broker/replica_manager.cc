@@ -69,6 +69,7 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
                                    a.isr,    a.replicas,     a.recovering};
     if (a.leader == self_) {
         it->second->become_leader(s, now);
+        forward_receipts(a.tp);
         if (recent_.size() == recent_leaderships_max) {
             recent_.pop_front();
         }
@@ -113,6 +114,18 @@ void replica_manager::take_offline(const std::vector<model::topic_partition>& pa
         isr_changes_.erase(tp);
     }
     notify();
+}
+
+void replica_manager::forward_receipts(const model::topic_partition& tp) {
+    replication::partition* p = partition(tp);
+    if (p == nullptr) {
+        return;
+    }
+    for (const auto& r : p->take_loss_receipts()) {
+        if (on_receipt_) {
+            on_receipt_(tp, r);
+        }
+    }
 }
 
 replication::partition* replica_manager::partition(const model::topic_partition& tp) const {

@@ -121,6 +121,14 @@ public:
     void set_isr_change_hook(std::function<void()> fn) { on_isr_change_ = std::move(fn); }
     std::set<model::topic_partition> take_isr_changes() { return std::exchange(isr_changes_, {}); }
 
+    // Told of every receipt of an unclean election a replica here makes (the broker passes
+    // them on to the controller's journal).
+    using receipt_sink =
+        std::function<void(const model::topic_partition&, const replication::loss_receipt&)>;
+    void set_receipt_sink(receipt_sink fn) { on_receipt_ = std::move(fn); }
+    // Hands `tp`'s new receipts to the sink (after a LeaderAndIsr or a follower's fetch).
+    void forward_receipts(const model::topic_partition& tp);
+
 private:
     model::node_id self_;
     storage::log_manager& logs_;
@@ -132,6 +140,7 @@ private:
     std::uint64_t next_waiter_ = 1;
     std::set<model::topic_partition> isr_changes_;
     std::function<void()> on_isr_change_;
+    receipt_sink on_receipt_;
     struct recent_leadership {
         model::topic_partition tp;
         std::chrono::steady_clock::time_point since;
