@@ -280,6 +280,8 @@ void controller::impl::on_session(const coord::session_event& ev) {
             enqueue("preferred_replica_election",
                     [self] { return self->on_preferred_election_node(); }, {}, true);
             enqueue("log_dir_event", [self] { return self->on_log_dir_event(); }, {}, true);
+            enqueue(
+                "unclean_receipts", [self] { return self->on_unclean_receipts(); }, {}, true);
         } else {
             enqueue("elect", [self] { return self->elect(); }, {}, true);
         }

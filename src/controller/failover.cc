@@ -261,6 +261,9 @@ asio::awaitable<void> controller::impl::resume_pending_work(std::uint64_t gen) {
     // Pending log dir events: the failover's LeaderAndIsr already asked every broker about every
     // replica, so they are only read (and the watch left) and deleted.
     co_await on_log_dir_event();
+    if (generation == gen) {
+        co_await on_unclean_receipts();  // written while no controller was there
+    }
 }
 
 }  // namespace gregor::controller

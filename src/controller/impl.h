@@ -182,6 +182,9 @@ struct controller::impl : std::enable_shared_from_this<impl> {
 
     // log_dirs.cc
     asio::awaitable<void> on_log_dir_event();
+    // Receipts of unclean elections the replicas wrote (receipts.cc): journalled, deleted.
+    asio::awaitable<void> on_unclean_receipts();
+    void journal_receipt(const coord::unclean_receipt& r);
     void ask_about_replicas(const broker_set& failed);
     void on_leader_and_isr_response(const outgoing_request& req, const bytes& message);
     asio::awaitable<void> on_replicas_offline(model::node_id broker,

@@ -38,6 +38,20 @@ std::string to_json(const std::vector<decision>& ds, const decision_journal& j) 
         }
         return a;
     };
+    auto receipt = [](const loss_receipt& r) {
+        nlohmann::ordered_json o = {{"broker", r.broker()},
+                                    {"kind", r.takeover ? "takeover" : "truncation"},
+                                    {"log_end_offset", r.log_end_offset()},
+                                    {"high_watermark", r.high_watermark()}};
+        if (r.takeover) {
+            o["lost_from"] = r.log_end_offset();
+        } else {
+            o["lost_from"] = r.truncated_to();
+            o["lost_to"] = r.high_watermark();
+            o["acknowledged_records_lost"] = r.high_watermark() - r.truncated_to();
+        }
+        return o;
+    };
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& d : ds) {
         arr.push_back({{"seq", d.seq},
@@ -52,6 +66,9 @@ std::string to_json(const std::vector<decision>& ds, const decision_journal& j) 
                        {"leader_epoch", d.leader_epoch()},
                        {"unclean", d.unclean},
                        {"reason", d.reason}});
+        if (d.receipt) {
+            arr.back()["receipt"] = receipt(*d.receipt);
+        }
     }
     nlohmann::ordered_json out = {{"decisions", arr}, {"total", j.total()}, {"kept", j.size()}};
     return out.dump();

@@ -16,6 +16,15 @@
 
 namespace gregor::controller {
 
+// What an unclean election cost, as a replica reported it (coord::unclean_receipt).
+struct loss_receipt {
+    model::node_id broker = model::no_node;
+    bool takeover = true;  // the new leader's log end; else an old replica's cut
+    model::offset log_end_offset{0};
+    model::offset high_watermark{0};
+    model::offset truncated_to = model::no_offset;  // a cut only
+};
+
 struct decision {
     std::uint64_t seq = 0;  // 1, 2, ... in the order decided (across controller epochs)
     model::timestamp_ms time{0};
@@ -29,6 +38,9 @@ struct decision {
     model::leader_epoch leader_epoch{0};
     bool unclean = false;
     std::string reason;
+    // Set on the entries that record an unclean election's receipt (no decision: leader and
+    // ISR are as they were).
+    std::optional<loss_receipt> receipt;
 };
 
 struct journal_query {
@@ -60,7 +72,10 @@ private:
     std::uint64_t unclean_total_ = 0;
 };
 
-// The journal as JSON: {"decisions": [{...}], "total": n, "kept": m}.
+// The journal as JSON: {"decisions": [{...}], "total": n, "kept": m}. A receipt adds
+// "receipt": {"broker", "kind": "takeover"|"truncation", "log_end_offset", "high_watermark",
+// "lost_from", and for a cut "lost_to" and "acknowledged_records_lost"}: the acknowledged
+// records [lost_from, lost_to) are gone (a takeover knows only where the loss begins).
 std::string to_json(const std::vector<decision>& ds, const decision_journal& j);
 
 }  // namespace gregor::controller

@@ -264,7 +264,8 @@ void controller::impl::journal(const state_change& c, const partition_record& be
                            .new_isr = c.next.isr,
                            .leader_epoch = c.next.leader_epoch,
                            .unclean = c.unclean,
-                           .reason = why});
+                           .reason = why,
+                           .receipt = std::nullopt});
     GREGOR_LOG(journal_log, info,
                "decision topic={} partition={} leader={}->{} isr={}->{} leader_epoch={} "
                "controller_epoch={} reason=\"{}\"",
