@@ -142,7 +142,8 @@ TEST(replication, a_paused_leader_acknowledges_nothing_that_is_lost) {
 // e: with unclean.leader.election.enable, a replica from outside the ISR may be elected, and
 // what the ISR acknowledged beyond its log is lost. gregor gives the receipt: the new leader
 // logs where its log ends, and an old ISR member that returns logs the acknowledged range it
-// cuts and counts it in gregor_replica_committed_records_truncated_total.
+// cuts and counts it in gregor_replica_committed_records_truncated_total; both reach the
+// controller's decision journal (/api/journal) with the offsets.
 TEST(replication, an_unclean_election_names_the_acknowledged_records_it_lost) {
     replication_cluster c({{"gregor.http.listener", "127.0.0.1:0"},
                            {"replica.high.watermark.checkpoint.interval.ms", "200"}});
@@ -198,6 +199,32 @@ TEST(replication, an_unclean_election_names_the_acknowledged_records_it_lost) {
     EXPECT_NE(c.log_lines("acknowledged records").find(fmt::format("[broker {}]", leader)),
               std::string::npos)
         << c.log_lines("truncat");
+    // Both receipts reach the active controller's journal: the new leader took over with a
+    // log ending at 0, and the old leader cut the 5 records [0, 5) it had acknowledged.
+    const std::string took_over = fmt::format(
+        R"("receipt":{{"broker":{},"kind":"takeover","log_end_offset":0,"high_watermark":0,)"
+        R"("lost_from":0}})",
+        lagging);
+    const std::string cut = fmt::format(
+        R"("receipt":{{"broker":{},"kind":"truncation","log_end_offset":{},"high_watermark":{},)"
+        R"("lost_from":0,"lost_to":{},"acknowledged_records_lost":{}}})",
+        leader, lost, lost, lost, lost);
+    std::string journal;
+    bool journalled = eventually(
+        [&] {
+            for (int id : {leader, lagging}) {
+                auto r = admin::http_get(fmt::format("127.0.0.1:{}", c.broker(id).http_port()),
+                                         "/api/journal?topic=e", 5s);
+                if (r && r->status == 200) {
+                    journal = r->body;
+                    return journal.find(took_over) != std::string::npos &&
+                           journal.find(cut) != std::string::npos;
+                }
+            }
+            return false;
+        },
+        step_limit);
+    EXPECT_TRUE(journalled) << journal << "\nwanted " << took_over << "\nand " << cut;
 }
 
 TEST(replication, acks_all_is_refused_without_min_insync_replicas_and_works_again) {
