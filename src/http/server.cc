@@ -126,6 +126,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
     server_config config;
     tcp::acceptor acceptor;
     std::map<std::string, route> routes;
+    std::map<std::string, async_route> async_routes;
     std::list<std::shared_ptr<beast::tcp_stream>> streams;  // open connections
     bool stopped = false;
 
@@ -139,6 +140,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
         } catch (const std::exception& e) {
             GREGOR_LOG(http_log, err, "GET {} failed: {}", req.path, e.what());
             return plain(500, "internal error\n");
+        }
+    }
+
+    static asio::awaitable<response> answer_async(async_route handler, request req) {
+        try {
+            co_return co_await handler(std::move(req));
+        } catch (const std::exception& e) {
+            GREGOR_LOG(http_log, err, "GET failed: {}", e.what());
+            co_return plain(500, "internal error\n");
         }
     }
 
@@ -181,8 +191,14 @@ asio::awaitable<bool> server::impl::serve_one(beast::tcp_stream& stream,
         } else {
             auto method = req.method_string();
             auto target = req.target();
-            r = answer(parse_target(std::string_view(method.data(), method.size()),
-                                    std::string_view(target.data(), target.size())));
+            auto parsed = parse_target(std::string_view(method.data(), method.size()),
+                                       std::string_view(target.data(), target.size()));
+            auto async = async_routes.find(parsed.path);
+            if (async == async_routes.end()) {
+                r = answer(parsed);
+            } else {
+                r = co_await answer_async(async->second, std::move(parsed));
+            }
         }
     }
     auto out = to_beast(r, version, head);
@@ -233,6 +249,10 @@ server::server(asio::io_context& ioc, server_config config)
 
 server::~server() {
     stop();
+}
+
+void server::add_route(std::string path, async_route r) {
+    impl_->async_routes[std::move(path)] = std::move(r);
 }
 
 void server::add_route(std::string path, route r) {

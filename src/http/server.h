@@ -2,7 +2,8 @@
 // Prometheus scrapes (/metrics) today, the dashboard and the JSON API as they come.
 //
 // Boost.Beast on the broker's own loop: a handler runs on the loop, so it may read loop-owned
-// state (the replica manager, the controller's context) without locks. Read-only by design:
+// state (the replica manager, the controller's context) without locks; an async route may
+// hand the rest of its work to another thread and answer when that is done. Read-only by design:
 // GET and HEAD only (405 otherwise), no request bodies (413), request heads up to
 // head_bytes_max (431), at most connections_max connections at once (the next ones are
 // closed at accept), an idle connection closes after idle_timeout. Nothing a client sends can
@@ -40,6 +41,9 @@ struct response {
 
 // Answers one request to its path (a path without a route gets 404).
 using route = std::function<response(const request&)>;
+// The same, for an answer that waits (for work done off the loop); the connection waits
+// with it, the loop does not.
+using async_route = std::function<net::asio::awaitable<response>(request)>;
 
 struct server_config {
     std::string host = "127.0.0.1";
@@ -64,6 +68,7 @@ public:
 
     // Serves `path` (exact match) with `r`. REQUIRES: before start().
     void add_route(std::string path, route r);
+    void add_route(std::string path, async_route r);
     // Binds and listens, then accepts in the background.
     result<void> start();
     // The bound port. REQUIRES: started.

@@ -66,7 +66,7 @@ void registry::on_scrape(std::function<void()> hook) {
     hooks_.push_back(std::move(hook));
 }
 
-std::string registry::scrape() {
+void registry::refresh() {
     for (const auto& h : hooks_) {
         h();
     }
@@ -74,6 +74,9 @@ std::string registry::scrape() {
     for (const auto& t : timers_) {
         t->refresh(now);
     }
+}
+
+std::string registry::render() const {
     return prometheus::TextSerializer().Serialize(reg_->Collect());
 }
 

@@ -6,9 +6,11 @@
 // prometheus-cpp (Debian's prometheus-cpp-dev) holds the families and writes the text
 // exposition format. Counters and request timers are updated where things happen (counters
 // are atomic; timers are for the loop only). Gauges that describe state (partition counts,
-// the controller's view, groups) are set by hooks the owner registers, run by scrape() on
-// the scraping thread (the broker's loop), so they read loop-owned state without locks and
-// cost nothing between scrapes.
+// the controller's view, groups) are set by hooks the owner registers, run by refresh() on
+// the owner's thread (the broker's loop), so they read loop-owned state without locks and
+// cost nothing between scrapes. render() then collects and writes the text on any thread:
+// prometheus-cpp's registry, families and series are thread-safe, so the broker renders off
+// its loop (10,000 topics' series take ~100 ms to write).
 #pragma once
 
 #include "metrics/quantiles.h"
@@ -69,8 +71,15 @@ public:
 
     // Runs before every scrape, in registration order.
     void on_scrape(std::function<void()> hook);
-    // Runs the hooks, then renders every family (Prometheus text format 0.0.4).
-    std::string scrape();
+    // Runs the hooks and refreshes the timers' quantiles. The owner's thread.
+    void refresh();
+    // Every family in Prometheus text format 0.0.4. Any thread, also during refresh().
+    std::string render() const;
+    // refresh(), then render().
+    std::string scrape() {
+        refresh();
+        return render();
+    }
 
 private:
     std::shared_ptr<prometheus::Registry> reg_;

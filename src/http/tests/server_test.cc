@@ -19,6 +19,7 @@ struct http_fixture : ::testing::Test {
     std::unique_ptr<server> srv;
     std::thread loop;
     int hits = 0;  // of /metrics, counted on the loop
+    std::function<void(server&)> more_routes;
 
     void start(server_config c = {}) {
         srv = std::make_unique<server>(ioc, c);
@@ -36,6 +37,9 @@ struct http_fixture : ::testing::Test {
             }
             return response{200, "text/plain", body};
         });
+        if (more_routes) {
+            more_routes(*srv);
+        }
         ASSERT_TRUE(srv->start());
         loop = std::thread([this] {
             auto guard = asio::make_work_guard(ioc);
@@ -92,6 +96,42 @@ TEST_F(http_fixture, a_route_answers_and_unknown_paths_get_404) {
     auto missing = get("/nothing-here");
     EXPECT_NE(missing.find("HTTP/1.1 404 Not Found"), std::string::npos) << missing;
     EXPECT_NE(missing.find("no such page: /nothing-here"), std::string::npos) << missing;
+}
+
+// /metrics renders its text on a thread of its own: the connection waits for it, the loop
+// does not.
+TEST_F(http_fixture, an_async_route_answers_when_its_work_is_done_and_the_loop_serves_meanwhile) {
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    asio::thread_pool worker(1);
+    more_routes = [&](server& s) {
+        s.add_route("/slow", [&](request) -> asio::awaitable<response> {
+            std::string body = co_await asio::co_spawn(
+                worker,
+                [&]() -> asio::awaitable<std::string> {
+                    released.wait();
+                    co_return std::string("rendered elsewhere\n");
+                },
+                asio::use_awaitable);
+            co_return response{200, "text/plain", body};
+        });
+        s.add_route("/boom", [](request) -> asio::awaitable<response> {
+            throw std::runtime_error("boom");
+            co_return response{};
+        });
+    };
+    start();
+    auto slow = std::async(std::launch::async, [&] { return get("/slow"); });
+    auto fast = get("/metrics");  // while /slow waits for its worker
+    EXPECT_NE(fast.find("HTTP/1.1 200 OK"), std::string::npos) << fast;
+    EXPECT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+        << "/slow cannot answer before its work is released";
+    release.set_value();
+    auto answer = slow.get();
+    EXPECT_NE(answer.find("HTTP/1.1 200 OK"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\r\n\r\nrendered elsewhere\n"), std::string::npos) << answer;
+    auto boom = get("/boom");
+    EXPECT_NE(boom.find("HTTP/1.1 500"), std::string::npos) << boom;
 }
 
 TEST_F(http_fixture, only_get_and_head_and_no_bodies) {
