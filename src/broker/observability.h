@@ -28,7 +28,10 @@
 // active controller's decision journal as JSON (/api/journal?topic=&partition=&since=&limit=)
 // and its answer to "can broker N stop now?" (/api/can-stop?broker=N); other brokers answer
 // both with 503 naming the controller. And the dashboard (src/dashboard) at / with the JSON
-// it reads (broker/dashboard_api.h): /api/cluster?limit=N and /api/groups. Loop thread only.
+// it reads (broker/dashboard_api.h): /api/cluster?limit=N and /api/groups. Loop thread only,
+// but for /metrics' text: the gauges are set on the loop, then one thread of its own renders
+// the registry (at most renders_max scrapes wait at once), so a scrape of 10,000 topics'
+// series (~100 ms of text) never holds the loop.
 #pragma once
 
 #include "base/result.h"
@@ -105,6 +108,8 @@ public:
     void controller_round(const controller::timeline& t);
     void set_state(broker_state s) { state_ = s; }
     std::string scrape() { return registry_.scrape(); }
+    // Scrapes waiting for their text at once; one more is answered 503.
+    static constexpr int renders_max = 4;
 
     // Serves /metrics on `listener` ("host:port"). Returns the bound "host:port".
     result<std::string> start_http(net::asio::io_context& ioc, const std::string& listener);
@@ -120,6 +125,8 @@ private:
     http::response can_stop_page(const http::request& r) const;
     http::response cluster_page(const http::request& r) const;
     http::response groups_page() const;
+    // /metrics: the gauges are refreshed on the loop, the text rendered on render_pool_.
+    net::asio::awaitable<http::response> metrics_page();
     void add_dashboard_routes();
 
     metric_sources sources_;
@@ -141,6 +148,9 @@ private:
         lag_series_;
     prometheus::Family<prometheus::Histogram>& round_phases_;
     broker_state state_ = broker_state::starting;
+    int renders_ = 0;  // metrics_page calls waiting for render_pool_
+    // Destroyed (joined) before the registry it renders.
+    std::optional<net::asio::thread_pool> render_pool_;
     std::optional<http::server> http_;
 };
 
