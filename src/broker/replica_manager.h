@@ -85,7 +85,7 @@ public:
     // The partition iff this broker leads it.
     replication::partition* leader(const model::topic_partition& tp) const;
     model::node_id self() const { return self_; }
-    // Every hosted partition (checkpoints, ISR checks).
+    // Every hosted partition, in (topic, partition) order (checkpoints, ISR checks).
     void for_each(const std::function<void(replication::partition&)>& fn) const;
     // Re-reads every partition's replication settings and every log's settings (a topic
     // config arrived: also the overrides first read after a restart, which logs loaded from

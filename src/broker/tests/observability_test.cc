@@ -5,7 +5,10 @@
 // Method: an observability with no sources, a hand-made timeline, the scrape's text.
 #include "broker/observability.h"
 
+#include "broker/replica_manager.h"
 #include "controller/timeline.h"
+#include "storage/log_manager.h"
+#include "storage/tests/test_batches.h"
 
 #include <gtest/gtest.h>
 
@@ -73,6 +76,53 @@ TEST(observability, the_unclean_loss_counter_and_the_cleaner_gauges_are_exported
           "kafka_log_logcleanermanager_time_since_last_run_ms"}) {
         EXPECT_EQ(sample(text, g), 0) << g;
     }
+}
+
+// The replica manager's gauges count hosted and led partitions, and a topic this broker no
+// longer hosts loses its BrokerTopicMetrics series while the hosted ones keep theirs.
+TEST(observability, partitions_are_counted_and_only_hosted_topics_keep_their_series) {
+    storage::test::memory_env env;
+    storage::log_manager logs{
+        env.ctx(), {"/data"}, [](const std::string&) { return storage::log_config{}; }};
+    const model::timestamp_ms now{1000};
+    ASSERT_TRUE(logs.load(now));
+    replica_manager rm{model::node_id(1), logs};
+    auto host = [&](const std::string& topic, int p, int leader) {
+        partition_assignment a;
+        a.tp = {topic, model::partition_id(p)};
+        a.leader = model::node_id(leader);
+        a.leader_epoch = model::leader_epoch(1);
+        a.replicas = {model::node_id(1), model::node_id(2)};
+        a.isr = {model::node_id(leader)};
+        a.is_new = true;
+        ASSERT_EQ(rm.apply(a, now), model::kafka_error::none);
+    };
+    host("b", 0, 1);
+    host("a", 1, 1);
+    host("a", 0, 2);
+    host("c", 0, 1);
+    observability obs{metric_sources{.replicas = [&]() -> const replica_manager* { return &rm; },
+                                     .controller = {},
+                                     .groups = {},
+                                     .cleaner = {},
+                                     .cache = {}}};
+    for (const char* t : {"a", "b", "c", "gone"}) {
+        obs.topics().produced(t, 1, 100);
+    }
+    const std::string text = obs.scrape();
+    EXPECT_EQ(sample(text, "kafka_server_replicamanager_partitioncount"), 4) << text;
+    EXPECT_EQ(sample(text, "kafka_server_replicamanager_leadercount"), 3);
+    EXPECT_EQ(sample(text, "kafka_server_replicamanager_underreplicatedpartitions"), 3);
+    for (const char* t : {"a", "b", "c"}) {
+        EXPECT_EQ(
+            sample(
+                text,
+                fmt::format("kafka_server_brokertopicmetrics_messagesin_total{{topic=\"{}\"}}", t)),
+            1)
+            << t << "\n"
+            << text;
+    }
+    EXPECT_EQ(text.find("topic=\"gone\""), std::string::npos) << text;
 }
 
 }  // namespace
