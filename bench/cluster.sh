@@ -1,11 +1,12 @@
 # Sourced by the bench scripts that run one local cluster for the whole script: start_cluster
-# <gregor> <work> runs `gregor cluster up` (3 brokers, ZooKeeper included) in <work>/cluster,
+# <gregor> <work> [brokers] runs `gregor cluster up` (3 brokers unless told, ZooKeeper
+# included) in <work>/cluster,
 # waits for its bootstrap line (60 s at most) and sets `cluster`, `up` (its pid) and
 # `bootstrap`; the cluster is stopped when the script exits.
 start_cluster() {
-  local gregor=$1 work=$2
+  local gregor=$1 work=$2 brokers=${3:-3}
   cluster="$work/cluster"
-  "$gregor" cluster up --dir "$cluster" --base-port 0 > "$work/cluster.out" 2>&1 &
+  "$gregor" cluster up -n "$brokers" --dir "$cluster" --base-port 0 > "$work/cluster.out" 2>&1 &
   up=$!
   cluster_gregor=$gregor
   trap stop_cluster EXIT
