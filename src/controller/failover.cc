@@ -111,7 +111,16 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
         }
     }
     auto states = co_await zk::get_many(zk, state_paths, cfg.zk_window, no_watch);
+    // A million states take seconds to decode: the loop (the broker's, and its ZooKeeper
+    // pings) gets its turns meanwhile. Only events change the context, and this is one.
+    auto budget = walk_budget();
     for (std::size_t i = 0; i < states.size(); ++i) {
+        if (budget.due()) {
+            co_await budget.yield();
+            if (!is_active) {
+                co_return false;
+            }
+        }
         partition_record* r = ctx.partition(state_tps[i]);
         if (r == nullptr || !states[i]) {
             continue;  // no state znode yet: a new partition

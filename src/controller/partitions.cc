@@ -92,11 +92,24 @@ asio::awaitable<void> controller::impl::reconcile(
         // Every partition (a failover): walked in place, with the live set built once unless
         // some log dir is offline.
         const broker_set live = ctx.live_set();
+        const std::uint64_t gen = generation;
+        auto budget = walk_budget();
+        bool due = false;
         for (const auto& [name, t] : ctx.topics) {
             if (t.deleting) {
                 continue;
             }
+            if (due) {
+                // Between topics. Only a resignation (an expired session) changes the context
+                // outside the event queue, and it ends the walk.
+                co_await budget.yield();
+                due = false;
+                if (generation != gen) {
+                    co_return;
+                }
+            }
             for (const auto& [p, r] : t.partitions) {
+                due = budget.due() || due;
                 model::topic_partition tp{name, p};
                 std::optional<broker_set> own;
                 if (!ctx.offline_replicas.empty()) {
@@ -146,7 +159,14 @@ controller::impl::write_states(const std::vector<state_change>& changes) {
     const std::size_t per_multi =
         std::clamp<std::size_t>(cfg.zk_multi_ops, 1, coord::limits::multi_ops_max - 1);
     std::vector<std::vector<coord::op>> multis;
+    auto budget = walk_budget();
     for (std::size_t i = 0; i < changes.size(); ++i) {
+        if (budget.due()) {
+            co_await budget.yield();
+            if (!is_active) {
+                co_return std::nullopt;  // resigned: changes[] may name a cleared context
+            }
+        }
         if (i % per_multi == 0) {
             multis.push_back({fence});
         }
@@ -221,7 +241,14 @@ asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_ch
         co_return false;
     }
     broker_set everyone = ctx.registered_set();
+    auto budget = walk_budget();
     for (std::size_t i = 0; i < changes.size(); ++i) {
+        if (budget.due()) {
+            co_await budget.yield();
+            if (generation != gen) {
+                co_return false;  // resigned meanwhile: what is written is for the next one
+            }
+        }
         const write_outcome& r = (*outcomes)[i];
         if (failures != nullptr) {
             failures->push_back(r.error);
