@@ -33,12 +33,12 @@
 #include "support/zookeeper_server.h"
 
 #include <benchmark/benchmark.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/base_sink.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -390,6 +390,42 @@ void populate(zk_cluster& c, timeline_sink& sink, int partitions, benchmark::Sta
     state.counters["zk_rss_mb"] = rss_mib(c.zookeeper_pid());
 }
 
+// The longest the loop went without getting back to a 5 ms timer while it lives: the most
+// work (the controller's, the simulated brokers') run between two returns to the loop. A
+// ZooKeeper client on a loop that stalls for a third of its session misses its pings.
+class stall_meter {
+public:
+    explicit stall_meter(asio::io_context& ioc) : s_(std::make_shared<state>(ioc)) { arm(s_); }
+    ~stall_meter() {
+        s_->stopped = true;
+        s_->timer.cancel();
+    }
+    stall_meter(const stall_meter&) = delete;
+    stall_meter& operator=(const stall_meter&) = delete;
+    double max_ms() const { return std::chrono::duration<double, std::milli>(s_->worst).count(); }
+
+private:
+    struct state {
+        explicit state(asio::io_context& ioc) : timer(ioc) {}
+        asio::steady_timer timer;
+        steady::time_point due;
+        steady::duration worst{0};
+        bool stopped = false;
+    };
+    static void arm(const std::shared_ptr<state>& s) {
+        s->due = steady::now() + std::chrono::milliseconds(5);
+        s->timer.expires_at(s->due);
+        s->timer.async_wait([s](const boost::system::error_code& ec) {
+            if (ec || s->stopped) {
+                return;
+            }
+            s->worst = std::max(s->worst, steady::now() - s->due);
+            arm(s);
+        });
+    }
+    std::shared_ptr<state> s_;
+};
+
 // One failover: returns an error, or "" with the counters set. With `warm`, ZooKeeper's
 // read and write paths are exercised first (zk_cluster::warm_zookeeper, untimed).
 std::string failover_once(benchmark::State& state, int partitions, bool warm) {
@@ -410,10 +446,12 @@ std::string failover_once(benchmark::State& state, int partitions, bool warm) {
     sink->clear();
     std::int64_t killed_ms = unix_ms_now();
     auto start = steady::now();
+    stall_meter stalls(c->ioc());
     c->kill(ctl);
     bool answered = c->run_until([&] { return sink->last("failover").has_value(); },
                                  std::chrono::minutes(5));
     state.SetIterationTime(seconds_since(start));
+    state.counters["loop_stall_max_ms"] = stalls.max_ms();
     if (!answered || !c->all_led(partitions, ctl)) {
         return "failover did not converge";
     }
@@ -443,6 +481,7 @@ std::string controlled_shutdown_once(benchmark::State& state, int led) {
     std::optional<std::size_t> remaining;
     sink->clear();
     auto start = steady::now();
+    stall_meter stalls(c->ioc());
     asio::co_spawn(
         c->ioc(),
         [&]() -> asio::awaitable<void> {
@@ -455,6 +494,7 @@ std::string controlled_shutdown_once(benchmark::State& state, int led) {
     };
     bool done = c->run_until(quiet, std::chrono::minutes(5));
     state.SetIterationTime(seconds_since(start));
+    state.counters["loop_stall_max_ms"] = stalls.max_ms();
     if (!done || *remaining != 0) {
         return "leaders left on the stopping broker";
     }
