@@ -111,6 +111,12 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
         }
     }
     auto states = co_await zk::get_many(zk, state_paths, cfg.zk_window, no_watch);
+    co_return co_await load_states(state_tps, states);
+}
+
+asio::awaitable<bool> controller::impl::load_states(
+    const std::vector<model::topic_partition>& state_tps,
+    const std::vector<result<coord::node_data>>& states) {
     // A million states take seconds to decode: the loop (the broker's, and its ZooKeeper
     // pings) gets its turns meanwhile. Only events change the context, and this is one.
     auto budget = walk_budget();

@@ -128,6 +128,9 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<bool> load_state();
     asio::awaitable<bool> load_brokers();
     asio::awaitable<bool> load_topics(const std::vector<std::string>& names);
+    // The partition states read for load_topics, into the context.
+    asio::awaitable<bool> load_states(const std::vector<model::topic_partition>& state_tps,
+                                      const std::vector<result<coord::node_data>>& states);
     asio::awaitable<bool> assign_topic_ids(const std::vector<std::string>& names);
     asio::awaitable<void> on_failover();
     asio::awaitable<void> resume_pending_work(std::uint64_t gen);
