@@ -7,7 +7,8 @@
 #include "protocol/messages/update_metadata.h"
 
 #include <algorithm>
-#include <iterator>
+#include <deque>
+#include <functional>
 #include <optional>
 
 namespace gregor::controller {
@@ -318,61 +319,198 @@ bool request_batch::empty() const {
            update_metadata_all_.empty();
 }
 
+// request_builder's turns: one kind of request for one broker each, gathered when reached
+// and handed out piece by piece.
+struct request_builder::state {
+    struct turn {
+        model::node_id broker;
+        std::int16_t api_key;
+    };
+    const request_batch& batch;
+    model::node_id self;
+    std::string client_id;
+    std::string listener;
+    std::size_t partitions_max;
+    std::vector<turn> turns;
+    std::size_t next = 0;
+    // The UpdateMetadata of every partition, in pieces, gathered once for every broker.
+    std::shared_ptr<std::vector<update_metadata_request>> shared_all;
+    // The pieces of the turn under way, each encoding one request when called.
+    std::deque<std::function<outgoing_request()>> pieces;
+
+    void gather_leader_and_isr(const controller_context& ctx, const live_broker& b);
+    void gather_update_metadata(const controller_context& ctx, const live_broker& b);
+};
+
+namespace {
+
+// `body` in pieces of at most `max` partitions, each with the body's header and brokers. A
+// body with no partition stays whole (it carries the live brokers).
+std::vector<update_metadata_request> split(update_metadata_request body, std::size_t max) {
+    std::vector<update_metadata_request> out;
+    std::size_t in_piece = max;  // full: the first partition starts a piece
+    auto header = [&] {
+        update_metadata_request piece;
+        piece.controller_id = body.controller_id;
+        piece.controller_epoch = body.controller_epoch;
+        piece.live_brokers = body.live_brokers;
+        return piece;
+    };
+    std::size_t total = 0;
+    for (const auto& t : body.topic_states) {
+        total += t.partition_states.size();
+    }
+    if (total <= max) {
+        out.push_back(std::move(body));
+        return out;
+    }
+    for (auto& t : body.topic_states) {
+        for (auto& p : t.partition_states) {
+            if (in_piece == max) {
+                out.push_back(header());
+                in_piece = 0;
+            }
+            auto& topics = out.back().topic_states;
+            if (topics.empty() || topics.back().topic_name != t.topic_name) {
+                auto& nt = topics.emplace_back();
+                nt.topic_name = t.topic_name;
+                nt.topic_id = t.topic_id;
+            }
+            topics.back().partition_states.push_back(std::move(p));
+            ++in_piece;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+request_builder::request_builder(const request_batch& batch, const controller_context& ctx,
+                                 model::node_id self, std::string client_id, std::string listener,
+                                 std::size_t partitions_max)
+    : s_(std::make_unique<state>(state{batch,
+                                       self,
+                                       std::move(client_id),
+                                       std::move(listener),
+                                       std::max<std::size_t>(partitions_max, 1),
+                                       {},
+                                       0,
+                                       {},
+                                       {}})) {
+    for (const auto& [id, b] : ctx.brokers) {
+        if (batch.leader_and_isr_all_ || batch.leader_and_isr_.contains(id)) {
+            s_->turns.push_back({id, leader_and_isr_api::key});
+        }
+    }
+    std::set<model::node_id> um_to = batch.update_metadata_brokers_;
+    um_to.insert(batch.update_metadata_all_.begin(), batch.update_metadata_all_.end());
+    for (const auto& [id, p] : batch.update_metadata_) {
+        um_to.insert(id);
+    }
+    for (const auto& [id, p] : batch.deleting_) {
+        um_to.insert(id);
+    }
+    for (model::node_id id : um_to) {
+        s_->turns.push_back({id, update_metadata_api::key});
+    }
+    for (const auto& [id, parts] : batch.stop_replica_) {
+        s_->turns.push_back({id, stop_replica_api::key});
+    }
+}
+
+request_builder::~request_builder() = default;
+
+void request_builder::state::gather_leader_and_isr(const controller_context& ctx,
+                                                   const live_broker& b) {
+    static const std::map<model::topic_partition, bool> none;
+    auto listed = batch.leader_and_isr_.find(b.id);
+    struct gathered {
+        std::vector<model::topic_partition> keep;  // what `parts` points into
+        std::vector<lai_entry> parts;
+    };
+    auto g = std::make_shared<gathered>();
+    g->parts = leader_and_isr_entries(ctx, b.id,
+                                      listed == batch.leader_and_isr_.end() ? none : listed->second,
+                                      batch.leader_and_isr_all_, g->keep);
+    if (g->parts.empty() && listed == batch.leader_and_isr_.end()) {
+        return;
+    }
+    std::size_t from = 0;
+    do {
+        const std::size_t to = std::min(g->parts.size(), from + partitions_max);
+        pieces.push_back([this, &ctx, &b, g, from, to] {
+            std::vector<lai_entry> piece(g->parts.begin() + static_cast<std::ptrdiff_t>(from),
+                                         g->parts.begin() + static_cast<std::ptrdiff_t>(to));
+            return outgoing_request{b.id,
+                                    leader_and_isr_api::key,
+                                    build_leader_and_isr(ctx, self, client_id, listener, b, piece),
+                                    {}};
+        });
+        from = to;
+    } while (from < g->parts.size());
+}
+
+void request_builder::state::gather_update_metadata(const controller_context& ctx,
+                                                    const live_broker& b) {
+    auto parts = batch.update_metadata_.find(b.id);
+    auto del = batch.deleting_.find(b.id);
+    bool all = batch.update_metadata_all_.contains(b.id);
+    std::shared_ptr<std::vector<update_metadata_request>> bodies;
+    if (all && del == batch.deleting_.end()) {
+        if (!shared_all) {
+            shared_all = std::make_shared<std::vector<update_metadata_request>>(
+                split(update_metadata_body(ctx, self, nullptr, nullptr, true), partitions_max));
+        }
+        bodies = shared_all;
+    } else {
+        bodies = std::make_shared<std::vector<update_metadata_request>>(split(
+            update_metadata_body(ctx, self,
+                                 parts == batch.update_metadata_.end() ? nullptr : &parts->second,
+                                 del == batch.deleting_.end() ? nullptr : &del->second, all),
+            partitions_max));
+    }
+    for (std::size_t i = 0; i < bodies->size(); ++i) {
+        pieces.push_back([this, &b, bodies, i] {
+            return outgoing_request{b.id,
+                                    update_metadata_api::key,
+                                    encode_update_metadata(client_id, (*bodies)[i], b),
+                                    {}};
+        });
+    }
+}
+
+std::optional<outgoing_request> request_builder::next(const controller_context& ctx) {
+    while (s_->pieces.empty() && s_->next < s_->turns.size()) {
+        const auto t = s_->turns[s_->next++];
+        auto b = ctx.brokers.find(t.broker);
+        if (b == ctx.brokers.end()) {
+            continue;  // not registered (any more): it gets nothing
+        }
+        if (t.api_key == leader_and_isr_api::key) {
+            s_->gather_leader_and_isr(ctx, b->second);
+        } else if (t.api_key == update_metadata_api::key) {
+            s_->gather_update_metadata(ctx, b->second);
+        } else {
+            return build_stop_replica(ctx, s_->self, s_->client_id, b->second,
+                                      s_->batch.stop_replica_.at(t.broker));
+        }
+    }
+    if (s_->pieces.empty()) {
+        return std::nullopt;
+    }
+    auto piece = std::move(s_->pieces.front());
+    s_->pieces.pop_front();
+    return piece();
+}
+
 std::vector<outgoing_request> request_batch::build(const controller_context& ctx,
                                                    model::node_id self,
                                                    const std::string& client_id,
                                                    const std::string& listener) const {
     std::vector<outgoing_request> out;
-    const std::map<model::topic_partition, bool> none;
-    for (const auto& [id, b] : ctx.brokers) {
-        auto listed = leader_and_isr_.find(id);
-        if (listed == leader_and_isr_.end() && !leader_and_isr_all_) {
-            continue;
-        }
-        std::vector<model::topic_partition> keep;
-        auto parts = leader_and_isr_entries(
-            ctx, id, listed == leader_and_isr_.end() ? none : listed->second, leader_and_isr_all_,
-            keep);
-        if (!parts.empty() || listed != leader_and_isr_.end()) {
-            out.push_back({id, leader_and_isr_api::key,
-                           build_leader_and_isr(ctx, self, client_id, listener, b, parts), {}});
-        }
-    }
-    std::set<model::node_id> um_to = update_metadata_brokers_;
-    um_to.insert(update_metadata_all_.begin(), update_metadata_all_.end());
-    for (const auto& [id, p] : update_metadata_) {
-        um_to.insert(id);
-    }
-    for (const auto& [id, p] : deleting_) {
-        um_to.insert(id);
-    }
-    std::optional<update_metadata_request> shared_all;  // the same for every such broker
-    for (model::node_id id : um_to) {
-        auto b = ctx.brokers.find(id);
-        if (b == ctx.brokers.end()) {
-            continue;
-        }
-        auto parts = update_metadata_.find(id);
-        auto del = deleting_.find(id);
-        bool all = update_metadata_all_.contains(id);
-        if (all && del == deleting_.end()) {
-            if (!shared_all) {
-                shared_all = update_metadata_body(ctx, self, nullptr, nullptr, true);
-            }
-            out.push_back({id, update_metadata_api::key,
-                           encode_update_metadata(client_id, *shared_all, b->second), {}});
-            continue;
-        }
-        auto req = update_metadata_body(
-            ctx, self, parts == update_metadata_.end() ? nullptr : &parts->second,
-            del == deleting_.end() ? nullptr : &del->second, all);
-        out.push_back({id, update_metadata_api::key,
-                       encode_update_metadata(client_id, req, b->second), {}});
-    }
-    for (const auto& [id, parts] : stop_replica_) {
-        if (auto b = ctx.brokers.find(id); b != ctx.brokers.end()) {
-            out.push_back(build_stop_replica(ctx, self, client_id, b->second, parts));
-        }
+    request_builder builder(*this, ctx, self, client_id, listener);
+    while (auto r = builder.next(ctx)) {
+        out.push_back(std::move(*r));
     }
     return out;
 }

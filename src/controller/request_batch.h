@@ -3,7 +3,8 @@
 //
 // A state change adds what each broker must hear; build() turns that into at most one request
 // of each kind per broker, in the order Kafka sends them: LeaderAndIsr first, then
-// UpdateMetadata, then StopReplica. Partition states are taken from the context when build()
+// UpdateMetadata, then StopReplica. The controller sends through request_builder instead,
+// which splits LeaderAndIsr and UpdateMetadata into pieces of request_partitions_max. Partition states are taken from the context when build()
 // runs, so the requests carry the state the round ended with. Every request carries the
 // controller id, the controller epoch and the recipient's broker epoch (fencing). Versions are
 // the newest Kafka 3.8's ZooKeeper controller sends: LeaderAndIsr 7, UpdateMetadata 8,
@@ -13,7 +14,11 @@
 #include "base/bytes.h"
 #include "controller/context.h"
 
+#include <cstddef>
+#include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,6 +72,7 @@ public:
                                         const std::string& listener) const;
 
 private:
+    friend class request_builder;
     std::map<model::node_id, std::map<model::topic_partition, bool>> leader_and_isr_;
     std::map<model::node_id, std::set<model::topic_partition>> update_metadata_;
     std::map<model::node_id, std::set<model::topic_partition>> deleting_;
@@ -78,6 +84,35 @@ private:
     std::map<model::node_id, std::map<model::topic_partition, stop>> stop_replica_;
     bool leader_and_isr_all_ = false;
     broker_set update_metadata_all_;
+};
+
+// The largest LeaderAndIsr or UpdateMetadata the controller sends, in partitions: a round
+// with more is sent in pieces, so that no request takes the loop (the controller's to build
+// it, the broker's to apply it) for long. A million partitions make 100 pieces per broker.
+inline constexpr std::size_t request_partitions_max = 10'000;
+
+// build() one request at a time, for a caller that gives the loop a turn between them: next()
+// returns the requests in build()'s order, none carrying more than `partitions_max`
+// partitions. LeaderAndIsr and UpdateMetadata are incremental (a broker applies the
+// partitions a request names and keeps the others), so the pieces do what the whole would.
+// The partitions of one broker's request kind are gathered (from the context) when its
+// first piece is asked for; the context must not change meanwhile. REQUIRES: `batch`
+// outlives it.
+class request_builder {
+public:
+    request_builder(const request_batch& batch, const controller_context& ctx, model::node_id self,
+                    std::string client_id, std::string listener,
+                    std::size_t partitions_max = std::numeric_limits<std::size_t>::max());
+    ~request_builder();
+    request_builder(const request_builder&) = delete;
+    request_builder& operator=(const request_builder&) = delete;
+
+    // The next request; nullopt once every one is built.
+    std::optional<outgoing_request> next(const controller_context& ctx);
+
+private:
+    struct state;
+    std::unique_ptr<state> s_;
 };
 
 // Kafka's security protocol ids (UpdateMetadata endpoints): PLAINTEXT 0, SSL 1,

@@ -6,9 +6,15 @@
 // topic being deleted; the two ways of filling a batch are built and compared.
 #include "controller/request_batch.h"
 
+#include "protocol/frame.h"
+#include "protocol/headers.h"
+#include "protocol/messages/leader_and_isr.h"
 #include "protocol/messages/update_metadata.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 namespace gregor::controller {
 namespace {
@@ -110,6 +116,77 @@ TEST(request_batch, everything_on_an_empty_cluster_still_tells_every_broker) {
     for (const auto& r : out) {
         EXPECT_EQ(r.api_key, protocol::update_metadata_api::key);
     }
+}
+
+// (broker, api key) -> the partitions its requests carry, and the largest request's count.
+struct carried {
+    std::map<std::pair<int, int>, std::multiset<std::pair<std::string, int>>> partitions;
+    std::size_t largest = 0;
+    std::size_t brokers_listed_min = 100;  // UpdateMetadata pieces each carry every broker
+};
+
+carried decode_all(const std::vector<outgoing_request>& requests) {
+    carried out;
+    for (const auto& req : requests) {
+        protocol::reader r(req.message);
+        auto h = protocol::decode_request_header(r);
+        EXPECT_TRUE(h.has_value());
+        auto& set = out.partitions[{req.broker(), req.api_key}];
+        std::size_t n = 0;
+        if (req.api_key == protocol::leader_and_isr_api::key) {
+            auto body = protocol::decode_exact<protocol::leader_and_isr_request>(r, h->api_version);
+            EXPECT_TRUE(body.has_value());
+            for (const auto& t : body->topic_states) {
+                for (const auto& p : t.partition_states) {
+                    set.insert({t.topic_name, p.partition_index()});
+                    ++n;
+                }
+            }
+        } else if (req.api_key == protocol::update_metadata_api::key) {
+            auto body =
+                protocol::decode_exact<protocol::update_metadata_request>(r, h->api_version);
+            EXPECT_TRUE(body.has_value());
+            out.brokers_listed_min = std::min(out.brokers_listed_min, body->live_brokers.size());
+            for (const auto& t : body->topic_states) {
+                for (const auto& p : t.partition_states) {
+                    set.insert({t.topic_name, p.partition_index()});
+                    ++n;
+                }
+            }
+        }
+        out.largest = std::max(out.largest, n);
+    }
+    return out;
+}
+
+// A round larger than request_partitions_max goes out in pieces: together they carry exactly
+// what the whole requests would, to the same brokers, in LeaderAndIsr-then-UpdateMetadata
+// order, none over the limit, and every UpdateMetadata piece with the live brokers.
+TEST(request_batch, a_large_round_is_sent_in_pieces_that_add_up_to_the_whole) {
+    controller_context ctx = make_context();
+    request_batch all;
+    all.everything(ctx.registered_set());
+    all.update_metadata_deleting(ctx.registered_set(), {"b", partition_id{1}});
+    const auto whole = build(ctx, all);
+    std::vector<outgoing_request> pieces;
+    request_builder builder(all, ctx, node_id{1}, "controller-1", "PLAINTEXT", 2);
+    while (auto r = builder.next(ctx)) {
+        pieces.push_back(std::move(*r));
+    }
+    EXPECT_GT(pieces.size(), whole.size());
+    auto want = decode_all(whole);
+    auto got = decode_all(pieces);
+    EXPECT_EQ(got.partitions, want.partitions);
+    EXPECT_LE(got.largest, 2U);
+    EXPECT_GT(want.largest, 2U);
+    EXPECT_EQ(got.brokers_listed_min, 3U);
+    // Every LeaderAndIsr piece comes before every UpdateMetadata one.
+    auto first_um = std::find_if(pieces.begin(), pieces.end(), [](const outgoing_request& r) {
+        return r.api_key == protocol::update_metadata_api::key;
+    });
+    EXPECT_TRUE(std::none_of(first_um, pieces.end(), [](const outgoing_request& r) {
+        return r.api_key == protocol::leader_and_isr_api::key;
+    }));
 }
 
 }  // namespace
