@@ -182,7 +182,7 @@ asio::awaitable<create_response> controller::impl::do_create_topics(const create
         }
         out.topics.push_back(std::move(r));
     }
-    send(batch);
+    co_await send(batch);
     co_return out;
 }
 
@@ -274,7 +274,7 @@ asio::awaitable<protocol::delete_topics_response> controller::impl::do_delete_to
             r.topic_id = ctx.topics.contains(*name) ? ctx.topics.at(*name).id : id;
         }
     }
-    send(batch);
+    co_await send(batch);
     co_await finish_deletions();
     co_return out;
 }

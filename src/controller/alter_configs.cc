@@ -197,7 +197,7 @@ void controller::impl::on_topic_config_written(const std::string& name,
             request_batch batch;
             const std::string why = "unclean.leader.election.enable set on the topic";
             co_await self->reconcile(parts, why, batch);
-            self->send(batch);
+            co_await self->send(batch);
         });
     }
 }

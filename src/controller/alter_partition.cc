@@ -184,7 +184,7 @@ asio::awaitable<alter_response> controller::impl::do_alter_partition(const alter
     for (const auto& tp : tps) {
         um.update_metadata(everyone, tp);
     }
-    send(um);
+    co_await send(um);
     // A grown ISR may hold a reassignment's whole target: complete it (phase B).
     request_batch moved;
     std::vector<model::topic_partition> moving;
@@ -196,7 +196,7 @@ asio::awaitable<alter_response> controller::impl::do_alter_partition(const alter
     }
     if (!moving.empty()) {
         co_await advance_reassignments(moving, moved);
-        send(moved);
+        co_await send(moved);
     }
     co_return out;
 }

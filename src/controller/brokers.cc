@@ -184,7 +184,7 @@ asio::awaitable<void> controller::impl::on_broker_failure(const broker_set& dead
     }
     marks->mark("written");
     auto answers = log_when_answered(marks);
-    send(batch, answers);
+    co_await send(batch, answers);
     marks->mark("sent");
     answers->close();
 }
@@ -232,7 +232,7 @@ asio::awaitable<void> controller::impl::on_broker_startup(const broker_set& fres
         co_await advance_reassignments(moving, batch);
     }
     resend_deletions(fresh, batch);
-    send(batch);
+    co_await send(batch);
 }
 
 // The controlled-shutdown move of one partition hosted by `id`: a new leader if it leads
@@ -311,7 +311,7 @@ asio::awaitable<protocol::controlled_shutdown_response> controller::impl::do_con
     }
     marks->mark("written");
     auto answers = log_when_answered(marks);
-    send(batch, answers);
+    co_await send(batch, answers);
     marks->mark("sent");
     answers->close();
     // What it still leads among replicated partitions (Kafka leaves single-replica ones out:

@@ -116,7 +116,7 @@ asio::awaitable<partitions_response> controller::impl::do_create_partitions(
         kafka_error e = co_await write_added_partitions(t.name, added.value(), batch);
         r.error_code = error_code(e);
     }
-    send(batch);
+    co_await send(batch);
     co_return out;
 }
 

@@ -126,7 +126,7 @@ asio::awaitable<elect_response> controller::impl::do_elect_leaders(const elect_r
         refused.error_code = error_code(kafka_error::not_controller);
         co_return refused;
     }
-    send(batch);
+    co_await send(batch);
     for (auto& [tp, e] : results) {
         auto b = before.find(tp);
         const partition_record* r = ctx.partition(tp);

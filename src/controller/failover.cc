@@ -228,7 +228,7 @@ asio::awaitable<void> controller::impl::on_failover() {
     auto answers = log_when_answered(marks);
     request_batch first;
     first.update_metadata_brokers(ctx.registered_set());
-    send(first, answers);
+    co_await send(first, answers);
     // Every live replica hears its partition's current state, every broker every partition.
     request_batch batch;
     batch.everything(ctx.registered_set());
@@ -246,7 +246,7 @@ asio::awaitable<void> controller::impl::on_failover() {
     }
     const auto elect_done = clock::now();
     marks->mark("written");
-    send(batch, answers);
+    co_await send(batch, answers);
     marks->mark("sent");
     answers->close();
     GREGOR_LOG(controller_log, info,

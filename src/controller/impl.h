@@ -178,7 +178,11 @@ struct controller::impl : std::enable_shared_from_this<impl> {
                                         std::vector<std::error_code>* failures = nullptr);
     void journal(const state_change& c, const partition_record& before, const std::string& why);
     // Hands the batch's requests to the channels; `answers` (optional) counts their completions.
-    void send(const request_batch& batch, const std::shared_ptr<answer_tracker>& answers = {});
+    // Builds and sends the batch's requests one at a time (request_builder, in pieces of
+    // request_partitions_max), giving the loop a turn after each; stops if the controller
+    // resigns meanwhile.
+    asio::awaitable<void> send(const request_batch& batch,
+                               std::shared_ptr<answer_tracker> answers = {});
     // A tracker that marks "answered" on `t` and logs its line once the round's requests
     // have all completed; close() it after the round's last send().
     std::shared_ptr<answer_tracker> log_when_answered(std::shared_ptr<timeline> t);
@@ -193,7 +197,7 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     // not time, so that the simulations stay deterministic (1,000 partitions take about
     // 1 to 3 ms here).
     static net::loop_budget walk_budget() { return net::loop_budget::items(1000); }
-    void ask_about_replicas(const broker_set& failed);
+    asio::awaitable<void> ask_about_replicas(const broker_set& failed);
     void on_leader_and_isr_response(const outgoing_request& req, const bytes& message);
     asio::awaitable<void> on_replicas_offline(model::node_id broker,
                                               std::vector<model::topic_partition> partitions);

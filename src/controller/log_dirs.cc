@@ -60,10 +60,10 @@ asio::awaitable<void> controller::impl::on_log_dir_event() {
             co_return;
         }
     }
-    ask_about_replicas(failed);
+    co_await ask_about_replicas(failed);
 }
 
-void controller::impl::ask_about_replicas(const broker_set& failed) {
+asio::awaitable<void> controller::impl::ask_about_replicas(const broker_set& failed) {
     request_batch batch;
     for (model::node_id id : failed) {
         if (!ctx.brokers.contains(id)) {
@@ -78,7 +78,7 @@ void controller::impl::ask_about_replicas(const broker_set& failed) {
             }
         }
     }
-    send(batch);
+    co_await send(batch);
 }
 
 void controller::impl::on_leader_and_isr_response(const outgoing_request& req,
@@ -139,7 +139,7 @@ asio::awaitable<void> controller::impl::on_replicas_offline(
     }
     const std::string why = "log dir failure on broker " + std::to_string(broker());
     co_await reconcile(fresh, why, batch);
-    send(batch);
+    co_await send(batch);
 }
 
 }  // namespace gregor::controller

@@ -121,7 +121,15 @@ asio::awaitable<void> controller::impl::reconcile(
             }
         }
     }
+    auto budget = walk_budget();
+    const std::uint64_t wanted_gen = generation;
     for (const auto& tp : wanted) {
+        if (budget.due()) {
+            co_await budget.yield();
+            if (generation != wanted_gen) {
+                co_return;
+            }
+        }
         auto t = ctx.topics.find(tp.topic);
         if (t == ctx.topics.end() || t->second.deleting) {
             continue;
@@ -301,16 +309,17 @@ void controller::impl::journal(const state_change& c, const partition_record& be
                c.next.leader_epoch(), c.next.controller_epoch(), why);
 }
 
-void controller::impl::send(const request_batch& batch,
-                            const std::shared_ptr<answer_tracker>& answers) {
+asio::awaitable<void> controller::impl::send(const request_batch& batch,
+                                             std::shared_ptr<answer_tracker> answers) {
     if (batch.empty() || !is_active) {
-        return;
+        co_return;
     }
     std::weak_ptr<impl> weak = weak_from_this();
     std::uint64_t gen = generation;
-    for (outgoing_request& req :
-         batch.build(ctx, cfg.self, client_id, cfg.inter_broker_listener)) {
-        auto shared = std::make_shared<outgoing_request>(std::move(req));
+    request_builder builder(batch, ctx, cfg.self, client_id, cfg.inter_broker_listener,
+                            request_partitions_max);
+    for (auto req = builder.next(ctx); req; req = builder.next(ctx)) {
+        auto shared = std::make_shared<outgoing_request>(std::move(*req));
         if (answers) {
             answers->expect();
         }
@@ -324,6 +333,11 @@ void controller::impl::send(const request_batch& batch,
                 self->on_response(*shared, std::move(r));
             }
         });
+        // A million partitions make hundreds of pieces: the loop gets a turn after each.
+        co_await net::loop_budget::items(1).yield();
+        if (generation != gen) {
+            co_return;  // resigned: the context the builder reads is gone
+        }
     }
 }
 

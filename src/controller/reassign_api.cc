@@ -150,7 +150,7 @@ asio::awaitable<reassign_response> controller::impl::do_alter_reassignments(
             answer(out, tp, e);
         }
     }
-    send(batch);
+    co_await send(batch);
     co_return out;
 }
 

@@ -54,7 +54,7 @@ asio::awaitable<void> controller::impl::on_reassign_node_change() {
         }
         legacy_moves.insert(w.tp);
     }
-    send(batch);
+    co_await send(batch);
     co_await sync_reassign_node();
 }
 

@@ -81,7 +81,7 @@ asio::awaitable<std::size_t> controller::impl::elect_preferred_leaders(
     if (!is_active) {
         co_return 0;
     }
-    send(batch);
+    co_await send(batch);
     std::size_t moved = 0;
     for (const auto& [tp, version] : before) {
         const partition_record* r = ctx.partition(tp);

@@ -62,7 +62,7 @@ asio::awaitable<void> controller::impl::on_topic_change() {
     request_batch batch;
     const std::string why = "topic created";
     co_await reconcile(parts, why, batch);
-    send(batch);
+    co_await send(batch);
 }
 
 asio::awaitable<void> controller::impl::on_partition_modification(const std::string& topic) {
@@ -95,7 +95,7 @@ asio::awaitable<void> controller::impl::on_partition_modification(const std::str
     request_batch batch;
     const std::string why = "partitions added";
     co_await reconcile(added, why, batch);
-    send(batch);
+    co_await send(batch);
 }
 
 asio::awaitable<void> controller::impl::on_deletion_change() {
@@ -124,7 +124,7 @@ asio::awaitable<void> controller::impl::on_deletion_change() {
             co_await start_deletion(n, batch);
         }
     }
-    send(batch);
+    co_await send(batch);
     co_await finish_deletions();
 }
 
