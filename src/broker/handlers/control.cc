@@ -188,6 +188,17 @@ asio::awaitable<void> load_topic_configs(services& s, const std::vector<std::str
     }
 }
 
+// Gives the loop a turn when `budget` is used up. True iff a newer controller was heard
+// meanwhile: what is left of a request from `epoch` is stale.
+asio::awaitable<bool> newer_controller_after_turn(net::loop_budget& budget, const services& s,
+                                                  model::controller_epoch epoch) {
+    if (!budget.due()) {
+        co_return false;
+    }
+    co_await budget.yield();
+    co_return s.replicas.controller_epoch() != epoch;
+}
+
 }  // namespace
 
 partition_assignment to_assignment(const std::string& topic,
@@ -229,23 +240,17 @@ handler_result<lai_response> handle(services& s, request_context& ctx, lai_reque
         return model::to_wire(stale ? kafka_error::stale_controller_epoch
                                     : apply_state(s, topic, p));
     };
-    auto give_way = [&]() -> asio::awaitable<void> {
-        if (budget.due()) {
-            co_await budget.yield();
-            stale = stale || s.replicas.controller_epoch() != req.controller_epoch;
-        }
-    };
     for (const auto& p : req.ungrouped_partition_states) {
         out.partition_errors.push_back(
             {p.topic_name, p.partition_index, apply_one(p.topic_name, p), {}});
-        co_await give_way();
+        stale = co_await newer_controller_after_turn(budget, s, req.controller_epoch) || stale;
     }
     for (const auto& t : req.topic_states) {
         lai_response::leader_and_isr_topic_error te{t.topic_id, {}, {}};
         for (const auto& p : t.partition_states) {
             protocol::leader_and_isr_partition_error pe{
                 t.topic_name, p.partition_index, apply_one(t.topic_name, p), {}};
-            co_await give_way();
+            stale = co_await newer_controller_after_turn(budget, s, req.controller_epoch) || stale;
             if (ctx.version() >= 5) {
                 te.partition_errors.push_back(std::move(pe));
             } else {
@@ -294,10 +299,7 @@ handler_result<protocol::stop_replica_response> handle(services& s, request_cont
     // As LeaderAndIsr does: the loop is given back between partitions (each deletion renames
     // a directory), and a newer controller heard meanwhile makes the rest stale.
     auto give_way = [&]() -> asio::awaitable<void> {
-        if (budget.due()) {
-            co_await budget.yield();
-            stale = stale || s.replicas.controller_epoch() != req.controller_epoch;
-        }
+        stale = co_await newer_controller_after_turn(budget, s, req.controller_epoch) || stale;
     };
     for (const auto& p : req.ungrouped_partitions) {
         stop(p.topic_name, p.partition_index, model::no_leader_epoch, req.delete_partitions);
