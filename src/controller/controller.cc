@@ -356,6 +356,9 @@ asio::awaitable<void> controller::stop() {
         // Step down visibly, in turn with other events: deleting /controller (fenced) lets
         // another broker win now rather than after our session times out.
         std::function<asio::awaitable<bool>()> work = [self]() -> asio::awaitable<bool> {
+            // From here on no election runs: deleting /controller starts one, and a broker
+            // on its way out must not win it (alone, it would).
+            self->stopping = true;
             if (self->is_active) {
                 const coord::op remove = coord::remove_op{std::string(coord::paths::controller),
                                                           coord::any_version};

@@ -66,6 +66,23 @@ TEST(controller, exactly_one_broker_wins_the_first_election_with_epoch_1) {
     }
 }
 
+// A stopping broker steps down by deleting /controller, and must not then win the election
+// its own deletion starts: alone in its cluster, it would load every partition again just
+// before it exits, and a new epoch would be spent on nothing.
+TEST(controller, a_stopping_controller_steps_down_and_does_not_win_the_next_election) {
+    sim_cluster c(1);
+    c.run();
+    ASSERT_EQ(c.active_controllers(), std::vector<node_id>{node_id(1)});
+    await<bool>(c, [&]() -> asio::awaitable<bool> {
+        co_await c.node(1).ctl->stop();
+        co_return true;
+    });
+    EXPECT_TRUE(c.active_controllers().empty());
+    EXPECT_FALSE(c.ensemble.peek(std::string(coord::paths::controller)).has_value())
+        << "the stopping broker took the role again";
+    EXPECT_EQ(c.ensemble.peek("/controller_epoch")->data, "1");
+}
+
 TEST(controller, new_topic_gets_first_live_replica_as_leader_and_every_broker_hears_it) {
     sim_cluster c(3);
     c.run();
