@@ -430,15 +430,15 @@ void observability::add_dashboard_routes() {
 }
 
 net::asio::awaitable<http::response> observability::metrics_page() {
-    if (renders_ >= renders_max) {
+    if (*renders_ >= renders_max) {
         co_return http::response{503, "text/plain; charset=utf-8",
                                  "too many scrapes at once; try again\n"};
     }
     registry_.refresh();
-    ++renders_;
+    ++*renders_;
     struct done {
-        int& n;
-        ~done() { --n; }
+        std::shared_ptr<int> n;
+        ~done() { --*n; }
     } guard{renders_};
     // 10,000 topics' series take ~100 ms to write: not on the loop.
     std::string text = co_await net::asio::co_spawn(

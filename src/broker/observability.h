@@ -43,6 +43,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -148,7 +149,9 @@ private:
         lag_series_;
     prometheus::Family<prometheus::Histogram>& round_phases_;
     broker_state state_ = broker_state::starting;
-    int renders_ = 0;  // metrics_page calls waiting for render_pool_
+    // metrics_page calls waiting for render_pool_. Shared with them: one still suspended when
+    // the loop is torn down is destroyed after this object, and counts itself out then.
+    std::shared_ptr<int> renders_ = std::make_shared<int>(0);
     // Destroyed (joined) before the registry it renders.
     std::optional<net::asio::thread_pool> render_pool_;
     std::optional<http::server> http_;
