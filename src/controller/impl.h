@@ -189,6 +189,12 @@ struct controller::impl : std::enable_shared_from_this<impl> {
     void on_response(const outgoing_request& req, result<bytes> r);
 
     // log_dirs.cc
+    // Kafka's broker-to-controller notices in ZooKeeper mode: reads the persistent-sequential
+    // children `prefix`<n> of `parent` in the order written (setting `watch` on the parent),
+    // deletes them fenced by the controller epoch, and returns each one's path and data.
+    // nullopt when there are none or the role was lost meanwhile (resigned if fenced).
+    asio::awaitable<std::optional<std::vector<std::pair<std::string, std::string>>>> take_notices(
+        const std::string& parent, std::string_view prefix, coord::watch_fn watch);
     asio::awaitable<void> on_log_dir_event();
     // Receipts of unclean elections the replicas wrote (receipts.cc): journalled, deleted.
     asio::awaitable<void> on_unclean_receipts();

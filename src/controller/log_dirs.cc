@@ -15,49 +15,73 @@
 
 namespace gregor::controller {
 
-asio::awaitable<void> controller::impl::on_log_dir_event() {
-    if (!is_active) {
-        co_return;
-    }
-    auto self = shared_from_this();
+asio::awaitable<std::optional<std::vector<std::pair<std::string, std::string>>>>
+controller::impl::take_notices(const std::string& parent, std::string_view prefix,
+                               coord::watch_fn watch) {
+    using notices = std::vector<std::pair<std::string, std::string>>;
     std::uint64_t gen = generation;
-    const std::string parent(coord::paths::log_dir_event_notification);
-    const coord::watch_fn watch =
-        watch_event("log_dir_event", [self] { return self->on_log_dir_event(); });
     auto names = co_await zk::get_children(zk, parent, watch);
     if (!names || generation != gen || names->names.empty()) {
-        co_return;
+        co_return std::nullopt;
     }
-    std::vector<std::string> paths;
+    std::vector<std::pair<std::int64_t, std::string>> seqs;
     for (const auto& n : names->names) {
-        if (coord::paths::parse_sequence(n, coord::paths::log_dir_event_prefix)) {
-            paths.push_back(parent + "/" + n);
+        if (auto seq = coord::paths::parse_sequence(n, prefix)) {
+            seqs.emplace_back(*seq, parent + "/" + n);
         }
+    }
+    std::sort(seqs.begin(), seqs.end());  // in the order written
+    std::vector<std::string> paths;
+    for (auto& [seq, path] : seqs) {
+        paths.push_back(std::move(path));
     }
     const zk::watch_factory no_watch;
     auto data = co_await zk::get_many(zk, paths, cfg.zk_window, no_watch);
     if (generation != gen) {
-        co_return;
+        co_return std::nullopt;
     }
-    broker_set failed;
+    notices out;
     std::vector<std::vector<coord::op>> drops;
     coord::check_op fence{std::string(coord::paths::controller_epoch), ctx.epoch_version};
     for (std::size_t i = 0; i < paths.size(); ++i) {
         if (!data[i]) {
             continue;  // gone meanwhile
         }
-        if (auto b = coord::decode_log_dir_event(data[i]->data)) {
-            failed.insert(*b);
-        } else {
-            GREGOR_LOG(controller_log, warn, "ignoring {}: {}", paths[i], b.err().to_string());
-        }
+        out.emplace_back(paths[i], std::move(data[i]->data));
         drops.push_back({fence, coord::remove_op{paths[i], coord::any_version}});
     }
     auto dropped = co_await zk::multi_many(zk, drops, cfg.zk_window);
+    if (generation != gen) {
+        co_return std::nullopt;
+    }
     for (const auto& r : dropped) {
         if (fenced_out(r)) {
             resign("/controller_epoch moved on: another controller was elected");
-            co_return;
+            co_return std::nullopt;
+        }
+    }
+    co_return out;
+}
+
+asio::awaitable<void> controller::impl::on_log_dir_event() {
+    if (!is_active) {
+        co_return;
+    }
+    auto self = shared_from_this();
+    // Named, not temporaries in the co_await: g++ 12 mishandles those.
+    const std::string parent(coord::paths::log_dir_event_notification);
+    const coord::watch_fn watch =
+        watch_event("log_dir_event", [self] { return self->on_log_dir_event(); });
+    auto notices = co_await take_notices(parent, coord::paths::log_dir_event_prefix, watch);
+    if (!notices) {
+        co_return;
+    }
+    broker_set failed;
+    for (const auto& [path, data] : *notices) {
+        if (auto b = coord::decode_log_dir_event(data)) {
+            failed.insert(*b);
+        } else {
+            GREGOR_LOG(controller_log, warn, "ignoring {}: {}", path, b.err().to_string());
         }
     }
     co_await ask_about_replicas(failed);

@@ -17,57 +17,20 @@ asio::awaitable<void> controller::impl::on_unclean_receipts() {
         co_return;
     }
     auto self = shared_from_this();
-    std::uint64_t gen = generation;
+    // Named, not temporaries in the co_await: g++ 12 mishandles those.
     const std::string parent(coord::paths::unclean_receipts);
     const coord::watch_fn watch =
         watch_event("unclean_receipts", [self] { return self->on_unclean_receipts(); });
-    auto names = co_await zk::get_children(zk, parent, watch);
-    if (!names || generation != gen || names->names.empty()) {
+    auto notices = co_await take_notices(parent, coord::paths::unclean_receipt_prefix, watch);
+    if (!notices) {
         co_return;
     }
-    // In the order the replicas wrote them.
-    std::vector<std::pair<std::int64_t, std::string>> seqs;
-    for (const auto& n : names->names) {
-        if (auto seq = coord::paths::parse_sequence(n, coord::paths::unclean_receipt_prefix)) {
-            seqs.emplace_back(*seq, parent + "/" + n);
-        }
-    }
-    std::sort(seqs.begin(), seqs.end());
-    std::vector<std::string> paths;
-    for (auto& [seq, path] : seqs) {
-        paths.push_back(std::move(path));
-    }
-    const zk::watch_factory no_watch;
-    auto data = co_await zk::get_many(zk, paths, cfg.zk_window, no_watch);
-    if (generation != gen) {
-        co_return;
-    }
-    std::vector<coord::unclean_receipt> receipts;
-    std::vector<std::vector<coord::op>> drops;
-    coord::check_op fence{std::string(coord::paths::controller_epoch), ctx.epoch_version};
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        if (!data[i]) {
-            continue;  // gone meanwhile
-        }
-        if (auto r = coord::decode_unclean_receipt(data[i]->data)) {
-            receipts.push_back(std::move(*r));
+    for (const auto& [path, data] : *notices) {
+        if (auto r = coord::decode_unclean_receipt(data)) {
+            journal_receipt(*r);
         } else {
-            GREGOR_LOG(controller_log, warn, "ignoring {}: {}", paths[i], r.err().to_string());
+            GREGOR_LOG(controller_log, warn, "ignoring {}: {}", path, r.err().to_string());
         }
-        drops.push_back({fence, coord::remove_op{paths[i], coord::any_version}});
-    }
-    auto dropped = co_await zk::multi_many(zk, drops, cfg.zk_window);
-    if (generation != gen) {
-        co_return;
-    }
-    for (const auto& r : dropped) {
-        if (fenced_out(r)) {
-            resign("/controller_epoch moved on: another controller was elected");
-            co_return;
-        }
-    }
-    for (const auto& r : receipts) {
-        journal_receipt(r);
     }
 }
 
