@@ -98,7 +98,7 @@ leader_and_isr_request::leader_and_isr_topic_state& topic_slot(leader_and_isr_re
     return req.topic_states.back();
 }
 
-// One partition of a LeaderAndIsr, as build() found it.
+// One partition of a LeaderAndIsr, as request_builder found it.
 struct lai_entry {
     const model::topic_partition* tp;
     const partition_record* r;
@@ -501,18 +501,6 @@ std::optional<outgoing_request> request_builder::next(const controller_context& 
     auto piece = std::move(s_->pieces.front());
     s_->pieces.pop_front();
     return piece();
-}
-
-std::vector<outgoing_request> request_batch::build(const controller_context& ctx,
-                                                   model::node_id self,
-                                                   const std::string& client_id,
-                                                   const std::string& listener) const {
-    std::vector<outgoing_request> out;
-    request_builder builder(*this, ctx, self, client_id, listener);
-    while (auto r = builder.next(ctx)) {
-        out.push_back(std::move(*r));
-    }
-    return out;
 }
 
 }  // namespace gregor::controller

@@ -1,11 +1,11 @@
 // request_batch: the LeaderAndIsr / UpdateMetadata / StopReplica requests of one controller
 // round (Kafka's ControllerBrokerRequestBatch).
 //
-// A state change adds what each broker must hear; build() turns that into at most one request
-// of each kind per broker, in the order Kafka sends them: LeaderAndIsr first, then
-// UpdateMetadata, then StopReplica. The controller sends through request_builder instead,
-// which splits LeaderAndIsr and UpdateMetadata into pieces of request_partitions_max. Partition states are taken from the context when build()
-// runs, so the requests carry the state the round ended with. Every request carries the
+// A state change adds what each broker must hear; request_builder turns that into requests, one
+// at a time, in the order Kafka sends them: LeaderAndIsr first, then UpdateMetadata, then
+// StopReplica, one of each kind per broker unless a LeaderAndIsr or UpdateMetadata is split
+// into pieces. Partition states are taken from the context as the requests are built, so they
+// carry the state the round ended with. Every request carries the
 // controller id, the controller epoch and the recipient's broker epoch (fencing). Versions are
 // the newest Kafka 3.8's ZooKeeper controller sends: LeaderAndIsr 7, UpdateMetadata 8,
 // StopReplica 4. Loop thread only; plain data.
@@ -56,7 +56,7 @@ public:
     void update_metadata_brokers(const broker_set& to);
     // A failover's full round: LeaderAndIsr of every partition (with a state znode) to its
     // online replicas, and UpdateMetadata of every such partition to every broker in `to`.
-    // Nothing is listed: build() walks the context, so 100,000 partitions cost no inserts,
+    // Nothing is listed: request_builder walks the context, so 100,000 partitions cost no inserts,
     // and the UpdateMetadata body is built once for all of `to`.
     void everything(const broker_set& to);
     // StopReplica to `broker`; `remove` deletes the log (epoch -2).
@@ -64,12 +64,6 @@ public:
                       model::leader_epoch epoch);
 
     bool empty() const;
-    // The requests of this round, in sending order. `client_id` names the controller in the
-    // request headers; LeaderAndIsr names leaders by their `listener` endpoint. Brokers not
-    // registered in `ctx` get nothing.
-    std::vector<outgoing_request> build(const controller_context& ctx, model::node_id self,
-                                        const std::string& client_id,
-                                        const std::string& listener) const;
 
 private:
     friend class request_builder;
@@ -91,13 +85,14 @@ private:
 // it, the broker's to apply it) for long. A million partitions make 100 pieces per broker.
 inline constexpr std::size_t request_partitions_max = 10'000;
 
-// build() one request at a time, for a caller that gives the loop a turn between them: next()
-// returns the requests in build()'s order, none carrying more than `partitions_max`
-// partitions. LeaderAndIsr and UpdateMetadata are incremental (a broker applies the
-// partitions a request names and keeps the others), so the pieces do what the whole would.
-// The partitions of one broker's request kind are gathered (from the context) when its
-// first piece is asked for; the context must not change meanwhile. REQUIRES: `batch`
-// outlives it.
+// A batch's requests, one at a time, for a caller that gives the loop a turn between them:
+// next() returns them in sending order, none carrying more than `partitions_max` partitions
+// (unlimited: one request of each kind per broker). `client_id` names the controller in the
+// request headers; LeaderAndIsr names leaders by their `listener` endpoint; brokers not
+// registered in the context get nothing. LeaderAndIsr and UpdateMetadata are incremental (a broker
+// applies the partitions a request names and keeps the others), so the pieces do what the whole
+// would. The partitions of one broker's request kind are gathered (from the context) when its first
+// piece is asked for; the context must not change meanwhile. REQUIRES: `batch` outlives it.
 class request_builder {
 public:
     request_builder(const request_batch& batch, const controller_context& ctx, model::node_id self,

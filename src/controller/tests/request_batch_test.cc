@@ -46,7 +46,12 @@ controller_context make_context() {
 }
 
 std::vector<outgoing_request> build(const controller_context& ctx, const request_batch& b) {
-    return b.build(ctx, node_id{1}, "controller-1", "PLAINTEXT");
+    std::vector<outgoing_request> out;
+    request_builder builder(b, ctx, node_id{1}, "controller-1", "PLAINTEXT");
+    while (auto r = builder.next(ctx)) {
+        out.push_back(std::move(*r));
+    }
+    return out;
 }
 
 void expect_same(const std::vector<outgoing_request>& got,
