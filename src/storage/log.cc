@@ -110,14 +110,15 @@ result<bytes> file_slice::read_all() const {
     return out;
 }
 
-log::log(const log_context& ctx, std::string dir, model::topic_partition tp, log_config cfg)
-    : ctx_(ctx),
+log::log(std::shared_ptr<const log_context> ctx, std::string dir, model::topic_partition tp,
+         log_config cfg)
+    : ctx_(std::move(ctx)),
       dir_(std::move(dir)),
       tp_(std::move(tp)),
       cfg_(cfg),
       owner_(std::this_thread::get_id()) {
-    GREGOR_ASSERT(ctx_.fs != nullptr && ctx_.worker != nullptr, "log needs fs and worker");
-    GREGOR_ASSERT(static_cast<bool>(ctx_.exec), "log needs an executor");
+    GREGOR_ASSERT(ctx_->fs != nullptr && ctx_->worker != nullptr, "log needs fs and worker");
+    GREGOR_ASSERT(static_cast<bool>(ctx_->exec), "log needs an executor");
 }
 
 log::~log() = default;
@@ -141,8 +142,8 @@ void log::take_offline() {
 }
 
 void log::report_disk_failure(const error& e) {
-    if (!offline_ && ctx_.on_disk_failure) {
-        ctx_.on_disk_failure(e);
+    if (!offline_ && ctx_->on_disk_failure) {
+        ctx_->on_disk_failure(e);
     }
 }
 
@@ -294,7 +295,7 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
 
 result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
     GREGOR_ASSERT(new_base >= log_end_, "roll at {} below log end {}", new_base, log_end_);
-    GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, new_base, seg_options(), now));
+    GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, new_base, seg_options(), now));
     auto sealed = watched(active().seal());
     if (!sealed) {
         // The old segment's indexes are rebuilt from its log on the next open.

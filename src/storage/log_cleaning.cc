@@ -126,25 +126,26 @@ result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
     }
     if (!same) {
         for (const auto& g : done.groups) {
-            remove_cleaned_files(*ctx_.fs, dir_, g.base);
+            remove_cleaned_files(*ctx_->fs, dir_, g.base);
         }
         return error(errc::closed,
                      fmt::format("{}: the log changed while it was cleaned; result dropped", tp_));
     }
     return watched([&]() -> result<void> {
         for (const auto& g : done.groups) {
-            GREGOR_TRY_VOID(rename_segment(*ctx_.fs, dir_, g.base, cleaned_suffix, swap_suffix));
+            GREGOR_TRY_VOID(rename_segment(*ctx_->fs, dir_, g.base, cleaned_suffix, swap_suffix));
             // Durable before any old segment goes: from here on, opening completes the swap.
-            GREGOR_TRY_VOID(ctx_.fs->sync_dir(dir_));
+            GREGOR_TRY_VOID(ctx_->fs->sync_dir(dir_));
             for (auto base : g.replaced) {
                 GREGOR_TRY_VOID(delete_segment(segments_.find(base)));
             }
-            GREGOR_TRY_VOID(rename_segment(*ctx_.fs, dir_, g.base, swap_suffix, {}));
-            GREGOR_TRY(auto seg, segment::open(*ctx_.fs, dir_, g.base, seg_options(), latest_now_));
+            GREGOR_TRY_VOID(rename_segment(*ctx_->fs, dir_, g.base, swap_suffix, {}));
+            GREGOR_TRY(auto seg,
+                       segment::open(*ctx_->fs, dir_, g.base, seg_options(), latest_now_));
             segments_.emplace(g.base, std::move(seg));
         }
-        auto* fs = ctx_.fs;
-        auto submitted = ctx_.worker->submit([fs, dir = dir_] {
+        auto* fs = ctx_->fs;
+        auto submitted = ctx_->worker->submit([fs, dir = dir_] {
             ignore_error(fs->sync_dir(dir), "the renames are redone from .swap files if lost");
         });
         ignore_error(std::move(submitted), "a swap whose renames are lost is redone at open");
@@ -158,7 +159,7 @@ result<void> log::recover_swaps(const std::vector<std::string>& names) {
         auto parsed = parse_segment_file_name(name);
         if (parsed && parsed->cleaned) {
             // An unfinished clean: the old segments are intact.
-            ignore_error(ctx_.fs->remove(path_join(dir_, name)), "removed at next open");
+            ignore_error(ctx_->fs->remove(path_join(dir_, name)), "removed at next open");
         } else if (parsed && parsed->swap && parsed->kind == segment_file_kind::log) {
             swaps.push_back(parsed->base);
         }
@@ -167,7 +168,7 @@ result<void> log::recover_swaps(const std::vector<std::string>& names) {
         // A complete, synced output: it replaces every segment starting inside its range.
         model::offset end;
         {
-            GREGOR_TRY(auto seg, segment::open(*ctx_.fs, dir_, base, seg_options(), latest_now_,
+            GREGOR_TRY(auto seg, segment::open(*ctx_->fs, dir_, base, seg_options(), latest_now_,
                                                swap_suffix));
             GREGOR_TRY(end, seg->next_offset());
         }
@@ -176,21 +177,21 @@ result<void> log::recover_swaps(const std::vector<std::string>& names) {
         for (const auto& name : names) {
             auto parsed = parse_segment_file_name(name);
             if (parsed && parsed->plain() && parsed->base >= base && parsed->base < end) {
-                GREGOR_TRY_VOID(ctx_.fs->remove(path_join(dir_, name)));
+                GREGOR_TRY_VOID(ctx_->fs->remove(path_join(dir_, name)));
             }
         }
-        GREGOR_TRY_VOID(rename_segment(*ctx_.fs, dir_, base, swap_suffix, {}));
+        GREGOR_TRY_VOID(rename_segment(*ctx_->fs, dir_, base, swap_suffix, {}));
     }
     // Index files of a swap whose log was already renamed (or never was): rebuilt instead.
-    GREGOR_TRY(auto now_names, ctx_.fs->list_dir(dir_));
+    GREGOR_TRY(auto now_names, ctx_->fs->list_dir(dir_));
     for (const auto& name : now_names) {
         auto parsed = parse_segment_file_name(name);
         if (parsed && parsed->swap) {
-            ignore_error(ctx_.fs->remove(path_join(dir_, name)), "removed at next open");
+            ignore_error(ctx_->fs->remove(path_join(dir_, name)), "removed at next open");
         }
     }
     if (!swaps.empty()) {
-        GREGOR_TRY_VOID(ctx_.fs->sync_dir(dir_));
+        GREGOR_TRY_VOID(ctx_->fs->sync_dir(dir_));
     }
     return ok();
 }

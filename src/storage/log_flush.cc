@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
+#include <vector>
 
 namespace gregor::storage {
 
@@ -65,7 +67,7 @@ void log::start_flush() {
     unflushed_messages_ = 0;
     last_flush_ms_ = latest_now_;
     auto generation = flush_generation_;
-    auto task = [fs = ctx_.fs, dir = dir_, files = std::move(files), exec = ctx_.exec,
+    auto task = [fs = ctx_->fs, dir = dir_, files = std::move(files), exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this, target, generation] {
         const auto began = std::chrono::steady_clock::now();
         result<void> r = ok();
@@ -80,14 +82,14 @@ void log::start_flush() {
         }
         exec([token, this, target, generation, r, took = std::chrono::steady_clock::now() - began] {
             if (token.lock()) {
-                if (r && ctx_.on_flushed) {
-                    ctx_.on_flushed(took);
+                if (r && ctx_->on_flushed) {
+                    ctx_->on_flushed(took);
                 }
                 on_flush_done(target, generation, r);
             }
         });
     };
-    auto submitted = ctx_.worker->submit(std::move(task));
+    auto submitted = ctx_->worker->submit(std::move(task));
     if (!submitted) {
         flush_in_flight_ = false;
         fail_waiters(model::offset(0), submitted.err());
@@ -109,10 +111,13 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
         report_disk_failure(r.err());
     } else if (generation == flush_generation_) {
         flushed_ = std::max(flushed_, std::min(target, log_end_));
-        while (!waiters_.empty() && waiters_.front().last < flushed_) {
-            auto done = std::move(waiters_.front().done);
-            waiters_.pop_front();
-            done(ok());
+        auto durable = std::find_if(waiters_.begin(), waiters_.end(),
+                                    [this](const waiter& w) { return w.last >= flushed_; });
+        std::vector<waiter> ready(std::make_move_iterator(waiters_.begin()),
+                                  std::make_move_iterator(durable));
+        waiters_.erase(waiters_.begin(), durable);
+        for (auto& w : ready) {
+            w.done(ok());
         }
     }
     if (flush_again_) {
@@ -122,8 +127,8 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
 }
 
 void log::fail_waiters(model::offset from, const error& e) {
-    auto keep = std::deque<waiter>{};
-    auto failing = std::deque<waiter>{};
+    auto keep = std::vector<waiter>{};
+    auto failing = std::vector<waiter>{};
     for (auto& w : waiters_) {
         (w.last >= from ? failing : keep).push_back(std::move(w));
     }
@@ -143,7 +148,7 @@ result<void> log::close() {
     // The next open loads the producer state from here instead of replaying the log.
     GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));
     GREGOR_TRY_VOID(sync_all());
-    GREGOR_TRY_VOID(epoch_writer_->write(*ctx_.fs, epoch_path(),
+    GREGOR_TRY_VOID(epoch_writer_->write(*ctx_->fs, epoch_path(),
                                          encode_epoch_checkpoint(epochs_.entries()),
                                          epoch_writer_->next_seq()));
     flushed_ = log_end_;
@@ -162,7 +167,7 @@ result<void> log::sync_all() {
             GREGOR_TRY_VOID(f->sync());
         }
     }
-    return ctx_.fs->sync_dir(dir_);
+    return ctx_->fs->sync_dir(dir_);
 }
 
 }  // namespace gregor::storage

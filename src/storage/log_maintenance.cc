@@ -16,8 +16,8 @@ result<void> log::delete_segment(std::map<model::offset, std::unique_ptr<segment
     auto seg = std::move(it->second);
     segments_.erase(it);
     GREGOR_TRY(auto paths, seg->rename_to_deleted());
-    auto* fs = ctx_.fs;
-    auto submitted = ctx_.worker->submit([fs, paths = std::move(paths)] {
+    auto* fs = ctx_->fs;
+    auto submitted = ctx_->worker->submit([fs, paths = std::move(paths)] {
         for (const auto& p : paths) {
             ignore_error(fs->remove(p), "a .deleted file left behind is removed at next open");
         }
@@ -39,8 +39,8 @@ void log::persist_epochs() {
         return;
     }
     auto seq = epoch_writer_->next_seq();
-    auto task = [fs = ctx_.fs, path = epoch_path(), writer = epoch_writer_, seq,
-                 content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_.exec,
+    auto task = [fs = ctx_->fs, path = epoch_path(), writer = epoch_writer_, seq,
+                 content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this] {
         auto w = writer->write(*fs, path, content, seq);
         if (!w) {
@@ -53,7 +53,7 @@ void log::persist_epochs() {
             });
         }
     };
-    auto submitted = ctx_.worker->submit(std::move(task));
+    auto submitted = ctx_->worker->submit(std::move(task));
     if (!submitted) {
         // Recovery re-derives epochs from batch headers, so a lost write costs a rescan.
         GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
@@ -115,7 +115,7 @@ result<void> log::truncate_fully_unwatched(model::offset start) {
     GREGOR_ASSERT(start() >= 0, "truncate_fully to {}", start);
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
     truncated_to_ = std::min(truncated_to_.value_or(start), start);
-    GREGOR_TRY(auto fresh, segment::create(*ctx_.fs, dir_, start, seg_options(), latest_now_));
+    GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, start, seg_options(), latest_now_));
     // Every old segment goes, except that one starting at `start` shares its file names
     // with the fresh segment (which already emptied them), so it is only dropped.
     for (auto it = segments_.begin(); it != segments_.end();) {
@@ -210,9 +210,9 @@ result<void> log::remove() {
     closed_ = true;
     // Kafka renames to "<dir>.<unique id>-delete"; a random id keeps repeats apart.
     auto target = fmt::format("{}.{:016x}{}", dir_, std::random_device{}(), dir_delete_suffix);
-    GREGOR_TRY_VOID(ctx_.fs->rename(dir_, target));
-    auto* fs = ctx_.fs;
-    auto submitted = ctx_.worker->submit([fs, target] {
+    GREGOR_TRY_VOID(ctx_->fs->rename(dir_, target));
+    auto* fs = ctx_->fs;
+    auto submitted = ctx_->worker->submit([fs, target] {
         ignore_error(fs->remove_all(target), "a -delete dir left behind is removed at start-up");
     });
     if (!submitted) {

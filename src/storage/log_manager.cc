@@ -18,14 +18,15 @@ log_manager::log_manager(const log_context& ctx, std::vector<std::string> log_di
     GREGOR_ASSERT(static_cast<bool>(configs_), "log_manager needs a config source");
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
         writers_.push_back(std::make_shared<checkpoint_writer>());
+        auto c = std::make_shared<log_context>(ctx_);
+        c->on_disk_failure = [this, i](const error& e) { fail_dir(i, e); };
+        dir_contexts_.push_back(std::move(c));
     }
     offline_.assign(dirs_.size(), false);
 }
 
-log_context log_manager::dir_context(std::size_t dir_index) {
-    log_context c = ctx_;
-    c.on_disk_failure = [this, dir_index](const error& e) { fail_dir(dir_index, e); };
-    return c;
+std::shared_ptr<const log_context> log_manager::dir_context(std::size_t dir_index) const {
+    return dir_contexts_[dir_index];
 }
 
 void log_manager::fail_dir(std::size_t dir_index, const error& cause) {

@@ -116,7 +116,8 @@ private:
     std::vector<dir_checkpoints> snapshot() const;
     // The least loaded online dir; nullopt when every dir is offline.
     std::optional<std::size_t> least_loaded_dir() const;
-    log_context dir_context(std::size_t dir_index);
+    // Shared by every log of the dir.
+    std::shared_ptr<const log_context> dir_context(std::size_t dir_index) const;
     void drop_offline_dir(std::size_t dir_index);
 
     log_context ctx_;
@@ -125,6 +126,7 @@ private:
     std::unordered_map<model::topic_partition, entry> logs_;
     std::unordered_map<model::topic_partition, model::offset> replication_;
     std::vector<bool> offline_;  // per dir
+    std::vector<std::shared_ptr<const log_context>> dir_contexts_;  // per dir
     std::set<model::topic_partition> offline_partitions_;
     dir_failure_listener on_dir_failure_;
     // One writer per dir orders the async and shutdown writes of its three checkpoints.

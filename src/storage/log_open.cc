@@ -1,4 +1,5 @@
 // log: opening an existing directory and crash recovery.
+#include "base/assert.h"
 #include "storage/errc.h"
 #include "storage/log.h"
 #include "storage/logger.h"
@@ -13,8 +14,16 @@ namespace gregor::storage {
 result<std::unique_ptr<log>> log::open(const log_context& ctx, std::string dir,
                                        model::topic_partition tp, log_config cfg,
                                        const log_open_state& state, model::timestamp_ms now) {
-    std::unique_ptr<log> l(new log(ctx, std::move(dir), std::move(tp), cfg));
-    GREGOR_TRY_VOID(ctx.fs->create_dirs(l->dir_));
+    return open(std::make_shared<const log_context>(ctx), std::move(dir), std::move(tp), cfg, state,
+                now);
+}
+
+result<std::unique_ptr<log>> log::open(std::shared_ptr<const log_context> ctx, std::string dir,
+                                       model::topic_partition tp, log_config cfg,
+                                       const log_open_state& state, model::timestamp_ms now) {
+    GREGOR_ASSERT(ctx != nullptr, "log needs a context");
+    std::unique_ptr<log> l(new log(std::move(ctx), std::move(dir), std::move(tp), cfg));
+    GREGOR_TRY_VOID(l->ctx_->fs->create_dirs(l->dir_));
     GREGOR_TRY_VOID(l->load(state, now));
     return l;
 }
@@ -24,14 +33,14 @@ void log::remove_leftovers(const std::vector<std::string>& names) {
         auto parsed = parse_segment_file_name(name);
         bool tmp = name.ends_with(tmp_suffix);
         if ((parsed && parsed->deleted) || tmp) {
-            ignore_error(ctx_.fs->remove(path_join(dir_, name)),
+            ignore_error(ctx_->fs->remove(path_join(dir_, name)),
                          "a leftover that cannot be removed now is retried at next open");
         }
     }
 }
 
 result<void> log::load_segments(model::timestamp_ms now) {
-    GREGOR_TRY(auto names, ctx_.fs->list_dir(dir_));
+    GREGOR_TRY(auto names, ctx_->fs->list_dir(dir_));
     remove_leftovers(names);
     bool cleaner_files = std::any_of(names.begin(), names.end(), [](const std::string& n) {
         auto parsed = parse_segment_file_name(n);
@@ -39,7 +48,7 @@ result<void> log::load_segments(model::timestamp_ms now) {
     });
     if (cleaner_files) {
         GREGOR_TRY_VOID(recover_swaps(names));
-        GREGOR_TRY(names, ctx_.fs->list_dir(dir_));
+        GREGOR_TRY(names, ctx_->fs->list_dir(dir_));
     }
     std::map<model::offset, bool> logs;
     std::vector<std::string> orphans;
@@ -54,11 +63,11 @@ result<void> log::load_segments(model::timestamp_ms now) {
         if (parsed && parsed->plain() && parsed->kind != segment_file_kind::log &&
             !logs.contains(parsed->base)) {
             // An index without its log (a crash during deletion or creation).
-            ignore_error(ctx_.fs->remove(path_join(dir_, name)), "orphan index; harmless");
+            ignore_error(ctx_->fs->remove(path_join(dir_, name)), "orphan index; harmless");
         }
     }
     for (const auto& [base, unused] : logs) {
-        GREGOR_TRY(auto seg, segment::open(*ctx_.fs, dir_, base, seg_options(), now));
+        GREGOR_TRY(auto seg, segment::open(*ctx_->fs, dir_, base, seg_options(), now));
         segments_.emplace(base, std::move(seg));
     }
     return ok();
@@ -69,7 +78,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     auto epoch_path = path_join(dir_, std::string(leader_epoch_checkpoint_name));
     auto recovery_point = state.recovery_point;
     bool clean = state.clean_shutdown;
-    auto entries = read_epoch_checkpoint(*ctx_.fs, epoch_path);
+    auto entries = read_epoch_checkpoint(*ctx_->fs, epoch_path);
     if (!entries || !leader_epoch_cache::is_valid(*entries)) {
         GREGOR_LOG(storage_log, warn, "{}: leader epoch checkpoint unreadable ({}), rescanning",
                    tp_, entries ? "entries out of order" : entries.err().to_string());
@@ -80,7 +89,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     }
     if (segments_.empty()) {
         auto base = std::max(state.log_start_offset, model::offset(0));
-        GREGOR_TRY(auto seg, segment::create(*ctx_.fs, dir_, base, seg_options(), now));
+        GREGOR_TRY(auto seg, segment::create(*ctx_->fs, dir_, base, seg_options(), now));
         segments_.emplace(base, std::move(seg));
         clean = true;
     }
@@ -103,7 +112,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     bool changed = epochs_.truncate_from_end(log_end_);
     changed = epochs_.truncate_from_start(log_start_) || changed;
     if (changed || !clean) {
-        GREGOR_TRY_VOID(epoch_writer_->write(*ctx_.fs, epoch_path,
+        GREGOR_TRY_VOID(epoch_writer_->write(*ctx_->fs, epoch_path,
                                              encode_epoch_checkpoint(epochs_.entries()),
                                              epoch_writer_->next_seq()));
     }
@@ -151,7 +160,7 @@ result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms
         }
     }
     (void)now;
-    return ctx_.fs->sync_dir(dir_);
+    return ctx_->fs->sync_dir(dir_);
 }
 
 result<void> log::delete_segments_after(model::offset base) {

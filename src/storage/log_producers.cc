@@ -82,22 +82,22 @@ result<void> log::write_snapshot(model::offset at, bool durable) {
     auto path = snapshot_path(at);
     auto tmp = path + std::string(tmp_suffix);
     auto written = [&]() -> result<std::shared_ptr<file>> {
-        GREGOR_TRY(auto f, ctx_.fs->open(tmp, open_mode::create));
+        GREGOR_TRY(auto f, ctx_->fs->open(tmp, open_mode::create));
         GREGOR_TRY_VOID(f->truncate(0));
         GREGOR_TRY_VOID(f->write_at(0, content));
         if (durable) {
             GREGOR_TRY_VOID(f->sync());
         }
-        GREGOR_TRY_VOID(ctx_.fs->rename(tmp, path));
+        GREGOR_TRY_VOID(ctx_->fs->rename(tmp, path));
         return f;
     }();
     if (!written) {
-        ignore_error(ctx_.fs->remove(tmp), "a leftover .tmp is removed at the next open");
+        ignore_error(ctx_->fs->remove(tmp), "a leftover .tmp is removed at the next open");
         return written.err();
     }
     snapshots_.insert(at);
     if (durable) {
-        return ctx_.fs->sync_dir(dir_);
+        return ctx_->fs->sync_dir(dir_);
     }
     // Until the worker's fsync, a crash may leave the file short or torn: loading then
     // fails its CRC, deletes it and falls back to the previous snapshot.
@@ -106,7 +106,7 @@ result<void> log::write_snapshot(model::offset at, bool durable) {
 }
 
 void log::sync_snapshot_later(std::shared_ptr<file> f) {
-    auto task = [f = std::move(f), fs = ctx_.fs, dir = dir_, exec = ctx_.exec,
+    auto task = [f = std::move(f), fs = ctx_->fs, dir = dir_, exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this] {
         result<void> r = f->sync();
         if (r) {
@@ -123,7 +123,7 @@ void log::sync_snapshot_later(std::shared_ptr<file> f) {
             });
         }
     };
-    auto submitted = ctx_.worker->submit(std::move(task));
+    auto submitted = ctx_->worker->submit(std::move(task));
     if (!submitted) {
         GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
                                 "{}: producer snapshot fsync not queued: {}", tp_,
@@ -137,7 +137,7 @@ result<void> log::delete_snapshots(model::offset above, model::offset at_or_belo
             ++it;
             continue;
         }
-        auto removed = ctx_.fs->remove(snapshot_path(*it));
+        auto removed = ctx_->fs->remove(snapshot_path(*it));
         if (!removed && removed.err().code != make_error_code(errc::not_found)) {
             return removed.err();
         }
@@ -148,7 +148,7 @@ result<void> log::delete_snapshots(model::offset above, model::offset at_or_belo
 
 result<bool> log::load_snapshot(model::offset at, model::timestamp_ms now) {
     auto path = snapshot_path(at);
-    GREGOR_TRY(auto f, ctx_.fs->open(path, open_mode::read_write));
+    GREGOR_TRY(auto f, ctx_->fs->open(path, open_mode::read_write));
     GREGOR_TRY(auto size, f->size());
     if (size > producer_snapshot_bytes_max) {
         GREGOR_LOG(storage_log, warn, "{}: {} holds {} bytes, more than {}; deleting it", tp_,
@@ -189,7 +189,7 @@ result<model::offset> log::load_newest_snapshot(model::offset end, model::timest
             return at;
         }
         producers_.clear();
-        auto removed = ctx_.fs->remove(snapshot_path(at));
+        auto removed = ctx_->fs->remove(snapshot_path(at));
         if (!removed && removed.err().code != make_error_code(errc::not_found)) {
             return removed.err();
         }
@@ -260,7 +260,7 @@ result<std::size_t> log::rebuild_producers(model::offset end, model::timestamp_m
 }
 
 result<void> log::load_producers(model::timestamp_ms now, bool clean_shutdown) {
-    GREGOR_TRY(auto names, ctx_.fs->list_dir(dir_));
+    GREGOR_TRY(auto names, ctx_->fs->list_dir(dir_));
     snapshots_.clear();
     for (const auto& name : names) {
         if (auto at = parse_snapshot_file_name(name)) {
