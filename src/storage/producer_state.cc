@@ -184,55 +184,75 @@ void producer_state::apply(const producer_batch_info& b) {
     reindex(before, e);
 }
 
+producer_state::tables& producer_state::writable() {
+    if (!t_) {
+        t_ = std::make_unique<tables>();
+    }
+    return *t_;
+}
+
 void producer_state::load(const producer_entry& e) {
     GREGOR_ASSERT(e.id() >= 0, "loading producer id {}", e.id);
-    auto it = producers_.find(e.id);
-    if (it != producers_.end()) {
-        by_age_.erase(key_of(it->second));
+    auto& t = writable();
+    auto it = t.producers.find(e.id);
+    if (it != t.producers.end()) {
+        t.by_age.erase(key_of(it->second));
         it->second = e;
     } else {
-        producers_.emplace(e.id, e);
+        t.producers.emplace(e.id, e);
     }
-    by_age_.insert(key_of(e));
+    t.by_age.insert(key_of(e));
     // Inserted first, then trimmed: loading in any order keeps the newest producers_max.
-    while (producers_.size() > producers_max_) {
+    while (t.producers.size() > producers_max_) {
         evict_one();
     }
 }
 
 std::size_t producer_state::expire(model::timestamp_ms now, std::int64_t expiration_ms) {
+    if (!t_) {
+        return 0;
+    }
+    auto& t = *t_;
     std::size_t dropped = 0;
     // Entries without an open transaction come first, oldest first: stop at the first one
     // that is not expired.
-    while (!by_age_.empty()) {
-        auto id = model::producer_id(by_age_.begin()->id);
-        auto it = producers_.find(id);
-        GREGOR_ASSERT(it != producers_.end(), "age index names unknown producer {}", id);
+    while (!t.by_age.empty()) {
+        auto id = model::producer_id(t.by_age.begin()->id);
+        auto it = t.producers.find(id);
+        GREGOR_ASSERT(it != t.producers.end(), "age index names unknown producer {}", id);
         if (!producer_expired(it->second, now, expiration_ms)) {
             break;
         }
-        by_age_.erase(by_age_.begin());
-        producers_.erase(it);
+        t.by_age.erase(t.by_age.begin());
+        t.producers.erase(it);
         ++dropped;
     }
-    GREGOR_ASSERT(by_age_.size() == producers_.size(), "age index out of step");
+    GREGOR_ASSERT(t.by_age.size() == t.producers.size(), "age index out of step");
+    if (t.producers.empty()) {
+        t_.reset();
+    }
     return dropped;
 }
 
 void producer_state::clear() {
-    producers_.clear();
-    by_age_.clear();
+    t_.reset();
 }
 
 const producer_entry* producer_state::find(model::producer_id id) const {
-    auto it = producers_.find(id);
-    return it == producers_.end() ? nullptr : &it->second;
+    if (!t_) {
+        return nullptr;
+    }
+    auto it = t_->producers.find(id);
+    return it == t_->producers.end() ? nullptr : &it->second;
 }
 
 std::vector<const producer_entry*> producer_state::entries() const {
     std::vector<const producer_entry*> out;
-    out.reserve(producers_.size());
-    for (const auto& [id, e] : producers_) {
+    if (!t_) {
+        return out;
+    }
+    out.reserve(t_->producers.size());
+    for (const auto& [id, e] : t_->producers) {
         out.push_back(&e);
     }
     std::sort(out.begin(), out.end(),
@@ -245,26 +265,27 @@ producer_state::age_key producer_state::key_of(const producer_entry& e) {
 }
 
 producer_entry& producer_state::entry_for(model::producer_id id) {
-    auto it = producers_.find(id);
-    if (it != producers_.end()) {
+    auto& t = writable();
+    auto it = t.producers.find(id);
+    if (it != t.producers.end()) {
         return it->second;
     }
     // Evicted before inserting: the new entry (timestamp -1 until applied) must not be the
     // victim.
-    if (producers_.size() >= producers_max_) {
+    if (t.producers.size() >= producers_max_) {
         evict_one();
     }
     producer_entry fresh;
     fresh.id = id;
-    by_age_.insert(key_of(fresh));
-    return producers_.emplace(id, fresh).first->second;
+    t.by_age.insert(key_of(fresh));
+    return t.producers.emplace(id, fresh).first->second;
 }
 
 void producer_state::evict_one() {
-    GREGOR_ASSERT(!by_age_.empty(), "eviction from an empty producer state");
-    auto id = model::producer_id(by_age_.begin()->id);
-    by_age_.erase(by_age_.begin());
-    auto erased = producers_.erase(id);
+    GREGOR_ASSERT(t_ && !t_->by_age.empty(), "eviction from an empty producer state");
+    auto id = model::producer_id(t_->by_age.begin()->id);
+    t_->by_age.erase(t_->by_age.begin());
+    auto erased = t_->producers.erase(id);
     GREGOR_ASSERT(erased == 1, "evicted producer {} was not in the map", id);
     ++evictions_;
 }
@@ -274,10 +295,10 @@ void producer_state::reindex(const age_key& before, const producer_entry& e) {
     if (now == before) {
         return;
     }
-    auto node = by_age_.extract(before);
+    auto node = t_->by_age.extract(before);
     GREGOR_ASSERT(!node.empty(), "producer {} missing from the age index", e.id);
     node.value() = now;
-    by_age_.insert(std::move(node));
+    t_->by_age.insert(std::move(node));
 }
 
 result<std::optional<duplicate_batch>> producer_append_checker::check(

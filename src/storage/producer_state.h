@@ -47,6 +47,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -159,7 +160,7 @@ public:
 
     // nullptr when the producer is unknown.
     const producer_entry* find(model::producer_id id) const;
-    std::size_t size() const { return producers_.size(); }
+    std::size_t size() const { return t_ ? t_->producers.size() : 0; }
     std::size_t producers_max() const { return producers_max_; }
     // Entries dropped to respect producers_max since construction.
     std::uint64_t evictions() const { return evictions_; }
@@ -188,9 +189,16 @@ private:
     // Moves `e`'s age key from `before` to its current value.
     void reindex(const age_key& before, const producer_entry& e);
 
+    struct tables {
+        std::unordered_map<model::producer_id, producer_entry> producers;
+        std::set<age_key> by_age;
+    };
+    // Created by the first entry and dropped when the last one goes: most partitions never
+    // see an idempotent producer, and an idle partition's empty tables cost 104 bytes.
+    tables& writable();
+
     std::size_t producers_max_;
-    std::unordered_map<model::producer_id, producer_entry> producers_;
-    std::set<age_key> by_age_;
+    std::unique_ptr<tables> t_;
     std::uint64_t evictions_ = 0;
 };
 
