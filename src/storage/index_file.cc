@@ -12,7 +12,7 @@ using detail::load_be64;
 using detail::store_be32;
 using detail::store_be64;
 
-index_file::index_file(file_system& fs, std::string path, std::size_t entry_bytes,
+index_file::index_file(file_system& fs, std::function<std::string()> path, std::size_t entry_bytes,
                        std::size_t max_bytes)
     : fs_(fs),
       path_(std::move(path)),
@@ -23,13 +23,13 @@ index_file::index_file(file_system& fs, std::string path, std::size_t entry_byte
 
 result<void> index_file::ensure_open() {
     if (!file_) {
-        GREGOR_TRY(file_, fs_.open(path_, open_mode::create));
+        GREGOR_TRY(file_, fs_.open(path(), open_mode::create));
     }
     return ok();
 }
 
 result<void> index_file::create() {
-    GREGOR_TRY(auto f, fs_.open(path_, open_mode::create));
+    GREGOR_TRY(auto f, fs_.open(path(), open_mode::create));
     GREGOR_TRY_VOID(f->truncate(0));
     GREGOR_TRY_VOID(f->truncate(max_bytes_));
     file_.reset();  // the active entries live in buffer_ until seal()
@@ -42,10 +42,10 @@ result<void> index_file::create() {
 }
 
 result<void> index_file::open_active() {
-    GREGOR_TRY(auto f, fs_.open(path_, open_mode::create));
+    GREGOR_TRY(auto f, fs_.open(path(), open_mode::create));
     GREGOR_TRY(auto size, f->size());
     if (size % entry_bytes_ != 0 || size > max_bytes_) {
-        return error(errc::corrupt_index, fmt::format("{}: size {}", path_, size));
+        return error(errc::corrupt_index, fmt::format("{}: size {}", path(), size));
     }
     buffer_.assign(static_cast<std::size_t>(size), 0);
     GREGOR_TRY(auto n, f->read_at(0, buffer_));
@@ -65,13 +65,13 @@ std::size_t index_file::entry_count() {
 }
 
 void index_file::append(bytes_view entry) {
-    GREGOR_ASSERT(active_, "append to sealed index {}", path_);
-    GREGOR_ASSERT(entry.size() == entry_bytes_ && !full(), "bad index append to {}", path_);
+    GREGOR_ASSERT(active_, "append to sealed index {}", path());
+    GREGOR_ASSERT(entry.size() == entry_bytes_ && !full(), "bad index append to {}", path());
     buffer_.insert(buffer_.end(), entry.begin(), entry.end());
 }
 
 void index_file::truncate_entries(std::size_t count) {
-    GREGOR_ASSERT(active_, "truncate of sealed index {}", path_);
+    GREGOR_ASSERT(active_, "truncate of sealed index {}", path());
     auto bytes_kept = count * entry_bytes_;
     if (bytes_kept < buffer_.size()) {
         buffer_.resize(bytes_kept);
@@ -87,7 +87,7 @@ result<bytes_view> index_file::entries() {
         GREGOR_TRY_VOID(ensure_open());
         GREGOR_TRY(auto size, file_->size());
         if (size % entry_bytes_ != 0 || size > max_bytes_) {
-            return error(errc::corrupt_index, fmt::format("{}: size {}", path_, size));
+            return error(errc::corrupt_index, fmt::format("{}: size {}", path(), size));
         }
         GREGOR_TRY(mapping_, file_->map_readonly(size));
         if (!unsynced_) {
@@ -143,7 +143,7 @@ result<void> index_file::reactivate() {
 }
 
 result<void> index_file::replace(bytes entries_bytes) {
-    GREGOR_ASSERT(entries_bytes.size() % entry_bytes_ == 0, "partial entries for {}", path_);
+    GREGOR_ASSERT(entries_bytes.size() % entry_bytes_ == 0, "partial entries for {}", path());
     bool was_active = active_;
     GREGOR_TRY_VOID(create());
     buffer_ = std::move(entries_bytes);

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +33,10 @@ namespace gregor::storage {
 // Raw entry storage shared by the two index kinds.
 class index_file {
 public:
-    index_file(file_system& fs, std::string path, std::size_t entry_bytes, std::size_t max_bytes);
+    // `path` names the file when asked: a segment's three paths would otherwise be stored
+    // as strings twice over, per partition (memory counts at a million partitions).
+    index_file(file_system& fs, std::function<std::string()> path, std::size_t entry_bytes,
+               std::size_t max_bytes);
 
     // New empty active index: creates (or empties) the file and preallocates it.
     result<void> create();
@@ -60,7 +64,7 @@ public:
     // The file written since the last call, for the caller to fsync, or null: the index
     // keeps no descriptor for it any more.
     std::shared_ptr<file> take_unsynced();
-    const std::string& path() const { return path_; }
+    std::string path() const { return path_(); }
     std::size_t entry_bytes() const { return entry_bytes_; }
 
 private:
@@ -69,7 +73,7 @@ private:
     result<void> write_pending();
 
     file_system& fs_;
-    std::string path_;
+    std::function<std::string()> path_;
     std::size_t entry_bytes_;
     std::size_t max_bytes_;
     std::shared_ptr<file> file_;

@@ -55,10 +55,12 @@ segment::segment(file_system& fs, std::string dir, model::offset base, const seg
       base_(base),
       suffix_(suffix),
       opts_(o),
-      offset_index_(fs, path(segment_file_kind::index), offset_index::entry_bytes,
-                    o.index_max_bytes),
-      time_index_(fs, path(segment_file_kind::time_index), time_index::entry_bytes,
-                  o.index_max_bytes) {}
+      offset_index_(
+          fs, [this] { return path(segment_file_kind::index); }, offset_index::entry_bytes,
+          o.index_max_bytes),
+      time_index_(
+          fs, [this] { return path(segment_file_kind::time_index); }, time_index::entry_bytes,
+          o.index_max_bytes) {}
 
 std::string segment::path(segment_file_kind kind) const {
     return path_join(dir_, segment_file_name(base_, kind) + suffix_);
