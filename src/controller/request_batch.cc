@@ -7,7 +7,6 @@
 #include "protocol/messages/update_metadata.h"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <optional>
 
@@ -100,46 +99,47 @@ leader_and_isr_request::leader_and_isr_topic_state& topic_slot(leader_and_isr_re
 
 // One partition of a LeaderAndIsr, as request_builder found it.
 struct lai_entry {
-    const model::topic_partition* tp;
+    model::topic_partition tp;
     const partition_record* r;
     bool is_new;
 };
 
-// The partitions of `to`'s LeaderAndIsr in (topic, partition) order: those listed, plus, when
-// `all`, every partition with a state znode of which `to` holds an online replica.
-std::vector<lai_entry> leader_and_isr_entries(const controller_context& ctx, model::node_id to,
-                                              const std::map<model::topic_partition, bool>& listed,
-                                              bool all, std::vector<model::topic_partition>& keep) {
-    std::vector<lai_entry> out;
-    if (!all) {
-        for (const auto& [tp, is_new] : listed) {
-            if (const partition_record* r = ctx.partition(tp)) {
-                out.push_back({&tp, r, is_new});
-            }
-        }
-        return out;
+// Walks the context's partitions in (topic, partition) order, one at a time, so that a
+// request of a million partitions can be built a piece at a time. The context must not
+// change while it walks.
+class partition_walk {
+public:
+    explicit partition_walk(const controller_context& ctx)
+        : topic_(ctx.topics.begin()), topics_end_(ctx.topics.end()) {
+        settle();
     }
-    keep.reserve(ctx.partition_count());  // `out` points into it: no reallocation
-    auto next = listed.begin();
-    for (const auto& [name, t] : ctx.topics) {
-        for (const auto& [p, r] : t.partitions) {
-            const model::topic_partition& tp = keep.emplace_back(name, p);
-            while (next != listed.end() && next->first < tp) {
-                ++next;  // listed but gone from the context
-            }
-            bool is_listed = next != listed.end() && next->first == tp;
-            bool is_new = is_listed && next->second;
-            next = is_listed ? std::next(next) : next;
-            bool replica = r.version() >= 0 &&
-                           std::find(r.replicas.begin(), r.replicas.end(), to) != r.replicas.end() &&
-                           ctx.replica_online(to, tp);
-            if (is_listed || replica) {
-                out.push_back({&tp, &r, is_new});
-            }
+    bool done() const { return topic_ == topics_end_; }
+    const std::string& topic() const { return topic_->first; }
+    model::partition_id partition() const { return part_->first; }
+    const partition_record& record() const { return part_->second; }
+    void advance() {
+        ++part_;
+        if (part_ == topic_->second.partitions.end()) {
+            ++topic_;
+            settle();
         }
     }
-    return out;
-}
+
+private:
+    // Moves to the first partition at or after the current topic.
+    void settle() {
+        while (topic_ != topics_end_ && topic_->second.partitions.empty()) {
+            ++topic_;
+        }
+        if (topic_ != topics_end_) {
+            part_ = topic_->second.partitions.begin();
+        }
+    }
+
+    std::map<std::string, topic_record>::const_iterator topic_;
+    std::map<std::string, topic_record>::const_iterator topics_end_;
+    std::map<model::partition_id, partition_record>::const_iterator part_;
+};
 
 bytes build_leader_and_isr(const controller_context& ctx, model::node_id self,
                            const std::string& client_id, const std::string& listener,
@@ -150,7 +150,8 @@ bytes build_leader_and_isr(const controller_context& ctx, model::node_id self,
     req.broker_epoch = to.epoch;
     std::set<model::node_id> leaders;
     for (const auto& e : parts) {
-        topic_slot(req, ctx, e.tp->topic).partition_states.push_back(lai_state(*e.tp, *e.r, e.is_new));
+        topic_slot(req, ctx, e.tp.topic)
+            .partition_states.push_back(lai_state(e.tp, *e.r, e.is_new));
         leaders.insert(e.r->state.leader);
     }
     for (model::node_id l : leaders) {
@@ -164,53 +165,30 @@ bytes build_leader_and_isr(const controller_context& ctx, model::node_id self,
     return encode<leader_and_isr_api>(client_id, leader_and_isr_version, req);
 }
 
-// The UpdateMetadata body (without the recipient's broker epoch): the partitions listed in
-// `parts`, or every partition when `all`, except those in `deleting`, which follow with
-// leader -2.
-update_metadata_request update_metadata_body(const controller_context& ctx, model::node_id self,
-                                             const std::set<model::topic_partition>* parts,
-                                             const std::set<model::topic_partition>* deleting,
-                                             bool all) {
+// An UpdateMetadata without partitions (and without the recipient's broker epoch).
+update_metadata_request update_metadata_header(const controller_context& ctx, model::node_id self) {
     update_metadata_request req;
     req.controller_id = self;
     req.controller_epoch = ctx.epoch;
     req.live_brokers = live_brokers(ctx);
-    auto add = [&](const model::topic_partition& tp, const partition_record* r, bool del) {
-        if (r == nullptr || r->version() < 0) {
-            return;
-        }
-        if (req.topic_states.empty() || req.topic_states.back().topic_name != tp.topic) {
-            auto& t = req.topic_states.emplace_back();
-            t.topic_name = tp.topic;
-            t.topic_id = ctx.topics.at(tp.topic).id;
-        }
-        req.topic_states.back().partition_states.push_back(um_state(ctx, tp, *r, del));
-    };
-    auto listed_deleting = [&](const model::topic_partition& tp) {
-        return deleting != nullptr && deleting->contains(tp);
-    };
-    if (all) {
-        for (const auto& [name, t] : ctx.topics) {
-            for (const auto& [p, r] : t.partitions) {
-                model::topic_partition tp{name, p};
-                if (!listed_deleting(tp)) {
-                    add(tp, &r, false);
-                }
-            }
-        }
-    } else if (parts != nullptr) {
-        for (const auto& tp : *parts) {
-            if (!listed_deleting(tp)) {
-                add(tp, ctx.partition(tp), false);
-            }
-        }
-    }
-    if (deleting != nullptr) {
-        for (const auto& tp : *deleting) {
-            add(tp, ctx.partition(tp), true);
-        }
-    }
     return req;
+}
+
+// Adds `tp` (with leader -2 when `deleting`) to `req`, whose partitions come in topic order.
+// Returns false, adding nothing, for a partition without a state znode.
+bool add_update_metadata(update_metadata_request& req, const controller_context& ctx,
+                         const model::topic_partition& tp, const partition_record* r,
+                         bool deleting) {
+    if (r == nullptr || r->version() < 0) {
+        return false;
+    }
+    if (req.topic_states.empty() || req.topic_states.back().topic_name != tp.topic) {
+        auto& t = req.topic_states.emplace_back();
+        t.topic_name = tp.topic;
+        t.topic_id = ctx.topics.at(tp.topic).id;
+    }
+    req.topic_states.back().partition_states.push_back(um_state(ctx, tp, *r, deleting));
+    return true;
 }
 
 bytes encode_update_metadata(const std::string& client_id, update_metadata_request& req,
@@ -319,12 +297,15 @@ bool request_batch::empty() const {
            update_metadata_all_.empty();
 }
 
-// request_builder's turns: one kind of request for one broker each, gathered when reached
-// and handed out piece by piece.
+// request_builder's turns, each built a piece at a time when reached: one broker's
+// LeaderAndIsr, one broker's UpdateMetadata or StopReplica, or the UpdateMetadata of every
+// partition for all the brokers that get it (each piece built once and sent to each of them,
+// so that the whole is never in memory).
 struct request_builder::state {
+    enum class kind { leader_and_isr, update_metadata, update_metadata_all, stop_replica };
     struct turn {
-        model::node_id broker;
-        std::int16_t api_key;
+        kind what;
+        model::node_id broker;  // unused for update_metadata_all
     };
     const request_batch& batch;
     model::node_id self;
@@ -333,57 +314,13 @@ struct request_builder::state {
     std::size_t partitions_max;
     std::vector<turn> turns;
     std::size_t next = 0;
-    // The UpdateMetadata of every partition, in pieces, gathered once for every broker.
-    std::shared_ptr<std::vector<update_metadata_request>> shared_all;
-    // The pieces of the turn under way, each encoding one request when called.
-    std::deque<std::function<outgoing_request()>> pieces;
+    // The turn under way: returns its next request, nullopt once it has none left.
+    std::function<std::optional<outgoing_request>()> current;
 
-    void gather_leader_and_isr(const controller_context& ctx, const live_broker& b);
-    void gather_update_metadata(const controller_context& ctx, const live_broker& b);
+    void start_leader_and_isr(const controller_context& ctx, const live_broker& b);
+    void start_update_metadata(const controller_context& ctx, const live_broker& b);
+    void start_update_metadata_all(const controller_context& ctx);
 };
-
-namespace {
-
-// `body` in pieces of at most `max` partitions, each with the body's header and brokers. A
-// body with no partition stays whole (it carries the live brokers).
-std::vector<update_metadata_request> split(update_metadata_request body, std::size_t max) {
-    std::vector<update_metadata_request> out;
-    std::size_t in_piece = max;  // full: the first partition starts a piece
-    auto header = [&] {
-        update_metadata_request piece;
-        piece.controller_id = body.controller_id;
-        piece.controller_epoch = body.controller_epoch;
-        piece.live_brokers = body.live_brokers;
-        return piece;
-    };
-    std::size_t total = 0;
-    for (const auto& t : body.topic_states) {
-        total += t.partition_states.size();
-    }
-    if (total <= max) {
-        out.push_back(std::move(body));
-        return out;
-    }
-    for (auto& t : body.topic_states) {
-        for (auto& p : t.partition_states) {
-            if (in_piece == max) {
-                out.push_back(header());
-                in_piece = 0;
-            }
-            auto& topics = out.back().topic_states;
-            if (topics.empty() || topics.back().topic_name != t.topic_name) {
-                auto& nt = topics.emplace_back();
-                nt.topic_name = t.topic_name;
-                nt.topic_id = t.topic_id;
-            }
-            topics.back().partition_states.push_back(std::move(p));
-            ++in_piece;
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 request_builder::request_builder(const request_batch& batch, const controller_context& ctx,
                                  model::node_id self, std::string client_id, std::string listener,
@@ -395,112 +332,253 @@ request_builder::request_builder(const request_batch& batch, const controller_co
                                        std::max<std::size_t>(partitions_max, 1),
                                        {},
                                        0,
-                                       {},
                                        {}})) {
+    using kind = state::kind;
     for (const auto& [id, b] : ctx.brokers) {
         if (batch.leader_and_isr_all_ || batch.leader_and_isr_.contains(id)) {
-            s_->turns.push_back({id, leader_and_isr_api::key});
+            s_->turns.push_back({kind::leader_and_isr, id});
         }
     }
+    // Every partition to each broker that gets them all and deletes nothing: one shared walk.
+    bool shared = false;
     std::set<model::node_id> um_to = batch.update_metadata_brokers_;
-    um_to.insert(batch.update_metadata_all_.begin(), batch.update_metadata_all_.end());
+    for (model::node_id id : batch.update_metadata_all_) {
+        if (batch.deleting_.contains(id)) {
+            um_to.insert(id);
+        } else {
+            shared = true;
+        }
+    }
     for (const auto& [id, p] : batch.update_metadata_) {
         um_to.insert(id);
     }
     for (const auto& [id, p] : batch.deleting_) {
         um_to.insert(id);
     }
+    if (shared) {
+        s_->turns.push_back({kind::update_metadata_all, model::node_id{-1}});
+    }
     for (model::node_id id : um_to) {
-        s_->turns.push_back({id, update_metadata_api::key});
+        if (!batch.update_metadata_all_.contains(id) || batch.deleting_.contains(id)) {
+            s_->turns.push_back({kind::update_metadata, id});
+        }
     }
     for (const auto& [id, parts] : batch.stop_replica_) {
-        s_->turns.push_back({id, stop_replica_api::key});
+        s_->turns.push_back({kind::stop_replica, id});
     }
 }
 
 request_builder::~request_builder() = default;
 
-void request_builder::state::gather_leader_and_isr(const controller_context& ctx,
-                                                   const live_broker& b) {
+// `b`'s LeaderAndIsr in pieces: the partitions listed for it, plus, when the batch says
+// `all`, every partition with a state znode of which `b` holds an online replica, in
+// (topic, partition) order. Nothing when it has none and none was listed.
+void request_builder::state::start_leader_and_isr(const controller_context& ctx,
+                                                  const live_broker& b) {
     static const std::map<model::topic_partition, bool> none;
-    auto listed = batch.leader_and_isr_.find(b.id);
-    struct gathered {
-        std::vector<model::topic_partition> keep;  // what `parts` points into
-        std::vector<lai_entry> parts;
+    auto found = batch.leader_and_isr_.find(b.id);
+    const bool listed_any = found != batch.leader_and_isr_.end();
+    struct walker {
+        const std::map<model::topic_partition, bool>& listed;
+        std::map<model::topic_partition, bool>::const_iterator next_listed;
+        std::optional<partition_walk> all;  // set when the batch sends every partition
+        bool sent = false;
     };
-    auto g = std::make_shared<gathered>();
-    g->parts = leader_and_isr_entries(ctx, b.id,
-                                      listed == batch.leader_and_isr_.end() ? none : listed->second,
-                                      batch.leader_and_isr_all_, g->keep);
-    if (g->parts.empty() && listed == batch.leader_and_isr_.end()) {
-        return;
+    auto w = std::make_shared<walker>(
+        walker{listed_any ? found->second : none, {}, std::nullopt, false});
+    w->next_listed = w->listed.begin();
+    if (batch.leader_and_isr_all_) {
+        w->all.emplace(ctx);
     }
-    std::size_t from = 0;
-    do {
-        const std::size_t to = std::min(g->parts.size(), from + partitions_max);
-        pieces.push_back([this, &ctx, &b, g, from, to] {
-            std::vector<lai_entry> piece(g->parts.begin() + static_cast<std::ptrdiff_t>(from),
-                                         g->parts.begin() + static_cast<std::ptrdiff_t>(to));
-            return outgoing_request{b.id,
-                                    leader_and_isr_api::key,
-                                    build_leader_and_isr(ctx, self, client_id, listener, b, piece),
-                                    {}};
-        });
-        from = to;
-    } while (from < g->parts.size());
+    current = [this, &ctx, &b, w, listed_any]() -> std::optional<outgoing_request> {
+        std::vector<lai_entry> piece;
+        while (piece.size() < partitions_max) {
+            if (!w->all) {
+                if (w->next_listed == w->listed.end()) {
+                    break;
+                }
+                const auto& [tp, is_new] = *w->next_listed++;
+                if (const partition_record* r = ctx.partition(tp)) {
+                    piece.push_back({tp, r, is_new});
+                }
+                continue;
+            }
+            if (w->all->done()) {
+                break;
+            }
+            model::topic_partition tp{w->all->topic(), w->all->partition()};
+            const partition_record& r = w->all->record();
+            w->all->advance();
+            while (w->next_listed != w->listed.end() && w->next_listed->first < tp) {
+                ++w->next_listed;  // listed but gone from the context
+            }
+            bool is_listed = w->next_listed != w->listed.end() && w->next_listed->first == tp;
+            bool is_new = is_listed && w->next_listed->second;
+            if (is_listed) {
+                ++w->next_listed;
+            }
+            bool replica =
+                r.version() >= 0 &&
+                std::find(r.replicas.begin(), r.replicas.end(), b.id) != r.replicas.end() &&
+                ctx.replica_online(b.id, tp);
+            if (is_listed || replica) {
+                piece.push_back({std::move(tp), &r, is_new});
+            }
+        }
+        if (piece.empty() && (w->sent || !listed_any)) {
+            return std::nullopt;
+        }
+        w->sent = true;
+        return outgoing_request{b.id,
+                                leader_and_isr_api::key,
+                                build_leader_and_isr(ctx, self, client_id, listener, b, piece),
+                                {}};
+    };
 }
 
-void request_builder::state::gather_update_metadata(const controller_context& ctx,
-                                                    const live_broker& b) {
+// `b`'s own UpdateMetadata in pieces: the partitions listed for it (or every one when the
+// batch says `all` for it), except those it deletes, which follow with leader -2. At least
+// one piece: a request without partitions carries the live brokers.
+void request_builder::state::start_update_metadata(const controller_context& ctx,
+                                                   const live_broker& b) {
+    static const std::set<model::topic_partition> none;
     auto parts = batch.update_metadata_.find(b.id);
     auto del = batch.deleting_.find(b.id);
-    bool all = batch.update_metadata_all_.contains(b.id);
-    std::shared_ptr<std::vector<update_metadata_request>> bodies;
-    if (all && del == batch.deleting_.end()) {
-        if (!shared_all) {
-            shared_all = std::make_shared<std::vector<update_metadata_request>>(
-                split(update_metadata_body(ctx, self, nullptr, nullptr, true), partitions_max));
+    struct walker {
+        const std::set<model::topic_partition>& listed;
+        const std::set<model::topic_partition>& deleting;
+        std::set<model::topic_partition>::const_iterator next_listed;
+        std::set<model::topic_partition>::const_iterator next_deleting;
+        std::optional<partition_walk> all;
+        bool sent = false;
+    };
+    auto w = std::make_shared<walker>(
+        walker{parts == batch.update_metadata_.end() ? none : parts->second,
+               del == batch.deleting_.end() ? none : del->second,
+               {},
+               {},
+               std::nullopt,
+               false});
+    w->next_listed = w->listed.begin();
+    w->next_deleting = w->deleting.begin();
+    if (batch.update_metadata_all_.contains(b.id)) {
+        w->all.emplace(ctx);
+    }
+    current = [this, &ctx, &b, w]() -> std::optional<outgoing_request> {
+        update_metadata_request piece = update_metadata_header(ctx, self);
+        std::size_t n = 0;
+        while (n < partitions_max) {
+            if (w->all && !w->all->done()) {
+                model::topic_partition tp{w->all->topic(), w->all->partition()};
+                const partition_record& r = w->all->record();
+                w->all->advance();
+                if (!w->deleting.contains(tp) && add_update_metadata(piece, ctx, tp, &r, false)) {
+                    ++n;
+                }
+            } else if (!w->all && w->next_listed != w->listed.end()) {
+                const auto& tp = *w->next_listed++;
+                if (!w->deleting.contains(tp) &&
+                    add_update_metadata(piece, ctx, tp, ctx.partition(tp), false)) {
+                    ++n;
+                }
+            } else if (w->next_deleting != w->deleting.end()) {
+                const auto& tp = *w->next_deleting++;
+                if (add_update_metadata(piece, ctx, tp, ctx.partition(tp), true)) {
+                    ++n;
+                }
+            } else {
+                break;
+            }
         }
-        bodies = shared_all;
-    } else {
-        bodies = std::make_shared<std::vector<update_metadata_request>>(split(
-            update_metadata_body(ctx, self,
-                                 parts == batch.update_metadata_.end() ? nullptr : &parts->second,
-                                 del == batch.deleting_.end() ? nullptr : &del->second, all),
-            partitions_max));
+        if (n == 0 && w->sent) {
+            return std::nullopt;
+        }
+        w->sent = true;
+        return outgoing_request{
+            b.id, update_metadata_api::key, encode_update_metadata(client_id, piece, b), {}};
+    };
+}
+
+// Every partition's UpdateMetadata to each broker the batch sends them all to and that
+// deletes nothing: each piece is built once, then encoded for each of them.
+void request_builder::state::start_update_metadata_all(const controller_context& ctx) {
+    struct walker {
+        partition_walk all;
+        std::vector<const live_broker*> to;
+        update_metadata_request piece;
+        std::size_t next_to = 0;  // == to.size(): the next piece is due
+        bool built_any = false;
+    };
+    auto w = std::make_shared<walker>(walker{partition_walk(ctx), {}, {}, 0, false});
+    for (model::node_id id : batch.update_metadata_all_) {
+        auto b = ctx.brokers.find(id);
+        if (b != ctx.brokers.end() && !batch.deleting_.contains(id)) {
+            w->to.push_back(&b->second);
+        }
     }
-    for (std::size_t i = 0; i < bodies->size(); ++i) {
-        pieces.push_back([this, &b, bodies, i] {
-            return outgoing_request{b.id,
-                                    update_metadata_api::key,
-                                    encode_update_metadata(client_id, (*bodies)[i], b),
-                                    {}};
-        });
-    }
+    w->next_to = w->to.size();
+    current = [this, &ctx, w]() -> std::optional<outgoing_request> {
+        if (w->to.empty()) {
+            return std::nullopt;
+        }
+        if (w->next_to == w->to.size()) {
+            if (w->all.done() && w->built_any) {
+                return std::nullopt;
+            }
+            w->piece = update_metadata_header(ctx, self);
+            std::size_t n = 0;
+            while (n < partitions_max && !w->all.done()) {
+                model::topic_partition tp{w->all.topic(), w->all.partition()};
+                if (add_update_metadata(w->piece, ctx, tp, &w->all.record(), false)) {
+                    ++n;
+                }
+                w->all.advance();
+            }
+            if (n == 0 && w->built_any) {
+                return std::nullopt;
+            }
+            w->built_any = true;
+            w->next_to = 0;
+        }
+        const live_broker& b = *w->to[w->next_to++];
+        return outgoing_request{
+            b.id, update_metadata_api::key, encode_update_metadata(client_id, w->piece, b), {}};
+    };
 }
 
 std::optional<outgoing_request> request_builder::next(const controller_context& ctx) {
-    while (s_->pieces.empty() && s_->next < s_->turns.size()) {
+    using kind = state::kind;
+    for (;;) {
+        if (s_->current) {
+            if (auto r = s_->current()) {
+                return r;
+            }
+            s_->current = nullptr;
+        }
+        if (s_->next == s_->turns.size()) {
+            return std::nullopt;
+        }
         const auto t = s_->turns[s_->next++];
+        if (t.what == kind::update_metadata_all) {
+            s_->start_update_metadata_all(ctx);
+            continue;
+        }
         auto b = ctx.brokers.find(t.broker);
         if (b == ctx.brokers.end()) {
             continue;  // not registered (any more): it gets nothing
         }
-        if (t.api_key == leader_and_isr_api::key) {
-            s_->gather_leader_and_isr(ctx, b->second);
-        } else if (t.api_key == update_metadata_api::key) {
-            s_->gather_update_metadata(ctx, b->second);
-        } else {
-            return build_stop_replica(ctx, s_->self, s_->client_id, b->second,
-                                      s_->batch.stop_replica_.at(t.broker));
+        switch (t.what) {
+            case kind::leader_and_isr:
+                s_->start_leader_and_isr(ctx, b->second);
+                break;
+            case kind::update_metadata:
+                s_->start_update_metadata(ctx, b->second);
+                break;
+            default:
+                return build_stop_replica(ctx, s_->self, s_->client_id, b->second,
+                                          s_->batch.stop_replica_.at(t.broker));
         }
     }
-    if (s_->pieces.empty()) {
-        return std::nullopt;
-    }
-    auto piece = std::move(s_->pieces.front());
-    s_->pieces.pop_front();
-    return piece();
 }
 
 }  // namespace gregor::controller

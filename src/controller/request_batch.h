@@ -91,8 +91,10 @@ inline constexpr std::size_t request_partitions_max = 10'000;
 // request headers; LeaderAndIsr names leaders by their `listener` endpoint; brokers not
 // registered in the context get nothing. LeaderAndIsr and UpdateMetadata are incremental (a broker
 // applies the partitions a request names and keeps the others), so the pieces do what the whole
-// would. The partitions of one broker's request kind are gathered (from the context) when its first
-// piece is asked for; the context must not change meanwhile. REQUIRES: `batch` outlives it.
+// would. Each piece is built when asked for, walking the context only as far as it reaches, so a
+// call costs at most a piece's work; the UpdateMetadata of every partition is built once per
+// piece for all its recipients. The context must not change meanwhile. REQUIRES: `batch` outlives
+// it.
 class request_builder {
 public:
     request_builder(const request_batch& batch, const controller_context& ctx, model::node_id self,

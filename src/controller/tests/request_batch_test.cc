@@ -166,15 +166,13 @@ carried decode_all(const std::vector<outgoing_request>& requests) {
 
 // A round larger than request_partitions_max goes out in pieces: together they carry exactly
 // what the whole requests would, to the same brokers, in LeaderAndIsr-then-UpdateMetadata
-// order, none over the limit, and every UpdateMetadata piece with the live brokers.
-TEST(request_batch, a_large_round_is_sent_in_pieces_that_add_up_to_the_whole) {
-    controller_context ctx = make_context();
-    request_batch all;
-    all.everything(ctx.registered_set());
-    all.update_metadata_deleting(ctx.registered_set(), {"b", partition_id{1}});
-    const auto whole = build(ctx, all);
+// order, none over the limit, and every UpdateMetadata piece with the live brokers. Both ways
+// a failover's UpdateMetadata is built: one walk shared by every broker, and each broker's own
+// (when it deletes something).
+void expect_pieces_add_up(const controller_context& ctx, const request_batch& batch) {
+    const auto whole = build(ctx, batch);
     std::vector<outgoing_request> pieces;
-    request_builder builder(all, ctx, node_id{1}, "controller-1", "PLAINTEXT", 2);
+    request_builder builder(batch, ctx, node_id{1}, "controller-1", "PLAINTEXT", 2);
     while (auto r = builder.next(ctx)) {
         pieces.push_back(std::move(*r));
     }
@@ -192,6 +190,41 @@ TEST(request_batch, a_large_round_is_sent_in_pieces_that_add_up_to_the_whole) {
     EXPECT_TRUE(std::none_of(first_um, pieces.end(), [](const outgoing_request& r) {
         return r.api_key == protocol::leader_and_isr_api::key;
     }));
+}
+
+TEST(request_batch, a_large_round_is_sent_in_pieces_that_add_up_to_the_whole) {
+    controller_context ctx = make_context();
+    request_batch all;
+    all.everything(ctx.registered_set());
+    expect_pieces_add_up(ctx, all);
+    all.update_metadata_deleting(ctx.registered_set(), {"b", partition_id{1}});
+    expect_pieces_add_up(ctx, all);
+    request_batch some;  // listed partitions only, to part of the brokers
+    some.leader_and_isr_to_replicas(ctx, {"a", partition_id{0}}, false);
+    some.leader_and_isr_to_replicas(ctx, {"a", partition_id{1}}, true);
+    some.leader_and_isr_to_replicas(ctx, {"b", partition_id{2}}, false);
+    for (int p = 0; p < 3; ++p) {
+        some.update_metadata({node_id{1}, node_id{3}}, {"b", partition_id{p}});
+    }
+    some.update_metadata_brokers({node_id{2}});
+    expect_pieces_add_up(ctx, some);
+}
+
+// A failover's UpdateMetadata of every partition is walked once, piece by piece, each piece
+// going to every broker before the next is built: no broker's whole request is held at once.
+TEST(request_batch, the_update_metadata_of_every_partition_goes_piece_by_piece_to_every_broker) {
+    controller_context ctx = make_context();
+    request_batch all;
+    all.everything(ctx.registered_set());
+    request_builder builder(all, ctx, node_id{1}, "controller-1", "PLAINTEXT", 3);
+    std::vector<int> um_brokers;
+    while (auto r = builder.next(ctx)) {
+        if (r->api_key == protocol::update_metadata_api::key) {
+            um_brokers.push_back(r->broker());
+        }
+    }
+    // 7 partitions with a state znode in pieces of 3: 3 pieces, each to brokers 1, 2, 3.
+    EXPECT_EQ(um_brokers, (std::vector<int>{1, 2, 3, 1, 2, 3, 1, 2, 3}));
 }
 
 }  // namespace
