@@ -81,6 +81,8 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
     auto configs = co_await zk::get_many(zk, config_paths, cfg.zk_window, no_watch);
     std::vector<std::string> state_paths;
     std::vector<model::topic_partition> state_tps;
+    // A million partitions take a second to list: the loop gets its turns meanwhile.
+    auto budget = walk_budget();
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (!assignments[i]) {
             continue;
@@ -103,6 +105,12 @@ asio::awaitable<bool> controller::impl::load_topics(const std::vector<std::strin
             }
         }
         for (auto& [p, replicas] : a->partitions) {
+            if (budget.due()) {
+                co_await budget.yield();
+                if (!is_active) {
+                    co_return false;
+                }
+            }
             t.partitions[p].replicas = std::move(replicas);
             t.partitions[p].adding = a->adding_replicas[p];
             t.partitions[p].removing = a->removing_replicas[p];
