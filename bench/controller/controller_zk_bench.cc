@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -419,7 +420,18 @@ private:
             if (ec || s->stopped) {
                 return;
             }
-            s->worst = std::max(s->worst, steady::now() - s->due);
+            auto late = steady::now() - s->due;
+            s->worst = std::max(s->worst, late);
+            if (late > std::chrono::milliseconds(250)) {
+                // Printed with the wall clock, to be placed among the timeline's marks.
+                auto end_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch());
+                std::fprintf(
+                    stderr, "loop stall of %lld ms ending at %lld (epoch ms)\n",
+                    static_cast<long long>(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(late).count()),
+                    static_cast<long long>(end_ms.count()));
+            }
             arm(s);
         });
     }
