@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -42,9 +43,21 @@ public:
     bytes_view data() const override { return {}; }
 };
 
+// The file's current name, for an error message: asked of the kernel when needed rather than
+// stored (every open segment of an idle partition would keep an 80-byte string).
+std::string fd_path(int fd) {
+    std::array<char, 4096> buf{};
+    auto link = fmt::format("/proc/self/fd/{}", fd);
+    auto n = ::readlink(link.c_str(), buf.data(), buf.size() - 1);
+    if (n <= 0) {
+        return fmt::format("descriptor {}", fd);
+    }
+    return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
 class posix_file final : public file {
 public:
-    posix_file(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+    explicit posix_file(int fd) : fd_(fd) {}
     ~posix_file() override { ::close(fd_); }
     posix_file(const posix_file&) = delete;
     posix_file& operator=(const posix_file&) = delete;
@@ -58,7 +71,7 @@ public:
                 if (errno == EINTR) {
                     continue;
                 }
-                return sys_error("pread", path_, errno);
+                return fail("pread");
             }
             if (n == 0) {
                 break;
@@ -77,7 +90,7 @@ public:
                 if (errno == EINTR) {
                     continue;
                 }
-                return sys_error("pwrite", path_, errno);
+                return fail("pwrite");
             }
             done += static_cast<std::size_t>(n);
         }
@@ -87,21 +100,21 @@ public:
     result<std::uint64_t> size() override {
         struct stat st {};
         if (::fstat(fd_, &st) != 0) {
-            return sys_error("fstat", path_, errno);
+            return fail("fstat");
         }
         return static_cast<std::uint64_t>(st.st_size);
     }
 
     result<void> truncate(std::uint64_t size) override {
         if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
-            return sys_error("ftruncate", path_, errno);
+            return fail("ftruncate");
         }
         return ok();
     }
 
     result<void> sync() override {
         if (::fdatasync(fd_) != 0) {
-            return sys_error("fdatasync", path_, errno);
+            return fail("fdatasync");
         }
         return ok();
     }
@@ -113,7 +126,7 @@ public:
         auto len = static_cast<std::size_t>(size);
         void* addr = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd_, 0);
         if (addr == MAP_FAILED) {
-            return sys_error("mmap", path_, errno);
+            return fail("mmap");
         }
         return std::unique_ptr<mapped_region>(std::make_unique<posix_mapping>(addr, len));
     }
@@ -121,8 +134,14 @@ public:
     int native_handle() const override { return fd_; }
 
 private:
+    // The error of the system call `what` that just failed (errno read first: finding the
+    // name makes system calls of its own).
+    error fail(const char* what) const {
+        const int err = errno;
+        return sys_error(what, fd_path(fd_), err);
+    }
+
     int fd_;
-    std::string path_;
 };
 
 }  // namespace
@@ -138,7 +157,7 @@ result<std::shared_ptr<file>> posix_file_system::open(const std::string& path, o
     if (fd < 0) {
         return sys_error("open", path, errno);
     }
-    return std::shared_ptr<file>(std::make_shared<posix_file>(fd, path));
+    return std::shared_ptr<file>(std::make_shared<posix_file>(fd));
 }
 
 bool posix_file_system::exists(const std::string& path) {
