@@ -48,6 +48,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gregor::controller::sim {
@@ -139,10 +140,19 @@ double rss_mib(pid_t pid) {
 }
 
 // ZooKeeper's heap: 1 GiB served 100,000 partitions; about 8 KiB a partition beyond that.
+// Full JIT and the serial collector; GREGOR_BENCH_ZK_GC=default runs the JVM's default (G1)
+// instead. At a million partitions G1 was no faster (one run each: state load 10.5 s against
+// 5 to 6 s, writes 9.7 s against 10.6 s). GREGOR_BENCH_ZK_GC_LOG names a file for
+// ZooKeeper's GC log.
 test::zookeeper_options bench_zookeeper(int partitions) {
     test::zookeeper_options o;
     o.max_heap = fmt::format("{}m", std::max(1024, partitions / 128));
     o.full_jit = true;
+    const char* gc = std::getenv("GREGOR_BENCH_ZK_GC");
+    o.default_gc = gc != nullptr && std::string_view(gc) == "default";
+    if (const char* log = std::getenv("GREGOR_BENCH_ZK_GC_LOG")) {
+        o.gc_log = log;
+    }
     return o;
 }
 

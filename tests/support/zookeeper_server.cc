@@ -124,7 +124,13 @@ void zookeeper_server::start() {
     std::string log = (dir_ / "zookeeper.out").string();
     std::string cfg = (dir_ / "zoo.cfg").string();
     // Built before fork: the child only execs.
-    std::vector<std::string> args = {"java", "-Xmx" + options_.max_heap, "-XX:+UseSerialGC"};
+    std::vector<std::string> args = {"java", "-Xmx" + options_.max_heap};
+    if (!options_.default_gc) {
+        args.emplace_back("-XX:+UseSerialGC");
+    }
+    if (!options_.gc_log.empty()) {
+        args.push_back("-Xlog:gc:file=" + options_.gc_log);
+    }
     if (!options_.full_jit) {
         args.emplace_back("-XX:TieredStopAtLevel=1");
     }

@@ -21,6 +21,10 @@ namespace gregor::test {
 struct zookeeper_options {
     std::string max_heap = "128m";  // -Xmx
     bool full_jit = false;          // false: C1 only (starts sooner, runs slower)
+    // The JVM's default collector (G1, as a ZooKeeper deployment runs) instead of the serial
+    // one, which starts sooner and suits the tests' small trees but pauses long over a big one.
+    bool default_gc = false;
+    std::string gc_log;  // non-empty: -Xlog:gc to this file
 };
 
 class zookeeper_server {
