@@ -166,6 +166,12 @@ public:
             n->model.id = n->id;
             n->zk = connect();
             controller_config cfg = sim_controller_config(n->id, 2 * static_cast<unsigned>(i) + 1);
+            if (const char* w = std::getenv("GREGOR_BENCH_ZK_WINDOW")) {
+                cfg.zk_window = std::max<std::size_t>(1, std::strtoul(w, nullptr, 10));
+            }
+            if (const char* m = std::getenv("GREGOR_BENCH_ZK_MULTI_OPS")) {
+                cfg.zk_multi_ops = std::max<std::size_t>(1, std::strtoul(m, nullptr, 10));
+            }
             cfg.now = [] { return model::timestamp_ms(unix_ms_now()); };
             start_node(*n, ioc_, net_, cfg, {});
             nodes_.push_back(std::move(n));
