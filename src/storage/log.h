@@ -226,6 +226,8 @@ public:
     // flush waiters fail, and nothing touches the disk again (no flush, no checkpoint).
     void take_offline();
     bool offline() const { return offline_; }
+    // Whether a flush() caller still waits for its callback.
+    bool has_flush_waiters() const { return !waiters_.empty(); }
 
     // Hands the log to the calling thread (a log opened at start-up, then run by a loop).
     void adopt_thread() { owner_ = std::this_thread::get_id(); }

@@ -8,6 +8,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 namespace gregor::storage {
 
@@ -131,6 +133,30 @@ result<void> log_manager::load(model::timestamp_ms now) {
     return ok();
 }
 
+namespace {
+
+// Runs fn(0) .. fn(count - 1) on up to `threads` threads, the caller's among them; returns
+// when every call has.
+void run_spread(std::size_t count, std::size_t threads,
+                const std::function<void(std::size_t)>& fn) {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < count; i = next++) {
+            fn(i);
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < std::min(threads, count); ++t) {
+        helpers.emplace_back(work);
+    }
+    work();
+    for (auto& h : helpers) {
+        h.join();
+    }
+}
+
+}  // namespace
+
 result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms now) {
     const auto& dir = dirs_[dir_index];
     GREGOR_TRY_VOID(ctx_.fs->create_dirs(dir));
@@ -139,6 +165,14 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
     auto starts = read_checkpoint(dir, log_start_offset_checkpoint_name);
     auto repl = read_checkpoint(dir, replication_offset_checkpoint_name);
     GREGOR_TRY(auto names, ctx_.fs->list_dir(dir));
+    struct to_open {
+        model::topic_partition tp;
+        std::string path;
+        log_open_state state;
+        log_config config;
+        result<std::unique_ptr<log>> opened;
+    };
+    std::vector<to_open> found;
     for (const auto& name : names) {
         auto path = path_join(dir, name);
         if (name.ends_with(dir_delete_suffix)) {
@@ -158,15 +192,28 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
         state.clean_shutdown = clean;
         state.recovery_point = recovery.contains(*tp) ? recovery[*tp] : model::offset(0);
         state.log_start_offset = starts.contains(*tp) ? starts[*tp] : model::offset(0);
-        GREGOR_TRY(auto l, log::open(dir_context(dir_index), path, *tp, configs_(tp->topic),
-                                     state, now));
-        if (repl.contains(*tp)) {
-            replication_[*tp] = repl[*tp];
-        }
-        logs_[*tp] = entry{std::move(l), dir_index};
+        found.push_back(to_open{*tp, std::move(path), state, configs_(tp->topic),
+                                error(errc::io_error, "not opened")});
     }
-    GREGOR_LOG(storage_log, info, "loaded log dir {} ({} shutdown)", dir,
-               clean ? "clean" : "unclean");
+    // Each log opens on its own (its files, its directory); they share only the context, whose
+    // file system, I/O worker queue and executor take calls from any thread.
+    run_spread(found.size(), recovery_threads_, [&](std::size_t i) {
+        auto& f = found[i];
+        f.opened = log::open(dir_context(dir_index), f.path, f.tp, f.config, f.state, now);
+    });
+    for (auto& f : found) {
+        if (!f.opened) {
+            return f.opened.err();  // the first failure in directory order
+        }
+        auto l = std::move(*f.opened);
+        l->adopt_thread();
+        if (repl.contains(f.tp)) {
+            replication_[f.tp] = repl[f.tp];
+        }
+        logs_[f.tp] = entry{std::move(l), dir_index};
+    }
+    GREGOR_LOG(storage_log, info, "loaded log dir {} ({} shutdown, {} logs, {} thread(s))", dir,
+               clean ? "clean" : "unclean", found.size(), recovery_threads_);
     return ok();
 }
 
@@ -377,10 +424,27 @@ void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
 }
 
 result<void> log_manager::shutdown() {
+    // Closed on the recovery threads, except a log with flush waiters: their callbacks belong
+    // to the caller's thread.
+    std::vector<log*> spread;
     for (auto& [tp, e] : logs_) {
-        if (!offline_[e.dir_index]) {
+        if (offline_[e.dir_index]) {
+            continue;
+        }
+        if (recovery_threads_ > 1 && !e.log->has_flush_waiters()) {
+            spread.push_back(e.log.get());
+        } else {
             GREGOR_TRY_VOID(e.log->close());
         }
+    }
+    std::vector<result<void>> closed(spread.size(), ok());
+    run_spread(spread.size(), recovery_threads_ * dirs_.size(), [&](std::size_t i) {
+        spread[i]->adopt_thread();
+        closed[i] = spread[i]->close();
+    });
+    for (std::size_t i = 0; i < spread.size(); ++i) {
+        spread[i]->adopt_thread();
+        GREGOR_TRY_VOID(closed[i]);
     }
     auto snap = snapshot();
     for (std::size_t i = 0; i < dirs_.size(); ++i) {

@@ -5,6 +5,7 @@
 // by the test thread (standing in for the broker's loop).
 #include "storage/errc.h"
 #include "storage/log.h"
+#include "storage/log_manager.h"
 #include "storage/names.h"
 #include "storage/posix_file_system.h"
 #include "storage/tests/test_batches.h"
@@ -195,6 +196,44 @@ TEST_F(posix_fixture, a_partition_holds_one_descriptor_per_log_segment) {
     open({.recovery_point = off(0)});
     EXPECT_EQ(lg->log_end_offset(), off(100));
     EXPECT_EQ(open_descriptors(root), segments) << "after recovering every segment";
+}
+
+// num.recovery.threads.per.data.dir: logs opened and closed on several threads come back
+// exactly as one thread leaves them: every record, a clean shutdown (no recovery), and the
+// same logs in the same dirs.
+TEST_F(posix_fixture, recovery_threads_open_and_close_every_log_as_one_thread_does) {
+    const std::vector<std::string> dirs{root + "/d1", root + "/d2"};
+    log_context ctx{&fs, &worker, owner.exec(), {}, {}};
+    auto configs = [this](const std::string&) { return cfg; };
+    auto part = [](int i) { return model::topic_partition{"t", model::partition_id(i)}; };
+    constexpr int logs = 40;
+    {
+        log_manager m(ctx, dirs, configs);
+        m.set_recovery_threads(4);
+        ASSERT_TRUE(m.load(ts(1000)));
+        for (int i = 0; i < logs; ++i) {
+            auto l = m.get_or_create(part(i), ts(1000), true);
+            ASSERT_TRUE(l) << l.err().to_string();
+            for (int b = 0; b <= i % 5; ++b) {
+                auto batch = make_batch({.records = 2});
+                ASSERT_TRUE((*l)->append_as_leader(batch, model::leader_epoch(0), ts(1000)));
+            }
+        }
+        ASSERT_TRUE(m.shutdown());
+    }
+    for (std::size_t threads : {4U, 1U, 3U}) {
+        log_manager m(ctx, dirs, configs);
+        m.set_recovery_threads(threads);
+        ASSERT_TRUE(m.load(ts(2000)));
+        ASSERT_EQ(m.partitions().size(), static_cast<std::size_t>(logs)) << threads;
+        for (int i = 0; i < logs; ++i) {
+            log* l = m.get(part(i));
+            ASSERT_NE(l, nullptr) << i;
+            EXPECT_EQ(l->log_end_offset(), off(2 * (i % 5 + 1))) << i << " threads " << threads;
+            EXPECT_EQ(l->recovery_point(), l->log_end_offset()) << "a clean shutdown, " << i;
+        }
+        ASSERT_TRUE(m.shutdown()) << threads;
+    }
 }
 
 TEST_F(posix_fixture, threaded_group_commit_acknowledges_every_waiter) {
