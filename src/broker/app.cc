@@ -171,6 +171,7 @@ result<void> app::impl::open_storage() {
         replication::replication_config{config.min_insync_replicas, config.replica_lag_time_max});
     logs.emplace(ctx, config.log_dirs,
                  [this](const std::string& topic) { return topics->log_config(topic); });
+    logs->set_recovery_threads(static_cast<std::size_t>(config.num_recovery_threads_per_data_dir));
     if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
         return loaded.err();
     }

@@ -68,6 +68,7 @@ constexpr std::string_view used_keys[] = {
     // cleanup.policy's broker default and the log cleaner (read by storage: log_config.h).
     "log.cleanup.policy",
     "log.cleaner.enable",
+    "num.recovery.threads.per.data.dir",
     "log.cleaner.threads",
     "log.cleaner.dedupe.buffer.size",
     "log.cleaner.io.buffer.load.factor",
@@ -113,7 +114,6 @@ constexpr std::string_view ignored_keys[] = {
     "num.network.threads",
     "num.io.threads",
     "background.threads",
-    "num.recovery.threads.per.data.dir",
     "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes",
     "queued.max.requests",
@@ -493,6 +493,8 @@ result<void> read_controller_and_groups(const reader& r, broker_config& c) {
     GREGOR_TRY(c.group_max_session_timeout,
                r.ms("group.max.session.timeout.ms", c.group_max_session_timeout));
     GREGOR_TRY(c.group_max_size, r.number<std::int32_t>("group.max.size", INT32_MAX, 1));
+    GREGOR_TRY(c.num_recovery_threads_per_data_dir,
+               r.number<std::int32_t>("num.recovery.threads.per.data.dir", 1, 1));
     GREGOR_TRY(c.offsets_topic_segment_bytes,
                r.number<std::int32_t>("offsets.topic.segment.bytes", 104857600, 1));
     GREGOR_TRY(c.offsets_topic_compression_codec,

@@ -97,6 +97,8 @@ struct broker_config {
     std::chrono::milliseconds group_min_session_timeout{6000};
     std::chrono::milliseconds group_max_session_timeout{1800000};
     std::int32_t group_max_size = INT32_MAX;
+    // Threads per log dir opening logs at start-up and closing them at shutdown.
+    std::int32_t num_recovery_threads_per_data_dir = 1;
     std::int32_t offsets_topic_segment_bytes = 104857600;
     std::int32_t offsets_topic_compression_codec = 0;  // 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd
     std::chrono::milliseconds offsets_retention_check_interval{600000};

@@ -78,7 +78,16 @@ TEST(config, kafka_sample_server_properties_is_accepted) {
     EXPECT_EQ(c->broker_id, model::node_id(0));
     EXPECT_EQ(c->offsets_topic_replication_factor, 1);
     EXPECT_EQ(c->group_initial_rebalance_delay.count(), 0);
-    EXPECT_EQ(c->ignored_keys.size(), 7U);
+    EXPECT_EQ(c->num_recovery_threads_per_data_dir, 1);
+    EXPECT_EQ(c->ignored_keys.size(), 6U);  // the thread pools, socket buffers, txn log keys
+}
+
+TEST(config, recovery_threads_per_data_dir_is_read_and_bounded) {
+    auto c = from("zookeeper.connect=z:1\nnum.recovery.threads.per.data.dir=4\n");
+    ASSERT_TRUE(c.has_value()) << c.err().to_string();
+    EXPECT_EQ(c->num_recovery_threads_per_data_dir, 4);
+    EXPECT_TRUE(c->ignored_keys.empty());
+    EXPECT_FALSE(from("zookeeper.connect=z:1\nnum.recovery.threads.per.data.dir=0\n").has_value());
 }
 
 TEST(config, retention_precedence_ms_over_minutes_over_hours) {
