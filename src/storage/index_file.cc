@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+
 namespace gregor::storage {
 
 using detail::load_be32;
@@ -16,8 +19,9 @@ index_file::index_file(file_system& fs, std::function<std::string()> path, std::
                        std::size_t max_bytes)
     : fs_(fs),
       path_(std::move(path)),
-      entry_bytes_(entry_bytes),
-      max_bytes_(max_bytes / entry_bytes * entry_bytes) {
+      entry_bytes_(static_cast<std::uint32_t>(entry_bytes)),
+      max_bytes_(static_cast<std::uint32_t>(std::min<std::size_t>(max_bytes, UINT32_MAX) /
+                                            entry_bytes * entry_bytes)) {
     GREGOR_ASSERT(max_bytes_ >= entry_bytes_, "index max bytes {} below one entry", max_bytes);
 }
 

@@ -74,8 +74,8 @@ private:
 
     file_system& fs_;
     std::function<std::string()> path_;
-    std::size_t entry_bytes_;
-    std::size_t max_bytes_;
+    std::uint32_t entry_bytes_;  // 32 bits: an idle partition's segment holds two of these
+    std::uint32_t max_bytes_;
     std::shared_ptr<file> file_;
     bool active_ = false;
     bool unsynced_ = false;                   // file_ written since it was last taken

@@ -48,10 +48,10 @@ result<batch_summary> peek_batch(bytes_view header, std::size_t max_batch_bytes)
     return b;
 }
 
-segment::segment(file_system& fs, std::string dir, model::offset base, const segment_options& o,
-                 std::string_view suffix)
+segment::segment(file_system& fs, const std::string& dir, model::offset base,
+                 const segment_options& o, std::string_view suffix)
     : fs_(fs),
-      dir_(std::move(dir)),
+      dir_(dir),
       base_(base),
       suffix_(suffix),
       opts_(o),
@@ -63,7 +63,7 @@ segment::segment(file_system& fs, std::string dir, model::offset base, const seg
           o.index_max_bytes) {}
 
 std::string segment::path(segment_file_kind kind) const {
-    return path_join(dir_, segment_file_name(base_, kind) + suffix_);
+    return path_join(dir_, segment_file_name(base_, kind) + std::string(suffix_));
 }
 
 result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::string& dir,

@@ -65,15 +65,25 @@ class segment {
 public:
     // Creates a new, empty, active segment (files created or emptied). `suffix` is appended
     // to the three file names (the cleaner writes `.cleaned` segments).
+    // The segment refers to `dir` and `suffix` without copying them (an idle partition's
+    // memory counts): `dir` must outlive it (the owning log's directory, a cleaner job's),
+    // and `suffix` is one of names.h's constants.
     static result<std::unique_ptr<segment>> create(file_system& fs, const std::string& dir,
                                                    model::offset base, const segment_options& o,
                                                    model::timestamp_ms now,
                                                    std::string_view suffix = {});
-    // Opens an existing segment as sealed; size comes from the file.
+    // Opens an existing segment as sealed; size comes from the file. Same lifetimes.
     static result<std::unique_ptr<segment>> open(file_system& fs, const std::string& dir,
                                                  model::offset base, const segment_options& o,
                                                  model::timestamp_ms now,
                                                  std::string_view suffix = {});
+    // A temporary directory name would dangle.
+    static result<std::unique_ptr<segment>> create(file_system&, std::string&&, model::offset,
+                                                   const segment_options&, model::timestamp_ms,
+                                                   std::string_view = {}) = delete;
+    static result<std::unique_ptr<segment>> open(file_system&, std::string&&, model::offset,
+                                                 const segment_options&, model::timestamp_ms,
+                                                 std::string_view = {}) = delete;
     // The path of one of the segment's files (with the segment's suffix).
     std::string path(segment_file_kind kind) const;
     segment(const segment&) = delete;
@@ -147,7 +157,7 @@ public:
     std::vector<std::shared_ptr<file>> files_to_sync();
 
 private:
-    segment(file_system& fs, std::string dir, model::offset base, const segment_options& o,
+    segment(file_system& fs, const std::string& dir, model::offset base, const segment_options& o,
             std::string_view suffix);
     result<void> check_indexes();
     void index_batch(const batch_summary& b, std::uint64_t position);
@@ -160,9 +170,9 @@ private:
     result<std::optional<batch_summary>> batch_at(header_window& w, std::uint64_t pos);
 
     file_system& fs_;
-    std::string dir_;
+    const std::string& dir_;
     model::offset base_;
-    std::string suffix_;
+    std::string_view suffix_;
     segment_options opts_;
     std::shared_ptr<file> log_;
     index_file offset_index_;
