@@ -114,8 +114,7 @@ public:
         settle();
     }
     bool done() const { return topic_ == topics_end_; }
-    const std::string& topic() const { return topic_->first; }
-    model::partition_id partition() const { return part_->first; }
+    model::topic_partition tp() const { return {topic_->first, part_->first}; }
     const partition_record& record() const { return part_->second; }
     void advance() {
         ++part_;
@@ -406,7 +405,7 @@ void request_builder::state::start_leader_and_isr(const controller_context& ctx,
             if (w->all->done()) {
                 break;
             }
-            model::topic_partition tp{w->all->topic(), w->all->partition()};
+            model::topic_partition tp = w->all->tp();
             const partition_record& r = w->all->record();
             w->all->advance();
             while (w->next_listed != w->listed.end() && w->next_listed->first < tp) {
@@ -469,7 +468,7 @@ void request_builder::state::start_update_metadata(const controller_context& ctx
         std::size_t n = 0;
         while (n < partitions_max) {
             if (w->all && !w->all->done()) {
-                model::topic_partition tp{w->all->topic(), w->all->partition()};
+                model::topic_partition tp = w->all->tp();
                 const partition_record& r = w->all->record();
                 w->all->advance();
                 if (!w->deleting.contains(tp) && add_update_metadata(piece, ctx, tp, &r, false)) {
@@ -528,7 +527,7 @@ void request_builder::state::start_update_metadata_all(const controller_context&
             w->piece = update_metadata_header(ctx, self);
             std::size_t n = 0;
             while (n < partitions_max && !w->all.done()) {
-                model::topic_partition tp{w->all.topic(), w->all.partition()};
+                model::topic_partition tp = w->all.tp();
                 if (add_update_metadata(w->piece, ctx, tp, &w->all.record(), false)) {
                     ++n;
                 }
