@@ -38,6 +38,7 @@ result<void> index_file::create() {
     GREGOR_TRY_VOID(f->truncate(max_bytes_));
     file_.reset();  // the active entries live in buffer_ until seal()
     unsynced_ = false;
+    dirty_ = true;
     active_ = true;
     buffer_.clear();
     written_bytes_ = 0;
@@ -53,11 +54,11 @@ result<void> index_file::open_active() {
     }
     buffer_.assign(static_cast<std::size_t>(size), 0);
     GREGOR_TRY(auto n, f->read_at(0, buffer_));
-    buffer_.resize(n);
+    buffer_.resize(n / entry_bytes_ * entry_bytes_);
     written_bytes_ = buffer_.size();
-    GREGOR_TRY_VOID(f->truncate(max_bytes_));
     file_.reset();
     unsynced_ = false;  // active entries need no fsync: recovery rebuilds them
+    dirty_ = n != size;  // else the file is the entries, trimmed: nothing to write at seal
     active_ = true;
     mapping_.reset();
     return ok();
@@ -72,6 +73,7 @@ void index_file::append(bytes_view entry) {
     GREGOR_ASSERT(active_, "append to sealed index {}", path());
     GREGOR_ASSERT(entry.size() == entry_bytes_ && !full(), "bad index append to {}", path());
     buffer_.insert(buffer_.end(), entry.begin(), entry.end());
+    dirty_ = true;
 }
 
 void index_file::truncate_entries(std::size_t count) {
@@ -79,6 +81,7 @@ void index_file::truncate_entries(std::size_t count) {
     auto bytes_kept = count * entry_bytes_;
     if (bytes_kept < buffer_.size()) {
         buffer_.resize(bytes_kept);
+        dirty_ = true;
     }
     written_bytes_ = std::min(written_bytes_, buffer_.size());
 }
@@ -121,8 +124,24 @@ std::shared_ptr<file> index_file::take_unsynced() {
     return std::move(file_);
 }
 
+result<std::shared_ptr<file>> index_file::file_to_sync_again() {
+    if (auto f = take_unsynced()) {
+        return f;
+    }
+    if (active_) {
+        return std::shared_ptr<file>{};
+    }
+    return fs_.open(path(), open_mode::read_write);
+}
+
 result<void> index_file::seal() {
     if (!active_) {
+        return ok();
+    }
+    if (!dirty_) {
+        active_ = false;
+        buffer_ = bytes{};
+        written_bytes_ = 0;
         return ok();
     }
     GREGOR_TRY_VOID(ensure_open());
@@ -133,6 +152,7 @@ result<void> index_file::seal() {
     written_bytes_ = std::min(written_bytes_, buffer_.size());
     GREGOR_TRY_VOID(write_pending());
     active_ = false;
+    dirty_ = false;
     buffer_ = bytes{};
     written_bytes_ = 0;
     return ok();

@@ -6,9 +6,12 @@
 // All integers big endian.
 //
 // An index is either active (its segment takes appends) or sealed. Active: the entries live
-// in a memory buffer and reach the file, preallocated to `max_bytes` like Kafka's, when the
-// segment seals; a crash makes recovery rebuild the active segment's indexes from the log,
-// so nothing before the seal is worth an fsync. Sealed: the file is trimmed to its entries,
+// in a memory buffer and reach the file, preallocated to `max_bytes` like Kafka's when the
+// segment is new, when the segment seals; a crash makes recovery rebuild the active segment's
+// indexes from the log, so nothing before the seal is worth an fsync. An index reopened
+// active (the last segment at start-up) keeps the trimmed file its seal left, and sealing it
+// again writes nothing unless its entries changed: an idle partition's restart and clean
+// close touch neither index. Sealed: the file is trimmed to its entries,
 // its descriptor kept only until the next flush takes it for fsync (take_unsynced), and it
 // is mapped read-only on first lookup, the mapping outliving the descriptor as Kafka's
 // indexes do. So a partition holds one descriptor per log segment and none for its
@@ -40,8 +43,9 @@ public:
 
     // New empty active index: creates (or empties) the file and preallocates it.
     result<void> create();
-    // Opens an existing file as active: its whole trimmed content becomes the buffer.
-    // Returns errc::corrupt_index iff its size is not a whole number of entries.
+    // Opens an existing file as active: its whole trimmed content becomes the buffer (the
+    // file is left as it is). Returns errc::corrupt_index iff its size is not a whole number
+    // of entries.
     result<void> open_active();
     // Opens an existing file as sealed (mapped lazily).
     void open_sealed() { active_ = false; }
@@ -55,7 +59,8 @@ public:
     void truncate_entries(std::size_t count);
     // The entries; maps the file on first use when sealed.
     result<bytes_view> entries();
-    // Writes pending entries, trims the file to them and turns sealed.
+    // Writes pending entries, trims the file to them and turns sealed; writes nothing when the
+    // file already holds exactly the entries (reopened and unchanged).
     result<void> seal();
     // Turns a sealed index active again (truncation made its segment the last one).
     result<void> reactivate();
@@ -64,6 +69,9 @@ public:
     // The file written since the last call, for the caller to fsync, or null: the index
     // keeps no descriptor for it any more.
     std::shared_ptr<file> take_unsynced();
+    // take_unsynced(), or a sealed index's file reopened when an earlier call gave it out (to
+    // a flush that may not have synced it yet); null for an active index.
+    result<std::shared_ptr<file>> file_to_sync_again();
     std::string path() const { return path_(); }
     std::size_t entry_bytes() const { return entry_bytes_; }
 
@@ -79,6 +87,9 @@ private:
     std::shared_ptr<file> file_;
     bool active_ = false;
     bool unsynced_ = false;                   // file_ written since it was last taken
+    // Active: the file may differ from the entries trimmed (preallocated, or entries added or
+    // dropped since it was opened); seal() must write it.
+    bool dirty_ = false;
     bytes buffer_;                            // active: all entries
     std::size_t written_bytes_ = 0;           // active: prefix of buffer_ already in the file
     std::unique_ptr<mapped_region> mapping_;  // sealed: lazily mapped entries
