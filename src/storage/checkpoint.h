@@ -55,6 +55,11 @@ public:
     // Any thread: writes `content` atomically unless a newer snapshot was written already.
     result<void> write(file_system& fs, const std::string& path, bytes_view content,
                        std::uint64_t seq);
+    // Any thread: whether snapshot `seq`, or a newer one, was written (durably).
+    bool written(std::uint64_t seq) {
+        std::lock_guard lock(mu_);
+        return written_ >= seq;
+    }
     // The same for several files written as one snapshot (a log dir's checkpoints).
     result<void> write_all(file_system& fs, const std::vector<std::pair<std::string, bytes>>& files,
                            std::uint64_t seq);

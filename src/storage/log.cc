@@ -295,6 +295,7 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
 
 result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
     GREGOR_ASSERT(new_base >= log_end_, "roll at {} below log end {}", new_base, log_end_);
+    ++dir_changes_;
     GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, new_base, seg_options(), now));
     auto sealed = watched(active().seal());
     if (!sealed) {

@@ -215,8 +215,10 @@ public:
     void assign_epoch(model::leader_epoch epoch, model::offset start);
     const leader_epoch_cache& epochs() const { return epochs_; }
 
-    // Clean close: trims indexes, fsyncs everything and writes the epoch checkpoint on the
-    // calling thread (shutdown path). The log accepts nothing afterwards.
+    // Clean close: trims indexes, fsyncs everything and writes the producer snapshot and the
+    // epoch checkpoint on the calling thread (shutdown path), skipping each file the disk
+    // already holds durably, so an idle log's close writes and syncs nothing. The log accepts
+    // nothing afterwards.
     result<void> close();
     // Closes and removes the whole directory (topic deletion): renamed `-delete`, removed
     // on the I/O worker.
@@ -296,6 +298,8 @@ private:
 
     result<void> delete_segment(std::map<model::offset, std::unique_ptr<segment>>::iterator it);
     void persist_epochs();
+    // Writes the epoch checkpoint on this thread.
+    result<void> persist_epochs_now();
     std::string epoch_path() const;
 
     std::shared_ptr<const log_context> ctx_;
@@ -318,20 +322,32 @@ private:
     };
     // Sorted by `last`. A vector, not a deque: an idle log's empty deque held 576 bytes.
     std::vector<waiter> waiters_;
+    // Changes to the directory's entries (files created, renamed, removed), and how many of
+    // them a completed directory fsync covers (close() syncs the directory iff they differ).
+    std::uint32_t dir_changes_ = 0;
+    std::uint32_t dir_synced_ = 0;
+    // The flags together: an idle log's memory counts at a million partitions (the object
+    // stays in the allocator's 512-byte class).
     bool flush_in_flight_ = false;
     bool flush_again_ = false;
-    std::uint64_t flush_generation_ = 0;  // bumped by truncation: stale fsyncs prove nothing
-    std::int64_t unflushed_messages_ = 0;
-    model::timestamp_ms last_flush_ms_{0};
-    model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
     bool closed_ = false;
-    std::optional<model::offset> truncated_to_;
     // Set by a failed fsync. The kernel may have dropped the dirty pages, so a later fsync
     // proves nothing ("fsyncgate"): like Kafka taking the log dir offline, the log then
     // refuses writes until it is reopened (and recovered).
     bool io_failed_ = false;
     // Set by take_offline(): the dir failed, the log is dead until the broker restarts.
     bool offline_ = false;
+    std::uint64_t flush_generation_ = 0;  // bumped by truncation: stale fsyncs prove nothing
+    std::int64_t unflushed_messages_ = 0;
+    model::timestamp_ms last_flush_ms_{0};
+    model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
+    std::optional<model::offset> truncated_to_;
+    // What close() may skip because the disk already holds it durably (with the directory
+    // counters above): the offset of a durable `.snapshot` holding producers_ (no_offset
+    // after any change; producers expired since are dropped again by the next open), and the
+    // epoch_writer_ sequence whose write holds epochs_ (0: the file read at open).
+    model::offset durable_snapshot_{model::no_offset};
+    std::uint64_t epochs_seq_ = 0;
     result<void> check_writable() const;
     result<void> check_online() const;
     // Reports a disk failure among `r`'s errors to the owner, then returns `r`.

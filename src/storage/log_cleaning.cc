@@ -131,6 +131,7 @@ result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
         return error(errc::closed,
                      fmt::format("{}: the log changed while it was cleaned; result dropped", tp_));
     }
+    ++dir_changes_;
     return watched([&]() -> result<void> {
         for (const auto& g : done.groups) {
             GREGOR_TRY_VOID(rename_segment(*ctx_->fs, dir_, g.base, cleaned_suffix, swap_suffix));

@@ -68,7 +68,8 @@ void log::start_flush() {
     last_flush_ms_ = latest_now_;
     auto generation = flush_generation_;
     auto task = [fs = ctx_->fs, dir = dir_, files = std::move(files), exec = ctx_->exec,
-                 token = std::weak_ptr<int>(alive_), this, target, generation] {
+                 token = std::weak_ptr<int>(alive_), this, target, generation,
+                 dir_changes = dir_changes_] {
         const auto began = std::chrono::steady_clock::now();
         result<void> r = ok();
         for (const auto& f : files) {
@@ -80,8 +81,14 @@ void log::start_flush() {
         if (r) {
             r = fs->sync_dir(dir);  // new segment files' directory entries
         }
-        exec([token, this, target, generation, r, took = std::chrono::steady_clock::now() - began] {
+        exec([token, this, target, generation, r, dir_changes,
+              took = std::chrono::steady_clock::now() - began] {
             if (token.lock()) {
+                if (r) {
+                    // A newer synchronous sync may have covered more: then this only costs
+                    // close() one directory fsync.
+                    dir_synced_ = dir_changes;
+                }
                 if (r && ctx_->on_flushed) {
                     ctx_->on_flushed(took);
                 }
@@ -145,12 +152,15 @@ result<void> log::close() {
         GREGOR_LOG(storage_log, warn, "{}: trimming indexes at close failed: {}", tp_,
                    sealed.err().to_string());
     }
-    // The next open loads the producer state from here instead of replaying the log.
-    GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));
+    // The next open loads the producer state from here instead of replaying the log. An
+    // empty log needs none: opening deletes every snapshot at or below the log start.
+    if (log_end_ > log_start_ && durable_snapshot_ != log_end_) {
+        GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));
+    }
     GREGOR_TRY_VOID(sync_all());
-    GREGOR_TRY_VOID(epoch_writer_->write(*ctx_->fs, epoch_path(),
-                                         encode_epoch_checkpoint(epochs_.entries()),
-                                         epoch_writer_->next_seq()));
+    if (!epoch_writer_->written(epochs_seq_)) {
+        GREGOR_TRY_VOID(persist_epochs_now());
+    }
     flushed_ = log_end_;
     auto done = std::move(waiters_);
     waiters_.clear();
@@ -162,12 +172,25 @@ result<void> log::close() {
 }
 
 result<void> log::sync_all() {
+    // A flush still in flight holds files it took: sync every file again rather than wait.
+    bool all = flush_in_flight_;
     for (auto& [base, seg] : segments_) {
-        for (auto& f : seg->files_to_sync()) {
+        std::vector<std::shared_ptr<file>> files;
+        if (all) {
+            GREGOR_TRY(files, seg->all_files_to_sync());
+        } else {
+            files = seg->files_to_sync();
+        }
+        for (auto& f : files) {
             GREGOR_TRY_VOID(f->sync());
         }
     }
-    return ctx_->fs->sync_dir(dir_);
+    if (all || dir_synced_ != dir_changes_) {
+        auto changes = dir_changes_;
+        GREGOR_TRY_VOID(ctx_->fs->sync_dir(dir_));
+        dir_synced_ = changes;
+    }
+    return ok();
 }
 
 }  // namespace gregor::storage

@@ -15,6 +15,7 @@ result<void> log::delete_segment(std::map<model::offset, std::unique_ptr<segment
     GREGOR_ASSERT(it != segments_.end(), "delete of a missing segment");
     auto seg = std::move(it->second);
     segments_.erase(it);
+    ++dir_changes_;
     GREGOR_TRY(auto paths, seg->rename_to_deleted());
     auto* fs = ctx_->fs;
     auto submitted = ctx_->worker->submit([fs, paths = std::move(paths)] {
@@ -39,6 +40,7 @@ void log::persist_epochs() {
         return;
     }
     auto seq = epoch_writer_->next_seq();
+    epochs_seq_ = seq;
     auto task = [fs = ctx_->fs, path = epoch_path(), writer = epoch_writer_, seq,
                  content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this] {
@@ -60,6 +62,13 @@ void log::persist_epochs() {
                                 "{}: epoch checkpoint not queued: {}", tp_,
                                 submitted.err().to_string());
     }
+}
+
+result<void> log::persist_epochs_now() {
+    auto seq = epoch_writer_->next_seq();
+    epochs_seq_ = seq;
+    return epoch_writer_->write(*ctx_->fs, epoch_path(), encode_epoch_checkpoint(epochs_.entries()),
+                                seq);
 }
 
 result<void> log::truncate_to(model::offset target) {
@@ -115,6 +124,7 @@ result<void> log::truncate_fully_unwatched(model::offset start) {
     GREGOR_ASSERT(start() >= 0, "truncate_fully to {}", start);
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
     truncated_to_ = std::min(truncated_to_.value_or(start), start);
+    ++dir_changes_;
     GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, start, seg_options(), latest_now_));
     // Every old segment goes, except that one starting at `start` shares its file names
     // with the fresh segment (which already emptied them), so it is only dropped.
@@ -135,6 +145,7 @@ result<void> log::truncate_fully_unwatched(model::offset start) {
     epochs_.clear();
     persist_epochs();
     producers_.clear();
+    durable_snapshot_ = model::no_offset;
     GREGOR_TRY_VOID(delete_snapshots(model::offset(-1), model::offset(-1)));
     request_flush();
     return ok();

@@ -33,6 +33,7 @@ void log::remove_leftovers(const std::vector<std::string>& names) {
         auto parsed = parse_segment_file_name(name);
         bool tmp = name.ends_with(tmp_suffix);
         if ((parsed && parsed->deleted) || tmp) {
+            ++dir_changes_;
             ignore_error(ctx_->fs->remove(path_join(dir_, name)),
                          "a leftover that cannot be removed now is retried at next open");
         }
@@ -47,6 +48,7 @@ result<void> log::load_segments(model::timestamp_ms now) {
         return parsed && (parsed->cleaned || parsed->swap);
     });
     if (cleaner_files) {
+        ++dir_changes_;
         GREGOR_TRY_VOID(recover_swaps(names));
         GREGOR_TRY(names, ctx_->fs->list_dir(dir_));
     }
@@ -63,6 +65,7 @@ result<void> log::load_segments(model::timestamp_ms now) {
         if (parsed && parsed->plain() && parsed->kind != segment_file_kind::log &&
             !logs.contains(parsed->base)) {
             // An index without its log (a crash during deletion or creation).
+            ++dir_changes_;
             ignore_error(ctx_->fs->remove(path_join(dir_, name)), "orphan index; harmless");
         }
     }
@@ -89,6 +92,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     }
     if (segments_.empty()) {
         auto base = std::max(state.log_start_offset, model::offset(0));
+        ++dir_changes_;
         GREGOR_TRY(auto seg, segment::create(*ctx_->fs, dir_, base, seg_options(), now));
         segments_.emplace(base, std::move(seg));
         clean = true;
@@ -112,9 +116,7 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     bool changed = epochs_.truncate_from_end(log_end_);
     changed = epochs_.truncate_from_start(log_start_) || changed;
     if (changed || !clean) {
-        GREGOR_TRY_VOID(epoch_writer_->write(*ctx_->fs, epoch_path,
-                                             encode_epoch_checkpoint(epochs_.entries()),
-                                             epoch_writer_->next_seq()));
+        GREGOR_TRY_VOID(persist_epochs_now());
     }
     flushed_ = log_end_;
     last_flush_ms_ = now;
@@ -160,7 +162,10 @@ result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms
         }
     }
     (void)now;
-    return ctx_->fs->sync_dir(dir_);
+    auto changes = dir_changes_;
+    GREGOR_TRY_VOID(ctx_->fs->sync_dir(dir_));
+    dir_synced_ = changes;
+    return ok();
 }
 
 result<void> log::delete_segments_after(model::offset base) {

@@ -60,6 +60,7 @@ void log::apply_producers(const std::vector<batch_summary>& batches) {
     for (const auto& b : batches) {
         if (b.has_producer()) {
             producers_.apply(producer_info_of(b));
+            durable_snapshot_ = model::no_offset;
         }
     }
 }
@@ -68,6 +69,7 @@ std::size_t log::expire_producers(model::timestamp_ms now) {
     assert_owner();
     auto dropped = producers_.expire(now, cfg_.producer_id_expiration_ms);
     if (dropped > 0) {
+        durable_snapshot_ = model::no_offset;
         GREGOR_LOG(storage_log, debug, "{}: {} idle producers expired", tp_, dropped);
     }
     return dropped;
@@ -96,8 +98,13 @@ result<void> log::write_snapshot(model::offset at, bool durable) {
         return written.err();
     }
     snapshots_.insert(at);
+    ++dir_changes_;
     if (durable) {
-        return ctx_->fs->sync_dir(dir_);
+        auto changes = dir_changes_;
+        GREGOR_TRY_VOID(ctx_->fs->sync_dir(dir_));
+        dir_synced_ = changes;
+        durable_snapshot_ = at;
+        return ok();
     }
     // Until the worker's fsync, a crash may leave the file short or torn: loading then
     // fails its CRC, deletes it and falls back to the previous snapshot.
@@ -136,6 +143,10 @@ result<void> log::delete_snapshots(model::offset above, model::offset at_or_belo
         if (*it <= above && *it > at_or_below) {
             ++it;
             continue;
+        }
+        ++dir_changes_;
+        if (durable_snapshot_ == *it) {
+            durable_snapshot_ = model::no_offset;
         }
         auto removed = ctx_->fs->remove(snapshot_path(*it));
         if (!removed && removed.err().code != make_error_code(errc::not_found)) {
@@ -189,6 +200,7 @@ result<model::offset> log::load_newest_snapshot(model::offset end, model::timest
             return at;
         }
         producers_.clear();
+        ++dir_changes_;
         auto removed = ctx_->fs->remove(snapshot_path(at));
         if (!removed && removed.err().code != make_error_code(errc::not_found)) {
             return removed.err();
@@ -243,6 +255,7 @@ result<std::size_t> log::replay_producers(model::offset from, model::offset end,
 
 result<std::size_t> log::rebuild_producers(model::offset end, model::timestamp_ms now) {
     producers_.clear();
+    durable_snapshot_ = model::no_offset;
     GREGOR_TRY_VOID(delete_snapshots(end, log_start_));
     GREGOR_TRY(auto from, load_newest_snapshot(end, now));
     auto replayed = replay_producers(from, end, /*from_snapshot=*/from > log_start_);
@@ -268,7 +281,8 @@ result<void> log::load_producers(model::timestamp_ms now, bool clean_shutdown) {
         }
     }
     if (snapshots_.empty() && clean_shutdown) {
-        // A clean close always leaves a snapshot at the log end, so none means the log was
+        // A clean close always leaves a snapshot at a non-empty log's end (an empty log's
+        // would be deleted by the next open), so none means the log was
         // written before producer state existed (an upgrade): as Kafka does, skip the scan
         // (no producer ids can be in it) and start from a snapshot at the end, so a broker
         // with many large logs does not read them all once.
@@ -279,6 +293,10 @@ result<void> log::load_producers(model::timestamp_ms now, bool clean_shutdown) {
         return ok();
     }
     GREGOR_TRY(auto replayed, rebuild_producers(log_end_, now));
+    if (clean_shutdown && replayed == 0 && snapshots_.contains(log_end_)) {
+        // Loaded from the snapshot the last clean close left (durable, at the log end).
+        durable_snapshot_ = log_end_;
+    }
     if (replayed > 0) {
         // As Kafka does after recovery: the next open starts here instead of replaying.
         GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));

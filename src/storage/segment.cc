@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace gregor::storage {
 
@@ -72,6 +73,7 @@ result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::str
     std::unique_ptr<segment> s(new segment(fs, dir, base, o, suffix));
     GREGOR_TRY(s->log_, fs.open(s->path(segment_file_kind::log), open_mode::create));
     GREGOR_TRY_VOID(s->log_->truncate(0));
+    s->log_unsynced_ = true;
     GREGOR_TRY_VOID(s->offset_index_.create());
     GREGOR_TRY_VOID(s->time_index_.create());
     s->next_offset_ = base;
@@ -310,6 +312,7 @@ result<void> segment::append(bytes_view data, std::span<const batch_summary> bat
     GREGOR_ASSERT(!batches.empty(), "append of no batches");
     GREGOR_ASSERT(batches.front().base_offset >= next_offset_.value_or(base_),
                   "append offset {} below segment end", batches.front().base_offset);
+    log_unsynced_ = true;
     auto w = log_->write_at(size_, data);
     if (!w) {
         // Drop whatever prefix landed; if that fails too, the bytes past size_ stay
@@ -424,6 +427,7 @@ result<std::uint64_t> segment::truncate_log(std::uint64_t valid_bytes) {
     GREGOR_ASSERT(valid_bytes <= size_ || size_ == 0, "truncate beyond segment end");
     GREGOR_TRY(auto file_size, log_->size());
     if (file_size != valid_bytes) {
+        log_unsynced_ = true;
         GREGOR_TRY_VOID(log_->truncate(valid_bytes));
     }
     auto removed = file_size > valid_bytes ? file_size - valid_bytes : 0;
@@ -461,9 +465,24 @@ result<std::vector<std::string>> segment::rename_to_deleted() {
 }
 
 std::vector<std::shared_ptr<file>> segment::files_to_sync() {
-    std::vector<std::shared_ptr<file>> out{log_};
+    std::vector<std::shared_ptr<file>> out;
+    if (std::exchange(log_unsynced_, false)) {
+        out.push_back(log_);
+    }
     for (auto* idx : {&offset_index_, &time_index_}) {
         if (auto h = idx->take_unsynced()) {
+            out.push_back(std::move(h));
+        }
+    }
+    return out;
+}
+
+result<std::vector<std::shared_ptr<file>>> segment::all_files_to_sync() {
+    std::vector<std::shared_ptr<file>> out{log_};
+    log_unsynced_ = false;
+    for (auto* idx : {&offset_index_, &time_index_}) {
+        GREGOR_TRY(auto h, idx->file_to_sync_again());
+        if (h) {
             out.push_back(std::move(h));
         }
     }

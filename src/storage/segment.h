@@ -152,9 +152,14 @@ public:
     result<std::vector<std::string>> rename_to_deleted();
 
     std::shared_ptr<file> log_file() const { return log_; }
-    // Every file of this segment that a flush must fsync: the log, and each index file
-    // written since the last call (whose descriptor the index then gives up).
+    // Every file of this segment that a flush must fsync: the log if written or truncated
+    // since the last call, and each index file written since the last call (whose descriptor
+    // the index then gives up). Empty for a segment untouched since its last sync: an idle
+    // partition's clean close syncs nothing.
     std::vector<std::shared_ptr<file>> files_to_sync();
+    // Every file a sync may need, also those an earlier files_to_sync() gave out to a flush
+    // still in flight: the log and each sealed index (reopened).
+    result<std::vector<std::shared_ptr<file>>> all_files_to_sync();
 
 private:
     segment(file_system& fs, const std::string& dir, model::offset base, const segment_options& o,
@@ -185,6 +190,9 @@ private:
     model::timestamp_ms roll_base_{-1};
     bool indexes_checked_ = false;
     bool indexes_missing_ = false;
+    // The log file was created, written or truncated since files_to_sync() last gave it out
+    // (or recovery read it, perhaps from a page cache a crash left unsynced).
+    bool log_unsynced_ = false;
 };
 
 // Decodes the fields of a batch header that storage needs, checking only what keeps the

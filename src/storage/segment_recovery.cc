@@ -69,6 +69,8 @@ result<std::uint64_t> segment::recover(const std::function<void(const batch_summ
     next_offset_ = base_;
     GREGOR_TRY(auto file_size, log_->size());
     size_ = file_size;
+    // What recovery keeps may sit in a page cache that a crashed process left unsynced.
+    log_unsynced_ = true;
     chunk_reader reader(*log_, file_size);
     std::uint64_t pos = 0;
     std::string why;
