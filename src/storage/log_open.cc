@@ -97,6 +97,8 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
         segments_.emplace(base, std::move(seg));
         clean = true;
     }
+    // Whether recovery re-derived epochs from the batches (the checkpoint must follow).
+    bool recovered = !clean;
     if (!clean) {
         GREGOR_TRY_VOID(recover_from(recovery_point, now));
     }
@@ -108,14 +110,19 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
                    "({}), recovering it",
                    tp_, activated.err().to_string());
         GREGOR_TRY_VOID(recover_from(active().base_offset(), now));
+        recovered = true;
         activated = active().activate(now);
     }
     GREGOR_TRY_VOID(activated);
     GREGOR_TRY(log_end_, active().next_offset());
     log_start_ = std::min(std::max(state.log_start_offset, segments_.begin()->first), log_end_);
-    bool changed = epochs_.truncate_from_end(log_end_);
-    changed = epochs_.truncate_from_start(log_start_) || changed;
-    if (changed || !clean) {
+    // Kafka's trim at load: epochs starting at or past the log end hold nothing, and the log
+    // start bounds the first. After a clean shutdown the file needs no rewrite for it: every
+    // open trims the same entries again, and the next change of the epochs writes them all.
+    // (An empty partition's restart would otherwise cost two fsyncs.)
+    epochs_.truncate_from_end(log_end_);
+    epochs_.truncate_from_start(log_start_);
+    if (recovered) {
         GREGOR_TRY_VOID(persist_epochs_now());
     }
     flushed_ = log_end_;

@@ -299,8 +299,10 @@ TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses
             l.reset();
             env.crash(static_cast<crash_mode>(rng() % 3), rng);
             auto what = fmt::format("seed {} round {}", seed, round);
+            auto syncs = env.fs.sync_count();
             l = open_log(env, cfg, clean);
             ASSERT_TRUE(l) << what;
+            EXPECT_EQ(env.fs.sync_count(), syncs) << what << ": a clean open synced";
             auto got = read_all(*l);
             ASSERT_EQ(got.size(), history.size()) << what;
             for (std::size_t i = 0; i < got.size(); ++i) {
@@ -343,6 +345,48 @@ TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses
         ASSERT_TRUE(l->close());
     }
     EXPECT_GT(idle_closes, 40);
+}
+
+// An empty partition's epoch starts at its end, so every open drops it (Kafka's trim at
+// load); after a clean shutdown that costs no checkpoint rewrite, and a power loss changes
+// nothing.
+TEST(recovery, restarting_an_empty_partition_writes_nothing_at_open_or_close) {
+    test::memory_env env;
+    const log_open_state clean{.recovery_point = off(0), .clean_shutdown = true};
+    auto l = open_log(env, log_config{}, {});
+    ASSERT_TRUE(l);
+    std::mt19937_64 rng(5);
+    for (int leader_epoch = 1; leader_epoch <= 3; ++leader_epoch) {
+        l->assign_epoch(model::leader_epoch(leader_epoch), off(0));  // became leader
+        env.drain();
+        auto calls = env.fs.mutating_calls();
+        ASSERT_TRUE(l->close());
+        if (leader_epoch > 1) {
+            EXPECT_EQ(env.fs.mutating_calls(), calls) << "the close of an idle empty log wrote";
+        }
+        l.reset();
+        env.crash(crash_mode::drop_unsynced, rng);
+        auto syncs = env.fs.sync_count();
+        l = open_log(env, log_config{}, clean);
+        ASSERT_TRUE(l);
+        EXPECT_EQ(env.fs.sync_count(), syncs) << "the open of an empty log synced";
+        EXPECT_TRUE(l->epochs().entries().empty());
+        EXPECT_EQ(l->log_end_offset(), off(0));
+        EXPECT_TRUE(l->snapshot_offsets().empty());
+    }
+    // Data at the last epoch: the checkpoint written then is the one the next open reads.
+    l->assign_epoch(model::leader_epoch(4), off(0));
+    auto b = make_batch({.records = 3});
+    ASSERT_TRUE(l->append_as_leader(b, model::leader_epoch(4), ts(10'000)));
+    ASSERT_TRUE(l->close());
+    l.reset();
+    env.crash(crash_mode::drop_unsynced, rng);
+    l = open_log(env, log_config{}, clean);
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->log_end_offset(), off(3));
+    ASSERT_EQ(l->epochs().entries().size(), 1U);
+    EXPECT_EQ(l->epochs().entries()[0].epoch, model::leader_epoch(4));
+    EXPECT_EQ(l->epochs().entries()[0].start_offset, off(0));
 }
 
 }  // namespace
