@@ -47,6 +47,8 @@ public:
                 return "invalid record";
             case errc::corrupt_snapshot:
                 return "corrupt producer state snapshot";
+            case errc::too_many_open_files:
+                return "too many open files";
         }
         return "unknown storage error";
     }
@@ -68,6 +70,9 @@ errc errc_from_errno(int err) {
             return errc::not_found;
         case EEXIST:
             return errc::already_exists;
+        case EMFILE:
+        case ENFILE:
+            return errc::too_many_open_files;
         default:
             return errc::io_error;
     }

@@ -31,6 +31,9 @@ enum class errc {
     invalid_record,          // producer id with base sequence < 0, a client control batch
                              // (broker -> INVALID_RECORD)
     corrupt_snapshot,        // a producer-state .snapshot file that fails validation
+    // EMFILE / ENFILE: out of descriptors, not a disk failure (the dir stays online; the
+    // call that hit it fails, with KAFKA_STORAGE_ERROR for clients, and may be retried).
+    too_many_open_files,
 };
 
 const std::error_category& storage_category();
