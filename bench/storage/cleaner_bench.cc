@@ -127,7 +127,9 @@ struct cleaner_log {
 
     clean_job job(model::offset first_dirty) {
         auto range = l->cleanable(first_dirty, l->log_end_offset(), now);
-        return l->make_clean_job(range, now);
+        auto made = l->make_clean_job(range, now);
+        GREGOR_ASSERT(made, "clean job: {}", made ? "" : made.err().to_string());
+        return std::move(*made);
     }
 
     // The sealed segments' .log files (what a pass over the whole log reads).

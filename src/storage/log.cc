@@ -354,7 +354,8 @@ result<read_result> log::read(model::offset start, std::size_t max_bytes,
         }
         GREGOR_TRY(auto ext, watched(seg.read_extent(*found, max_bytes, upper_bound)));
         out.first_offset = found->batch.base_offset;
-        out.slice = file_slice{seg.log_file(), found->position, ext.length};
+        GREGOR_TRY(auto file, watched(seg.log_file()));
+        out.slice = file_slice{std::move(file), found->position, ext.length};
         out.next_offset = ext.next_offset;
         return out;
     }
@@ -376,10 +377,44 @@ result<std::optional<timestamp_lookup>> log::find_by_timestamp(model::timestamp_
         timestamp_lookup out;
         out.batch_offset = std::max(found->batch.base_offset, log_start_);
         out.max_timestamp = found->batch.max_timestamp;
-        out.batch = file_slice{seg->log_file(), found->position, found->batch.size_bytes};
+        GREGOR_TRY(auto file, watched(seg->log_file()));
+        out.batch = file_slice{std::move(file), found->position, found->batch.size_bytes};
         return std::optional(std::move(out));
     }
     return std::optional<timestamp_lookup>{};
+}
+
+std::size_t log::release_idle_files(bool even_if_used) {
+    assert_owner();
+    if (closed_ || offline_ || io_failed_) {
+        return 0;
+    }
+    std::size_t closed = 0;
+    bool unsynced = false;
+    for (auto& [base, seg] : segments_) {
+        switch (seg->release_idle_file(even_if_used)) {
+            case segment::release::closed:
+                ++closed;
+                break;
+            case segment::release::idle_unsynced:
+                unsynced = true;
+                break;
+            case segment::release::kept:
+                break;
+        }
+    }
+    if (unsynced) {
+        request_flush();
+    }
+    return closed;
+}
+
+std::size_t log::open_files() const {
+    std::size_t n = 0;
+    for (const auto& [base, seg] : segments_) {
+        n += seg->file_open() ? 1U : 0U;
+    }
+    return n;
 }
 
 void log::assign_epoch(model::leader_epoch epoch, model::offset start) {

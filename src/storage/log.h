@@ -201,7 +201,7 @@ public:
     // them when the log changed meanwhile (truncated, segments deleted: errc::closed).
     cleanable_range cleanable(model::offset checkpoint, model::offset upper_bound,
                               model::timestamp_ms now);
-    clean_job make_clean_job(const cleanable_range& range, model::timestamp_ms now) const;
+    result<clean_job> make_clean_job(const cleanable_range& range, model::timestamp_ms now);
     result<void> finish_clean(const clean_job& job, const clean_result& done);
     // The lowest offset the log was truncated to since the last call (nullopt: none): the
     // cleaner's checkpoint must not stay above it.
@@ -230,6 +230,14 @@ public:
     bool offline() const { return offline_; }
     // Whether a flush() caller still waits for its callback.
     bool has_flush_waiters() const { return !waiters_.empty(); }
+
+    // Closes the segment files unused since the last call (a clock sweep over descriptors, so
+    // that idle partitions hold none; the next read or append reopens them), starting a flush
+    // for idle ones with unsynced bytes so that a later call closes them. `even_if_used`: every
+    // file nobody holds (after start-up). Returns how many it closed.
+    std::size_t release_idle_files(bool even_if_used = false);
+    // Segment files open now (tests, the log_manager's count).
+    std::size_t open_files() const;
 
     // Hands the log to the calling thread (a log opened at start-up, then run by a loop).
     void adopt_thread() { owner_ = std::this_thread::get_id(); }

@@ -119,16 +119,23 @@ std::size_t log_cleaner::tick(model::timestamp_ms now) {
             continue;
         }
         auto* l = logs_.get(next->tp);
-        start(slots_[i], i, *l, next->range, now);
+        started += start(slots_[i], i, *l, next->range, now) ? 1U : 0U;
         ++next;
-        ++started;
     }
     return started;
 }
 
-void log_cleaner::start(worker_slot& slot, std::size_t index, log& l, const cleanable_range& range,
+bool log_cleaner::start(worker_slot& slot, std::size_t index, log& l, const cleanable_range& range,
                         model::timestamp_ms now) {
-    auto job = std::make_shared<clean_job>(l.make_clean_job(range, now));
+    auto made = l.make_clean_job(range, now);
+    if (!made) {
+        // The segments could not be opened (out of descriptors, say): tried again next round.
+        GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
+                                "{}: cleaning not started: {}", l.topic_partition(),
+                                made.err().to_string());
+        return false;
+    }
+    auto job = std::make_shared<clean_job>(std::move(*made));
     slot.abort = job->abort;
     slot.busy = job->tp;
     status_[job->tp].in_progress = true;
@@ -157,7 +164,9 @@ void log_cleaner::start(worker_slot& slot, std::size_t index, log& l, const clea
     if (!submitted) {
         slot.busy.reset();
         status_[job->tp].in_progress = false;
+        return false;
     }
+    return true;
 }
 
 void log_cleaner::finished(std::size_t index, std::shared_ptr<clean_job> job,

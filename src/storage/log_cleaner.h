@@ -113,7 +113,8 @@ private:
     // is not one to look at (not compacted, offline, being cleaned, uncleanable).
     std::optional<std::pair<cleanable_range, bool>> measure(const model::topic_partition& tp,
                                                             class log& l, model::timestamp_ms now);
-    void start(worker_slot& slot, std::size_t index, class log& l, const cleanable_range& range,
+    // Returns false when the pass could not start (tried again next round).
+    bool start(worker_slot& slot, std::size_t index, class log& l, const cleanable_range& range,
                model::timestamp_ms now);
     void finished(std::size_t index, std::shared_ptr<clean_job> job, result<clean_result> r);
     void write_checkpoint(const std::string& log_dir);

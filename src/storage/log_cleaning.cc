@@ -64,7 +64,7 @@ cleanable_range log::cleanable(model::offset checkpoint, model::offset upper_bou
     return r;
 }
 
-clean_job log::make_clean_job(const cleanable_range& range, model::timestamp_ms now) const {
+result<clean_job> log::make_clean_job(const cleanable_range& range, model::timestamp_ms now) {
     assert_owner();
     clean_job job;
     job.tp = tp_;
@@ -77,7 +77,8 @@ clean_job log::make_clean_job(const cleanable_range& range, model::timestamp_ms 
         if (base >= range.first_uncleanable || seg->active()) {
             break;
         }
-        job.segments.push_back({base, seg->size_bytes(), seg->log_file()});
+        GREGOR_TRY(auto file, seg->log_file());
+        job.segments.push_back({base, seg->size_bytes(), std::move(file)});
     }
     for (const auto* entry : producers_.entries()) {
         if (const auto* last = entry->last_batch()) {
@@ -122,7 +123,7 @@ result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
     for (const auto& s : job.segments) {
         auto it = segments_.find(s.base);
         same = same && it != segments_.end() && !it->second->active() &&
-               it->second->size_bytes() == s.size && it->second->log_file() == s.log_file;
+               it->second->size_bytes() == s.size && it->second->holds_file(s.log_file);
     }
     if (!same) {
         for (const auto& g : done.groups) {

@@ -136,7 +136,8 @@ result<std::optional<batch_summary>> segment::batch_at(std::uint64_t pos) {
         return std::optional<batch_summary>{};
     }
     std::array<std::uint8_t, model::batch_header_bytes> hdr{};
-    GREGOR_TRY(auto n, log_->read_at(pos, hdr));
+    GREGOR_TRY(auto* f, log_handle());
+    GREGOR_TRY(auto n, f->read_at(pos, hdr));
     return summary_at(pos, bytes_view(hdr.data(), n));
 }
 
@@ -214,7 +215,8 @@ result<segment::extent> segment::read_extent(const located_batch& first, std::ui
             hi = mid;
         }
     }
-    header_window w(*log_, size_);
+    GREGOR_TRY(auto* f, log_handle());
+    header_window w(*f, size_);
     std::optional<batch_summary> b;
     if (lo > 0 && offset_index::entry_at(entries, base_, lo - 1).position > pos) {
         pos = offset_index::entry_at(entries, base_, lo - 1).position;
@@ -258,7 +260,8 @@ result<std::optional<located_batch>> segment::find(model::offset target) {
         }
     }
     auto pos = lo > 0 ? offset_index::entry_at(entries, base_, lo - 1).position : 0;
-    header_window w(*log_, size_);
+    GREGOR_TRY(auto* f, log_handle());
+    header_window w(*f, size_);
     for (;;) {
         GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
@@ -278,7 +281,8 @@ result<std::optional<located_batch>> segment::find_by_timestamp(model::timestamp
     auto hint = time_index::lookup(tentries, base_, target).offset;
     GREGOR_TRY(auto oentries, offset_index_.entries());
     auto pos = offset_index::lookup(oentries, base_, std::max(hint, min_offset)).position;
-    header_window w(*log_, size_);
+    GREGOR_TRY(auto* f, log_handle());
+    header_window w(*f, size_);
     for (;;) {
         GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
@@ -312,12 +316,13 @@ result<void> segment::append(bytes_view data, std::span<const batch_summary> bat
     GREGOR_ASSERT(!batches.empty(), "append of no batches");
     GREGOR_ASSERT(batches.front().base_offset >= next_offset_.value_or(base_),
                   "append offset {} below segment end", batches.front().base_offset);
+    GREGOR_TRY(auto* f, log_handle());
     log_unsynced_ = true;
-    auto w = log_->write_at(size_, data);
+    auto w = f->write_at(size_, data);
     if (!w) {
         // Drop whatever prefix landed; if that fails too, the bytes past size_ stay
         // invisible and the next append overwrites them.
-        ignore_error(log_->truncate(size_), "best effort; size_ bounds every read");
+        ignore_error(f->truncate(size_), "best effort; size_ bounds every read");
         return w.err();
     }
     if (size_ == 0 && batches.front().max_timestamp() >= 0) {
@@ -343,7 +348,8 @@ result<void> segment::scan_tail() {
     last_time_entry_ = max_ts_->timestamp;
     next_offset_ = base_;
     auto pos = hint.position;
-    header_window w(*log_, size_);
+    GREGOR_TRY(auto* f, log_handle());
+    header_window w(*f, size_);
     for (;;) {
         GREGOR_TRY(auto b, batch_at(w, pos));
         if (!b) {
@@ -425,10 +431,11 @@ result<std::uint64_t> segment::truncate_to(model::offset target) {
 
 result<std::uint64_t> segment::truncate_log(std::uint64_t valid_bytes) {
     GREGOR_ASSERT(valid_bytes <= size_ || size_ == 0, "truncate beyond segment end");
-    GREGOR_TRY(auto file_size, log_->size());
+    GREGOR_TRY(auto* f, log_handle());
+    GREGOR_TRY(auto file_size, f->size());
     if (file_size != valid_bytes) {
         log_unsynced_ = true;
-        GREGOR_TRY_VOID(log_->truncate(valid_bytes));
+        GREGOR_TRY_VOID(f->truncate(valid_bytes));
     }
     auto removed = file_size > valid_bytes ? file_size - valid_bytes : 0;
     size_ = valid_bytes;
@@ -464,6 +471,31 @@ result<std::vector<std::string>> segment::rename_to_deleted() {
     return out;
 }
 
+result<file*> segment::log_handle() {
+    used_ = true;
+    if (!log_) {
+        GREGOR_TRY(log_, fs_.open(path(segment_file_kind::log), open_mode::read_write));
+    }
+    return log_.get();
+}
+
+result<std::shared_ptr<file>> segment::log_file() {
+    GREGOR_TRY_VOID(log_handle());
+    return log_;
+}
+
+segment::release segment::release_idle_file(bool even_if_used) {
+    bool used = std::exchange(used_, false) && !even_if_used;
+    if (used || !log_ || log_.use_count() > 1) {
+        return release::kept;
+    }
+    if (log_unsynced_) {
+        return release::idle_unsynced;
+    }
+    log_.reset();
+    return release::closed;
+}
+
 std::vector<std::shared_ptr<file>> segment::files_to_sync() {
     std::vector<std::shared_ptr<file>> out;
     if (std::exchange(log_unsynced_, false)) {
@@ -478,7 +510,10 @@ std::vector<std::shared_ptr<file>> segment::files_to_sync() {
 }
 
 result<std::vector<std::shared_ptr<file>>> segment::all_files_to_sync() {
-    std::vector<std::shared_ptr<file>> out{log_};
+    std::vector<std::shared_ptr<file>> out;
+    if (log_) {  // else released: nothing of it was unsynced, nobody held it
+        out.push_back(log_);
+    }
     log_unsynced_ = false;
     for (auto* idx : {&offset_index_, &time_index_}) {
         GREGOR_TRY(auto h, idx->file_to_sync_again());

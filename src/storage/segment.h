@@ -151,7 +151,17 @@ public:
     // Renames the three files with the `.deleted` suffix; returns their new paths.
     result<std::vector<std::string>> rename_to_deleted();
 
-    std::shared_ptr<file> log_file() const { return log_; }
+    // The `.log` file, reopened if release_idle_file() closed it.
+    result<std::shared_ptr<file>> log_file();
+    // One step of a clock sweep over open descriptors: closes the `.log` file if nothing used
+    // it since the last step (`even_if_used`: regardless), nobody else holds it (a read slice,
+    // a cleaner job, a flush) and it holds nothing unsynced (a writeback error must reach an
+    // fsync through the descriptor that wrote); the next use reopens it.
+    enum class release { closed, kept, idle_unsynced };
+    release release_idle_file(bool even_if_used = false);
+    // Whether the `.log` file is open now; whether it is `f` (a holder keeps it open).
+    bool file_open() const { return log_ != nullptr; }
+    bool holds_file(const std::shared_ptr<file>& f) const { return log_ == f; }
     // Every file of this segment that a flush must fsync: the log if written or truncated
     // since the last call, and each index file written since the last call (whose descriptor
     // the index then gives up). Empty for a segment untouched since its last sync: an idle
@@ -174,6 +184,9 @@ private:
     class header_window;
     result<std::optional<batch_summary>> batch_at(header_window& w, std::uint64_t pos);
 
+    // The open `.log` file (reopened when released); marks it used for the sweep.
+    result<file*> log_handle();
+
     file_system& fs_;
     const std::string& dir_;
     model::offset base_;
@@ -193,6 +206,8 @@ private:
     // The log file was created, written or truncated since files_to_sync() last gave it out
     // (or recovery read it, perhaps from a page cache a crash left unsynced).
     bool log_unsynced_ = false;
+    // Used since the last release_idle_file() (the sweep's second chance).
+    bool used_ = true;
 };
 
 // Decodes the fields of a batch header that storage needs, checking only what keeps the

@@ -67,11 +67,12 @@ result<std::uint64_t> segment::recover(const std::function<void(const batch_summ
     max_ts_ = timestamp_offset{model::timestamp_ms(-1), model::no_offset};
     last_time_entry_ = model::timestamp_ms(-1);
     next_offset_ = base_;
-    GREGOR_TRY(auto file_size, log_->size());
+    GREGOR_TRY(auto* f, log_handle());
+    GREGOR_TRY(auto file_size, f->size());
     size_ = file_size;
     // What recovery keeps may sit in a page cache that a crashed process left unsynced.
     log_unsynced_ = true;
-    chunk_reader reader(*log_, file_size);
+    chunk_reader reader(*f, file_size);
     std::uint64_t pos = 0;
     std::string why;
     while (pos < file_size) {
@@ -119,7 +120,8 @@ result<std::uint64_t> segment::recover(const std::function<void(const batch_summ
 result<void> segment::scan_batches(model::offset from,
                                    const std::function<void(const batch_summary&)>& on_batch) {
     GREGOR_TRY(auto hint, lookup_position(from));
-    chunk_reader reader(*log_, size_, header_scan_chunk_bytes);
+    GREGOR_TRY(auto* f, log_handle());
+    chunk_reader reader(*f, size_, header_scan_chunk_bytes);
     auto pos = hint.position;
     while (pos < size_) {
         GREGOR_TRY(auto hdr, reader.get(pos, model::batch_header_bytes));

@@ -123,7 +123,7 @@ struct cleaner_fixture : ::testing::Test {
     // One pass over everything below the active segment; returns the result.
     result<clean_result> clean() {
         auto range = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
-        auto job = lg->make_clean_job(range, ts(now));
+        GREGOR_TRY(auto job, lg->make_clean_job(range, ts(now)));
         key_offset_map map(map_bytes, 0.9, map_first_table);
         io_throttle unlimited(1e308);
         GREGOR_TRY(auto res, run_clean(env.fs, job, map, buffers, unlimited));
@@ -482,7 +482,9 @@ TEST_F(cleaner_fixture, a_pass_over_a_log_that_changed_meanwhile_is_dropped) {
         append({{"k" + std::to_string(i % 3), "v" + std::to_string(i)}});
     }
     auto range = lg->cleanable(checkpoint, lg->log_end_offset(), ts(now));
-    auto job = lg->make_clean_job(range, ts(now));
+    auto made = lg->make_clean_job(range, ts(now));
+    ASSERT_TRUE(made);
+    auto& job = *made;
     key_offset_map map(64 * 1024, 0.9);
     io_throttle unlimited(1e308);
     auto res = run_clean(env.fs, job, map, clean_buffers{}, unlimited);
@@ -519,8 +521,10 @@ TEST_P(damaged_cleaner_fixture, a_flipped_value_bit_fails_the_pass) {
             }
             append({{"k" + std::to_string(i % 4), "value-" + std::to_string(i)}});
         }
-        auto job =
+        auto made =
             lg->make_clean_job(lg->cleanable(checkpoint, lg->log_end_offset(), ts(now)), ts(now));
+        ASSERT_TRUE(made);
+        auto& job = *made;
         ASSERT_GE(job.segments.size(), 3U);
         // The first batch with records in the section, and its last value's last byte.
         std::optional<std::pair<std::string, std::uint64_t>> target;

@@ -198,6 +198,58 @@ TEST_F(posix_fixture, a_partition_holds_one_descriptor_per_log_segment) {
     EXPECT_EQ(open_descriptors(root), segments) << "after recovering every segment";
 }
 
+// Descriptors follow use: a sweep closes each segment file no read or append used since the
+// previous sweep (once its bytes are synced, and unless something holds it), and the next
+// read or append reopens it, so a broker's idle partitions hold no descriptor.
+TEST_F(posix_fixture, idle_segment_files_are_closed_by_the_sweep_and_reopened_on_use) {
+    cfg.segment_bytes = 4096;
+    cfg.index_interval_bytes = 512;
+    open();
+    std::vector<bytes> batches;
+    for (int i = 0; i < 50; ++i) {
+        auto b = make_batch({.records = 2, .value_bytes = 300, .timestamp = 1000 + i});
+        ASSERT_TRUE(lg->append_as_leader(b, model::leader_epoch(1), ts(1000)));
+        batches.push_back(b);
+    }
+    const auto segments = lg->segment_bases().size();
+    ASSERT_GT(segments, 5U);
+    EXPECT_EQ(lg->open_files(), segments);
+    EXPECT_EQ(lg->release_idle_files(), 0U) << "used since the last sweep";
+    // Idle now; the active segment's bytes are not synced yet (sealed ones may be, by the
+    // flush each roll starts): the sweep starts a flush instead of closing it.
+    auto closed = lg->release_idle_files();
+    EXPECT_LT(closed, segments);
+    EXPECT_EQ(lg->open_files(), segments - closed);
+    owner.run_until([&] { return lg->recovery_point() == lg->log_end_offset(); });
+    EXPECT_EQ(lg->release_idle_files(), segments - closed) << "synced by the sweep's flush";
+    EXPECT_EQ(lg->open_files(), 0U);
+    EXPECT_EQ(open_descriptors(root), 0U);
+    {
+        auto r = lg->read(off(4), 1, lg->log_end_offset());
+        ASSERT_TRUE(r) << r.err().to_string();
+        EXPECT_EQ(r->first_offset, off(4));
+        EXPECT_EQ(*r->slice.read_all(), batches[2]);
+        EXPECT_EQ(open_descriptors(root), 1U) << "the read reopened its segment's file";
+        lg->release_idle_files();
+        lg->release_idle_files();
+        EXPECT_EQ(open_descriptors(root), 1U) << "a slice being sent holds its file";
+    }
+    EXPECT_EQ(lg->release_idle_files(), 1U);
+    EXPECT_EQ(open_descriptors(root), 0U);
+    auto b = make_batch({.records = 2, .value_bytes = 300, .timestamp = 2000});
+    auto appended = lg->append_as_leader(b, model::leader_epoch(1), ts(1000));
+    ASSERT_TRUE(appended) << appended.err().to_string();
+    EXPECT_EQ(appended->first_offset, off(100));
+    EXPECT_EQ(open_descriptors(root), 1U) << "the append reopened the active segment's file";
+    ASSERT_TRUE(lg->close());
+    lg.reset();
+    open({.recovery_point = off(0)});  // recovery re-validates every byte
+    EXPECT_EQ(lg->log_end_offset(), off(102));
+    auto r = lg->read(off(100), 1, lg->log_end_offset());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r->slice.read_all(), b);
+}
+
 // num.recovery.threads.per.data.dir: logs opened and closed on several threads come back
 // exactly as one thread leaves them: every record, a clean shutdown (no recovery), and the
 // same logs in the same dirs.
@@ -226,12 +278,18 @@ TEST_F(posix_fixture, recovery_threads_open_and_close_every_log_as_one_thread_do
         m.set_recovery_threads(threads);
         ASSERT_TRUE(m.load(ts(2000)));
         ASSERT_EQ(m.partitions().size(), static_cast<std::size_t>(logs)) << threads;
+        EXPECT_EQ(m.open_files(), 0U) << "loaded partitions hold no descriptor until used";
+        EXPECT_EQ(open_descriptors(root), 0U);
         for (int i = 0; i < logs; ++i) {
             log* l = m.get(part(i));
             ASSERT_NE(l, nullptr) << i;
             EXPECT_EQ(l->log_end_offset(), off(2 * (i % 5 + 1))) << i << " threads " << threads;
             EXPECT_EQ(l->recovery_point(), l->log_end_offset()) << "a clean shutdown, " << i;
+            auto r = l->read(off(0), 1'000'000, l->log_end_offset());
+            ASSERT_TRUE(r) << r.err().to_string();
+            EXPECT_EQ(r->next_offset, l->log_end_offset()) << "every batch read back, " << i;
         }
+        EXPECT_EQ(m.open_files(), static_cast<std::size_t>(logs));
         ASSERT_TRUE(m.shutdown()) << threads;
     }
 }
