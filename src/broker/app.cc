@@ -304,10 +304,12 @@ void app::impl::checkpoint_high_watermarks() {
 // Every second: the flush.ms policy and the log cleaner's look for dirty logs; every
 // replica.high.watermark.checkpoint.interval.ms:
 // the per-dir checkpoints (high watermarks, recovery points, log starts); every
-// log.retention.check.interval.ms: retention.
+// log.retention.check.interval.ms: retention; every 30 s: idle segment files closed.
 asio::awaitable<void> app::impl::maintenance() {
     auto next_checkpoint = std::chrono::steady_clock::now();
     auto next_retention = std::chrono::steady_clock::now() + config.log_retention_check_interval;
+    auto next_file_sweep =
+        std::chrono::steady_clock::now() + storage::log_manager::idle_file_sweep_interval;
     boost::system::error_code ec;
     while (!stopping) {
         maintenance_timer->expires_after(1000ms);
@@ -328,6 +330,11 @@ asio::awaitable<void> app::impl::maintenance() {
                                             r.err().to_string());
                 }
             });
+        }
+        if (now >= next_file_sweep) {
+            next_file_sweep = now + storage::log_manager::idle_file_sweep_interval;
+            auto closed = logs->release_idle_files();
+            GREGOR_LOG(broker_log, debug, "closed {} idle segment files", closed);
         }
         if (now >= next_retention) {
             next_retention = now + config.log_retention_check_interval;

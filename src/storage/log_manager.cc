@@ -200,6 +200,10 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
     run_spread(found.size(), recovery_threads_, [&](std::size_t i) {
         auto& f = found[i];
         f.opened = log::open(dir_context(dir_index), f.path, f.tp, f.config, f.state, now);
+        if (f.opened) {
+            // Idle until its first read or append: an open partition needs no descriptor.
+            (*f.opened)->release_idle_files(/*even_if_used=*/true);
+        }
     });
     for (auto& f : found) {
         if (!f.opened) {
@@ -326,6 +330,22 @@ void log_manager::run_flush_checks(model::timestamp_ms now) {
         }
         e.log->maybe_flush(now);
     }
+}
+
+std::size_t log_manager::release_idle_files() {
+    std::size_t closed = 0;
+    for (auto& [tp, e] : logs_) {
+        closed += e.log->release_idle_files();
+    }
+    return closed;
+}
+
+std::size_t log_manager::open_files() const {
+    std::size_t n = 0;
+    for (const auto& [tp, e] : logs_) {
+        n += e.log->open_files();
+    }
+    return n;
 }
 
 void log_manager::reload_configs() {

@@ -28,6 +28,7 @@
 #include "storage/log_config.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -95,6 +96,13 @@ public:
     result<std::size_t> run_retention(model::timestamp_ms now);
     // Applies the flush.ms policy to every log.
     void run_flush_checks(model::timestamp_ms now);
+    // Every idle_file_sweep_interval: closes the segment files no read or append used since
+    // the last call (log::release_idle_files), so a broker's descriptors follow its busy
+    // partitions, not all of them (300,000 idle replicas need none). Returns how many.
+    static constexpr std::chrono::seconds idle_file_sweep_interval{30};
+    std::size_t release_idle_files();
+    // Segment files open across every log (tests, tools).
+    std::size_t open_files() const;
     // Re-reads every log's config (after a topic config change).
     void reload_configs();
 
