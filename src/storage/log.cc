@@ -142,7 +142,7 @@ void log::take_offline() {
 }
 
 void log::report_disk_failure(const error& e) {
-    if (!offline_ && ctx_->on_disk_failure) {
+    if (!offline_ && ctx_->on_disk_failure && is_disk_failure(e)) {
         ctx_->on_disk_failure(e);
     }
 }

@@ -108,7 +108,15 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
     if (closed_ || offline_) {
         return;
     }
-    if (!r) {
+    if (!r && r.err().code == make_error_code(errc::too_many_open_files)) {
+        // No fsync failed: every file synced, then the directory could not be opened for its
+        // own fsync (the task opens nothing else). The waiters fail; the next flush syncs the
+        // directory and covers their offsets.
+        GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10), "{}: flush failed: {}",
+                                tp_, r.err().to_string());
+        flush_again_ = false;
+        fail_waiters(model::offset(0), r.err());
+    } else if (!r) {
         GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
                                 "{}: fsync failed, refusing writes until reopened: {}", tp_,
                                 r.err().to_string());

@@ -265,6 +265,8 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
         return opened.err();
     }
     auto l = std::move(*opened);
+    // Reopened by its first append: creating 20,000 partitions needs no 20,000 descriptors.
+    l->release_idle_files(/*even_if_used=*/true);
     auto* raw = l.get();
     logs_[tp] = entry{std::move(l), dir_index};
     GREGOR_LOG(storage_log, info, "created log {} in {}", tp, dirs_[dir_index]);

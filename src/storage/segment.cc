@@ -72,8 +72,12 @@ result<std::unique_ptr<segment>> segment::create(file_system& fs, const std::str
                                                  model::timestamp_ms now, std::string_view suffix) {
     std::unique_ptr<segment> s(new segment(fs, dir, base, o, suffix));
     GREGOR_TRY(s->log_, fs.open(s->path(segment_file_kind::log), open_mode::create));
-    GREGOR_TRY_VOID(s->log_->truncate(0));
-    s->log_unsynced_ = true;
+    GREGOR_TRY(auto old_size, s->log_->size());
+    if (old_size > 0) {
+        // Emptied (a name reused by truncate_fully): the cut must reach the disk.
+        GREGOR_TRY_VOID(s->log_->truncate(0));
+        s->log_unsynced_ = true;
+    }
     GREGOR_TRY_VOID(s->offset_index_.create());
     GREGOR_TRY_VOID(s->time_index_.create());
     s->next_offset_ = base;

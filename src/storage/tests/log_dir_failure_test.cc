@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 namespace gregor::storage {
 namespace {
 
@@ -130,6 +132,36 @@ TEST_F(dir_failure_fixture, failed_fsync_takes_the_dir_offline) {
     EXPECT_EQ(reports[0].partitions, std::vector<model::topic_partition>{a1});
     EXPECT_TRUE(mgr->offline(a1));
     EXPECT_FALSE(mgr->offline(a0));
+}
+
+// Out of descriptors (EMFILE) is not a disk failure: the call that could not reopen its
+// segment file fails, the dir stays online, and the next call goes on.
+TEST_F(dir_failure_fixture, running_out_of_descriptors_fails_the_call_not_the_dir) {
+    start();
+    create_three();
+    EXPECT_EQ(mgr->open_files(), 0U) << "new partitions hold no descriptor";
+    ASSERT_TRUE(append(a0));
+    EXPECT_EQ(mgr->open_files(), 1U);
+    bool flushed = false;
+    mgr->get(a0)->when_flushed(off(0), [&](result<void> r) { flushed = r.has_value(); });
+    env.drain();
+    ASSERT_TRUE(flushed);
+    mgr->release_idle_files();
+    EXPECT_EQ(mgr->release_idle_files(), 1U) << "idle and synced";
+    env.fs.inject({fs_op::open, "/disk1/kafka/a-0/", errc::too_many_open_files, 1, 0});
+    auto r = mgr->get(a0)->read(off(0), 1000, off(1));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().code, make_error_code(errc::too_many_open_files));
+    EXPECT_TRUE(reports.empty());
+    EXPECT_FALSE(mgr->offline(a0));
+    auto again = append(a0);
+    ASSERT_TRUE(again) << again.err().to_string();
+    EXPECT_EQ(again->first_offset, off(1));
+    r = mgr->get(a0)->read(off(0), 1000, off(2));
+    ASSERT_TRUE(r) << r.err().to_string();
+    EXPECT_EQ(r->next_offset, off(2));
+    EXPECT_EQ(errc_from_errno(EMFILE), errc::too_many_open_files);
+    EXPECT_EQ(errc_from_errno(ENFILE), errc::too_many_open_files);
 }
 
 TEST_F(dir_failure_fixture, failed_checkpoint_write_takes_only_that_dir_offline) {
