@@ -25,6 +25,7 @@ log_manager::log_manager(const log_context& ctx, std::vector<std::string> log_di
         dir_contexts_.push_back(std::move(c));
     }
     offline_.assign(dirs_.size(), false);
+    dir_log_counts_.assign(dirs_.size(), 0);
 }
 
 std::shared_ptr<const log_context> log_manager::dir_context(std::size_t dir_index) const {
@@ -72,6 +73,7 @@ void log_manager::drop_offline_dir(std::size_t dir_index) {
         logs_.erase(tp);
         replication_.erase(tp);
     }
+    dir_log_counts_[dir_index] = 0;
 }
 
 std::vector<std::string> log_manager::offline_dirs() const {
@@ -113,6 +115,7 @@ result<void> log_manager::load(model::timestamp_ms now) {
                        loaded.err().to_string());
             offline_[i] = true;
             std::erase_if(logs_, [i](const auto& kv) { return kv.second.dir_index == i; });
+            dir_log_counts_[i] = 0;
         }
     }
     if (healthy_dir_count() == 0) {
@@ -215,6 +218,7 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
             replication_[f.tp] = repl[f.tp];
         }
         logs_[f.tp] = entry{std::move(l), dir_index};
+        ++dir_log_counts_[dir_index];
     }
     GREGOR_LOG(storage_log, info, "loaded log dir {} ({} shutdown, {} logs, {} thread(s))", dir,
                clean ? "clean" : "unclean", found.size(), recovery_threads_);
@@ -222,10 +226,7 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
 }
 
 std::optional<std::size_t> log_manager::least_loaded_dir() const {
-    std::vector<std::size_t> counts(dirs_.size(), 0);
-    for (const auto& [tp, e] : logs_) {
-        ++counts[e.dir_index];
-    }
+    const auto& counts = dir_log_counts_;
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
         if (!offline_[i] && (!best || counts[i] < counts[*best])) {
@@ -269,6 +270,7 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
     l->release_idle_files(/*even_if_used=*/true);
     auto* raw = l.get();
     logs_[tp] = entry{std::move(l), dir_index};
+    ++dir_log_counts_[dir_index];
     GREGOR_LOG(storage_log, info, "created log {} in {}", tp, dirs_[dir_index]);
     return raw;
 }
@@ -284,6 +286,7 @@ result<void> log_manager::remove(const model::topic_partition& tp) {
         return error(errc::not_found, fmt::format("no log for {}", tp));
     }
     GREGOR_TRY_VOID(it->second.log->remove());
+    --dir_log_counts_[it->second.dir_index];
     logs_.erase(it);
     replication_.erase(tp);
     return ok();

@@ -142,6 +142,9 @@ private:
     std::unordered_map<model::topic_partition, entry> logs_;
     std::unordered_map<model::topic_partition, model::offset> replication_;
     std::vector<bool> offline_;  // per dir
+    // Logs per dir, kept with logs_: choosing the dir of a new partition must not walk every
+    // log (creating N partitions would cost N^2).
+    std::vector<std::size_t> dir_log_counts_;
     std::vector<std::shared_ptr<const log_context>> dir_contexts_;  // per dir
     std::size_t recovery_threads_ = 1;
     std::set<model::topic_partition> offline_partitions_;

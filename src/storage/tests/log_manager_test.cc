@@ -65,6 +65,33 @@ TEST_F(manager_fixture, spreads_new_logs_over_dirs_and_finds_them_again) {
     EXPECT_EQ(mgr->get({"b-x", model::partition_id(0)})->log_end_offset(), off(0));
 }
 
+// A new partition goes to the dir holding the fewest logs, counting those loaded at start-up
+// and those removed since.
+TEST_F(manager_fixture, new_logs_go_to_the_dir_with_the_fewest_after_loads_and_removals) {
+    start();
+    for (int p = 0; p < 4; ++p) {
+        get("a", p);  // a-0 and a-2 in disk1, a-1 and a-3 in disk2
+    }
+    ASSERT_TRUE(env.fs.exists("/disk2/kafka/a-3"));
+    ASSERT_TRUE(mgr->remove({"a", model::partition_id(1)}));
+    get("b", 0);
+    EXPECT_TRUE(env.fs.exists("/disk2/kafka/b-0")) << "disk2 held one log fewer";
+    ASSERT_TRUE(mgr->remove({"a", model::partition_id(0)}));
+    ASSERT_TRUE(mgr->remove({"a", model::partition_id(2)}));
+    ASSERT_TRUE(mgr->shutdown());
+    env.drain();
+    mgr.reset();
+    start();  // disk1 empty, disk2 holding a-3 and b-0
+    get("c", 0);
+    get("c", 1);
+    EXPECT_TRUE(env.fs.exists("/disk1/kafka/c-0"));
+    EXPECT_TRUE(env.fs.exists("/disk1/kafka/c-1"));
+    get("c", 2);  // a tie: the first dir
+    get("c", 3);
+    EXPECT_TRUE(env.fs.exists("/disk1/kafka/c-2"));
+    EXPECT_TRUE(env.fs.exists("/disk2/kafka/c-3"));
+}
+
 TEST_F(manager_fixture, shutdown_writes_checkpoints_and_the_clean_marker) {
     start();
     auto& l = get("t", 0);
