@@ -34,11 +34,13 @@ result<void> index_file::ensure_open() {
 
 result<void> index_file::create() {
     GREGOR_TRY(auto f, fs_.open(path(), open_mode::create));
-    GREGOR_TRY_VOID(f->truncate(0));
-    GREGOR_TRY_VOID(f->truncate(max_bytes_));
+    GREGOR_TRY(auto size, f->size());
+    if (size > 0) {
+        GREGOR_TRY_VOID(f->truncate(0));
+    }
     file_.reset();  // the active entries live in buffer_ until seal()
     unsynced_ = false;
-    dirty_ = true;
+    dirty_ = false;  // empty, as its entries are
     active_ = true;
     buffer_.clear();
     written_bytes_ = 0;

@@ -6,12 +6,13 @@
 // All integers big endian.
 //
 // An index is either active (its segment takes appends) or sealed. Active: the entries live
-// in a memory buffer and reach the file, preallocated to `max_bytes` like Kafka's when the
-// segment is new, when the segment seals; a crash makes recovery rebuild the active segment's
-// indexes from the log, so nothing before the seal is worth an fsync. An index reopened
-// active (the last segment at start-up) keeps the trimmed file its seal left, and sealing it
-// again writes nothing unless its entries changed: an idle partition's restart and clean
-// close touch neither index. Sealed: the file is trimmed to its entries,
+// in a memory buffer and reach the file when the segment seals (Kafka preallocates the file
+// to `max_bytes` for its memory map; ours needs no room before the seal); a crash makes
+// recovery rebuild the active segment's indexes from the log, so nothing before the seal is
+// worth an fsync. A new index's file is empty, an index reopened active (the last segment at
+// start-up) keeps the trimmed file its seal left, and sealing either writes nothing unless
+// its entries changed: creating, restarting and closing an idle partition touch neither
+// index. Sealed: the file is trimmed to its entries,
 // its descriptor kept only until the next flush takes it for fsync (take_unsynced), and it
 // is mapped read-only on first lookup, the mapping outliving the descriptor as Kafka's
 // indexes do. So a partition holds one descriptor per log segment and none for its
@@ -41,7 +42,7 @@ public:
     index_file(file_system& fs, std::function<std::string()> path, std::size_t entry_bytes,
                std::size_t max_bytes);
 
-    // New empty active index: creates (or empties) the file and preallocates it.
+    // New empty active index: creates (or empties) the file.
     result<void> create();
     // Opens an existing file as active: its whole trimmed content becomes the buffer (the
     // file is left as it is). Returns errc::corrupt_index iff its size is not a whole number

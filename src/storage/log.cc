@@ -216,7 +216,8 @@ result<append_result> log::append_as_leader(mutable_bytes_view records, model::l
     }
     auto start = log_end_;
     GREGOR_TRY(auto r, append_batches(records, batches, now));
-    if (epochs_.assign(epoch, start)) {
+    bool changed = epochs_.assign(epoch, start);
+    if (changed || epochs_unpersisted_) {
         persist_epochs();
     }
     if (stamp) {
@@ -247,7 +248,7 @@ result<append_result> log::append_as_follower(bytes_view records, model::timesta
             changed = epochs_.assign(b.epoch, b.base_offset) || changed;
         }
     }
-    if (changed) {
+    if (changed || epochs_unpersisted_) {
         persist_epochs();
     }
     return r;
@@ -257,6 +258,11 @@ result<append_result> log::append_batches(bytes_view data,
                                           const std::vector<batch_summary>& batches,
                                           model::timestamp_ms now) {
     GREGOR_TRY_VOID(watched(maybe_roll(data.size(), batches.front(), batches.back(), now)));
+    if (log_end_ == log_start_) {
+        // The first bytes of an empty log: its segment files' directory entries (left to the
+        // next open to recreate while the log was empty) must now become durable with them.
+        ++dir_changes_;
+    }
     auto w = watched(active().append(data, batches));
     if (!w) {
         GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
@@ -419,7 +425,12 @@ std::size_t log::open_files() const {
 
 void log::assign_epoch(model::leader_epoch epoch, model::offset start) {
     assert_owner();
-    if (epochs_.assign(epoch, start)) {
+    if (!epochs_.assign(epoch, start)) {
+        return;
+    }
+    if (start >= log_end_) {
+        epochs_unpersisted_ = true;  // see the member
+    } else {
         persist_epochs();
     }
 }

@@ -211,7 +211,8 @@ public:
         return std::exchange(truncated_to_, std::nullopt);
     }
 
-    // Records `epoch` starting at `start` (a new leader that appends nothing yet).
+    // Records `epoch` starting at `start` (a new leader that appends nothing yet). At the log
+    // end the checkpoint follows with the first batch appended.
     void assign_epoch(model::leader_epoch epoch, model::offset start);
     const leader_epoch_cache& epochs() const { return epochs_; }
 
@@ -345,6 +346,10 @@ private:
     bool io_failed_ = false;
     // Set by take_offline(): the dir failed, the log is dead until the broker restarts.
     bool offline_ = false;
+    // epochs_ holds an epoch starting at the log end that the checkpoint does not: written
+    // with the first batch after it (every open drops such an epoch anyway, as Kafka's trim
+    // at load does, so a new leader of an idle partition costs no checkpoint write).
+    bool epochs_unpersisted_ = false;
     std::uint64_t flush_generation_ = 0;  // bumped by truncation: stale fsyncs prove nothing
     std::int64_t unflushed_messages_ = 0;
     model::timestamp_ms last_flush_ms_{0};

@@ -41,6 +41,7 @@ void log::persist_epochs() {
     }
     auto seq = epoch_writer_->next_seq();
     epochs_seq_ = seq;
+    epochs_unpersisted_ = false;
     auto task = [fs = ctx_->fs, path = epoch_path(), writer = epoch_writer_, seq,
                  content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this] {
@@ -67,6 +68,7 @@ void log::persist_epochs() {
 result<void> log::persist_epochs_now() {
     auto seq = epoch_writer_->next_seq();
     epochs_seq_ = seq;
+    epochs_unpersisted_ = false;
     return epoch_writer_->write(*ctx_->fs, epoch_path(), encode_epoch_checkpoint(epochs_.entries()),
                                 seq);
 }

@@ -91,8 +91,9 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
         epochs_ = leader_epoch_cache(std::move(*entries));
     }
     if (segments_.empty()) {
+        // Not yet a directory change close() must sync: if a crash loses the new files, the
+        // next open creates the same empty segment again (the first append counts it).
         auto base = std::max(state.log_start_offset, model::offset(0));
-        ++dir_changes_;
         GREGOR_TRY(auto seg, segment::create(*ctx_->fs, dir_, base, seg_options(), now));
         segments_.emplace(base, std::move(seg));
         clean = true;
