@@ -147,8 +147,8 @@ result<void> index_file::seal() {
         return ok();
     }
     GREGOR_TRY_VOID(ensure_open());
-    // Zero the preallocated area first: a stale entry beyond the trimmed size could
-    // otherwise reappear if the file were later grown again.
+    // Trim first (a file an older version preallocated, or entries dropped): a stale entry
+    // beyond the trimmed size could otherwise reappear if the file were later grown again.
     GREGOR_TRY_VOID(file_->truncate(buffer_.size()));
     unsynced_ = true;
     written_bytes_ = std::min(written_bytes_, buffer_.size());

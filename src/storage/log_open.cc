@@ -128,7 +128,12 @@ result<void> log::load(const log_open_state& state, model::timestamp_ms now) {
     }
     flushed_ = log_end_;
     last_flush_ms_ = now;
-    return load_producers(now, clean);
+    GREGOR_TRY_VOID(load_producers(now, clean));
+    if (recovered) {
+        // The snapshot at the new log end, if any, is not one a clean close wrote.
+        durable_snapshot_ = model::no_offset;
+    }
+    return ok();
 }
 
 result<void> log::recover_from(model::offset recovery_point, model::timestamp_ms now) {
