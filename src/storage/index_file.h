@@ -88,8 +88,8 @@ private:
     std::shared_ptr<file> file_;
     bool active_ = false;
     bool unsynced_ = false;                   // file_ written since it was last taken
-    // Active: the file may differ from the entries trimmed (preallocated, or entries added or
-    // dropped since it was opened); seal() must write it.
+    // Active: the file may differ from the entries (added or dropped since it was opened or
+    // created, or a partial read at open); seal() must write it.
     bool dirty_ = false;
     bytes buffer_;                            // active: all entries
     std::size_t written_bytes_ = 0;           // active: prefix of buffer_ already in the file
