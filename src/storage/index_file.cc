@@ -133,7 +133,11 @@ result<std::shared_ptr<file>> index_file::file_to_sync_again() {
     if (active_) {
         return std::shared_ptr<file>{};
     }
-    return fs_.open(path(), open_mode::read_write);
+    auto f = fs_.open(path(), open_mode::read_write);
+    if (!f && f.err().code == make_error_code(errc::not_found)) {
+        return std::shared_ptr<file>{};  // never written (rebuilt on first lookup): nothing to sync
+    }
+    return f;
 }
 
 result<void> index_file::seal() {

@@ -71,7 +71,7 @@ public:
     // keeps no descriptor for it any more.
     std::shared_ptr<file> take_unsynced();
     // take_unsynced(), or a sealed index's file reopened when an earlier call gave it out (to
-    // a flush that may not have synced it yet); null for an active index.
+    // a flush that may not have synced it yet); null for an active index or a missing file.
     result<std::shared_ptr<file>> file_to_sync_again();
     std::string path() const { return path_(); }
     std::size_t entry_bytes() const { return entry_bytes_; }

@@ -347,6 +347,43 @@ TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses
     EXPECT_GT(idle_closes, 40);
 }
 
+// A close while a flush is in flight syncs again every file the flush took, reopening sealed
+// indexes; one never written (missing, rebuilt on first lookup) has nothing to sync.
+TEST(recovery, close_during_a_flush_syncs_what_the_flush_took_and_skips_missing_indexes) {
+    test::memory_env env;
+    log_config cfg;
+    cfg.segment_bytes = 1500;
+    cfg.segment_index_bytes = 1024;
+    std::mt19937_64 rng(11);
+    std::vector<appended> history;
+    std::int64_t acked = -1;
+    auto l = open_log(env, cfg, {});
+    workload(rng, env, *l, history, acked, 30);
+    ASSERT_TRUE(l->close());
+    auto bases = l->segment_bases();
+    ASSERT_GE(bases.size(), 3U);
+    l.reset();
+    ASSERT_TRUE(env.fs.remove(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
+    const log_open_state clean{.recovery_point = off(1'000'000), .clean_shutdown = true};
+    l = open_log(env, cfg, clean);
+    ASSERT_TRUE(l);
+    workload(rng, env, *l, history, acked, 20);  // rolls: sealed indexes to sync
+    env.drain();
+    auto b = make_batch({.records = 2, .value_bytes = 100, .timestamp = 20'000});
+    auto r = l->append_as_leader(b, model::leader_epoch(history.back().epoch), ts(10'000));
+    ASSERT_TRUE(r) << r.err().to_string();
+    history.push_back({b, r->first_offset(), r->last_offset(), history.back().epoch});
+    l->when_flushed(r->last_offset, [](result<void>) {});
+    ASSERT_LT(l->recovery_point(), l->log_end_offset()) << "a flush is in flight";
+    ASSERT_TRUE(l->close());  // the flush's fsyncs never ran
+    l.reset();
+    env.crash(crash_mode::drop_unsynced, rng);
+    l = open_log(env, cfg, clean);
+    ASSERT_TRUE(l);
+    check_recovered(*l, history, acked, "closed during a flush");
+    EXPECT_EQ(l->log_end_offset(), off(history.back().last + 1)) << "nothing lost";
+}
+
 // An empty partition's epoch starts at its end, so every open drops it (Kafka's trim at
 // load): a new leader's epoch there is written with the first batch, not before, and a new,
 // a restarted and an idle empty partition's open and close write nothing; a power loss
