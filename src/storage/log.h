@@ -366,11 +366,13 @@ private:
     // Reports a disk failure among `r`'s errors to the owner, then returns `r`.
     template <class T>
     result<T> watched(result<T> r) {
-        if (!r && is_disk_failure(r.err())) {
+        if (!r) {
             report_disk_failure(r.err());
         }
         return r;
     }
+    // Tells the owner iff `e` is a disk failure (is_disk_failure); anything else is left to
+    // the call that hit it.
     void report_disk_failure(const error& e);
     result<void> truncate_to_unwatched(model::offset target);
     result<void> truncate_fully_unwatched(model::offset start);

@@ -108,19 +108,17 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
     if (closed_ || offline_) {
         return;
     }
-    if (!r && r.err().code == make_error_code(errc::too_many_open_files)) {
-        // No fsync failed: every file synced, then the directory could not be opened for its
-        // own fsync (the task opens nothing else). The waiters fail; the next flush syncs the
-        // directory and covers their offsets.
-        GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10), "{}: flush failed: {}",
-                                tp_, r.err().to_string());
-        flush_again_ = false;
-        fail_waiters(model::offset(0), r.err());
-    } else if (!r) {
-        GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
-                                "{}: fsync failed, refusing writes until reopened: {}", tp_,
-                                r.err().to_string());
-        io_failed_ = true;
+    if (!r) {
+        // A disk failure (a failed fsync) makes the log refuse writes (io_failed_). Anything
+        // else only fails the waiters: out of descriptors, the directory could not be opened
+        // for its fsync after every file synced (the task opens nothing else), and the next
+        // flush covers their offsets.
+        bool disk = is_disk_failure(r.err());
+        GREGOR_LOG_RATE_LIMITED(
+            storage_log, err, std::chrono::seconds(10), "{}: {}: {}", tp_,
+            disk ? "fsync failed, refusing writes until reopened" : "flush failed",
+            r.err().to_string());
+        io_failed_ = io_failed_ || disk;
         flush_again_ = false;
         fail_waiters(model::offset(0), r.err());
         report_disk_failure(r.err());

@@ -50,7 +50,7 @@ void log::persist_epochs() {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
                                     "writing {} failed: {}", path, w.err().to_string());
             exec([token, this, e = w.err()] {
-                if (token.lock() && is_disk_failure(e)) {
+                if (token.lock()) {
                     report_disk_failure(e);
                 }
             });

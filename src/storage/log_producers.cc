@@ -124,7 +124,7 @@ void log::sync_snapshot_later(std::shared_ptr<file> f) {
                                     "{}: producer snapshot fsync failed: {}", dir,
                                     r.err().to_string());
             exec([token, this, e = r.err()] {
-                if (token.lock() && is_disk_failure(e)) {
+                if (token.lock()) {
                     report_disk_failure(e);
                 }
             });
