@@ -131,6 +131,22 @@ void check_recovered(log& l, const std::vector<appended>& history, std::int64_t 
     }
 }
 
+// Opens a new log, appends `batches` random batches and closes it cleanly: the start of each
+// test that then damages its files. The closed log still answers segment_bases() and epochs().
+std::unique_ptr<log> write_and_close(test::memory_env& env, const log_config& cfg,
+                                     std::mt19937_64& rng, std::vector<appended>& history,
+                                     std::int64_t& acked, int batches) {
+    auto l = open_log(env, cfg, {});
+    if (l) {
+        workload(rng, env, *l, history, acked, batches);
+        EXPECT_TRUE(l->close());
+    }
+    return l;
+}
+
+// What a log manager passes after a clean shutdown (the recovery point is past every log end).
+const log_open_state after_clean_shutdown{.recovery_point = off(1'000'000), .clean_shutdown = true};
+
 TEST(recovery, random_crashes_keep_a_prefix_with_every_acknowledged_batch) {
     for (std::uint64_t seed = 0; seed < 300; ++seed) {
         std::mt19937_64 rng(seed);
@@ -201,9 +217,8 @@ TEST(recovery, missing_and_corrupt_indexes_are_rebuilt_from_the_log) {
     std::mt19937_64 rng(1);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = open_log(env, cfg, {});
-    workload(rng, env, *l, history, acked, 40);
-    ASSERT_TRUE(l->close());
+    auto l = write_and_close(env, cfg, rng, history, acked, 40);
+    ASSERT_TRUE(l);
     auto bases = l->segment_bases();
     ASSERT_GE(bases.size(), 3U);
     l.reset();
@@ -212,7 +227,7 @@ TEST(recovery, missing_and_corrupt_indexes_are_rebuilt_from_the_log) {
     auto f = env.fs.open(tindex, open_mode::read_write);
     ASSERT_TRUE(f);
     ASSERT_TRUE((*f)->write_at(0, bytes(12, 0xff)));
-    l = open_log(env, cfg, {.recovery_point = off(1'000'000), .clean_shutdown = true});
+    l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     check_recovered(*l, history, acked, "rebuilt indexes");
     EXPECT_TRUE(env.fs.exists(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
@@ -226,16 +241,15 @@ TEST(recovery, corrupt_epoch_checkpoint_falls_back_to_a_full_scan) {
     std::mt19937_64 rng(2);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = open_log(env, cfg, {});
-    workload(rng, env, *l, history, acked, 30);
-    ASSERT_TRUE(l->close());
+    auto l = write_and_close(env, cfg, rng, history, acked, 30);
+    ASSERT_TRUE(l);
     auto expected = l->epochs().entries();
     l.reset();
     auto f =
         env.fs.open(dir + "/" + std::string(leader_epoch_checkpoint_name), open_mode::read_write);
     ASSERT_TRUE(f);
     ASSERT_TRUE((*f)->write_at(0, bytes{'x', '\n'}));
-    l = open_log(env, cfg, {.recovery_point = off(1'000'000), .clean_shutdown = true});
+    l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     EXPECT_EQ(l->epochs().entries(), expected);
     check_recovered(*l, history, acked, "epochs rescanned");
@@ -248,9 +262,8 @@ TEST(recovery, clean_shutdown_skips_the_scan) {
     std::mt19937_64 rng(3);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = open_log(env, cfg, {});
-    workload(rng, env, *l, history, acked, 10);
-    ASSERT_TRUE(l->close());
+    auto l = write_and_close(env, cfg, rng, history, acked, 10);
+    ASSERT_TRUE(l);
     l.reset();
     // Damage that only a scan would notice: a bit in the middle of the first batch.
     auto log_path = dir + "/" + segment_file_name(off(0), segment_file_kind::log);
@@ -267,7 +280,6 @@ TEST(recovery, clean_shutdown_skips_the_scan) {
 // idempotent producer.
 TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses_nothing) {
     const model::producer_id pid(42);
-    const log_open_state clean{.recovery_point = off(1'000'000), .clean_shutdown = true};
     int idle_closes = 0;
     for (std::uint64_t seed = 0; seed < 40; ++seed) {
         std::mt19937_64 rng(seed);
@@ -300,7 +312,7 @@ TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses
             env.crash(static_cast<crash_mode>(rng() % 3), rng);
             auto what = fmt::format("seed {} round {}", seed, round);
             auto syncs = env.fs.sync_count();
-            l = open_log(env, cfg, clean);
+            l = open_log(env, cfg, after_clean_shutdown);
             ASSERT_TRUE(l) << what;
             EXPECT_EQ(env.fs.sync_count(), syncs) << what << ": a clean open synced";
             auto got = read_all(*l);
@@ -334,7 +346,7 @@ TEST(recovery, clean_close_skips_what_is_durable_and_a_power_loss_after_it_loses
                 auto again = l->epochs().entries();
                 l.reset();
                 env.crash(static_cast<crash_mode>(rng() % 3), rng);
-                l = open_log(env, cfg, clean);
+                l = open_log(env, cfg, after_clean_shutdown);
                 ASSERT_TRUE(l) << what;
                 std::erase_if(again,
                               [&](const auto& e) { return e.start_offset >= l->log_end_offset(); });
@@ -357,15 +369,13 @@ TEST(recovery, close_during_a_flush_syncs_what_the_flush_took_and_skips_missing_
     std::mt19937_64 rng(11);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = open_log(env, cfg, {});
-    workload(rng, env, *l, history, acked, 30);
-    ASSERT_TRUE(l->close());
+    auto l = write_and_close(env, cfg, rng, history, acked, 30);
+    ASSERT_TRUE(l);
     auto bases = l->segment_bases();
     ASSERT_GE(bases.size(), 3U);
     l.reset();
     ASSERT_TRUE(env.fs.remove(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
-    const log_open_state clean{.recovery_point = off(1'000'000), .clean_shutdown = true};
-    l = open_log(env, cfg, clean);
+    l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     workload(rng, env, *l, history, acked, 20);  // rolls: sealed indexes to sync
     env.drain();
@@ -378,7 +388,7 @@ TEST(recovery, close_during_a_flush_syncs_what_the_flush_took_and_skips_missing_
     ASSERT_TRUE(l->close());  // the flush's fsyncs never ran
     l.reset();
     env.crash(crash_mode::drop_unsynced, rng);
-    l = open_log(env, cfg, clean);
+    l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     check_recovered(*l, history, acked, "closed during a flush");
     EXPECT_EQ(l->log_end_offset(), off(history.back().last + 1)) << "nothing lost";
