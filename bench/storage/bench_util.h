@@ -77,7 +77,7 @@ struct posix_env {
     posix_file_system fs;
     io_worker worker{io_worker::mode::thread};
     log_context ctx() {
-        return log_context{&fs, &worker, [](std::function<void()> fn) { (void)fn; }, {}, {}};
+        return log_context{&fs, &worker, [](std::function<void()> fn) { (void)fn; }, {}, {}, {}};
     }
 };
 

@@ -165,7 +165,8 @@ result<void> app::impl::open_storage() {
                              &worker,
                              [this](std::function<void()> fn) { asio::post(ioc, std::move(fn)); },
                              {},
-                             [this](std::chrono::steady_clock::duration d) { obs.log_flushed(d); }};
+                             [this](std::chrono::steady_clock::duration d) { obs.log_flushed(d); },
+                             wall_clock_ms};
     topics.emplace(
         storage.log_defaults,
         replication::replication_config{config.min_insync_replicas, config.replica_lag_time_max});

@@ -202,9 +202,10 @@ void cluster::start(node& n) {
     n.alter = 0;
     n.unanswered.reset();
     n.alter_quiet_until_ms = 0;
-    n.logs =
-        std::make_unique<storage::log_manager>(n.env.ctx(), std::vector<std::string>{"/data"},
-                                               [](const std::string&) { return log_config(); });
+    auto ctx = n.env.ctx();
+    ctx.clock = [this] { return now(); };
+    n.logs = std::make_unique<storage::log_manager>(
+        ctx, std::vector<std::string>{"/data"}, [](const std::string&) { return log_config(); });
     auto loaded = n.logs->load(now());
     if (!loaded) {
         fail(fmt::format("broker {} cannot load its logs: {}", n.id(), loaded.err().to_string()));

@@ -66,6 +66,9 @@ struct log_context {
     // Told, on the owner's loop, how long each successful flush took on the I/O worker (the
     // fsyncs of the log's files and directory): Kafka's LogFlushRateAndTimeMs. Optional.
     std::function<void(std::chrono::steady_clock::duration)> on_flushed;
+    // The wall clock, for the calls that take no `now` (truncations stamp the segments they
+    // create). Empty: the newest `now` passed to maybe_flush().
+    std::function<model::timestamp_ms()> clock;
 };
 
 // Whether `e` says the disk under a log failed (EIO, ENOSPC, files or directories vanished),
@@ -353,7 +356,9 @@ private:
     std::uint64_t flush_generation_ = 0;  // bumped by truncation: stale fsyncs prove nothing
     std::int64_t unflushed_messages_ = 0;
     model::timestamp_ms last_flush_ms_{0};
-    model::timestamp_ms latest_now_{0};  // the newest `now` a caller passed
+    model::timestamp_ms latest_now_{0};  // the newest `now` passed to maybe_flush()
+    // The time for calls given none: log_context::clock, else latest_now_.
+    model::timestamp_ms clock_now() const { return ctx_->clock ? ctx_->clock() : latest_now_; }
     std::optional<model::offset> truncated_to_;
     // What close() may skip because the disk already holds it durably (with the directory
     // counters above): the offset of a durable `.snapshot` holding producers_ (no_offset

@@ -143,7 +143,7 @@ result<void> log::finish_clean(const clean_job& job, const clean_result& done) {
             }
             GREGOR_TRY_VOID(rename_segment(*ctx_->fs, dir_, g.base, swap_suffix, {}));
             GREGOR_TRY(auto seg,
-                       segment::open(*ctx_->fs, dir_, g.base, seg_options(), latest_now_));
+                       segment::open(*ctx_->fs, dir_, g.base, seg_options(), clock_now()));
             segments_.emplace(g.base, std::move(seg));
         }
         auto* fs = ctx_->fs;
@@ -170,7 +170,7 @@ result<void> log::recover_swaps(const std::vector<std::string>& names) {
         // A complete, synced output: it replaces every segment starting inside its range.
         model::offset end;
         {
-            GREGOR_TRY(auto seg, segment::open(*ctx_->fs, dir_, base, seg_options(), latest_now_,
+            GREGOR_TRY(auto seg, segment::open(*ctx_->fs, dir_, base, seg_options(), clock_now(),
                                                swap_suffix));
             GREGOR_TRY(end, seg->next_offset());
         }

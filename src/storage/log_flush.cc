@@ -65,7 +65,7 @@ void log::start_flush() {
     }
     flush_in_flight_ = true;
     unflushed_messages_ = 0;
-    last_flush_ms_ = latest_now_;
+    last_flush_ms_ = clock_now();
     auto generation = flush_generation_;
     auto task = [fs = ctx_->fs, dir = dir_, files = std::move(files), exec = ctx_->exec,
                  token = std::weak_ptr<int>(alive_), this, target, generation,

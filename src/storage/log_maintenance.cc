@@ -109,7 +109,7 @@ result<void> log::truncate_to_unwatched(model::offset target) {
     }
     // Kafka's truncateAndReload: the snapshots above the cut go, and the state is rebuilt
     // from the newest one left plus the batches up to the new end.
-    GREGOR_TRY(auto replayed, rebuild_producers(log_end_, latest_now_));
+    GREGOR_TRY(auto replayed, rebuild_producers(log_end_, clock_now()));
     (void)replayed;
     // Makes the cut durable soon, so a crash does not bring the removed batches back.
     request_flush();
@@ -127,7 +127,7 @@ result<void> log::truncate_fully_unwatched(model::offset start) {
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
     truncated_to_ = std::min(truncated_to_.value_or(start), start);
     ++dir_changes_;
-    GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, start, seg_options(), latest_now_));
+    GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, start, seg_options(), clock_now()));
     // Every old segment goes, except that one starting at `start` shares its file names
     // with the fresh segment (which already emptied them), so it is only dropped.
     for (auto it = segments_.begin(); it != segments_.end();) {

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace gregor::storage {
 namespace {
 
@@ -30,9 +32,12 @@ struct maintenance : ::testing::Test {
         return c;
     }();
     std::unique_ptr<log> lg;
+    std::function<model::timestamp_ms()> clock;  // log_context::clock
 
     void open(log_open_state st = {}) {
-        auto r = log::open(env.ctx(), dir, tp, cfg, st, ts(1'000'000));
+        auto ctx = env.ctx();
+        ctx.clock = clock;
+        auto r = log::open(ctx, dir, tp, cfg, st, ts(1'000'000));
         ASSERT_TRUE(r) << r.err().to_string();
         lg = std::move(*r);
     }
@@ -148,6 +153,22 @@ TEST_F(maintenance, truncate_fully_leaves_only_the_new_segment_on_disk) {
     reopen(false);
     EXPECT_EQ(lg->segment_bases(), (std::vector<model::offset>{bases[1]}));
     expect_readable(bases[1](), bases[1]());
+}
+
+// A truncation is given no time: the segment it creates takes the context's clock, so
+// segment.ms counts from then (a follower truncated fully does not roll at its next append).
+TEST_F(maintenance, a_full_truncation_stamps_its_segment_with_the_clock) {
+    cfg.segment_ms = 60'000;
+    std::int64_t wall = 5'000'000;
+    clock = [&] { return ts(wall); };
+    open();
+    fill();
+    ASSERT_TRUE(lg->truncate_fully(off(200)));
+    for (int i = 0; i < 3; ++i) {
+        auto b = make_batch({.records = 1, .value_bytes = 10, .timestamp = wall + i});
+        ASSERT_TRUE(lg->append_as_leader(b, model::leader_epoch(5), ts(wall + 1 + i)));
+    }
+    EXPECT_EQ(lg->segment_bases(), (std::vector<model::offset>{off(200)}));
 }
 
 TEST_F(maintenance, log_start_offset_moves_delete_whole_segments_and_trim_epochs) {

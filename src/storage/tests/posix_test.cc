@@ -71,7 +71,7 @@ struct posix_fixture : ::testing::Test {
         std::filesystem::remove_all(root);
     }
     void open(log_open_state st = {}) {
-        log_context ctx{&fs, &worker, owner.exec(), {}, {}};
+        log_context ctx{&fs, &worker, owner.exec(), {}, {}, {}};
         auto r = log::open(ctx, root + "/p-0", tp, cfg, st, ts(1000));
         ASSERT_TRUE(r) << r.err().to_string();
         lg = std::move(*r);
@@ -255,7 +255,7 @@ TEST_F(posix_fixture, idle_segment_files_are_closed_by_the_sweep_and_reopened_on
 // same logs in the same dirs.
 TEST_F(posix_fixture, recovery_threads_open_and_close_every_log_as_one_thread_does) {
     const std::vector<std::string> dirs{root + "/d1", root + "/d2"};
-    log_context ctx{&fs, &worker, owner.exec(), {}, {}};
+    log_context ctx{&fs, &worker, owner.exec(), {}, {}, {}};
     auto configs = [this](const std::string&) { return cfg; };
     auto part = [](int i) { return model::topic_partition{"t", model::partition_id(i)}; };
     constexpr int logs = 40;

@@ -90,7 +90,7 @@ struct memory_env {
     memory_file_system fs;
     std::unique_ptr<manual_executor> exec = std::make_unique<manual_executor>();
     std::unique_ptr<io_worker> worker = std::make_unique<io_worker>(io_worker::mode::manual);
-    log_context ctx() { return log_context{&fs, worker.get(), exec->get(), {}, {}}; }
+    log_context ctx() { return log_context{&fs, worker.get(), exec->get(), {}, {}, {}}; }
     // Runs queued worker jobs and their completions until both are idle.
     void drain() {
         while (worker->run_pending() + exec->run_pending() > 0) {

@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.segment_index_bytes = 4096;
     log_open_state st;
     st.clean_shutdown = (flags & 2) != 0;
-    auto l = storage::log::open(log_context{&fs, &worker, exec.get(), {}, {}}, dir,
+    auto l = storage::log::open(log_context{&fs, &worker, exec.get(), {}, {}, {}}, dir,
                                 {"t", model::partition_id(0)}, cfg, st, model::timestamp_ms(0));
     if (!l) {
         return 0;
