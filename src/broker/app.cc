@@ -141,7 +141,6 @@ struct app::impl {
     znode_notifier& notifier();  // REQUIRES: zk
     void start_replication();
     asio::awaitable<void> maintenance();
-    void checkpoint_high_watermarks();
     result<void> start_server();
     void connect_zookeeper();
     void ensure_chroot(std::string hosts, std::string chroot);
@@ -296,21 +295,21 @@ void app::impl::start_replication() {
     asio::co_spawn(ioc, maintenance(), asio::detached);
 }
 
-void app::impl::checkpoint_high_watermarks() {
-    replicas->for_each([this](replication::partition& p) {
-        logs->set_replication_offset(p.tp(), p.high_watermark());
-    });
-}
-
-// Every second: the flush.ms policy and the log cleaner's look for dirty logs; every
-// replica.high.watermark.checkpoint.interval.ms:
-// the per-dir checkpoints (high watermarks, recovery points, log starts); every
-// log.retention.check.interval.ms: retention; every 30 s: idle segment files closed.
+// Every second: the flush.ms policy and the cleaner's look for dirty logs. On their own timers
+// (config keys): each per-dir checkpoint, retention, and closing idle segment files (30 s).
 asio::awaitable<void> app::impl::maintenance() {
-    auto next_checkpoint = std::chrono::steady_clock::now();
-    auto next_retention = std::chrono::steady_clock::now() + config.log_retention_check_interval;
-    auto next_file_sweep =
-        std::chrono::steady_clock::now() + storage::log_manager::idle_file_sweep_interval;
+    auto now = std::chrono::steady_clock::now();
+    auto next_hw = now;
+    auto next_recovery = now + config.log_flush_offset_checkpoint_interval;
+    auto next_starts = now + config.log_flush_start_offset_checkpoint_interval;
+    auto next_retention = now + config.log_retention_check_interval;
+    auto next_file_sweep = now + storage::log_manager::idle_file_sweep_interval;
+    // Whether the timer at `next` is due; if so, sets it `interval` from now.
+    auto due = [&](auto& next, auto interval) {
+        bool is_due = now >= next;
+        next = is_due ? now + interval : next;
+        return is_due;
+    };
     boost::system::error_code ec;
     while (!stopping) {
         maintenance_timer->expires_after(1000ms);
@@ -318,27 +317,21 @@ asio::awaitable<void> app::impl::maintenance() {
         if (stopping) {
             co_return;
         }
-        auto now = std::chrono::steady_clock::now();
+        now = std::chrono::steady_clock::now();
         logs->run_flush_checks(wall_clock_ms());
         cleaner->tick(wall_clock_ms());
-        if (now >= next_checkpoint) {
-            next_checkpoint = now + config.replica_high_watermark_checkpoint_interval;
-            checkpoint_high_watermarks();
-            logs->write_checkpoints([](result<void> r) {
-                if (!r) {
-                    GREGOR_LOG_RATE_LIMITED(broker_log, err, std::chrono::seconds(60),
-                                            "writing checkpoints failed: {}",
-                                            r.err().to_string());
-                }
-            });
+        storage::log_manager::checkpoint_set files{
+            .recovery_points = due(next_recovery, config.log_flush_offset_checkpoint_interval),
+            .log_starts = due(next_starts, config.log_flush_start_offset_checkpoint_interval),
+            .replication = due(next_hw, config.replica_high_watermark_checkpoint_interval)};
+        if (files.recovery_points || files.log_starts || files.replication) {
+            logs->write_checkpoints(files, {});  // a failed write takes its dir offline, loudly
         }
-        if (now >= next_file_sweep) {
-            next_file_sweep = now + storage::log_manager::idle_file_sweep_interval;
+        if (due(next_file_sweep, storage::log_manager::idle_file_sweep_interval)) {
             auto closed = logs->release_idle_files();
             GREGOR_LOG(broker_log, debug, "closed {} idle segment files", closed);
         }
-        if (now >= next_retention) {
-            next_retention = now + config.log_retention_check_interval;
+        if (due(next_retention, config.log_retention_check_interval)) {
             if (auto deleted = logs->run_retention(wall_clock_ms()); !deleted) {
                 GREGOR_LOG(broker_log, err, "retention failed: {}", deleted.err().to_string());
             }
@@ -731,7 +724,6 @@ asio::awaitable<void> app::impl::shutdown() {
         cleaner->stop();  // aborts running passes; writes cleaner-offset-checkpoint
     }
     if (logs) {
-        checkpoint_high_watermarks();
         if (auto closed = logs->shutdown(); !closed) {
             GREGOR_LOG(broker_log, err, "closing logs: {}", closed.err().to_string());
         }

@@ -64,6 +64,7 @@ constexpr std::string_view used_keys[] = {
     "log.flush.interval.messages",
     "log.flush.interval.ms",
     "log.flush.offset.checkpoint.interval.ms",
+    "log.flush.start.offset.checkpoint.interval.ms",
     "log.message.timestamp.type",
     // cleanup.policy's broker default and the log cleaner (read by storage: log_config.h).
     "log.cleanup.policy",
@@ -427,7 +428,10 @@ result<void> read_log(const reader& r, broker_config& c) {
     }
     GREGOR_TRY(
         c.log_flush_offset_checkpoint_interval,
-        r.ms("log.flush.offset.checkpoint.interval.ms", c.log_flush_offset_checkpoint_interval));
+        r.ms("log.flush.offset.checkpoint.interval.ms", c.log_flush_offset_checkpoint_interval, 1));
+    GREGOR_TRY(c.log_flush_start_offset_checkpoint_interval,
+               r.ms("log.flush.start.offset.checkpoint.interval.ms",
+                    c.log_flush_start_offset_checkpoint_interval, 1));
     std::string ts = r.text("log.message.timestamp.type", "CreateTime");
     if (ts != "CreateTime" && ts != "LogAppendTime") {
         return r.bad(*r.find("log.message.timestamp.type"), "CreateTime or LogAppendTime");

@@ -78,6 +78,7 @@ struct broker_config {
     std::int64_t log_flush_interval_messages = INT64_MAX;
     std::optional<std::chrono::milliseconds> log_flush_interval;  // unset: the OS flushes
     std::chrono::milliseconds log_flush_offset_checkpoint_interval{60000};
+    std::chrono::milliseconds log_flush_start_offset_checkpoint_interval{60000};
     bool log_message_timestamp_log_append_time = false;  // log.message.timestamp.type
 
     bool controlled_shutdown_enable = true;

@@ -90,8 +90,7 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
         return kafka_error::fenced_leader_epoch;
     }
     if (it != replicas_.end()) {
-        logs_.set_replication_offset(tp, it->second->high_watermark());
-        replicas_.erase(it);
+        replicas_.erase(it);  // its log keeps the high watermark (replication_offset)
         isr_changes_.erase(tp);
     }
     if (remove_log && logs_.get(tp) != nullptr) {

@@ -19,7 +19,7 @@ bool contains(const std::vector<model::node_id>& v, model::node_id id) {
 partition::partition(model::node_id self, storage::log& log, model::offset high_watermark,
                      replication_config cfg, liveness alive)
     : self_(self), log_(log), cfg_(cfg), alive_(std::move(alive)) {
-    hw_ = std::clamp(high_watermark, log_.log_start_offset(), log_.log_end_offset());
+    set_hw(std::clamp(high_watermark, log_.log_start_offset(), log_.log_end_offset()));
 }
 
 void partition::become_leader(const partition_state& s, model::timestamp_ms now) {
@@ -44,7 +44,7 @@ void partition::become_leader(const partition_state& s, model::timestamp_ms now)
     pending_sent_ = false;
     log_.assign_epoch(s.leader_epoch, log_.log_end_offset());
     epoch_start_ = log_.log_end_offset();
-    hw_ = std::min(hw_, log_.log_end_offset());
+    set_hw(std::min(hw_, log_.log_end_offset()));
     followers_.clear();
     for (model::node_id r : s.replicas) {
         if (r == self_) {
@@ -65,7 +65,7 @@ void partition::become_follower(const partition_state& s, model::timestamp_ms /*
     pending_leaves_.clear();
     pending_sent_ = false;
     followers_.clear();
-    hw_ = std::min(hw_, log_.log_end_offset());
+    set_hw(std::min(hw_, log_.log_end_offset()));
 }
 
 void partition::add_receipt(const loss_receipt& r) {
@@ -119,7 +119,7 @@ bool partition::maybe_advance_hw() {
     if (candidate <= hw_) {
         return false;
     }
-    hw_ = candidate;
+    set_hw(candidate);
     return true;
 }
 
@@ -406,7 +406,7 @@ result<std::int64_t> partition::truncate_divergent(const storage::epoch_entry& d
                    target(), diverging.epoch(), diverging.start_offset());
     }
     GREGOR_TRY_VOID(log_.truncate_to(target));
-    hw_ = std::min(hw_, log_.log_end_offset());
+    set_hw(std::min(hw_, log_.log_end_offset()));
     return committed;
 }
 
@@ -419,7 +419,7 @@ result<follower_progress> partition::on_leader_reply(const leader_reply& r,
         GREGOR_LOG(replication_log, info, "{}: restarting the log at the leader's start {}",
                    tp(), r.log_start_offset());
         GREGOR_TRY_VOID(log_.truncate_fully(r.log_start_offset));
-        hw_ = r.log_start_offset;
+        set_hw(r.log_start_offset);
         out.truncated = true;
         return out;
     }
@@ -447,7 +447,7 @@ result<follower_progress> partition::on_leader_reply(const leader_reply& r,
         out.appended_bytes = r.records.size();
     }
     if (r.high_watermark >= model::offset{0}) {
-        hw_ = std::min(r.high_watermark, log_.log_end_offset());
+        set_hw(std::min(r.high_watermark, log_.log_end_offset()));
     }
     return out;
 }

@@ -263,6 +263,12 @@ private:
     partition_state state_;
     bool leader_ = false;
     model::offset hw_{0};
+    // Every change of hw_ goes through here: the log keeps it for the next checkpoint
+    // (replication-offset-checkpoint), so no one walks the partitions to collect them.
+    void set_hw(model::offset hw) {
+        hw_ = hw;
+        log_.set_replication_offset(hw);
+    }
     model::offset epoch_start_{0};  // log end offset when this leader epoch began
     // The epoch in which this replica last became leader after not being one: appends since
     // then cannot have been truncated.

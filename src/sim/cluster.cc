@@ -405,9 +405,6 @@ void cluster::stop_cleanly(node& n) {
     n.ctl.reset();
     settle();
     n.channels.reset();
-    n.replicas->for_each([&n](replication::partition& p) {
-        n.logs->set_replication_offset(p.tp(), p.high_watermark());
-    });
     n.replicas.reset();
     if (auto closed = n.logs->shutdown(); !closed) {
         fail(fmt::format("broker {}: clean shutdown failed: {}", n.id(), closed.err().to_string()));
@@ -630,10 +627,7 @@ void cluster::checkpoint_tick(node_id id, std::uint64_t incarnation) {
     if (!n.running || n.incarnation != incarnation) {
         return;
     }
-    n.replicas->for_each([&n](replication::partition& p) {
-        n.logs->set_replication_offset(p.tp(), p.high_watermark());
-    });
-    n.logs->write_checkpoints([](result<void>) {});
+    n.logs->write_checkpoints([](result<void>) {});  // the partitions keep their logs' hw
     after(pick(50, 500), [this, id, incarnation] { checkpoint_tick(id, incarnation); });
 }
 

@@ -73,12 +73,21 @@ bytes to_bytes(const std::string& s) {
 
 }  // namespace
 
+void offset_checkpoint_builder::add(const model::topic_partition& tp, model::offset off) {
+    fmt::format_to(std::back_inserter(entries_), "{} {} {}\n", tp.topic, tp.partition(), off());
+    ++count_;
+}
+
+bytes offset_checkpoint_builder::finish() const {
+    return to_bytes(fmt::format("{}\n{}\n{}", checkpoint_version, count_, entries_));
+}
+
 bytes encode_offset_checkpoint(const offset_map& offsets) {
-    std::string out = fmt::format("{}\n{}\n", checkpoint_version, offsets.size());
+    offset_checkpoint_builder b;
     for (const auto& [tp, off] : offsets) {
-        out += fmt::format("{} {} {}\n", tp.topic, tp.partition(), off());
+        b.add(tp, off);
     }
-    return to_bytes(out);
+    return b.finish();
 }
 
 result<offset_map> decode_offset_checkpoint(bytes_view text) {
@@ -150,20 +159,6 @@ result<void> checkpoint_writer::write(file_system& fs, const std::string& path, 
         return ok();
     }
     GREGOR_TRY_VOID(write_file_atomic(fs, path, content));
-    written_ = seq;
-    return ok();
-}
-
-result<void> checkpoint_writer::write_all(file_system& fs,
-                                          const std::vector<std::pair<std::string, bytes>>& files,
-                                          std::uint64_t seq) {
-    std::lock_guard lock(mu_);
-    if (seq <= written_) {
-        return ok();
-    }
-    for (const auto& [path, content] : files) {
-        GREGOR_TRY_VOID(write_file_atomic(fs, path, content));
-    }
     written_ = seq;
     return ok();
 }

@@ -247,6 +247,10 @@ public:
     void adopt_thread() { owner_ = std::this_thread::get_id(); }
     void set_config(const log_config& cfg) { cfg_ = cfg; }
     const log_config& config() const { return cfg_; }
+    // The high watermark kept across restarts (replication-offset-checkpoint, written by the
+    // log_manager): the replication layer sets it each time it moves; no_offset: unknown.
+    void set_replication_offset(model::offset hw) { replication_offset_ = hw; }
+    model::offset replication_offset() const { return replication_offset_; }
     const model::topic_partition& topic_partition() const { return tp_; }
     const std::string& dir() const { return dir_; }
     model::offset log_start_offset() const { return log_start_; }
@@ -357,6 +361,7 @@ private:
     std::int64_t unflushed_messages_ = 0;
     model::timestamp_ms last_flush_ms_{0};
     model::timestamp_ms latest_now_{0};  // the newest `now` passed to maybe_flush()
+    model::offset replication_offset_ = model::no_offset;
     // The time for calls given none: log_context::clock, else latest_now_.
     model::timestamp_ms clock_now() const { return ctx_->clock ? ctx_->clock() : latest_now_; }
     std::optional<model::offset> truncated_to_;

@@ -101,7 +101,7 @@ std::size_t log_cleaner::tick(model::timestamp_ms now) {
     };
     std::vector<candidate> eligible;
     double max_ratio = 0;
-    logs_.for_each_log([&](const model::topic_partition& tp, log& l) {
+    logs_.for_each_compacted_log([&](const model::topic_partition& tp, log& l) {
         if (auto range = measure(tp, l, now)) {
             max_ratio = std::max(max_ratio, range->first.dirty_ratio());
             if (range->second) {

@@ -1,7 +1,8 @@
 // log_cleaner: Kafka's LogCleaner and LogCleanerManager for one broker.
 //
 // On the owner loop, tick() (the broker calls it every second, and the cleaner re-ticks
-// itself when a pass ends) looks at every compacted log that no pass is cleaning, measures
+// itself when a pass ends) looks at every compacted log (log_manager::for_each_compacted_log:
+// the others cost nothing) that no pass is cleaning, measures
 // its dirty section (log::cleanable, below the partition's high watermark), and starts a
 // pass on each idle cleaner thread for the dirtiest eligible log: dirty ratio above
 // min.cleanable.dirty.ratio, or max.compaction.lag.ms passed, or tombstones whose delete

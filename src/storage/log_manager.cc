@@ -19,13 +19,13 @@ log_manager::log_manager(const log_context& ctx, std::vector<std::string> log_di
     GREGOR_ASSERT(!dirs_.empty(), "log_manager needs at least one log dir");
     GREGOR_ASSERT(static_cast<bool>(configs_), "log_manager needs a config source");
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
-        writers_.push_back(std::make_shared<checkpoint_writer>());
         auto c = std::make_shared<log_context>(ctx_);
         c->on_disk_failure = [this, i](const error& e) { fail_dir(i, e); };
         dir_contexts_.push_back(std::move(c));
     }
     offline_.assign(dirs_.size(), false);
     dir_log_counts_.assign(dirs_.size(), 0);
+    checkpoints_.resize(dirs_.size());
 }
 
 std::shared_ptr<const log_context> log_manager::dir_context(std::size_t dir_index) const {
@@ -70,8 +70,10 @@ void log_manager::drop_offline_dir(std::size_t dir_index) {
         on_dir_failure_(dirs_[dir_index], gone, healthy_dir_count());
     }
     for (const auto& tp : gone) {
-        logs_.erase(tp);
-        replication_.erase(tp);
+        if (auto it = logs_.find(tp); it != logs_.end()) {
+            untrack(it->second.log.get());
+            logs_.erase(it);
+        }
     }
     dir_log_counts_[dir_index] = 0;
 }
@@ -214,12 +216,14 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
         }
         auto l = std::move(*f.opened);
         l->adopt_thread();
+        track(l.get());
         if (repl.contains(f.tp)) {
-            replication_[f.tp] = repl[f.tp];
+            l->set_replication_offset(repl[f.tp]);
         }
         logs_[f.tp] = entry{std::move(l), dir_index};
         ++dir_log_counts_[dir_index];
     }
+    mark_checkpoints_stale(dir_index);
     GREGOR_LOG(storage_log, info, "loaded log dir {} ({} shutdown, {} logs, {} thread(s))", dir,
                clean ? "clean" : "unclean", found.size(), recovery_threads_);
     return ok();
@@ -269,8 +273,10 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
     // Reopened by its first append: creating 20,000 partitions needs no 20,000 descriptors.
     l->release_idle_files(/*even_if_used=*/true);
     auto* raw = l.get();
+    track(raw);
     logs_[tp] = entry{std::move(l), dir_index};
     ++dir_log_counts_[dir_index];
+    mark_checkpoints_stale(dir_index);
     GREGOR_LOG(storage_log, info, "created log {} in {}", tp, dirs_[dir_index]);
     return raw;
 }
@@ -287,16 +293,31 @@ result<void> log_manager::remove(const model::topic_partition& tp) {
     }
     GREGOR_TRY_VOID(it->second.log->remove());
     --dir_log_counts_[it->second.dir_index];
+    mark_checkpoints_stale(it->second.dir_index);
+    untrack(it->second.log.get());
     logs_.erase(it);
-    replication_.erase(tp);
     return ok();
 }
 
-void log_manager::for_each_log(
+void log_manager::for_each_compacted_log(
     const std::function<void(const model::topic_partition&, storage::log&)>& fn) {
-    for (auto& [tp, e] : logs_) {
-        fn(tp, *e.log);
+    for (auto* l : compacted_) {
+        fn(l->topic_partition(), *l);
     }
+}
+
+void log_manager::track(storage::log* l) {
+    if (l->config().flush_ms != no_limit) {
+        flush_timed_.insert(l);
+    }
+    if (l->config().compact) {
+        compacted_.insert(l);
+    }
+}
+
+void log_manager::untrack(storage::log* l) {
+    flush_timed_.erase(l);
+    compacted_.erase(l);
 }
 
 std::vector<model::topic_partition> log_manager::partitions() const {
@@ -329,11 +350,10 @@ result<std::size_t> log_manager::run_retention(model::timestamp_ms now) {
 }
 
 void log_manager::run_flush_checks(model::timestamp_ms now) {
-    for (auto& [tp, e] : logs_) {
-        if (e.log->offline()) {
-            continue;
+    for (auto* l : flush_timed_) {
+        if (!l->offline()) {
+            l->maybe_flush(now);
         }
-        e.log->maybe_flush(now);
     }
 }
 
@@ -354,80 +374,156 @@ std::size_t log_manager::open_files() const {
 }
 
 void log_manager::reload_configs() {
+    flush_timed_.clear();
+    compacted_.clear();
     for (auto& [tp, e] : logs_) {
         e.log->set_config(configs_(tp.topic));
+        track(e.log.get());
     }
 }
 
 void log_manager::set_replication_offset(const model::topic_partition& tp, model::offset hw) {
-    replication_[tp] = hw;
+    if (auto it = logs_.find(tp); it != logs_.end()) {
+        it->second.log->set_replication_offset(hw);
+    }
 }
 
 std::optional<model::offset> log_manager::replication_offset(
     const model::topic_partition& tp) const {
-    auto it = replication_.find(tp);
-    if (it == replication_.end()) {
+    auto it = logs_.find(tp);
+    if (it == logs_.end() || it->second.log->replication_offset() == model::no_offset) {
         return std::nullopt;
     }
-    return it->second;
+    return it->second.log->replication_offset();
 }
 
-std::vector<log_manager::dir_checkpoints> log_manager::snapshot() const {
-    std::vector<dir_checkpoints> out(dirs_.size());
-    for (const auto& [tp, e] : logs_) {
-        if (offline_[e.dir_index]) {
-            continue;
+void log_manager::mark_checkpoints_stale(std::size_t dir_index) {
+    for (auto& f : checkpoints_[dir_index]) {
+        f.stale = true;
+    }
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 3> checkpoint_names{recovery_point_checkpoint_name,
+                                                           log_start_offset_checkpoint_name,
+                                                           replication_offset_checkpoint_name};
+
+// splitmix64's finalizer.
+std::uint64_t mix(std::uint64_t x) {
+    x = (x ^ (x >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31U);
+}
+
+}  // namespace
+
+// Whether a file's content changed is told by a digest over its entries, not by keeping a
+// copy of what was written (three offsets per replica): the sum, over the dir's logs, of a
+// mix of the entry's address (stable in an unordered_map) and its offset. Adding or removing
+// a log marks the dir's files stale instead, so the digest only has to notice an offset
+// moving; two moves cancelling out would take a 64-bit collision. Entries with no offset
+// (an unknown high watermark) are left out of the file, as before.
+std::vector<std::array<std::optional<bytes>, log_manager::checkpoint_kinds>>
+log_manager::changed_checkpoints(checkpoint_set which, bool must_be_durable) {
+    const std::array<bool, checkpoint_kinds> wanted{which.recovery_points, which.log_starts,
+                                                    which.replication};
+    auto value = [](const entry& e, std::size_t kind) {
+        switch (kind) {
+            case 0:
+                return e.log->recovery_point();
+            case 1:
+                return e.log->log_start_offset();
+            default:
+                return e.log->replication_offset();
         }
-        auto& d = out[e.dir_index];
-        d.recovery_points[tp] = e.log->recovery_point();
-        d.log_starts[tp] = e.log->log_start_offset();
-        if (auto it = replication_.find(tp); it != replication_.end()) {
-            d.replication[tp] = it->second;
+    };
+    std::vector<std::array<std::uint64_t, checkpoint_kinds>> digests(dirs_.size());
+    for (const auto& [tp, e] : logs_) {
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            auto v = value(e, k);
+            if (wanted[k] && v != model::no_offset) {
+                auto addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&e));
+                digests[e.dir_index][k] += mix(mix(addr) ^ static_cast<std::uint64_t>(v()));
+            }
+        }
+    }
+    std::vector<std::array<std::optional<bytes>, checkpoint_kinds>> out(dirs_.size());
+    std::vector<std::array<std::optional<offset_checkpoint_builder>, checkpoint_kinds>> builders(
+        dirs_.size());
+    bool any = false;
+    for (std::size_t d = 0; d < dirs_.size(); ++d) {
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            const auto& f = checkpoints_[d][k];
+            bool pending = must_be_durable && f.seq != 0 && !f.writer->written(f.seq);
+            if (wanted[k] && !offline_[d] && (f.stale || f.digest != digests[d][k] || pending)) {
+                builders[d][k].emplace();
+                any = true;
+            }
+        }
+    }
+    if (!any) {
+        return out;
+    }
+    for (const auto& [tp, e] : logs_) {
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            auto& b = builders[e.dir_index][k];
+            if (auto v = value(e, k); b && v != model::no_offset) {
+                b->add(tp, v);
+            }
+        }
+    }
+    for (std::size_t d = 0; d < dirs_.size(); ++d) {
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            if (builders[d][k]) {
+                out[d][k] = builders[d][k]->finish();
+                auto& f = checkpoints_[d][k];
+                f.digest = digests[d][k];
+                f.stale = false;
+                f.seq = f.writer->next_seq();
+            }
         }
     }
     return out;
 }
 
-namespace {
-
-// The three files of a dir share one writer and one sequence number: a stale snapshot is
-// skipped for all three together.
-result<void> write_dir_checkpoints(file_system& fs, const std::string& dir,
-                                   checkpoint_writer& writer, std::uint64_t seq,
-                                   const offset_map& recovery, const offset_map& starts,
-                                   const offset_map& repl) {
-    std::vector<std::pair<std::string, bytes>> files{
-        {path_join(dir, std::string(recovery_point_checkpoint_name)),
-         encode_offset_checkpoint(recovery)},
-        {path_join(dir, std::string(log_start_offset_checkpoint_name)),
-         encode_offset_checkpoint(starts)},
-        {path_join(dir, std::string(replication_offset_checkpoint_name)),
-         encode_offset_checkpoint(repl)}};
-    return writer.write_all(fs, files, seq);
-}
-
-}  // namespace
-
-void log_manager::write_checkpoints(std::function<void(result<void>)> done) {
-    auto snap = snapshot();
-    std::vector<std::uint64_t> seqs;
-    for (auto& w : writers_) {
-        seqs.push_back(w->next_seq());
+void log_manager::write_checkpoints(checkpoint_set which, std::function<void(result<void>)> done) {
+    struct file_job {
+        std::size_t dir_index;
+        std::string path;
+        bytes content;
+        std::shared_ptr<checkpoint_writer> writer;
+        std::uint64_t seq;
+    };
+    std::vector<file_job> jobs;
+    auto changed = changed_checkpoints(which, /*must_be_durable=*/false);
+    for (std::size_t d = 0; d < dirs_.size(); ++d) {
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            if (changed[d][k]) {
+                const auto& f = checkpoints_[d][k];
+                jobs.push_back({d, path_join(dirs_[d], std::string(checkpoint_names[k])),
+                                std::move(*changed[d][k]), f.writer, f.seq});
+            }
+        }
     }
-    auto task = [fs = ctx_.fs, dirs = dirs_, writers = writers_, seqs, snap = std::move(snap),
-                 offline = offline_, exec = ctx_.exec, token = std::weak_ptr<int>(alive_), this,
-                 done = std::move(done)]() mutable {
-        // Each online dir is written even when another fails: one bad disk stops only itself.
+    if (jobs.empty()) {
+        if (done) {
+            done(ok());
+        }
+        return;
+    }
+    auto task = [fs = ctx_.fs, jobs = std::move(jobs), exec = ctx_.exec,
+                 token = std::weak_ptr<int>(alive_), this, done = std::move(done)]() mutable {
+        // Each dir is written even when another fails: one bad disk stops only itself.
         std::vector<std::pair<std::size_t, error>> failed;
-        for (std::size_t i = 0; i < dirs.size(); ++i) {
-            if (offline[i]) {
+        for (auto& j : jobs) {
+            bool dir_failed = std::any_of(failed.begin(), failed.end(),
+                                          [&](const auto& f) { return f.first == j.dir_index; });
+            if (dir_failed) {
                 continue;
             }
-            auto w = write_dir_checkpoints(*fs, dirs[i], *writers[i], seqs[i],
-                                           snap[i].recovery_points, snap[i].log_starts,
-                                           snap[i].replication);
-            if (!w) {
-                failed.emplace_back(i, w.err());
+            if (auto w = j.writer->write(*fs, j.path, j.content, j.seq); !w) {
+                failed.emplace_back(j.dir_index, w.err());
             }
         }
         exec([token, this, failed = std::move(failed), done = std::move(done)] {
@@ -471,14 +567,20 @@ result<void> log_manager::shutdown() {
         spread[i]->adopt_thread();
         GREGOR_TRY_VOID(closed[i]);
     }
-    auto snap = snapshot();
+    // Offline dirs are never written again: the next start finds them as they failed.
+    auto changed = changed_checkpoints(checkpoint_set{}, /*must_be_durable=*/true);
     for (std::size_t i = 0; i < dirs_.size(); ++i) {
         if (offline_[i]) {
-            continue;  // never written again: the next start finds it as it failed
+            continue;
         }
-        GREGOR_TRY_VOID(write_dir_checkpoints(*ctx_.fs, dirs_[i], *writers_[i],
-                                              writers_[i]->next_seq(), snap[i].recovery_points,
-                                              snap[i].log_starts, snap[i].replication));
+        for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
+            if (changed[i][k]) {
+                const auto& f = checkpoints_[i][k];
+                GREGOR_TRY_VOID(
+                    f.writer->write(*ctx_.fs, path_join(dirs_[i], std::string(checkpoint_names[k])),
+                                    *changed[i][k], f.seq));
+            }
+        }
         auto marker = path_join(dirs_[i], std::string(clean_shutdown_marker_name));
         GREGOR_TRY(auto f, ctx_.fs->open(marker, open_mode::create));
         GREGOR_TRY_VOID(f->sync());

@@ -6,7 +6,11 @@
 // then removes the marker so that a crash from here on is detected at the next start.
 // Running: creates logs in the dir holding the fewest, deletes them, runs retention and the
 // flush.ms policy when the broker's timers ask, and writes the checkpoints through the I/O
-// worker. Shutdown: closes every log, writes checkpoints and the clean-shutdown markers.
+// worker: each file only when its content changed since it was last written (an idle broker
+// writes nothing). Shutdown: closes every log, writes the checkpoints not durable yet and the
+// clean-shutdown markers.
+// Cost: the per-second visits (flush.ms, the cleaner) go to the logs whose config asks for
+// them, not to every log: a broker holding 300,000 idle replicas does nearly nothing.
 //
 // A corrupt checkpoint is a warning and falls back to full recovery, never a crash.
 // Disk failures (Kafka's "offline log dir"): any I/O error of a log in a dir (append, roll,
@@ -28,6 +32,7 @@
 #include "storage/log_config.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -77,9 +82,10 @@ public:
     // Removes the log and its directory (topic deletion, StopReplica with delete).
     result<void> remove(const model::topic_partition& tp);
     std::vector<model::topic_partition> partitions() const;
-    // Calls `fn` with every log, in no particular order (no copy, no sort: the cleaner's
-    // per-second look at a broker with many partitions). `fn` must not add or remove logs.
-    void for_each_log(const std::function<void(const model::topic_partition&, storage::log&)>& fn);
+    // Calls `fn` with every log whose cleanup.policy includes compact (the cleaner's
+    // per-second look), in partition order. `fn` must not add or remove logs.
+    void for_each_compacted_log(
+        const std::function<void(const model::topic_partition&, storage::log&)>& fn);
 
     void set_dir_failure_listener(dir_failure_listener fn) { on_dir_failure_ = std::move(fn); }
     // Takes `dir_index`'s dir offline because of `cause` (idempotent). Called by the logs'
@@ -94,7 +100,7 @@ public:
     // Expires every log's idle producers (log::expire_producers), then applies retention.
     // Returns the number of segments deleted.
     result<std::size_t> run_retention(model::timestamp_ms now);
-    // Applies the flush.ms policy to every log.
+    // Applies the flush.ms policy to the logs that have one (a finite flush.ms).
     void run_flush_checks(model::timestamp_ms now);
     // Every idle_file_sweep_interval: closes the segment files no read or append used since
     // the last call (log::release_idle_files), so a broker's descriptors follow its busy
@@ -106,30 +112,59 @@ public:
     // Re-reads every log's config (after a topic config change).
     void reload_configs();
 
-    // The high watermarks the replication layer wants kept (replication-offset-checkpoint).
+    // The high watermark kept for `tp` (replication-offset-checkpoint; log::
+    // set_replication_offset without the lookup). Ignored when the broker holds no log for it.
     void set_replication_offset(const model::topic_partition& tp, model::offset hw);
     // The replication offset read at load, or set since; nullopt when unknown.
     std::optional<model::offset> replication_offset(const model::topic_partition& tp) const;
 
-    // Writes the three per-dir checkpoints on the I/O worker; `done` runs on the owner loop.
-    void write_checkpoints(std::function<void(result<void>)> done);
+    // The per-dir checkpoint files, each written on its own timer (Kafka's
+    // log.flush.offset.checkpoint.interval.ms, log.flush.start.offset.checkpoint.interval.ms
+    // and replica.high.watermark.checkpoint.interval.ms).
+    struct checkpoint_set {
+        bool recovery_points = true;  // recovery-point-offset-checkpoint
+        bool log_starts = true;       // log-start-offset-checkpoint
+        bool replication = true;      // replication-offset-checkpoint
+    };
+    // Writes the files of `which` whose content changed since their last write, on the I/O
+    // worker; `done` runs on the owner loop.
+    void write_checkpoints(checkpoint_set which, std::function<void(result<void>)> done);
+    void write_checkpoints(std::function<void(result<void>)> done) {
+        write_checkpoints(checkpoint_set{}, std::move(done));
+    }
+
     // Closes every log, writes checkpoints and clean-shutdown markers on the calling thread.
     result<void> shutdown();
 
 private:
-    struct dir_checkpoints {
-        offset_map recovery_points;
-        offset_map log_starts;
-        offset_map replication;
-    };
+    static constexpr std::size_t checkpoint_kinds = 3;  // in checkpoint_set's order
     struct entry {
         std::unique_ptr<storage::log> log;
         std::size_t dir_index = 0;
     };
+    // One checkpoint file of one dir.
+    struct checkpoint_file {
+        // Orders the async and shutdown writes of the file.
+        std::shared_ptr<checkpoint_writer> writer = std::make_shared<checkpoint_writer>();
+        // What the content last handed to the writer hashed to (see digest()), and that
+        // snapshot's sequence number (0: none).
+        std::uint64_t digest = 0;
+        std::uint64_t seq = 0;
+        // The dir's set of logs changed since: written whatever the digest says.
+        bool stale = true;
+    };
+    // The encoded files of `which` (per dir, per kind) whose content differs from what was
+    // last handed to their writer; empty where unchanged. Marks them handed over.
+    // `durable_only`: also those handed over but not yet written.
+    std::vector<std::array<std::optional<bytes>, checkpoint_kinds>> changed_checkpoints(
+        checkpoint_set which, bool durable_only);
+    void mark_checkpoints_stale(std::size_t dir_index);
+    // Logs to visit on the per-second timers, by config (flush.ms, compaction).
+    void track(storage::log* l);
+    void untrack(storage::log* l);
 
     result<void> load_dir(std::size_t dir_index, model::timestamp_ms now);
     offset_map read_checkpoint(const std::string& dir, std::string_view name);
-    std::vector<dir_checkpoints> snapshot() const;
     // The least loaded online dir; nullopt when every dir is offline.
     std::optional<std::size_t> least_loaded_dir() const;
     // Shared by every log of the dir.
@@ -140,7 +175,13 @@ private:
     std::vector<std::string> dirs_;
     config_source configs_;
     std::unordered_map<model::topic_partition, entry> logs_;
-    std::unordered_map<model::topic_partition, model::offset> replication_;
+    struct by_partition {
+        bool operator()(const storage::log* a, const storage::log* b) const {
+            return a->topic_partition() < b->topic_partition();
+        }
+    };
+    std::set<storage::log*, by_partition> flush_timed_;  // a finite flush.ms
+    std::set<storage::log*, by_partition> compacted_;
     std::vector<bool> offline_;  // per dir
     // Logs per dir, kept with logs_: choosing the dir of a new partition must not walk every
     // log (creating N partitions would cost N^2).
@@ -149,8 +190,7 @@ private:
     std::size_t recovery_threads_ = 1;
     std::set<model::topic_partition> offline_partitions_;
     dir_failure_listener on_dir_failure_;
-    // One writer per dir orders the async and shutdown writes of its three checkpoints.
-    std::vector<std::shared_ptr<checkpoint_writer>> writers_;
+    std::vector<std::array<checkpoint_file, checkpoint_kinds>> checkpoints_;  // per dir
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

@@ -140,6 +140,9 @@ TEST_F(partition_fixture, leader_high_watermark_is_the_smallest_end_offset_over_
     EXPECT_EQ(p(1).high_watermark(), offset(5));
     fetch(2);
     EXPECT_EQ(p(2).high_watermark(), offset(5)) << "followers learn it from the reply";
+    // Each log keeps it for replication-offset-checkpoint, without anyone collecting it.
+    EXPECT_EQ(n(1).log->replication_offset(), offset(5));
+    EXPECT_EQ(n(2).log->replication_offset(), offset(5));
 }
 
 TEST_F(partition_fixture, leader_high_watermark_never_goes_backwards) {

@@ -25,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -605,9 +606,10 @@ TEST(io_throttle, holds_the_rate_and_banks_at_most_a_second_of_idle_time) {
 
 TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_as_kafka) {
     std::vector<std::string> dirs{"/d"};
-    auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string& topic) {
+    std::set<std::string> compacted{"table"};
+    auto mgr = std::make_unique<log_manager>(env.ctx(), dirs, [&](const std::string& topic) {
         auto c = cfg;
-        c.compact = topic == "table";
+        c.compact = compacted.contains(topic);
         return c;
     });
     ASSERT_TRUE(mgr->load(ts(now)));
@@ -661,6 +663,14 @@ TEST_F(cleaner_fixture, the_cleaner_picks_dirty_compacted_logs_and_checkpoints_a
     env.drain();
     EXPECT_EQ(cleaner.status(tp)->passes, 1U);
     EXPECT_EQ(table->size_bytes(), cleaned_size) << "cleaned from its start, like the first";
+
+    // A topic made compacted by a config change is cleaned from then on.
+    compacted.insert("plain");
+    mgr->reload_configs();
+    EXPECT_EQ(cleaner.tick(ts(now)), 1U);
+    EXPECT_EQ(cleaner.run_pending(), 1U);
+    env.drain();
+    EXPECT_LT(plain->size_bytes(), plain_size);
     cleaner.stop();
     ASSERT_TRUE(mgr->shutdown());
 }

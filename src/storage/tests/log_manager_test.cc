@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace gregor::storage {
 namespace {
 
@@ -21,12 +23,16 @@ struct manager_fixture : ::testing::Test {
     test::memory_env env;
     std::vector<std::string> dirs{"/disk1/kafka", "/disk2/kafka"};
     std::unique_ptr<log_manager> mgr;
+    std::map<std::string, std::int64_t> flush_ms;  // per topic, else none
 
     void start() {
-        mgr = std::make_unique<log_manager>(env.ctx(), dirs, [](const std::string&) {
+        mgr = std::make_unique<log_manager>(env.ctx(), dirs, [this](const std::string& topic) {
             log_config c;
             c.segment_index_bytes = 1024;
             c.segment_bytes = 2000;
+            if (auto it = flush_ms.find(topic); it != flush_ms.end()) {
+                c.flush_ms = it->second;
+            }
             return c;
         });
         auto r = mgr->load(ts(5000));
@@ -126,6 +132,113 @@ TEST_F(manager_fixture, async_checkpoints_record_recovery_points) {
     env.drain();
     EXPECT_TRUE(done);
     EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 2\n");
+}
+
+// An idle broker writes no checkpoint: each file is written again only when an entry in it
+// moved, or the dir's set of logs changed, and only on its own timer.
+TEST_F(manager_fixture, checkpoints_are_written_only_when_their_content_changes) {
+    start();
+    auto& l = get("t", 0);  // disk1
+    append(l, 2);
+    l.when_flushed(off(1), [](result<void>) {});
+    mgr->set_replication_offset({"t", model::partition_id(0)}, off(1));
+    env.drain();
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    ASSERT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 2\n");
+    ASSERT_EQ(file(dirs[0], replication_offset_checkpoint_name), "0\n1\nt 0 1\n");
+    auto calls = env.fs.mutating_calls();
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    EXPECT_EQ(env.fs.mutating_calls(), calls) << "nothing changed, nothing written";
+
+    // Only the replication file is due, and only it moved.
+    const std::string recovery_file = dirs[0] + "/" + std::string(recovery_point_checkpoint_name);
+    ASSERT_TRUE(env.fs.remove(recovery_file));
+    append(l, 1);
+    l.when_flushed(off(2), [](result<void>) {});
+    mgr->set_replication_offset({"t", model::partition_id(0)}, off(3));
+    env.drain();
+    mgr->write_checkpoints({.recovery_points = false, .log_starts = false, .replication = true},
+                           [](result<void>) {});
+    env.drain();
+    EXPECT_EQ(file(dirs[0], replication_offset_checkpoint_name), "0\n1\nt 0 3\n");
+    EXPECT_FALSE(env.fs.exists(recovery_file)) << "not due";
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
+
+    // A new log in the dir rewrites its files, though its offsets hash to nothing yet; the
+    // other dir's files, unchanged, stay as they were.
+    ASSERT_TRUE(env.fs.remove(recovery_file));
+    const std::string other = dirs[1] + "/" + std::string(recovery_point_checkpoint_name);
+    ASSERT_TRUE(env.fs.exists(other));
+    ASSERT_TRUE(env.fs.remove(other));
+    get("u", 0);  // disk2
+    get("v", 0);  // disk1
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    EXPECT_EQ(file(dirs[1], recovery_point_checkpoint_name), "0\n1\nu 0 0\n");
+    auto r = read_offset_checkpoint(env.fs, recovery_file);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->size(), 2U);
+    ASSERT_TRUE(mgr->remove({"v", model::partition_id(0)}));
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
+}
+
+// A clean shutdown writes the checkpoints the disk does not hold yet: those that changed,
+// and those handed to the worker that has not written them.
+TEST_F(manager_fixture, shutdown_writes_only_the_checkpoints_not_yet_durable) {
+    start();
+    auto& l = get("t", 0);
+    append(l, 2);
+    l.when_flushed(off(1), [](result<void>) {});
+    env.drain();
+    mgr->write_checkpoints([](result<void>) {});
+    env.drain();
+    const std::string recovery_file = dirs[0] + "/" + std::string(recovery_point_checkpoint_name);
+    ASSERT_TRUE(env.fs.remove(recovery_file));
+    ASSERT_TRUE(mgr->shutdown());
+    EXPECT_FALSE(env.fs.exists(recovery_file)) << "written before, unchanged since";
+    env.drain();
+    mgr.reset();
+
+    start();
+    auto& again = *mgr->get({"t", model::partition_id(0)});
+    append(again, 1);
+    again.when_flushed(off(2), [](result<void>) {});
+    env.drain();
+    mgr->write_checkpoints([](result<void>) {});  // queued, not run
+    ASSERT_TRUE(mgr->shutdown());
+    EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
+    env.drain();  // the queued write, older, changes nothing
+    EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
+}
+
+// run_flush_checks visits the logs with a flush.ms, including those given one by a config
+// change, and stops visiting those whose flush.ms went away.
+TEST_F(manager_fixture, flush_checks_follow_the_topic_configs) {
+    flush_ms["timed"] = 1000;
+    start();
+    auto& timed = get("timed", 0);
+    auto& plain = get("plain", 0);
+    append(timed, 2);
+    append(plain, 2);
+    mgr->run_flush_checks(ts(7000));
+    env.drain();
+    EXPECT_EQ(timed.recovery_point(), off(2));
+    EXPECT_EQ(plain.recovery_point(), off(0));
+
+    flush_ms.erase("timed");
+    flush_ms["plain"] = 1000;
+    mgr->reload_configs();
+    append(timed, 1);
+    mgr->run_flush_checks(ts(9000));
+    env.drain();
+    EXPECT_EQ(plain.recovery_point(), off(2));
+    EXPECT_EQ(timed.recovery_point(), off(2));
 }
 
 TEST_F(manager_fixture, corrupt_checkpoint_after_a_crash_means_full_recovery) {
