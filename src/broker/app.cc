@@ -172,6 +172,7 @@ result<void> app::impl::open_storage() {
     logs.emplace(ctx, config.log_dirs,
                  [this](const std::string& topic) { return topics->log_config(topic); });
     logs->set_recovery_threads(static_cast<std::size_t>(config.num_recovery_threads_per_data_dir));
+    logs->set_open_file_budget(storage::posix_file_system::raise_open_file_limit() / 2);
     if (auto loaded = logs->load(wall_clock_ms()); !loaded) {
         return loaded.err();
     }
@@ -303,7 +304,6 @@ asio::awaitable<void> app::impl::maintenance() {
     auto next_recovery = now + config.log_flush_offset_checkpoint_interval;
     auto next_starts = now + config.log_flush_start_offset_checkpoint_interval;
     auto next_retention = now + config.log_retention_check_interval;
-    auto next_file_sweep = now + storage::log_manager::idle_file_sweep_interval;
     // Whether the timer at `next` is due; if so, sets it `interval` from now.
     auto due = [&](auto& next, auto interval) {
         bool is_due = now >= next;
@@ -327,10 +327,7 @@ asio::awaitable<void> app::impl::maintenance() {
         if (files.recovery_points || files.log_starts || files.replication) {
             logs->write_checkpoints(files, {});  // a failed write takes its dir offline, loudly
         }
-        if (due(next_file_sweep, storage::log_manager::idle_file_sweep_interval)) {
-            auto closed = logs->release_idle_files();
-            GREGOR_LOG(broker_log, debug, "closed {} idle segment files", closed);
-        }
+        logs->sweep_idle_files(now);
         if (due(next_retention, config.log_retention_check_interval)) {
             if (auto deleted = logs->run_retention(wall_clock_ms()); !deleted) {
                 GREGOR_LOG(broker_log, err, "retention failed: {}", deleted.err().to_string());

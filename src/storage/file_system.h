@@ -75,6 +75,8 @@ public:
     virtual result<void> remove_all(const std::string& path) = 0;
     // Makes the directory's entries (creates, renames, removes) durable.
     virtual result<void> sync_dir(const std::string& path) = 0;
+    // Files opened through it whose handles are still alive (descriptors, on POSIX).
+    virtual std::size_t open_files() const = 0;
 };
 
 // Joins two path parts with one '/'.

@@ -365,6 +365,26 @@ std::size_t log_manager::release_idle_files() {
     return closed;
 }
 
+std::size_t log_manager::sweep_idle_files(std::chrono::steady_clock::time_point now) {
+    if (next_sweep_ == std::chrono::steady_clock::time_point{}) {
+        next_sweep_ = now + idle_file_sweep_interval;
+    }
+    auto open = ctx_.fs->open_files();
+    bool over = open_file_budget_ != 0 && open > open_file_budget_;
+    if (now < next_sweep_ && !over) {
+        return 0;
+    }
+    next_sweep_ = now + idle_file_sweep_interval;
+    auto closed = release_idle_files();
+    if (over) {
+        GREGOR_LOG_RATE_LIMITED(storage_log, info, std::chrono::seconds(60),
+                                "{} files open, over the budget of {}: closed {} idle segment "
+                                "files",
+                                open, open_file_budget_, closed);
+    }
+    return closed;
+}
+
 std::size_t log_manager::open_files() const {
     std::size_t n = 0;
     for (const auto& [tp, e] : logs_) {

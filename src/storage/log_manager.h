@@ -102,11 +102,18 @@ public:
     result<std::size_t> run_retention(model::timestamp_ms now);
     // Applies the flush.ms policy to the logs that have one (a finite flush.ms).
     void run_flush_checks(model::timestamp_ms now);
-    // Every idle_file_sweep_interval: closes the segment files no read or append used since
-    // the last call (log::release_idle_files), so a broker's descriptors follow its busy
-    // partitions, not all of them (300,000 idle replicas need none). Returns how many.
-    static constexpr std::chrono::seconds idle_file_sweep_interval{30};
+    // Closes the segment files no read or append used since the last call (log::
+    // release_idle_files), so a broker's descriptors follow its busy partitions, not all of
+    // them (300,000 idle replicas need none). Returns how many.
     std::size_t release_idle_files();
+    // Every second (the broker's timer): release_idle_files() once idle_file_sweep_interval
+    // has passed since the last time, or at once while the file system holds more open
+    // files than the budget (then files unused for a second go). Returns how many closed.
+    static constexpr std::chrono::seconds idle_file_sweep_interval{30};
+    std::size_t sweep_idle_files(std::chrono::steady_clock::time_point now);
+    // The open files above which sweep_idle_files() does not wait (0: no budget). The broker
+    // gives half its descriptor limit: the rest is for connections and transient files.
+    void set_open_file_budget(std::size_t files) { open_file_budget_ = files; }
     // Segment files open across every log (tests, tools).
     std::size_t open_files() const;
     // Re-reads every log's config (after a topic config change).
@@ -188,6 +195,8 @@ private:
     std::vector<std::size_t> dir_log_counts_;
     std::vector<std::shared_ptr<const log_context>> dir_contexts_;  // per dir
     std::size_t recovery_threads_ = 1;
+    std::size_t open_file_budget_ = 0;
+    std::chrono::steady_clock::time_point next_sweep_{};  // {}: at the first call + interval
     std::set<model::topic_partition> offline_partitions_;
     dir_failure_listener on_dir_failure_;
     std::vector<std::array<checkpoint_file, checkpoint_kinds>> checkpoints_;  // per dir

@@ -34,7 +34,12 @@ class memory_file final : public file {
 public:
     using node = memory_file_system::node;
     memory_file(memory_file_system& fs, std::shared_ptr<node> n, std::string path)
-        : fs_(fs), node_(std::move(n)), path_(std::move(path)) {}
+        : fs_(fs), node_(std::move(n)), path_(std::move(path)) {
+        fs_.note_open(true);
+    }
+    ~memory_file() override { fs_.note_open(false); }
+    memory_file(const memory_file&) = delete;
+    memory_file& operator=(const memory_file&) = delete;
 
     result<std::size_t> read_at(std::uint64_t pos, mutable_bytes_view dst) override {
         if (auto f = fs_.take_fault(fs_op::read, path_)) {

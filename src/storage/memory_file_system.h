@@ -17,6 +17,7 @@
 #include "storage/errc.h"
 #include "storage/file_system.h"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -60,6 +61,7 @@ public:
     result<void> remove(const std::string& path) override;
     result<void> remove_all(const std::string& path) override;
     result<void> sync_dir(const std::string& path) override;
+    std::size_t open_files() const override { return open_files_.load(); }
 
     // Simulates a power loss: see the header comment. Deterministic for a given `rng`.
     void crash(crash_mode mode, std::mt19937_64& rng);
@@ -86,6 +88,7 @@ public:
     std::optional<fs_fault> take_fault(fs_op op, const std::string& path);
     std::mutex& mutex() { return mu_; }
     void note_sync() { ++syncs_; }
+    void note_open(bool opened) { opened ? ++open_files_ : --open_files_; }
 
 private:
     std::mutex mu_;
@@ -96,6 +99,7 @@ private:
     std::optional<std::uint64_t> fail_at_;
     std::uint64_t syncs_ = 0;
     std::uint64_t read_calls_ = 0;
+    std::atomic<std::size_t> open_files_{0};
 };
 
 }  // namespace gregor::storage

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,8 +58,14 @@ std::string fd_path(int fd) {
 
 class posix_file final : public file {
 public:
-    explicit posix_file(int fd) : fd_(fd) {}
-    ~posix_file() override { ::close(fd_); }
+    posix_file(int fd, std::shared_ptr<std::atomic<std::size_t>> open_count)
+        : fd_(fd), open_count_(std::move(open_count)) {
+        open_count_->fetch_add(1, std::memory_order_relaxed);
+    }
+    ~posix_file() override {
+        ::close(fd_);
+        open_count_->fetch_sub(1, std::memory_order_relaxed);
+    }
     posix_file(const posix_file&) = delete;
     posix_file& operator=(const posix_file&) = delete;
 
@@ -142,6 +149,7 @@ private:
     }
 
     int fd_;
+    std::shared_ptr<std::atomic<std::size_t>> open_count_;
 };
 
 }  // namespace
@@ -157,7 +165,23 @@ result<std::shared_ptr<file>> posix_file_system::open(const std::string& path, o
     if (fd < 0) {
         return sys_error("open", path, errno);
     }
-    return std::shared_ptr<file>(std::make_shared<posix_file>(fd));
+    return std::shared_ptr<file>(std::make_shared<posix_file>(fd, open_));
+}
+
+std::size_t posix_file_system::raise_open_file_limit() {
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        return 1024;
+    }
+    if (lim.rlim_cur < lim.rlim_max) {
+        auto raised = lim;
+        raised.rlim_cur = lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            lim = raised;
+        }
+    }
+    return lim.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20U
+                                         : static_cast<std::size_t>(lim.rlim_cur);
 }
 
 bool posix_file_system::exists(const std::string& path) {

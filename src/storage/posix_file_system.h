@@ -1,9 +1,13 @@
 // file_system on real POSIX files: pread/pwrite/fdatasync on plain fds, mmap for sealed
 // indexes, and native_handle() so the network layer can sendfile() straight from segment
-// files. Stateless apart from the fds it hands out; thread-safe as the kernel is.
+// files. Stateless apart from the fds it hands out (and their count); thread-safe as the
+// kernel is.
 #pragma once
 
 #include "storage/file_system.h"
+
+#include <atomic>
+#include <memory>
 
 namespace gregor::storage {
 
@@ -18,6 +22,15 @@ public:
     result<void> remove(const std::string& path) override;
     result<void> remove_all(const std::string& path) override;
     result<void> sync_dir(const std::string& path) override;
+    std::size_t open_files() const override { return open_->load(std::memory_order_relaxed); }
+
+    // Raises the process's soft limit on descriptors (RLIMIT_NOFILE) to its hard limit, as
+    // far as the system allows, and returns the soft limit then in force.
+    static std::size_t raise_open_file_limit();
+
+private:
+    // Shared with the files, which may outlive the file system (a slice being sent).
+    std::shared_ptr<std::atomic<std::size_t>> open_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace gregor::storage

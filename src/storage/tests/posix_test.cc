@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -292,6 +293,69 @@ TEST_F(posix_fixture, recovery_threads_open_and_close_every_log_as_one_thread_do
         EXPECT_EQ(m.open_files(), static_cast<std::size_t>(logs));
         ASSERT_TRUE(m.shutdown()) << threads;
     }
+}
+
+// Over its budget of open files, the log manager's sweep does not wait its 30 s: files
+// unused for a second close at once. The file system's count is the process's descriptors.
+TEST_F(posix_fixture, over_the_open_file_budget_idle_files_close_within_a_second) {
+    const std::vector<std::string> dirs{root + "/d1"};
+    log_context ctx{&fs, &worker, owner.exec(), {}, {}, {}};
+    auto configs = [this](const std::string&) { return cfg; };
+    auto part = [](int i) { return model::topic_partition{"t", model::partition_id(i)}; };
+    constexpr int logs = 30;
+    {
+        log_manager m(ctx, dirs, configs);
+        ASSERT_TRUE(m.load(ts(1000)));
+        for (int i = 0; i < logs; ++i) {
+            auto l = m.get_or_create(part(i), ts(1000), true);
+            ASSERT_TRUE(l) << l.err().to_string();
+            auto batch = make_batch({.records = 2});
+            ASSERT_TRUE((*l)->append_as_leader(batch, model::leader_epoch(0), ts(1000)));
+        }
+        ASSERT_TRUE(m.shutdown());
+    }
+    EXPECT_EQ(fs.open_files(), 0U);
+    log_manager m(ctx, dirs, configs);
+    ASSERT_TRUE(m.load(ts(2000)));
+    auto read_all = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            auto r = m.get(part(i))->read(off(0), 1'000'000, off(2));
+            ASSERT_TRUE(r) << r.err().to_string();
+        }
+    };
+    read_all(0, logs);
+    EXPECT_EQ(fs.open_files(), static_cast<std::size_t>(logs));
+    EXPECT_EQ(fs.open_files(), open_descriptors(root));
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(m.sweep_idle_files(t0), 0U);
+    EXPECT_EQ(m.sweep_idle_files(t0 + std::chrono::seconds(29)), 0U) << "no budget: 30 s";
+
+    m.set_open_file_budget(10);
+    EXPECT_EQ(m.sweep_idle_files(t0 + std::chrono::seconds(30)), 0U) << "all used since";
+    read_all(0, 5);  // busy in the last second
+    EXPECT_EQ(m.sweep_idle_files(t0 + std::chrono::seconds(31)),
+              static_cast<std::size_t>(logs - 5));
+    EXPECT_EQ(fs.open_files(), 5U);
+    EXPECT_EQ(open_descriptors(root), 5U);
+    read_all(5, 10);
+    EXPECT_EQ(m.sweep_idle_files(t0 + std::chrono::seconds(32)), 0U)
+        << "within the budget, the sweep waits its interval again";
+    EXPECT_EQ(fs.open_files(), 10U);
+    ASSERT_TRUE(m.shutdown());
+}
+
+// A broker's descriptors bound its busy partitions: it takes all the system lets it have.
+TEST(posix_file_system_limits, the_soft_descriptor_limit_is_raised_to_the_hard_one) {
+    struct rlimit before {};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+    auto lowered = before;
+    lowered.rlim_cur = std::min<rlim_t>(before.rlim_max, 256);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+    auto limit = posix_file_system::raise_open_file_limit();
+    struct rlimit now {};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &now), 0);
+    EXPECT_EQ(now.rlim_cur, now.rlim_max);
+    EXPECT_EQ(limit, now.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20U : now.rlim_cur);
 }
 
 TEST_F(posix_fixture, threaded_group_commit_acknowledges_every_waiter) {
