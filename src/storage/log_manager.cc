@@ -510,10 +510,16 @@ log_manager::changed_checkpoints(checkpoint_set which, bool must_be_durable) {
 void log_manager::write_checkpoints(checkpoint_set which, std::function<void(result<void>)> done) {
     struct file_job {
         std::size_t dir_index;
+        std::size_t kind;
         std::string path;
         bytes content;
         std::shared_ptr<checkpoint_writer> writer;
         std::uint64_t seq;
+    };
+    struct failure {
+        std::size_t dir_index;
+        std::size_t kind;
+        error cause;
     };
     std::vector<file_job> jobs;
     auto changed = changed_checkpoints(which, /*must_be_durable=*/false);
@@ -521,40 +527,51 @@ void log_manager::write_checkpoints(checkpoint_set which, std::function<void(res
         for (std::size_t k = 0; k < checkpoint_kinds; ++k) {
             if (changed[d][k]) {
                 const auto& f = checkpoints_[d][k];
-                jobs.push_back({d, path_join(dirs_[d], std::string(checkpoint_names[k])),
+                jobs.push_back({d, k, path_join(dirs_[d], std::string(checkpoint_names[k])),
                                 std::move(*changed[d][k]), f.writer, f.seq});
             }
         }
     }
     if (jobs.empty()) {
         if (done) {
-            done(ok());
+            ctx_.exec([done = std::move(done)] { done(ok()); });  // on the loop, as always
         }
         return;
     }
     auto task = [fs = ctx_.fs, jobs = std::move(jobs), exec = ctx_.exec,
                  token = std::weak_ptr<int>(alive_), this, done = std::move(done)]() mutable {
         // Each dir is written even when another fails: one bad disk stops only itself.
-        std::vector<std::pair<std::size_t, error>> failed;
+        std::vector<failure> failed;
         for (auto& j : jobs) {
-            bool dir_failed = std::any_of(failed.begin(), failed.end(),
-                                          [&](const auto& f) { return f.first == j.dir_index; });
+            bool dir_failed = std::any_of(failed.begin(), failed.end(), [&](const failure& f) {
+                return f.dir_index == j.dir_index && is_disk_failure(f.cause);
+            });
             if (dir_failed) {
                 continue;
             }
             if (auto w = j.writer->write(*fs, j.path, j.content, j.seq); !w) {
-                failed.emplace_back(j.dir_index, w.err());
+                failed.push_back({j.dir_index, j.kind, w.err()});
             }
         }
         exec([token, this, failed = std::move(failed), done = std::move(done)] {
             if (!token.lock()) {
                 return;
             }
-            for (const auto& [i, e] : failed) {
-                fail_dir(i, e);
+            for (const auto& f : failed) {
+                if (is_disk_failure(f.cause)) {
+                    fail_dir(f.dir_index, f.cause);
+                    continue;
+                }
+                // Out of descriptors, say: the dir is fine, and the file is written again at
+                // its next turn whatever the digest says.
+                checkpoints_[f.dir_index][f.kind].stale = true;
+                GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
+                                        "writing {} of {} failed, retried at its next turn: {}",
+                                        checkpoint_names[f.kind], dirs_[f.dir_index],
+                                        f.cause.to_string());
             }
             if (done) {
-                done(failed.empty() ? result<void>(ok()) : result<void>(failed.front().second));
+                done(failed.empty() ? result<void>(ok()) : result<void>(failed.front().cause));
             }
         });
     };

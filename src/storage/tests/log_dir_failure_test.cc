@@ -180,6 +180,31 @@ TEST_F(dir_failure_fixture, failed_checkpoint_write_takes_only_that_dir_offline)
     EXPECT_TRUE(env.fs.exists(dirs[0] + "/" + std::string(replication_offset_checkpoint_name)));
 }
 
+// Out of descriptors while writing a checkpoint: the dir stays online, and the file is
+// written at its next turn although no offset in it moved since.
+TEST_F(dir_failure_fixture, a_checkpoint_write_out_of_descriptors_is_retried_not_fatal) {
+    start();
+    create_three();
+    const auto file = dirs[1] + "/" + std::string(replication_offset_checkpoint_name);
+    env.fs.inject({fs_op::open, file, errc::too_many_open_files, 1, 0});
+    std::optional<bool> ok;
+    mgr->write_checkpoints([&](result<void> r) { ok = r.has_value(); });
+    env.drain();
+    ASSERT_TRUE(ok.has_value());
+    EXPECT_FALSE(*ok);
+    EXPECT_TRUE(reports.empty());
+    EXPECT_FALSE(mgr->offline(a1));
+    EXPECT_FALSE(env.fs.exists(file));
+    EXPECT_TRUE(env.fs.exists(dirs[1] + "/" + std::string(recovery_point_checkpoint_name)))
+        << "the dir's other files were written";
+    mgr->write_checkpoints({.recovery_points = false, .log_starts = false, .replication = true},
+                           [&](result<void> r) { ok = r.has_value(); });
+    env.drain();
+    EXPECT_TRUE(*ok);
+    EXPECT_TRUE(env.fs.exists(file));
+    EXPECT_TRUE(append(a1));
+}
+
 TEST_F(dir_failure_fixture, losing_every_dir_is_reported_with_none_healthy) {
     start();
     create_three();
