@@ -297,7 +297,8 @@ void app::impl::start_replication() {
 }
 
 // Every second: the flush.ms policy and the cleaner's look for dirty logs. On their own timers
-// (config keys): each per-dir checkpoint, retention, and closing idle segment files (30 s).
+// (config keys): each per-dir checkpoint and retention. Idle segment files close every 30 s,
+// or each second while over the descriptor budget (log_manager::sweep_idle_files).
 asio::awaitable<void> app::impl::maintenance() {
     auto now = std::chrono::steady_clock::now();
     auto next_hw = now;
@@ -325,7 +326,7 @@ asio::awaitable<void> app::impl::maintenance() {
             .log_starts = due(next_starts, config.log_flush_start_offset_checkpoint_interval),
             .replication = due(next_hw, config.replica_high_watermark_checkpoint_interval)};
         if (files.recovery_points || files.log_starts || files.replication) {
-            logs->write_checkpoints(files, {});  // a failed write takes its dir offline, loudly
+            logs->write_checkpoints(files, {});  // failures are logged there
         }
         logs->sweep_idle_files(now);
         if (due(next_retention, config.log_retention_check_interval)) {

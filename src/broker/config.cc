@@ -428,10 +428,10 @@ result<void> read_log(const reader& r, broker_config& c) {
     }
     GREGOR_TRY(
         c.log_flush_offset_checkpoint_interval,
-        r.ms("log.flush.offset.checkpoint.interval.ms", c.log_flush_offset_checkpoint_interval, 1));
+        r.ms("log.flush.offset.checkpoint.interval.ms", c.log_flush_offset_checkpoint_interval));
     GREGOR_TRY(c.log_flush_start_offset_checkpoint_interval,
                r.ms("log.flush.start.offset.checkpoint.interval.ms",
-                    c.log_flush_start_offset_checkpoint_interval, 1));
+                    c.log_flush_start_offset_checkpoint_interval));
     std::string ts = r.text("log.message.timestamp.type", "CreateTime");
     if (ts != "CreateTime" && ts != "LogAppendTime") {
         return r.bad(*r.find("log.message.timestamp.type"), "CreateTime or LogAppendTime");
