@@ -507,6 +507,19 @@ log_manager::changed_checkpoints(checkpoint_set which, bool must_be_durable) {
     return out;
 }
 
+void log_manager::checkpoint_failed(const checkpoint_failure& f) {
+    if (is_disk_failure(f.cause)) {
+        fail_dir(f.dir_index, f.cause);
+        return;
+    }
+    // Out of descriptors, say: the dir is fine, and the file is written again at its next
+    // turn whatever the digest says.
+    checkpoints_[f.dir_index][f.kind].stale = true;
+    GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
+                            "writing {} of {} failed, retried at its next turn: {}",
+                            checkpoint_names[f.kind], dirs_[f.dir_index], f.cause.to_string());
+}
+
 void log_manager::write_checkpoints(checkpoint_set which, std::function<void(result<void>)> done) {
     struct file_job {
         std::size_t dir_index;
@@ -515,11 +528,6 @@ void log_manager::write_checkpoints(checkpoint_set which, std::function<void(res
         bytes content;
         std::shared_ptr<checkpoint_writer> writer;
         std::uint64_t seq;
-    };
-    struct failure {
-        std::size_t dir_index;
-        std::size_t kind;
-        error cause;
     };
     std::vector<file_job> jobs;
     auto changed = changed_checkpoints(which, /*must_be_durable=*/false);
@@ -541,9 +549,9 @@ void log_manager::write_checkpoints(checkpoint_set which, std::function<void(res
     auto task = [fs = ctx_.fs, jobs = std::move(jobs), exec = ctx_.exec,
                  token = std::weak_ptr<int>(alive_), this, done = std::move(done)]() mutable {
         // Each dir is written even when another fails: one bad disk stops only itself.
-        std::vector<failure> failed;
+        std::vector<checkpoint_failure> failed;
         for (auto& j : jobs) {
-            bool dir_failed = std::any_of(failed.begin(), failed.end(), [&](const failure& f) {
+            bool dir_failed = std::any_of(failed.begin(), failed.end(), [&](const auto& f) {
                 return f.dir_index == j.dir_index && is_disk_failure(f.cause);
             });
             if (dir_failed) {
@@ -558,17 +566,7 @@ void log_manager::write_checkpoints(checkpoint_set which, std::function<void(res
                 return;
             }
             for (const auto& f : failed) {
-                if (is_disk_failure(f.cause)) {
-                    fail_dir(f.dir_index, f.cause);
-                    continue;
-                }
-                // Out of descriptors, say: the dir is fine, and the file is written again at
-                // its next turn whatever the digest says.
-                checkpoints_[f.dir_index][f.kind].stale = true;
-                GREGOR_LOG_RATE_LIMITED(storage_log, warn, std::chrono::seconds(10),
-                                        "writing {} of {} failed, retried at its next turn: {}",
-                                        checkpoint_names[f.kind], dirs_[f.dir_index],
-                                        f.cause.to_string());
+                checkpoint_failed(f);
             }
             if (done) {
                 done(failed.empty() ? result<void>(ok()) : result<void>(failed.front().cause));

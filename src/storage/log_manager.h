@@ -166,6 +166,14 @@ private:
     std::vector<std::array<std::optional<bytes>, checkpoint_kinds>> changed_checkpoints(
         checkpoint_set which, bool durable_only);
     void mark_checkpoints_stale(std::size_t dir_index);
+    struct checkpoint_failure {
+        std::size_t dir_index;
+        std::size_t kind;
+        error cause;
+    };
+    // On the owner loop: a disk failure takes the dir offline; any other (out of
+    // descriptors) is logged and the file rewritten at its next turn.
+    void checkpoint_failed(const checkpoint_failure& f);
     // Logs to visit on the per-second timers, by config (flush.ms, compaction).
     void track(storage::log* l);
     void untrack(storage::log* l);
