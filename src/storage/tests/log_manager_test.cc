@@ -49,8 +49,22 @@ struct manager_fixture : ::testing::Test {
             ASSERT_TRUE(l.append_as_leader(b, model::leader_epoch(2), ts(5000)));
         }
     }
+    // Appends `n` batches and waits for their flush (the recovery point moves).
+    void append_flushed(log& l, int n) {
+        append(l, n);
+        l.when_flushed(l.log_end_offset() - 1, [](result<void>) {});
+        env.drain();
+    }
+    // Writes the checkpoint files of `which` that changed, and waits for the worker.
+    void checkpoint(log_manager::checkpoint_set which = {}) {
+        mgr->write_checkpoints(which, [](result<void>) {});
+        env.drain();
+    }
+    static std::string path(const std::string& dir, std::string_view name) {
+        return dir + "/" + std::string(name);
+    }
     std::string file(const std::string& dir, std::string_view name) {
-        auto r = read_small_file(env.fs, dir + "/" + std::string(name), 1 << 20);
+        auto r = read_small_file(env.fs, path(dir, name), 1 << 20);
         return r ? std::string(r->begin(), r->end()) : std::string("<missing>");
     }
 };
@@ -123,9 +137,7 @@ TEST_F(manager_fixture, shutdown_writes_checkpoints_and_the_clean_marker) {
 TEST_F(manager_fixture, async_checkpoints_record_recovery_points) {
     start();
     auto& l = get("t", 0);
-    append(l, 2);
-    l.when_flushed(off(1), [](result<void>) {});
-    env.drain();
+    append_flushed(l, 2);
     bool done = false;
     mgr->write_checkpoints([&](result<void> r) { done = r.has_value(); });
     EXPECT_FALSE(done);
@@ -139,52 +151,41 @@ TEST_F(manager_fixture, async_checkpoints_record_recovery_points) {
 TEST_F(manager_fixture, checkpoints_are_written_only_when_their_content_changes) {
     start();
     auto& l = get("t", 0);  // disk1
-    append(l, 2);
-    l.when_flushed(off(1), [](result<void>) {});
+    append_flushed(l, 2);
     mgr->set_replication_offset({"t", model::partition_id(0)}, off(1));
-    env.drain();
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    checkpoint();
     ASSERT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 2\n");
     ASSERT_EQ(file(dirs[0], replication_offset_checkpoint_name), "0\n1\nt 0 1\n");
     auto calls = env.fs.mutating_calls();
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    checkpoint();
     EXPECT_EQ(env.fs.mutating_calls(), calls) << "nothing changed, nothing written";
 
     // Only the replication file is due, and only it moved.
-    const std::string recovery_file = dirs[0] + "/" + std::string(recovery_point_checkpoint_name);
+    const std::string recovery_file = path(dirs[0], recovery_point_checkpoint_name);
     ASSERT_TRUE(env.fs.remove(recovery_file));
-    append(l, 1);
-    l.when_flushed(off(2), [](result<void>) {});
+    append_flushed(l, 1);
     mgr->set_replication_offset({"t", model::partition_id(0)}, off(3));
-    env.drain();
-    mgr->write_checkpoints({.recovery_points = false, .log_starts = false, .replication = true},
-                           [](result<void>) {});
-    env.drain();
+    checkpoint({.recovery_points = false, .log_starts = false, .replication = true});
     EXPECT_EQ(file(dirs[0], replication_offset_checkpoint_name), "0\n1\nt 0 3\n");
     EXPECT_FALSE(env.fs.exists(recovery_file)) << "not due";
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    checkpoint();
     EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
 
     // A new log in the dir rewrites its files, though its offsets hash to nothing yet; the
     // other dir's files, unchanged, stay as they were.
     ASSERT_TRUE(env.fs.remove(recovery_file));
-    const std::string other = dirs[1] + "/" + std::string(recovery_point_checkpoint_name);
+    const std::string other = path(dirs[1], recovery_point_checkpoint_name);
     ASSERT_TRUE(env.fs.exists(other));
     ASSERT_TRUE(env.fs.remove(other));
     get("u", 0);  // disk2
     get("v", 0);  // disk1
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    checkpoint();
     EXPECT_EQ(file(dirs[1], recovery_point_checkpoint_name), "0\n1\nu 0 0\n");
     auto r = read_offset_checkpoint(env.fs, recovery_file);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->size(), 2U);
     ASSERT_TRUE(mgr->remove({"v", model::partition_id(0)}));
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    checkpoint();
     EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
 }
 
@@ -193,12 +194,9 @@ TEST_F(manager_fixture, checkpoints_are_written_only_when_their_content_changes)
 TEST_F(manager_fixture, shutdown_writes_only_the_checkpoints_not_yet_durable) {
     start();
     auto& l = get("t", 0);
-    append(l, 2);
-    l.when_flushed(off(1), [](result<void>) {});
-    env.drain();
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
-    const std::string recovery_file = dirs[0] + "/" + std::string(recovery_point_checkpoint_name);
+    append_flushed(l, 2);
+    checkpoint();
+    const std::string recovery_file = path(dirs[0], recovery_point_checkpoint_name);
     ASSERT_TRUE(env.fs.remove(recovery_file));
     ASSERT_TRUE(mgr->shutdown());
     EXPECT_FALSE(env.fs.exists(recovery_file)) << "written before, unchanged since";
@@ -207,9 +205,7 @@ TEST_F(manager_fixture, shutdown_writes_only_the_checkpoints_not_yet_durable) {
 
     start();
     auto& again = *mgr->get({"t", model::partition_id(0)});
-    append(again, 1);
-    again.when_flushed(off(2), [](result<void>) {});
-    env.drain();
+    append_flushed(again, 1);
     mgr->write_checkpoints([](result<void>) {});  // queued, not run
     ASSERT_TRUE(mgr->shutdown());
     EXPECT_EQ(file(dirs[0], recovery_point_checkpoint_name), "0\n1\nt 0 3\n");
@@ -244,16 +240,12 @@ TEST_F(manager_fixture, flush_checks_follow_the_topic_configs) {
 TEST_F(manager_fixture, corrupt_checkpoint_after_a_crash_means_full_recovery) {
     start();
     auto& l = get("t", 0);
-    append(l, 20);
-    l.when_flushed(off(19), [](result<void>) {});
-    env.drain();
-    mgr->write_checkpoints([](result<void>) {});
-    env.drain();
+    append_flushed(l, 20);
+    checkpoint();
     mgr.reset();
     std::mt19937_64 rng(1);
     env.crash(crash_mode::drop_unsynced, rng);
-    auto f = env.fs.open(dirs[0] + "/" + std::string(recovery_point_checkpoint_name),
-                         open_mode::read_write);
+    auto f = env.fs.open(path(dirs[0], recovery_point_checkpoint_name), open_mode::read_write);
     ASSERT_TRUE(f);
     ASSERT_TRUE((*f)->write_at(0, bytes{'z'}));
     start();

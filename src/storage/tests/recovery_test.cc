@@ -144,6 +144,26 @@ std::unique_ptr<log> write_and_close(test::memory_env& env, const log_config& cf
     return l;
 }
 
+// write_and_close, then removes the first segment's offset index (as if never written: it is
+// rebuilt on first lookup). Returns the segment bases; empty when that failed.
+std::vector<model::offset> write_close_and_drop_first_index(test::memory_env& env,
+                                                            const log_config& cfg,
+                                                            std::mt19937_64& rng,
+                                                            std::vector<appended>& history,
+                                                            std::int64_t& acked, int batches) {
+    auto l = write_and_close(env, cfg, rng, history, acked, batches);
+    if (!l) {
+        return {};
+    }
+    auto bases = l->segment_bases();
+    l.reset();
+    bool removed = !bases.empty() &&
+                   env.fs.remove(dir + "/" + segment_file_name(bases[0], segment_file_kind::index))
+                       .has_value();
+    EXPECT_TRUE(removed);
+    return removed ? bases : std::vector<model::offset>{};
+}
+
 // What a log manager passes after a clean shutdown (the recovery point is past every log end).
 const log_open_state after_clean_shutdown{.recovery_point = off(1'000'000), .clean_shutdown = true};
 
@@ -217,17 +237,13 @@ TEST(recovery, missing_and_corrupt_indexes_are_rebuilt_from_the_log) {
     std::mt19937_64 rng(1);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = write_and_close(env, cfg, rng, history, acked, 40);
-    ASSERT_TRUE(l);
-    auto bases = l->segment_bases();
+    auto bases = write_close_and_drop_first_index(env, cfg, rng, history, acked, 40);
     ASSERT_GE(bases.size(), 3U);
-    l.reset();
-    ASSERT_TRUE(env.fs.remove(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
     auto tindex = dir + "/" + segment_file_name(bases[1], segment_file_kind::time_index);
     auto f = env.fs.open(tindex, open_mode::read_write);
     ASSERT_TRUE(f);
     ASSERT_TRUE((*f)->write_at(0, bytes(12, 0xff)));
-    l = open_log(env, cfg, after_clean_shutdown);
+    auto l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     check_recovered(*l, history, acked, "rebuilt indexes");
     EXPECT_TRUE(env.fs.exists(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
@@ -369,13 +385,9 @@ TEST(recovery, close_during_a_flush_syncs_what_the_flush_took_and_skips_missing_
     std::mt19937_64 rng(11);
     std::vector<appended> history;
     std::int64_t acked = -1;
-    auto l = write_and_close(env, cfg, rng, history, acked, 30);
-    ASSERT_TRUE(l);
-    auto bases = l->segment_bases();
+    auto bases = write_close_and_drop_first_index(env, cfg, rng, history, acked, 30);
     ASSERT_GE(bases.size(), 3U);
-    l.reset();
-    ASSERT_TRUE(env.fs.remove(dir + "/" + segment_file_name(bases[0], segment_file_kind::index)));
-    l = open_log(env, cfg, after_clean_shutdown);
+    auto l = open_log(env, cfg, after_clean_shutdown);
     ASSERT_TRUE(l);
     workload(rng, env, *l, history, acked, 20);  // rolls: sealed indexes to sync
     env.drain();
