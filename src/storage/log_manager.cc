@@ -116,7 +116,13 @@ result<void> log_manager::load(model::timestamp_ms now) {
             GREGOR_LOG(storage_log, err, "LOG DIR OFFLINE at start-up: {} ({})", dirs_[i],
                        loaded.err().to_string());
             offline_[i] = true;
-            std::erase_if(logs_, [i](const auto& kv) { return kv.second.dir_index == i; });
+            std::erase_if(logs_, [this, i](const auto& kv) {
+                if (kv.second.dir_index != i) {
+                    return false;
+                }
+                untrack(kv.second.log.get());
+                return true;
+            });
             dir_log_counts_[i] = 0;
         }
     }

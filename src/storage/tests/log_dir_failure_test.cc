@@ -31,13 +31,14 @@ struct dir_failure_fixture : ::testing::Test {
     std::vector<std::string> dirs{"/disk1/kafka", "/disk2/kafka"};
     std::unique_ptr<log_manager> mgr;
     std::vector<failure_report> reports;
+    log_config cfg;
     const model::topic_partition a0{"a", model::partition_id(0)};
     const model::topic_partition a1{"a", model::partition_id(1)};
     const model::topic_partition b0{"b", model::partition_id(0)};
 
     void start() {
         mgr = std::make_unique<log_manager>(env.ctx(), dirs,
-                                            [](const std::string&) { return log_config{}; });
+                                            [this](const std::string&) { return cfg; });
         auto r = mgr->load(ts(5000));
         ASSERT_TRUE(r) << r.err().to_string();
         mgr->set_dir_failure_listener(
@@ -225,6 +226,32 @@ TEST_F(dir_failure_fixture, a_dir_failing_at_start_up_is_offline_and_the_rest_se
     ASSERT_TRUE(mgr->get_or_create(a0, ts(5000)));
     ASSERT_TRUE(mgr->get_or_create(a1, ts(5000)));
     EXPECT_TRUE(env.fs.exists("/disk1/kafka/a-1"));
+}
+
+// A dir that fails while its logs are opened at start-up leaves no trace of the logs it had
+// opened already: the per-second flush checks and the cleaner do not visit them.
+TEST_F(dir_failure_fixture, logs_of_a_dir_failing_at_start_up_are_not_visited_later) {
+    start();
+    create_three();
+    const model::topic_partition c0{"c", model::partition_id(0)};
+    ASSERT_TRUE(mgr->get_or_create(c0, ts(5000)));
+    ASSERT_TRUE(env.fs.exists("/disk2/kafka/c-0"));
+    ASSERT_TRUE(append(a1));
+    ASSERT_TRUE(append(c0));
+    ASSERT_TRUE(mgr->shutdown());
+    env.drain();
+    mgr.reset();
+    cfg.flush_ms = 1000;
+    cfg.compact = true;
+    env.fs.inject({fs_op::open, "/disk2/kafka/c-0/", errc::io_error, -1, 0});
+    start();
+    ASSERT_EQ(mgr->offline_dirs(), std::vector<std::string>{dirs[1]}) << "a-1 opened, c-0 not";
+    std::vector<model::topic_partition> compacted;
+    mgr->for_each_compacted_log(
+        [&](const model::topic_partition& tp, log&) { compacted.push_back(tp); });
+    EXPECT_EQ(compacted, (std::vector<model::topic_partition>{a0, b0}));
+    mgr->run_flush_checks(ts(10'000));
+    env.drain();
 }
 
 }  // namespace
