@@ -32,10 +32,10 @@ std::shared_ptr<const log_context> log_manager::dir_context(std::size_t dir_inde
     return dir_contexts_[dir_index];
 }
 
-void log_manager::fail_dir(std::size_t dir_index, const error& cause) {
+bool log_manager::fail_dir(std::size_t dir_index, const error& cause) {
     GREGOR_ASSERT(dir_index < dirs_.size(), "no log dir {}", dir_index);
-    if (offline_[dir_index]) {
-        return;
+    if (offline_[dir_index] || !is_disk_failure(cause)) {
+        return offline_[dir_index];
     }
     offline_[dir_index] = true;
     std::size_t count = 0;
@@ -56,6 +56,7 @@ void log_manager::fail_dir(std::size_t dir_index, const error& cause) {
             drop_offline_dir(dir_index);
         }
     });
+    return true;
 }
 
 void log_manager::drop_offline_dir(std::size_t dir_index) {
@@ -270,9 +271,7 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
         }
     }
     if (!opened) {
-        if (is_disk_failure(opened.err())) {
-            fail_dir(dir_index, opened.err());
-        }
+        fail_dir(dir_index, opened.err());
         return opened.err();
     }
     auto l = std::move(*opened);
@@ -514,8 +513,7 @@ log_manager::changed_checkpoints(checkpoint_set which, bool must_be_durable) {
 }
 
 void log_manager::checkpoint_failed(const checkpoint_failure& f) {
-    if (is_disk_failure(f.cause)) {
-        fail_dir(f.dir_index, f.cause);
+    if (fail_dir(f.dir_index, f.cause)) {
         return;
     }
     // Out of descriptors, say: the dir is fine, and the file is written again at its next

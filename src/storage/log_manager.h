@@ -88,9 +88,10 @@ public:
         const std::function<void(const model::topic_partition&, storage::log&)>& fn);
 
     void set_dir_failure_listener(dir_failure_listener fn) { on_dir_failure_ = std::move(fn); }
-    // Takes `dir_index`'s dir offline because of `cause` (idempotent). Called by the logs'
-    // failure reports and the checkpoint writes; public for tests and the broker.
-    void fail_dir(std::size_t dir_index, const error& cause);
+    // Takes `dir_index`'s dir offline if `cause` is a disk failure (is_disk_failure; out of
+    // descriptors is not). Idempotent; returns whether the dir is offline. Called by the
+    // logs' failure reports, log creation and the checkpoint writes; public for tests.
+    bool fail_dir(std::size_t dir_index, const error& cause);
     // Whether `tp`'s log was in a dir that is now offline.
     bool offline(const model::topic_partition& tp) const { return offline_partitions_.contains(tp); }
     std::vector<std::string> offline_dirs() const;
@@ -171,7 +172,7 @@ private:
         std::size_t kind;
         error cause;
     };
-    // On the owner loop: a disk failure takes the dir offline; any other (out of
+    // On the owner loop: a disk failure takes the dir offline (fail_dir); any other (out of
     // descriptors) is logged and the file rewritten at its next turn.
     void checkpoint_failed(const checkpoint_failure& f);
     // Logs to visit on the per-second timers, by config (flush.ms, compaction).
