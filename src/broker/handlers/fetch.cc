@@ -230,15 +230,20 @@ handler_result<fetch_response> handle(services& s, request_context& ctx,
         return held->contains(tp);
     };
     while (true) {
-        auto [out, total] = read_all(s, ctx, req);
-        const auto now = std::chrono::steady_clock::now();
-        if (total >= min_bytes || has_error(out) || ctx.request.cancelled() || now >= deadline) {
-            count(s, req, out);
-            co_return std::move(out);
-        }
-        // Only a fetch about to park pays for this check.
-        if (ctx.follower_fetch && s.replicas.lacks_recent_leadership(replica, fetched, now)) {
-            deadline = std::min(deadline, now + lacking_answer_after);
+        {
+            // Dropped before parking: a follower's parked fetch would otherwise hold an empty
+            // answer for every partition it follows (about 300 bytes each).
+            auto [out, total] = read_all(s, ctx, req);
+            const auto now = std::chrono::steady_clock::now();
+            if (total >= min_bytes || has_error(out) || ctx.request.cancelled() ||
+                now >= deadline) {
+                count(s, req, out);
+                co_return std::move(out);
+            }
+            // Only a fetch about to park pays for this check.
+            if (ctx.follower_fetch && s.replicas.lacks_recent_leadership(replica, fetched, now)) {
+                deadline = std::min(deadline, now + lacking_answer_after);
+            }
         }
         co_await wait_for_change(s, ctx, deadline);
     }
