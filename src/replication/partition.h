@@ -256,12 +256,18 @@ private:
     // Returns how many records below the high watermark it cut (see follower_progress).
     result<std::int64_t> truncate_divergent(const storage::epoch_entry& diverging);
 
+    // Ordered so that no padding is left: an idle replica's memory counts at a million
+    // partitions (the object stays in the allocator's 320-byte class).
     model::node_id self_;
+    // The epoch in which this replica last became leader after not being one: appends since
+    // then cannot have been truncated.
+    model::leader_epoch leading_since_ = model::no_leader_epoch;
     storage::log& log_;
     replication_config cfg_;
     liveness alive_;
     partition_state state_;
     bool leader_ = false;
+    bool pending_sent_ = false;
     model::offset hw_{0};
     // Every change of hw_ goes through here: the log keeps it for the next checkpoint
     // (replication-offset-checkpoint), so no one walks the partitions to collect them.
@@ -270,14 +276,10 @@ private:
         log_.set_replication_offset(hw);
     }
     model::offset epoch_start_{0};  // log end offset when this leader epoch began
-    // The epoch in which this replica last became leader after not being one: appends since
-    // then cannot have been truncated.
-    model::leader_epoch leading_since_ = model::no_leader_epoch;
     std::map<model::node_id, follower_state> followers_;
     std::optional<std::vector<model::node_id>> pending_;  // proposed ISR
     std::vector<isr_leave> pending_leaves_;  // why the proposed shrink removes each replica
     std::vector<isr_leave> leaves_;          // removed by the last committed shrink
-    bool pending_sent_ = false;
     std::vector<loss_receipt> receipts_;
 };
 

@@ -574,5 +574,13 @@ TEST_F(partition_fixture, deposed_leader_that_wrote_nothing_in_its_epoch_catches
     EXPECT_EQ(layout(*n(1).log), layout(*n(2).log));
 }
 
+// An idle replica's replication state stays in the allocator's 320-byte class (see
+// storage's log_memory test: memory counts at a million partitions).
+#if defined(__x86_64__) && defined(__GLIBCXX__)
+TEST(partition_memory, stays_in_its_size_class) {
+    EXPECT_LE(sizeof(partition), 320U);
+}
+#endif
+
 }  // namespace
 }  // namespace gregor::replication
