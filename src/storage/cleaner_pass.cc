@@ -660,7 +660,7 @@ result<void> clean_group(file_system& fs, const clean_job& job, const latest_rec
     segment_options so;
     so.index_interval_bytes = job.cfg.index_interval_bytes;
     so.index_max_bytes = job.cfg.segment_index_bytes;
-    so.max_batch_bytes = b.max_batch_bytes;
+    so.max_batch_bytes = static_cast<std::uint32_t>(b.max_batch_bytes);
     auto base = job.segments[members.front()].base;
     group_writer w;
     GREGOR_TRY(w.out, segment::create(fs, job.dir, base, so, job.now, cleaned_suffix));

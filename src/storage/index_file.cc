@@ -15,10 +15,11 @@ using detail::load_be64;
 using detail::store_be32;
 using detail::store_be64;
 
-index_file::index_file(file_system& fs, std::function<std::string()> path, std::size_t entry_bytes,
+index_file::index_file(file_system& fs, path_fn name, const void* owner, std::size_t entry_bytes,
                        std::size_t max_bytes)
     : fs_(fs),
-      path_(std::move(path)),
+      path_(name),
+      owner_(owner),
       entry_bytes_(static_cast<std::uint32_t>(entry_bytes)),
       max_bytes_(static_cast<std::uint32_t>(std::min<std::size_t>(max_bytes, UINT32_MAX) /
                                             entry_bytes * entry_bytes)) {
@@ -57,7 +58,7 @@ result<void> index_file::open_active() {
     buffer_.assign(static_cast<std::size_t>(size), 0);
     GREGOR_TRY(auto n, f->read_at(0, buffer_));
     buffer_.resize(n / entry_bytes_ * entry_bytes_);
-    written_bytes_ = buffer_.size();
+    written_bytes_ = static_cast<std::uint32_t>(buffer_.size());
     file_.reset();
     unsynced_ = false;  // active entries need no fsync: recovery rebuilds them
     dirty_ = n != size;  // else the file is the entries, trimmed: nothing to write at seal
@@ -85,7 +86,8 @@ void index_file::truncate_entries(std::size_t count) {
         buffer_.resize(bytes_kept);
         dirty_ = true;
     }
-    written_bytes_ = std::min(written_bytes_, buffer_.size());
+    written_bytes_ =
+        static_cast<std::uint32_t>(std::min<std::size_t>(written_bytes_, buffer_.size()));
 }
 
 result<bytes_view> index_file::entries() {
@@ -113,7 +115,7 @@ result<void> index_file::write_pending() {
     GREGOR_TRY_VOID(ensure_open());
     bytes_view pending(buffer_.data() + written_bytes_, buffer_.size() - written_bytes_);
     GREGOR_TRY_VOID(file_->write_at(written_bytes_, pending));
-    written_bytes_ = buffer_.size();
+    written_bytes_ = static_cast<std::uint32_t>(buffer_.size());
     unsynced_ = true;
     return ok();
 }
@@ -155,7 +157,8 @@ result<void> index_file::seal() {
     // beyond the trimmed size could otherwise reappear if the file were later grown again.
     GREGOR_TRY_VOID(file_->truncate(buffer_.size()));
     unsynced_ = true;
-    written_bytes_ = std::min(written_bytes_, buffer_.size());
+    written_bytes_ =
+        static_cast<std::uint32_t>(std::min<std::size_t>(written_bytes_, buffer_.size()));
     GREGOR_TRY_VOID(write_pending());
     active_ = false;
     dirty_ = false;

@@ -111,17 +111,31 @@ result<bytes> file_slice::read_all() const {
 }
 
 log::log(std::shared_ptr<const log_context> ctx, std::string dir, model::topic_partition tp,
-         log_config cfg)
+         std::shared_ptr<const log_config> cfg)
     : ctx_(std::move(ctx)),
       dir_(std::move(dir)),
       tp_(std::move(tp)),
-      cfg_(cfg),
+      cfg_(std::move(cfg)),
       owner_(std::this_thread::get_id()) {
     GREGOR_ASSERT(ctx_->fs != nullptr && ctx_->worker != nullptr, "log needs fs and worker");
     GREGOR_ASSERT(static_cast<bool>(ctx_->exec), "log needs an executor");
 }
 
 log::~log() = default;
+
+checkpoint_writer& log::epoch_writer() {
+    if (!epoch_writer_) {
+        epoch_writer_ = std::make_shared<checkpoint_writer>();
+    }
+    return *epoch_writer_;
+}
+
+std::weak_ptr<int> log::token() const {
+    if (!alive_) {
+        alive_ = std::make_shared<int>(0);
+    }
+    return alive_;
+}
 
 void log::assert_owner() const {
     GREGOR_ASSERT(std::this_thread::get_id() == owner_, "log {} used off its owner thread", tp_);
@@ -164,15 +178,15 @@ result<void> log::check_writable() const {
 
 segment_options log::seg_options() const {
     segment_options o;
-    o.index_interval_bytes = cfg_.index_interval_bytes;
-    o.index_max_bytes = cfg_.segment_index_bytes;
-    o.max_batch_bytes = static_cast<std::size_t>(limits::request_bytes_max);
+    o.index_interval_bytes = cfg_->index_interval_bytes;
+    o.index_max_bytes = cfg_->segment_index_bytes;
+    o.max_batch_bytes = static_cast<std::uint32_t>(limits::request_bytes_max);
     return o;
 }
 
 void log::assign_offsets(std::vector<batch_summary>& batches, model::leader_epoch epoch,
                          model::timestamp_ms now) const {
-    bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
+    bool stamp = cfg_->timestamp_type == model::timestamp_type::log_append_time;
     auto next = log_end_;
     for (auto& b : batches) {
         auto delta = b.last_offset() - b.base_offset();
@@ -192,9 +206,9 @@ result<append_result> log::append_as_leader(mutable_bytes_view records, model::l
     assert_owner();
     GREGOR_ASSERT(epoch() >= 0, "leader append with epoch {}", epoch);
     GREGOR_TRY_VOID(check_writable());
-    GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
+    GREGOR_TRY(auto batches, scan_record_set(records, cfg_->max_message_bytes,
                                              model::count_rule::exact, already_validated));
-    if (cfg_.compact && origin == append_origin::client) {
+    if (cfg_->compact && origin == append_origin::client) {
         GREGOR_TRY_VOID(check_record_keys(records, tp_));
     }
     // Offsets first (the producer checks see them), bytes only once every batch passed.
@@ -203,7 +217,7 @@ result<append_result> log::append_as_leader(mutable_bytes_view records, model::l
     if (duplicate) {
         return *duplicate;
     }
-    bool stamp = cfg_.timestamp_type == model::timestamp_type::log_append_time;
+    bool stamp = cfg_->timestamp_type == model::timestamp_type::log_append_time;
     std::size_t pos = 0;
     for (const auto& b : batches) {
         auto span = records.subspan(pos, b.size_bytes);
@@ -230,7 +244,7 @@ result<append_result> log::append_as_follower(bytes_view records, model::timesta
                                               bool already_validated) {
     assert_owner();
     GREGOR_TRY_VOID(check_writable());
-    GREGOR_TRY(auto batches, scan_record_set(records, cfg_.max_message_bytes,
+    GREGOR_TRY(auto batches, scan_record_set(records, cfg_->max_message_bytes,
                                              model::count_rule::at_most, already_validated));
     auto expected = log_end_;
     for (const auto& b : batches) {
@@ -286,8 +300,8 @@ result<void> log::maybe_roll(std::size_t incoming_bytes, const batch_summary& fi
     if (seg.empty()) {
         return ok();
     }
-    bool too_big = seg.size_bytes() + incoming_bytes > cfg_.segment_bytes;
-    bool too_old = now() - seg.roll_base()() > cfg_.roll_ms();
+    bool too_big = seg.size_bytes() + incoming_bytes > cfg_->segment_bytes;
+    bool too_old = now() - seg.roll_base()() > cfg_->roll_ms();
     bool offsets_overflow = last.last_offset() - seg.base_offset()() > INT32_MAX;
     if (!too_big && !too_old && !seg.index_full() && !offsets_overflow) {
         return ok();
@@ -326,7 +340,7 @@ result<void> log::roll(model::offset new_base, model::timestamp_ms now) {
 
 void log::after_append(const append_result& r, model::timestamp_ms now) {
     unflushed_messages_ += r.last_offset() - r.first_offset() + 1;
-    if (unflushed_messages_ >= cfg_.flush_messages) {
+    if (unflushed_messages_ >= cfg_->flush_messages) {
         request_flush();
     } else {
         maybe_flush(now);

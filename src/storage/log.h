@@ -126,12 +126,13 @@ public:
     static result<std::unique_ptr<log>> open(const log_context& ctx, std::string dir,
                                              model::topic_partition tp, log_config cfg,
                                              const log_open_state& state, model::timestamp_ms now);
-    // The same with a context shared by many logs (the log_manager's, one per dir): an idle
-    // log's memory counts at a million partitions.
+    // The same with a context and a config shared by many logs (the log_manager's: one
+    // context per dir, one config per topic): an idle log's memory counts at a million
+    // partitions.
     static result<std::unique_ptr<log>> open(std::shared_ptr<const log_context> ctx,
                                              std::string dir, model::topic_partition tp,
-                                             log_config cfg, const log_open_state& state,
-                                             model::timestamp_ms now);
+                                             std::shared_ptr<const log_config> cfg,
+                                             const log_open_state& state, model::timestamp_ms now);
     ~log();
     log(const log&) = delete;
     log& operator=(const log&) = delete;
@@ -209,7 +210,7 @@ public:
     // The lowest offset the log was truncated to since the last call (nullopt: none): the
     // cleaner's checkpoint must not stay above it.
     // Expires when the log object goes (a cleaner's record of a deleted log is stale).
-    std::weak_ptr<int> lifetime() const { return alive_; }
+    std::weak_ptr<int> lifetime() const { return token(); }
     std::optional<model::offset> take_truncation_point() {
         return std::exchange(truncated_to_, std::nullopt);
     }
@@ -245,8 +246,9 @@ public:
 
     // Hands the log to the calling thread (a log opened at start-up, then run by a loop).
     void adopt_thread() { owner_ = std::this_thread::get_id(); }
-    void set_config(const log_config& cfg) { cfg_ = cfg; }
-    const log_config& config() const { return cfg_; }
+    void set_config(const log_config& cfg) { cfg_ = std::make_shared<const log_config>(cfg); }
+    void set_config(std::shared_ptr<const log_config> cfg) { cfg_ = std::move(cfg); }
+    const log_config& config() const { return *cfg_; }
     // The high watermark kept across restarts (replication-offset-checkpoint, written by the
     // log_manager): the replication layer sets it each time it moves; no_offset: unknown.
     void set_replication_offset(model::offset hw) { replication_offset_ = hw; }
@@ -264,7 +266,7 @@ public:
 
 private:
     log(std::shared_ptr<const log_context> ctx, std::string dir, model::topic_partition tp,
-        log_config cfg);
+        std::shared_ptr<const log_config> cfg);
     void assert_owner() const;
     segment_options seg_options() const;
     segment& active() { return *segments_.rbegin()->second; }
@@ -321,7 +323,7 @@ private:
     std::shared_ptr<const log_context> ctx_;
     std::string dir_;
     model::topic_partition tp_;
-    log_config cfg_;
+    std::shared_ptr<const log_config> cfg_;  // never null
     std::thread::id owner_;
     std::map<model::offset, std::unique_ptr<segment>> segments_;
     leader_epoch_cache epochs_;
@@ -387,9 +389,12 @@ private:
     result<void> truncate_to_unwatched(model::offset target);
     result<void> truncate_fully_unwatched(model::offset start);
     result<std::size_t> apply_retention_unwatched(model::timestamp_ms now);
-    std::shared_ptr<checkpoint_writer> epoch_writer_ = std::make_shared<checkpoint_writer>();
+    // Made on first use, as alive_ is: most idle logs never need them.
+    std::shared_ptr<checkpoint_writer> epoch_writer_;
+    checkpoint_writer& epoch_writer();
     // Lets worker completions detect that the log is gone (they run on the owner loop).
-    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+    mutable std::shared_ptr<int> alive_;
+    std::weak_ptr<int> token() const;
 };
 
 }  // namespace gregor::storage

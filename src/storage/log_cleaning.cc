@@ -22,13 +22,13 @@ cleanable_range log::cleanable(model::offset checkpoint, model::offset upper_bou
     }
     auto limit = std::min(upper_bound, active().base_offset());
     // min.compaction.lag.ms: records newer than the lag stay as they are.
-    if (cfg_.min_compaction_lag_ms > 0) {
+    if (cfg_->min_compaction_lag_ms > 0) {
         for (auto it = segments_.begin(); it != segments_.end() && it->first < limit; ++it) {
             if (std::next(it)->first <= r.first_dirty) {
                 continue;  // (never the last segment: limit is at most the active one's base)
             }
             auto ts = it->second->max_timestamp();
-            if (!ts || ts->timestamp() > now() - cfg_.min_compaction_lag_ms) {
+            if (!ts || ts->timestamp() > now() - cfg_->min_compaction_lag_ms) {
                 limit = std::min(limit, it->first);
                 break;
             }
@@ -52,11 +52,11 @@ cleanable_range log::cleanable(model::offset checkpoint, model::offset upper_bou
             continue;
         }
         r.dirty_bytes += seg.size_bytes();
-        if (!first_dirty_seen && cfg_.max_compaction_lag_ms < no_limit) {
+        if (!first_dirty_seen && cfg_->max_compaction_lag_ms < no_limit) {
             first_dirty_seen = true;
             auto first = seg.batch_at(0);
             if (first && *first && (*first)->first_timestamp() >= 0 &&
-                (*first)->first_timestamp() < now() - cfg_.max_compaction_lag_ms) {
+                (*first)->first_timestamp() < now() - cfg_->max_compaction_lag_ms) {
                 r.overdue = true;
             }
         }
@@ -69,7 +69,7 @@ result<clean_job> log::make_clean_job(const cleanable_range& range, model::times
     clean_job job;
     job.tp = tp_;
     job.dir = dir_;
-    job.cfg = cfg_;
+    job.cfg = *cfg_;
     job.first_dirty = range.first_dirty;
     job.first_uncleanable = range.first_uncleanable;
     job.now = now;

@@ -52,6 +52,7 @@ struct log_config {
     std::int64_t roll_ms() const {
         return compact ? std::min(segment_ms, max_compaction_lag_ms) : segment_ms;
     }
+    bool operator==(const log_config&) const = default;
 };
 
 // The log cleaner's broker settings (log.cleaner.*), with Kafka's defaults.

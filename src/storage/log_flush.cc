@@ -32,8 +32,8 @@ void log::when_flushed(model::offset last, flush_callback done) {
 void log::maybe_flush(model::timestamp_ms now) {
     assert_owner();
     latest_now_ = std::max(latest_now_, now);
-    if (cfg_.flush_ms != no_limit && log_end_ > flushed_ &&
-        now() - last_flush_ms_() >= cfg_.flush_ms) {
+    if (cfg_->flush_ms != no_limit && log_end_ > flushed_ &&
+        now() - last_flush_ms_() >= cfg_->flush_ms) {
         request_flush();
     }
 }
@@ -68,8 +68,7 @@ void log::start_flush() {
     last_flush_ms_ = clock_now();
     auto generation = flush_generation_;
     auto task = [fs = ctx_->fs, dir = dir_, files = std::move(files), exec = ctx_->exec,
-                 token = std::weak_ptr<int>(alive_), this, target, generation,
-                 dir_changes = dir_changes_] {
+                 token = token(), this, target, generation, dir_changes = dir_changes_] {
         const auto began = std::chrono::steady_clock::now();
         result<void> r = ok();
         for (const auto& f : files) {
@@ -164,7 +163,7 @@ result<void> log::close() {
         GREGOR_TRY_VOID(write_snapshot(log_end_, /*durable=*/true));
     }
     GREGOR_TRY_VOID(sync_all());
-    if (!epoch_writer_->written(epochs_seq_)) {
+    if (epoch_writer_ && !epoch_writer_->written(epochs_seq_)) {  // none: never written
         GREGOR_TRY_VOID(persist_epochs_now());
     }
     flushed_ = log_end_;

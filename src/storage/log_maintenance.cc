@@ -39,12 +39,12 @@ void log::persist_epochs() {
     if (offline_) {
         return;
     }
-    auto seq = epoch_writer_->next_seq();
+    auto seq = epoch_writer().next_seq();
     epochs_seq_ = seq;
     epochs_unpersisted_ = false;
     auto task = [fs = ctx_->fs, path = epoch_path(), writer = epoch_writer_, seq,
                  content = encode_epoch_checkpoint(epochs_.entries()), exec = ctx_->exec,
-                 token = std::weak_ptr<int>(alive_), this] {
+                 token = token(), this] {
         auto w = writer->write(*fs, path, content, seq);
         if (!w) {
             GREGOR_LOG_RATE_LIMITED(storage_log, err, std::chrono::seconds(10),
@@ -66,7 +66,7 @@ void log::persist_epochs() {
 }
 
 result<void> log::persist_epochs_now() {
-    auto seq = epoch_writer_->next_seq();
+    auto seq = epoch_writer().next_seq();
     epochs_seq_ = seq;
     epochs_unpersisted_ = false;
     return epoch_writer_->write(*ctx_->fs, epoch_path(), encode_epoch_checkpoint(epochs_.entries()),
@@ -189,10 +189,10 @@ result<std::size_t> log::apply_retention_unwatched(model::timestamp_ms now) {
         auto newest = max_ts.timestamp() >= 0 ? max_ts.timestamp : seg.roll_base();
         // Without "delete" in cleanup.policy only the log start offset removes segments.
         bool expired =
-            cfg_.delete_ && cfg_.retention_ms >= 0 && now() - newest() > cfg_.retention_ms;
+            cfg_->delete_ && cfg_->retention_ms >= 0 && now() - newest() > cfg_->retention_ms;
         bool oversize =
-            cfg_.delete_ && cfg_.retention_bytes >= 0 &&
-            total - seg.size_bytes() >= static_cast<std::uint64_t>(cfg_.retention_bytes);
+            cfg_->delete_ && cfg_->retention_bytes >= 0 &&
+            total - seg.size_bytes() >= static_cast<std::uint64_t>(cfg_->retention_bytes);
         if (!below_start && !expired && !oversize) {
             break;
         }

@@ -74,6 +74,7 @@ void log_manager::drop_offline_dir(std::size_t dir_index) {
         if (auto it = logs_.find(tp); it != logs_.end()) {
             untrack(it->second.log.get());
             logs_.erase(it);
+            release_topic_config(tp.topic);
         }
     }
     dir_log_counts_[dir_index] = 0;
@@ -181,7 +182,7 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
         model::topic_partition tp;
         std::string path;
         log_open_state state;
-        log_config config;
+        std::shared_ptr<const log_config> config;
         result<std::unique_ptr<log>> opened;
     };
     std::vector<to_open> found;
@@ -204,7 +205,7 @@ result<void> log_manager::load_dir(std::size_t dir_index, model::timestamp_ms no
         state.clean_shutdown = clean;
         state.recovery_point = recovery.contains(*tp) ? recovery[*tp] : model::offset(0);
         state.log_start_offset = starts.contains(*tp) ? starts[*tp] : model::offset(0);
-        found.push_back(to_open{*tp, std::move(path), state, configs_(tp->topic),
+        found.push_back(to_open{*tp, std::move(path), state, topic_config(tp->topic),
                                 error(errc::io_error, "not opened")});
     }
     // Each log opens on its own (its files, its directory); they share only the context, whose
@@ -264,7 +265,7 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
     auto path = path_join(dirs_[dir_index], partition_dir_name(tp));
     log_open_state state;
     state.clean_shutdown = true;
-    auto opened = log::open(dir_context(dir_index), path, tp, configs_(tp.topic), state, now);
+    auto opened = log::open(dir_context(dir_index), path, tp, topic_config(tp.topic), state, now);
     if (opened) {
         if (auto synced = ctx_.fs->sync_dir(dirs_[dir_index]); !synced) {
             opened = synced.err();
@@ -272,6 +273,7 @@ result<log*> log_manager::get_or_create(const model::topic_partition& tp, model:
     }
     if (!opened) {
         fail_dir(dir_index, opened.err());
+        release_topic_config(tp.topic);
         return opened.err();
     }
     auto l = std::move(*opened);
@@ -301,7 +303,24 @@ result<void> log_manager::remove(const model::topic_partition& tp) {
     mark_checkpoints_stale(it->second.dir_index);
     untrack(it->second.log.get());
     logs_.erase(it);
+    release_topic_config(tp.topic);
     return ok();
+}
+
+std::shared_ptr<const log_config> log_manager::topic_config(const std::string& topic) {
+    auto cfg = configs_(topic);
+    auto& shared = topic_configs_[topic];
+    if (!shared || *shared != cfg) {
+        shared = std::make_shared<const log_config>(cfg);  // logs holding the old one keep it
+    }
+    return shared;
+}
+
+void log_manager::release_topic_config(const std::string& topic) {
+    if (auto it = topic_configs_.find(topic);
+        it != topic_configs_.end() && it->second.use_count() == 1) {
+        topic_configs_.erase(it);
+    }
 }
 
 void log_manager::for_each_compacted_log(
@@ -401,8 +420,9 @@ std::size_t log_manager::open_files() const {
 void log_manager::reload_configs() {
     flush_timed_.clear();
     compacted_.clear();
+    topic_configs_.clear();
     for (auto& [tp, e] : logs_) {
-        e.log->set_config(configs_(tp.topic));
+        e.log->set_config(topic_config(tp.topic));
         track(e.log.get());
     }
 }

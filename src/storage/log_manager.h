@@ -186,10 +186,16 @@ private:
     // Shared by every log of the dir.
     std::shared_ptr<const log_context> dir_context(std::size_t dir_index) const;
     void drop_offline_dir(std::size_t dir_index);
+    // The topic's config, one object shared by its logs while it is unchanged (a log config
+    // is ~120 bytes: memory counts at a million partitions).
+    std::shared_ptr<const log_config> topic_config(const std::string& topic);
+    // Forgets the topic's shared config once no log holds it.
+    void release_topic_config(const std::string& topic);
 
     log_context ctx_;
     std::vector<std::string> dirs_;
     config_source configs_;
+    std::unordered_map<std::string, std::shared_ptr<const log_config>> topic_configs_;
     std::unordered_map<model::topic_partition, entry> logs_;
     struct by_partition {
         bool operator()(const storage::log* a, const storage::log* b) const {

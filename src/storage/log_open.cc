@@ -14,15 +14,16 @@ namespace gregor::storage {
 result<std::unique_ptr<log>> log::open(const log_context& ctx, std::string dir,
                                        model::topic_partition tp, log_config cfg,
                                        const log_open_state& state, model::timestamp_ms now) {
-    return open(std::make_shared<const log_context>(ctx), std::move(dir), std::move(tp), cfg, state,
-                now);
+    return open(std::make_shared<const log_context>(ctx), std::move(dir), std::move(tp),
+                std::make_shared<const log_config>(cfg), state, now);
 }
 
 result<std::unique_ptr<log>> log::open(std::shared_ptr<const log_context> ctx, std::string dir,
-                                       model::topic_partition tp, log_config cfg,
+                                       model::topic_partition tp,
+                                       std::shared_ptr<const log_config> cfg,
                                        const log_open_state& state, model::timestamp_ms now) {
-    GREGOR_ASSERT(ctx != nullptr, "log needs a context");
-    std::unique_ptr<log> l(new log(std::move(ctx), std::move(dir), std::move(tp), cfg));
+    GREGOR_ASSERT(ctx != nullptr && cfg != nullptr, "log needs a context and a config");
+    std::unique_ptr<log> l(new log(std::move(ctx), std::move(dir), std::move(tp), std::move(cfg)));
     GREGOR_TRY_VOID(l->ctx_->fs->create_dirs(l->dir_));
     GREGOR_TRY_VOID(l->load(state, now));
     return l;

@@ -46,7 +46,7 @@ result<std::optional<append_result>> log::check_producers(
             append_result r;
             r.first_offset = duplicate->first_offset;
             r.last_offset = duplicate->last_offset;
-            if (cfg_.timestamp_type == model::timestamp_type::log_append_time) {
+            if (cfg_->timestamp_type == model::timestamp_type::log_append_time) {
                 r.log_append_time = duplicate->timestamp;
             }
             r.duplicate = true;
@@ -67,7 +67,7 @@ void log::apply_producers(const std::vector<batch_summary>& batches) {
 
 std::size_t log::expire_producers(model::timestamp_ms now) {
     assert_owner();
-    auto dropped = producers_.expire(now, cfg_.producer_id_expiration_ms);
+    auto dropped = producers_.expire(now, cfg_->producer_id_expiration_ms);
     if (dropped > 0) {
         durable_snapshot_ = model::no_offset;
         GREGOR_LOG(storage_log, debug, "{}: {} idle producers expired", tp_, dropped);
@@ -113,8 +113,8 @@ result<void> log::write_snapshot(model::offset at, bool durable) {
 }
 
 void log::sync_snapshot_later(std::shared_ptr<file> f) {
-    auto task = [f = std::move(f), fs = ctx_->fs, dir = dir_, exec = ctx_->exec,
-                 token = std::weak_ptr<int>(alive_), this] {
+    auto task = [f = std::move(f), fs = ctx_->fs, dir = dir_, exec = ctx_->exec, token = token(),
+                 this] {
         result<void> r = f->sync();
         if (r) {
             r = fs->sync_dir(dir);
@@ -171,7 +171,7 @@ result<bool> log::load_snapshot(model::offset at, model::timestamp_ms now) {
     data.resize(n);
     std::size_t expired = 0;
     auto decoded = decode_producer_snapshot(data, at, [&](const producer_entry& e) {
-        if (producer_expired(e, now, cfg_.producer_id_expiration_ms)) {
+        if (producer_expired(e, now, cfg_->producer_id_expiration_ms)) {
             ++expired;
             return;
         }

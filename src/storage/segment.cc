@@ -57,11 +57,17 @@ segment::segment(file_system& fs, const std::string& dir, model::offset base,
       suffix_(suffix),
       opts_(o),
       offset_index_(
-          fs, [this] { return path(segment_file_kind::index); }, offset_index::entry_bytes,
-          o.index_max_bytes),
+          fs,
+          [](const void* s) {
+              return static_cast<const segment*>(s)->path(segment_file_kind::index);
+          },
+          this, offset_index::entry_bytes, o.index_max_bytes),
       time_index_(
-          fs, [this] { return path(segment_file_kind::time_index); }, time_index::entry_bytes,
-          o.index_max_bytes) {}
+          fs,
+          [](const void* s) {
+              return static_cast<const segment*>(s)->path(segment_file_kind::time_index);
+          },
+          this, time_index::entry_bytes, o.index_max_bytes) {}
 
 std::string segment::path(segment_file_kind kind) const {
     return path_join(dir_, segment_file_name(base_, kind) + std::string(suffix_));

@@ -34,7 +34,7 @@ struct segment_options {
     std::uint32_t index_interval_bytes = 4096;
     std::uint32_t index_max_bytes = 10 * 1024 * 1024;
     // Largest batch recovery accepts (bounds the read buffer).
-    std::size_t max_batch_bytes = 16 * 1024 * 1024;
+    std::uint32_t max_batch_bytes = 16 * 1024 * 1024;
 };
 
 // The header fields storage needs of one batch (read from disk or from an append).
@@ -187,11 +187,20 @@ private:
     // The open `.log` file (reopened when released); marks it used for the sweep.
     result<file*> log_handle();
 
+    // Ordered so that no padding is left: an idle partition's memory counts at a million
+    // partitions (the object stays in the allocator's 320-byte class).
     file_system& fs_;
     const std::string& dir_;
     model::offset base_;
     std::string_view suffix_;
     segment_options opts_;
+    bool indexes_checked_ = false;
+    bool indexes_missing_ = false;
+    // The log file was created, written or truncated since files_to_sync() last gave it out
+    // (or recovery read it, perhaps from a page cache a crash left unsynced).
+    bool log_unsynced_ = false;
+    // Used since the last release_idle_file() (the sweep's second chance).
+    bool used_ = true;
     std::shared_ptr<file> log_;
     index_file offset_index_;
     index_file time_index_;
@@ -201,13 +210,6 @@ private:
     std::optional<timestamp_offset> max_ts_;  // known for active segments
     model::timestamp_ms last_time_entry_{-1};
     model::timestamp_ms roll_base_{-1};
-    bool indexes_checked_ = false;
-    bool indexes_missing_ = false;
-    // The log file was created, written or truncated since files_to_sync() last gave it out
-    // (or recovery read it, perhaps from a page cache a crash left unsynced).
-    bool log_unsynced_ = false;
-    // Used since the last release_idle_file() (the sweep's second chance).
-    bool used_ = true;
 };
 
 // Decodes the fields of a batch header that storage needs, checking only what keeps the

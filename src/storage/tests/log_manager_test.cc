@@ -237,6 +237,36 @@ TEST_F(manager_fixture, flush_checks_follow_the_topic_configs) {
     EXPECT_EQ(timed.recovery_point(), off(2));
 }
 
+// A topic's logs share one config object (memory counts at a million partitions), created
+// and loaded alike; a changed config reaches every log of its topic and only those.
+TEST_F(manager_fixture, logs_of_a_topic_share_its_config) {
+    start();
+    get("a", 0);
+    get("b", 0);
+    ASSERT_TRUE(mgr->shutdown());
+    env.drain();
+    mgr.reset();
+    start();  // a-0 and b-0 loaded
+    auto& a0 = *mgr->get({"a", model::partition_id(0)});
+    auto& a1 = get("a", 1);
+    auto& b0 = *mgr->get({"b", model::partition_id(0)});
+    EXPECT_EQ(&a0.config(), &a1.config());
+    EXPECT_NE(&a0.config(), &b0.config());
+
+    flush_ms["a"] = 700;
+    mgr->reload_configs();
+    EXPECT_EQ(a0.config().flush_ms, 700);
+    EXPECT_EQ(&a0.config(), &a1.config());
+    EXPECT_EQ(b0.config().flush_ms, no_limit);
+    auto& a2 = get("a", 2);
+    EXPECT_EQ(&a2.config(), &a0.config());
+
+    // A config changed without reload_configs still reaches the next new log.
+    flush_ms["a"] = 900;
+    EXPECT_EQ(get("a", 3).config().flush_ms, 900);
+    EXPECT_EQ(a0.config().flush_ms, 700);
+}
+
 TEST_F(manager_fixture, corrupt_checkpoint_after_a_crash_means_full_recovery) {
     start();
     auto& l = get("t", 0);
