@@ -68,7 +68,7 @@ void log::start_flush() {
     last_flush_ms_ = clock_now();
     auto generation = flush_generation_;
     auto task = [fs = ctx_->fs, dir = dir_, files = std::move(files), exec = ctx_->exec,
-                 token = token(), this, target, generation, dir_changes = dir_changes_] {
+                 token = token(), this, target, generation, dir_changes = dir_changes_]() mutable {
         const auto began = std::chrono::steady_clock::now();
         result<void> r = ok();
         for (const auto& f : files) {
@@ -80,6 +80,9 @@ void log::start_flush() {
         if (r) {
             r = fs->sync_dir(dir);  // new segment files' directory entries
         }
+        // Closed (if no one else holds them) before the owner hears of it: a segment file
+        // released by the sweep holds no descriptor once its flush is done.
+        files.clear();
         exec([token, this, target, generation, r, dir_changes,
               took = std::chrono::steady_clock::now() - began] {
             if (token.lock()) {
