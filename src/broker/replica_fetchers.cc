@@ -56,20 +56,16 @@ void replica_fetchers::follow(const model::topic_partition& tp, model::node_id l
         asio::co_spawn(ioc_, run(this, f), asio::detached);
     }
     f->partitions[tp] = fetcher::followed{clock::time_point::min(), clock::now()};
-    following_[tp] = leader;
     f->timer.cancel();
 }
 
 void replica_fetchers::unfollow(const model::topic_partition& tp) {
-    auto it = following_.find(tp);
-    if (it == following_.end()) {
-        return;
+    for (auto& [id, f] : fetchers_) {
+        if (f->partitions.erase(tp) > 0) {
+            f->timer.cancel();
+            return;
+        }
     }
-    if (auto f = fetchers_.find(it->second); f != fetchers_.end()) {
-        f->second->partitions.erase(tp);
-        f->second->timer.cancel();
-    }
-    following_.erase(it);
 }
 
 void replica_fetchers::set_endpoint(model::node_id leader, const std::string& host,
@@ -87,7 +83,6 @@ void replica_fetchers::stop() {
         f->timer.cancel();
     }
     fetchers_.clear();
-    following_.clear();
 }
 
 // (Re)creates the connection when the leader's address is known or changed.
@@ -174,17 +169,19 @@ bool leader_may_catch_up(kafka_error e, clock::time_point since) {
 // Hands each partition's answer to its replica, if it still follows this leader in the epoch
 // the fetch was sent with (a LeaderAndIsr may have come meanwhile).
 void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
-                                   const std::map<model::topic_partition, sent_position>& sent) {
+                                   const sent_positions& sent) {
     auto rest_until = clock::now() + settings_.backoff;
     for (const auto& t : reply.responses) {
         for (const auto& d : t.partitions) {
             model::topic_partition tp{t.topic, d.partition_index};
-            auto was = sent.find(tp);
+            auto was =
+                std::lower_bound(sent.begin(), sent.end(), tp,
+                                 [](const auto& s, const auto& key) { return s.first < key; });
             auto slot = f.partitions.find(tp);
             replication::partition* p = replicas_.partition(tp);
             // Applied only to the replica the fetch was for: same leader epoch, same position.
-            if (was == sent.end() || slot == f.partitions.end() || p == nullptr ||
-                p->is_leader() || p->state().leader_epoch != was->second.epoch ||
+            if (was == sent.end() || was->first != tp || slot == f.partitions.end() ||
+                p == nullptr || p->is_leader() || p->state().leader_epoch != was->second.epoch ||
                 p->log_end_offset() != was->second.fetch_offset) {
                 continue;
             }
@@ -202,9 +199,8 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
             auto progress = p->on_leader_reply(r, now_());
             if (!progress) {
                 GREGOR_LOG(broker_log, err,
-                           "replica {} stops fetching: its log failed ({}); it is offline here",
-                           tp, progress.err().to_string());
-                following_.erase(tp);
+                           "replica {} stops fetching: its log failed ({}); it is offline here", tp,
+                           progress.err().to_string());
                 f.partitions.erase(slot);
                 continue;
             }
@@ -229,9 +225,8 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
 // The fetch of every partition that may be fetched now (recorded in `sent`); partitions no
 // longer followed from this leader leave the fetcher. `next_ready` is when a resting one may
 // be fetched again.
-protocol::fetch_request replica_fetchers::build_request(
-    fetcher& f, std::map<model::topic_partition, sent_position>& sent,
-    clock::time_point& next_ready) {
+protocol::fetch_request replica_fetchers::build_request(fetcher& f, sent_positions& sent,
+                                                        clock::time_point& next_ready) {
     auto now = clock::now();
     fetch_request req;
     req.replica_id = settings_.self;
@@ -242,7 +237,6 @@ protocol::fetch_request replica_fetchers::build_request(
     for (auto it = f.partitions.begin(); it != f.partitions.end();) {
         replication::partition* p = replicas_.partition(it->first);
         if (p == nullptr || p->is_leader() || p->state().leader != f.leader) {
-            following_.erase(it->first);
             it = f.partitions.erase(it);
             continue;
         }
@@ -262,7 +256,8 @@ protocol::fetch_request replica_fetchers::build_request(
         fp.last_fetched_epoch = pos.last_fetched_epoch;
         fp.log_start_offset = pos.log_start_offset;
         fp.partition_max_bytes = settings_.max_bytes;
-        sent.emplace(it->first, sent_position{pos.current_leader_epoch, pos.fetch_offset});
+        // In the map's order: `sent` stays sorted.
+        sent.emplace_back(it->first, sent_position{pos.current_leader_epoch, pos.fetch_offset});
         ++it;
     }
     return req;
@@ -270,7 +265,7 @@ protocol::fetch_request replica_fetchers::build_request(
 
 // One round: fetch every partition that may be fetched now, apply the answers.
 asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher>& f) {
-    std::map<model::topic_partition, sent_position> sent;
+    sent_positions sent;
     auto next_ready = clock::time_point::max();
     fetch_request req = build_request(*f, sent, next_ready);
     if (sent.empty()) {
@@ -287,6 +282,7 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
     }
     const std::string client_id = "replica-" + std::to_string(settings_.self());
     auto message = encode_call<protocol::fetch_api>(client_id, fetch_version, req);
+    req = fetch_request{};  // encoded: not held through the fetch's wait
     if (!message) {
         GREGOR_LOG(broker_log, err, "cannot encode a fetch: {}", message.err().to_string());
         co_await rest(f, settings_.backoff);

@@ -26,6 +26,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gregor::broker {
 
@@ -70,6 +72,9 @@ private:
         model::leader_epoch epoch;
         model::offset fetch_offset;
     };
+    // What one fetch asked for, sorted by partition (a vector: at 100,000 followed partitions
+    // map nodes cost memory for the whole wait).
+    using sent_positions = std::vector<std::pair<model::topic_partition, sent_position>>;
     struct endpoint {
         std::string host;
         std::int32_t port = 0;
@@ -79,11 +84,9 @@ private:
     asio::awaitable<void> fetch_once(const std::shared_ptr<fetcher>& f);
     asio::awaitable<void> rest(const std::shared_ptr<fetcher>& f,
                                std::chrono::steady_clock::duration d);
-    protocol::fetch_request build_request(fetcher& f,
-                                          std::map<model::topic_partition, sent_position>& sent,
+    protocol::fetch_request build_request(fetcher& f, sent_positions& sent,
                                           std::chrono::steady_clock::time_point& next_ready);
-    void apply_reply(fetcher& f, const protocol::fetch_response& reply,
-                     const std::map<model::topic_partition, sent_position>& sent);
+    void apply_reply(fetcher& f, const protocol::fetch_response& reply, const sent_positions& sent);
     bool connect(fetcher& f);
 
     asio::io_context& ioc_;
@@ -91,8 +94,9 @@ private:
     const metadata_cache& cache_;
     fetcher_settings settings_;
     std::function<model::timestamp_ms()> now_;
+    // Each followed partition is in exactly one fetcher's map (no index by partition: a
+    // broker has a fetcher per leader, a handful, and memory counts per partition).
     std::map<model::node_id, std::shared_ptr<fetcher>> fetchers_;
-    std::map<model::topic_partition, model::node_id> following_;
     std::map<model::node_id, endpoint> endpoints_;
     bool stopped_ = false;
 };
