@@ -36,14 +36,16 @@ struct cached_broker {
     const cached_endpoint* endpoint_for(const std::string& listener) const;
 };
 
+// Fields ordered without padding: 88 bytes, a 128-byte map node (memory counts at a
+// million partitions).
 struct cached_partition {
     model::node_id leader = model::no_node;
     model::leader_epoch leader_epoch = model::no_leader_epoch;
     model::controller_epoch controller_epoch = model::no_controller_epoch;
+    std::int32_t zk_version = 0;
     std::vector<model::node_id> isr;
     std::vector<model::node_id> replicas;
     std::vector<model::node_id> offline_replicas;
-    std::int32_t zk_version = 0;
 };
 
 // One controller as this broker first heard of it (UpdateMetadata names the controller and

@@ -58,7 +58,7 @@ std::optional<state_change> controller::impl::offline_change(const model::topic_
         if (!won) {
             return std::nullopt;  // no live replica: stays new until one registers
         }
-        next = {won->leader, model::leader_epoch(0), ctx.epoch, won->isr, false};
+        next = {won->leader, model::leader_epoch(0), ctx.epoch, false, won->isr};
         return state_change{tp, std::move(next), true, false};
     }
     bool unclean = false;

@@ -81,12 +81,13 @@ std::string encode_topic(const topic_assignment& t);
 result<topic_assignment> decode_topic(std::string_view json);
 
 // /brokers/topics/<t>/partitions/<p>/state: version 1.
+// Fields ordered without padding (the controller holds one per partition).
 struct partition_state {
     model::node_id leader;
     model::leader_epoch leader_epoch;
     model::controller_epoch controller_epoch;
-    std::vector<model::node_id> isr;
     bool recovering = false;  // leader_recovery_state 1, written only when set
+    std::vector<model::node_id> isr;
     bool operator==(const partition_state&) const = default;
 };
 std::string encode_partition_state(const partition_state& s);

@@ -62,8 +62,8 @@ asio::awaitable<void> await_registration(services& s, model::broker_epoch reques
 void apply_partition(metadata_cache& cache, const std::string& topic,
                      const protocol::update_metadata_partition_state& p) {
     cache.update_partition(topic, p.partition_index,
-                           cached_partition{p.leader, p.leader_epoch, p.controller_epoch, p.isr,
-                                            p.replicas, p.offline_replicas, p.zk_version});
+                           cached_partition{p.leader, p.leader_epoch, p.controller_epoch,
+                                            p.zk_version, p.isr, p.replicas, p.offline_replicas});
 }
 
 }  // namespace

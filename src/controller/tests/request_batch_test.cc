@@ -36,7 +36,7 @@ controller_context make_context() {
         for (int p = 0; p < 4; ++p) {
             partition_record& r = t.partitions[partition_id{p}];
             r.replicas = {node_id{p % 3 + 1}, node_id{(p + 1) % 3 + 1}, node_id{4}};  // 4 is gone
-            r.state = {r.replicas[0], model::leader_epoch{p}, ctx.epoch, {r.replicas[0]}, false};
+            r.state = {r.replicas[0], model::leader_epoch{p}, ctx.epoch, false, {r.replicas[0]}};
             r.version = model::zk_version{p};
         }
     }

@@ -48,8 +48,8 @@ std::optional<partition_state> reference(std::string_view text) {
     if (version != 1 || !leader || !le || !ce || !j.contains("isr") || !j["isr"].is_array()) {
         return std::nullopt;
     }
-    partition_state s{node_id{*leader}, model::leader_epoch{*le}, model::controller_epoch{*ce},
-                      {}, false};
+    partition_state s{
+        node_id{*leader}, model::leader_epoch{*le}, model::controller_epoch{*ce}, false, {}};
     for (const auto& e : j["isr"]) {
         auto id = int32(e);
         if (!id) {
@@ -68,8 +68,11 @@ std::optional<partition_state> reference(std::string_view text) {
 }
 
 TEST(partition_state_json, reads_kafka_writes_in_any_order_and_skips_unknown_members) {
-    partition_state want{node_id{3}, model::leader_epoch{7}, model::controller_epoch{2},
-                         {node_id{3}, node_id{1}}, false};
+    partition_state want{node_id{3},
+                         model::leader_epoch{7},
+                         model::controller_epoch{2},
+                         false,
+                         {node_id{3}, node_id{1}}};
     for (std::string_view text : {
              R"({"controller_epoch":2,"leader":3,"version":1,"leader_epoch":7,"isr":[3,1]})",
              R"({ "isr" : [ 3 , 1 ] , "leader_epoch" : 7 , "leader" : 3 , "version" : 1 ,
@@ -120,8 +123,8 @@ TEST(partition_state_json, agrees_with_a_document_reader_on_mutated_states) {
         partition_state s{node_id{static_cast<int>(rng() % 5) - 1},
                           model::leader_epoch{static_cast<int>(rng() % 100)},
                           model::controller_epoch{static_cast<int>(rng() % 9)},
-                          {node_id{1}, node_id{2}},
-                          rng() % 4 == 0};
+                          rng() % 4 == 0,
+                          {node_id{1}, node_id{2}}};
         std::string text = encode_partition_state(s);
         for (int edits = static_cast<int>(rng() % 3); edits > 0; --edits) {
             std::size_t at = rng() % (text.size() + 1);

@@ -118,8 +118,8 @@ TEST(znode_json, partition_state_writes_recovery_only_when_recovering) {
     partition_state s{node_id{2},
                       model::leader_epoch{5},
                       model::controller_epoch{7},
-                      {node_id{2}, node_id{3}},
-                      false};
+                      false,
+                      {node_id{2}, node_id{3}}};
     EXPECT_EQ(encode_partition_state(s),
               R"({"version":1,"leader":2,"leader_epoch":5,"controller_epoch":7,"isr":[2,3]})");
     s.recovering = true;
