@@ -55,6 +55,7 @@ void partition::become_leader(const partition_state& s, model::timestamp_ms now)
         f.last_caught_up = in_isr(r) ? now : model::timestamp_ms{0};
         followers_.emplace(r, f);
     }
+    followers_.shrink_to_fit();
     maybe_advance_hw();
 }
 
@@ -65,6 +66,7 @@ void partition::become_follower(const partition_state& s, model::timestamp_ms /*
     pending_leaves_.clear();
     pending_sent_ = false;
     followers_.clear();
+    followers_.shrink_to_fit();
     set_hw(std::min(hw_, log_.log_end_offset()));
 }
 

@@ -37,10 +37,11 @@
 #include "storage/checkpoint.h"
 #include "storage/log.h"
 
+#include <boost/container/flat_map.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -276,7 +277,8 @@ private:
         log_.set_replication_offset(hw);
     }
     model::offset epoch_start_{0};  // log end offset when this leader epoch began
-    std::map<model::node_id, follower_state> followers_;
+    // A sorted vector: one allocation for a leader's few followers, none for a follower.
+    boost::container::flat_map<model::node_id, follower_state> followers_;
     std::optional<std::vector<model::node_id>> pending_;  // proposed ISR
     std::vector<isr_leave> pending_leaves_;  // why the proposed shrink removes each replica
     std::vector<isr_leave> leaves_;          // removed by the last committed shrink
