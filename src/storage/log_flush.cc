@@ -23,9 +23,12 @@ void log::when_flushed(model::offset last, flush_callback done) {
         done(check_writable());
         return;
     }
-    auto pos = std::upper_bound(waiters_.begin(), waiters_.end(), last,
+    if (!waiters_) {
+        waiters_ = std::make_unique<std::vector<waiter>>();
+    }
+    auto pos = std::upper_bound(waiters_->begin(), waiters_->end(), last,
                                 [](model::offset o, const waiter& w) { return o < w.last; });
-    waiters_.insert(pos, waiter{last, std::move(done)});
+    waiters_->insert(pos, waiter{last, std::move(done)});
     request_flush();
 }
 
@@ -126,11 +129,17 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
         report_disk_failure(r.err());
     } else if (generation == flush_generation_) {
         flushed_ = std::max(flushed_, std::min(target, log_end_));
-        auto durable = std::find_if(waiters_.begin(), waiters_.end(),
-                                    [this](const waiter& w) { return w.last >= flushed_; });
-        std::vector<waiter> ready(std::make_move_iterator(waiters_.begin()),
-                                  std::make_move_iterator(durable));
-        waiters_.erase(waiters_.begin(), durable);
+        std::vector<waiter> ready;
+        if (waiters_) {
+            auto durable = std::find_if(waiters_->begin(), waiters_->end(),
+                                        [this](const waiter& w) { return w.last >= flushed_; });
+            ready.assign(std::make_move_iterator(waiters_->begin()),
+                         std::make_move_iterator(durable));
+            waiters_->erase(waiters_->begin(), durable);
+            if (waiters_->empty()) {
+                waiters_.reset();
+            }
+        }
         for (auto& w : ready) {
             w.done(ok());
         }
@@ -142,12 +151,19 @@ void log::on_flush_done(model::offset target, std::uint64_t generation, result<v
 }
 
 void log::fail_waiters(model::offset from, const error& e) {
+    if (!waiters_) {
+        return;
+    }
     auto keep = std::vector<waiter>{};
     auto failing = std::vector<waiter>{};
-    for (auto& w : waiters_) {
+    for (auto& w : *waiters_) {
         (w.last >= from ? failing : keep).push_back(std::move(w));
     }
-    waiters_ = std::move(keep);
+    if (keep.empty()) {
+        waiters_.reset();
+    } else {
+        *waiters_ = std::move(keep);
+    }
     for (auto& w : failing) {
         w.done(e);
     }
@@ -171,10 +187,11 @@ result<void> log::close() {
     }
     flushed_ = log_end_;
     auto done = std::move(waiters_);
-    waiters_.clear();
     closed_ = true;
-    for (auto& w : done) {
-        w.done(ok());
+    if (done) {
+        for (auto& w : *done) {
+            w.done(ok());
+        }
     }
     return ok();
 }

@@ -293,7 +293,7 @@ result<void> log::load_producers(model::timestamp_ms now, bool clean_shutdown) {
         return ok();
     }
     GREGOR_TRY(auto replayed, rebuild_producers(log_end_, now));
-    if (clean_shutdown && replayed == 0 && snapshots_.contains(log_end_)) {
+    if (clean_shutdown && replayed == 0 && snapshots_.count(log_end_) != 0) {
         // Loaded from the snapshot the last clean close left (durable, at the log end).
         durable_snapshot_ = log_end_;
     }

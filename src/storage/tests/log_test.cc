@@ -397,7 +397,7 @@ TEST_F(log_fixture, clean_reopen_restores_offsets_and_epochs) {
 // the platform the figures were measured on.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
 TEST(log_memory, an_idle_partitions_log_and_segment_stay_in_their_size_classes) {
-    EXPECT_LE(sizeof(log), 448U);
+    EXPECT_LE(sizeof(log), 384U);
     EXPECT_LE(sizeof(segment), 320U);
 }
 #endif
