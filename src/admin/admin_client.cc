@@ -97,7 +97,7 @@ result<connection*> admin_client::controller() {
 template <class Api>
 result<typename Api::response_type> admin_client::to_controller(
     const typename Api::request_type& req, std::int16_t min_version,
-    const std::function<bool(const typename Api::response_type&)>& moved) {
+    const std::function<bool(const typename Api::response_type&)>& moved, bool idempotent) {
     error last(errc::no_controller, "no controller answered");
     for (int attempt = 0; attempt < controller_attempts_max; ++attempt) {
         if (attempt > 0) {
@@ -115,6 +115,11 @@ result<typename Api::response_type> admin_client::to_controller(
         if (!resp && resp.code() == errc::unsupported) {
             return resp;
         }
+        if (!resp && resp.code() == errc::io_failed && !idempotent) {
+            return error(errc::io_failed,
+                         fmt::format("{}; not sent again, as the controller may have acted on it",
+                                     resp.err().to_string()));
+        }
         last = resp ? error(errc::no_controller,
                             "the controller moved (NOT_CONTROLLER) on "
                             "every attempt")
@@ -127,9 +132,12 @@ result<typename Api::response_type> admin_client::to_controller(
 result<protocol::create_topics_response> admin_client::create_topics(
     protocol::create_topics_request req) {
     using resp_t = protocol::create_topics_response;
-    return to_controller<protocol::create_topics_api>(req, 2, [](const resp_t& r) {
-        return any_not_controller(r.topics, [](const auto& t) { return t.error_code; });
-    });
+    return to_controller<protocol::create_topics_api>(
+        req, 2,
+        [](const resp_t& r) {
+            return any_not_controller(r.topics, [](const auto& t) { return t.error_code; });
+        },
+        /*idempotent=*/false);
 }
 
 result<protocol::delete_topics_response> admin_client::delete_topics(
@@ -143,17 +151,23 @@ result<protocol::delete_topics_response> admin_client::delete_topics(
         req.topics.push_back(std::move(s));
     }
     using resp_t = protocol::delete_topics_response;
-    return to_controller<protocol::delete_topics_api>(req, 1, [](const resp_t& r) {
-        return any_not_controller(r.responses, [](const auto& t) { return t.error_code; });
-    });
+    return to_controller<protocol::delete_topics_api>(
+        req, 1,
+        [](const resp_t& r) {
+            return any_not_controller(r.responses, [](const auto& t) { return t.error_code; });
+        },
+        /*idempotent=*/false);
 }
 
 result<protocol::create_partitions_response> admin_client::create_partitions(
     protocol::create_partitions_request req) {
     using resp_t = protocol::create_partitions_response;
-    return to_controller<protocol::create_partitions_api>(req, 0, [](const resp_t& r) {
-        return any_not_controller(r.results, [](const auto& t) { return t.error_code; });
-    });
+    return to_controller<protocol::create_partitions_api>(
+        req, 0,
+        [](const resp_t& r) {
+            return any_not_controller(r.results, [](const auto& t) { return t.error_code; });
+        },
+        /*idempotent=*/false);
 }
 
 result<protocol::incremental_alter_configs_response> admin_client::alter_configs(

@@ -69,10 +69,14 @@ private:
     // Connects to the current controller (refreshing Metadata).
     result<connection*> controller();
     // Sends `req` to the controller; retries while `moved(response)` says NOT_CONTROLLER.
+    // A request that is not `idempotent` is not sent again once it may have been delivered
+    // (the connection broke or timed out mid-request): the controller may have acted on it,
+    // and a second CreateTopics would report the topic it created as already existing.
     template <class Api>
     result<typename Api::response_type> to_controller(
         const typename Api::request_type& req, std::int16_t min_version,
-        const std::function<bool(const typename Api::response_type&)>& moved);
+        const std::function<bool(const typename Api::response_type&)>& moved,
+        bool idempotent = true);
 
     std::unique_ptr<connection> bootstrap_;
     std::unique_ptr<connection> controller_;

@@ -262,7 +262,7 @@ int run_leaders_elect(const leaders_elect_options& o) {
     protocol::elect_leaders_request req;
     req.election_type = o.preferred ? 0 : 1;
     req.topic_partitions = std::move(*targets);
-    req.timeout_ms = o.common.request_timeout_s * 1000;
+    req.timeout_ms = detail::broker_wait_ms(o.common);
     auto resp = (*c)->elect_leaders(std::move(req));
     if (!resp) {
         return report_error("leaders elect", resp.err());

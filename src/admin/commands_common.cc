@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 namespace gregor::admin {
 
@@ -57,6 +60,12 @@ int report_error(std::string_view what, const error& e) {
     std::fprintf(stderr, "gregor: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
                  e.detail.empty() ? e.to_string().c_str() : e.detail.c_str());
     return e.code == errc::bad_usage ? exit_usage : exit_failed;
+}
+
+std::int32_t broker_wait_ms(const common_options& o) {
+    auto ms = std::int64_t{std::max(o.request_timeout_s, 0)} * 800;
+    return static_cast<std::int32_t>(
+        std::min<std::int64_t>(ms, std::numeric_limits<std::int32_t>::max()));
 }
 
 result<std::unique_ptr<admin_client>> connect(const common_options& o) {

@@ -15,6 +15,12 @@ namespace gregor::admin::detail {
 int report_error(std::string_view what, const error& e);
 // Connects to the cluster the options name.
 result<std::unique_ptr<admin_client>> connect(const common_options& o);
+// The timeout_ms of a request whose answer the controller delays until its effect shows
+// (CreateTopics, DeleteTopics, CreatePartitions, ElectLeaders): a fifth less than the
+// client's own --request-timeout, so the answer arrives before the client gives up. A client
+// that gave up would retry, and a retried CreateTopics finds its own topic and reports that
+// it exists.
+std::int32_t broker_wait_ms(const common_options& o);
 // A connection to the cluster for the group commands (commands_groups*.cc).
 struct group_session {
     std::unique_ptr<admin_client> admin;

@@ -221,7 +221,7 @@ int run_topics_create(const topics_create_options& o) {
         t.configs.push_back(std::move(cfg));
     }
     req.topics.push_back(std::move(t));
-    req.timeout_ms = o.common.request_timeout_s * 1000;
+    req.timeout_ms = detail::broker_wait_ms(o.common);
     req.validate_only = o.validate_only;
     auto c = detail::connect(o.common);
     if (!c) {
@@ -248,7 +248,8 @@ int run_topics_delete(const topics_delete_options& o) {
     if (!c) {
         return report_error("topics delete", c.err());
     }
-    auto resp = (*c)->delete_topics(o.topics, std::chrono::seconds(o.common.request_timeout_s));
+    auto resp =
+        (*c)->delete_topics(o.topics, std::chrono::milliseconds(detail::broker_wait_ms(o.common)));
     if (!resp) {
         return report_error("topics delete", resp.err());
     }
@@ -269,7 +270,7 @@ int alter_partitions(admin_client& c, const topics_alter_options& o, result_prin
     t.count = o.partitions;
     t.assignments.reset();
     req.topics.push_back(std::move(t));
-    req.timeout_ms = o.common.request_timeout_s * 1000;
+    req.timeout_ms = detail::broker_wait_ms(o.common);
     auto resp = c.create_partitions(std::move(req));
     if (!resp) {
         return report_error("topics alter", resp.err());
