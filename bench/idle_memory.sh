@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Memory per idle replica (issue 21: under 2 KiB). Starts `gregor cluster up -n BROKERS` (its
+# own ZooKeeper, base port 0), reads each broker's memory, creates one topic of PARTITIONS
+# partitions with replication factor BROKERS (or RF), waits until every partition is led and
+# none is under-replicated, waits SETTLE seconds more, reads the memory again and prints, per
+# broker, the growth divided by the replicas it holds:
+#   - RssAnon (/proc/PID/status): what the kernel charges the process;
+#   - jemalloc's allocated, active and resident bytes (malloc_stats_print, called through gdb,
+#     written to the broker's log), when gdb is installed: what the objects themselves take
+#     (allocated), the pages holding them (active), and every page the allocator holds
+#     (resident: also its metadata and freed pages not yet given back).
+# The controller is named: it also holds the controller's context and decision journal.
+# Everything started here is stopped on exit.
+#
+# Usage: bench/idle_memory.sh [gregor-binary] [work-dir]   (defaults: build/release/gregor, a
+# mktemp directory under the current one). BROKERS (3), PARTITIONS (20000), RF (BROKERS),
+# SETTLE (30 s).
+set -euo pipefail
+
+bin=$(realpath "${1:-build/release/gregor}")
+work=${2:-$(mktemp -d "$PWD/idle-memory.XXXXXX")}
+brokers=${BROKERS:-3}
+partitions=${PARTITIONS:-20000}
+rf=${RF:-$brokers}
+settle=${SETTLE:-30}
+dir="$work/cluster"
+
+cleanup() { "$bin" cluster down --dir "$dir" > /dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+mkdir -p "$work"
+setsid "$bin" cluster up -n "$brokers" -d "$dir" --base-port 0 > "$work/up.log" 2>&1 &
+for _ in $(seq 120); do
+    grep -q '^ready' "$work/up.log" && break
+    sleep 1
+done
+grep -q '^ready' "$work/up.log" || { echo "cluster did not start: $work/up.log" >&2; exit 1; }
+sleep 5
+
+broker_pid() { pgrep -f "broker --config $dir/broker-$1/" | head -1; }
+rss_kib() { awk '/RssAnon/ {print $2}' "/proc/$1/status"; }
+# "allocated active resident" in bytes, or nothing without gdb.
+jemalloc_bytes() {
+    command -v gdb > /dev/null || return 0
+    local log="$dir/broker-$2/broker.log" before
+    before=$(wc -l < "$log")
+    gdb -p "$1" -batch -ex 'call (void)malloc_stats_print(0, 0, "gdalxbl")' > /dev/null 2>&1 || true
+    for _ in $(seq 20); do
+        if tail -n +$((before + 1)) "$log" | grep -q '^Allocated:'; then
+            tail -n +$((before + 1)) "$log" | grep -m1 '^Allocated:' | tr -d ',' |
+                awk '{print $2, $4, $10}'
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "broker $2: no jemalloc statistics in $log" >&2
+}
+
+declare -A rss0 jem0
+for b in $(seq "$brokers"); do
+    pid=$(broker_pid "$b")
+    rss0[$b]=$(rss_kib "$pid")
+    jem0[$b]=$(jemalloc_bytes "$pid" "$b")
+done
+
+# Older binaries resent a CreateTopics that outlasted --request-timeout and then reported the
+# topic as existing: the topic's presence decides, not the exit code.
+"$bin" topics create idle --partitions "$partitions" --replication-factor "$rf" --dir "$dir" \
+    > /dev/null || true
+for _ in $(seq 300); do
+    "$bin" topics describe idle --dir "$dir" > /dev/null 2>&1 && break
+    sleep 2
+done
+for _ in $(seq 300); do
+    "$bin" cluster health --dir "$dir" 2>&1 | grep -q 'all led, none under-replicated' && break
+    sleep 2
+done
+health=$("$bin" cluster health --dir "$dir" 2>&1 | head -1)
+echo "$health"
+sleep "$settle"
+
+controller=$(echo "$health" | grep -o 'controller [0-9]*' | awk '{print $2}')
+replicas=$((partitions * rf / brokers))
+echo "per idle replica ($replicas on each broker; $partitions partitions, RF $rf, $brokers brokers)"
+for b in $(seq "$brokers"); do
+    pid=$(broker_pid "$b")
+    rss1=$(rss_kib "$pid")
+    jem1=$(jemalloc_bytes "$pid" "$b")
+    role=$([ "$b" = "$controller" ] && echo " (controller)" || true)
+    line=$(awk -v a="${rss0[$b]}" -v b="$rss1" -v n="$replicas" \
+        'BEGIN {printf "RssAnon %.2f KiB", (b - a) / n}')
+    if [ -n "${jem0[$b]}" ] && [ -n "$jem1" ]; then
+        line+=$(awk -v a="${jem0[$b]}" -v b="$jem1" -v n="$replicas" 'BEGIN {
+            split(a, x, " "); split(b, y, " ");
+            printf ", jemalloc allocated %.2f, active %.2f, resident %.2f KiB",
+                (y[1] - x[1]) / 1024 / n, (y[2] - x[2]) / 1024 / n, (y[3] - x[3]) / 1024 / n}')
+    fi
+    echo "broker $b$role: $line"
+done
