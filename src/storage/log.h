@@ -370,6 +370,9 @@ private:
     // The time for calls given none: log_context::clock, else latest_now_.
     model::timestamp_ms clock_now() const { return ctx_->clock ? ctx_->clock() : latest_now_; }
     model::offset truncated_to_ = model::no_offset;  // none since the last take
+    void note_truncation(model::offset to) {
+        truncated_to_ = truncated_to_ == model::no_offset ? to : std::min(truncated_to_, to);
+    }
     // What close() may skip because the disk already holds it durably (with the directory
     // counters above): the offset of a durable `.snapshot` holding producers_ (no_offset
     // after any change; producers expired since are dropped again by the next open), and the

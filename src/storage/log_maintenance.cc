@@ -93,7 +93,7 @@ result<void> log::truncate_to_unwatched(model::offset target) {
         return truncate_fully_unwatched(target);
     }
     GREGOR_LOG(storage_log, info, "{}: truncating to {} (log end {})", tp_, target, log_end_);
-    truncated_to_ = truncated_to_ == model::no_offset ? target : std::min(truncated_to_, target);
+    note_truncation(target);
     while (segments_.size() > 1 && segments_.rbegin()->first > target) {
         GREGOR_TRY_VOID(delete_segment(std::prev(segments_.end())));
     }
@@ -125,7 +125,7 @@ result<void> log::truncate_fully(model::offset start) {
 result<void> log::truncate_fully_unwatched(model::offset start) {
     GREGOR_ASSERT(start() >= 0, "truncate_fully to {}", start);
     GREGOR_LOG(storage_log, info, "{}: truncating fully, restarting at {}", tp_, start);
-    truncated_to_ = truncated_to_ == model::no_offset ? start : std::min(truncated_to_, start);
+    note_truncation(start);
     ++dir_changes_;
     GREGOR_TRY(auto fresh, segment::create(*ctx_->fs, dir_, start, seg_options(), clock_now()));
     // Every old segment goes, except that one starting at `start` shares its file names
