@@ -3,7 +3,8 @@
 # own ZooKeeper, base port 0), reads each broker's memory, creates one topic of PARTITIONS
 # partitions with replication factor BROKERS (or RF), waits until every partition is led and
 # none is under-replicated, waits SETTLE seconds more, reads the memory again and prints, per
-# broker, the growth divided by the replicas it holds:
+# broker, the growth divided by the replicas it holds (PARTITIONS x RF / BROKERS: the
+# controller spreads replicas evenly):
 #   - RssAnon (/proc/PID/status): what the kernel charges the process;
 #   - jemalloc's allocated, active and resident bytes (malloc_stats_print, called through gdb,
 #     written to the broker's log), when gdb is installed: what the objects themselves take
