@@ -22,6 +22,7 @@
 #include "controller/controller.h"
 #include "coord/broker_registration.h"
 #include "coord/zk_client.h"
+#include "fetch/session_cache.h"
 #include "group/member_id.h"
 #include "http/server.h"
 #include "net/client.h"
@@ -104,6 +105,7 @@ struct app::impl {
     std::optional<topic_configs> topics;
     std::optional<replica_manager> replicas;
     std::optional<replica_fetchers> fetchers;
+    std::optional<fetch::session_cache> fetch_sessions;
     std::optional<isr_sender> isr;
     std::optional<asio::steady_timer> maintenance_timer;
     std::optional<services> svc;
@@ -127,7 +129,10 @@ struct app::impl {
         [this]() -> const controller::controller* { return ctl ? &*ctl : nullptr; },
         [this]() -> const group::group_service* { return groups ? &*groups : nullptr; },
         [this]() -> const storage::log_cleaner* { return cleaner ? &*cleaner : nullptr; },
-        [this]() -> const metadata_cache* { return &cache; }}};
+        [this]() -> const metadata_cache* { return &cache; },
+        [this]() -> const fetch::session_cache* {
+            return fetch_sessions ? &*fetch_sessions : nullptr;
+        }}};
     int exit_code = exit_ok;
     bool stopping = false;
 
@@ -204,6 +209,11 @@ result<void> app::impl::open_storage() {
                          .broker_epoch = model::no_broker_epoch,
                          .now = wall_clock_ms});
     svc->metrics = &obs;
+    fetch_sessions.emplace(
+        fetch::cache_config{.max_slots = static_cast<std::size_t>(
+                                config.max_incremental_fetch_session_cache_slots)},
+        std::random_device{}());
+    svc->fetch_sessions = &*fetch_sessions;
     start_replication();
     if (zk) {
         start_groups();

@@ -50,6 +50,7 @@ constexpr std::string_view used_keys[] = {
     "replica.fetch.backoff.ms",
     "replica.socket.timeout.ms",
     "num.replica.fetchers",
+    "max.incremental.fetch.session.cache.slots",
     "replica.high.watermark.checkpoint.interval.ms",
     "log.segment.bytes",
     "log.roll.ms",
@@ -461,6 +462,8 @@ result<void> read_topics_and_replication(const reader& r, broker_config& c) {
     GREGOR_TRY(c.replica_socket_timeout,
                r.ms("replica.socket.timeout.ms", c.replica_socket_timeout, 1));
     GREGOR_TRY(c.num_replica_fetchers, r.number<std::int32_t>("num.replica.fetchers", 1, 1));
+    GREGOR_TRY(c.max_incremental_fetch_session_cache_slots,
+               r.number<std::int32_t>("max.incremental.fetch.session.cache.slots", 1000, 0));
     GREGOR_TRY(c.replica_high_watermark_checkpoint_interval,
                r.ms("replica.high.watermark.checkpoint.interval.ms",
                     c.replica_high_watermark_checkpoint_interval, 1));

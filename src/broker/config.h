@@ -67,6 +67,8 @@ struct broker_config {
     std::chrono::milliseconds replica_socket_timeout{30000};
     std::int32_t num_replica_fetchers = 1;
     std::chrono::milliseconds replica_high_watermark_checkpoint_interval{5000};
+    // Incremental fetch sessions (KIP-227) the broker keeps; 0 turns them off.
+    std::int32_t max_incremental_fetch_session_cache_slots = 1000;
 
     std::int32_t log_segment_bytes = 1073741824;
     std::chrono::milliseconds log_roll{168LL * 3600 * 1000};

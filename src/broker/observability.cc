@@ -8,6 +8,7 @@
 #include "controller/controller.h"
 #include "controller/timeline.h"
 #include "dashboard/assets.h"
+#include "fetch/session_cache.h"
 #include "group/service.h"
 #include "replication/partition.h"
 #include "storage/log_cleaner.h"
@@ -225,6 +226,7 @@ void observability::add_other_gauges() {
     auto& dirty = registry_.gauge("kafka_log_logcleanermanager_max_dirty_percent",
                                   "Dirty share of the dirtiest compacted log at the last look, %");
     add_cleaner_gauges();
+    add_fetch_session_gauges();
     auto& state = registry_.gauge("kafka_server_kafkaserver_brokerstate",
                                   "1 starting, 3 running, 7 shutting down (Kafka's BrokerState)");
     registry_.on_scrape([this, &groups, &offsets, &dirty, &state] {
@@ -235,6 +237,29 @@ void observability::add_other_gauges() {
         dirty.Set(lc != nullptr ? 100.0 * lc->max_dirty_ratio() : 0);
         state.Set(static_cast<int>(state_));
     });
+}
+
+// Kafka's FetchSessionCache metrics.
+void observability::add_fetch_session_gauges() {
+    auto& sessions = registry_.gauge("kafka_server_fetchsessioncache_numincrementalfetchsessions",
+                                     "Incremental fetch sessions this broker keeps (KIP-227)");
+    auto& partitions =
+        registry_.gauge("kafka_server_fetchsessioncache_numincrementalfetchpartitionscached",
+                        "Partitions held over all incremental fetch sessions");
+    auto& evictions =
+        registry_.counter("kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total",
+                          "Fetch sessions evicted to make room for another");
+    registry_.on_scrape(
+        [this, &sessions, &partitions, &evictions, exported = std::uint64_t{0}]() mutable {
+            const fetch::session_cache* c =
+                sources_.fetch_sessions ? sources_.fetch_sessions() : nullptr;
+            sessions.Set(c != nullptr ? static_cast<double>(c->sessions()) : 0);
+            partitions.Set(c != nullptr ? static_cast<double>(c->partitions()) : 0);
+            if (c != nullptr && c->evictions() > exported) {
+                evictions.Increment(static_cast<double>(c->evictions() - exported));
+                exported = c->evictions();
+            }
+        });
 }
 
 void observability::add_cleaner_gauges() {

@@ -61,6 +61,10 @@ namespace gregor::storage {
 class log_cleaner;
 }
 
+namespace gregor::fetch {
+class session_cache;
+}
+
 namespace gregor::broker {
 
 class metadata_cache;
@@ -73,6 +77,7 @@ struct metric_sources {
     std::function<const group::group_service*()> groups;
     std::function<const storage::log_cleaner*()> cleaner;
     std::function<const metadata_cache*()> cache;  // the dashboard's cluster view
+    std::function<const fetch::session_cache*()> fetch_sessions;
 };
 
 // Kafka's BrokerState values.
@@ -121,6 +126,7 @@ private:
     void add_controller_gauges();
     void add_other_gauges();
     void add_cleaner_gauges();
+    void add_fetch_session_gauges();
     void add_follower_lag_gauges();
     http::response journal_page(const http::request& r) const;
     http::response can_stop_page(const http::request& r) const;

@@ -25,6 +25,9 @@ class controller;
 namespace gregor::group {
 class group_service;
 }
+namespace gregor::fetch {
+class session_cache;
+}
 
 namespace gregor::broker {
 
@@ -56,6 +59,8 @@ struct services {
     // Hands out producer ids (InitProducerId); nullptr when there is no ZooKeeper, and until
     // the broker is registered (InitProducerId answers COORDINATOR_NOT_AVAILABLE then).
     producer_id_service* producer_ids = nullptr;
+    // Incremental fetch sessions (KIP-227); nullptr serves every Fetch without a session.
+    fetch::session_cache* fetch_sessions = nullptr;
     // Metrics fed by the request path; nullptr in tests that do not look at them.
     observability* metrics = nullptr;
 };

@@ -2,6 +2,7 @@
 
 #include "broker/logger.h"
 #include "broker/observability.h"
+#include "fetch/session_cache.h"
 #include "model/kafka_error.h"
 #include "storage/errc.h"
 
@@ -72,8 +73,8 @@ model::node_id fetching_replica(const protocol::fetch_request& req) {
 // consumers, up to the log end offset for followers (whose fetch also tells the leader how
 // far they are). Records are never null: empty is length 0.
 partition_data read_partition(services& s, request_context& ctx, const model::topic_partition& tp,
-                              const protocol::fetch_request::fetch_topic::fetch_partition& p,
-                              model::node_id replica, std::size_t max_bytes) {
+                              const fetch::partition_fetch& p, model::node_id replica,
+                              std::size_t max_bytes) {
     replication::partition* part = s.replicas.leader(tp);
     if (s.replicas.offline(tp)) {
         return error_partition(s, tp, kafka_error::kafka_storage_error);
@@ -143,6 +144,14 @@ partition_data read_partition(services& s, request_context& ctx, const model::to
     return out;
 }
 
+// What one partition may read: its own maximum within what the response has left. Like
+// Kafka, the first partition with data returns at least one batch.
+std::size_t limit(std::size_t budget, std::size_t total, std::int32_t partition_max) {
+    auto l = std::min(budget - std::min(budget, total),
+                      static_cast<std::size_t>(std::max(partition_max, 0)));
+    return total == 0 ? std::max<std::size_t>(l, 1) : l;
+}
+
 // One pass over every requested partition. Returns the response and its record bytes.
 std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ctx,
                                                 const protocol::fetch_request& req) {
@@ -155,18 +164,69 @@ std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ct
         rt.topic = t.topic;
         rt.topic_id = t.topic_id;
         for (const auto& p : t.partitions) {
-            auto limit = std::min(budget - std::min(budget, total),
-                                  static_cast<std::size_t>(std::max(p.partition_max_bytes, 0)));
-            // Like Kafka, the first partition with data returns at least one batch.
             partition_data d =
-                read_partition(s, ctx, {t.topic, p.partition}, p, fetching_replica(req),
-                               total == 0 ? std::max<std::size_t>(limit, 1) : limit);
+                read_partition(s, ctx, {t.topic, p.partition}, fetch::partition_fetch::of(p),
+                               fetching_replica(req), limit(budget, total, p.partition_max_bytes));
             total += d.records ? d.records->size() : 0;
             rt.partitions.push_back(std::move(d));
         }
         out.responses.push_back(std::move(rt));
     }
     return {std::move(out), total};
+}
+
+// One pass over an incremental fetch's session, in its round order: the response holds only
+// the partitions the fetcher must be told about (records, errors, changed offsets), so an
+// idle follower's answer is empty.
+std::pair<fetch_response, std::size_t> read_session(services& s, request_context& ctx,
+                                                    const fetch::session& session,
+                                                    model::node_id replica,
+                                                    std::int32_t max_bytes) {
+    ctx.file_slices.clear();
+    fetch_response out;
+    std::size_t total = 0;
+    auto budget = static_cast<std::size_t>(std::max(max_bytes, 0));
+    for (std::size_t i = 0; i < session.size(); ++i) {
+        const fetch::session_partition& p = session.in_round(i);
+        partition_data d =
+            read_partition(s, ctx, p.tp, p.fetch, replica, limit(budget, total, p.fetch.max_bytes));
+        if (!fetch::session::must_answer(p, d)) {
+            continue;
+        }
+        total += d.records ? d.records->size() : 0;
+        if (out.responses.empty() || out.responses.back().topic != p.tp.topic) {
+            out.responses.emplace_back().topic = p.tp.topic;
+        }
+        out.responses.back().partitions.push_back(std::move(d));
+    }
+    return {std::move(out), total};
+}
+
+// The request's session fields (KIP-227). Without a session cache every request is served
+// without a session, and an incremental one is not found.
+fetch::context open_session(services& s, const protocol::fetch_request& req) {
+    if (s.fetch_sessions != nullptr) {
+        return s.fetch_sessions->open(req, std::chrono::steady_clock::now());
+    }
+    fetch::context c;
+    if (req.session_epoch == fetch::initial_epoch || req.session_epoch == fetch::final_epoch) {
+        c.mode = fetch::context::kind::sessionless;
+    } else {
+        c.error = kafka_error::fetch_session_id_not_found;
+    }
+    return c;
+}
+
+// The answer is going out: its session learns what it told, or a full request gets one.
+void close_round(services& s, const protocol::fetch_request& req, const fetch::context& session,
+                 fetch_response& out, bool follower) {
+    if (session.incremental) {
+        session.incremental->answered(out);
+        out.session_id = session.incremental->id();
+    } else if (session.mode == fetch::context::kind::full && s.fetch_sessions != nullptr) {
+        out.session_id =
+            s.fetch_sessions->create(req, out, follower, std::chrono::steady_clock::now());
+    }
 }
 
 // Record bytes out per topic (to consumers or, for a follower, replication), and consumer
@@ -212,13 +272,22 @@ handler_result<fetch_response> handle(services& s, request_context& ctx,
                                       protocol::fetch_request req) {
     const model::node_id replica = fetching_replica(req);
     ctx.follower_fetch = replica >= model::node_id(0);
+    const fetch::context session = open_session(s, req);
+    if (session.error != kafka_error::none) {
+        fetch_response out;
+        out.error_code = model::to_wire(session.error);
+        co_return std::move(out);
+    }
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.max_wait_ms, 0));
     auto min_bytes = static_cast<std::size_t>(std::max(req.min_bytes, 0));
     // The request's partitions, gathered the first time a recent leadership is checked
-    // against them (a new topic may bring thousands of both).
+    // against them (a new topic may bring thousands of both); a session has them sorted.
     std::optional<std::set<model::topic_partition>> held;
     auto fetched = [&](const model::topic_partition& tp) {
+        if (session.incremental) {
+            return session.incremental->find(tp) != nullptr;
+        }
         if (!held) {
             held.emplace();
             for (const auto& t : req.topics) {
@@ -233,10 +302,13 @@ handler_result<fetch_response> handle(services& s, request_context& ctx,
         {
             // Dropped before parking: a follower's parked fetch would otherwise hold an empty
             // answer for every partition it follows (about 300 bytes each).
-            auto [out, total] = read_all(s, ctx, req);
+            auto [out, total] = session.incremental ? read_session(s, ctx, *session.incremental,
+                                                                   replica, req.max_bytes)
+                                                    : read_all(s, ctx, req);
             const auto now = std::chrono::steady_clock::now();
             if (total >= min_bytes || has_error(out) || ctx.request.cancelled() ||
                 now >= deadline) {
+                close_round(s, req, session, out, ctx.follower_fetch);
                 count(s, req, out);
                 co_return std::move(out);
             }

@@ -105,7 +105,8 @@ TEST(observability, partitions_are_counted_and_only_hosted_topics_keep_their_ser
                                      .controller = {},
                                      .groups = {},
                                      .cleaner = {},
-                                     .cache = {}}};
+                                     .cache = {},
+                                     .fetch_sessions = {}}};
     for (const char* t : {"a", "b", "c", "gone"}) {
         obs.topics().produced(t, 1, 100);
     }
