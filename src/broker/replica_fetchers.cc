@@ -26,8 +26,14 @@ struct replica_fetchers::fetcher {
     struct followed {
         clock::time_point ready = clock::time_point::min();  // fetched again from then on
         clock::time_point since;                             // followed from this leader
+        fetch::sent_partition sent;                          // what the leader's session holds
+
+        // Unfollowed, but still in the leader's session: the next round forgets it there.
+        bool leaving() const { return ready == clock::time_point::max(); }
+        void leave() { ready = clock::time_point::max(); }
     };
     std::map<model::topic_partition, followed> partitions;
+    fetch::session_builder session;
     std::unique_ptr<net::client> client;
     std::string host;
     std::int32_t port = 0;
@@ -49,22 +55,39 @@ void replica_fetchers::follow(const model::topic_partition& tp, model::node_id l
     if (stopped_) {
         return;
     }
+    if (auto it = fetchers_.find(leader); it != fetchers_.end()) {
+        auto& followed = it->second->partitions;
+        if (auto slot = followed.find(tp); slot != followed.end()) {
+            // Followed from this leader already (or leaving it): its session entry stays.
+            slot->second.ready = clock::time_point::min();
+            slot->second.since = clock::now();
+            it->second->timer.cancel();
+            return;
+        }
+    }
     unfollow(tp);
     auto& f = fetchers_[leader];
     if (!f) {
         f = std::make_shared<fetcher>(ioc_, leader);
         asio::co_spawn(ioc_, run(this, f), asio::detached);
     }
-    f->partitions[tp] = fetcher::followed{clock::time_point::min(), clock::now()};
+    f->partitions[tp] = fetcher::followed{clock::time_point::min(), clock::now(), {}};
     f->timer.cancel();
 }
 
 void replica_fetchers::unfollow(const model::topic_partition& tp) {
     for (auto& [id, f] : fetchers_) {
-        if (f->partitions.erase(tp) > 0) {
-            f->timer.cancel();
-            return;
+        auto slot = f->partitions.find(tp);
+        if (slot == f->partitions.end()) {
+            continue;
         }
+        if (slot->second.sent.in_session) {
+            slot->second.leave();
+        } else {
+            f->partitions.erase(slot);
+        }
+        f->timer.cancel();
+        return;
     }
 }
 
@@ -158,6 +181,12 @@ namespace {
 constexpr std::chrono::milliseconds leader_catch_up_window{1000};
 constexpr std::chrono::milliseconds leader_catch_up_retry{20};
 
+bool session_lost(const fetch_response& r) {
+    auto e = static_cast<kafka_error>(r.error_code);
+    return e == kafka_error::fetch_session_id_not_found ||
+           e == kafka_error::invalid_fetch_session_epoch;
+}
+
 bool leader_may_catch_up(kafka_error e, clock::time_point since) {
     return (e == kafka_error::unknown_topic_or_partition ||
             e == kafka_error::not_leader_or_follower || e == kafka_error::unknown_leader_epoch) &&
@@ -167,22 +196,23 @@ bool leader_may_catch_up(kafka_error e, clock::time_point since) {
 }  // namespace
 
 // Hands each partition's answer to its replica, if it still follows this leader in the epoch
-// the fetch was sent with (a LeaderAndIsr may have come meanwhile).
-void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
-                                   const sent_positions& sent) {
+// the leader read it for (a LeaderAndIsr may have come meanwhile).
+void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply) {
     auto rest_until = clock::now() + settings_.backoff;
     for (const auto& t : reply.responses) {
         for (const auto& d : t.partitions) {
             model::topic_partition tp{t.topic, d.partition_index};
-            auto was =
-                std::lower_bound(sent.begin(), sent.end(), tp,
-                                 [](const auto& s, const auto& key) { return s.first < key; });
             auto slot = f.partitions.find(tp);
+            if (slot == f.partitions.end() || slot->second.leaving() ||
+                !slot->second.sent.in_session) {
+                continue;
+            }
+            const fetch::partition_fetch& was = slot->second.sent.fetch;
             replication::partition* p = replicas_.partition(tp);
             // Applied only to the replica the fetch was for: same leader epoch, same position.
-            if (was == sent.end() || was->first != tp || slot == f.partitions.end() ||
-                p == nullptr || p->is_leader() || p->state().leader_epoch != was->second.epoch ||
-                p->log_end_offset() != was->second.fetch_offset) {
+            if (p == nullptr || p->is_leader() ||
+                p->state().leader_epoch != was.current_leader_epoch ||
+                p->log_end_offset() != was.fetch_offset) {
                 continue;
             }
             replication::leader_reply r;
@@ -201,7 +231,7 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
                 GREGOR_LOG(broker_log, err,
                            "replica {} stops fetching: its log failed ({}); it is offline here", tp,
                            progress.err().to_string());
-                f.partitions.erase(slot);
+                slot->second.leave();
                 continue;
             }
             if (progress->committed_truncated > 0) {
@@ -222,10 +252,11 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply,
     }
 }
 
-// The fetch of every partition that may be fetched now (recorded in `sent`); partitions no
-// longer followed from this leader leave the fetcher. `next_ready` is when a resting one may
-// be fetched again.
-protocol::fetch_request replica_fetchers::build_request(fetcher& f, sent_positions& sent,
+// The fetch of every partition that may be fetched now (`fetched` counts them), in the
+// session's terms: partitions no longer followed from this leader leave the fetcher and are
+// forgotten, resting ones are forgotten until they rest no more. `next_ready` is when a
+// resting one may be fetched again.
+protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t& fetched,
                                                         clock::time_point& next_ready) {
     auto now = clock::now();
     fetch_request req;
@@ -233,31 +264,29 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, sent_positio
     req.max_wait_ms = static_cast<std::int32_t>(settings_.wait_max.count());
     req.min_bytes = settings_.min_bytes;
     req.max_bytes = settings_.response_max_bytes;
+    f.session.begin(req);
     next_ready = clock::time_point::max();
+    fetched = 0;
     for (auto it = f.partitions.begin(); it != f.partitions.end();) {
         replication::partition* p = replicas_.partition(it->first);
-        if (p == nullptr || p->is_leader() || p->state().leader != f.leader) {
+        if (it->second.leaving() || p == nullptr || p->is_leader() ||
+            p->state().leader != f.leader) {
+            f.session.skip(req, it->first, it->second.sent);
             it = f.partitions.erase(it);
             continue;
         }
         if (it->second.ready > now) {
             next_ready = std::min(next_ready, it->second.ready);
+            f.session.skip(req, it->first, it->second.sent);
             ++it;
             continue;
         }
         replication::fetch_position pos = p->next_fetch();
-        if (req.topics.empty() || req.topics.back().topic != it->first.topic) {
-            req.topics.emplace_back().topic = it->first.topic;
-        }
-        auto& fp = req.topics.back().partitions.emplace_back();
-        fp.partition = it->first.partition;
-        fp.current_leader_epoch = pos.current_leader_epoch;
-        fp.fetch_offset = pos.fetch_offset;
-        fp.last_fetched_epoch = pos.last_fetched_epoch;
-        fp.log_start_offset = pos.log_start_offset;
-        fp.partition_max_bytes = settings_.max_bytes;
-        // In the map's order: `sent` stays sorted.
-        sent.emplace_back(it->first, sent_position{pos.current_leader_epoch, pos.fetch_offset});
+        fetch::partition_fetch position{pos.fetch_offset, pos.log_start_offset,
+                                        pos.current_leader_epoch, pos.last_fetched_epoch,
+                                        settings_.max_bytes};
+        f.session.fetch(req, it->first, position, it->second.sent);
+        ++fetched;
         ++it;
     }
     return req;
@@ -265,16 +294,19 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, sent_positio
 
 // One round: fetch every partition that may be fetched now, apply the answers.
 asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher>& f) {
-    sent_positions sent;
+    std::size_t fetched = 0;
     auto next_ready = clock::time_point::max();
-    fetch_request req = build_request(*f, sent, next_ready);
-    if (sent.empty()) {
+    fetch_request req = build_request(*f, fetched, next_ready);
+    // A round that reads nothing still goes out when it forgets partitions: the leader's
+    // session drops them (and closes, if they were the last).
+    if (fetched == 0 && req.forgotten_topics_data.empty()) {
         auto wait = next_ready == clock::time_point::max() ? clock::duration(settings_.backoff)
                                                            : next_ready - clock::now();
         co_await rest(f, wait);
         co_return;
     }
     if (!connect(*f)) {
+        f->session.on_failure();  // the round's forgetting was not sent
         GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
                                 "no address known for leader {}; fetching later", f->leader());
         co_await rest(f, settings_.backoff);
@@ -285,6 +317,7 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
     req = fetch_request{};  // encoded: not held through the fetch's wait
     if (!message) {
         GREGOR_LOG(broker_log, err, "cannot encode a fetch: {}", message.err().to_string());
+        f->session.on_failure();
         co_await rest(f, settings_.backoff);
         co_return;
     }
@@ -295,6 +328,18 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
     }
     result<fetch_response> reply = !raw ? result<fetch_response>(raw.err())
                                         : decode_reply<protocol::fetch_api>(*raw, fetch_version);
+    if (!reply) {
+        f->session.on_failure();
+    } else {
+        f->session.on_response(*reply);
+    }
+    if (reply && session_lost(*reply)) {
+        // The next round is a full fetch that opens a new session: no need to wait.
+        GREGOR_LOG_RATE_LIMITED(broker_log, info, std::chrono::seconds(5),
+                                "fetch session with leader {} lost ({}); fetching in full",
+                                f->leader(), reply->error_code);
+        co_return;
+    }
     if (!reply || reply->error_code != 0) {
         GREGOR_LOG_RATE_LIMITED(broker_log, warn, std::chrono::seconds(5),
                                 "fetch from leader {} failed: {}", f->leader(),
@@ -303,7 +348,7 @@ asio::awaitable<void> replica_fetchers::fetch_once(const std::shared_ptr<fetcher
         co_await rest(f, settings_.backoff);
         co_return;
     }
-    apply_reply(*f, *reply, sent);
+    apply_reply(*f, *reply);
 }
 
 }  // namespace gregor::broker

@@ -12,12 +12,18 @@
 // replica.fetch.backoff.ms; a lost connection rests the whole fetcher as long. A local
 // storage failure stops fetching that partition (logged; the replica is then offline here).
 //
+// Each fetcher keeps an incremental fetch session (KIP-227) with its leader: once the leader
+// gave one, a round names only the partitions whose position changed and forgets those that
+// rest or left, and the leader answers only partitions with news. An idle follower's fetch
+// is then nearly empty both ways. Any error or lost answer goes back to a full fetch.
+//
 // The fetcher learns the leader's address from LeaderAndIsr's live leaders, else from the
 // metadata cache. A fetcher with nothing left to follow ends. Loop thread only.
 #pragma once
 
 #include "broker/metadata_cache.h"
 #include "broker/replica_manager.h"
+#include "fetch/session_builder.h"
 #include "net/asio.h"
 #include "protocol/messages/fetch.h"
 
@@ -68,13 +74,6 @@ public:
 
 private:
     struct fetcher;
-    struct sent_position {
-        model::leader_epoch epoch;
-        model::offset fetch_offset;
-    };
-    // What one fetch asked for, sorted by partition (a vector: at 100,000 followed partitions
-    // map nodes cost memory for the whole wait).
-    using sent_positions = std::vector<std::pair<model::topic_partition, sent_position>>;
     struct endpoint {
         std::string host;
         std::int32_t port = 0;
@@ -84,9 +83,9 @@ private:
     asio::awaitable<void> fetch_once(const std::shared_ptr<fetcher>& f);
     asio::awaitable<void> rest(const std::shared_ptr<fetcher>& f,
                                std::chrono::steady_clock::duration d);
-    protocol::fetch_request build_request(fetcher& f, sent_positions& sent,
+    protocol::fetch_request build_request(fetcher& f, std::size_t& fetched,
                                           std::chrono::steady_clock::time_point& next_ready);
-    void apply_reply(fetcher& f, const protocol::fetch_response& reply, const sent_positions& sent);
+    void apply_reply(fetcher& f, const protocol::fetch_response& reply);
     bool connect(fetcher& f);
 
     asio::io_context& ioc_;
