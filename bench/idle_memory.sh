@@ -10,12 +10,14 @@
 #     written to the broker's log), when gdb is installed: what the objects themselves take
 #     (allocated), the pages holding them (active), and every page the allocator holds
 #     (resident: also its metadata and freed pages not yet given back).
+# It also prints each broker's idle CPU: the share of one core its process used (user and
+# system time, /proc/PID/stat) over the last CPU_WINDOW seconds of the settling time.
 # The controller is named: it also holds the controller's context and decision journal.
 # Everything started here is stopped on exit.
 #
 # Usage: bench/idle_memory.sh [gregor-binary] [work-dir]   (defaults: build/release/gregor, a
 # mktemp directory under the current one). BROKERS (3), PARTITIONS (20000), RF (BROKERS),
-# SETTLE (30 s).
+# SETTLE (30 s), CPU_WINDOW (20 s, at most SETTLE).
 set -euo pipefail
 
 bin=$(realpath "${1:-build/release/gregor}")
@@ -24,6 +26,8 @@ brokers=${BROKERS:-3}
 partitions=${PARTITIONS:-20000}
 rf=${RF:-$brokers}
 settle=${SETTLE:-30}
+cpu_window=${CPU_WINDOW:-20}
+[ "$cpu_window" -le "$settle" ] || cpu_window=$settle
 dir="$work/cluster"
 
 cleanup() { "$bin" cluster down --dir "$dir" > /dev/null 2>&1 || true; }
@@ -40,6 +44,9 @@ sleep 5
 
 broker_pid() { pgrep -f "broker --config $dir/broker-$1/" | head -1; }
 rss_kib() { awk '/RssAnon/ {print $2}' "/proc/$1/status"; }
+# User plus system time in clock ticks (fields 14 and 15 of /proc/PID/stat; the command name
+# in field 2 holds no spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # "allocated active resident" in bytes, or nothing without gdb.
 jemalloc_bytes() {
     command -v gdb > /dev/null || return 0
@@ -78,7 +85,17 @@ for _ in $(seq 300); do
 done
 health=$("$bin" cluster health --dir "$dir" 2>&1 | head -1)
 echo "$health"
-sleep "$settle"
+sleep $((settle - cpu_window))
+declare -A cpu0
+for b in $(seq "$brokers"); do
+    cpu0[$b]=$(cpu_ticks "$(broker_pid "$b")")
+done
+sleep "$cpu_window"
+declare -A cpu1
+for b in $(seq "$brokers"); do
+    cpu1[$b]=$(cpu_ticks "$(broker_pid "$b")")
+done
+hz=$(getconf CLK_TCK)
 
 controller=$(echo "$health" | grep -o 'controller [0-9]*' | awk '{print $2}')
 replicas=$((partitions * rf / brokers))
@@ -96,5 +113,7 @@ for b in $(seq "$brokers"); do
             printf ", jemalloc allocated %.2f, active %.2f, resident %.2f KiB",
                 (y[1] - x[1]) / 1024 / n, (y[2] - x[2]) / 1024 / n, (y[3] - x[3]) / 1024 / n}')
     fi
+    line+=$(awk -v a="${cpu0[$b]}" -v b="${cpu1[$b]}" -v hz="$hz" -v w="$cpu_window" \
+        'BEGIN {printf "; idle CPU %.1f %% of a core", 100 * (b - a) / hz / w}')
     echo "broker $b$role: $line"
 done
