@@ -20,6 +20,7 @@
 #include <array>
 #include <charconv>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -132,11 +133,13 @@ void observability::add_replica_gauges() {
     registry_.on_scrape([this, gs] {
         std::array<double, 6> v{};
         if (const replica_manager* rm = sources_.replicas ? sources_.replicas() : nullptr) {
-            // Views into the partitions' names, sorted: for_each goes in topic order.
-            std::vector<std::string_view> hosted;
+            // Views into the partitions' names (for_each goes in no particular order).
+            std::unordered_set<std::string_view> hosted;
+            std::string_view last;
             rm->for_each([&](replication::partition& p) {
-                if (hosted.empty() || hosted.back() != p.tp().topic) {
-                    hosted.push_back(p.tp().topic);
+                if (p.tp().topic != last) {
+                    last = p.tp().topic;
+                    hosted.insert(last);
                 }
                 v[0] += 1;
                 if (rm->offline(p.tp())) {
@@ -154,9 +157,7 @@ void observability::add_replica_gauges() {
                 v[4] += isr == min ? 1 : 0;
             });
             // A topic this broker no longer hosts (deleted, moved away) loses its series.
-            topics_.retain([&](std::string_view t) {
-                return std::binary_search(hosted.begin(), hosted.end(), t);
-            });
+            topics_.retain([&](std::string_view t) { return hosted.contains(t); });
         }
         for (std::size_t i = 0; i < gs.size(); ++i) {
             gs[i]->Set(v[i]);

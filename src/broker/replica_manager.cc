@@ -64,6 +64,7 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
         auto p = std::make_unique<replication::partition>(self_, *log, hw, configs_(a.tp.topic),
                                                           alive_);
         it = replicas_.emplace(a.tp, std::move(p)).first;
+        ++generation_;
     }
     replication::partition_state s{a.leader, a.leader_epoch, a.partition_epoch,
                                    a.isr,    a.replicas,     a.recovering};
@@ -91,6 +92,7 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
     }
     if (it != replicas_.end()) {
         replicas_.erase(it);  // its log keeps the high watermark (replication_offset)
+        ++generation_;
         isr_changes_.erase(tp);
     }
     if (remove_log && logs_.get(tp) != nullptr) {
@@ -108,6 +110,7 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
 void replica_manager::take_offline(const std::vector<model::topic_partition>& partitions) {
     for (const auto& tp : partitions) {
         if (replicas_.erase(tp) > 0) {
+            ++generation_;
             GREGOR_LOG(broker_log, err, "replica {} is offline: its log dir failed", tp);
         }
         isr_changes_.erase(tp);

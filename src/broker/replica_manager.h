@@ -32,6 +32,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace gregor::broker {
@@ -84,8 +85,11 @@ public:
     replication::partition* partition(const model::topic_partition& tp) const;
     // The partition iff this broker leads it.
     replication::partition* leader(const model::topic_partition& tp) const;
+    // Moves on whenever a replica is added here or removed: a partition pointer kept since
+    // a generation that is still current is still this broker's replica of its partition.
+    std::uint64_t generation() const { return generation_; }
     model::node_id self() const { return self_; }
-    // Every hosted partition, in (topic, partition) order (checkpoints, ISR checks).
+    // Every hosted partition, in no particular order (ISR checks, the simulation's checks).
     void for_each(const std::function<void(replication::partition&)>& fn) const;
     // Re-reads every partition's replication settings and every log's settings (a topic
     // config arrived: also the overrides first read after a restart, which logs loaded from
@@ -135,7 +139,10 @@ private:
     config_source configs_;
     replication::partition::liveness alive_;
     model::controller_epoch controller_epoch_ = model::no_controller_epoch;
-    std::map<model::topic_partition, std::unique_ptr<replication::partition>> replicas_;
+    // Hashed: every fetch round looks up each partition it serves or follows (a tree of a
+    // million nodes is twenty string compares and as many cache misses per lookup).
+    std::unordered_map<model::topic_partition, std::unique_ptr<replication::partition>> replicas_;
+    std::uint64_t generation_ = 1;
     std::map<std::uint64_t, std::function<void()>> waiters_;
     std::uint64_t next_waiter_ = 1;
     std::set<model::topic_partition> isr_changes_;

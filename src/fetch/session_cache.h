@@ -76,6 +76,11 @@ struct session_partition {
     model::offset high_watermark{-1};
     model::offset last_stable_offset{-1};
     model::offset log_start_offset{-1};
+    // The driver's note of where the partition lives, valid while `where_generation` is
+    // current by the driver's count (0: none). The broker keeps its replica here, so that
+    // an idle round does not look every partition up.
+    mutable void* where = nullptr;
+    mutable std::uint64_t where_generation = 0;
 };
 
 using partition_data = protocol::fetch_response::fetchable_topic_response::partition_data;

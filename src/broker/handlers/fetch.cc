@@ -69,21 +69,38 @@ model::node_id fetching_replica(const protocol::fetch_request& req) {
     return req.replica_state.replica_id() >= 0 ? req.replica_state.replica_id : req.replica_id;
 }
 
-// Reads one partition from `start`, at most `max_bytes`: up to the high watermark for
-// consumers, up to the log end offset for followers (whose fetch also tells the leader how
-// far they are). Records are never null: empty is length 0.
-partition_data read_partition(services& s, request_context& ctx, const model::topic_partition& tp,
-                              const fetch::partition_fetch& p, model::node_id replica,
-                              std::size_t max_bytes) {
-    replication::partition* part = s.replicas.leader(tp);
+// Why `tp` is not read here: its log dir failed, another broker leads it, or it is unknown.
+partition_data not_led_here(services& s, const model::topic_partition& tp) {
     if (s.replicas.offline(tp)) {
         return error_partition(s, tp, kafka_error::kafka_storage_error);
     }
-    if (part == nullptr) {
-        bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
-        return error_partition(
-            s, tp,
-            known ? kafka_error::not_leader_or_follower : kafka_error::unknown_topic_or_partition);
+    bool known = s.cache.partition(tp) != nullptr || s.replicas.partition(tp) != nullptr;
+    return error_partition(
+        s, tp,
+        known ? kafka_error::not_leader_or_follower : kafka_error::unknown_topic_or_partition);
+}
+
+// One pass over a fetch's partitions: who fetches (a follower's broker id, or -1), and the
+// time of the pass (one clock read, not one per partition).
+struct pass {
+    services& s;
+    request_context& ctx;
+    model::node_id replica;
+    model::timestamp_ms now;
+};
+
+// Reads one partition from `start`, at most `max_bytes`: up to the high watermark for
+// consumers, up to the log end offset for followers (whose fetch also tells the leader how
+// far they are). Records are never null: empty is length 0.
+partition_data read_partition(const pass& r, const model::topic_partition& tp,
+                              const fetch::partition_fetch& p, std::size_t max_bytes,
+                              replication::partition* hosted = nullptr) {
+    services& s = r.s;
+    const model::node_id replica = r.replica;
+    // A replica known to be hosted here is not offline: an offline one is removed.
+    replication::partition* part = hosted != nullptr ? hosted : s.replicas.partition(tp);
+    if (part == nullptr || !part->is_leader() || (hosted == nullptr && s.replicas.offline(tp))) {
+        return not_led_here(s, tp);
     }
     partition_data out;
     out.partition_index = tp.partition;
@@ -93,7 +110,7 @@ partition_data read_partition(services& s, request_context& ctx, const model::to
     if (replica() >= 0) {
         replication::follower_fetch f{replica, p.fetch_offset, p.last_fetched_epoch,
                                       p.current_leader_epoch};
-        replication::fetch_decision d = part->on_follower_fetch(f, s.now());
+        replication::fetch_decision d = part->on_follower_fetch(f, r.now);
         if (d.high_watermark_advanced) {
             s.replicas.notify();
         }
@@ -135,7 +152,7 @@ partition_data read_partition(services& s, request_context& ctx, const model::to
             s, tp, range ? kafka_error::offset_out_of_range : kafka_error::kafka_storage_error);
     }
     if (read->slice.length > 0) {
-        auto records = attach_records(ctx, read->slice);
+        auto records = attach_records(r.ctx, read->slice);
         if (!records) {
             return error_partition(s, tp, kafka_error::kafka_storage_error);
         }
@@ -156,6 +173,7 @@ std::size_t limit(std::size_t budget, std::size_t total, std::int32_t partition_
 std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ctx,
                                                 const protocol::fetch_request& req) {
     ctx.file_slices.clear();
+    const pass r{s, ctx, fetching_replica(req), s.now()};
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(req.max_bytes, 0));
@@ -165,14 +183,25 @@ std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ct
         rt.topic_id = t.topic_id;
         for (const auto& p : t.partitions) {
             partition_data d =
-                read_partition(s, ctx, {t.topic, p.partition}, fetch::partition_fetch::of(p),
-                               fetching_replica(req), limit(budget, total, p.partition_max_bytes));
+                read_partition(r, {t.topic, p.partition}, fetch::partition_fetch::of(p),
+                               limit(budget, total, p.partition_max_bytes));
             total += d.records ? d.records->size() : 0;
             rt.partitions.push_back(std::move(d));
         }
         out.responses.push_back(std::move(rt));
     }
     return {std::move(out), total};
+}
+
+// The replica of a session's partition hosted here, or nullptr: remembered in the session
+// while no replica was added or removed here (an offline replica is removed), so that an
+// idle round does not look every partition up.
+replication::partition* hosted(services& s, const fetch::session_partition& p) {
+    if (p.where_generation != s.replicas.generation()) {
+        p.where = s.replicas.partition(p.tp);
+        p.where_generation = s.replicas.generation();
+    }
+    return static_cast<replication::partition*>(p.where);
 }
 
 // One pass over an incremental fetch's session, in its round order: the response holds only
@@ -183,13 +212,14 @@ std::pair<fetch_response, std::size_t> read_session(services& s, request_context
                                                     model::node_id replica,
                                                     std::int32_t max_bytes) {
     ctx.file_slices.clear();
+    const pass r{s, ctx, replica, s.now()};
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(max_bytes, 0));
     for (std::size_t i = 0; i < session.size(); ++i) {
         const fetch::session_partition& p = session.in_round(i);
         partition_data d =
-            read_partition(s, ctx, p.tp, p.fetch, replica, limit(budget, total, p.fetch.max_bytes));
+            read_partition(r, p.tp, p.fetch, limit(budget, total, p.fetch.max_bytes), hosted(s, p));
         if (!fetch::session::must_answer(p, d)) {
             continue;
         }
