@@ -13,9 +13,11 @@ if(GREGOR_JEMALLOC)
   pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 endif()
 
-# Links `target` with the chosen allocator (nothing when it is glibc's).
+# Links `target` with the chosen allocator (nothing when it is glibc's), and jemalloc's
+# settings (src/base/jemalloc_conf.cc).
 function(gregor_use_allocator target)
   if(GREGOR_JEMALLOC)
     target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src/base/jemalloc_conf.cc)
   endif()
 endfunction()
