@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Memory per idle replica (issue 21: under 2 KiB). Starts `gregor cluster up -n BROKERS` (its
-# own ZooKeeper, base port 0), reads each broker's memory, creates one topic of PARTITIONS
-# partitions with replication factor BROKERS (or RF), waits until every partition is led and
-# none is under-replicated, waits SETTLE seconds more, reads the memory again and prints, per
-# broker, the growth divided by the replicas it holds (PARTITIONS x RF / BROKERS: the
-# controller spreads replicas evenly):
+# own ZooKeeper, base port 0), reads each broker's memory, creates TOPICS topics (idle-1, ...)
+# of PARTITIONS partitions each with replication factor BROKERS (or RF), waits until every
+# partition is led and none is under-replicated, waits SETTLE seconds more, reads the memory
+# again and prints, per broker, the growth divided by the replicas it holds (TOPICS x
+# PARTITIONS x RF / BROKERS: the controller spreads replicas evenly):
 #   - RssAnon (/proc/PID/status): what the kernel charges the process;
 #   - jemalloc's allocated, active and resident bytes (malloc_stats_print, called through gdb,
 #     written to the broker's log), when gdb is installed: what the objects themselves take
@@ -16,14 +16,16 @@
 # Everything started here is stopped on exit.
 #
 # Usage: bench/idle_memory.sh [gregor-binary] [work-dir]   (defaults: build/release/gregor, a
-# mktemp directory under the current one). BROKERS (3), PARTITIONS (20000), RF (BROKERS),
-# SETTLE (30 s), CPU_WINDOW (20 s, at most SETTLE).
+# mktemp directory under the current one). BROKERS (3), PARTITIONS (20000), TOPICS (1; a
+# topic's assignment is one znode, within ZooKeeper's 1 MB up to about 40,000 partitions),
+# RF (BROKERS), SETTLE (30 s), CPU_WINDOW (20 s, at most SETTLE).
 set -euo pipefail
 
 bin=$(realpath "${1:-build/release/gregor}")
 work=${2:-$(mktemp -d "$PWD/idle-memory.XXXXXX")}
 brokers=${BROKERS:-3}
 partitions=${PARTITIONS:-20000}
+topics=${TOPICS:-1}
 rf=${RF:-$brokers}
 settle=${SETTLE:-30}
 cpu_window=${CPU_WINDOW:-20}
@@ -73,11 +75,13 @@ done
 
 # Older binaries resent a CreateTopics that outlasted --request-timeout and then reported the
 # topic as existing: the topic's presence decides, not the exit code.
-"$bin" topics create idle --partitions "$partitions" --replication-factor "$rf" --dir "$dir" \
-    > /dev/null || true
-for _ in $(seq 300); do
-    "$bin" topics describe idle --dir "$dir" > /dev/null 2>&1 && break
-    sleep 2
+for t in $(seq "$topics"); do
+    "$bin" topics create "idle-$t" --partitions "$partitions" --replication-factor "$rf" \
+        --dir "$dir" > /dev/null || true
+    for _ in $(seq 300); do
+        "$bin" topics describe "idle-$t" --dir "$dir" > /dev/null 2>&1 && break
+        sleep 2
+    done
 done
 for _ in $(seq 300); do
     "$bin" cluster health --dir "$dir" 2>&1 | grep -q 'all led, none under-replicated' && break
@@ -98,8 +102,9 @@ done
 hz=$(getconf CLK_TCK)
 
 controller=$(echo "$health" | grep -o 'controller [0-9]*' | awk '{print $2}')
-replicas=$((partitions * rf / brokers))
-echo "per idle replica ($replicas on each broker; $partitions partitions, RF $rf, $brokers brokers)"
+replicas=$((topics * partitions * rf / brokers))
+echo "per idle replica ($replicas on each broker; $topics x $partitions partitions, RF $rf," \
+    "$brokers brokers)"
 for b in $(seq "$brokers"); do
     pid=$(broker_pid "$b")
     rss1=$(rss_kib "$pid")
