@@ -45,7 +45,6 @@ public:
     void on_response(const protocol::fetch_response& r);
     void on_failure();
 
-    std::int32_t session_id() const { return session_id_; }
     // Whether the request being built (or the next one) is full.
     bool full() const { return epoch_ == initial_epoch; }
 

@@ -50,11 +50,6 @@ partition_fetch partition_fetch::of(const fetch_request::fetch_topic::fetch_part
                            p.last_fetched_epoch, p.partition_max_bytes};
 }
 
-std::vector<session_partition>::iterator session::lower_bound(const model::topic_partition& tp) {
-    return std::lower_bound(partitions_.begin(), partitions_.end(), key{tp.topic, tp.partition},
-                            before);
-}
-
 const session_partition* session::find(const model::topic_partition& tp) const {
     auto it = std::lower_bound(partitions_.begin(), partitions_.end(), key{tp.topic, tp.partition},
                                before);

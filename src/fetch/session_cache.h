@@ -115,7 +115,6 @@ public:
 
 private:
     friend class session_cache;
-    std::vector<session_partition>::iterator lower_bound(const model::topic_partition& tp);
     // Applies an incremental request's added, changed and forgotten partitions.
     void update(const protocol::fetch_request& req);
 
