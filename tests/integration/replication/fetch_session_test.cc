@@ -12,8 +12,8 @@
 // six partitions, RF 3; raw Produce and Fetch v12 requests; /metrics read over HTTP.
 #include "admin/http_get.h"
 #include "integration/replication/partition_reader.h"
+#include "integration/replication/replication_steps.h"
 #include "protocol/messages/all.h"
-#include "protocol/records/batch_builder.h"
 #include "support/broker_process.h"
 #include "support/process.h"
 #include "support/zookeeper_server.h"
@@ -43,34 +43,6 @@ struct cluster {
         return brokers.at(static_cast<std::size_t>(id - 1))->port();
     }
 };
-
-// Produces `value` to `topic`-`partition` at the broker on `port`; the error code, or -1
-// without an answer.
-int produce(std::uint16_t port, const std::string& topic, int partition, const std::string& value,
-            std::int16_t acks) {
-    bytes v(value.begin(), value.end());
-    protocol::record_input rec{std::nullopt, bytes_view(v), {}, model::timestamp_ms(0)};
-    auto batch = protocol::build_batch({&rec, 1}, {});
-    protocol::produce_request req;
-    req.acks = acks;
-    req.timeout_ms = 10000;
-    req.topic_data.push_back(
-        {topic,
-         {{model::partition_id(partition), protocol::records_ref(bytes_view(*batch)), {}}},
-         {}});
-    try {
-        kafka_socket s(port);
-        bytes raw = s.call(protocol::produce_api::key, 7, req);
-        protocol::reader r(raw);
-        auto resp = protocol::produce_response::decode(r, 7);
-        if (!resp || resp->responses.empty() || resp->responses[0].partition_responses.empty()) {
-            return -1;
-        }
-        return resp->responses[0].partition_responses[0].error_code;
-    } catch (const std::exception&) {
-        return -1;
-    }
-}
 
 // Every partition's leader (broker id), once each of the topic's partitions has one. A
 // Metadata request naming the topic creates it (num.partitions 6, RF 3).
@@ -169,7 +141,8 @@ TEST(fetch_sessions, followers_replicate_through_sessions_the_leaders_account_fo
             int error = -1;
             EXPECT_TRUE(eventually(
                 [&] {
-                    error = produce(c.port_of(leader), topic, p, fmt::format("r{}", round), -1);
+                    error = produce_raw(c.port_of(leader), topic, fmt::format("r{}", round), -1, p)
+                                .error;
                     return error == 0;
                 },
                 30s))
@@ -215,8 +188,8 @@ TEST(fetch_sessions, a_consumer_session_answers_only_what_changed) {
     }
     ASSERT_NE(b, -1) << "no two partitions share a leader";
     // Partition a holds a record at offset 0 (acks=all: the high watermark is past it).
-    ASSERT_TRUE(
-        eventually([&] { return produce(c.port_of(leader), topic, a, "old", -1) == 0; }, 30s));
+    ASSERT_TRUE(eventually(
+        [&] { return produce_raw(c.port_of(leader), topic, "old", -1, a).error == 0; }, 30s));
     kafka_socket s(c.port_of(leader));
     fetch_request full = consumer_fetch(0, 0, 0ms);
     name(full, topic, a, 1);
@@ -234,7 +207,7 @@ TEST(fetch_sessions, a_consumer_session_answers_only_what_changed) {
     EXPECT_TRUE(answered(idle).empty()) << fmt::format("{}", answered(idle));
 
     // A record in b: only b, with it.
-    ASSERT_EQ(produce(c.port_of(leader), topic, b, "news", -1), 0);
+    ASSERT_EQ(produce_raw(c.port_of(leader), topic, "news", -1, b).error, 0);
     fetch_response news = fetch(s, consumer_fetch(id, 2, 2000ms));
     EXPECT_EQ(news.session_id, id);
     EXPECT_EQ(answered(news), std::vector<std::string>{fmt::format("{}:1:1", b)});

@@ -35,7 +35,7 @@ std::string describe(const acked_producer& p) {
 }
 
 produce_answer produce_raw(std::uint16_t port, const std::string& topic, const std::string& value,
-                           std::int16_t acks) {
+                           std::int16_t acks, std::int32_t partition) {
     bytes v(value.begin(), value.end());
     protocol::record_input rec{std::nullopt, bytes_view(v), {}, model::timestamp_ms(0)};
     auto batch = protocol::build_batch({&rec, 1}, {});
@@ -43,7 +43,9 @@ produce_answer produce_raw(std::uint16_t port, const std::string& topic, const s
     req.acks = acks;
     req.timeout_ms = 5000;
     req.topic_data.push_back(
-        {topic, {{model::partition_id(0), protocol::records_ref(bytes_view(*batch)), {}}}, {}});
+        {topic,
+         {{model::partition_id(partition), protocol::records_ref(bytes_view(*batch)), {}}},
+         {}});
     try {
         kafka_socket s(port);
         bytes raw = s.call(protocol::produce_api::key, 7, req);

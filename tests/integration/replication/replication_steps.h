@@ -37,7 +37,7 @@ struct produce_answer {
     std::int64_t base_offset = -1;
 };
 produce_answer produce_raw(std::uint16_t port, const std::string& topic, const std::string& value,
-                           std::int16_t acks);
+                           std::int16_t acks, std::int32_t partition = 0);
 
 // What the leader serves from offset 0 to its high watermark.
 read_back final_log(replication_cluster& c, const std::string& topic);
