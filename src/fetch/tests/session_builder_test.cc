@@ -76,6 +76,13 @@ struct session_builder_test : ::testing::Test {
         }
         return r;
     }
+
+    // A full round answered with session 77, then one incremental round (not yet answered).
+    void in_session(const std::map<model::topic_partition, partition_fetch>& positions) {
+        round(positions);
+        b.on_response(with_session(77));
+        round(positions);
+    }
 };
 
 TEST_F(session_builder_test, the_first_request_is_full_and_asks_for_a_session) {
@@ -118,9 +125,7 @@ TEST_F(session_builder_test, within_a_session_only_changes_are_named) {
 
 TEST_F(session_builder_test, a_lost_session_starts_over_with_a_full_request) {
     std::map<model::topic_partition, partition_fetch> now{{tp("a", 0), at(0)}};
-    round(now);
-    b.on_response(with_session(77));
-    round(now);
+    in_session(now);
     b.on_response(with_session(0, kafka_error::fetch_session_id_not_found));
     request r = round(now);
     EXPECT_EQ(r.session_id, no_session);
@@ -130,9 +135,7 @@ TEST_F(session_builder_test, a_lost_session_starts_over_with_a_full_request) {
 
 TEST_F(session_builder_test, a_wrong_epoch_or_a_failure_closes_the_session_with_a_full_request) {
     std::map<model::topic_partition, partition_fetch> now{{tp("a", 0), at(0)}};
-    round(now);
-    b.on_response(with_session(77));
-    round(now);
+    in_session(now);
     b.on_response(with_session(0, kafka_error::invalid_fetch_session_epoch));
     request r = round(now);
     EXPECT_EQ(r.session_id, 77);
