@@ -80,14 +80,19 @@ partition_data not_led_here(services& s, const model::topic_partition& tp) {
         known ? kafka_error::not_leader_or_follower : kafka_error::unknown_topic_or_partition);
 }
 
-// One pass over a fetch's partitions: who fetches (a follower's broker id, or -1), and the
-// time of the pass (one clock read, not one per partition).
+// One pass over a fetch's partitions: who fetches (a follower's broker id, or -1), and, for
+// a follower, the time of the pass (one clock read, not one per partition; none for a
+// consumer).
 struct pass {
     services& s;
     request_context& ctx;
     model::node_id replica;
     model::timestamp_ms now;
 };
+
+pass pass_of(services& s, request_context& ctx, model::node_id replica) {
+    return pass{s, ctx, replica, replica >= model::node_id(0) ? s.now() : model::timestamp_ms(0)};
+}
 
 // Reads one partition from `start`, at most `max_bytes`: up to the high watermark for
 // consumers, up to the log end offset for followers (whose fetch also tells the leader how
@@ -173,7 +178,7 @@ std::size_t limit(std::size_t budget, std::size_t total, std::int32_t partition_
 std::pair<fetch_response, std::size_t> read_all(services& s, request_context& ctx,
                                                 const protocol::fetch_request& req) {
     ctx.file_slices.clear();
-    const pass r{s, ctx, fetching_replica(req), s.now()};
+    const pass r = pass_of(s, ctx, fetching_replica(req));
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(req.max_bytes, 0));
@@ -212,7 +217,7 @@ std::pair<fetch_response, std::size_t> read_session(services& s, request_context
                                                     model::node_id replica,
                                                     std::int32_t max_bytes) {
     ctx.file_slices.clear();
-    const pass r{s, ctx, replica, s.now()};
+    const pass r = pass_of(s, ctx, replica);
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(max_bytes, 0));
