@@ -114,6 +114,21 @@ TEST(znode_json, topic_assignment_versions) {
     EXPECT_FALSE(v1->topic_id);
 }
 
+// A topic's assignment is one znode; the controller writes it while its ZooKeeper session
+// waits, so encoding must stay linear (50,000 partitions once took more than 4 s).
+TEST(znode_json, a_large_topic_assignment_round_trips) {
+    topic_assignment t;
+    t.topic_id = "AAAAAAAAAAAAAAAAAAAAAQ";
+    for (std::int32_t p = 0; p < 50'000; ++p) {
+        t.partitions[model::partition_id{p}] = {node_id{p % 3 + 1}, node_id{(p + 1) % 3 + 1}};
+    }
+    t.removing_replicas[model::partition_id{7}] = {node_id{2}};
+    const auto text = encode_topic(t);
+    EXPECT_TRUE(text.starts_with(R"({"version":3,"partitions":{"0":[1,2],"1":[2,3],)"));
+    EXPECT_NE(text.find(R"("49999":[2,3]})"), std::string::npos);
+    EXPECT_EQ(decode_topic(text).value(), t);
+}
+
 TEST(znode_json, partition_state_writes_recovery_only_when_recovering) {
     partition_state s{node_id{2},
                       model::leader_epoch{5},
