@@ -233,7 +233,13 @@ int run_topics_create(const topics_create_options& o) {
     }
     result_printer out(o.common.output());
     for (const auto& r : resp->topics) {
-        out.add(r.name, r.error_code, r.error_message,
+        // Kafka's answer when the topic was written but its partitions were not all led in time.
+        const bool late = r.error_code == model::to_wire(model::kafka_error::request_timed_out);
+        out.add(r.name, r.error_code,
+                late ? std::optional<std::string>(
+                           "the topic was created, but not every partition had a leader within "
+                           "the request's timeout (--request-timeout); it gets them later")
+                     : r.error_message,
                 fmt::format("{} topic {}{}", o.validate_only ? "would create" : "created", r.name,
                             r.num_partitions > 0
                                 ? fmt::format(" ({} partitions, replication factor {})",

@@ -12,11 +12,16 @@ namespace {
 using model::kafka_error;
 using namespace std::chrono_literals;
 
+// The time by which a request with `timeout_ms` is answered, counted from its arrival: the
+// controller's own work (ZooKeeper writes for every new partition) is part of it.
+std::chrono::steady_clock::time_point deadline_of(std::int32_t timeout_ms) {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, timeout_ms));
+}
+
 // Polls the metadata cache until `done()` or the deadline (Kafka's delayed operations wait on
-// the metadata cache too). Bounded: at most timeout / 20 ms checks.
-asio::awaitable<void> wait_for_metadata(services& s, std::int32_t timeout_ms,
+// the metadata cache too). Bounded: at most one check per 20 ms until the deadline.
+asio::awaitable<void> wait_for_metadata(services& s, std::chrono::steady_clock::time_point deadline,
                                         const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, timeout_ms));
     asio::steady_timer timer(s.ioc);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
         timer.expires_after(20ms);
@@ -36,6 +41,15 @@ bool all_led(const metadata_cache& cache, const std::string& topic) {
 
 }  // namespace
 
+void time_out_unled_topics(const metadata_cache& cache, protocol::create_topics_response& out) {
+    for (auto& t : out.topics) {
+        if (t.error_code == 0 && !all_led(cache, t.name)) {
+            t.error_code = model::to_wire(kafka_error::request_timed_out);
+            t.error_message = std::nullopt;
+        }
+    }
+}
+
 handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
                                                         protocol::create_topics_request req) {
     if (!is_controller(s)) {
@@ -49,15 +63,19 @@ handler_result<protocol::create_topics_response> handle(services& s, request_con
         }
         co_return out;
     }
+    const auto deadline = deadline_of(req.timeout_ms);
     std::int16_t version = ctx.version();
     auto out = co_await s.controller->create_topics(req, version);
-    if (!req.validate_only) {
+    // As Kafka: a timeout of 0 answers at once; otherwise a topic not led everywhere by the
+    // deadline is answered REQUEST_TIMED_OUT (it exists, and its partitions get leaders later).
+    if (!req.validate_only && req.timeout_ms > 0) {
         const std::function<bool()> done = [&] {
             return std::all_of(out.topics.begin(), out.topics.end(), [&](const auto& t) {
                 return t.error_code != 0 || all_led(s.cache, t.name);
             });
         };
-        co_await wait_for_metadata(s, req.timeout_ms, done);
+        co_await wait_for_metadata(s, deadline, done);
+        time_out_unled_topics(s.cache, out);
     }
     co_return out;
 }
@@ -75,6 +93,7 @@ handler_result<protocol::delete_topics_response> handle(services& s, request_con
         }
         co_return out;
     }
+    const auto deadline = deadline_of(req.timeout_ms);
     std::int16_t version = ctx.version();
     auto out = co_await s.controller->delete_topics(req, version);
     const std::function<bool()> done = [&] {
@@ -82,7 +101,7 @@ handler_result<protocol::delete_topics_response> handle(services& s, request_con
             return r.error_code != 0 || !r.name || s.cache.topic(*r.name) == nullptr;
         });
     };
-    co_await wait_for_metadata(s, req.timeout_ms, done);
+    co_await wait_for_metadata(s, deadline, done);
     co_return out;
 }
 

@@ -23,6 +23,11 @@ namespace gregor::broker {
 // True iff this broker's controller is the active one.
 bool is_controller(const services& s);
 
+// After CreateTopics waited for its timeout: a created topic that this broker's metadata does
+// not show with a live leader for every partition is answered REQUEST_TIMED_OUT, as Kafka's
+// DelayedCreatePartitions does.
+void time_out_unled_topics(const metadata_cache& cache, protocol::create_topics_response& out);
+
 handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
                                                         protocol::create_topics_request req);
 handler_result<protocol::delete_topics_response> handle(services& s, request_context& ctx,
