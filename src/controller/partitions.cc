@@ -1,7 +1,6 @@
 // Leader/ISR decisions: compute them, write them fenced, journal them, tell the brokers.
 #include "controller/impl.h"
 #include "controller/logger.h"
-
 #include "coord/errc.h"
 #include "coord/limits.h"
 #include "protocol/frame.h"
@@ -10,6 +9,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_set>
 
 namespace gregor::controller {
 namespace {
@@ -229,12 +229,17 @@ asio::awaitable<bool> controller::impl::write_changes(const std::vector<state_ch
     if (changes.empty() || !is_active) {
         co_return is_active;
     }
-    // New partitions need their parent znodes (unfenced, as Kafka creates them).
+    // New partitions need their parent znodes (unfenced, as Kafka creates them): a topic's
+    // `partitions` once, then one per partition. ZooKeeper applies one session's requests in
+    // order, so the pipelined creates find their parents.
     std::vector<std::vector<coord::op>> parents;
+    std::unordered_set<std::string_view> topics_with_parent;
     for (const auto& c : changes) {
         if (c.create) {
-            parents.push_back(
-                {coord::create_op{coord::paths::topic_partitions(c.tp.topic), "", {}}});
+            if (topics_with_parent.insert(c.tp.topic).second) {
+                parents.push_back(
+                    {coord::create_op{coord::paths::topic_partitions(c.tp.topic), "", {}}});
+            }
             parents.push_back({coord::create_op{coord::paths::partition(c.tp.topic, c.tp.partition),
                                                 "", {}}});
         }
