@@ -18,8 +18,7 @@
 # Usage: bench/idle_memory.sh [gregor-binary] [work-dir]   (defaults: build/release/gregor, a
 # mktemp directory under the current one). BROKERS (3), PARTITIONS (20000), TOPICS (1; a
 # topic's assignment is one znode of about 16 bytes per partition with RF 3, so ZooKeeper's
-# 1 MB ends near 65,000; here one topic of 50,000 was not created either: keep topics at
-# 20,000 and add topics), RF (BROKERS), SETTLE (30 s), CPU_WINDOW (20 s, at most SETTLE).
+# 1 MB ends near 65,000: keep topics at 20,000 and add topics), RF (BROKERS), SETTLE (30 s), CPU_WINDOW (20 s, at most SETTLE).
 set -euo pipefail
 
 bin=$(realpath "${1:-build/release/gregor}")
