@@ -110,6 +110,11 @@ struct check_op {
 };
 using op = std::variant<create_op, set_op, remove_op, check_op>;
 
+// A bound on the bytes of the request that carries `ops` as one multi, or one create or set
+// of `path` with `data` (paths, data and each op's fixed fields, ACL included).
+std::size_t request_bytes(const std::vector<op>& ops);
+std::size_t request_bytes(std::string_view path, std::string_view data);
+
 struct op_result {
     std::error_code error;           // ok, or why this op failed / was not attempted
     std::string path;                // create: the created path (sequential suffix included)

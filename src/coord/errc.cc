@@ -42,6 +42,8 @@ public:
                 return "broker registration owned by another session";
             case errc::system_error:
                 return "ZooKeeper client error";
+            case errc::request_too_large:
+                return "request larger than ZooKeeper accepts (jute.maxbuffer, 1 MiB)";
             case errc::unsupported:
                 return "operation not supported by the ZooKeeper server";
         }

@@ -28,6 +28,8 @@ enum class errc {
     fatal_registration,          // another session owns our broker registration
     system_error,                // any other ZooKeeper library failure
     unsupported,                 // the server lacks the operation (multiRead before 3.6)
+    request_too_large,           // over limits::request_bytes_max: never sent (the server
+                                 // would close the connection on it)
 };
 
 const std::error_category& coord_category();

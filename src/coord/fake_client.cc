@@ -48,7 +48,11 @@ void fake_client::queue_session_event(session_state state, session_id s) {
                                               {}});
 }
 
-std::optional<std::error_code> fake_client::refuse(const std::string& path) const {
+std::optional<std::error_code> fake_client::refuse(const std::string& path,
+                                                   std::size_t request_bytes) const {
+    if (request_bytes > limits::request_bytes_max) {
+        return make_error_code(errc::request_too_large);
+    }
     if (closed_) {
         return make_error_code(errc::closed);
     }
@@ -91,7 +95,7 @@ void fake_client::complete(callback<T> done, result<T> r) {
 
 void fake_client::create(std::string path, std::string data, create_mode mode,
                          callback<std::string> done) {
-    if (auto e = refuse(path)) {
+    if (auto e = refuse(path, request_bytes(path, data))) {
         return complete<std::string>(std::move(done), error(*e));
     }
     std::vector<detail::tree_change> changes;
@@ -138,7 +142,7 @@ void fake_client::read_many(std::vector<std::string> paths,
 
 void fake_client::set(std::string path, std::string data, model::zk_version expected,
                       callback<znode_stat> done) {
-    if (auto e = refuse(path)) {
+    if (auto e = refuse(path, request_bytes(path, data))) {
         return complete<znode_stat>(std::move(done), error(*e));
     }
     std::vector<detail::tree_change> changes;
@@ -193,6 +197,9 @@ void fake_client::multi(std::vector<op> ops, multi_fn done) {
     GREGOR_ASSERT(!ops.empty() && ops.size() <= limits::multi_ops_max, "multi of {} ops",
                   ops.size());
     std::optional<std::error_code> refused;
+    if (request_bytes(ops) > limits::request_bytes_max) {
+        refused = make_error_code(errc::request_too_large);
+    }
     for (auto& o : ops) {
         refused = refused ? refused : refuse(op_path(o));
         std::visit([this](auto& x) { x.path = to_abs(x.path); }, o);

@@ -70,7 +70,9 @@ private:
     friend class fake_ensemble;
 
     // Returns the error a call fails with before reaching the tree, if any.
-    std::optional<std::error_code> refuse(const std::string& path) const;
+    // Why an operation on `path` is refused now, if it is; `request_bytes` as zk_client's.
+    std::optional<std::error_code> refuse(const std::string& path,
+                                          std::size_t request_bytes = 0) const;
     std::string to_abs(const std::string& path) const;
     std::string to_rel(const std::string& path) const;
     watch_fn wrap_watch(watch_fn fn) const;

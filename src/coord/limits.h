@@ -20,6 +20,10 @@ inline constexpr std::size_t queued_ops_max = 256 * 1024;
 // ZooKeeper's jute.maxbuffer default: no znode payload is larger, so anything bigger that
 // reaches a decoder is rejected before parsing.
 inline constexpr std::size_t znode_bytes_max = 1024 * 1024;
+// The largest request ZooKeeper's server reads: its jute.maxbuffer default, 0xfffff. A
+// longer one makes the server close the connection, failing everything else in flight on
+// it, so the client refuses it instead (errc::request_too_large).
+inline constexpr std::size_t request_bytes_max = 0xfffff;
 // Ops in one multi (ZooKeeper bounds the request by jute.maxbuffer only; we bound the count).
 inline constexpr std::size_t multi_ops_max = 1024;
 // Batched reads (read_many) running at once, each on a short-lived session of its own.

@@ -55,7 +55,9 @@ struct zk_client::impl : std::enable_shared_from_this<zk_client::impl> {
     void fail_queued(std::error_code e);
 
     // Operations (zk_ops.cc).
-    void enqueue(std::unique_ptr<zk_task> t, const std::string& path);
+    // `request_bytes`: request_bytes() of a write; refused over limits::request_bytes_max.
+    void enqueue(std::unique_ptr<zk_task> t, const std::string& path,
+                 std::size_t request_bytes = 0);
     void pump();
     void finish(zk_task& t, std::function<void()> deliver);
     void post_failure(std::function<void(std::error_code)> fail, std::error_code e);

@@ -175,9 +175,12 @@ void zk_client::impl::fail_queued(std::error_code e) {
     }
 }
 
-void zk_client::impl::enqueue(std::unique_ptr<zk_task> t, const std::string& path) {
+void zk_client::impl::enqueue(std::unique_ptr<zk_task> t, const std::string& path,
+                              std::size_t request_bytes) {
     std::error_code refused;
-    if (closed_) {
+    if (request_bytes > limits::request_bytes_max) {
+        refused = make_error_code(errc::request_too_large);
+    } else if (closed_) {
         refused = make_error_code(errc::closed);
     } else if (!connected_) {
         refused = make_error_code(errc::connection_loss);
@@ -287,11 +290,12 @@ void zk_client::create(std::string path, std::string data, create_mode mode,
                        callback<std::string> done) {
     auto t = make_task<std::string>(
         impl_, std::move(done), [](const zk_raw& r) { return result<std::string>(r.value); }, path);
+    const std::size_t bytes = request_bytes(path, data);
     t->submit = [path, data = std::move(data), mode](zhandle_t* zh, zk_task* self) {
         return zoo_acreate(zh, path.c_str(), data_ptr(data), data_len(data), &ZOO_OPEN_ACL_UNSAFE,
                            detail::to_zk_mode(mode), create_done, self);
     };
-    impl_->enqueue(std::move(t), path);
+    impl_->enqueue(std::move(t), path, bytes);
 }
 
 void zk_client::get(std::string path, watch_fn watch, callback<node_data> done) {
@@ -369,11 +373,12 @@ void zk_client::set(std::string path, std::string data, model::zk_version expect
     auto t = make_task<znode_stat>(
         impl_, std::move(done),
         [](const zk_raw& r) { return result<znode_stat>(detail::from_zk(r.stat)); }, path);
+    const std::size_t bytes = request_bytes(path, data);
     t->submit = [path, data = std::move(data), expected](zhandle_t* zh, zk_task* self) {
         return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()), expected(),
                         stat_done, self);
     };
-    impl_->enqueue(std::move(t), path);
+    impl_->enqueue(std::move(t), path, bytes);
 }
 
 void zk_client::remove(std::string path, model::zk_version expected, callback<void> done) {
@@ -470,11 +475,12 @@ void zk_client::multi(std::vector<op> ops, multi_fn done) {
             check_path = p;
         }
     }
+    const std::size_t bytes = request_bytes(ops);
     t->ops = std::move(ops);
     t->submit = [chroot = impl_->chroot_.size()](zhandle_t* zh, zk_task* self) {
         return submit_multi(zh, self, chroot);
     };
-    impl_->enqueue(std::move(t), check_path);
+    impl_->enqueue(std::move(t), check_path, bytes);
 }
 
 }  // namespace gregor::coord

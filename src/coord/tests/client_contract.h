@@ -13,6 +13,7 @@
 #pragma once
 
 #include "coord/client.h"
+#include "coord/limits.h"
 
 #include <gtest/gtest.h>
 
@@ -199,6 +200,31 @@ TYPED_TEST_P(client_contract, multi_applies_all_or_nothing) {
     EXPECT_EQ(this->exists(*c, "/m1").value(), std::nullopt);
 }
 
+// ZooKeeper's server closes a connection that sends a request over its jute.maxbuffer
+// (0xfffff bytes), failing every other operation in flight on it. The client refuses such a
+// request itself and the session carries on; a znode of 1,000,000 bytes still fits.
+TYPED_TEST_P(client_contract, a_request_over_the_server_limit_is_refused_and_the_session_stays) {
+    auto c = this->env.make_client("");
+    int disconnects = 0;
+    c->add_session_listener([&](const session_event& e) {
+        disconnects += e.state == session_state::disconnected ? 1 : 0;
+    });
+    const std::string over(limits::request_bytes_max, 'x');
+    const std::string half(limits::request_bytes_max / 2, 'y');
+    EXPECT_EQ(this->create(*c, "/big", over).code(), errc::request_too_large);
+    ASSERT_TRUE(this->create(*c, "/small", "s").has_value());
+    EXPECT_EQ(this->set(*c, "/small", over, any_version).code(), errc::request_too_large);
+    auto both = this->multi(*c, {create_op{"/h1", half, create_mode::persistent},
+                                 create_op{"/h2", half, create_mode::persistent}});
+    EXPECT_EQ(both.error, errc::request_too_large);
+    EXPECT_EQ(this->exists(*c, "/h1").value(), std::nullopt);
+    const std::string fits(1'000'000, 'z');
+    ASSERT_TRUE(this->create(*c, "/fits", fits).has_value());
+    EXPECT_EQ(this->get(*c, "/fits")->data.size(), fits.size());
+    EXPECT_EQ(this->get(*c, "/small")->data, "s");
+    EXPECT_EQ(disconnects, 0);
+}
+
 TYPED_TEST_P(client_contract, sequential_names_use_a_ten_digit_parent_counter) {
     auto c = this->env.make_client("");
     ASSERT_TRUE(this->create(*c, "/s", "").has_value());
@@ -304,6 +330,7 @@ REGISTER_TYPED_TEST_SUITE_P(client_contract, versions_count_sets_and_guard_condi
                             ephemeral_vanishes_when_the_session_expires, data_watch_fires_once,
                             exists_and_child_watches_see_creation_and_deletion,
                             multi_applies_all_or_nothing,
+                            a_request_over_the_server_limit_is_refused_and_the_session_stays,
                             sequential_names_use_a_ten_digit_parent_counter,
                             chroot_makes_paths_relative,
                             read_many_answers_each_path_in_order_as_get_does);
