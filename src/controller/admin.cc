@@ -176,6 +176,8 @@ asio::awaitable<create_response> controller::impl::do_create_topics(const create
             r.error_code = error_code(e);
             if (e == kafka_error::none) {
                 r.topic_id = to_uuid(bytes);
+            } else if (e == kafka_error::invalid_partitions) {
+                r.error_message = assignment_too_large(p.assignment.size());
             } else {
                 r.error_message = "The topic could not be written to ZooKeeper";
             }
@@ -200,6 +202,9 @@ asio::awaitable<kafka_error> controller::impl::write_new_topic(
     auto r = co_await fenced(ops);
     if (!is_active) {
         co_return kafka_error::not_controller;
+    }
+    if (r.error == coord::errc::request_too_large) {
+        co_return kafka_error::invalid_partitions;
     }
     if (r.error) {
         bool exists = r.failed_index() < r.results.size() &&

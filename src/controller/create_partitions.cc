@@ -4,6 +4,7 @@
 #include "controller/assignment.h"
 #include "controller/impl.h"
 #include "controller/logger.h"
+#include "controller/topic_rules.h"
 
 #include <set>
 
@@ -115,6 +116,9 @@ asio::awaitable<partitions_response> controller::impl::do_create_partitions(
         }
         kafka_error e = co_await write_added_partitions(t.name, added.value(), batch);
         r.error_code = error_code(e);
+        if (e == kafka_error::invalid_partitions) {
+            r.error_message = assignment_too_large(static_cast<std::size_t>(t.count));
+        }
     }
     co_await send(batch);
     co_return out;
@@ -138,6 +142,9 @@ asio::awaitable<kafka_error> controller::impl::write_added_partitions(const std:
     auto written = co_await fenced_op(write);
     if (!is_active) {
         co_return kafka_error::not_controller;
+    }
+    if (written.error == coord::errc::request_too_large) {
+        co_return kafka_error::invalid_partitions;
     }
     if (written.error) {
         co_return kafka_error::unknown_server_error;

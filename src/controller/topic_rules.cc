@@ -391,6 +391,14 @@ bool topic_names_collide(std::string_view a, std::string_view b) {
                       [&](char x, char y) { return unified(x) == unified(y); });
 }
 
+std::string assignment_too_large(std::size_t partitions) {
+    return fmt::format(
+        "The assignment of {} partitions is larger than ZooKeeper accepts in one request (1 MiB, "
+        "its jute.maxbuffer); a topic's assignment is one znode, so use fewer partitions per "
+        "topic (about 60,000 with replication factor 3)",
+        partitions);
+}
+
 std::string_view config_type_name(config_type type) {
     switch (type) {
         case boolean:

@@ -30,6 +30,10 @@ std::optional<std::string> invalid_topic_name(std::string_view name);
 // create a topic whose name collides with an existing one (their metric names would clash).
 bool topic_names_collide(std::string_view a, std::string_view b);
 
+// Why a topic of `partitions` partitions cannot be written: its assignment, one znode as in
+// Kafka, is larger than a ZooKeeper request may be (coord::errc::request_too_large).
+std::string assignment_too_large(std::size_t partitions);
+
 // A config's type, numbered as DescribeConfigs (v3+) reports it: Kafka's BOOLEAN, STRING,
 // INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD.
 enum class config_type : std::int8_t {

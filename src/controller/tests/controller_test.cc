@@ -6,14 +6,14 @@
 #include "controller/tests/await_call.h"
 #include "controller/tests/sim_cluster.h"
 #include "coord/fake_client.h"
-
 #include "coord/znode_paths.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/controlled_shutdown.h"
+#include "protocol/messages/create_partitions.h"
+#include "protocol/messages/create_topics.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -101,6 +101,49 @@ TEST(controller, new_topic_gets_first_live_replica_as_leader_and_every_broker_he
         EXPECT_EQ(n->model.metadata[tp].leader, node_id(2));
         EXPECT_EQ(n->model.partitions[tp].leader, node_id(2)) << "LeaderAndIsr to replica";
     }
+}
+
+// A topic's assignment is one znode, and ZooKeeper closes a connection whose request is over
+// its 1 MiB: a topic of 100,000 partitions with RF 3 (about 1.6 MB) is refused with
+// INVALID_PARTITIONS and a message, the controller keeps its session and role, and so is
+// growing a topic past that size. Smaller topics are still created.
+TEST(controller, a_topic_too_large_for_one_znode_is_refused_and_the_controller_carries_on) {
+    sim_cluster c(3);
+    c.run();
+    const auto active = c.active_controllers().at(0);
+    controller* ctl = c.node(active()).ctl.get();
+    auto create = [&](const std::string& name, std::int32_t partitions) {
+        protocol::create_topics_request req;
+        protocol::create_topics_request::creatable_topic t;
+        t.name = name;
+        t.num_partitions = partitions;
+        t.replication_factor = 3;
+        req.topics.push_back(t);
+        std::function<asio::awaitable<protocol::create_topics_response>()> call = [&] {
+            return ctl->create_topics(req, 7);
+        };
+        return await(c, call).topics.at(0);
+    };
+    const auto huge = create("huge", 100'000);
+    EXPECT_EQ(huge.error_code, model::to_wire(model::kafka_error::invalid_partitions));
+    EXPECT_NE(huge.error_message.value_or("").find("100000 partitions"), std::string::npos)
+        << huge.error_message.value_or("");
+    EXPECT_FALSE(c.ensemble.peek(coord::paths::topic("huge")).has_value());
+    EXPECT_EQ(c.active_controllers(), std::vector<node_id>{active});
+
+    ASSERT_EQ(create("small", 10).error_code, 0);
+    protocol::create_partitions_request grow;
+    grow.topics.push_back({"small", 100'000, std::nullopt, {}});
+    std::function<asio::awaitable<protocol::create_partitions_response>()> call = [&] {
+        return ctl->create_partitions(grow);
+    };
+    const auto grown = await(c, call).results.at(0);
+    EXPECT_EQ(grown.error_code, model::to_wire(model::kafka_error::invalid_partitions));
+    EXPECT_TRUE(grown.error_message.has_value());
+    c.run();
+    EXPECT_EQ(c.zk_state("small", 9)->leader_epoch, model::leader_epoch(0));
+    EXPECT_FALSE(c.zk_state("small", 10));
+    EXPECT_EQ(c.active_controllers(), std::vector<node_id>{active});
 }
 
 TEST(controller, controller_death_elects_another_with_a_higher_epoch_and_it_keeps_the_role) {
