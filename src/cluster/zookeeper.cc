@@ -93,6 +93,22 @@ std::string four_letter_word(std::uint16_t port, const std::string& cmd) {
     return reply;
 }
 
+namespace {
+
+// The command of server `id`. ZooKeeper holds every znode in its heap, about 1 KiB per
+// partition (209 MB live at 220,000 partitions, RF 3): the 256 MiB this once had ended in
+// back-to-back full collections and lost sessions near 250,000. The heap may now grow to a
+// quarter of the machine's memory (the JVM's own default), from 64 MiB.
+spawn_spec zookeeper_spec(const cluster_layout& layout, std::int32_t id) {
+    return spawn_spec{
+        {"java", "-Xms64m", "-XX:MaxRAMPercentage=25", "-XX:+UseSerialGC",
+         "-XX:TieredStopAtLevel=1", "-cp", std::string(classpath),
+         "org.apache.zookeeper.server.quorum.QuorumPeerMain", layout.zookeeper_config(id).string()},
+        layout.zookeeper_log(id)};
+}
+
+}  // namespace
+
 result<void> start_zookeepers(const cluster_layout& layout, std::span<zookeeper_entry> servers,
                               std::chrono::milliseconds deadline) {
     const bool ensemble = servers.size() > 1;
@@ -121,17 +137,7 @@ result<void> start_zookeepers(const cluster_layout& layout, std::span<zookeeper_
             return error(errc::io_error, "cannot write the configuration in " +
                                              layout.zookeeper_dir(z.id).string());
         }
-        spawn_spec spec{
-            // ZooKeeper holds every znode in its heap, about 1 KiB per partition (209 MB
-            // live at 220,000 partitions, RF 3): the 256 MiB this once had ended in back-to-
-            // back full collections and lost sessions near 250,000. It may now grow to a
-            // quarter of the machine's memory (the JVM's own default), from 64 MiB.
-            {"java", "-Xms64m", "-XX:MaxRAMPercentage=25", "-XX:+UseSerialGC",
-             "-XX:TieredStopAtLevel=1", "-cp", std::string(classpath),
-             "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-             layout.zookeeper_config(z.id).string()},
-            layout.zookeeper_log(z.id)};
-        auto pid = spawn(spec);
+        auto pid = spawn(zookeeper_spec(layout, z.id));
         if (!pid) {
             stop_all();
             return pid.err();
