@@ -262,7 +262,13 @@ int run_topics_delete(const topics_delete_options& o) {
     result_printer out(o.common.output());
     for (const auto& r : resp->responses) {
         auto name = r.name.value_or("?");
-        out.add(name, r.error_code, r.error_message, "deleted topic " + name);
+        const bool late = r.error_code == model::to_wire(model::kafka_error::request_timed_out);
+        out.add(name, r.error_code,
+                late ? std::optional<std::string>(
+                           "the deletion began, but the topic was not gone within the request's "
+                           "timeout (--request-timeout); it goes on")
+                     : r.error_message,
+                "deleted topic " + name);
     }
     return out.finish();
 }

@@ -50,6 +50,15 @@ void time_out_unled_topics(const metadata_cache& cache, protocol::create_topics_
     }
 }
 
+void time_out_undeleted_topics(const metadata_cache& cache, protocol::delete_topics_response& out) {
+    for (auto& r : out.responses) {
+        if (r.error_code == 0 && r.name && cache.topic(*r.name) != nullptr) {
+            r.error_code = model::to_wire(kafka_error::request_timed_out);
+            r.error_message = std::nullopt;
+        }
+    }
+}
+
 handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
                                                         protocol::create_topics_request req) {
     if (!is_controller(s)) {
@@ -102,6 +111,9 @@ handler_result<protocol::delete_topics_response> handle(services& s, request_con
         });
     };
     co_await wait_for_metadata(s, deadline, done);
+    if (req.timeout_ms > 0) {
+        time_out_undeleted_topics(s.cache, out);
+    }
     co_return out;
 }
 

@@ -27,6 +27,9 @@ bool is_controller(const services& s);
 // not show with a live leader for every partition is answered REQUEST_TIMED_OUT, as Kafka's
 // DelayedCreatePartitions does.
 void time_out_unled_topics(const metadata_cache& cache, protocol::create_topics_response& out);
+// The same for DeleteTopics (Kafka's DelayedDeleteTopics): a topic this broker's metadata still
+// shows is answered REQUEST_TIMED_OUT (its deletion goes on).
+void time_out_undeleted_topics(const metadata_cache& cache, protocol::delete_topics_response& out);
 
 handler_result<protocol::create_topics_response> handle(services& s, request_context& ctx,
                                                         protocol::create_topics_request req);

@@ -303,6 +303,16 @@ TEST_F(dispatch_fixture, create_topics_times_out_topics_not_led_everywhere) {
     resp.topics[0].error_code = 0;
     time_out_unled_topics(cache, resp);
     EXPECT_EQ(resp.topics[0].error_code, 0);
+
+    // DeleteTopics: a topic the metadata still shows has not gone yet.
+    delete_topics_response deleted;
+    for (const char* name : {"t", "gone"}) {
+        auto& r = deleted.responses.emplace_back();
+        r.name = name;
+    }
+    time_out_undeleted_topics(cache, deleted);
+    EXPECT_EQ(deleted.responses[0].error_code, timed_out);
+    EXPECT_EQ(deleted.responses[1].error_code, 0);
 }
 
 TEST_F(dispatch_fixture, describe_configs_answers_topics_this_broker_and_refuses_the_rest) {
