@@ -10,7 +10,6 @@
 // that the test polls; storage is in memory. No sockets, no sleeps.
 #include "broker/dispatch.h"
 
-#include "broker/handlers/controller_apis.h"
 #include "broker/tests/broker_parts.h"
 #include "fetch/session_cache.h"
 #include "protocol/messages/all.h"
@@ -273,46 +272,6 @@ TEST_F(dispatch_fixture, controller_apis_on_a_broker_without_a_controller_say_no
               static_cast<std::int16_t>(model::kafka_error::stale_controller_epoch));
     auto alter = call<alter_partition_api>({}, 2);
     EXPECT_EQ(alter.error_code, static_cast<std::int16_t>(model::kafka_error::not_controller));
-}
-
-// Kafka's DelayedCreatePartitions: once CreateTopics has waited for its timeout, a created
-// topic without a live leader for every partition is answered REQUEST_TIMED_OUT; failed topics
-// keep their error.
-TEST_F(dispatch_fixture, create_topics_times_out_topics_not_led_everywhere) {
-    lead_partition();  // "t"-0 led by broker 1, which is alive
-    cached_partition unled;
-    unled.leader = node_id(-1);
-    cache.update_partition("t", partition_id(1), unled);
-    cached_partition gone;
-    gone.leader = node_id(9);  // not a registered broker
-    cache.update_partition("u", partition_id(0), gone);
-    create_topics_response resp;
-    for (const char* name : {"t", "u", "v", "w"}) {
-        auto& r = resp.topics.emplace_back();
-        r.name = name;
-    }
-    resp.topics[3].error_code = err(model::kafka_error::topic_already_exists);
-    time_out_unled_topics(cache, resp);
-    constexpr auto timed_out = err(model::kafka_error::request_timed_out);
-    EXPECT_EQ(resp.topics[0].error_code, timed_out);  // partition 1 has no leader
-    EXPECT_EQ(resp.topics[1].error_code, timed_out);  // its leader is not alive
-    EXPECT_EQ(resp.topics[2].error_code, timed_out);  // not in the metadata at all
-    EXPECT_EQ(resp.topics[3].error_code, err(model::kafka_error::topic_already_exists));
-
-    cache.update_partition("t", partition_id(1), cache.topic("t")->at(partition_id(0)));
-    resp.topics[0].error_code = 0;
-    time_out_unled_topics(cache, resp);
-    EXPECT_EQ(resp.topics[0].error_code, 0);
-
-    // DeleteTopics: a topic the metadata still shows has not gone yet.
-    delete_topics_response deleted;
-    for (const char* name : {"t", "gone"}) {
-        auto& r = deleted.responses.emplace_back();
-        r.name = name;
-    }
-    time_out_undeleted_topics(cache, deleted);
-    EXPECT_EQ(deleted.responses[0].error_code, timed_out);
-    EXPECT_EQ(deleted.responses[1].error_code, 0);
 }
 
 TEST_F(dispatch_fixture, describe_configs_answers_topics_this_broker_and_refuses_the_rest) {
