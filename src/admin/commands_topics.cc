@@ -45,6 +45,16 @@ struct result_printer {
     }
 };
 
+// The message of a result: `late` for REQUEST_TIMED_OUT, Kafka's answer when the controller
+// acted but the brokers' metadata did not show the outcome by the request's deadline.
+std::optional<std::string> explain_timeout(std::int16_t code,
+                                           const std::optional<std::string>& message,
+                                           const char* late) {
+    return code == model::to_wire(model::kafka_error::request_timed_out)
+               ? std::optional<std::string>(late)
+               : message;
+}
+
 partition_filter filter_of(const topics_describe_options& o) {
     if (o.under_replicated) {
         return partition_filter::under_replicated;
@@ -233,13 +243,11 @@ int run_topics_create(const topics_create_options& o) {
     }
     result_printer out(o.common.output());
     for (const auto& r : resp->topics) {
-        // Kafka's answer when the topic was written but its partitions were not all led in time.
-        const bool late = r.error_code == model::to_wire(model::kafka_error::request_timed_out);
         out.add(r.name, r.error_code,
-                late ? std::optional<std::string>(
-                           "the topic was created, but not every partition had a leader within "
-                           "the request's timeout (--request-timeout); it gets them later")
-                     : r.error_message,
+                explain_timeout(r.error_code, r.error_message,
+                                "the topic was created, but not every partition had a leader "
+                                "within the request's timeout (--request-timeout); it gets them "
+                                "later"),
                 fmt::format("{} topic {}{}", o.validate_only ? "would create" : "created", r.name,
                             r.num_partitions > 0
                                 ? fmt::format(" ({} partitions, replication factor {})",
@@ -262,12 +270,10 @@ int run_topics_delete(const topics_delete_options& o) {
     result_printer out(o.common.output());
     for (const auto& r : resp->responses) {
         auto name = r.name.value_or("?");
-        const bool late = r.error_code == model::to_wire(model::kafka_error::request_timed_out);
         out.add(name, r.error_code,
-                late ? std::optional<std::string>(
-                           "the deletion began, but the topic was not gone within the request's "
-                           "timeout (--request-timeout); it goes on")
-                     : r.error_message,
+                explain_timeout(r.error_code, r.error_message,
+                                "the deletion began, but the topic was not gone within the "
+                                "request's timeout (--request-timeout); it goes on"),
                 "deleted topic " + name);
     }
     return out.finish();
