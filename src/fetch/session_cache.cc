@@ -99,16 +99,20 @@ void session::update(const fetch_request& req) {
                 // fetcher may have dropped the last answer (it moved meanwhile).
                 it->fetch = partition_fetch::of(p);
                 it->high_watermark = model::offset(-1);
+                list(static_cast<std::uint32_t>(it - partitions_.begin()));
                 continue;
             }
             partitions_.push_back(
                 session_partition{{t.topic, p.partition}, partition_fetch::of(p)});
         }
     }
-    auto middle = partitions_.begin() + static_cast<std::ptrdiff_t>(sorted);
-    std::stable_sort(middle, partitions_.end(), by_partition);
-    std::inplace_merge(partitions_.begin(), middle, partitions_.end(), by_partition);
-    keep_last_of_each(partitions_);
+    if (partitions_.size() > sorted) {
+        auto middle = partitions_.begin() + static_cast<std::ptrdiff_t>(sorted);
+        std::stable_sort(middle, partitions_.end(), by_partition);
+        std::inplace_merge(partitions_.begin(), middle, partitions_.end(), by_partition);
+        keep_last_of_each(partitions_);
+        list_all();  // the indices moved
+    }
     std::vector<std::size_t> forgotten;
     for (const auto& t : req.forgotten_topics_data) {
         for (model::partition_id id : t.partitions) {
@@ -131,6 +135,7 @@ void session::update(const fetch_request& req) {
             ++index;
             return gone;
         });
+        list_all();  // the indices moved
     }
     if (start_ >= partitions_.size()) {
         start_ = 0;
@@ -138,6 +143,76 @@ void session::update(const fetch_request& req) {
     // A session lives as long as its fetcher: no doubled capacity kept after an addition.
     if (partitions_.capacity() > partitions_.size() + partitions_.size() / 4 + 64) {
         partitions_.shrink_to_fit();
+    }
+}
+
+void session::list(std::uint32_t i) {
+    if (!read_all_ && !partitions_[i].listed) {
+        partitions_[i].listed = true;
+        listed_.push_back(i);
+    }
+}
+
+void session::list_all() {
+    read_all_ = true;
+    listed_.clear();
+}
+
+std::vector<std::uint32_t> session::plan_round(const change_feed& feed, clock::time_point now,
+                                               clock::duration sweep) {
+    const std::size_t n = partitions_.size();
+    if (!read_all_ && !feed.since(feed_read_, [&](const model::topic_partition& tp) {
+            if (const session_partition* p = find(tp)) {
+                list(static_cast<std::uint32_t>(p - partitions_.data()));
+            }
+        })) {
+        list_all();
+    }
+    feed_read_ = feed.end();
+    if (read_all_ || n == 0) {
+        // Reading every partition is a whole sweep.
+        read_all_ = false;
+        listed_.clear();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            partitions_[i].listed = true;
+            listed_.push_back(i);
+        }
+        swept_at_ = now;
+        sweep_next_ = 0;
+    } else {
+        // Each partition's turn comes once per `sweep`: as many turns as have come since the
+        // last round, carrying the remainder over.
+        auto per_partition =
+            std::max<clock::duration>(sweep / static_cast<std::int64_t>(n), clock::duration(1));
+        auto turns =
+            static_cast<std::size_t>(std::max<std::int64_t>((now - swept_at_) / per_partition, 0));
+        if (turns >= n) {
+            turns = n;
+            swept_at_ = now;
+        } else {
+            swept_at_ += per_partition * static_cast<std::int64_t>(turns);
+        }
+        sweep_next_ %= n;
+        for (std::size_t k = 0; k < turns; ++k) {
+            list(static_cast<std::uint32_t>((sweep_next_ + k) % n));
+        }
+        sweep_next_ = (sweep_next_ + turns) % n;
+    }
+    std::vector<std::uint32_t> out = std::move(listed_);
+    listed_.clear();
+    const std::size_t start = start_;
+    std::sort(out.begin(), out.end(), [start, n](std::uint32_t a, std::uint32_t b) {
+        return (a + n - start) % n < (b + n - start) % n;
+    });
+    for (std::uint32_t i : out) {
+        partitions_[i].listed = false;
+    }
+    return out;
+}
+
+void session::settle(std::uint32_t i, bool quiet) {
+    if (!quiet) {
+        list(i);
     }
 }
 

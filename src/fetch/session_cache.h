@@ -34,6 +34,7 @@
 // evicts or closes it meanwhile. Sans-IO, single-threaded; the caller passes the time.
 #pragma once
 
+#include "fetch/change_feed.h"
 #include "model/fundamental.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/fetch.h"
@@ -81,6 +82,7 @@ struct session_partition {
     // an idle round does not look every partition up.
     mutable void* where = nullptr;
     mutable std::uint64_t where_generation = 0;
+    bool listed = false;  // in the session's list of partitions the next round reads
 };
 
 using partition_data = protocol::fetch_response::fetchable_topic_response::partition_data;
@@ -107,6 +109,24 @@ public:
     // The session's partition `tp`, or nullptr.
     const session_partition* find(const model::topic_partition& tp) const;
 
+    // The partitions this round reads, as indices for at(), in round order (see in_round):
+    //   - those the request added or changed, and those the last round did not settle;
+    //   - those `feed` names since the last round;
+    //   - a slice of the others, so that each is read at least once per `sweep`: a
+    //     follower's fetch of a partition keeps it in the ISR, and a change no feed names
+    //     (a log start offset moved by retention) is told within that time;
+    //   - every partition on the session's first round, after partitions were added or
+    //     forgotten, and when the feed no longer reaches back to the last round.
+    // An idle fetcher's round then reads a few partitions, not all it holds.
+    std::vector<std::uint32_t> plan_round(const change_feed& feed, clock::time_point now,
+                                          clock::duration sweep);
+    const session_partition& at(std::uint32_t i) const { return partitions_[i]; }
+    // After reading at(i) this round: `quiet` when the answer had nothing to tell and the
+    // fetcher reads from the end (the log end offset for a follower, the high watermark for
+    // a consumer); the partition then rests until something moves it. Otherwise the next
+    // round reads it again.
+    void settle(std::uint32_t i, bool quiet);
+
     // Whether an incremental answer must carry `p` with `d` (records, an error, a diverging
     // epoch or an offset the fetcher was not told).
     static bool must_answer(const session_partition& p, const partition_data& d);
@@ -117,12 +137,20 @@ private:
     friend class session_cache;
     // Applies an incremental request's added, changed and forgotten partitions.
     void update(const protocol::fetch_request& req);
+    void list(std::uint32_t i);
+    void list_all();
 
     std::vector<session_partition> partitions_;  // sorted by partition
     std::int32_t id_;
     std::int32_t epoch_ = 1;
     bool privileged_;
     std::size_t start_ = 0;
+    // Round planning (plan_round).
+    std::vector<std::uint32_t> listed_;  // partitions the next round reads, each once
+    bool read_all_ = true;
+    std::uint64_t feed_read_ = 0;  // the feed's end as of the last round
+    clock::time_point swept_at_{};
+    std::size_t sweep_next_ = 0;
     clock::time_point created_;
     clock::time_point last_used_;
 };
@@ -133,6 +161,9 @@ struct cache_config {
     clock::duration eviction = std::chrono::minutes(2);
     // gregor's: partitions cached over all sessions (about 100 bytes each).
     std::size_t max_partitions = 4 * 1024 * 1024;
+    // gregor's: a session partition with nothing to tell is still read this often (see
+    // session::plan_round). Well under replica.lag.time.max.ms, which the broker makes sure.
+    clock::duration sweep = std::chrono::seconds(5);
 };
 
 // What a Fetch's session fields ask for.
@@ -158,6 +189,7 @@ public:
     // Session `id`, or nullptr.
     std::shared_ptr<const session> find(std::int32_t id) const;
 
+    const cache_config& config() const { return config_; }
     std::size_t sessions() const { return sessions_.size(); }
     std::size_t partitions() const { return partitions_; }
     std::uint64_t evictions() const { return evictions_; }
