@@ -209,9 +209,13 @@ result<void> app::impl::open_storage() {
                          .broker_epoch = model::no_broker_epoch,
                          .now = wall_clock_ms});
     svc->metrics = &obs;
+    // A follower's resting partitions are still read a few times per replica.lag.time.max.ms:
+    // each read keeps it caught up, hence in the ISR.
     fetch_sessions.emplace(
-        fetch::cache_config{.max_slots = static_cast<std::size_t>(
-                                config.max_incremental_fetch_session_cache_slots)},
+        fetch::cache_config{
+            .max_slots = static_cast<std::size_t>(config.max_incremental_fetch_session_cache_slots),
+            .sweep = std::min<fetch::clock::duration>(fetch::cache_config{}.sweep,
+                                                      config.replica_lag_time_max / 4)},
         std::random_device{}());
     svc->fetch_sessions = &*fetch_sessions;
     start_replication();

@@ -59,6 +59,7 @@ void replica_offsets_log::append(model::partition_id p, bytes batch, bool wait_f
                                 tp, written.err().to_string());
         return fail(kafka_error::kafka_storage_error);
     }
+    replicas_.changed(tp);
     replicas_.notify();  // followers' long polls and waiting produces
     model::offset base = written->appended.first_offset;
     if (!wait_for_isr) {

@@ -158,6 +158,8 @@ bool apply_alter_partition_answer(replica_manager& replicas, const request& req,
             if (p == nullptr) {
                 continue;
             }
+            // Settled either way: a follower's fetch may now propose the next change.
+            replicas.changed(tp);
             auto e = static_cast<kafka_error>(r.error_code);
             if (e != kafka_error::none) {
                 p->on_isr_refused(e);

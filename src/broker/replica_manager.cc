@@ -66,6 +66,7 @@ kafka_error replica_manager::apply(const partition_assignment& a, model::timesta
         it = replicas_.emplace(a.tp, std::move(p)).first;
         ++generation_;
     }
+    changes_.push(a.tp);
     replication::partition_state s{a.leader, a.leader_epoch, a.partition_epoch,
                                    a.isr,    a.replicas,     a.recovering};
     if (a.leader == self_) {
@@ -93,6 +94,7 @@ kafka_error replica_manager::stop(const model::topic_partition& tp, model::leade
     if (it != replicas_.end()) {
         replicas_.erase(it);  // its log keeps the high watermark (replication_offset)
         ++generation_;
+        changes_.push(tp);
         isr_changes_.erase(tp);
     }
     if (remove_log && logs_.get(tp) != nullptr) {
@@ -111,6 +113,7 @@ void replica_manager::take_offline(const std::vector<model::topic_partition>& pa
     for (const auto& tp : partitions) {
         if (replicas_.erase(tp) > 0) {
             ++generation_;
+            changes_.push(tp);
             GREGOR_LOG(broker_log, err, "replica {} is offline: its log dir failed", tp);
         }
         isr_changes_.erase(tp);

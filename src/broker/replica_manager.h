@@ -18,6 +18,7 @@
 // Owned by the broker's loop; every method must be called on it.
 #pragma once
 
+#include "fetch/change_feed.h"
 #include "model/fundamental.h"
 #include "model/kafka_error.h"
 #include "replication/partition.h"
@@ -103,6 +104,14 @@ public:
     void cancel_wait(std::uint64_t id);
     void notify();
 
+    // The partitions whose fetch answer may have changed, for the fetch sessions (a session
+    // reads only those and the ones its fetcher moved). apply(), stop() and take_offline()
+    // push theirs; whoever appends to a leader or moves its high watermark calls changed().
+    const fetch::change_feed& changes() const { return changes_; }
+    void changed(const model::topic_partition& tp) { changes_.push(tp); }
+    // Every partition may answer differently (the live brokers changed: who may join an ISR).
+    void changed_all() { changes_.push_all(); }
+
     // True when this broker began leading, less than recent_leadership_window ago, a partition
     // that `follower` replicates and whose fetch (`fetched` says which partitions it holds)
     // lacks. Its parked fetch is then answered early, so that the next one can carry the
@@ -143,6 +152,7 @@ private:
     // million nodes is twenty string compares and as many cache misses per lookup).
     std::unordered_map<model::topic_partition, std::unique_ptr<replication::partition>> replicas_;
     std::uint64_t generation_ = 1;
+    fetch::change_feed changes_;
     std::map<std::uint64_t, std::function<void()>> waiters_;
     std::uint64_t next_waiter_ = 1;
     std::set<model::topic_partition> isr_changes_;

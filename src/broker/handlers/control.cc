@@ -79,10 +79,16 @@ handler_result<protocol::update_metadata_response> handle(services& s, request_c
         co_return out;
     }
     std::vector<cached_broker> brokers;
+    bool same_brokers = req.live_brokers.size() == s.cache.brokers().size();
     for (const auto& b : req.live_brokers) {
         brokers.push_back(to_cached(b, ctx.version()));
+        same_brokers = same_brokers && s.cache.alive(brokers.back().id);
     }
     s.cache.set_brokers(std::move(brokers));
+    if (!same_brokers) {
+        // A broker that came back may join ISRs now: its fetch sessions read everything.
+        s.replicas.changed_all();
+    }
     s.cache.set_controller(req.controller_id, req.controller_epoch,
                            s.now ? s.now() : model::timestamp_ms(0));
     for (const auto& p : req.ungrouped_partition_states) {

@@ -97,9 +97,11 @@ pass pass_of(services& s, request_context& ctx, model::node_id replica) {
 // Reads one partition from `start`, at most `max_bytes`: up to the high watermark for
 // consumers, up to the log end offset for followers (whose fetch also tells the leader how
 // far they are). Records are never null: empty is length 0.
+// `at_end`, when given, says whether the fetcher reads from that upper end (a follower
+// caught up, a consumer at the high watermark).
 partition_data read_partition(const pass& r, const model::topic_partition& tp,
                               const fetch::partition_fetch& p, std::size_t max_bytes,
-                              replication::partition* hosted = nullptr) {
+                              replication::partition* hosted = nullptr, bool* at_end = nullptr) {
     services& s = r.s;
     const model::node_id replica = r.replica;
     // A replica known to be hosted here is not offline: an offline one is removed.
@@ -117,6 +119,7 @@ partition_data read_partition(const pass& r, const model::topic_partition& tp,
                                       p.current_leader_epoch};
         replication::fetch_decision d = part->on_follower_fetch(f, r.now);
         if (d.high_watermark_advanced) {
+            s.replicas.changed(tp);  // the other followers and the consumers are told
             s.replicas.notify();
         }
         if (part->isr_change_pending()) {
@@ -147,6 +150,9 @@ partition_data read_partition(const pass& r, const model::topic_partition& tp,
     out.high_watermark = part->high_watermark();
     out.last_stable_offset = part->high_watermark();
     out.log_start_offset = log.log_start_offset();
+    if (at_end != nullptr) {
+        *at_end = p.fetch_offset == upper;
+    }
     if (max_bytes == 0 || p.fetch_offset == upper) {
         return out;
     }
@@ -211,21 +217,28 @@ replication::partition* hosted(services& s, const fetch::session_partition& p) {
 
 // One pass over an incremental fetch's session, in its round order: the response holds only
 // the partitions the fetcher must be told about (records, errors, changed offsets), so an
-// idle follower's answer is empty.
+// idle follower's answer is empty. The pass reads only the partitions the session plans
+// for this round (those that changed here or at the fetcher, and a slice of the rest): a
+// partition whose fetcher is at its end and was told everything rests.
 std::pair<fetch_response, std::size_t> read_session(services& s, request_context& ctx,
-                                                    const fetch::session& session,
-                                                    model::node_id replica,
+                                                    fetch::session& session, model::node_id replica,
                                                     std::int32_t max_bytes) {
     ctx.file_slices.clear();
     const pass r = pass_of(s, ctx, replica);
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(max_bytes, 0));
-    for (std::size_t i = 0; i < session.size(); ++i) {
-        const fetch::session_partition& p = session.in_round(i);
-        partition_data d =
-            read_partition(r, p.tp, p.fetch, limit(budget, total, p.fetch.max_bytes), hosted(s, p));
-        if (!fetch::session::must_answer(p, d)) {
+    const auto sweep = s.fetch_sessions != nullptr ? s.fetch_sessions->config().sweep
+                                                   : fetch::cache_config{}.sweep;
+    for (std::uint32_t i :
+         session.plan_round(s.replicas.changes(), std::chrono::steady_clock::now(), sweep)) {
+        const fetch::session_partition& p = session.at(i);
+        bool at_end = false;
+        partition_data d = read_partition(r, p.tp, p.fetch, limit(budget, total, p.fetch.max_bytes),
+                                          hosted(s, p), &at_end);
+        const bool answer = fetch::session::must_answer(p, d);
+        session.settle(i, at_end && !answer);
+        if (!answer) {
             continue;
         }
         total += d.records ? d.records->size() : 0;

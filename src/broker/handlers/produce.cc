@@ -120,6 +120,7 @@ produce_partition_response append(services& s, request_context& ctx,
         out.error_code = model::to_wire(kafka_error::kafka_storage_error);
         return out;
     }
+    s.replicas.changed(tp);  // its followers' and consumers' sessions read it next round
     if (s.metrics != nullptr) {
         const auto& a = appended->appended;
         s.metrics->topics().produced(
