@@ -7,6 +7,7 @@
 #include "replication/partition.h"
 
 #include <algorithm>
+#include <set>
 
 namespace gregor::broker {
 
@@ -33,6 +34,12 @@ struct replica_fetchers::fetcher {
         void leave() { ready = clock::time_point::max(); }
     };
     std::map<model::topic_partition, followed> partitions;
+    // The partitions the next round visits: those whose position may have moved (answered,
+    // followed anew) and those resting. The others are in the leader's session at the
+    // position they were last sent with and are not visited (an idle round visits none),
+    // except by the full pass every `sweep` and whenever the request must be full.
+    std::set<model::topic_partition> dirty;
+    clock::time_point swept_at{};
     fetch::session_builder session;
     std::unique_ptr<net::client> client;
     std::string host;
@@ -61,6 +68,7 @@ void replica_fetchers::follow(const model::topic_partition& tp, model::node_id l
             // Followed from this leader already (or leaving it): its session entry stays.
             slot->second.ready = clock::time_point::min();
             slot->second.since = clock::now();
+            it->second->dirty.insert(tp);
             it->second->timer.cancel();
             return;
         }
@@ -72,6 +80,7 @@ void replica_fetchers::follow(const model::topic_partition& tp, model::node_id l
         asio::co_spawn(ioc_, run(this, f), asio::detached);
     }
     f->partitions[tp] = fetcher::followed{clock::time_point::min(), clock::now(), {}};
+    f->dirty.insert(tp);
     f->timer.cancel();
 }
 
@@ -83,8 +92,10 @@ void replica_fetchers::unfollow(const model::topic_partition& tp) {
         }
         if (slot->second.sent.in_session) {
             slot->second.leave();
+            f->dirty.insert(tp);
         } else {
             f->partitions.erase(slot);
+            f->dirty.erase(tp);
         }
         f->timer.cancel();
         return;
@@ -203,8 +214,11 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply) {
         for (const auto& d : t.partitions) {
             model::topic_partition tp{t.topic, d.partition_index};
             auto slot = f.partitions.find(tp);
-            if (slot == f.partitions.end() || slot->second.leaving() ||
-                !slot->second.sent.in_session) {
+            if (slot == f.partitions.end()) {
+                continue;
+            }
+            f.dirty.insert(tp);  // its position may move: the next round looks
+            if (slot->second.leaving() || !slot->second.sent.in_session) {
                 continue;
             }
             const fetch::partition_fetch& was = slot->second.sent.fetch;
@@ -255,7 +269,8 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply) {
 // The fetch of every partition that may be fetched now (`fetched` counts them), in the
 // session's terms: partitions no longer followed from this leader leave the fetcher and are
 // forgotten, resting ones are forgotten until they rest no more. `next_ready` is when a
-// resting one may be fetched again.
+// resting one may be fetched again. A full request visits every partition, and so does one
+// round per sweep; the others visit only the dirty ones (the rest are fetched as they were).
 protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t& fetched,
                                                         clock::time_point& next_ready) {
     auto now = clock::now();
@@ -266,20 +281,20 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t&
     req.max_bytes = settings_.response_max_bytes;
     f.session.begin(req);
     next_ready = clock::time_point::max();
-    fetched = 0;
-    for (auto it = f.partitions.begin(); it != f.partitions.end();) {
+    const bool all = f.session.full() || now - f.swept_at >= settings_.sweep;
+    // Clean partitions are in the session, fetched at the position last sent.
+    fetched = all ? 0 : f.partitions.size() - f.dirty.size();
+    auto visit = [&](auto it) {
         replication::partition* p = replicas_.partition(it->first);
         if (it->second.leaving() || p == nullptr || p->is_leader() ||
             p->state().leader != f.leader) {
             f.session.skip(req, it->first, it->second.sent);
-            it = f.partitions.erase(it);
-            continue;
+            return false;  // leaves the fetcher
         }
         if (it->second.ready > now) {
             next_ready = std::min(next_ready, it->second.ready);
             f.session.skip(req, it->first, it->second.sent);
-            ++it;
-            continue;
+            return true;  // stays dirty
         }
         replication::fetch_position pos = p->next_fetch();
         fetch::partition_fetch position{pos.fetch_offset, pos.log_start_offset,
@@ -287,7 +302,34 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t&
                                         settings_.max_bytes};
         f.session.fetch(req, it->first, position, it->second.sent);
         ++fetched;
-        ++it;
+        return true;
+    };
+    if (all) {
+        f.swept_at = now;
+        f.dirty.clear();
+        for (auto it = f.partitions.begin(); it != f.partitions.end();) {
+            if (!visit(it)) {
+                it = f.partitions.erase(it);
+            } else if (it->second.ready > now) {
+                f.dirty.insert(f.dirty.end(), (it++)->first);
+            } else {
+                ++it;
+            }
+        }
+        return req;
+    }
+    for (auto d = f.dirty.begin(); d != f.dirty.end();) {
+        auto it = f.partitions.find(*d);
+        if (it == f.partitions.end() || !visit(it)) {
+            if (it != f.partitions.end()) {
+                f.partitions.erase(it);
+            }
+            d = f.dirty.erase(d);
+        } else if (it->second.ready > now) {
+            ++d;
+        } else {
+            d = f.dirty.erase(d);
+        }
     }
     return req;
 }

@@ -15,7 +15,10 @@
 // Each fetcher keeps an incremental fetch session (KIP-227) with its leader: once the leader
 // gave one, a round names only the partitions whose position changed and forgets those that
 // rest or left, and the leader answers only partitions with news. An idle follower's fetch
-// is then nearly empty both ways. Any error or lost answer goes back to a full fetch.
+// is then nearly empty both ways. Any error or lost answer goes back to a full fetch. A
+// round also visits only the partitions whose position may have moved (answered, followed
+// anew, resting) and, once per `sweep`, all of them: an idle fetcher costs next to nothing
+// per round, however many partitions it follows.
 //
 // The fetcher learns the leader's address from LeaderAndIsr's live leaders, else from the
 // metadata cache. A fetcher with nothing left to follow ends. Loop thread only.
@@ -48,6 +51,10 @@ struct fetcher_settings {
     std::int32_t min_bytes = 1;                         // replica.fetch.min.bytes
     std::chrono::milliseconds backoff{1000};            // replica.fetch.backoff.ms
     std::chrono::milliseconds socket_timeout{30000};    // replica.socket.timeout.ms
+    // A round visits every followed partition at least this often (else only those whose
+    // position may have moved): a change no answer brings, such as this log's start offset
+    // moved by retention, is sent within it.
+    std::chrono::milliseconds sweep{5000};
     // Called with the acknowledged records a truncation cut (follower_progress).
     std::function<void(const model::topic_partition&, std::int64_t)> on_committed_truncated;
 };
