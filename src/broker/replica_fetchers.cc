@@ -2,6 +2,7 @@
 
 #include "broker/broker_call.h"
 #include "broker/logger.h"
+#include "fetch/sweep.h"
 #include "net/client.h"
 #include "protocol/messages/fetch.h"
 #include "replication/partition.h"
@@ -37,9 +38,11 @@ struct replica_fetchers::fetcher {
     // The partitions the next round visits: those whose position may have moved (answered,
     // followed anew) and those resting. The others are in the leader's session at the
     // position they were last sent with and are not visited (an idle round visits none),
-    // except by the full pass every `sweep` and whenever the request must be full.
+    // except by the sweep (each once per settings.sweep, a slice per round, from
+    // `sweep_from` on) and when the request must be full.
     std::set<model::topic_partition> dirty;
-    clock::time_point swept_at{};
+    fetch::sweep_clock swept;
+    model::topic_partition sweep_from;
     fetch::session_builder session;
     std::unique_ptr<net::client> client;
     std::string host;
@@ -281,7 +284,21 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t&
     req.max_bytes = settings_.response_max_bytes;
     f.session.begin(req);
     next_ready = clock::time_point::max();
-    const bool all = f.session.full() || now - f.swept_at >= settings_.sweep;
+    const std::size_t turns = f.swept.turns(now, f.partitions.size(), settings_.sweep);
+    const bool all = f.session.full() || turns >= f.partitions.size();
+    if (!all) {
+        // This round's slice of the sweep: dirty for this round.
+        auto it = f.partitions.lower_bound(f.sweep_from);
+        for (std::size_t k = 0; k < turns; ++k, ++it) {
+            if (it == f.partitions.end()) {
+                it = f.partitions.begin();
+            }
+            f.dirty.insert(it->first);
+        }
+        if (turns > 0) {
+            f.sweep_from = it == f.partitions.end() ? model::topic_partition{} : it->first;
+        }
+    }
     // Clean partitions are in the session, fetched at the position last sent.
     fetched = all ? 0 : f.partitions.size() - f.dirty.size();
     auto visit = [&](auto it) {
@@ -305,7 +322,7 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t&
         return true;
     };
     if (all) {
-        f.swept_at = now;
+        f.swept.at = now;
         f.dirty.clear();
         for (auto it = f.partitions.begin(); it != f.partitions.end();) {
             if (!visit(it)) {

@@ -177,21 +177,10 @@ std::vector<std::uint32_t> session::plan_round(const change_feed& feed, clock::t
             partitions_[i].listed = true;
             listed_.push_back(i);
         }
-        swept_at_ = now;
+        swept_.at = now;
         sweep_next_ = 0;
     } else {
-        // Each partition's turn comes once per `sweep`: as many turns as have come since the
-        // last round, carrying the remainder over.
-        auto per_partition =
-            std::max<clock::duration>(sweep / static_cast<std::int64_t>(n), clock::duration(1));
-        auto turns =
-            static_cast<std::size_t>(std::max<std::int64_t>((now - swept_at_) / per_partition, 0));
-        if (turns >= n) {
-            turns = n;
-            swept_at_ = now;
-        } else {
-            swept_at_ += per_partition * static_cast<std::int64_t>(turns);
-        }
+        const std::size_t turns = swept_.turns(now, n, sweep);
         sweep_next_ %= n;
         for (std::size_t k = 0; k < turns; ++k) {
             list(static_cast<std::uint32_t>((sweep_next_ + k) % n));

@@ -35,6 +35,7 @@
 #pragma once
 
 #include "fetch/change_feed.h"
+#include "fetch/sweep.h"
 #include "model/fundamental.h"
 #include "model/kafka_error.h"
 #include "protocol/messages/fetch.h"
@@ -149,7 +150,7 @@ private:
     std::vector<std::uint32_t> listed_;  // partitions the next round reads, each once
     bool read_all_ = true;
     std::uint64_t feed_read_ = 0;  // the feed's end as of the last round
-    clock::time_point swept_at_{};
+    sweep_clock swept_;
     std::size_t sweep_next_ = 0;
     clock::time_point created_;
     clock::time_point last_used_;
