@@ -269,6 +269,21 @@ void replica_fetchers::apply_reply(fetcher& f, const fetch_response& reply) {
     }
 }
 
+// This round's slice of the sweep, `turns` partitions from where the last one ended: dirty
+// for this round.
+void replica_fetchers::mark_sweep_slice(fetcher& f, std::size_t turns) {
+    auto it = f.partitions.lower_bound(f.sweep_from);
+    for (std::size_t k = 0; k < turns; ++k, ++it) {
+        if (it == f.partitions.end()) {
+            it = f.partitions.begin();
+        }
+        f.dirty.insert(it->first);
+    }
+    if (turns > 0) {
+        f.sweep_from = it == f.partitions.end() ? model::topic_partition{} : it->first;
+    }
+}
+
 // The fetch of every partition that may be fetched now (`fetched` counts them), in the
 // session's terms: partitions no longer followed from this leader leave the fetcher and are
 // forgotten, resting ones are forgotten until they rest no more. `next_ready` is when a
@@ -287,17 +302,7 @@ protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t&
     const std::size_t turns = f.swept.turns(now, f.partitions.size(), settings_.sweep);
     const bool all = f.session.full() || turns >= f.partitions.size();
     if (!all) {
-        // This round's slice of the sweep: dirty for this round.
-        auto it = f.partitions.lower_bound(f.sweep_from);
-        for (std::size_t k = 0; k < turns; ++k, ++it) {
-            if (it == f.partitions.end()) {
-                it = f.partitions.begin();
-            }
-            f.dirty.insert(it->first);
-        }
-        if (turns > 0) {
-            f.sweep_from = it == f.partitions.end() ? model::topic_partition{} : it->first;
-        }
+        mark_sweep_slice(f, turns);
     }
     // Clean partitions are in the session, fetched at the position last sent.
     fetched = all ? 0 : f.partitions.size() - f.dirty.size();

@@ -92,6 +92,7 @@ private:
                                std::chrono::steady_clock::duration d);
     protocol::fetch_request build_request(fetcher& f, std::size_t& fetched,
                                           std::chrono::steady_clock::time_point& next_ready);
+    static void mark_sweep_slice(fetcher& f, std::size_t turns);
     void apply_reply(fetcher& f, const protocol::fetch_response& reply);
     bool connect(fetcher& f);
 
