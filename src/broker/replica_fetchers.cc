@@ -287,8 +287,9 @@ void replica_fetchers::mark_sweep_slice(fetcher& f, std::size_t turns) {
 // The fetch of every partition that may be fetched now (`fetched` counts them), in the
 // session's terms: partitions no longer followed from this leader leave the fetcher and are
 // forgotten, resting ones are forgotten until they rest no more. `next_ready` is when a
-// resting one may be fetched again. A full request visits every partition, and so does one
-// round per sweep; the others visit only the dirty ones (the rest are fetched as they were).
+// resting one may be fetched again. A full request visits every partition (so does a round
+// whose sweep slice would cover them all); the others visit only the dirty ones and the
+// slice (the rest are fetched as they were).
 protocol::fetch_request replica_fetchers::build_request(fetcher& f, std::size_t& fetched,
                                                         clock::time_point& next_ready) {
     auto now = clock::now();

@@ -17,8 +17,8 @@
 // rest or left, and the leader answers only partitions with news. An idle follower's fetch
 // is then nearly empty both ways. Any error or lost answer goes back to a full fetch. A
 // round also visits only the partitions whose position may have moved (answered, followed
-// anew, resting) and, once per `sweep`, all of them: an idle fetcher costs next to nothing
-// per round, however many partitions it follows.
+// anew, resting) and a slice of the rest, so that each is visited once per `sweep`: an idle
+// fetcher costs next to nothing per round, however many partitions it follows.
 //
 // The fetcher learns the leader's address from LeaderAndIsr's live leaders, else from the
 // metadata cache. A fetcher with nothing left to follow ends. Loop thread only.

@@ -169,13 +169,14 @@ std::vector<std::uint32_t> session::plan_round(const change_feed& feed, clock::t
         list_all();
     }
     feed_read_ = feed.end();
+    std::vector<std::uint32_t> out;
     if (read_all_ || n == 0) {
-        // Reading every partition is a whole sweep.
+        // Every partition, already in round order; reading them all is a whole sweep.
         read_all_ = false;
         listed_.clear();
-        for (std::uint32_t i = 0; i < n; ++i) {
-            partitions_[i].listed = true;
-            listed_.push_back(i);
+        out.reserve(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            out.push_back(static_cast<std::uint32_t>((start_ + k) % n));
         }
         swept_.at = now;
         sweep_next_ = 0;
@@ -186,15 +187,15 @@ std::vector<std::uint32_t> session::plan_round(const change_feed& feed, clock::t
             list(static_cast<std::uint32_t>((sweep_next_ + k) % n));
         }
         sweep_next_ = (sweep_next_ + turns) % n;
+        out = std::move(listed_);
+        listed_.clear();
+        const std::size_t start = start_;
+        std::sort(out.begin(), out.end(), [start, n](std::uint32_t a, std::uint32_t b) {
+            return (a + n - start) % n < (b + n - start) % n;
+        });
     }
-    std::vector<std::uint32_t> out = std::move(listed_);
-    listed_.clear();
-    const std::size_t start = start_;
-    std::sort(out.begin(), out.end(), [start, n](std::uint32_t a, std::uint32_t b) {
-        return (a + n - start) % n < (b + n - start) % n;
-    });
     for (std::uint32_t i : out) {
-        partitions_[i].listed = false;
+        partitions_[i].listed = false;  // also those listed before a list_all()
     }
     return out;
 }

@@ -228,10 +228,10 @@ std::pair<fetch_response, std::size_t> read_session(services& s, request_context
     fetch_response out;
     std::size_t total = 0;
     auto budget = static_cast<std::size_t>(std::max(max_bytes, 0));
-    const auto sweep = s.fetch_sessions != nullptr ? s.fetch_sessions->config().sweep
-                                                   : fetch::cache_config{}.sweep;
+    // A session exists only in a cache: s.fetch_sessions is set.
     for (std::uint32_t i :
-         session.plan_round(s.replicas.changes(), std::chrono::steady_clock::now(), sweep)) {
+         session.plan_round(s.replicas.changes(), std::chrono::steady_clock::now(),
+                            s.fetch_sessions->config().sweep)) {
         const fetch::session_partition& p = session.at(i);
         bool at_end = false;
         partition_data d = read_partition(r, p.tp, p.fetch, limit(budget, total, p.fetch.max_bytes),
